@@ -1,0 +1,20 @@
+//! Request and response header names of the API.
+
+/// Per-paste lifetime in seconds on create, capped at the server maximum.
+pub const EXPIRY: &str = "x-expiry";
+/// `true` makes the paste single-read.
+pub const BURN_AFTER_READ: &str = "x-burn-after-read";
+/// Password on create; required on reads of a protected paste.
+pub const PASTE_PASSWORD: &str = "x-paste-password";
+/// The delete token an anonymous creator received, sent on `DELETE`.
+pub const DELETE_TOKEN: &str = "x-delete-token";
+/// The signed challenge token from `GET /challenge`.
+pub const POW_TOKEN: &str = "x-pow-token";
+/// The decimal solution to the challenge.
+pub const POW_SOLUTION: &str = "x-pow-solution";
+/// Client certificate fingerprint set by a TLS-terminating proxy.
+pub const SSL_CLIENT_SHA1: &str = "x-ssl-client-sha1";
+/// Shared secret proving a request came through the trusted proxy.
+pub const PROXY_SECRET: &str = "x-proxy-secret";
+/// SHA-256 of the client binary served by `GET /client`.
+pub const CLIENT_SHA256: &str = "x-content-sha256";

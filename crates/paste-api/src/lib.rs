@@ -1,0 +1,10 @@
+//! The fpaste wire contract, kept compatible with FlaskPaste so existing scripts keep working.
+//!
+//! Header names, JSON bodies and the proof-of-work puzzle live here; both `fpasted` and the
+//! `fpaste` client depend on this crate and on nothing of each other.
+
+pub mod headers;
+pub mod pow;
+pub mod types;
+
+pub use types::{Challenge, PasteCreated, PasteInfo, ServerInfo};

@@ -1,0 +1,114 @@
+//! JSON bodies of the API.
+
+use serde::{Deserialize, Serialize};
+
+/// `201 Created` body of `POST /`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasteCreated {
+    /// The paste id.
+    pub id: String,
+    /// Path of the metadata resource, URL prefix included (`/{id}`).
+    pub url: String,
+    /// Path of the raw content (`/{id}/raw`).
+    pub raw: String,
+    /// Detected MIME type.
+    pub mime_type: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds; `None` only when the server keeps pastes forever.
+    pub expires_at: Option<i64>,
+    /// Fingerprint of the authenticated creator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// Present and `true` for single-read pastes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub burn_after_read: Option<bool>,
+    /// Present and `true` when a password protects the paste.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_protected: Option<bool>,
+    /// Token an anonymous creator sends as `X-Delete-Token` to delete the paste.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delete_token: Option<String>,
+}
+
+/// `GET /{id}` body: metadata, never content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasteInfo {
+    /// The paste id.
+    pub id: String,
+    /// Detected MIME type.
+    pub mime_type: String,
+    /// Content length in bytes.
+    pub size: u64,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub expires_at: Option<i64>,
+    /// Path of the raw content.
+    pub raw: String,
+    /// Present and `true` for single-read pastes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub burn_after_read: Option<bool>,
+    /// Present and `true` when a password protects the paste.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_protected: Option<bool>,
+    /// Fingerprint of the owner, shown to the owner and admins only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// Malware-scan verdict, when scanning is enabled (`clean`, or `skipped: <reason>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan: Option<String>,
+}
+
+/// `GET /challenge` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Challenge {
+    /// Whether creation requires a proof of work.
+    pub enabled: bool,
+    /// Hex nonce to hash with the solution.
+    #[serde(default)]
+    pub nonce: String,
+    /// Leading zero bits required.
+    #[serde(default)]
+    pub difficulty: u32,
+    /// Unix seconds after which the token is refused.
+    #[serde(default)]
+    pub expires: i64,
+    /// Signed token to send back as `X-PoW-Token`.
+    #[serde(default)]
+    pub token: String,
+}
+
+/// `GET /` body: what the server is and accepts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerInfo {
+    /// Service name.
+    pub name: String,
+    /// Server version.
+    pub version: String,
+    /// Endpoint summary, `"METHOD path"` to description.
+    pub endpoints: serde_json::Map<String, serde_json::Value>,
+    /// Limits and policies in force.
+    pub limits: Limits,
+}
+
+/// Limits a client needs to know before uploading.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Largest anonymous paste in bytes.
+    pub max_anon_size: u64,
+    /// Largest authenticated paste in bytes.
+    pub max_auth_size: u64,
+    /// Smallest accepted paste in bytes.
+    pub min_size: u64,
+    /// Default lifetime in seconds.
+    pub default_expiry: u64,
+    /// Largest `X-Expiry` honoured.
+    pub max_expiry: u64,
+    /// Minimum Shannon entropy in bits per byte; 0 when not enforced.
+    pub min_entropy: f64,
+    /// Pastes shorter than this are exempt from the entropy rule.
+    pub min_entropy_size: u64,
+    /// Whether `POST /` requires a proof of work.
+    pub pow_enabled: bool,
+}

@@ -1,0 +1,19 @@
+//! The fpaste domain, free of HTTP.
+//!
+//! Paste ids and delete tokens ([`id`]), what content is ([`content`]: MIME sniffing, active
+//! content, entropy), the proof-of-work verifier ([`pow`]), password hashing ([`password`]),
+//! lifetimes ([`expiry`]) and the SQLite store ([`store`]) with its embedded migrations.
+
+pub mod content;
+pub mod expiry;
+pub mod id;
+pub mod password;
+pub mod pow;
+pub mod store;
+
+/// Seconds since the Unix epoch, the unit every timestamp of the API uses.
+pub fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}

@@ -1,0 +1,99 @@
+//! The paste store: SQLite through [`platform_db::Pool`], one writer and several readers.
+//!
+//! Writes (create, burn, delete, purge) queue on the single writer; reads run in parallel.
+//! Burning is one `DELETE ... RETURNING` statement, so exactly one reader ever gets the content
+//! of a burn-after-read paste however many ask at once.
+
+mod read;
+mod write;
+
+use std::path::Path;
+
+use platform_db::rusqlite;
+use platform_db::open::M;
+use platform_db::{Migrations, OpenError, Pool, PoolError};
+
+pub use write::{Dedup, DedupPolicy, NewPaste};
+
+/// Migrations, numbered and append-only.
+fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(include_str!("../../migrations/001_pastes.sql"))])
+}
+
+/// A storage failure; handlers map it to a 500 or 503 without showing it.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite failed.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The database task did not complete.
+    #[error(transparent)]
+    Pool(#[from] PoolError),
+}
+
+impl StoreError {
+    /// Whether the failure is contention or exhaustion worth a 503 rather than a 500.
+    pub fn is_busy(&self) -> bool {
+        matches!(
+            self,
+            Self::Sqlite(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        ) || matches!(self, Self::Pool(_))
+    }
+}
+
+/// Metadata of a stored paste (never its content).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasteMeta {
+    /// The id.
+    pub id: String,
+    /// Detected MIME type.
+    pub mime_type: String,
+    /// Content length.
+    pub size: u64,
+    /// Creator's fingerprint, if authenticated.
+    pub owner: Option<String>,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub expires_at: Option<i64>,
+    /// Single-read paste.
+    pub burn_after_read: bool,
+    /// Argon2id PHC string, if protected.
+    pub password_hash: Option<String>,
+    /// SHA-256 of the anonymous creator's delete token.
+    pub delete_token_hash: Option<Vec<u8>>,
+    /// Malware-scan verdict.
+    pub scan: Option<String>,
+}
+
+/// The store handle; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct PasteStore {
+    pool: Pool,
+}
+
+impl PasteStore {
+    /// Opens (creating and migrating) the store at `path` with `readers` read connections.
+    pub fn open(path: &Path, readers: usize) -> Result<Self, OpenError> {
+        Ok(Self {
+            pool: Pool::open(path, readers, &migrations())?,
+        })
+    }
+
+    /// The underlying pool, for backups.
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.pool
+            .read(|c| c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)))
+            .await??;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,179 @@
+//! Writes: create (with the content-hash throttle in the same transaction), burn, delete and
+//! purge of expired pastes.
+
+use platform_db::rusqlite::{OptionalExtension, TransactionBehavior, params};
+
+use super::{PasteMeta, PasteStore, StoreError};
+
+/// A paste about to be stored.
+#[derive(Debug, Clone)]
+pub struct NewPaste {
+    /// The id.
+    pub id: String,
+    /// The bytes.
+    pub content: Vec<u8>,
+    /// Detected MIME type.
+    pub mime_type: String,
+    /// SHA-256 of the content.
+    pub sha256: [u8; 32],
+    /// Creator's fingerprint.
+    pub owner: Option<String>,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub expires_at: Option<i64>,
+    /// Single-read paste.
+    pub burn_after_read: bool,
+    /// Argon2id PHC string.
+    pub password_hash: Option<String>,
+    /// SHA-256 of the delete token.
+    pub delete_token_hash: Option<Vec<u8>>,
+    /// Malware-scan verdict.
+    pub scan: Option<String>,
+}
+
+/// The content-hash throttle: at most `max` submissions of the same bytes per `window_secs`.
+#[derive(Debug, Clone, Copy)]
+pub struct DedupPolicy {
+    /// Window length.
+    pub window_secs: i64,
+    /// Submissions allowed per window; 0 disables the throttle.
+    pub max: u32,
+}
+
+/// Outcome of a create.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dedup {
+    /// Stored.
+    Stored,
+    /// Refused: the same content was submitted too often; retry after this many seconds.
+    Throttled {
+        /// Seconds until the window ends.
+        retry_after: u64,
+    },
+}
+
+impl PasteStore {
+    /// Stores `paste` unless the throttle refuses its content.
+    pub async fn create(&self, paste: NewPaste, dedup: DedupPolicy) -> Result<Dedup, StoreError> {
+        Ok(self
+            .pool
+            .write(move |c| {
+                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let now = paste.created_at;
+                if dedup.max > 0 {
+                    let seen: Option<(i64, i64)> = tx
+                        .prepare_cached(
+                            "SELECT first_seen, count FROM content_hashes WHERE sha256 = ?1",
+                        )?
+                        .query_row([&paste.sha256[..]], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .optional()?;
+                    match seen {
+                        Some((first, count)) if now - first < dedup.window_secs => {
+                            if count >= i64::from(dedup.max) {
+                                let retry = (first + dedup.window_secs - now).max(1);
+                                return Ok(Dedup::Throttled {
+                                    retry_after: u64::try_from(retry).unwrap_or(1),
+                                });
+                            }
+                            tx.prepare_cached(
+                                "UPDATE content_hashes SET count = count + 1 WHERE sha256 = ?1",
+                            )?
+                            .execute([&paste.sha256[..]])?;
+                        }
+                        _ => {
+                            tx.prepare_cached(
+                                "INSERT INTO content_hashes (sha256, first_seen, count) \
+                                 VALUES (?1, ?2, 1) ON CONFLICT (sha256) \
+                                 DO UPDATE SET first_seen = excluded.first_seen, count = 1",
+                            )?
+                            .execute(params![&paste.sha256[..], now])?;
+                        }
+                    }
+                }
+                tx.prepare_cached(
+                    "INSERT INTO pastes (id, mime_type, size, sha256, owner, created_at, \
+                     expires_at, burn_after_read, password_hash, delete_token_hash, scan, content) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                )?
+                .execute(params![
+                    paste.id,
+                    paste.mime_type,
+                    i64::try_from(paste.content.len()).unwrap_or(i64::MAX),
+                    &paste.sha256[..],
+                    paste.owner,
+                    paste.created_at,
+                    paste.expires_at,
+                    paste.burn_after_read,
+                    paste.password_hash,
+                    paste.delete_token_hash,
+                    paste.scan,
+                    paste.content,
+                ])?;
+                tx.commit()?;
+                Ok::<_, StoreError>(Dedup::Stored)
+            })
+            .await??)
+    }
+
+    /// Deletes a live burn-after-read paste and returns its content; `None` when another reader
+    /// got it first, or it expired, or it never existed.
+    pub async fn burn(&self, id: &str, now: i64) -> Result<Option<Vec<u8>>, StoreError> {
+        let id = id.to_owned();
+        Ok(self
+            .pool
+            .write(move |c| {
+                c.prepare_cached(
+                    "DELETE FROM pastes WHERE id = ?1 AND burn_after_read = 1 \
+                     AND (expires_at IS NULL OR expires_at > ?2) RETURNING content",
+                )?
+                .query_row(params![id, now], |r| r.get(0))
+                .optional()
+            })
+            .await??)
+    }
+
+    /// Deletes a paste; returns its metadata when it existed.
+    pub async fn delete(&self, id: &str) -> Result<Option<PasteMeta>, StoreError> {
+        let id = id.to_owned();
+        Ok(self
+            .pool
+            .write(move |c| {
+                c.prepare_cached(
+                    "DELETE FROM pastes WHERE id = ?1 RETURNING id, mime_type, size, owner, \
+                     created_at, expires_at, burn_after_read, password_hash, delete_token_hash, scan",
+                )?
+                .query_row([id], super::read::meta_from_row)
+                .optional()
+            })
+            .await??)
+    }
+
+    /// Deletes every paste expired at `now` and forgets throttle entries older than
+    /// `dedup_window_secs`; returns the expired pastes' ids and sizes.
+    pub async fn purge_expired(
+        &self,
+        now: i64,
+        dedup_window_secs: i64,
+    ) -> Result<Vec<(String, u64)>, StoreError> {
+        Ok(self
+            .pool
+            .write(move |c| {
+                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let purged = tx
+                    .prepare_cached(
+                        "DELETE FROM pastes WHERE expires_at IS NOT NULL AND expires_at <= ?1 \
+                         RETURNING id, size",
+                    )?
+                    .query_map([now], |r| {
+                        Ok((r.get(0)?, u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0)))
+                    })?
+                    .collect::<Result<Vec<(String, u64)>, _>>()?;
+                tx.prepare_cached("DELETE FROM content_hashes WHERE first_seen <= ?1")?
+                    .execute([now - dedup_window_secs])?;
+                tx.commit()?;
+                Ok::<_, StoreError>(purged)
+            })
+            .await??)
+    }
+}

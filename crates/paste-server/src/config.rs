@@ -1,0 +1,392 @@
+//! Configuration: every variable a documented constant, read once at start-up through clap
+//! (flag or environment), validated, then frozen in [`Config`]. FlaskPaste's variable names are
+//! kept so existing deployments switch without edits.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Parser;
+use platform::telemetry::LogFormat;
+use platform::tls::{TlsFiles, is_fingerprint};
+use secrecy::SecretString;
+
+/// Environment variable names.
+pub mod env {
+    /// Listen address `host:port`.
+    pub const LISTEN: &str = "FLASKPASTE_LISTEN";
+    /// SQLite database file.
+    pub const DB: &str = "FLASKPASTE_DB";
+    /// Largest anonymous paste, bytes.
+    pub const MAX_ANON: &str = "FLASKPASTE_MAX_ANON";
+    /// Largest authenticated paste, bytes.
+    pub const MAX_AUTH: &str = "FLASKPASTE_MAX_AUTH";
+    /// Smallest paste, bytes.
+    pub const MIN_SIZE: &str = "FLASKPASTE_MIN_SIZE";
+    /// Default lifetime of an anonymous paste, seconds.
+    pub const EXPIRY: &str = "FLASKPASTE_EXPIRY";
+    /// Default lifetime of an authenticated paste, seconds.
+    pub const EXPIRY_AUTH: &str = "FLASKPASTE_EXPIRY_AUTH";
+    /// Cap on `X-Expiry`, seconds.
+    pub const MAX_EXPIRY: &str = "FLASKPASTE_MAX_EXPIRY";
+    /// Content-hash throttle window, seconds.
+    pub const DEDUP_WINDOW: &str = "FLASKPASTE_DEDUP_WINDOW";
+    /// Same-content submissions allowed per window; 0 disables.
+    pub const DEDUP_MAX: &str = "FLASKPASTE_DEDUP_MAX";
+    /// Proof-of-work leading zero bits; 0 disables.
+    pub const POW_DIFFICULTY: &str = "FLASKPASTE_POW_DIFFICULTY";
+    /// Challenge lifetime, seconds.
+    pub const POW_TTL: &str = "FLASKPASTE_POW_TTL";
+    /// HMAC secret for challenges (random per start when unset).
+    pub const POW_SECRET: &str = "FLASKPASTE_POW_SECRET";
+    /// Creations per minute above which difficulty rises; 0 disables.
+    pub const POW_FLOOD: &str = "FLASKPASTE_POW_FLOOD";
+    /// Minimum entropy, bits per byte; 0 disables.
+    pub const MIN_ENTROPY: &str = "FLASKPASTE_MIN_ENTROPY";
+    /// Pastes shorter than this are exempt from the entropy rule.
+    pub const MIN_ENTROPY_SIZE: &str = "FLASKPASTE_MIN_ENTROPY_SIZE";
+    /// Trust `X-SSL-Client-SHA1` and `X-Forwarded-For` from a TLS-terminating proxy.
+    pub const TRUST_PROXY: &str = "FLASKPASTE_TRUST_PROXY";
+    /// Secret the proxy sends as `X-Proxy-Secret`.
+    pub const PROXY_SECRET: &str = "TRUSTED_PROXY_SECRET";
+    /// Path prefix when served under a sub-path.
+    pub const URL_PREFIX: &str = "FLASKPASTE_URL_PREFIX";
+    /// Creations per minute per client IP; 0 disables.
+    pub const RATE_LIMIT: &str = "FLASKPASTE_RATE_LIMIT";
+    /// Comma-separated admin certificate fingerprints.
+    pub const ADMINS: &str = "FLASKPASTE_ADMINS";
+    /// PEM certificate chain for native TLS.
+    pub const TLS_CERT: &str = "FLASKPASTE_TLS_CERT";
+    /// PEM private key for native TLS.
+    pub const TLS_KEY: &str = "FLASKPASTE_TLS_KEY";
+    /// PEM CA bundle for client certificates (enables mTLS identities).
+    pub const TLS_CLIENT_CA: &str = "FLASKPASTE_TLS_CLIENT_CA";
+    /// Refuse connections without a client certificate.
+    pub const TLS_REQUIRE_CLIENT_CERT: &str = "FLASKPASTE_TLS_REQUIRE_CLIENT_CERT";
+    /// Whole-request timeout, seconds.
+    pub const REQUEST_TIMEOUT: &str = "FLASKPASTE_REQUEST_TIMEOUT";
+    /// Seconds between expiry sweeps.
+    pub const PURGE_INTERVAL: &str = "FLASKPASTE_PURGE_INTERVAL";
+    /// Path of the `fpaste` binary served at `/client`.
+    pub const CLIENT_BINARY: &str = "FLASKPASTE_CLIENT_BINARY";
+    /// Separate listener for `/metrics`.
+    pub const METRICS_LISTEN: &str = "FLASKPASTE_METRICS_LISTEN";
+    /// `json` or `text`.
+    pub const LOG_FORMAT: &str = "LOG_FORMAT";
+}
+
+const MIB: u64 = 1024 * 1024;
+const DAY: u64 = 86_400;
+
+/// Command-line flags; each also reads its environment variable.
+#[derive(Debug, Parser)]
+#[command(name = "fpasted", version, about = "Secure, minimal pastebin API server")]
+pub struct Args {
+    /// Address to listen on.
+    #[arg(long, env = env::LISTEN, default_value = "127.0.0.1:5000")]
+    pub listen: SocketAddr,
+    /// SQLite database file (created with its directory).
+    #[arg(long, env = env::DB, default_value = "data/fpaste.db")]
+    pub db: PathBuf,
+    /// Largest anonymous paste in bytes.
+    #[arg(long, env = env::MAX_ANON, default_value_t = 3 * MIB)]
+    pub max_anon: u64,
+    /// Largest authenticated paste in bytes.
+    #[arg(long, env = env::MAX_AUTH, default_value_t = 50 * MIB)]
+    pub max_auth: u64,
+    /// Smallest paste in bytes.
+    #[arg(long, env = env::MIN_SIZE, default_value_t = 0)]
+    pub min_size: u64,
+    /// Default lifetime of anonymous pastes, seconds.
+    #[arg(long, env = env::EXPIRY, default_value_t = DAY)]
+    pub expiry: u64,
+    /// Default lifetime of authenticated pastes, seconds.
+    #[arg(long, env = env::EXPIRY_AUTH, default_value_t = 7 * DAY)]
+    pub expiry_auth: u64,
+    /// Largest lifetime a client may ask for with X-Expiry, seconds.
+    #[arg(long, env = env::MAX_EXPIRY, default_value_t = 30 * DAY)]
+    pub max_expiry: u64,
+    /// Content-hash throttle window, seconds.
+    #[arg(long, env = env::DEDUP_WINDOW, default_value_t = 3600)]
+    pub dedup_window: u64,
+    /// Same-content submissions allowed per window (0 disables).
+    #[arg(long, env = env::DEDUP_MAX, default_value_t = 3)]
+    pub dedup_max: u32,
+    /// Proof-of-work difficulty in leading zero bits (0 disables).
+    #[arg(long, env = env::POW_DIFFICULTY, default_value_t = 0)]
+    pub pow_difficulty: u32,
+    /// Proof-of-work challenge lifetime, seconds.
+    #[arg(long, env = env::POW_TTL, default_value_t = 300)]
+    pub pow_ttl: u64,
+    /// Proof-of-work HMAC secret, at least 32 bytes (random per start when unset).
+    #[arg(long, env = env::POW_SECRET, hide_env_values = true)]
+    pub pow_secret: Option<SecretString>,
+    /// Creations per minute above which difficulty rises (0 disables).
+    #[arg(long, env = env::POW_FLOOD, default_value_t = 60)]
+    pub pow_flood: u32,
+    /// Minimum Shannon entropy in bits per byte (0 disables).
+    #[arg(long, env = env::MIN_ENTROPY, default_value_t = 0.0)]
+    pub min_entropy: f64,
+    /// Pastes shorter than this many bytes are exempt from the entropy rule.
+    #[arg(long, env = env::MIN_ENTROPY_SIZE, default_value_t = 256)]
+    pub min_entropy_size: u64,
+    /// Trust identity and client-address headers from a TLS-terminating proxy.
+    #[arg(long, env = env::TRUST_PROXY, default_value_t = false)]
+    pub trust_proxy: bool,
+    /// Secret the proxy must send as X-Proxy-Secret.
+    #[arg(long, env = env::PROXY_SECRET, hide_env_values = true)]
+    pub proxy_secret: Option<SecretString>,
+    /// Path prefix for reverse-proxy sub-paths, e.g. /paste.
+    #[arg(long, env = env::URL_PREFIX, default_value = "")]
+    pub url_prefix: String,
+    /// Creations per minute per client address (0 disables).
+    #[arg(long, env = env::RATE_LIMIT, default_value_t = 10)]
+    pub rate_limit: u32,
+    /// Admin certificate fingerprints (SHA-1, 40 hex), comma separated.
+    #[arg(long, env = env::ADMINS, value_delimiter = ',')]
+    pub admins: Vec<String>,
+    /// PEM certificate chain: serve HTTPS directly.
+    #[arg(long, env = env::TLS_CERT, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = env::TLS_KEY, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// PEM CA bundle for client certificates (enables mTLS identities).
+    #[arg(long, env = env::TLS_CLIENT_CA, requires = "tls_cert")]
+    pub tls_client_ca: Option<PathBuf>,
+    /// Refuse TLS clients without a certificate.
+    #[arg(long, env = env::TLS_REQUIRE_CLIENT_CERT, default_value_t = false)]
+    pub tls_require_client_cert: bool,
+    /// Whole-request timeout, seconds.
+    #[arg(long, env = env::REQUEST_TIMEOUT, default_value_t = 60)]
+    pub request_timeout: u64,
+    /// Seconds between sweeps that purge expired pastes.
+    #[arg(long, env = env::PURGE_INTERVAL, default_value_t = 60)]
+    pub purge_interval: u64,
+    /// The fpaste binary served at /client (default: `fpaste` beside this executable).
+    #[arg(long, env = env::CLIENT_BINARY)]
+    pub client_binary: Option<PathBuf>,
+    /// Serve /metrics on this separate address instead of the main listener.
+    #[arg(long, env = env::METRICS_LISTEN)]
+    pub metrics_listen: Option<SocketAddr>,
+    /// Log format.
+    #[arg(long, env = env::LOG_FORMAT, value_enum, default_value_t = LogFormat::Json)]
+    pub log_format: LogFormat,
+}
+
+/// Validated, frozen configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// SQLite database file.
+    pub db: PathBuf,
+    /// Largest anonymous paste.
+    pub max_anon: u64,
+    /// Largest authenticated paste.
+    pub max_auth: u64,
+    /// Smallest paste.
+    pub min_size: u64,
+    /// Default anonymous lifetime.
+    pub expiry_anon: u64,
+    /// Default authenticated lifetime.
+    pub expiry_auth: u64,
+    /// Cap on lifetimes.
+    pub max_expiry: u64,
+    /// Throttle window.
+    pub dedup_window: u64,
+    /// Throttle count.
+    pub dedup_max: u32,
+    /// Proof-of-work difficulty.
+    pub pow_difficulty: u32,
+    /// Challenge lifetime.
+    pub pow_ttl: u64,
+    /// Challenge secret.
+    pub pow_secret: Option<SecretString>,
+    /// Flood threshold.
+    pub pow_flood: u32,
+    /// Entropy minimum.
+    pub min_entropy: f64,
+    /// Entropy exemption size.
+    pub min_entropy_size: u64,
+    /// Trust proxy headers.
+    pub trust_proxy: bool,
+    /// Proxy secret.
+    pub proxy_secret: Option<SecretString>,
+    /// Normalised prefix: empty or `/segment(/segment)*`.
+    pub url_prefix: String,
+    /// Per-IP creations per minute.
+    pub rate_limit: u32,
+    /// Admin fingerprints.
+    pub admins: Vec<String>,
+    /// Native TLS.
+    pub tls: Option<TlsFiles>,
+    /// Whole-request timeout.
+    pub request_timeout: Duration,
+    /// Sweep interval.
+    pub purge_interval: Duration,
+    /// Binary served at `/client`.
+    pub client_binary: Option<PathBuf>,
+    /// Separate metrics listener.
+    pub metrics_listen: Option<SocketAddr>,
+}
+
+/// A configuration value that cannot work.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Explained in the message.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+fn invalid(msg: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid(msg.into())
+}
+
+impl Config {
+    /// Validates the parsed flags.
+    pub fn from_args(args: Args) -> Result<Self, ConfigError> {
+        let url_prefix = normalise_prefix(&args.url_prefix)?;
+        let admins = args
+            .admins
+            .iter()
+            .map(|a| a.trim().to_ascii_lowercase())
+            .filter(|a| !a.is_empty())
+            .collect::<Vec<_>>();
+        if let Some(bad) = admins.iter().find(|a| !is_fingerprint(a)) {
+            return Err(invalid(format!(
+                "{}: {bad:?} is not a SHA-1 fingerprint (40 hex digits)",
+                env::ADMINS
+            )));
+        }
+        if !(0.0..=8.0).contains(&args.min_entropy) {
+            return Err(invalid(format!("{} must be between 0 and 8", env::MIN_ENTROPY)));
+        }
+        if args.pow_difficulty > 40 {
+            return Err(invalid(format!("{} above 40 is unsolvable in practice", env::POW_DIFFICULTY)));
+        }
+        if args.max_anon == 0 || args.max_auth == 0 {
+            return Err(invalid("maximum paste sizes must be positive"));
+        }
+        if args.min_size > args.max_anon.min(args.max_auth) {
+            return Err(invalid(format!("{} exceeds the maximum paste size", env::MIN_SIZE)));
+        }
+        if args.max_expiry == 0 || args.dedup_window == 0 || args.pow_ttl == 0 {
+            return Err(invalid("expiry, dedup window and challenge lifetime must be positive"));
+        }
+        if let Some(secret) = &args.pow_secret
+            && secrecy::ExposeSecret::expose_secret(secret).len() < 32
+        {
+            return Err(invalid(format!("{} must be at least 32 bytes", env::POW_SECRET)));
+        }
+        if args.tls_require_client_cert && args.tls_client_ca.is_none() {
+            return Err(invalid(format!("{} needs {}", env::TLS_REQUIRE_CLIENT_CERT, env::TLS_CLIENT_CA)));
+        }
+        let tls = match (args.tls_cert, args.tls_key) {
+            (Some(cert), Some(key)) => Some(TlsFiles {
+                cert,
+                key,
+                client_ca: args.tls_client_ca,
+                require_client_cert: args.tls_require_client_cert,
+            }),
+            _ => None,
+        };
+        Ok(Self {
+            db: args.db,
+            max_anon: args.max_anon,
+            max_auth: args.max_auth,
+            min_size: args.min_size,
+            expiry_anon: args.expiry,
+            expiry_auth: args.expiry_auth,
+            max_expiry: args.max_expiry,
+            dedup_window: args.dedup_window,
+            dedup_max: args.dedup_max,
+            pow_difficulty: args.pow_difficulty,
+            pow_ttl: args.pow_ttl,
+            pow_secret: args.pow_secret,
+            pow_flood: args.pow_flood,
+            min_entropy: args.min_entropy,
+            min_entropy_size: args.min_entropy_size,
+            trust_proxy: args.trust_proxy,
+            proxy_secret: args.proxy_secret,
+            url_prefix,
+            rate_limit: args.rate_limit,
+            admins,
+            tls,
+            request_timeout: Duration::from_secs(args.request_timeout.max(1)),
+            purge_interval: Duration::from_secs(args.purge_interval.max(1)),
+            client_binary: args.client_binary,
+            metrics_listen: args.metrics_listen,
+        })
+    }
+
+    /// Defaults for tests: a database under `dir`, no proof of work, no rate limit, no
+    /// throttle; tests switch on what they exercise.
+    pub fn for_tests(dir: &Path) -> Self {
+        let args = Args::parse_from(["fpasted"]);
+        let mut cfg = Self::from_args(args).unwrap_or_else(|_| unreachable_defaults());
+        cfg.db = dir.join("fpaste.db");
+        cfg.rate_limit = 0;
+        cfg.dedup_max = 0;
+        cfg.pow_difficulty = 0;
+        cfg
+    }
+
+    /// Whether `fp` is an admin.
+    pub fn is_admin(&self, fp: &str) -> bool {
+        self.admins.iter().any(|a| a == fp)
+    }
+}
+
+#[expect(clippy::panic, reason = "the built-in defaults are validated by a unit test")]
+fn unreachable_defaults() -> Config {
+    panic!("built-in defaults failed validation")
+}
+
+/// `""`, `"/"` → `""`; `"paste/"` → `"/paste"`; refuses characters that need escaping.
+pub fn normalise_prefix(raw: &str) -> Result<String, ConfigError> {
+    let trimmed = raw.trim().trim_matches('/');
+    if trimmed.is_empty() {
+        return Ok(String::new());
+    }
+    let ok = trimmed.split('/').all(|seg| {
+        !seg.is_empty()
+            && seg != "."
+            && seg != ".."
+            && seg
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'))
+    });
+    if ok {
+        Ok(format!("/{trimmed}"))
+    } else {
+        Err(invalid(format!("{}: {raw:?} is not a plain path", env::URL_PREFIX)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_validate() {
+        assert!(Config::from_args(Args::parse_from(["fpasted"])).is_ok());
+    }
+
+    #[test]
+    fn prefixes_normalise() -> Result<(), ConfigError> {
+        assert_eq!(normalise_prefix("")?, "");
+        assert_eq!(normalise_prefix("/")?, "");
+        assert_eq!(normalise_prefix("paste/")?, "/paste");
+        assert_eq!(normalise_prefix("/a/b")?, "/a/b");
+        assert!(normalise_prefix("/a/../b").is_err());
+        assert!(normalise_prefix("/a b").is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn rejects_bad_admins_and_entropy() {
+        let args = Args::parse_from(["fpasted", "--admins", "xyz"]);
+        assert!(Config::from_args(args).is_err());
+        let args = Args::parse_from(["fpasted", "--min-entropy", "9"]);
+        assert!(Config::from_args(args).is_err());
+    }
+}

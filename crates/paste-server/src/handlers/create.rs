@@ -1,0 +1,228 @@
+//! `POST /`: create a paste, after every policy check, cheapest first.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode, header};
+use paste_api::{PasteCreated, headers};
+use paste_core::content::{detect_mime, shannon_entropy};
+use paste_core::expiry::ExpiryPolicy;
+use paste_core::id::{DeleteToken, PasteId};
+use paste_core::now_unix;
+use paste_core::store::{Dedup, DedupPolicy, NewPaste};
+use platform::Problem;
+use sha2::{Digest, Sha256};
+
+use super::body::read_limited;
+use super::paste_path;
+use crate::error::{ApiError, problem};
+use crate::identity::{ClientAddr, Identity};
+use crate::metrics::Rejection;
+use crate::state::AppState;
+
+/// Creates a paste from a raw body or a JSON `{"content": "..."}`.
+pub async fn create(
+    State(state): State<AppState>,
+    ClientAddr(ip): ClientAddr,
+    identity: Identity,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let cfg = &state.config;
+    let now = now_unix();
+    if let Some(rate) = &state.rate
+        && let Err(wait) = rate.check(ip)
+    {
+        state.metrics.rejected(Rejection::RateLimit);
+        return Err(Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "Too many pastes from this address; slow down",
+        )
+        .retry_after(wait)
+        .into());
+    }
+    if state.pow.enabled() {
+        let token = header_str(&headers, headers::POW_TOKEN);
+        let solution = header_str(&headers, headers::POW_SOLUTION);
+        if let Err(e) = state.pow.verify(token, solution, now) {
+            state.metrics.rejected(Rejection::Pow);
+            return Err(e.into());
+        }
+    }
+    let owner = identity.fingerprint().map(str::to_owned);
+    let limit = if owner.is_some() { cfg.max_auth } else { cfg.max_anon };
+    let announced = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > limit) {
+        state.metrics.rejected(Rejection::Size);
+        return Err(platform::layers::too_large(limit).into());
+    }
+    let raw = read_limited(body, limit).await.inspect_err(|e| {
+        if matches!(e, ApiError::Problem(p) if p.status == 413) {
+            state.metrics.rejected(Rejection::Size);
+        }
+    })?;
+    let content = unwrap_json(&headers, raw)?;
+    if content.is_empty() || (content.len() as u64) < cfg.min_size {
+        state.metrics.rejected(Rejection::Size);
+        return Err(problem(
+            StatusCode::BAD_REQUEST,
+            "content_too_small",
+            format!("Content must be at least {} bytes", cfg.min_size.max(1)),
+        ));
+    }
+    check_entropy(&state, &content)?;
+
+    let expiry = ExpiryPolicy {
+        default_anon: cfg.expiry_anon,
+        default_auth: cfg.expiry_auth,
+        max: cfg.max_expiry,
+    }
+    .lifetime(header_str(&headers, headers::EXPIRY), owner.is_some())
+    .map_err(|e| problem(StatusCode::BAD_REQUEST, "invalid_expiry", e.to_string()))?;
+    let burn = parse_bool(header_str(&headers, headers::BURN_AFTER_READ))?;
+    let password_hash = match header_str(&headers, headers::PASTE_PASSWORD) {
+        None => None,
+        Some(pw) => Some(hash_password(&state, pw.to_owned()).await?),
+    };
+
+    let id = PasteId::generate().map_err(|e| ApiError::Internal(e.to_string()))?;
+    let token = match owner {
+        None => Some(DeleteToken::generate().map_err(|e| ApiError::Internal(e.to_string()))?),
+        Some(_) => None,
+    };
+    let mime_type = detect_mime(&content);
+    let size = content.len() as u64;
+    let expires_at = now.saturating_add(i64::try_from(expiry).unwrap_or(i64::MAX));
+    let new = NewPaste {
+        id: id.to_string(),
+        sha256: Sha256::digest(&content).into(),
+        content: content.to_vec(),
+        mime_type: mime_type.clone(),
+        owner: owner.clone(),
+        created_at: now,
+        expires_at: Some(expires_at),
+        burn_after_read: burn,
+        password_hash: password_hash.clone(),
+        delete_token_hash: token.as_ref().map(DeleteToken::digest),
+        scan: None,
+    };
+    let dedup = DedupPolicy {
+        window_secs: i64::try_from(cfg.dedup_window).unwrap_or(i64::MAX),
+        max: cfg.dedup_max,
+    };
+    if let Dedup::Throttled { retry_after } = state.store.create(new, dedup).await? {
+        state.metrics.rejected(Rejection::Dedup);
+        return Err(Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "duplicate_content",
+            "This content was submitted too many times recently",
+        )
+        .retry_after(retry_after)
+        .into());
+    }
+    state.pow.record_creation(now);
+    state.metrics.created(size);
+
+    let url = paste_path(&cfg.url_prefix, id.as_str());
+    let body = PasteCreated {
+        id: id.to_string(),
+        raw: format!("{url}/raw"),
+        url: url.clone(),
+        mime_type,
+        created_at: now,
+        expires_at: Some(expires_at),
+        owner,
+        burn_after_read: burn.then_some(true),
+        password_protected: password_hash.is_some().then_some(true),
+        delete_token: token.map(|t| t.reveal().to_owned()),
+    };
+    Ok((StatusCode::CREATED, [(header::LOCATION, url)], Json(body)).into_response())
+}
+
+/// The header's value when it is present and valid text.
+pub fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn parse_bool(v: Option<&str>) -> Result<bool, ApiError> {
+    match v.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("false" | "0" | "no") => Ok(false),
+        Some("true" | "1" | "yes") => Ok(true),
+        Some(_) => Err(problem(
+            StatusCode::BAD_REQUEST,
+            "invalid_burn_after_read",
+            "X-Burn-After-Read must be true or false",
+        )),
+    }
+}
+
+fn unwrap_json(headers: &HeaderMap, raw: Bytes) -> Result<Bytes, ApiError> {
+    let is_json = header_str(headers, header::CONTENT_TYPE.as_str())
+        .and_then(|ct| ct.split(';').next())
+        .is_some_and(|ct| ct.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return Ok(raw);
+    }
+    #[derive(serde::Deserialize)]
+    struct JsonPaste {
+        content: String,
+    }
+    serde_json::from_slice::<JsonPaste>(&raw)
+        .map(|j| Bytes::from(j.content))
+        .map_err(|_| {
+            problem(
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+                "A JSON body must be an object with a \"content\" string",
+            )
+        })
+}
+
+fn check_entropy(state: &AppState, content: &[u8]) -> Result<(), ApiError> {
+    let cfg = &state.config;
+    if cfg.min_entropy <= 0.0 || (content.len() as u64) < cfg.min_entropy_size {
+        return Ok(());
+    }
+    let entropy = shannon_entropy(content);
+    if entropy >= cfg.min_entropy {
+        return Ok(());
+    }
+    state.metrics.rejected(Rejection::Entropy);
+    let rounded = (entropy * 100.0).round() / 100.0;
+    Err(Problem::new(
+        StatusCode::BAD_REQUEST,
+        "entropy_too_low",
+        format!(
+            "Content entropy {rounded} bits/byte is below the required {} bits/byte",
+            cfg.min_entropy
+        ),
+    )
+    .with("entropy", rounded)
+    .with("min_entropy", cfg.min_entropy)
+    .with(
+        "hint",
+        "This server only accepts encrypted content: upload with `fpaste create -e`, \
+         which sends raw ciphertext (base64 text stays below 6 bits/byte).",
+    )
+    .into())
+}
+
+async fn hash_password(state: &AppState, password: String) -> Result<String, ApiError> {
+    paste_core::password::validate(&password)
+        .map_err(|e| problem(StatusCode::BAD_REQUEST, "invalid_password", e.to_string()))?;
+    let _permit = state
+        .hashing
+        .acquire()
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    tokio::task::spawn_blocking(move || paste_core::password::hash(&password))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}

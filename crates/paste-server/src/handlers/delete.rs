@@ -1,0 +1,65 @@
+//! `DELETE /{id}`: by the owner, an admin, or the anonymous creator's delete token.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use http::{HeaderMap, StatusCode};
+use paste_api::headers;
+use paste_core::id::delete_token_matches;
+use paste_core::now_unix;
+use serde_json::{Value, json};
+
+use super::create::header_str;
+use super::read::parse_id;
+use crate::error::{ApiError, not_found, problem};
+use crate::identity::Identity;
+use crate::state::AppState;
+
+/// Deletes a paste.
+///
+/// Without a token: 401 for anonymous callers (before any lookup, so existence is not
+/// revealed), 404 for unknown ids, 403 for someone else's paste.
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    identity: Identity,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let token = header_str(&headers, headers::DELETE_TOKEN);
+    if token.is_none() && identity.fingerprint().is_none() {
+        return Err(problem(
+            StatusCode::UNAUTHORIZED,
+            "authentication_required",
+            "Deleting requires a client certificate or the paste's X-Delete-Token",
+        ));
+    }
+    let id = parse_id(&id)?;
+    let meta = state
+        .store
+        .meta(id.as_str(), now_unix())
+        .await?
+        .ok_or_else(not_found)?;
+    let by_token = token.is_some_and(|t| {
+        meta.delete_token_hash
+            .as_deref()
+            .is_some_and(|stored| delete_token_matches(stored, t))
+    });
+    let by_owner = meta.owner.is_some() && identity.fingerprint() == meta.owner.as_deref();
+    if !(by_token || by_owner || identity.is_admin()) {
+        return Err(problem(
+            StatusCode::FORBIDDEN,
+            "not_owner",
+            "Only the paste's owner or an admin may delete it",
+        ));
+    }
+    if let Some(gone) = state.store.delete(id.as_str()).await? {
+        state.metrics.deleted(gone.size);
+        if identity.is_admin() && !by_owner && !by_token {
+            tracing::info!(
+                audit = "admin_delete",
+                admin = identity.fingerprint().map(|f| &f[..8]),
+                "admin deleted a paste"
+            );
+        }
+    }
+    Ok(Json(json!({"message": "Paste deleted", "id": id.to_string()})))
+}

@@ -1,0 +1,13 @@
+//! Request handlers, grouped by resource.
+
+pub mod body;
+pub mod create;
+pub mod delete;
+pub mod info;
+pub mod ops;
+pub mod read;
+
+/// The path of a paste resource, URL prefix included.
+pub fn paste_path(prefix: &str, id: &str) -> String {
+    format!("{prefix}/{id}")
+}

@@ -1,0 +1,71 @@
+//! Operational endpoints: health, proof-of-work challenges, metrics and the client download.
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, StatusCode, header};
+use paste_api::{Challenge, headers};
+use paste_core::now_unix;
+use platform::health::{Check, report};
+use platform::serve::ConnInfo;
+
+use crate::error::{ApiError, problem};
+use crate::identity::Identity;
+use crate::state::AppState;
+
+/// `GET /health`: liveness plus a database round trip, FlaskPaste's shape.
+pub async fn health(State(state): State<AppState>) -> Response {
+    let db = match state.store.ping().await {
+        Ok(()) => Check::Ok,
+        Err(error) => {
+            tracing::error!(%error, "health check: database unavailable");
+            Check::Failed
+        }
+    };
+    report(&[("database", db)])
+}
+
+/// `GET /challenge`: a signed proof-of-work challenge.
+pub async fn challenge(State(state): State<AppState>) -> Result<Json<Challenge>, ApiError> {
+    state
+        .pow
+        .issue(now_unix())
+        .map(Json)
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// `GET /metrics` on the main listener: loopback clients and admins only; 404 to the rest so
+/// the endpoint is not even advertised.
+pub async fn metrics(
+    State(state): State<AppState>,
+    identity: Identity,
+    conn: Option<axum::Extension<ConnInfo>>,
+) -> Result<Response, ApiError> {
+    let loopback = conn.is_some_and(|c| c.peer.ip().is_loopback());
+    if state.config.metrics_listen.is_some() || !(loopback || identity.is_admin()) {
+        return Err(problem(StatusCode::NOT_FOUND, "not_found", "Not found"));
+    }
+    Ok(state.registry.response())
+}
+
+/// `GET /client`: the fpaste binary for this server's platform.
+pub async fn client(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let Some((bytes, sum)) = &state.client.binary else {
+        return Err(problem(
+            StatusCode::NOT_FOUND,
+            "client_unavailable",
+            "No client binary is installed on this server; use /client/fpaste.sh",
+        ));
+    };
+    let mut res = bytes.clone().into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"fpaste\""),
+    );
+    if let Ok(v) = HeaderValue::from_str(sum) {
+        h.insert(headers::CLIENT_SHA256, v);
+    }
+    Ok(res)
+}

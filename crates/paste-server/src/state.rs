@@ -1,0 +1,34 @@
+//! Shared state: one cheap-to-clone bundle of handles.
+
+use std::sync::Arc;
+
+use paste_core::pow::ProofOfWork;
+use paste_core::store::PasteStore;
+use platform::metrics::MetricsRegistry;
+use platform::rate_limit::RateLimiter;
+use tokio::sync::Semaphore;
+
+use crate::client_dist::ClientDist;
+use crate::config::Config;
+use crate::metrics::PasteMetrics;
+
+/// Everything handlers share.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// Frozen configuration.
+    pub config: Arc<Config>,
+    /// Paste storage.
+    pub store: PasteStore,
+    /// Proof-of-work verifier.
+    pub pow: Arc<ProofOfWork>,
+    /// Per-client creation limit.
+    pub rate: Option<RateLimiter>,
+    /// Bounds concurrent Argon2 work (each hash holds ~19 MiB for ~tens of ms).
+    pub hashing: Arc<Semaphore>,
+    /// Paste metrics.
+    pub metrics: PasteMetrics,
+    /// The metric registry, rendered at `/metrics`.
+    pub registry: MetricsRegistry,
+    /// The client binary and shell functions served at `/client`.
+    pub client: Arc<ClientDist>,
+}

@@ -1,0 +1,40 @@
+//! The background sweeper: purges expired pastes and re-syncs the storage gauges.
+
+use std::time::Duration;
+
+use paste_core::now_unix;
+use tokio::sync::watch;
+
+use crate::state::AppState;
+
+/// Runs until `stop` changes.
+pub async fn run(state: AppState, every: Duration, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => sweep(&state).await,
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// One sweep.
+pub async fn sweep(state: &AppState) {
+    let window = i64::try_from(state.config.dedup_window).unwrap_or(i64::MAX);
+    match state.store.purge_expired(now_unix(), window).await {
+        Ok(purged) => {
+            for (_, size) in &purged {
+                state.metrics.expired(*size);
+            }
+            if !purged.is_empty() {
+                tracing::info!(count = purged.len(), "purged expired pastes");
+            }
+        }
+        Err(error) => tracing::error!(%error, "expiry sweep failed"),
+    }
+    match state.store.totals().await {
+        Ok((count, bytes)) => state.metrics.set_totals(count, bytes),
+        Err(error) => tracing::error!(%error, "could not read storage totals"),
+    }
+}

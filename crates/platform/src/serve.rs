@@ -1,0 +1,208 @@
+//! Serving a router on an already bound listener, over plain TCP or TLS, until shutdown.
+//!
+//! Each request carries a [`ConnInfo`] extension (peer address, whether TLS was used, the client
+//! certificate's fingerprint) and axum's `ConnectInfo<SocketAddr>`. Slow or silent clients are
+//! bounded by handshake and header-read timeouts; the number of open connections is capped; on
+//! shutdown the listener closes and in-flight requests get a grace period to finish.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
+use tower::ServiceExt;
+
+use crate::tls::fingerprint_sha1;
+
+/// What is known about the connection a request arrived on.
+#[derive(Debug, Clone)]
+pub struct ConnInfo {
+    /// The TCP peer (a proxy, when there is one).
+    pub peer: SocketAddr,
+    /// Whether the connection is TLS terminated by this process.
+    pub tls: bool,
+    /// SHA-1 fingerprint of the verified client certificate, if one was presented.
+    pub client_cert_sha1: Option<String>,
+}
+
+/// Connection-level limits.
+#[derive(Clone)]
+pub struct ServeOptions {
+    /// TLS configuration; `None` serves plain HTTP.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Time allowed for a TLS handshake.
+    pub handshake_timeout: Duration,
+    /// Time allowed for a client to send a request's headers.
+    pub header_read_timeout: Duration,
+    /// Grace period for in-flight requests at shutdown.
+    pub drain_timeout: Duration,
+    /// Most connections open at once; further clients wait in the kernel's accept queue.
+    pub max_connections: usize,
+}
+
+impl std::fmt::Debug for ServeOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeOptions")
+            .field("tls", &self.tls.is_some())
+            .field("handshake_timeout", &self.handshake_timeout)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("drain_timeout", &self.drain_timeout)
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self {
+            tls: None,
+            handshake_timeout: Duration::from_secs(10),
+            header_read_timeout: Duration::from_secs(10),
+            drain_timeout: Duration::from_secs(20),
+            max_connections: 10_000,
+        }
+    }
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then drains.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    opts: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send,
+) -> std::io::Result<()> {
+    let acceptor = opts.tls.clone().map(TlsAcceptor::from);
+    let graceful = GracefulShutdown::new();
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(opts.header_read_timeout);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(Duration::from_secs(30)));
+    let limit = Arc::new(Semaphore::new(opts.max_connections.max(1)));
+    tracing::info!(addr = %listener.local_addr()?, tls = acceptor.is_some(), "listening");
+
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            permit = Arc::clone(&limit).acquire_owned() => match permit {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                Err(error) => {
+                    // Typically EMFILE: back off instead of spinning.
+                    tracing::warn!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let builder = builder.clone();
+        let watcher = graceful.watcher();
+        let acceptor = acceptor.clone();
+        let handshake_timeout = opts.handshake_timeout;
+        tokio::spawn(async move {
+            let _permit = permit;
+            let Some(acceptor) = acceptor else {
+                let info = ConnInfo {
+                    peer,
+                    tls: false,
+                    client_cert_sha1: None,
+                };
+                let conn = builder.serve_connection(TokioIo::new(stream), service(app, info));
+                log_end(watcher.watch(conn.into_owned()).await);
+                return;
+            };
+            let stream =
+                match tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
+                    Ok(Ok(stream)) => stream,
+                    Ok(Err(error)) => {
+                        tracing::debug!(%error, "TLS handshake failed");
+                        return;
+                    }
+                    Err(_) => {
+                        tracing::debug!("TLS handshake timed out");
+                        return;
+                    }
+                };
+            let client_cert_sha1 = stream
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|chain| chain.first())
+                .map(|leaf| fingerprint_sha1(leaf));
+            let info = ConnInfo {
+                peer,
+                tls: true,
+                client_cert_sha1,
+            };
+            serve_tls(builder, watcher, stream, app, info).await;
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => tracing::info!("all connections drained"),
+        () = tokio::time::sleep(opts.drain_timeout) => {
+            tracing::warn!("drain timeout elapsed; closing remaining connections");
+        }
+    }
+    Ok(())
+}
+
+async fn serve_tls<S>(
+    builder: Builder<TokioExecutor>,
+    watcher: hyper_util::server::graceful::Watcher,
+    stream: S,
+    app: Router,
+    info: ConnInfo,
+) where
+    S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+{
+    let conn = builder.serve_connection(TokioIo::new(stream), service(app, info));
+    log_end(watcher.watch(conn.into_owned()).await);
+}
+
+fn service(
+    app: Router,
+    info: ConnInfo,
+) -> impl hyper::service::Service<
+    http::Request<Incoming>,
+    Response = axum::response::Response,
+    Error = Infallible,
+    Future = impl Future<Output = Result<axum::response::Response, Infallible>> + Send,
+> + Clone {
+    hyper::service::service_fn(move |mut req: http::Request<Incoming>| {
+        req.extensions_mut().insert(ConnectInfo(info.peer));
+        req.extensions_mut().insert(info.clone());
+        app.clone().oneshot(req)
+    })
+}
+
+fn log_end(result: Result<(), Box<dyn std::error::Error + Send + Sync>>) {
+    if let Err(error) = result {
+        // Clients that vanish mid-request are routine; nothing to alarm anyone with.
+        tracing::debug!(%error, "connection ended with an error");
+    }
+}
