@@ -54,10 +54,21 @@ pub fn serving_type(mime: &str) -> String {
 /// Markup that browsers sniff as HTML/SVG/XML even when served otherwise.
 fn looks_like_markup(content: &[u8]) -> bool {
     let head = &content[..content.len().min(512)];
-    let text = String::from_utf8_lossy(head).trim_start().to_ascii_lowercase();
-    ["<!doctype html", "<html", "<svg", "<?xml", "<script", "<head", "<body", "<iframe"]
-        .iter()
-        .any(|tag| text.starts_with(tag))
+    let text = String::from_utf8_lossy(head)
+        .trim_start()
+        .to_ascii_lowercase();
+    [
+        "<!doctype html",
+        "<html",
+        "<svg",
+        "<?xml",
+        "<script",
+        "<head",
+        "<body",
+        "<iframe",
+    ]
+    .iter()
+    .any(|tag| text.starts_with(tag))
 }
 
 /// Shannon entropy of `content` in bits per byte (0 to 8).
@@ -91,15 +102,24 @@ mod tests {
 
     #[test]
     fn detects_binary_and_text() {
-        let png = [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d];
+        let png = [
+            0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d,
+        ];
         assert_eq!(detect_mime(&png), "image/png");
         assert_eq!(detect_mime(b"hello world"), "text/plain");
-        assert_eq!(detect_mime(&[0xff, 0xfe, 0x00, 0x81]), "application/octet-stream");
+        assert_eq!(
+            detect_mime(&[0xff, 0xfe, 0x00, 0x81]),
+            "application/octet-stream"
+        );
     }
 
     #[test]
     fn markup_is_active_and_demoted() {
-        for doc in [&b"<!DOCTYPE html><p>x"[..], b"  <svg onload=alert(1)>", b"<?xml version='1.0'?><a/>"] {
+        for doc in [
+            &b"<!DOCTYPE html><p>x"[..],
+            b"  <svg onload=alert(1)>",
+            b"<?xml version='1.0'?><a/>",
+        ] {
             let mime = detect_mime(doc);
             assert!(is_active(&mime), "{mime}");
             assert_eq!(serving_type(&mime), "text/plain; charset=utf-8");

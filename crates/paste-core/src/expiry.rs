@@ -20,7 +20,11 @@ pub struct InvalidExpiry(#[from] Option<ParseIntError>);
 
 impl ExpiryPolicy {
     /// The lifetime for a paste given the optional header and whether the creator is known.
-    pub fn lifetime(&self, requested: Option<&str>, authenticated: bool) -> Result<u64, InvalidExpiry> {
+    pub fn lifetime(
+        &self,
+        requested: Option<&str>,
+        authenticated: bool,
+    ) -> Result<u64, InvalidExpiry> {
         let default = if authenticated {
             self.default_auth
         } else {

@@ -54,10 +54,13 @@ impl FromStr for PasteId {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let ok = s.len() == ID_LEN
-            && s
-                .bytes()
+            && s.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if ok { Ok(Self(s.to_owned())) } else { Err(InvalidId) }
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(InvalidId)
+        }
     }
 }
 
@@ -119,7 +122,13 @@ mod tests {
 
     #[test]
     fn rejects_non_ids() {
-        for bad in ["", "short", "../../etc/passwd", "aaaaaaaaaaaaaaa!", "aaaaaaaaaaaaaaaaa"] {
+        for bad in [
+            "",
+            "short",
+            "../../etc/passwd",
+            "aaaaaaaaaaaaaaa!",
+            "aaaaaaaaaaaaaaaaa",
+        ] {
             assert!(bad.parse::<PasteId>().is_err(), "{bad}");
         }
     }

@@ -1,8 +1,8 @@
 //! Paste passwords: Argon2id hashes, never the password. Verification does the same work
 //! whether or not the password matches, and runs on a blocking thread (see the server).
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::TryRngCore;
 use rand::rngs::OsRng;
 
@@ -33,7 +33,9 @@ pub fn validate(password: &str) -> Result<(), PasswordError> {
 pub fn hash(password: &str) -> Result<String, PasswordError> {
     validate(password)?;
     let mut salt = [0u8; 16];
-    OsRng.try_fill_bytes(&mut salt).map_err(|_| PasswordError::Hash)?;
+    OsRng
+        .try_fill_bytes(&mut salt)
+        .map_err(|_| PasswordError::Hash)?;
     let salt = SaltString::encode_b64(&salt).map_err(|_| PasswordError::Hash)?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)

@@ -263,7 +263,10 @@ mod tests {
         let c = pow.issue(1000)?;
         let s = solve(&c);
         assert_eq!(pow.verify(Some(&c.token), Some(&s), 1001), Ok(()));
-        assert_eq!(pow.verify(Some(&c.token), Some(&s), 1002), Err(PowError::Replayed));
+        assert_eq!(
+            pow.verify(Some(&c.token), Some(&s), 1002),
+            Err(PowError::Replayed)
+        );
         Ok(())
     }
 
@@ -273,10 +276,19 @@ mod tests {
         let c = pow.issue(1000)?;
         let s = solve(&c);
         let forged = c.token.replacen(":8:", ":1:", 1);
-        assert_eq!(pow.verify(Some(&forged), Some(&s), 1001), Err(PowError::Forged));
-        assert_eq!(pow.verify(Some(&c.token), Some(&s), 1301), Err(PowError::Expired));
+        assert_eq!(
+            pow.verify(Some(&forged), Some(&s), 1001),
+            Err(PowError::Forged)
+        );
+        assert_eq!(
+            pow.verify(Some(&c.token), Some(&s), 1301),
+            Err(PowError::Expired)
+        );
         let other = ProofOfWork::new(&[7u8; 32], pow.policy).unwrap();
-        assert_eq!(other.verify(Some(&c.token), Some(&s), 1001), Err(PowError::Forged));
+        assert_eq!(
+            other.verify(Some(&c.token), Some(&s), 1001),
+            Err(PowError::Forged)
+        );
         let bad = (0..u64::MAX)
             .find(|n| !paste_api::pow::check(&c.nonce, *n, 8))
             .unwrap_or(0);
@@ -285,8 +297,14 @@ mod tests {
             Err(PowError::Insufficient)
         );
         assert_eq!(pow.verify(None, Some("1"), 1001), Err(PowError::Missing));
-        assert_eq!(pow.verify(Some("a:b"), Some("1"), 1001), Err(PowError::Malformed));
-        assert_eq!(pow.verify(Some(&c.token), Some("-1"), 1001), Err(PowError::Malformed));
+        assert_eq!(
+            pow.verify(Some("a:b"), Some("1"), 1001),
+            Err(PowError::Malformed)
+        );
+        assert_eq!(
+            pow.verify(Some(&c.token), Some("-1"), 1001),
+            Err(PowError::Malformed)
+        );
         Ok(())
     }
 

@@ -65,6 +65,10 @@ pub mod env {
     pub const TLS_REQUIRE_CLIENT_CERT: &str = "FLASKPASTE_TLS_REQUIRE_CLIENT_CERT";
     /// Whole-request timeout, seconds.
     pub const REQUEST_TIMEOUT: &str = "FLASKPASTE_REQUEST_TIMEOUT";
+    /// Seconds a client may take to send request headers.
+    pub const HEADER_TIMEOUT: &str = "FLASKPASTE_HEADER_TIMEOUT";
+    /// Longest pause, seconds, between two chunks of a request body.
+    pub const BODY_TIMEOUT: &str = "FLASKPASTE_BODY_TIMEOUT";
     /// Seconds between expiry sweeps.
     pub const PURGE_INTERVAL: &str = "FLASKPASTE_PURGE_INTERVAL";
     /// Path of the `fpaste` binary served at `/client`.
@@ -80,7 +84,11 @@ const DAY: u64 = 86_400;
 
 /// Command-line flags; each also reads its environment variable.
 #[derive(Debug, Parser)]
-#[command(name = "fpasted", version, about = "Secure, minimal pastebin API server")]
+#[command(
+    name = "fpasted",
+    version,
+    about = "Secure, minimal pastebin API server"
+)]
 pub struct Args {
     /// Address to listen on.
     #[arg(long, env = env::LISTEN, default_value = "127.0.0.1:5000")]
@@ -160,6 +168,12 @@ pub struct Args {
     /// Whole-request timeout, seconds.
     #[arg(long, env = env::REQUEST_TIMEOUT, default_value_t = 60)]
     pub request_timeout: u64,
+    /// Seconds a client may take to send its request headers.
+    #[arg(long, env = env::HEADER_TIMEOUT, default_value_t = 10)]
+    pub header_timeout: u64,
+    /// Longest pause, seconds, between two chunks of a request body.
+    #[arg(long, env = env::BODY_TIMEOUT, default_value_t = 15)]
+    pub body_timeout: u64,
     /// Seconds between sweeps that purge expired pastes.
     #[arg(long, env = env::PURGE_INTERVAL, default_value_t = 60)]
     pub purge_interval: u64,
@@ -221,6 +235,10 @@ pub struct Config {
     pub tls: Option<TlsFiles>,
     /// Whole-request timeout.
     pub request_timeout: Duration,
+    /// Header read timeout.
+    pub header_timeout: Duration,
+    /// Body idle timeout.
+    pub body_timeout: Duration,
     /// Sweep interval.
     pub purge_interval: Duration,
     /// Binary served at `/client`.
@@ -258,27 +276,45 @@ impl Config {
             )));
         }
         if !(0.0..=8.0).contains(&args.min_entropy) {
-            return Err(invalid(format!("{} must be between 0 and 8", env::MIN_ENTROPY)));
+            return Err(invalid(format!(
+                "{} must be between 0 and 8",
+                env::MIN_ENTROPY
+            )));
         }
         if args.pow_difficulty > 40 {
-            return Err(invalid(format!("{} above 40 is unsolvable in practice", env::POW_DIFFICULTY)));
+            return Err(invalid(format!(
+                "{} above 40 is unsolvable in practice",
+                env::POW_DIFFICULTY
+            )));
         }
         if args.max_anon == 0 || args.max_auth == 0 {
             return Err(invalid("maximum paste sizes must be positive"));
         }
         if args.min_size > args.max_anon.min(args.max_auth) {
-            return Err(invalid(format!("{} exceeds the maximum paste size", env::MIN_SIZE)));
+            return Err(invalid(format!(
+                "{} exceeds the maximum paste size",
+                env::MIN_SIZE
+            )));
         }
         if args.max_expiry == 0 || args.dedup_window == 0 || args.pow_ttl == 0 {
-            return Err(invalid("expiry, dedup window and challenge lifetime must be positive"));
+            return Err(invalid(
+                "expiry, dedup window and challenge lifetime must be positive",
+            ));
         }
         if let Some(secret) = &args.pow_secret
             && secrecy::ExposeSecret::expose_secret(secret).len() < 32
         {
-            return Err(invalid(format!("{} must be at least 32 bytes", env::POW_SECRET)));
+            return Err(invalid(format!(
+                "{} must be at least 32 bytes",
+                env::POW_SECRET
+            )));
         }
         if args.tls_require_client_cert && args.tls_client_ca.is_none() {
-            return Err(invalid(format!("{} needs {}", env::TLS_REQUIRE_CLIENT_CERT, env::TLS_CLIENT_CA)));
+            return Err(invalid(format!(
+                "{} needs {}",
+                env::TLS_REQUIRE_CLIENT_CERT,
+                env::TLS_CLIENT_CA
+            )));
         }
         let tls = match (args.tls_cert, args.tls_key) {
             (Some(cert), Some(key)) => Some(TlsFiles {
@@ -312,6 +348,8 @@ impl Config {
             admins,
             tls,
             request_timeout: Duration::from_secs(args.request_timeout.max(1)),
+            header_timeout: Duration::from_secs(args.header_timeout.max(1)),
+            body_timeout: Duration::from_secs(args.body_timeout.max(1)),
             purge_interval: Duration::from_secs(args.purge_interval.max(1)),
             client_binary: args.client_binary,
             metrics_listen: args.metrics_listen,
@@ -336,7 +374,10 @@ impl Config {
     }
 }
 
-#[expect(clippy::panic, reason = "the built-in defaults are validated by a unit test")]
+#[expect(
+    clippy::panic,
+    reason = "the built-in defaults are validated by a unit test"
+)]
 fn unreachable_defaults() -> Config {
     panic!("built-in defaults failed validation")
 }
@@ -358,7 +399,10 @@ pub fn normalise_prefix(raw: &str) -> Result<String, ConfigError> {
     if ok {
         Ok(format!("/{trimmed}"))
     } else {
-        Err(invalid(format!("{}: {raw:?} is not a plain path", env::URL_PREFIX)))
+        Err(invalid(format!(
+            "{}: {raw:?} is not a plain path",
+            env::URL_PREFIX
+        )))
     }
 }
 

@@ -62,7 +62,11 @@ pub fn proxy_trusted(parts: &Parts, state: &AppState) -> Result<bool, ApiError> 
             if bool::from(sent.as_bytes().ct_eq(secret.expose_secret().as_bytes())) {
                 Ok(true)
             } else {
-                Err(problem(StatusCode::FORBIDDEN, "proxy_secret_invalid", "Invalid proxy secret"))
+                Err(problem(
+                    StatusCode::FORBIDDEN,
+                    "proxy_secret_invalid",
+                    "Invalid proxy secret",
+                ))
             }
         }
     }
@@ -137,6 +141,10 @@ where
             .map(|c| c.peer)
             .ok_or_else(|| ApiError::Internal("connection info missing".into()))?;
         let trusted = proxy_trusted(parts, &state)?;
-        Ok(Self(platform::client_ip::client_ip(peer, &parts.headers, trusted)))
+        Ok(Self(platform::client_ip::client_ip(
+            peer,
+            &parts.headers,
+            trusted,
+        )))
     }
 }

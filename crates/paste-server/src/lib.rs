@@ -66,7 +66,9 @@ pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
     metrics.set_totals(count, bytes);
     Ok(state::AppState {
         rate: RateLimiter::per_minute(config.rate_limit),
-        client: Arc::new(client_dist::ClientDist::load(config.client_binary.as_deref())),
+        client: Arc::new(client_dist::ClientDist::load(
+            config.client_binary.as_deref(),
+        )),
         config: Arc::new(config),
         store,
         pow: Arc::new(pow),
@@ -93,6 +95,7 @@ pub async fn serve(
         router(state.clone()),
         LayerConfig {
             request_timeout: cfg.request_timeout,
+            body_idle_timeout: cfg.body_timeout,
             max_body_bytes: cfg.max_anon.max(cfg.max_auth) + JSON_OVERHEAD,
             hsts: tls.is_some() || cfg.trust_proxy,
             metrics: Some(http_metrics),
@@ -105,7 +108,11 @@ pub async fn serve(
         shutdown.await;
         let _ = stop_tx.send(true);
     });
-    let sweeper = tokio::spawn(sweeper::run(state.clone(), cfg.purge_interval, stop_rx.clone()));
+    let sweeper = tokio::spawn(sweeper::run(
+        state.clone(),
+        cfg.purge_interval,
+        stop_rx.clone(),
+    ));
     let metrics_server = match cfg.metrics_listen {
         Some(addr) => Some(spawn_metrics_listener(addr, state.clone(), stop_rx.clone()).await?),
         None => None,
@@ -117,6 +124,7 @@ pub async fn serve(
         app,
         ServeOptions {
             tls,
+            header_read_timeout: cfg.header_timeout,
             drain_timeout: Duration::from_secs(10),
             ..ServeOptions::default()
         },

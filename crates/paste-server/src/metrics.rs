@@ -81,11 +81,28 @@ impl PasteMetrics {
             .set(1);
         registry.register(|r| {
             r.register("pastes_total", "Pastes currently stored", m.stored.clone());
-            r.register_with_unit("storage", "Content bytes currently stored", Unit::Bytes, m.bytes.clone());
+            r.register_with_unit(
+                "storage",
+                "Content bytes currently stored",
+                Unit::Bytes,
+                m.bytes.clone(),
+            );
             r.register("pastes_created", "Pastes created", m.created.clone());
-            r.register("pastes_deleted", "Pastes deleted or burned", m.deleted.clone());
-            r.register("pastes_expired", "Pastes purged after expiry", m.expired.clone());
-            r.register("rejections", "Creations refused, by reason", m.rejected.clone());
+            r.register(
+                "pastes_deleted",
+                "Pastes deleted or burned",
+                m.deleted.clone(),
+            );
+            r.register(
+                "pastes_expired",
+                "Pastes purged after expiry",
+                m.expired.clone(),
+            );
+            r.register(
+                "rejections",
+                "Creations refused, by reason",
+                m.rejected.clone(),
+            );
             r.register("build_info", "Build information", build);
         });
         m

@@ -9,14 +9,21 @@ use crate::state::AppState;
 /// Every route, under the configured URL prefix.
 pub fn router(state: AppState) -> Router {
     let p = state.config.url_prefix.clone();
-    let root = if p.is_empty() { "/".to_owned() } else { p.clone() };
+    let root = if p.is_empty() {
+        "/".to_owned()
+    } else {
+        p.clone()
+    };
     let mut routes = Router::new()
         .route(&root, get(info::info).post(create::create))
         .route(&format!("{p}/health"), get(ops::health))
         .route(&format!("{p}/challenge"), get(ops::challenge))
         .route(&format!("{p}/metrics"), get(ops::metrics))
         .route(&format!("{p}/client"), get(ops::client))
-        .route(&format!("{p}/{{id}}"), get(read::meta).delete(delete::delete))
+        .route(
+            &format!("{p}/{{id}}"),
+            get(read::meta).delete(delete::delete),
+        )
         .route(&format!("{p}/{{id}}/raw"), get(read::raw));
     if !p.is_empty() {
         // Under a prefix, `/paste` and `/paste/` are both the API root.

@@ -74,7 +74,10 @@ mod tests {
         live.execute_batch("CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('kept');")?;
         let snapshot = dir.path().join("snap.db");
         backup(&live, &snapshot)?;
-        assert!(matches!(backup(&live, &snapshot), Err(BackupError::Exists(_))));
+        assert!(matches!(
+            backup(&live, &snapshot),
+            Err(BackupError::Exists(_))
+        ));
 
         let mut fresh = open(&dir.path().join("fresh.db"))?;
         restore(&snapshot, &mut fresh)?;

@@ -39,7 +39,9 @@ struct Inner {
 
 impl std::fmt::Debug for Pool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pool").field("path", &self.inner.path).finish()
+        f.debug_struct("Pool")
+            .field("path", &self.inner.path)
+            .finish()
     }
 }
 

@@ -78,9 +78,7 @@ pub fn server_config(files: &TlsFiles) -> Result<Arc<rustls::ServerConfig>, TlsE
         Some(ca) => {
             let mut roots = RootCertStore::empty();
             for cert in load_certs(ca)? {
-                roots
-                    .add(cert)
-                    .map_err(|e| pem_error("client CA", ca, e))?;
+                roots.add(cert).map_err(|e| pem_error("client CA", ca, e))?;
             }
             let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider);
             let verifier = if files.require_client_cert {

@@ -9,8 +9,8 @@ mod write;
 
 use std::path::Path;
 
-use platform_db::rusqlite;
 use platform_db::open::M;
+use platform_db::rusqlite;
 use platform_db::{Migrations, OpenError, Pool, PoolError};
 
 pub use write::{Dedup, DedupPolicy, NewPaste};

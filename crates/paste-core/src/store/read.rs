@@ -58,7 +58,12 @@ impl PasteStore {
     }
 
     /// Pastes owned by `owner`, newest first, at most `limit`.
-    pub async fn by_owner(&self, owner: &str, now: i64, limit: u32) -> Result<Vec<PasteMeta>, StoreError> {
+    pub async fn by_owner(
+        &self,
+        owner: &str,
+        now: i64,
+        limit: u32,
+    ) -> Result<Vec<PasteMeta>, StoreError> {
         let owner = owner.to_owned();
         let sql = format!(
             "SELECT {META_COLUMNS} FROM pastes WHERE owner = ?1 \

@@ -26,10 +26,17 @@ const NO_DEDUP: DedupPolicy = DedupPolicy {
 async fn create_read_delete() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let store = PasteStore::open(&dir.path().join("p.db"), 2)?;
-    assert_eq!(store.create(paste("a", b"hi", 10, false), NO_DEDUP).await?, Dedup::Stored);
+    assert_eq!(
+        store.create(paste("a", b"hi", 10, false), NO_DEDUP).await?,
+        Dedup::Stored
+    );
     assert_eq!(store.meta("a", 11).await?.map(|m| m.size), Some(2));
     assert_eq!(store.content("a", 11).await?, Some(b"hi".to_vec()));
-    assert_eq!(store.content("a", 110).await?, None, "expired pastes are never served");
+    assert_eq!(
+        store.content("a", 110).await?,
+        None,
+        "expired pastes are never served"
+    );
     assert!(store.delete("a").await?.is_some());
     assert!(store.meta("a", 11).await?.is_none());
     Ok(())
@@ -39,8 +46,14 @@ async fn create_read_delete() -> Result<(), Box<dyn std::error::Error>> {
 async fn burn_is_exactly_once() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let store = PasteStore::open(&dir.path().join("p.db"), 4)?;
-    store.create(paste("b", b"secret", 10, true), NO_DEDUP).await?;
-    assert_eq!(store.content("b", 11).await?, None, "burn pastes only come out through burn");
+    store
+        .create(paste("b", b"secret", 10, true), NO_DEDUP)
+        .await?;
+    assert_eq!(
+        store.content("b", 11).await?,
+        None,
+        "burn pastes only come out through burn"
+    );
     let mut tasks = Vec::new();
     for _ in 0..50 {
         let s = store.clone();
@@ -64,14 +77,36 @@ async fn dedup_throttles_within_window() -> Result<(), Box<dyn std::error::Error
         window_secs: 60,
         max: 2,
     };
-    assert_eq!(store.create(paste("c1", b"same", 100, false), policy).await?, Dedup::Stored);
-    assert_eq!(store.create(paste("c2", b"same", 101, false), policy).await?, Dedup::Stored);
     assert_eq!(
-        store.create(paste("c3", b"same", 110, false), policy).await?,
+        store
+            .create(paste("c1", b"same", 100, false), policy)
+            .await?,
+        Dedup::Stored
+    );
+    assert_eq!(
+        store
+            .create(paste("c2", b"same", 101, false), policy)
+            .await?,
+        Dedup::Stored
+    );
+    assert_eq!(
+        store
+            .create(paste("c3", b"same", 110, false), policy)
+            .await?,
         Dedup::Throttled { retry_after: 50 }
     );
-    assert_eq!(store.create(paste("d1", b"other", 110, false), policy).await?, Dedup::Stored);
-    assert_eq!(store.create(paste("c4", b"same", 161, false), policy).await?, Dedup::Stored);
+    assert_eq!(
+        store
+            .create(paste("d1", b"other", 110, false), policy)
+            .await?,
+        Dedup::Stored
+    );
+    assert_eq!(
+        store
+            .create(paste("c4", b"same", 161, false), policy)
+            .await?,
+        Dedup::Stored
+    );
     Ok(())
 }
 
@@ -80,7 +115,9 @@ async fn purge_removes_only_expired() -> Result<(), Box<dyn std::error::Error>> 
     let dir = tempfile::tempdir()?;
     let store = PasteStore::open(&dir.path().join("p.db"), 1)?;
     store.create(paste("old", b"1", 0, false), NO_DEDUP).await?;
-    store.create(paste("new", b"2", 50, false), NO_DEDUP).await?;
+    store
+        .create(paste("new", b"2", 50, false), NO_DEDUP)
+        .await?;
     let purged = store.purge_expired(120, 60).await?;
     assert_eq!(purged, vec![("old".to_owned(), 1)]);
     assert!(store.meta("new", 120).await?.is_some());

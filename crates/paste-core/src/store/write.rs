@@ -56,7 +56,7 @@ pub enum Dedup {
 impl PasteStore {
     /// Stores `paste` unless the throttle refuses its content.
     pub async fn create(&self, paste: NewPaste, dedup: DedupPolicy) -> Result<Dedup, StoreError> {
-        Ok(self
+        self
             .pool
             .write(move |c| {
                 let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -113,7 +113,7 @@ impl PasteStore {
                 tx.commit()?;
                 Ok::<_, StoreError>(Dedup::Stored)
             })
-            .await??)
+            .await?
     }
 
     /// Deletes a live burn-after-read paste and returns its content; `None` when another reader
@@ -156,7 +156,7 @@ impl PasteStore {
         now: i64,
         dedup_window_secs: i64,
     ) -> Result<Vec<(String, u64)>, StoreError> {
-        Ok(self
+        self
             .pool
             .write(move |c| {
                 let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -174,6 +174,6 @@ impl PasteStore {
                 tx.commit()?;
                 Ok::<_, StoreError>(purged)
             })
-            .await??)
+            .await?
     }
 }

@@ -26,9 +26,17 @@ fn classify(error: &(dyn StdError + 'static), limit: u64) -> ApiError {
             return platform::layers::too_large(limit).into();
         }
         if e.is::<TimeoutError>() {
-            return problem(StatusCode::REQUEST_TIMEOUT, "request_timeout", "Request body arrived too slowly");
+            return problem(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                "Request body arrived too slowly",
+            );
         }
         cause = e.source();
     }
-    problem(StatusCode::BAD_REQUEST, "body_unreadable", "Request body could not be read")
+    problem(
+        StatusCode::BAD_REQUEST,
+        "body_unreadable",
+        "Request body could not be read",
+    )
 }

@@ -45,15 +45,19 @@ pub async fn create(
         .into());
     }
     if state.pow.enabled() {
-        let token = header_str(&headers, headers::POW_TOKEN);
-        let solution = header_str(&headers, headers::POW_SOLUTION);
+        let token = header_checked(&headers, headers::POW_TOKEN)?;
+        let solution = header_checked(&headers, headers::POW_SOLUTION)?;
         if let Err(e) = state.pow.verify(token, solution, now) {
             state.metrics.rejected(Rejection::Pow);
             return Err(e.into());
         }
     }
     let owner = identity.fingerprint().map(str::to_owned);
-    let limit = if owner.is_some() { cfg.max_auth } else { cfg.max_anon };
+    let limit = if owner.is_some() {
+        cfg.max_auth
+    } else {
+        cfg.max_anon
+    };
     let announced = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -83,10 +87,10 @@ pub async fn create(
         default_auth: cfg.expiry_auth,
         max: cfg.max_expiry,
     }
-    .lifetime(header_str(&headers, headers::EXPIRY), owner.is_some())
+    .lifetime(header_checked(&headers, headers::EXPIRY)?, owner.is_some())
     .map_err(|e| problem(StatusCode::BAD_REQUEST, "invalid_expiry", e.to_string()))?;
-    let burn = parse_bool(header_str(&headers, headers::BURN_AFTER_READ))?;
-    let password_hash = match header_str(&headers, headers::PASTE_PASSWORD) {
+    let burn = parse_bool(header_checked(&headers, headers::BURN_AFTER_READ)?)?;
+    let password_hash = match header_checked(&headers, headers::PASTE_PASSWORD)? {
         None => None,
         Some(pw) => Some(hash_password(&state, pw.to_owned()).await?),
     };
@@ -146,8 +150,22 @@ pub async fn create(
 }
 
 /// The header's value when it is present and valid text.
-pub fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The header's value; a present header that is not visible ASCII is a 400, never ignored.
+pub fn header_checked<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, ApiError> {
+    match headers.get(name) {
+        None => Ok(None),
+        Some(v) => v.to_str().map(Some).map_err(|_| {
+            problem(
+                StatusCode::BAD_REQUEST,
+                "malformed_header",
+                format!("Header {name} must be printable ASCII"),
+            )
+        }),
+    }
 }
 
 fn parse_bool(v: Option<&str>) -> Result<bool, ApiError> {

@@ -8,7 +8,7 @@ use paste_core::id::delete_token_matches;
 use paste_core::now_unix;
 use serde_json::{Value, json};
 
-use super::create::header_str;
+use super::create::header_checked;
 use super::read::parse_id;
 use crate::error::{ApiError, not_found, problem};
 use crate::identity::Identity;
@@ -24,7 +24,7 @@ pub async fn delete(
     identity: Identity,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let token = header_str(&headers, headers::DELETE_TOKEN);
+    let token = header_checked(&headers, headers::DELETE_TOKEN)?;
     if token.is_none() && identity.fingerprint().is_none() {
         return Err(problem(
             StatusCode::UNAUTHORIZED,
@@ -61,5 +61,7 @@ pub async fn delete(
             );
         }
     }
-    Ok(Json(json!({"message": "Paste deleted", "id": id.to_string()})))
+    Ok(Json(
+        json!({"message": "Paste deleted", "id": id.to_string()}),
+    ))
 }

@@ -15,10 +15,16 @@ pub async fn info(State(state): State<AppState>) -> Json<ServerInfo> {
     let mut endpoints = Map::new();
     for (route, what) in [
         (format!("GET {p}/"), "API information"),
-        (format!("POST {p}/"), "Create a paste (raw body or JSON {\"content\": ...})"),
+        (
+            format!("POST {p}/"),
+            "Create a paste (raw body or JSON {\"content\": ...})",
+        ),
         (format!("GET {p}/{{id}}"), "Paste metadata"),
         (format!("GET {p}/{{id}}/raw"), "Paste content"),
-        (format!("DELETE {p}/{{id}}"), "Delete a paste (owner, admin or X-Delete-Token)"),
+        (
+            format!("DELETE {p}/{{id}}"),
+            "Delete a paste (owner, admin or X-Delete-Token)",
+        ),
         (format!("GET {p}/challenge"), "Proof-of-work challenge"),
         (format!("GET {p}/health"), "Health check"),
         (format!("GET {p}/client"), "Download the fpaste client"),

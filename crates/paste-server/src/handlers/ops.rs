@@ -59,7 +59,10 @@ pub async fn client(State(state): State<AppState>) -> Result<Response, ApiError>
     };
     let mut res = bytes.clone().into_response();
     let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
     h.insert(
         header::CONTENT_DISPOSITION,
         HeaderValue::from_static("attachment; filename=\"fpaste\""),

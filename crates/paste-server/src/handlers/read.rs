@@ -10,7 +10,7 @@ use paste_core::id::PasteId;
 use paste_core::now_unix;
 use paste_core::store::PasteMeta;
 
-use super::create::header_str;
+use super::create::header_checked;
 use super::paste_path;
 use crate::error::{ApiError, not_found, problem};
 use crate::identity::Identity;
@@ -62,7 +62,11 @@ pub async fn raw(
         .ok_or_else(not_found)?;
     check_password(&state, &meta, &headers).await?;
     let content = if meta.burn_after_read {
-        let burned = state.store.burn(id.as_str(), now).await?.ok_or_else(not_found)?;
+        let burned = state
+            .store
+            .burn(id.as_str(), now)
+            .await?
+            .ok_or_else(not_found)?;
         state.metrics.deleted(meta.size);
         burned
     } else {
@@ -77,8 +81,14 @@ pub async fn raw(
     if let Ok(ct) = HeaderValue::from_str(&serving_type(&meta.mime_type)) {
         h.insert(header::CONTENT_TYPE, ct);
     }
-    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("inline"));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(RAW_CSP));
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("inline"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(RAW_CSP),
+    );
     Ok(res)
 }
 
@@ -96,7 +106,7 @@ async fn check_password(
     let Some(hash) = meta.password_hash.clone() else {
         return Ok(());
     };
-    let Some(given) = header_str(headers, headers::PASTE_PASSWORD).map(str::to_owned) else {
+    let Some(given) = header_checked(headers, headers::PASTE_PASSWORD)?.map(str::to_owned) else {
         return Err(problem(
             StatusCode::UNAUTHORIZED,
             "password_required",
@@ -114,6 +124,10 @@ async fn check_password(
     if ok {
         Ok(())
     } else {
-        Err(problem(StatusCode::FORBIDDEN, "password_invalid", "Wrong paste password"))
+        Err(problem(
+            StatusCode::FORBIDDEN,
+            "password_invalid",
+            "Wrong paste password",
+        ))
     }
 }

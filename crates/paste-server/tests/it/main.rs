@@ -1,0 +1,10 @@
+//! Black-box tests of fpasted: a real server on 127.0.0.1:0, spoken to over real sockets.
+
+mod api;
+mod auth;
+mod burn_password;
+mod limits;
+mod pow;
+mod prefix;
+mod robustness;
+mod support;

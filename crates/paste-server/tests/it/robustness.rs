@@ -1,0 +1,180 @@
+//! Hostile and broken clients over raw sockets: oversize bodies, stalls, garbage headers, and a
+//! thousand clients that vanish mid-upload.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use platform_db_check::integrity_ok;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::Semaphore;
+
+use crate::support::{Server, TestResult, create, http, s};
+
+mod platform_db_check {
+    /// `PRAGMA integrity_check` on a database file.
+    pub fn integrity_ok(
+        path: &std::path::Path,
+    ) -> Result<bool, Box<dyn std::error::Error + Send + Sync>> {
+        let conn = platform_db::open(path)?;
+        let verdict: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        Ok(verdict == "ok")
+    }
+}
+
+/// Reads whatever the server sends within `limit`.
+async fn read_reply(stream: &mut TcpStream, limit: Duration) -> String {
+    let mut buf = Vec::new();
+    let _ = tokio::time::timeout(limit, async {
+        let mut chunk = [0u8; 4096];
+        loop {
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    buf.extend_from_slice(&chunk[..n]);
+                    if buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                        break;
+                    }
+                }
+            }
+        }
+    })
+    .await;
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+#[tokio::test]
+async fn oversize_announcement_is_refused_without_reading_the_body() -> TestResult {
+    let server = Server::start(|_| {}).await?;
+    let mut stream = TcpStream::connect(server.addr).await?;
+    stream
+        .write_all(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1073741824\r\n\r\n")
+        .await?;
+    // Not one byte of the announced gigabyte is sent: the answer must come anyway.
+    let reply = read_reply(&mut stream, Duration::from_secs(5)).await;
+    assert!(reply.starts_with("HTTP/1.1 413"), "{reply}");
+    assert!(reply.contains("application/problem+json"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn clients_stalling_in_headers_or_body_are_cut_off() -> TestResult {
+    let server = Server::start(|c| {
+        c.header_timeout = Duration::from_secs(1);
+        c.body_timeout = Duration::from_secs(1);
+    })
+    .await?;
+    let mut headers_only = TcpStream::connect(server.addr).await?;
+    headers_only
+        .write_all(b"POST / HTTP/1.1\r\nHost: t\r\nX-Slow:")
+        .await?;
+    let started = std::time::Instant::now();
+    let reply = read_reply(&mut headers_only, Duration::from_secs(8)).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "header stall not cut off"
+    );
+    assert!(
+        reply.is_empty() || reply.starts_with("HTTP/1.1 408"),
+        "{reply}"
+    );
+
+    let mut body_stall = TcpStream::connect(server.addr).await?;
+    body_stall
+        .write_all(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nonly ten b")
+        .await?;
+    let reply = read_reply(&mut body_stall, Duration::from_secs(8)).await;
+    assert!(reply.starts_with("HTTP/1.1 408"), "{reply}");
+
+    assert_eq!(
+        http().get(server.url("/health")).send().await?.status(),
+        200
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn malformed_headers_are_400_not_ignored() -> TestResult {
+    let server = Server::start(|_| {}).await?;
+    for header in [
+        &b"X-Burn-After-Read: \xff\xfe"[..],
+        b"X-Expiry: \xc3\x28",
+        b"X-Paste-Password: \x80",
+    ] {
+        let mut stream = TcpStream::connect(server.addr).await?;
+        let mut req = b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n".to_vec();
+        req.extend_from_slice(header);
+        req.extend_from_slice(b"\r\n\r\nhello");
+        stream.write_all(&req).await?;
+        let reply = read_reply(&mut stream, Duration::from_secs(5)).await;
+        assert!(reply.starts_with("HTTP/1.1 400"), "{reply}");
+    }
+    let mut garbage = TcpStream::connect(server.addr).await?;
+    garbage.write_all(b"\x00\x01GARBAGE\r\n\r\n").await?;
+    let reply = read_reply(&mut garbage, Duration::from_secs(5)).await;
+    assert!(
+        reply.is_empty() || reply.starts_with("HTTP/1.1 400"),
+        "{reply}"
+    );
+    assert_eq!(
+        http().get(server.url("/health")).send().await?.status(),
+        200
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_thousand_clients_dropping_mid_create_leave_the_server_consistent() -> TestResult {
+    let server = Server::start(|_| {}).await?;
+    let addr = server.addr;
+    let slots = Arc::new(Semaphore::new(200));
+    let mut tasks = Vec::new();
+    for i in 0..1000u32 {
+        let slots = Arc::clone(&slots);
+        tasks.push(tokio::spawn(async move {
+            let _slot = slots.acquire_owned().await?;
+            let mut stream = TcpStream::connect(addr).await?;
+            let body = format!("dropped upload number {i} ").repeat(40);
+            let head = format!(
+                "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            );
+            stream.write_all(head.as_bytes()).await?;
+            if i % 2 == 0 {
+                // Half the body, then gone.
+                stream.write_all(&body.as_bytes()[..body.len() / 2]).await?;
+            } else {
+                // All of it, then gone before the answer.
+                stream.write_all(body.as_bytes()).await?;
+            }
+            drop(stream);
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    let c = http();
+    let created = create(&c, &server, b"still serving").await?;
+    let raw = c
+        .get(server.url(&format!("/{}/raw", s(&created, "id"))))
+        .send()
+        .await?;
+    assert_eq!(raw.text().await?, "still serving");
+    assert_eq!(c.get(server.url("/health")).send().await?.status(), 200);
+    let dir = server.stop().await?;
+    let db = dir.path().join("fpaste.db");
+    assert!(integrity_ok(&db)?);
+    let conn = platform_db::open(&db)?;
+    let (half_stored, complete): (i64, i64) = conn.query_row(
+        "SELECT count(*) FILTER (WHERE size < 1000), count(*) FILTER (WHERE size >= 1000) FROM pastes",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    assert_eq!(
+        half_stored, 1,
+        "only the final small paste; no truncated upload was stored"
+    );
+    assert!(complete <= 500, "no more pastes than complete uploads");
+    Ok(())
+}
