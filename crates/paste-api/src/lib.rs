@@ -6,5 +6,6 @@
 pub mod headers;
 pub mod pow;
 pub mod types;
+pub mod webhook;
 
 pub use types::{Challenge, PasteCreated, PasteInfo, ServerInfo};

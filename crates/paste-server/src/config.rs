@@ -73,6 +73,14 @@ pub mod env {
     pub const PURGE_INTERVAL: &str = "FLASKPASTE_PURGE_INTERVAL";
     /// Path of the `fpaste` binary served at `/client`.
     pub const CLIENT_BINARY: &str = "FLASKPASTE_CLIENT_BINARY";
+    /// Comma-separated webhook endpoint URLs.
+    pub const WEBHOOK_URLS: &str = "FLASKPASTE_WEBHOOK_URLS";
+    /// HMAC-SHA256 secret signing webhook deliveries.
+    pub const WEBHOOK_SECRET: &str = "FLASKPASTE_WEBHOOK_SECRET";
+    /// First retry delay in milliseconds; doubles per attempt, capped at an hour.
+    pub const WEBHOOK_RETRY_BASE_MS: &str = "FLASKPASTE_WEBHOOK_RETRY_BASE_MS";
+    /// Attempts before a delivery is given up.
+    pub const WEBHOOK_MAX_ATTEMPTS: &str = "FLASKPASTE_WEBHOOK_MAX_ATTEMPTS";
     /// Separate listener for `/metrics`.
     pub const METRICS_LISTEN: &str = "FLASKPASTE_METRICS_LISTEN";
     /// `json` or `text`.
@@ -180,6 +188,18 @@ pub struct Args {
     /// The fpaste binary served at /client (default: `fpaste` beside this executable).
     #[arg(long, env = env::CLIENT_BINARY)]
     pub client_binary: Option<PathBuf>,
+    /// Webhook endpoints (http or https URLs), comma separated.
+    #[arg(long, env = env::WEBHOOK_URLS, value_delimiter = ',')]
+    pub webhook_urls: Vec<String>,
+    /// Secret for webhook signatures, at least 32 bytes; required with --webhook-urls.
+    #[arg(long, env = env::WEBHOOK_SECRET, hide_env_values = true)]
+    pub webhook_secret: Option<SecretString>,
+    /// First webhook retry delay, milliseconds.
+    #[arg(long, env = env::WEBHOOK_RETRY_BASE_MS, default_value_t = 5000)]
+    pub webhook_retry_base_ms: u64,
+    /// Webhook delivery attempts before giving up.
+    #[arg(long, env = env::WEBHOOK_MAX_ATTEMPTS, default_value_t = 12)]
+    pub webhook_max_attempts: u32,
     /// Serve /metrics on this separate address instead of the main listener.
     #[arg(long, env = env::METRICS_LISTEN)]
     pub metrics_listen: Option<SocketAddr>,
@@ -245,6 +265,14 @@ pub struct Config {
     pub client_binary: Option<PathBuf>,
     /// Separate metrics listener.
     pub metrics_listen: Option<SocketAddr>,
+    /// Webhook endpoints.
+    pub webhook_urls: Vec<String>,
+    /// Webhook signing secret.
+    pub webhook_secret: Option<SecretString>,
+    /// First retry delay.
+    pub webhook_retry_base: Duration,
+    /// Attempts before giving up.
+    pub webhook_max_attempts: u32,
 }
 
 /// A configuration value that cannot work.
@@ -316,6 +344,32 @@ impl Config {
                 env::TLS_CLIENT_CA
             )));
         }
+        let webhook_urls: Vec<String> = args
+            .webhook_urls
+            .iter()
+            .map(|u| u.trim().to_owned())
+            .filter(|u| !u.is_empty())
+            .collect();
+        if let Some(bad) = webhook_urls.iter().find(|u| {
+            !(u.starts_with("https://") || u.starts_with("http://"))
+                || u.contains(char::is_whitespace)
+        }) {
+            return Err(invalid(format!(
+                "{}: {bad:?} is not an http(s) URL",
+                env::WEBHOOK_URLS
+            )));
+        }
+        let secret_len = args
+            .webhook_secret
+            .as_ref()
+            .map_or(0, |s| secrecy::ExposeSecret::expose_secret(s).len());
+        if !webhook_urls.is_empty() && secret_len < 32 {
+            return Err(invalid(format!(
+                "{} needs {} of at least 32 bytes",
+                env::WEBHOOK_URLS,
+                env::WEBHOOK_SECRET
+            )));
+        }
         let tls = match (args.tls_cert, args.tls_key) {
             (Some(cert), Some(key)) => Some(TlsFiles {
                 cert,
@@ -353,6 +407,10 @@ impl Config {
             purge_interval: Duration::from_secs(args.purge_interval.max(1)),
             client_binary: args.client_binary,
             metrics_listen: args.metrics_listen,
+            webhook_urls,
+            webhook_secret: args.webhook_secret,
+            webhook_retry_base: Duration::from_millis(args.webhook_retry_base_ms.max(1)),
+            webhook_max_attempts: args.webhook_max_attempts.max(1),
         })
     }
 

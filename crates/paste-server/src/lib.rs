@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod router;
 pub mod state;
 pub mod sweeper;
+pub mod webhooks;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -64,6 +65,9 @@ pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
     let metrics = metrics::PasteMetrics::new(&registry);
     let (count, bytes) = store.totals().await?;
     metrics.set_totals(count, bytes);
+    store
+        .set_webhook_endpoints(config.webhook_urls.clone())
+        .await?;
     Ok(state::AppState {
         rate: RateLimiter::per_minute(config.rate_limit),
         client: Arc::new(client_dist::ClientDist::load(
@@ -75,6 +79,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
         hashing: Arc::new(Semaphore::new(HASHING_SLOTS)),
         metrics,
         registry,
+        webhooks: webhooks::Webhooks::default(),
     })
 }
 
@@ -113,6 +118,19 @@ pub async fn serve(
         cfg.purge_interval,
         stop_rx.clone(),
     ));
+    let dispatcher = cfg
+        .webhook_secret
+        .clone()
+        .filter(|_| !cfg.webhook_urls.is_empty())
+        .map(|secret| {
+            let dispatcher = webhooks::Dispatcher {
+                store: state.store.clone(),
+                secret,
+                retry_base: cfg.webhook_retry_base,
+                max_attempts: cfg.webhook_max_attempts,
+            };
+            tokio::spawn(dispatcher.run(state.webhooks.clone(), stop_rx.clone()))
+        });
     let metrics_server = match cfg.metrics_listen {
         Some(addr) => Some(spawn_metrics_listener(addr, state.clone(), stop_rx.clone()).await?),
         None => None,
@@ -134,6 +152,9 @@ pub async fn serve(
     )
     .await?;
     sweeper.abort();
+    if let Some(task) = dispatcher {
+        task.abort();
+    }
     if let Some(task) = metrics_server {
         task.abort();
     }

@@ -1,9 +1,9 @@
 //! The route table: the whole attack surface in one place.
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 
-use crate::handlers::{create, delete, info, ops, read};
+use crate::handlers::{admin, create, delete, info, ops, read};
 use crate::state::AppState;
 
 /// Every route, under the configured URL prefix.
@@ -20,6 +20,9 @@ pub fn router(state: AppState) -> Router {
         .route(&format!("{p}/challenge"), get(ops::challenge))
         .route(&format!("{p}/metrics"), get(ops::metrics))
         .route(&format!("{p}/client"), get(ops::client))
+        .route(&format!("{p}/admin/stats"), get(admin::stats))
+        .route(&format!("{p}/admin/cleanup"), post(admin::cleanup))
+        .route(&format!("{p}/admin/pastes"), get(admin::list))
         .route(
             &format!("{p}/{{id}}"),
             get(read::meta).delete(delete::delete),

@@ -31,4 +31,6 @@ pub struct AppState {
     pub registry: MetricsRegistry,
     /// The client binary and shell functions served at `/client`.
     pub client: Arc<ClientDist>,
+    /// Wakes the webhook dispatcher.
+    pub webhooks: crate::webhooks::Webhooks,
 }

@@ -28,6 +28,7 @@ pub async fn sweep(state: &AppState) {
                 state.metrics.expired(*size);
             }
             if !purged.is_empty() {
+                state.webhooks.notify();
                 tracing::info!(count = purged.len(), "purged expired pastes");
             }
         }

@@ -7,6 +7,8 @@
 //! JSON lines, metrics in the Prometheus text format.
 
 pub mod client_ip;
+pub mod cookies;
+pub mod extract;
 pub mod health;
 pub mod layers;
 pub mod metrics;

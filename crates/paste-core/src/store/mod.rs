@@ -4,7 +4,9 @@
 //! Burning is one `DELETE ... RETURNING` statement, so exactly one reader ever gets the content
 //! of a burn-after-read paste however many ask at once.
 
+mod outbox;
 mod read;
+mod stats;
 mod write;
 
 use std::path::Path;
@@ -13,11 +15,16 @@ use platform_db::open::M;
 use platform_db::rusqlite;
 use platform_db::{Migrations, OpenError, Pool, PoolError};
 
+pub use outbox::OutboxItem;
+pub use stats::{Stats, Tally};
 pub use write::{Dedup, DedupPolicy, NewPaste};
 
 /// Migrations, numbered and append-only.
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!("../../migrations/001_pastes.sql"))])
+    Migrations::new(vec![
+        M::up(include_str!("../../migrations/001_pastes.sql")),
+        M::up(include_str!("../../migrations/002_webhooks.sql")),
+    ])
 }
 
 /// A storage failure; handlers map it to a 500 or 503 without showing it.

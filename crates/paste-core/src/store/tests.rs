@@ -123,3 +123,83 @@ async fn purge_removes_only_expired() -> Result<(), Box<dyn std::error::Error>> 
     assert!(store.meta("new", 120).await?.is_some());
     Ok(())
 }
+
+#[tokio::test]
+async fn stats_group_by_family_and_horizon() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let store = PasteStore::open(&dir.path().join("p.db"), 1)?;
+    store
+        .create(paste("t1", b"abc", 0, false), NO_DEDUP)
+        .await?;
+    let mut img = paste("i1", b"12345", 0, true);
+    img.mime_type = "image/png".into();
+    img.owner = Some("f".repeat(40));
+    img.expires_at = Some(10_000);
+    store.create(img, NO_DEDUP).await?;
+    store
+        .create(paste("old", b"gone", -500, false), NO_DEDUP)
+        .await?;
+    let stats = store.stats(50, 3600).await?;
+    assert_eq!(stats.total, Tally { count: 2, bytes: 8 });
+    assert_eq!(
+        stats.by_mime_family.get("image"),
+        Some(&Tally { count: 1, bytes: 5 })
+    );
+    assert_eq!(
+        stats.by_mime_family.get("text"),
+        Some(&Tally { count: 1, bytes: 3 })
+    );
+    assert_eq!(stats.expiring_soon, Tally { count: 1, bytes: 3 });
+    assert_eq!(stats.expired_unpurged, Tally { count: 1, bytes: 4 });
+    assert_eq!(
+        (stats.burn_after_read, stats.owned, stats.owners),
+        (1, 1, 1)
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn outbox_is_filled_by_the_same_transaction() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let store = PasteStore::open(&dir.path().join("p.db"), 1)?;
+    store
+        .create(paste("quiet", b"q", 10, false), NO_DEDUP)
+        .await?;
+    assert!(
+        store.due_webhooks(i64::MAX, 10).await?.is_empty(),
+        "no endpoints, no events"
+    );
+    store
+        .set_webhook_endpoints(vec!["http://a.test/h".into(), "http://b.test/h".into()])
+        .await?;
+    // The triggers tell expiry from deletion by the wall clock, as the sweeper does.
+    let now = crate::now_unix();
+    store
+        .create(paste("w", b"hello", now, true), NO_DEDUP)
+        .await?;
+    store.burn("w", now + 1).await?;
+    let due = store.due_webhooks(i64::MAX, 10).await?;
+    let events: Vec<_> = due
+        .iter()
+        .map(|d| (d.endpoint.as_str(), d.event.as_str(), d.reason.as_deref()))
+        .collect();
+    assert_eq!(
+        events,
+        vec![
+            ("http://a.test/h", "paste.created", None),
+            ("http://b.test/h", "paste.created", None),
+            ("http://a.test/h", "paste.deleted", Some("burned")),
+            ("http://b.test/h", "paste.deleted", Some("burned")),
+        ]
+    );
+    store.webhook_delivered(due[0].id).await?;
+    store
+        .webhook_failed(due[1].id, "500".into(), 5_000, false)
+        .await?;
+    let later = store.due_webhooks(1_000, 10).await?;
+    assert_eq!(later.len(), 2, "the failed one waits for its retry time");
+    assert_eq!(store.next_webhook_due().await?, Some(0));
+    store.set_webhook_endpoints(vec![]).await?;
+    assert!(store.due_webhooks(i64::MAX, 10).await?.is_empty());
+    Ok(())
+}

@@ -56,8 +56,7 @@ pub enum Dedup {
 impl PasteStore {
     /// Stores `paste` unless the throttle refuses its content.
     pub async fn create(&self, paste: NewPaste, dedup: DedupPolicy) -> Result<Dedup, StoreError> {
-        self
-            .pool
+        self.pool
             .write(move |c| {
                 let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
                 let now = paste.created_at;
@@ -156,8 +155,7 @@ impl PasteStore {
         now: i64,
         dedup_window_secs: i64,
     ) -> Result<Vec<(String, u64)>, StoreError> {
-        self
-            .pool
+        self.pool
             .write(move |c| {
                 let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
                 let purged = tx

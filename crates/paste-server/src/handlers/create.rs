@@ -132,6 +132,7 @@ pub async fn create(
     }
     state.pow.record_creation(now);
     state.metrics.created(size);
+    state.webhooks.notify();
 
     let url = paste_path(&cfg.url_prefix, id.as_str());
     let body = PasteCreated {

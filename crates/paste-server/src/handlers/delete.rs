@@ -53,11 +53,14 @@ pub async fn delete(
     }
     if let Some(gone) = state.store.delete(id.as_str()).await? {
         state.metrics.deleted(gone.size);
+        state.webhooks.notify();
         if identity.is_admin() && !by_owner && !by_token {
             tracing::info!(
-                audit = "admin_delete",
-                admin = identity.fingerprint().map(|f| &f[..8]),
-                "admin deleted a paste"
+                target: "audit",
+                actor = identity.fingerprint().map(|f| &f[..8]),
+                action = "admin.delete",
+                size = gone.size,
+                "admin action"
             );
         }
     }

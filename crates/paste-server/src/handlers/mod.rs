@@ -1,5 +1,6 @@
 //! Request handlers, grouped by resource.
 
+pub mod admin;
 pub mod body;
 pub mod create;
 pub mod delete;

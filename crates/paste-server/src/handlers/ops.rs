@@ -34,14 +34,25 @@ pub async fn challenge(State(state): State<AppState>) -> Result<Json<Challenge>,
         .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
-/// `GET /metrics` on the main listener: loopback clients and admins only; 404 to the rest so
-/// the endpoint is not even advertised.
+/// Headers a reverse proxy adds; their presence means the loopback peer is only the proxy.
+const FORWARDING_HEADERS: [&str; 4] = [
+    "x-forwarded-for",
+    "forwarded",
+    "x-real-ip",
+    "x-ssl-client-sha1",
+];
+
+/// `GET /metrics` on the main listener: local clients and admins only; 404 to the rest so the
+/// endpoint is not even advertised. A request relayed by a proxy on the same host arrives from
+/// loopback too, so any forwarding header disqualifies the loopback exemption.
 pub async fn metrics(
     State(state): State<AppState>,
     identity: Identity,
     conn: Option<axum::Extension<ConnInfo>>,
+    headers: http::HeaderMap,
 ) -> Result<Response, ApiError> {
-    let loopback = conn.is_some_and(|c| c.peer.ip().is_loopback());
+    let forwarded = FORWARDING_HEADERS.iter().any(|h| headers.contains_key(*h));
+    let loopback = !forwarded && conn.is_some_and(|c| c.peer.ip().is_loopback());
     if state.config.metrics_listen.is_some() || !(loopback || identity.is_admin()) {
         return Err(problem(StatusCode::NOT_FOUND, "not_found", "Not found"));
     }

@@ -68,6 +68,7 @@ pub async fn raw(
             .await?
             .ok_or_else(not_found)?;
         state.metrics.deleted(meta.size);
+        state.webhooks.notify();
         burned
     } else {
         state

@@ -1,0 +1,137 @@
+//! The admin API, for configured admin certificates only: statistics, cleanup, listing by
+//! owner (deleting any paste goes through the ordinary `DELETE /{id}`). Every action is written
+//! to the audit log target.
+
+use axum::Json;
+use axum::extract::State;
+use http::StatusCode;
+use paste_api::PasteInfo;
+use paste_core::now_unix;
+use paste_core::store::Stats;
+use platform::extract::Query;
+use platform::tls::is_fingerprint;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::paste_path;
+use crate::error::{ApiError, problem};
+use crate::identity::Identity;
+use crate::state::AppState;
+
+/// "Expiring soon" means within a day.
+const SOON_SECS: i64 = 86_400;
+/// Most pastes one listing returns.
+const MAX_LIST: u32 = 1000;
+
+/// An admin identity, or 401/403.
+#[derive(Debug)]
+pub struct Admin(String);
+
+impl Admin {
+    fn require(identity: &Identity) -> Result<Self, ApiError> {
+        match identity {
+            Identity::Anonymous => Err(problem(
+                StatusCode::UNAUTHORIZED,
+                "authentication_required",
+                "Admin endpoints require a client certificate",
+            )),
+            Identity::Cert { admin: false, .. } => Err(problem(
+                StatusCode::FORBIDDEN,
+                "admin_required",
+                "This certificate is not an admin",
+            )),
+            Identity::Cert { fingerprint, .. } => Ok(Self(fingerprint.clone())),
+        }
+    }
+
+    /// The audit-log actor: a fingerprint prefix, enough to tell admins apart, not a credential.
+    fn actor(&self) -> &str {
+        &self.0[..8.min(self.0.len())]
+    }
+}
+
+/// `GET /admin/stats`.
+pub async fn stats(
+    State(state): State<AppState>,
+    identity: Identity,
+) -> Result<Json<Stats>, ApiError> {
+    let admin = Admin::require(&identity)?;
+    let stats = state.store.stats(now_unix(), SOON_SECS).await?;
+    tracing::info!(target: "audit", actor = admin.actor(), action = "admin.stats", "admin action");
+    Ok(Json(stats))
+}
+
+/// `POST /admin/cleanup`: purge expired pastes now.
+pub async fn cleanup(
+    State(state): State<AppState>,
+    identity: Identity,
+) -> Result<Json<Value>, ApiError> {
+    let admin = Admin::require(&identity)?;
+    let window = i64::try_from(state.config.dedup_window).unwrap_or(i64::MAX);
+    let purged = state.store.purge_expired(now_unix(), window).await?;
+    let bytes: u64 = purged.iter().map(|(_, size)| size).sum();
+    for (_, size) in &purged {
+        state.metrics.expired(*size);
+    }
+    tracing::info!(
+        target: "audit",
+        actor = admin.actor(),
+        action = "admin.cleanup",
+        purged = purged.len(),
+        bytes,
+        "admin action"
+    );
+    Ok(Json(json!({"purged": purged.len(), "bytes": bytes})))
+}
+
+/// Query of `GET /admin/pastes`.
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    owner: String,
+    limit: Option<u32>,
+}
+
+/// `GET /admin/pastes?owner=<fingerprint>`.
+pub async fn list(
+    State(state): State<AppState>,
+    identity: Identity,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Vec<PasteInfo>>, ApiError> {
+    let admin = Admin::require(&identity)?;
+    let owner = q.owner.trim().to_ascii_lowercase();
+    if !is_fingerprint(&owner) {
+        return Err(problem(
+            StatusCode::BAD_REQUEST,
+            "invalid_owner",
+            "owner must be a SHA-1 fingerprint (40 hex digits)",
+        ));
+    }
+    let limit = q.limit.unwrap_or(100).clamp(1, MAX_LIST);
+    let pastes = state.store.by_owner(&owner, now_unix(), limit).await?;
+    tracing::info!(
+        target: "audit",
+        actor = admin.actor(),
+        action = "admin.list",
+        owner = &owner[..8],
+        count = pastes.len(),
+        "admin action"
+    );
+    let prefix = &state.config.url_prefix;
+    Ok(Json(
+        pastes
+            .into_iter()
+            .map(|m| PasteInfo {
+                raw: format!("{}/raw", paste_path(prefix, &m.id)),
+                id: m.id,
+                mime_type: m.mime_type,
+                size: m.size,
+                created_at: m.created_at,
+                expires_at: m.expires_at,
+                burn_after_read: m.burn_after_read.then_some(true),
+                password_protected: m.password_hash.is_some().then_some(true),
+                owner: m.owner,
+                scan: m.scan,
+            })
+            .collect(),
+    ))
+}
