@@ -81,6 +81,10 @@ pub mod env {
     pub const WEBHOOK_RETRY_BASE_MS: &str = "FLASKPASTE_WEBHOOK_RETRY_BASE_MS";
     /// Attempts before a delivery is given up.
     pub const WEBHOOK_MAX_ATTEMPTS: &str = "FLASKPASTE_WEBHOOK_MAX_ATTEMPTS";
+    /// clamd address (`host:port` or a socket path) to scan uploads; unset disables scanning.
+    pub const CLAMAV: &str = "FLASKPASTE_CLAMAV";
+    /// Seconds to wait for a scan verdict.
+    pub const CLAMAV_TIMEOUT: &str = "FLASKPASTE_CLAMAV_TIMEOUT";
     /// Separate listener for `/metrics`.
     pub const METRICS_LISTEN: &str = "FLASKPASTE_METRICS_LISTEN";
     /// `json` or `text`.
@@ -200,6 +204,12 @@ pub struct Args {
     /// Webhook delivery attempts before giving up.
     #[arg(long, env = env::WEBHOOK_MAX_ATTEMPTS, default_value_t = 12)]
     pub webhook_max_attempts: u32,
+    /// Scan uploads with the ClamAV daemon at this address (host:port or socket path).
+    #[arg(long, env = env::CLAMAV)]
+    pub clamav: Option<crate::scanner::ClamdAddr>,
+    /// Seconds to wait for a scan verdict.
+    #[arg(long, env = env::CLAMAV_TIMEOUT, default_value_t = 30)]
+    pub clamav_timeout: u64,
     /// Serve /metrics on this separate address instead of the main listener.
     #[arg(long, env = env::METRICS_LISTEN)]
     pub metrics_listen: Option<SocketAddr>,
@@ -265,6 +275,8 @@ pub struct Config {
     pub client_binary: Option<PathBuf>,
     /// Separate metrics listener.
     pub metrics_listen: Option<SocketAddr>,
+    /// Malware scanner.
+    pub scanner: Option<crate::scanner::Scanner>,
     /// Webhook endpoints.
     pub webhook_urls: Vec<String>,
     /// Webhook signing secret.
@@ -407,6 +419,10 @@ impl Config {
             purge_interval: Duration::from_secs(args.purge_interval.max(1)),
             client_binary: args.client_binary,
             metrics_listen: args.metrics_listen,
+            scanner: args.clamav.map(|addr| crate::scanner::Scanner {
+                addr,
+                timeout: Duration::from_secs(args.clamav_timeout.max(1)),
+            }),
             webhook_urls,
             webhook_secret: args.webhook_secret,
             webhook_retry_base: Duration::from_millis(args.webhook_retry_base_ms.max(1)),

@@ -10,6 +10,7 @@ pub mod handlers;
 pub mod identity;
 pub mod metrics;
 pub mod router;
+pub mod scanner;
 pub mod state;
 pub mod sweeper;
 pub mod webhooks;

@@ -20,6 +20,7 @@ use super::paste_path;
 use crate::error::{ApiError, problem};
 use crate::identity::{ClientAddr, Identity};
 use crate::metrics::Rejection;
+use crate::scanner::Verdict;
 use crate::state::AppState;
 
 /// Creates a paste from a raw body or a JSON `{"content": "..."}`.
@@ -80,7 +81,9 @@ pub async fn create(
             format!("Content must be at least {} bytes", cfg.min_size.max(1)),
         ));
     }
-    check_entropy(&state, &content)?;
+    let entropy = check_entropy(&state, &content)?;
+    let mime_type = detect_mime(&content);
+    let scan = scan(&state, &content, entropy, &mime_type).await?;
 
     let expiry = ExpiryPolicy {
         default_anon: cfg.expiry_anon,
@@ -100,7 +103,6 @@ pub async fn create(
         None => Some(DeleteToken::generate().map_err(|e| ApiError::Internal(e.to_string()))?),
         Some(_) => None,
     };
-    let mime_type = detect_mime(&content);
     let size = content.len() as u64;
     let expires_at = now.saturating_add(i64::try_from(expiry).unwrap_or(i64::MAX));
     let new = NewPaste {
@@ -114,7 +116,7 @@ pub async fn create(
         burn_after_read: burn,
         password_hash: password_hash.clone(),
         delete_token_hash: token.as_ref().map(DeleteToken::digest),
-        scan: None,
+        scan,
     };
     let dedup = DedupPolicy {
         window_secs: i64::try_from(cfg.dedup_window).unwrap_or(i64::MAX),
@@ -203,14 +205,15 @@ fn unwrap_json(headers: &HeaderMap, raw: Bytes) -> Result<Bytes, ApiError> {
         })
 }
 
-fn check_entropy(state: &AppState, content: &[u8]) -> Result<(), ApiError> {
+/// Enforces the entropy minimum; returns the content's entropy for later checks.
+fn check_entropy(state: &AppState, content: &[u8]) -> Result<f64, ApiError> {
     let cfg = &state.config;
-    if cfg.min_entropy <= 0.0 || (content.len() as u64) < cfg.min_entropy_size {
-        return Ok(());
-    }
     let entropy = shannon_entropy(content);
-    if entropy >= cfg.min_entropy {
-        return Ok(());
+    if cfg.min_entropy <= 0.0
+        || (content.len() as u64) < cfg.min_entropy_size
+        || entropy >= cfg.min_entropy
+    {
+        return Ok(entropy);
     }
     state.metrics.rejected(Rejection::Entropy);
     let rounded = (entropy * 100.0).round() / 100.0;
@@ -230,6 +233,36 @@ fn check_entropy(state: &AppState, content: &[u8]) -> Result<(), ApiError> {
          which sends raw ciphertext (base64 text stays below 6 bits/byte).",
     )
     .into())
+}
+
+/// Scans when a scanner is configured: infected uploads are refused, and so is everything when
+/// the scanner cannot answer (fail closed).
+async fn scan(
+    state: &AppState,
+    content: &[u8],
+    entropy: f64,
+    mime: &str,
+) -> Result<Option<String>, ApiError> {
+    let Some(scanner) = &state.config.scanner else {
+        return Ok(None);
+    };
+    match scanner.scan(content, entropy, mime).await {
+        Ok(Verdict::Infected(signature)) => {
+            state.metrics.rejected(Rejection::Scan);
+            tracing::warn!(signature, "refused an infected upload");
+            Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "malware_detected",
+                format!("Upload refused: malware detected ({signature})"),
+            )
+            .into())
+        }
+        Ok(verdict) => Ok(Some(verdict.label())),
+        Err(error) => {
+            state.metrics.rejected(Rejection::Scan);
+            Err(Problem::unavailable(error).into())
+        }
+    }
 }
 
 async fn hash_password(state: &AppState, password: String) -> Result<String, ApiError> {

@@ -8,5 +8,6 @@ mod ops;
 mod pow;
 mod prefix;
 mod robustness;
+mod scanning;
 mod support;
 mod webhooks;
