@@ -4,7 +4,7 @@
 # options present, and fpasted.env.example names only variables fpasted knows and is accepted
 # by the real server.
 set -euo pipefail
-# shellcheck source=lib.sh
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 ops_init systemd
 need_pkgs systemd curl

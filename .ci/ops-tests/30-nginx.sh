@@ -3,7 +3,7 @@
 # X-SSL-Client-SHA1 + X-Proxy-Secret, spoofing refused, /metrics hidden, body limit, request
 # ids, and the sub-path variant with FLASKPASTE_URL_PREFIX.
 set -euo pipefail
-# shellcheck source=lib.sh
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 ops_init nginx
 need_pkgs nginx openssl curl
@@ -70,6 +70,7 @@ EOF
         -e "s|/etc/fpaste/tls/|$tls/|" \
         -e "s|server 127.0.0.1:5000;|server 127.0.0.1:$backend;|" \
         -e "s|root /var/www/html;|return 204;|" \
+        -e "s|/etc/nginx/snippets/|$dir/snippets/|" \
         "$ops_root/deploy/nginx/$site.conf" >"$dir/site.conf"
     sed -e "s|change-me-to-a-long-random-secret|$secret|" \
         "$ops_root/deploy/nginx/fpaste-proxy-params.conf" >"$dir/snippets/fpaste-proxy-params.conf"

@@ -3,7 +3,7 @@
 # of the alerts pass, every flaskpaste_* name the rules use is one fpasted really exports, and a
 # real Prometheus scraping a real fpasted computes the recording rules from live data.
 set -euo pipefail
-# shellcheck source=lib.sh
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 ops_init prometheus
 need_pkgs prometheus curl

@@ -66,9 +66,9 @@ ops_init() {
 
 # Waits up to 10 s for URL to answer 200 (extra curl arguments may follow).
 wait_http() {
-    local url=$1 i
+    local url=$1
     shift
-    for i in $(seq 1 100); do
+    for _ in $(seq 1 100); do
         if [[ $(curl -s -o /dev/null -w '%{http_code}' "$@" "$url" 2>/dev/null) == 200 ]]; then
             return 0
         fi
@@ -92,8 +92,15 @@ start_fpasted() {
         FLASKPASTE_DB="$ops_tmp/db-$port/fpaste.db" \
         FLASKPASTE_RATE_LIMIT=0 FLASKPASTE_DEDUP_MAX=0 LOG_FORMAT=json \
         "$@" "$FPASTED" >"$ops_tmp/fpasted-$port.log" 2>&1 &
-    ops_pids+=($!)
-    wait_http "http://127.0.0.1:$port${prefix}/health"
+    local pid=$!
+    ops_pids+=("$pid")
+    for _ in $(seq 1 100); do
+        curl -sf -o /dev/null "http://127.0.0.1:$port${prefix}/health" 2>/dev/null && return 0
+        kill -0 "$pid" 2>/dev/null ||
+            fail "fpasted exited at start: $(tail -n 5 "$ops_tmp/fpasted-$port.log")"
+        sleep 0.1
+    done
+    fail "fpasted did not become healthy on port $port within 10 s"
 }
 
 # json_get FIELD: reads one top-level member of a JSON object on stdin ("" when absent).

@@ -71,6 +71,9 @@ pub mod env {
     pub const BODY_TIMEOUT: &str = "FLASKPASTE_BODY_TIMEOUT";
     /// Seconds between expiry sweeps.
     pub const PURGE_INTERVAL: &str = "FLASKPASTE_PURGE_INTERVAL";
+    /// Public origin (`https://paste.example`) for URLs the server writes into served files;
+    /// derived from the request's Host when unset.
+    pub const PUBLIC_URL: &str = "FLASKPASTE_PUBLIC_URL";
     /// Path of the `fpaste` binary served at `/client`.
     pub const CLIENT_BINARY: &str = "FLASKPASTE_CLIENT_BINARY";
     /// Comma-separated webhook endpoint URLs.
@@ -189,6 +192,9 @@ pub struct Args {
     /// Seconds between sweeps that purge expired pastes.
     #[arg(long, env = env::PURGE_INTERVAL, default_value_t = 60)]
     pub purge_interval: u64,
+    /// Public origin, e.g. https://paste.example (default: from the request's Host header).
+    #[arg(long, env = env::PUBLIC_URL)]
+    pub public_url: Option<String>,
     /// The fpaste binary served at /client (default: `fpaste` beside this executable).
     #[arg(long, env = env::CLIENT_BINARY)]
     pub client_binary: Option<PathBuf>,
@@ -271,6 +277,8 @@ pub struct Config {
     pub body_timeout: Duration,
     /// Sweep interval.
     pub purge_interval: Duration,
+    /// Public origin without trailing slash.
+    pub public_url: Option<String>,
     /// Binary served at `/client`.
     pub client_binary: Option<PathBuf>,
     /// Separate metrics listener.
@@ -417,6 +425,14 @@ impl Config {
             header_timeout: Duration::from_secs(args.header_timeout.max(1)),
             body_timeout: Duration::from_secs(args.body_timeout.max(1)),
             purge_interval: Duration::from_secs(args.purge_interval.max(1)),
+            public_url: match args.public_url.map(|u| u.trim().trim_end_matches('/').to_owned()) {
+                Some(u) if !(u.starts_with("https://") || u.starts_with("http://"))
+                    || u.contains(char::is_whitespace) =>
+                {
+                    return Err(invalid(format!("{}: {u:?} is not an http(s) origin", env::PUBLIC_URL)));
+                }
+                other => other.filter(|u| !u.is_empty()),
+            },
             client_binary: args.client_binary,
             metrics_listen: args.metrics_listen,
             scanner: args.clamav.map(|addr| crate::scanner::Scanner {

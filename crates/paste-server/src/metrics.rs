@@ -73,6 +73,17 @@ impl PasteMetrics {
             expired: Counter::default(),
             rejected: Family::default(),
         };
+        // Every reason exists from the start, so dashboards and absent() see zeros, not gaps.
+        for why in [
+            Rejection::Pow,
+            Rejection::Dedup,
+            Rejection::RateLimit,
+            Rejection::Entropy,
+            Rejection::Size,
+            Rejection::Scan,
+        ] {
+            let _ = m.rejected.get_or_create(&ReasonLabel { reason: why.label() });
+        }
         let build = Family::<BuildLabel, Gauge>::default();
         build
             .get_or_create(&BuildLabel {
@@ -137,14 +148,21 @@ impl PasteMetrics {
 
     /// One creation refused.
     pub fn rejected(&self, why: Rejection) {
-        let reason = match why {
-            Rejection::Pow => "pow",
-            Rejection::Dedup => "dedup",
-            Rejection::RateLimit => "rate_limit",
-            Rejection::Entropy => "entropy",
-            Rejection::Size => "size",
-            Rejection::Scan => "scan",
-        };
-        self.rejected.get_or_create(&ReasonLabel { reason }).inc();
+        self.rejected
+            .get_or_create(&ReasonLabel { reason: why.label() })
+            .inc();
+    }
+}
+
+impl Rejection {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Pow => "pow",
+            Self::Dedup => "dedup",
+            Self::RateLimit => "rate_limit",
+            Self::Entropy => "entropy",
+            Self::Size => "size",
+            Self::Scan => "scan",
+        }
     }
 }

@@ -20,6 +20,7 @@ pub fn router(state: AppState) -> Router {
         .route(&format!("{p}/challenge"), get(ops::challenge))
         .route(&format!("{p}/metrics"), get(ops::metrics))
         .route(&format!("{p}/client"), get(ops::client))
+        .route(&format!("{p}/client/fpaste.sh"), get(ops::client_script))
         .route(&format!("{p}/admin/stats"), get(admin::stats))
         .route(&format!("{p}/admin/cleanup"), post(admin::cleanup))
         .route(&format!("{p}/admin/pastes"), get(admin::list))

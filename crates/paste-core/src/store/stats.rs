@@ -40,8 +40,7 @@ pub struct Stats {
 impl PasteStore {
     /// Statistics at `now`, with "soon" meaning within `horizon_secs`.
     pub async fn stats(&self, now: i64, horizon_secs: i64) -> Result<Stats, StoreError> {
-        Ok(self
-            .pool
+        self.pool
             .read(move |c| {
                 let mut stats = Stats::default();
                 let mut families = c.prepare_cached(
@@ -91,6 +90,6 @@ impl PasteStore {
                 stats.owners = owners;
                 Ok::<_, StoreError>(stats)
             })
-            .await??)
+            .await?
     }
 }

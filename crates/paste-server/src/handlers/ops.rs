@@ -83,3 +83,41 @@ pub async fn client(State(state): State<AppState>) -> Result<Response, ApiError>
     }
     Ok(res)
 }
+
+/// The shell functions, with `@@BASE_URL@@` to be replaced by the public base URL.
+const SHELL_FUNCTIONS: &str = include_str!("../../../paste-cli/share/fpaste.sh");
+
+/// `GET /client/fpaste.sh`: POSIX shell functions (curl only) bound to this server's URL.
+pub async fn client_script(
+    State(state): State<AppState>,
+    conn: Option<axum::Extension<ConnInfo>>,
+    headers: http::HeaderMap,
+) -> Response {
+    let base = format!("{}{}", origin(&state, conn.is_some_and(|c| c.tls), &headers), state.config.url_prefix);
+    let script = SHELL_FUNCTIONS.replace("@@BASE_URL@@", &base);
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], script).into_response()
+}
+
+/// The configured public origin, or one built from the request: the scheme this connection
+/// used (or the trusted proxy's `X-Forwarded-Proto`) and a Host header that is a plain
+/// `host[:port]` (anything else falls back to the listener's loopback name).
+fn origin(state: &AppState, tls: bool, headers: &http::HeaderMap) -> String {
+    if let Some(url) = &state.config.public_url {
+        return url.clone();
+    }
+    let forwarded_https = state.config.trust_proxy
+        && headers
+            .get("x-forwarded-proto")
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
+    let scheme = if tls || forwarded_https { "https" } else { "http" };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.len() <= 255
+                && h.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
+        })
+        .unwrap_or("localhost");
+    format!("{scheme}://{host}")
+}

@@ -276,3 +276,24 @@ async fn metrics_are_private_to_loopback_and_use_flaskpaste_names() -> TestResul
     assert!(!text.contains(&id), "a paste id leaked into a label");
     Ok(())
 }
+
+#[tokio::test]
+async fn shell_functions_are_served_bound_to_this_server() -> TestResult {
+    let server = Server::start(|c| c.url_prefix = "/p".into()).await?;
+    let res = http().get(server.url("/p/client/fpaste.sh")).send().await?;
+    assert_eq!(res.status(), 200);
+    let script = res.text().await?;
+    assert!(!script.contains("@@BASE_URL@@"));
+    assert!(script.contains(&format!("FPASTE_URL=\"${{FPASTE_URL:-http://{}/p}}\"", server.addr)), "{script}");
+    let spoofed = http()
+        .get(server.url("/p/client/fpaste.sh"))
+        .header("host", "evil.example/`rm -rf`")
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(!spoofed.contains("rm -rf"), "a hostile Host header must not reach the script");
+    let res = http().get(server.url("/p/client")).send().await?;
+    problem(res, 404, "client_unavailable").await?;
+    Ok(())
+}

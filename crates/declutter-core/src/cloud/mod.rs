@@ -1,0 +1,11 @@
+//! Shared HTTP machinery for cloud providers: retries, throttling and token refresh.
+
+mod error;
+mod retry;
+mod time;
+mod token;
+
+pub use error::HttpError;
+pub use retry::{HttpClient, RetryPolicy};
+pub use time::rfc3339_ns;
+pub use token::{OAuthRefresh, StaticToken, TokenError, TokenSource};

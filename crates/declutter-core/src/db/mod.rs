@@ -1,0 +1,62 @@
+//! The declutter schema: embedded, numbered, append-only migrations applied through
+//! `platform_db`, and the one error type every store function returns.
+
+use std::path::Path;
+use std::sync::LazyLock;
+
+use platform_db::Migrations;
+use platform_db::open::M;
+use platform_db::rusqlite::Connection;
+
+/// Every migration, in order. Append only: never edit one that has shipped.
+pub static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
+    Migrations::new(vec![
+        M::up(include_str!("migrations/0001_init.sql")),
+        M::up(include_str!("migrations/0002_group_file_index.sql")),
+    ])
+});
+
+/// A database operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// Opening or migrating the file failed.
+    #[error(transparent)]
+    Open(#[from] platform_db::OpenError),
+    /// A query failed.
+    #[error("database error: {0}")]
+    Sqlite(#[from] platform_db::rusqlite::Error),
+    /// A stored value did not parse back into its domain type.
+    #[error("corrupt value in database: {0}")]
+    Corrupt(String),
+}
+
+/// Opens (creating and migrating) the declutter database at `path`.
+pub fn open(path: &Path) -> Result<Connection, DbError> {
+    let mut conn = platform_db::open(path)?;
+    platform_db::migrate(&mut conn, &MIGRATIONS)?;
+    Ok(conn)
+}
+
+/// A migrated in-memory database, for tests and dry experiments.
+pub fn open_in_memory() -> Result<Connection, DbError> {
+    let mut conn = platform_db::open_in_memory()?;
+    platform_db::migrate(&mut conn, &MIGRATIONS)?;
+    Ok(conn)
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn migrations_are_valid() -> Result<(), Box<dyn std::error::Error>> {
+        super::MIGRATIONS.validate()?;
+        super::open_in_memory()?;
+        Ok(())
+    }
+}

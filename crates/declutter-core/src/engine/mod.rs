@@ -1,0 +1,14 @@
+//! What the CLI and the web app call: scan, group, plan, apply, trash, report.
+
+pub mod any;
+pub mod apply;
+pub mod error;
+pub mod plan;
+pub mod recheck;
+pub mod report;
+pub mod rules;
+pub mod scan;
+pub mod trash;
+
+pub use any::{AnyProvider, Providers};
+pub use error::EngineError;

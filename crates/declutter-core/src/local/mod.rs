@@ -1,0 +1,307 @@
+//! The local-folder provider: a parallel walk, exact duplicate hashing with a persistent cache,
+//! and a trash folder at the root of the source that keeps each file's relative path.
+
+pub mod fsops;
+pub mod hashing;
+pub mod paths;
+pub mod walk;
+
+use std::collections::HashMap;
+use std::io;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::hash::{ContentHash, HashKind};
+use crate::ids::{ItemId, ProviderKind};
+use crate::progress::{NoProgress, Progress};
+use crate::provider::{
+    Change, Item, Listing, ProviderError, ScanIssue, StorageProvider, TrashRequest, Whereabouts,
+};
+use hashing::{Candidate, HashCache};
+pub use walk::{TRASH_DIR, WalkOptions};
+
+/// A local folder as a storage provider.
+pub struct LocalProvider {
+    root: PathBuf,
+    options: WalkOptions,
+    cache: Arc<Mutex<HashCache>>,
+    updates: Arc<Mutex<HashCache>>,
+    progress: Arc<dyn Progress>,
+}
+
+impl std::fmt::Debug for LocalProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalProvider")
+            .field("root", &self.root)
+            .finish()
+    }
+}
+
+fn io_err(path: &Path, source: io::Error) -> ProviderError {
+    ProviderError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+impl LocalProvider {
+    /// A provider rooted at `root` (absolute).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self {
+            root: root.into(),
+            options: WalkOptions::default(),
+            cache: Arc::new(Mutex::new(HashMap::new())),
+            updates: Arc::new(Mutex::new(HashMap::new())),
+            progress: Arc::new(NoProgress),
+        }
+    }
+
+    /// Walk options (symlink following).
+    pub fn with_options(mut self, options: WalkOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Hashes remembered from earlier scans.
+    pub fn with_cache(self, cache: HashCache) -> Self {
+        *self.cache.lock().unwrap_or_else(PoisonError::into_inner) = cache;
+        self
+    }
+
+    /// Where to report progress.
+    pub fn with_progress(mut self, progress: Arc<dyn Progress>) -> Self {
+        self.progress = progress;
+        self
+    }
+
+    /// Cache entries computed by the last [`StorageProvider::list`], to persist.
+    pub fn take_cache_updates(&self) -> HashCache {
+        std::mem::take(&mut *self.updates.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// The trash folder of this source.
+    pub fn trash_root(&self) -> PathBuf {
+        self.root.join(TRASH_DIR)
+    }
+
+    fn location_path(&self, req: &TrashRequest) -> PathBuf {
+        let original = paths::path_for(&req.id);
+        let rel = original.strip_prefix(&self.root).unwrap_or(&original);
+        let rel = rel.strip_prefix("/").unwrap_or(rel);
+        self.trash_root().join(req.trash_id.to_string()).join(rel)
+    }
+}
+
+/// The blocking half of a local scan, run on the blocking pool.
+struct ScanJob {
+    root: PathBuf,
+    options: WalkOptions,
+    cache: Arc<Mutex<HashCache>>,
+    updates: Arc<Mutex<HashCache>>,
+    progress: Arc<dyn Progress>,
+}
+
+impl ScanJob {
+    fn run(self) -> Listing {
+        self.progress.phase("walking", None);
+        let (mut entries, mut issues) = walk::walk(&self.root, self.options);
+        entries.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+        // Hard links share an inode: one file, indexed once under its first path.
+        let mut seen = std::collections::HashSet::new();
+        entries.retain(|e| e.is_dir || seen.insert((e.dev, e.ino)));
+        let files: Vec<usize> = (0..entries.len()).filter(|&i| !entries[i].is_dir).collect();
+        let cands: Vec<Candidate<'_>> = files
+            .iter()
+            .map(|&i| {
+                let e = &entries[i];
+                Candidate {
+                    path: &e.path,
+                    size: e.size,
+                    mtime_ns: e.mtime_ns,
+                    key: (e.dev, e.ino),
+                }
+            })
+            .collect();
+        let hashed = {
+            let cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+            hashing::full_hashes(&cands, &cache, self.progress.as_ref())
+        };
+        issues.extend(hashed.issues);
+        *self.updates.lock().unwrap_or_else(PoisonError::into_inner) = hashed.updated;
+        let mut hash_of: HashMap<usize, String> = HashMap::new();
+        for (ci, h) in hashed.full {
+            hash_of.insert(files[ci], h);
+        }
+        drop(cands);
+        let mut changes = Vec::with_capacity(entries.len());
+        // Consume the walk as the listing grows so both are never fully in memory at once.
+        for (i, e) in entries.into_iter().enumerate() {
+            let hash = hash_of
+                .remove(&i)
+                .map(|h| ContentHash::new(HashKind::Blake3, h));
+            let (item, raw) = item_from(&e, hash);
+            if raw {
+                issues.push(ScanIssue {
+                    path: item.path.clone(),
+                    kind: "non_utf8",
+                    message: "name is not valid UTF-8; indexed under a raw id".into(),
+                });
+            }
+            changes.push(Change::Upsert(item));
+        }
+        Listing {
+            full: true,
+            changes,
+            cursor: None,
+            issues,
+            api_calls: 0,
+        }
+    }
+}
+
+fn join_error(path: &Path, e: tokio::task::JoinError) -> ProviderError {
+    io_err(path, io::Error::other(e.to_string()))
+}
+
+fn item_from(e: &walk::Entry, hash: Option<ContentHash>) -> (Item, bool) {
+    let (id, raw) = paths::id_for(&e.path);
+    let parent_id = e.path.parent().map(|p| paths::id_for(p).0);
+    let name = e
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let item = Item {
+        id,
+        parent_id,
+        name,
+        path: e.path.to_string_lossy().into_owned(),
+        is_dir: e.is_dir,
+        size: e.size,
+        modified_ns: e.mtime_ns,
+        hash,
+        etag: None,
+        mime: None,
+        comparable: true,
+        inode: Some((e.dev, e.ino)),
+    };
+    (item, raw)
+}
+
+fn exists(path: &Path) -> bool {
+    path.symlink_metadata().is_ok()
+}
+
+impl StorageProvider for LocalProvider {
+    fn kind(&self) -> ProviderKind {
+        ProviderKind::Local
+    }
+
+    async fn list(&self, _cursor: Option<&str>) -> Result<Listing, ProviderError> {
+        if !self.root.is_dir() {
+            return Err(io_err(
+                &self.root,
+                io::Error::new(io::ErrorKind::NotFound, "not a directory"),
+            ));
+        }
+        let job = ScanJob {
+            root: self.root.clone(),
+            options: self.options,
+            cache: Arc::clone(&self.cache),
+            updates: Arc::clone(&self.updates),
+            progress: Arc::clone(&self.progress),
+        };
+        tokio::task::spawn_blocking(move || job.run())
+            .await
+            .map_err(|e| join_error(&self.root, e))
+    }
+
+    async fn stat(&self, id: &ItemId) -> Result<Option<Item>, ProviderError> {
+        let path = paths::path_for(id);
+        let meta = match path.symlink_metadata() {
+            Ok(m) => m,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_err(&path, e)),
+        };
+        let entry = walk::Entry {
+            path: path.clone(),
+            is_dir: meta.is_dir(),
+            size: if meta.is_dir() { 0 } else { meta.len() },
+            mtime_ns: meta
+                .mtime()
+                .saturating_mul(1_000_000_000)
+                .saturating_add(meta.mtime_nsec()),
+            dev: meta.dev(),
+            ino: meta.ino(),
+        };
+        let hash = if meta.is_file() {
+            let p = path.clone();
+            let (h, _) = tokio::task::spawn_blocking(move || hashing::full_hash(&p))
+                .await
+                .map_err(|e| join_error(&path, e))?
+                .map_err(|e| io_err(&path, e))?;
+            Some(ContentHash::new(HashKind::Blake3, h))
+        } else {
+            None
+        };
+        Ok(Some(item_from(&entry, hash).0))
+    }
+
+    fn trash_location(&self, req: &TrashRequest) -> String {
+        paths::id_for(&self.location_path(req))
+            .0
+            .as_str()
+            .to_owned()
+    }
+
+    async fn trash(&self, req: &TrashRequest, location: &str) -> Result<(), ProviderError> {
+        let src = paths::path_for(&req.id);
+        let dest = paths::path_for(&ItemId::from_str_unchecked(location));
+        fsops::move_file(&src, &dest).map_err(|e| io_err(&src, e))
+    }
+
+    async fn locate(
+        &self,
+        req: &TrashRequest,
+        location: &str,
+    ) -> Result<Whereabouts, ProviderError> {
+        let src = paths::path_for(&req.id);
+        let dest = paths::path_for(&ItemId::from_str_unchecked(location));
+        Ok(match (exists(&src), exists(&dest)) {
+            (true, true) => Whereabouts::Both,
+            (true, false) => Whereabouts::Original,
+            (false, true) => Whereabouts::Trashed,
+            (false, false) => Whereabouts::Missing,
+        })
+    }
+
+    async fn restore(&self, req: &TrashRequest, location: &str) -> Result<(), ProviderError> {
+        let src = paths::path_for(&req.id);
+        let dest = paths::path_for(&ItemId::from_str_unchecked(location));
+        if exists(&src) {
+            return Err(ProviderError::RestoreConflict(req.path.clone()));
+        }
+        if !exists(&dest) {
+            return Err(ProviderError::NotFound(dest.display().to_string()));
+        }
+        fsops::move_file(&dest, &src).map_err(|e| io_err(&dest, e))?;
+        if let Some(parent) = dest.parent() {
+            fsops::prune_empty_dirs(parent, &self.trash_root());
+        }
+        Ok(())
+    }
+
+    async fn purge(&self, _req: &TrashRequest, location: &str) -> Result<(), ProviderError> {
+        let dest = paths::path_for(&ItemId::from_str_unchecked(location));
+        match std::fs::remove_file(&dest) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_err(&dest, e)),
+        }
+        if let Some(parent) = dest.parent() {
+            fsops::prune_empty_dirs(parent, &self.trash_root());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,176 @@
+//! The storage provider abstraction: every provider lists, inspects, trashes, restores and
+//! purges items by id. Paths are for people; ids are what the engine acts on.
+
+use std::future::Future;
+
+use crate::hash::ContentHash;
+use crate::ids::{ItemId, ProviderKind};
+
+/// One file or folder as a provider reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    /// Provider id (local: the absolute path).
+    pub id: ItemId,
+    /// Parent folder id, when the provider has one.
+    pub parent_id: Option<ItemId>,
+    /// File name.
+    pub name: String,
+    /// Display path from the source root (cloud) or absolute path (local).
+    pub path: String,
+    /// Folder rather than file.
+    pub is_dir: bool,
+    /// Size in bytes.
+    pub size: u64,
+    /// Last modification, nanoseconds since the epoch.
+    pub modified_ns: i64,
+    /// Provider or locally computed content hash, when known.
+    pub hash: Option<ContentHash>,
+    /// Version tag (Graph eTag); `None` where the provider has none.
+    pub etag: Option<String>,
+    /// MIME type, when reported.
+    pub mime: Option<String>,
+    /// False for content that has no comparable bytes (Google-native documents).
+    pub comparable: bool,
+    /// Local device and inode.
+    pub inode: Option<(u64, u64)>,
+}
+
+/// One entry of a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// The item is new or changed.
+    Upsert(Item),
+    /// The item is gone (deleted or trashed).
+    Removed(ItemId),
+}
+
+/// A scan problem that did not stop the scan.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ScanIssue {
+    /// Where.
+    pub path: String,
+    /// Short machine-readable kind: `permission`, `vanished`, `non_utf8`, `io`.
+    pub kind: &'static str,
+    /// Human-readable detail.
+    pub message: String,
+}
+
+/// The result of [`StorageProvider::list`].
+#[derive(Debug, Clone, Default)]
+pub struct Listing {
+    /// True when `changes` is the whole drive and replaces the index.
+    pub full: bool,
+    /// Items seen or removed.
+    pub changes: Vec<Change>,
+    /// Cursor to pass next time for an incremental listing.
+    pub cursor: Option<String>,
+    /// Problems met on the way.
+    pub issues: Vec<ScanIssue>,
+    /// HTTP requests made (0 for local).
+    pub api_calls: u64,
+}
+
+/// What to move to the trash, with everything needed to put it back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrashRequest {
+    /// The item.
+    pub id: ItemId,
+    /// Its parent folder when trashed.
+    pub parent_id: Option<ItemId>,
+    /// Its name when trashed.
+    pub name: String,
+    /// Its display path when trashed.
+    pub path: String,
+    /// Our trash log id, unique per trashed item.
+    pub trash_id: i64,
+}
+
+/// Where an item is found when settling an interrupted operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Whereabouts {
+    /// Still where it was.
+    Original,
+    /// In the trash.
+    Trashed,
+    /// In both places (an interrupted cross-device copy).
+    Both,
+    /// Nowhere: removed by someone else.
+    Missing,
+}
+
+/// A provider call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    /// Local I/O.
+    #[error("{path}: {source}")]
+    Io {
+        /// Affected path.
+        path: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The HTTP API failed (after retries).
+    #[error(transparent)]
+    Http(#[from] crate::cloud::HttpError),
+    /// The API answered something we do not understand.
+    #[error("unexpected response from {provider}: {detail}")]
+    Protocol {
+        /// Provider.
+        provider: ProviderKind,
+        /// What was wrong.
+        detail: String,
+    },
+    /// Restoring would overwrite something that now exists at the original place.
+    #[error("cannot restore: {0} already exists")]
+    RestoreConflict(String),
+    /// The item is not where our records say.
+    #[error("item not found: {0}")]
+    NotFound(String),
+}
+
+/// A place files live: local folder, OneDrive or Google Drive.
+pub trait StorageProvider: Send + Sync {
+    /// Which provider this is.
+    fn kind(&self) -> ProviderKind;
+
+    /// Lists everything (`cursor` = `None`) or what changed since `cursor`.
+    fn list(
+        &self,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = Result<Listing, ProviderError>> + Send;
+
+    /// Current metadata of one item, with a content hash; `None` if it no longer exists.
+    fn stat(&self, id: &ItemId)
+    -> impl Future<Output = Result<Option<Item>, ProviderError>> + Send;
+
+    /// Where `req` goes in the trash; recorded in our log before anything is moved.
+    fn trash_location(&self, req: &TrashRequest) -> String;
+
+    /// Moves the item into the trash at `location`.
+    fn trash(
+        &self,
+        req: &TrashRequest,
+        location: &str,
+    ) -> impl Future<Output = Result<(), ProviderError>> + Send;
+
+    /// Finds where an item is after an interrupted trash or restore.
+    fn locate(
+        &self,
+        req: &TrashRequest,
+        location: &str,
+    ) -> impl Future<Output = Result<Whereabouts, ProviderError>> + Send;
+
+    /// Brings a trashed item back where it was.
+    fn restore(
+        &self,
+        req: &TrashRequest,
+        location: &str,
+    ) -> impl Future<Output = Result<(), ProviderError>> + Send;
+
+    /// Deletes a trashed item for good.
+    fn purge(
+        &self,
+        req: &TrashRequest,
+        location: &str,
+    ) -> impl Future<Output = Result<(), ProviderError>> + Send;
+}

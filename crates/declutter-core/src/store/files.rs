@@ -1,0 +1,306 @@
+//! The file index: one row per item per source, replaced by full listings and patched by deltas.
+
+use std::collections::HashMap;
+
+use platform_db::rusqlite::{Connection, Row, Transaction, params};
+
+use super::{DbError, size_of, sql_size};
+use crate::ids::{Source, UserId};
+use crate::provider::{Change, Item, Listing};
+
+/// A row of the file index.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FileRow {
+    /// Row id.
+    pub id: i64,
+    /// Source (`local:/root`, `onedrive:`, `gdrive:`).
+    pub source: String,
+    /// Provider name.
+    pub provider: String,
+    /// Provider item id.
+    pub item_id: String,
+    /// Parent item id.
+    pub parent_id: Option<String>,
+    /// File name.
+    pub name: String,
+    /// Display path.
+    pub path: String,
+    /// Folder.
+    pub is_dir: bool,
+    /// Bytes.
+    pub size: u64,
+    /// Modification time (ns since epoch).
+    pub modified_ns: i64,
+    /// Hash algorithm.
+    pub hash_kind: Option<String>,
+    /// Hash value.
+    pub hash: Option<String>,
+    /// Version tag.
+    pub etag: Option<String>,
+    /// MIME type.
+    pub mime: Option<String>,
+    /// Has comparable bytes.
+    pub comparable: bool,
+}
+
+/// Columns read by [`from_row`], in order.
+pub const COLUMNS: &str = "id, source, provider, item_id, parent_id, name, path, is_dir, size, \
+                           modified_ns, hash_kind, hash, etag, mime, comparable";
+
+/// Decodes a row selected with [`COLUMNS`].
+pub fn from_row(r: &Row<'_>) -> platform_db::rusqlite::Result<FileRow> {
+    from_row_at(r, 0)
+}
+
+/// Decodes [`COLUMNS`] starting at column `at`.
+pub fn from_row_at(r: &Row<'_>, at: usize) -> platform_db::rusqlite::Result<FileRow> {
+    Ok(FileRow {
+        id: r.get(at)?,
+        source: r.get(at + 1)?,
+        provider: r.get(at + 2)?,
+        item_id: r.get(at + 3)?,
+        parent_id: r.get(at + 4)?,
+        name: r.get(at + 5)?,
+        path: r.get(at + 6)?,
+        is_dir: r.get(at + 7)?,
+        size: size_of(r.get(at + 8)?),
+        modified_ns: r.get(at + 9)?,
+        hash_kind: r.get(at + 10)?,
+        hash: r.get(at + 11)?,
+        etag: r.get(at + 12)?,
+        mime: r.get(at + 13)?,
+        comparable: r.get(at + 14)?,
+    })
+}
+
+fn upsert(
+    tx: &Transaction<'_>,
+    user: &UserId,
+    source: &str,
+    provider: &str,
+    item: &Item,
+    scan_id: i64,
+) -> Result<(), DbError> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO files (user_id, source, provider, item_id, parent_id, name, path, is_dir, size, \
+         modified_ns, hash_kind, hash, etag, mime, comparable, dev, ino, scan_id) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) \
+         ON CONFLICT (user_id, source, item_id) DO UPDATE SET parent_id = excluded.parent_id, \
+         name = excluded.name, path = excluded.path, is_dir = excluded.is_dir, size = excluded.size, \
+         modified_ns = excluded.modified_ns, hash_kind = excluded.hash_kind, hash = excluded.hash, \
+         etag = excluded.etag, mime = excluded.mime, comparable = excluded.comparable, \
+         dev = excluded.dev, ino = excluded.ino, scan_id = excluded.scan_id",
+    )?;
+    stmt.execute(params![
+        user.as_str(),
+        source,
+        provider,
+        item.id.as_str(),
+        item.parent_id.as_ref().map(|p| p.as_str()),
+        item.name,
+        item.path,
+        item.is_dir,
+        sql_size(item.size),
+        item.modified_ns,
+        item.hash.as_ref().map(|h| h.kind.as_str()),
+        item.hash.as_ref().map(|h| h.value.as_str()),
+        item.etag,
+        item.mime,
+        item.comparable,
+        item.inode.map(|(d, _)| d as i64),
+        item.inode.map(|(_, i)| i as i64),
+        scan_id
+    ])?;
+    Ok(())
+}
+
+/// What decides whether an indexed row must be rewritten.
+type Fingerprint = (
+    Option<String>,
+    String,
+    String,
+    bool,
+    i64,
+    i64,
+    Option<String>,
+    Option<String>,
+);
+
+fn fingerprint(item: &Item) -> Fingerprint {
+    (
+        item.parent_id.as_ref().map(|p| p.as_str().to_owned()),
+        item.name.clone(),
+        item.path.clone(),
+        item.is_dir,
+        sql_size(item.size),
+        item.modified_ns,
+        item.hash.as_ref().map(ToString::to_string),
+        item.etag.clone(),
+    )
+}
+
+fn existing(
+    tx: &Transaction<'_>,
+    user: &UserId,
+    src: &str,
+) -> Result<HashMap<String, Fingerprint>, DbError> {
+    let mut stmt = tx.prepare(
+        "SELECT item_id, parent_id, name, path, is_dir, size, modified_ns, hash_kind, hash, etag \
+         FROM files WHERE user_id = ?1 AND source = ?2",
+    )?;
+    let rows = stmt.query_map(params![user.as_str(), src], |r| {
+        let kind: Option<String> = r.get(7)?;
+        let hash: Option<String> = r.get(8)?;
+        let hash = kind.zip(hash).map(|(k, h)| format!("{k}:{h}"));
+        Ok((
+            r.get::<_, String>(0)?,
+            (
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                hash,
+                r.get(9)?,
+            ),
+        ))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Applies a listing to the index of `source`: a full listing replaces it, a delta patches it.
+/// Only rows that differ are written, so rescanning an unchanged tree writes nothing. Returns
+/// the number of rows written or deleted.
+pub fn apply_listing(
+    conn: &mut Connection,
+    user: &UserId,
+    source: &Source,
+    listing: &Listing,
+    scan_id: i64,
+) -> Result<u64, DbError> {
+    let src = source.to_string();
+    let provider = source.provider().as_str();
+    let tx = conn.transaction()?;
+    let mut before = if listing.full {
+        existing(&tx, user, &src)?
+    } else {
+        HashMap::new()
+    };
+    let mut written = 0u64;
+    {
+        let mut remove = tx.prepare_cached(
+            "DELETE FROM files WHERE user_id = ?1 AND source = ?2 AND item_id = ?3",
+        )?;
+        for change in &listing.changes {
+            match change {
+                Change::Upsert(item) => {
+                    let same = before
+                        .remove(item.id.as_str())
+                        .is_some_and(|old| old == fingerprint(item));
+                    if !same {
+                        upsert(&tx, user, &src, provider, item, scan_id)?;
+                        written += 1;
+                    }
+                }
+                Change::Removed(id) => {
+                    before.remove(id.as_str());
+                    written += remove.execute(params![user.as_str(), src, id.as_str()])? as u64;
+                }
+            }
+        }
+        // A full listing: whatever it did not mention is gone.
+        for gone in before.keys() {
+            written += remove.execute(params![user.as_str(), src, gone])? as u64;
+        }
+    }
+    if source.local_root().is_none() && written > 0 {
+        recompute_paths(&tx, user, &src)?;
+    }
+    tx.commit()?;
+    Ok(written)
+}
+
+/// Rebuilds display paths of a cloud source from parent ids (deltas carry no paths).
+fn recompute_paths(tx: &Transaction<'_>, user: &UserId, src: &str) -> Result<(), DbError> {
+    let mut nodes: HashMap<String, (Option<String>, String, String)> = HashMap::new();
+    {
+        let mut stmt = tx.prepare(
+            "SELECT item_id, parent_id, name, path FROM files WHERE user_id = ?1 AND source = ?2",
+        )?;
+        let rows = stmt.query_map(params![user.as_str(), src], |r| {
+            Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?, r.get(3)?)))
+        })?;
+        for row in rows {
+            let (id, v) = row?;
+            nodes.insert(id, v);
+        }
+    }
+    let mut memo: HashMap<String, String> = HashMap::new();
+    let mut update = tx.prepare(
+        "UPDATE files SET path = ?3 WHERE user_id = ?1 AND source = ?2 AND item_id = ?4",
+    )?;
+    for (id, (_, _, old)) in &nodes {
+        let path = path_of(id, &nodes, &mut memo);
+        if &path != old {
+            update.execute(params![user.as_str(), src, path, id])?;
+        }
+    }
+    Ok(())
+}
+
+fn path_of(
+    id: &str,
+    nodes: &HashMap<String, (Option<String>, String, String)>,
+    memo: &mut HashMap<String, String>,
+) -> String {
+    // Iterative walk up to the first known ancestor; a cycle or an unknown parent ends the walk.
+    let mut chain = Vec::new();
+    let mut cur = Some(id.to_owned());
+    let mut prefix = String::new();
+    while let Some(c) = cur {
+        if let Some(p) = memo.get(&c) {
+            prefix.clone_from(p);
+            break;
+        }
+        if chain.contains(&c) || chain.len() > 256 {
+            break;
+        }
+        let next = nodes.get(&c).and_then(|(parent, _, _)| parent.clone());
+        chain.push(c);
+        cur = next.filter(|n| nodes.contains_key(n));
+    }
+    for c in chain.iter().rev() {
+        let name = nodes.get(c).map_or("", |(_, n, _)| n.as_str());
+        prefix = format!("{prefix}/{name}");
+        memo.insert(c.clone(), prefix.clone());
+    }
+    memo.get(id).cloned().unwrap_or(prefix)
+}
+
+/// Every indexed row of an owner (optionally of one source).
+pub fn all(
+    conn: &Connection,
+    user: &UserId,
+    source: Option<&Source>,
+) -> Result<Vec<FileRow>, DbError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM files WHERE user_id = ?1 AND (?2 IS NULL OR source = ?2) ORDER BY path"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(
+        params![user.as_str(), source.map(ToString::to_string)],
+        from_row,
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Counts indexed items of one source.
+pub fn count(conn: &Connection, user: &UserId, source: &Source) -> Result<u64, DbError> {
+    let n: i64 = conn.query_row(
+        "SELECT count(*) FROM files WHERE user_id = ?1 AND source = ?2",
+        params![user.as_str(), source.to_string()],
+        |r| r.get(0),
+    )?;
+    Ok(size_of(n))
+}

@@ -1,0 +1,139 @@
+//! Duplicate groups. Exact groups share a hash of one kind and a size; probable groups span
+//! providers with no common hash and share size and name, so they are shown but never acted on.
+
+use std::collections::HashMap;
+
+use platform_db::rusqlite::{Connection, params};
+
+use super::files::{COLUMNS, FileRow, from_row_at};
+use super::{DbError, size_of};
+use crate::db::now;
+use crate::ids::UserId;
+
+/// How sure we are that a group's files are identical.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    /// Same content hash and size.
+    Exact,
+    /// Same size and name on different providers (no comparable hash).
+    Probable,
+}
+
+/// A group of files believed to hold the same content.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Group {
+    /// Row id.
+    pub id: i64,
+    /// Exact or probable.
+    pub confidence: Confidence,
+    /// Hash kind for exact groups.
+    pub hash_kind: Option<String>,
+    /// Hash for exact groups.
+    pub hash: Option<String>,
+    /// Size of each file.
+    pub size: u64,
+    /// Members, ordered by path.
+    pub files: Vec<FileRow>,
+}
+
+impl Group {
+    /// Bytes freed if all but one copy went.
+    pub fn wasted(&self) -> u64 {
+        self.size
+            .saturating_mul(self.files.len().saturating_sub(1) as u64)
+    }
+}
+
+/// Recomputes the owner's groups from the index.
+pub fn recompute(conn: &mut Connection, user: &UserId) -> Result<(), DbError> {
+    let tx = conn.transaction()?;
+    tx.execute("DELETE FROM dup_groups WHERE user_id = ?1", [user.as_str()])?;
+    let t = now();
+    tx.execute(
+        "INSERT INTO dup_groups (user_id, confidence, hash_kind, hash, size, computed_at) \
+         SELECT ?1, 'exact', hash_kind, hash, size, ?2 FROM files \
+         WHERE user_id = ?1 AND is_dir = 0 AND comparable = 1 AND hash IS NOT NULL AND size > 0 \
+         GROUP BY hash_kind, hash, size HAVING count(*) > 1",
+        params![user.as_str(), t],
+    )?;
+    tx.execute(
+        "INSERT INTO dup_group_files (group_id, file_id) \
+         SELECT g.id, f.id FROM dup_groups g JOIN files f ON f.user_id = g.user_id \
+         AND f.hash_kind = g.hash_kind AND f.hash = g.hash AND f.size = g.size \
+         WHERE g.user_id = ?1 AND f.is_dir = 0 AND f.comparable = 1",
+        [user.as_str()],
+    )?;
+    // Probable: same size and name across providers, where no exact group already holds them.
+    let probable: Vec<(i64, String)> = {
+        let mut stmt = tx.prepare(
+            "SELECT f.size, lower(f.name) FROM files f WHERE f.user_id = ?1 AND f.is_dir = 0 \
+             AND f.comparable = 1 AND f.size > 0 \
+             GROUP BY f.size, lower(f.name) HAVING count(DISTINCT f.provider) > 1",
+        )?;
+        let rows = stmt.query_map([user.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    for (size, name) in probable {
+        tx.execute(
+            "INSERT INTO dup_groups (user_id, confidence, size, computed_at) VALUES (?1, 'probable', ?2, ?3)",
+            params![user.as_str(), size, t],
+        )?;
+        let gid = tx.last_insert_rowid();
+        tx.execute(
+            "INSERT INTO dup_group_files (group_id, file_id) SELECT ?1, id FROM files \
+             WHERE user_id = ?2 AND is_dir = 0 AND comparable = 1 AND size = ?3 AND lower(name) = ?4",
+            params![gid, user.as_str(), size, name],
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// The owner's groups, largest waste first.
+pub fn list(conn: &Connection, user: &UserId) -> Result<Vec<Group>, DbError> {
+    let mut groups: Vec<Group> = {
+        let mut stmt = conn.prepare(
+            "SELECT id, confidence, hash_kind, hash, size FROM dup_groups WHERE user_id = ?1",
+        )?;
+        let rows = stmt.query_map([user.as_str()], |r| {
+            let conf: String = r.get(1)?;
+            Ok(Group {
+                id: r.get(0)?,
+                confidence: if conf == "exact" {
+                    Confidence::Exact
+                } else {
+                    Confidence::Probable
+                },
+                hash_kind: r.get(2)?,
+                hash: r.get(3)?,
+                size: size_of(r.get(4)?),
+                files: Vec::new(),
+            })
+        })?;
+        rows.collect::<Result<_, _>>()?
+    };
+    let sql = format!(
+        "SELECT gf.group_id, {} FROM dup_group_files gf JOIN files f ON f.id = gf.file_id \
+         JOIN dup_groups g ON g.id = gf.group_id WHERE g.user_id = ?1 ORDER BY f.path",
+        COLUMNS
+            .split(", ")
+            .map(|c| format!("f.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut members: HashMap<i64, Vec<FileRow>> = HashMap::new();
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query([user.as_str()])?;
+    while let Some(r) = rows.next()? {
+        let gid: i64 = r.get(0)?;
+        let file = from_row_at(r, 1)?;
+        members.entry(gid).or_default().push(file);
+    }
+    for g in &mut groups {
+        g.files = members.remove(&g.id).unwrap_or_default();
+    }
+    groups.retain(|g| g.files.len() > 1);
+    groups.sort_by(|a, b| b.wasted().cmp(&a.wasted()).then(a.id.cmp(&b.id)));
+    Ok(groups)
+}

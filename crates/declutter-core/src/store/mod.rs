@@ -1,0 +1,21 @@
+//! Typed reads and writes of the declutter schema. Every function takes a connection so the
+//! CLI can call it directly and the web app from inside `platform_db::Pool::write`/`read`.
+
+pub mod cache;
+pub mod files;
+pub mod groups;
+pub mod plans;
+pub mod scans;
+pub mod trash;
+
+pub use crate::db::DbError;
+
+/// Converts a `u64` size to SQLite's `i64` (sizes above 2^63 do not exist on any provider).
+pub(crate) fn sql_size(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// Converts SQLite's `i64` back to a size.
+pub(crate) fn size_of(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}

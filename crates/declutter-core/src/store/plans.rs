@@ -1,0 +1,222 @@
+//! Plans and their items. Item states form the apply journal:
+//! `pending` → `started` (trash row written, provider not yet known to have acted) → `done`,
+//! or `skipped` with a reason.
+
+use platform_db::rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::{DbError, size_of, sql_size};
+use crate::db::now;
+use crate::ids::UserId;
+
+/// A stored plan.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Plan {
+    /// Plan id.
+    pub id: i64,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// The keep rules as given.
+    pub rules: String,
+    /// `draft`, `applying` or `applied`.
+    pub status: String,
+    /// Files the plan removes.
+    pub remove_count: u64,
+    /// Bytes freed if applied fully.
+    pub bytes_reclaimed: u64,
+}
+
+/// Keep or remove.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// Stays.
+    Keep,
+    /// Goes to the trash.
+    Remove,
+}
+
+/// One file of a plan with what was seen at planning time.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PlanItem {
+    /// Row id (0 before insertion).
+    pub id: i64,
+    /// Group the file belongs to (`kind:hash:size`).
+    pub group_key: String,
+    /// Keep or remove.
+    pub action: Action,
+    /// Source.
+    pub source: String,
+    /// Provider.
+    pub provider: String,
+    /// Provider item id.
+    pub item_id: String,
+    /// Parent id when planned.
+    pub parent_id: Option<String>,
+    /// Name when planned.
+    pub name: String,
+    /// Path when planned.
+    pub path: String,
+    /// Size when planned.
+    pub size: u64,
+    /// Modification time when planned.
+    pub modified_ns: i64,
+    /// Hash kind when planned.
+    pub hash_kind: Option<String>,
+    /// Hash when planned.
+    pub hash: Option<String>,
+    /// eTag when planned.
+    pub etag: Option<String>,
+    /// Journal state.
+    pub state: String,
+    /// Why skipped.
+    pub reason: Option<String>,
+    /// Trash log row once started.
+    pub trash_id: Option<i64>,
+}
+
+const ITEM_COLUMNS: &str = "id, group_key, action, source, provider, item_id, parent_id, name, path, size, \
+                            modified_ns, hash_kind, hash, etag, state, reason, trash_id";
+
+fn item_from(r: &Row<'_>) -> platform_db::rusqlite::Result<PlanItem> {
+    let action: String = r.get(2)?;
+    Ok(PlanItem {
+        id: r.get(0)?,
+        group_key: r.get(1)?,
+        action: if action == "keep" {
+            Action::Keep
+        } else {
+            Action::Remove
+        },
+        source: r.get(3)?,
+        provider: r.get(4)?,
+        item_id: r.get(5)?,
+        parent_id: r.get(6)?,
+        name: r.get(7)?,
+        path: r.get(8)?,
+        size: size_of(r.get(9)?),
+        modified_ns: r.get(10)?,
+        hash_kind: r.get(11)?,
+        hash: r.get(12)?,
+        etag: r.get(13)?,
+        state: r.get(14)?,
+        reason: r.get(15)?,
+        trash_id: r.get(16)?,
+    })
+}
+
+fn plan_from(r: &Row<'_>) -> platform_db::rusqlite::Result<Plan> {
+    Ok(Plan {
+        id: r.get(0)?,
+        created_at: r.get(1)?,
+        rules: r.get(2)?,
+        status: r.get(3)?,
+        remove_count: size_of(r.get(4)?),
+        bytes_reclaimed: size_of(r.get(5)?),
+    })
+}
+
+/// Stores a new draft plan and returns its id.
+pub fn insert(
+    conn: &mut Connection,
+    user: &UserId,
+    rules: &str,
+    items: &[PlanItem],
+) -> Result<i64, DbError> {
+    let removes: Vec<&PlanItem> = items
+        .iter()
+        .filter(|i| i.action == Action::Remove)
+        .collect();
+    let bytes: u64 = removes.iter().map(|i| i.size).sum();
+    let tx = conn.transaction()?;
+    tx.execute(
+        "INSERT INTO plans (user_id, created_at, rules, status, remove_count, bytes_reclaimed) VALUES (?1, ?2, ?3, 'draft', ?4, ?5)",
+        params![user.as_str(), now(), rules, removes.len() as i64, sql_size(bytes)],
+    )?;
+    let plan_id = tx.last_insert_rowid();
+    {
+        let mut stmt = tx.prepare(
+            "INSERT INTO plan_items (plan_id, group_key, action, source, provider, item_id, parent_id, name, path, size, \
+             modified_ns, hash_kind, hash, etag) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        )?;
+        for i in items {
+            let action = if i.action == Action::Keep {
+                "keep"
+            } else {
+                "remove"
+            };
+            stmt.execute(params![
+                plan_id,
+                i.group_key,
+                action,
+                i.source,
+                i.provider,
+                i.item_id,
+                i.parent_id,
+                i.name,
+                i.path,
+                sql_size(i.size),
+                i.modified_ns,
+                i.hash_kind,
+                i.hash,
+                i.etag
+            ])?;
+        }
+    }
+    tx.commit()?;
+    Ok(plan_id)
+}
+
+/// One plan of an owner.
+pub fn get(conn: &Connection, user: &UserId, plan_id: i64) -> Result<Option<Plan>, DbError> {
+    Ok(conn
+        .query_row(
+            "SELECT id, created_at, rules, status, remove_count, bytes_reclaimed FROM plans WHERE user_id = ?1 AND id = ?2",
+            params![user.as_str(), plan_id],
+            plan_from,
+        )
+        .optional()?)
+}
+
+/// The owner's most recent plan.
+pub fn latest(conn: &Connection, user: &UserId) -> Result<Option<Plan>, DbError> {
+    Ok(conn
+        .query_row(
+            "SELECT id, created_at, rules, status, remove_count, bytes_reclaimed FROM plans WHERE user_id = ?1 ORDER BY id DESC LIMIT 1",
+            params![user.as_str()],
+            plan_from,
+        )
+        .optional()?)
+}
+
+/// Every item of a plan, in group order.
+pub fn items(conn: &Connection, plan_id: i64) -> Result<Vec<PlanItem>, DbError> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {ITEM_COLUMNS} FROM plan_items WHERE plan_id = ?1 ORDER BY group_key, id"
+    ))?;
+    let rows = stmt.query_map([plan_id], item_from)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Sets a plan's status.
+pub fn set_status(conn: &Connection, plan_id: i64, status: &str) -> Result<(), DbError> {
+    conn.execute(
+        "UPDATE plans SET status = ?2 WHERE id = ?1",
+        params![plan_id, status],
+    )?;
+    Ok(())
+}
+
+/// Moves an item to a journal state.
+pub fn set_state(
+    conn: &Connection,
+    item_id: i64,
+    state: &str,
+    reason: Option<&str>,
+    trash_id: Option<i64>,
+) -> Result<(), DbError> {
+    conn.execute(
+        "UPDATE plan_items SET state = ?2, reason = ?3, trash_id = coalesce(?4, trash_id), updated_at = ?5 WHERE id = ?1",
+        params![item_id, state, reason, trash_id, now()],
+    )?;
+    Ok(())
+}

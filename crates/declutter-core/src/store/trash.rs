@@ -1,0 +1,127 @@
+//! The trash log: what we moved, where to, and until when it is kept.
+
+use platform_db::rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::{DbError, size_of, sql_size};
+use crate::ids::UserId;
+
+/// One trashed (or once trashed) item.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TrashEntry {
+    /// Log id.
+    pub id: i64,
+    /// Source.
+    pub source: String,
+    /// Provider.
+    pub provider: String,
+    /// Provider item id.
+    pub item_id: String,
+    /// Parent before trashing.
+    pub parent_id: Option<String>,
+    /// Name before trashing.
+    pub name: String,
+    /// Path before trashing.
+    pub original_path: String,
+    /// Where it is in the trash.
+    pub location: String,
+    /// Bytes.
+    pub size: u64,
+    /// Hash kind.
+    pub hash_kind: Option<String>,
+    /// Hash.
+    pub hash: Option<String>,
+    /// Plan item that trashed it.
+    pub plan_item_id: Option<i64>,
+    /// Unix seconds.
+    pub trashed_at: i64,
+    /// Purge after (unix seconds).
+    pub expires_at: i64,
+    /// `trashing`, `trashed`, `restored`, `purged`.
+    pub state: String,
+}
+
+const COLUMNS: &str = "id, source, provider, item_id, parent_id, name, original_path, location, size, \
+                       hash_kind, hash, plan_item_id, trashed_at, expires_at, state";
+
+fn from_row(r: &Row<'_>) -> platform_db::rusqlite::Result<TrashEntry> {
+    Ok(TrashEntry {
+        id: r.get(0)?,
+        source: r.get(1)?,
+        provider: r.get(2)?,
+        item_id: r.get(3)?,
+        parent_id: r.get(4)?,
+        name: r.get(5)?,
+        original_path: r.get(6)?,
+        location: r.get(7)?,
+        size: size_of(r.get(8)?),
+        hash_kind: r.get(9)?,
+        hash: r.get(10)?,
+        plan_item_id: r.get(11)?,
+        trashed_at: r.get(12)?,
+        expires_at: r.get(13)?,
+        state: r.get(14)?,
+    })
+}
+
+/// Inserts an entry in state `trashing` (location filled by [`set_location`]); returns its id.
+pub fn insert(conn: &Connection, user: &UserId, e: &TrashEntry) -> Result<i64, DbError> {
+    conn.execute(
+        &format!("INSERT INTO trash (user_id, {}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)", &COLUMNS[4..]),
+        params![
+            user.as_str(), e.source, e.provider, e.item_id, e.parent_id, e.name, e.original_path, e.location,
+            sql_size(e.size), e.hash_kind, e.hash, e.plan_item_id, e.trashed_at, e.expires_at, e.state
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Records where an entry goes.
+pub fn set_location(conn: &Connection, id: i64, location: &str) -> Result<(), DbError> {
+    conn.execute(
+        "UPDATE trash SET location = ?2 WHERE id = ?1",
+        params![id, location],
+    )?;
+    Ok(())
+}
+
+/// Moves an entry to `state`.
+pub fn set_state(conn: &Connection, id: i64, state: &str) -> Result<(), DbError> {
+    conn.execute(
+        "UPDATE trash SET state = ?2 WHERE id = ?1",
+        params![id, state],
+    )?;
+    Ok(())
+}
+
+/// One entry of an owner.
+pub fn get(conn: &Connection, user: &UserId, id: i64) -> Result<Option<TrashEntry>, DbError> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM trash WHERE user_id = ?1 AND id = ?2"),
+            params![user.as_str(), id],
+            from_row,
+        )
+        .optional()?)
+}
+
+/// The owner's entries in one of `states`, oldest first.
+pub fn list(conn: &Connection, user: &UserId, states: &[&str]) -> Result<Vec<TrashEntry>, DbError> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM trash WHERE user_id = ?1 ORDER BY id"
+    ))?;
+    let rows = stmt.query_map([user.as_str()], from_row)?;
+    let all: Vec<TrashEntry> = rows.collect::<Result<_, _>>()?;
+    Ok(all
+        .into_iter()
+        .filter(|e| states.contains(&e.state.as_str()))
+        .collect())
+}
+
+/// Deletes an entry that never took effect.
+pub fn delete(conn: &Connection, id: i64) -> Result<(), DbError> {
+    conn.execute(
+        "DELETE FROM trash WHERE id = ?1 AND state = 'trashing'",
+        [id],
+    )?;
+    Ok(())
+}

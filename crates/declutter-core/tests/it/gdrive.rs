@@ -1,0 +1,152 @@
+//! Google Drive against the fake Drive server over HTTP.
+
+use std::sync::Arc;
+
+use declutter_core::cloud::OAuthRefresh;
+use declutter_core::engine::apply::{ApplyOptions, apply};
+use declutter_core::engine::plan;
+use declutter_core::engine::rules::KeepRules;
+use declutter_core::engine::scan::scan;
+use declutter_core::engine::trash;
+use declutter_core::engine::{AnyProvider, Providers as _};
+use declutter_core::gdrive::GDriveProvider;
+use declutter_core::ids::{Source, UserId};
+use declutter_core::progress::NoProgress;
+use declutter_core::store::{files, groups};
+use declutter_fakes::{FakeDrive, Throttle, ThrottleKind};
+
+use crate::support::{Table, TestResult, quick_policy};
+
+fn provider(fake: &FakeDrive) -> Result<GDriveProvider, Box<dyn std::error::Error>> {
+    let tokens = OAuthRefresh::new(
+        &fake.token_url(),
+        "client",
+        fake.refresh_token(),
+        fake.access_token(),
+    );
+    Ok(GDriveProvider::new(
+        &fake.base_url(),
+        Arc::new(tokens),
+        quick_policy(),
+    )?)
+}
+
+fn seed(fake: &FakeDrive) {
+    let docs = fake.add_folder(None, "Docs");
+    for i in 0..2500u32 {
+        let md5 = format!("{:032x}", i % 2000);
+        fake.add_file(
+            Some(&docs),
+            &format!("f{i}.bin"),
+            1000 + u64::from(i % 2000),
+            &md5,
+        );
+    }
+    fake.add_native_doc(None, "Notes");
+    fake.add_native_doc(Some(&docs), "Notes copy");
+}
+
+#[tokio::test]
+async fn full_listing_pages_by_1000_with_a_minimal_field_mask_then_changes() -> TestResult {
+    let fake = FakeDrive::start().await?;
+    seed(&fake);
+    let dir = tempfile::tempdir()?;
+    let mut conn = crate::support::db(dir.path())?;
+    let user = UserId::local();
+    let p = provider(&fake)?;
+    let first = scan(&mut conn, &user, &Source::GDrive, &p).await?;
+    assert_eq!(first.indexed, 2503);
+    assert_eq!(
+        first.api_calls,
+        3 + 1,
+        "3 pages of 1000 and the start token"
+    );
+    assert_eq!(fake.last_page_size(), Some(1000));
+    let fields = fake.last_list_fields().ok_or("no fields")?;
+    assert_eq!(
+        fields,
+        "nextPageToken,files(id,name,parents,size,md5Checksum,modifiedTime,mimeType,ownedByMe,trashed)"
+    );
+    assert_eq!(groups::list(&conn, &user)?.len(), 500);
+    let native: Vec<_> = files::all(&conn, &user, None)?
+        .into_iter()
+        .filter(|f| !f.comparable)
+        .collect();
+    assert_eq!(
+        native.len(),
+        2,
+        "Google-native documents are listed as not comparable"
+    );
+
+    let id = fake.add_file(None, "new.bin", 5, "abc");
+    fake.modify_file(&id, 6, "abd");
+    let second = scan(&mut conn, &user, &Source::GDrive, &p).await?;
+    assert!(second.incremental);
+    assert_eq!(second.api_calls, 1);
+    assert_eq!(second.indexed, 2504);
+    Ok(())
+}
+
+#[tokio::test]
+async fn user_rate_limit_and_expired_tokens_are_handled() -> TestResult {
+    let fake = FakeDrive::start().await?;
+    seed(&fake);
+    let dir = tempfile::tempdir()?;
+    let mut conn = crate::support::db(dir.path())?;
+    let user = UserId::local();
+    let p = provider(&fake)?;
+    fake.throttle(Throttle {
+        count: 3,
+        kind: ThrottleKind::UserRateLimit,
+        retry_after: None,
+    });
+    fake.expire_tokens();
+    let s = scan(&mut conn, &user, &Source::GDrive, &p).await?;
+    assert_eq!(s.indexed, 2503);
+    assert_eq!(fake.throttled(), 3);
+    assert_eq!(fake.refreshes(), 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn trash_restore_and_purge_use_drive_trash() -> TestResult {
+    let fake = FakeDrive::start().await?;
+    let a = fake.add_file(None, "a.bin", 10, "00112233445566778899aabbccddeeff");
+    let b = fake.add_file(None, "a (1).bin", 10, "00112233445566778899aabbccddeeff");
+    let dir = tempfile::tempdir()?;
+    let mut conn = crate::support::db(dir.path())?;
+    let user = UserId::local();
+    let providers = Table::default().with(Source::GDrive, AnyProvider::GDrive(provider(&fake)?));
+    let p = providers.provider(&Source::GDrive)?;
+    scan(&mut conn, &user, &Source::GDrive, p.as_ref()).await?;
+    let summary = plan::build(&mut conn, &user, &KeepRules::parse(&["original-name"])?)?;
+    apply(
+        &mut conn,
+        &user,
+        summary.plan_id,
+        &providers,
+        &ApplyOptions::default(),
+        &NoProgress,
+    )
+    .await?;
+    assert!(fake.file(&b).is_some_and(|f| f.trashed));
+    assert!(fake.file(&a).is_some_and(|f| !f.trashed));
+    let entry = trash::list(&conn, &user)?.pop().ok_or("entry")?;
+    trash::restore(&mut conn, &user, entry.id, &providers).await?;
+    assert!(fake.file(&b).is_some_and(|f| !f.trashed));
+    // Trash again through a new plan, then purge for good.
+    scan(&mut conn, &user, &Source::GDrive, p.as_ref()).await?;
+    let again = plan::build(&mut conn, &user, &KeepRules::parse(&["original-name"])?)?;
+    apply(
+        &mut conn,
+        &user,
+        again.plan_id,
+        &providers,
+        &ApplyOptions::default(),
+        &NoProgress,
+    )
+    .await?;
+    trash::purge(&mut conn, &user, &trash::PurgeSelection::All, &providers).await?;
+    assert!(fake.file(&b).is_some_and(|f| f.deleted));
+    Ok(())
+}

@@ -1,0 +1,249 @@
+//! Local scans of generated trees with known duplicates.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use declutter_core::engine::scan::scan_local;
+use declutter_core::ids::UserId;
+use declutter_core::local::WalkOptions;
+use declutter_core::progress::NoProgress;
+use declutter_core::store::groups;
+
+use crate::support::{TestResult, bytes, db, write};
+
+fn group_sets(
+    conn: &declutter_core::platform_db::rusqlite::Connection,
+) -> Result<BTreeSet<BTreeSet<String>>, Box<dyn std::error::Error>> {
+    let user = UserId::local();
+    Ok(groups::list(conn, &user)?
+        .into_iter()
+        .map(|g| g.files.into_iter().map(|f| f.name).collect())
+        .collect())
+}
+
+#[tokio::test]
+async fn generated_tree_groups_exactly_the_known_duplicates() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let root = dir.path().join("tree");
+    let mut expected = BTreeSet::new();
+    // 30 originals of varied sizes (some tiny, some larger than both partial-hash windows);
+    // every third has 1-3 copies elsewhere in the tree.
+    for i in 0..30u64 {
+        let len = [1usize, 100, 4096, 8192, 8193, 70_000][usize::try_from(i % 6)?];
+        let content = bytes(i, len);
+        write(&root, &format!("orig/f{i}.bin"), &content)?;
+        if i % 3 == 0 {
+            let mut set = BTreeSet::from([format!("f{i}.bin")]);
+            for c in 0..=(i % 3 + i % 2) {
+                let name = format!("copy{c}-f{i}.bin");
+                write(&root, &format!("dup/{c}/{name}"), &content)?;
+                set.insert(name);
+            }
+            expected.insert(set);
+        }
+    }
+    // Same size and same head and tail, different middle: must not be grouped.
+    let mut a = bytes(99, 20_000);
+    write(&root, "tricky/a.bin", &a)?;
+    a[10_000] ^= 0xff;
+    write(&root, "tricky/b.bin", &a)?;
+    // Empty files are clutter, not duplicates.
+    write(&root, "e1", b"")?;
+    write(&root, "e2", b"")?;
+    let mut conn = db(dir.path())?;
+    let user = UserId::local();
+    let summary = scan_local(
+        &mut conn,
+        &user,
+        &root,
+        WalkOptions::default(),
+        Arc::new(NoProgress),
+    )
+    .await?;
+    assert!(summary.issues.is_empty(), "{:?}", summary.issues);
+    assert_eq!(group_sets(&conn)?, expected);
+    Ok(())
+}
+
+#[tokio::test]
+async fn hard_links_are_one_file_and_symlinks_are_not_followed() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let root = dir.path().join("tree");
+    let content = bytes(7, 10_000);
+    let a = write(&root, "a.bin", &content)?;
+    std::fs::hard_link(&a, root.join("a-link.bin"))?;
+    std::os::unix::fs::symlink(&a, root.join("a-sym.bin"))?;
+    let outside = write(dir.path(), "outside/o.bin", &content)?;
+    std::os::unix::fs::symlink(
+        outside.parent().ok_or("no parent")?,
+        root.join("outside-dir"),
+    )?;
+    let mut conn = db(dir.path())?;
+    let user = UserId::local();
+    scan_local(
+        &mut conn,
+        &user,
+        &root,
+        WalkOptions::default(),
+        Arc::new(NoProgress),
+    )
+    .await?;
+    assert!(
+        group_sets(&conn)?.is_empty(),
+        "a hard link is not a duplicate; symlinks are not followed"
+    );
+
+    let followed = WalkOptions {
+        follow_symlinks: true,
+    };
+    scan_local(&mut conn, &user, &root, followed, Arc::new(NoProgress)).await?;
+    let sets = group_sets(&conn)?;
+    assert_eq!(sets.len(), 1);
+    assert!(
+        sets.iter().next().is_some_and(|s| s.contains("o.bin")),
+        "{sets:?}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn odd_names_and_unreadable_folders_are_reported_and_the_scan_goes_on() -> TestResult {
+    use std::os::unix::ffi::OsStrExt as _;
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir()?;
+    let root = dir.path().join("tree");
+    let content = bytes(3, 5000);
+    write(&root, "ok.bin", &content)?;
+    let odd = root.join(std::ffi::OsStr::from_bytes(b"caf\xe9.bin"));
+    std::fs::write(&odd, &content)?;
+    let locked = root.join("locked");
+    std::fs::create_dir_all(&locked)?;
+    write(&locked, "hidden.bin", &content)?;
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000))?;
+    let mut conn = db(dir.path())?;
+    let user = UserId::local();
+    let summary = scan_local(
+        &mut conn,
+        &user,
+        &root,
+        WalkOptions::default(),
+        Arc::new(NoProgress),
+    )
+    .await?;
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755))?;
+    assert!(
+        summary.issues.iter().any(|i| i.kind == "non_utf8"),
+        "{:?}",
+        summary.issues
+    );
+    // Root ignores permissions; only an unprivileged run can meet the permission error.
+    let is_root = uid_is_root();
+    if !is_root {
+        assert!(
+            summary.issues.iter().any(|i| i.kind == "permission"),
+            "{:?}",
+            summary.issues
+        );
+    }
+    // The odd name is indexed losslessly and grouped with its twin.
+    let gs = groups::list(&conn, &user)?;
+    assert_eq!(gs.len(), 1);
+    assert!(gs[0].files.iter().any(|f| f.item_id.starts_with("raw:")));
+    Ok(())
+}
+
+fn uid_is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .map(|s| {
+            s.lines()
+                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+#[tokio::test]
+async fn warm_rescan_reads_no_content() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let root = dir.path().join("tree");
+    let content = bytes(11, 50_000);
+    let a = write(&root, "a.bin", &content)?;
+    write(&root, "b.bin", &content)?;
+    let mut conn = db(dir.path())?;
+    let user = UserId::local();
+    scan_local(
+        &mut conn,
+        &user,
+        &root,
+        WalkOptions::default(),
+        Arc::new(NoProgress),
+    )
+    .await?;
+    assert_eq!(group_sets(&conn)?.len(), 1);
+    // Change a's middle but keep its size and mtime: only a scan that reads content notices.
+    let mtime = std::fs::metadata(&a)?.modified()?;
+    let mut changed = content.clone();
+    changed[25_000] ^= 1;
+    std::fs::write(&a, &changed)?;
+    std::fs::File::options()
+        .write(true)
+        .open(&a)?
+        .set_modified(mtime)?;
+    scan_local(
+        &mut conn,
+        &user,
+        &root,
+        WalkOptions::default(),
+        Arc::new(NoProgress),
+    )
+    .await?;
+    assert_eq!(
+        group_sets(&conn)?.len(),
+        1,
+        "the warm rescan used the cache and read nothing"
+    );
+    // A real change of mtime invalidates the entry.
+    std::fs::File::options()
+        .write(true)
+        .open(&a)?
+        .set_modified(mtime + std::time::Duration::from_secs(5))?;
+    scan_local(
+        &mut conn,
+        &user,
+        &root,
+        WalkOptions::default(),
+        Arc::new(NoProgress),
+    )
+    .await?;
+    assert!(group_sets(&conn)?.is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn vanished_files_are_reported_by_the_hasher() -> TestResult {
+    use declutter_core::local::hashing::{Candidate, HashCache, full_hashes};
+    let dir = tempfile::tempdir()?;
+    let gone = dir.path().join("gone.bin");
+    let here = write(dir.path(), "here.bin", &bytes(1, 10_000))?;
+    let cands = vec![
+        Candidate {
+            path: &gone,
+            size: 10_000,
+            mtime_ns: 0,
+            key: (1, 1),
+        },
+        Candidate {
+            path: &here,
+            size: 10_000,
+            mtime_ns: 0,
+            key: (1, 2),
+        },
+    ];
+    let out = full_hashes(&cands, &HashCache::new(), &NoProgress);
+    assert_eq!(out.issues.len(), 1);
+    assert_eq!(out.issues[0].kind, "vanished");
+    assert!(
+        out.full.is_empty(),
+        "a lone survivor has nothing to be compared with"
+    );
+    Ok(())
+}

@@ -1,0 +1,10 @@
+//! Integration tests of the declutter engine: local trees on disk, cloud providers against the
+//! fake Graph and Drive servers over real HTTP, and property tests.
+
+mod api_calls;
+mod gdrive;
+mod local_scan;
+mod onedrive;
+mod plan_apply;
+mod props;
+mod support;

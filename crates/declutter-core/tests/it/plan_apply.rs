@@ -1,0 +1,186 @@
+//! Plans, apply with re-check, trash, restore and purge on local trees.
+
+use std::sync::Arc;
+
+use declutter_core::engine::apply::{ApplyOptions, apply};
+use declutter_core::engine::plan;
+use declutter_core::engine::rules::KeepRules;
+use declutter_core::engine::scan::scan_local;
+use declutter_core::engine::trash::{self, PurgeSelection};
+use declutter_core::ids::UserId;
+use declutter_core::local::WalkOptions;
+use declutter_core::progress::NoProgress;
+use declutter_core::store::plans::Action;
+
+use crate::support::{Table, TestResult, bytes, db, write};
+
+#[tokio::test]
+async fn plan_is_a_dry_run_and_apply_trashes_exactly_the_plan() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let root = dir.path().join("tree");
+    let content = bytes(1, 30_000);
+    write(&root, "photos/img.jpg", &content)?;
+    write(&root, "backup/deep/img (1).jpg", &content)?;
+    write(&root, "x/img - Copy.jpg", &content)?;
+    let mut conn = db(dir.path())?;
+    let user = UserId::local();
+    scan_local(
+        &mut conn,
+        &user,
+        &root,
+        WalkOptions::default(),
+        Arc::new(NoProgress),
+    )
+    .await?;
+    let rules = KeepRules::parse(&["original-name"])?;
+    let summary = plan::build(&mut conn, &user, &rules)?;
+    assert_eq!(summary.remove_count, 2);
+    assert_eq!(summary.bytes_reclaimed, 60_000);
+    assert!(
+        root.join("backup/deep/img (1).jpg").exists(),
+        "planning touches nothing"
+    );
+    let kept: Vec<_> = summary
+        .items
+        .iter()
+        .filter(|i| i.action == Action::Keep)
+        .collect();
+    assert_eq!(kept.len(), 1);
+    assert!(kept[0].path.ends_with("photos/img.jpg"));
+
+    let providers = Table::local(&root);
+    let report = apply(
+        &mut conn,
+        &user,
+        summary.plan_id,
+        &providers,
+        &ApplyOptions::default(),
+        &NoProgress,
+    )
+    .await?;
+    assert_eq!(report.trashed, 2);
+    assert!(root.join("photos/img.jpg").exists());
+    assert!(!root.join("backup/deep/img (1).jpg").exists());
+    let entries = trash::list(&conn, &user)?;
+    assert_eq!(entries.len(), 2);
+    for e in &entries {
+        assert!(e.location.contains(".declutter-trash"), "{}", e.location);
+        assert!(std::path::Path::new(&e.location).exists());
+        assert!(e.expires_at - e.trashed_at == 30 * 86_400);
+    }
+    // Idempotent: a second apply does nothing more.
+    let again = apply(
+        &mut conn,
+        &user,
+        summary.plan_id,
+        &providers,
+        &ApplyOptions::default(),
+        &NoProgress,
+    )
+    .await?;
+    assert_eq!(again.trashed, 0);
+    assert_eq!(again.already_done, 2);
+
+    // Restore one, purge the other.
+    let restore_id = entries
+        .iter()
+        .find(|e| e.original_path.contains("img (1)"))
+        .map(|e| e.id)
+        .ok_or("entry")?;
+    trash::restore(&mut conn, &user, restore_id, &providers).await?;
+    assert_eq!(
+        std::fs::read(root.join("backup/deep/img (1).jpg"))?,
+        content
+    );
+    assert!(
+        trash::restore(&mut conn, &user, restore_id, &providers)
+            .await
+            .is_err(),
+        "restored twice"
+    );
+    let purged = trash::purge(&mut conn, &user, &PurgeSelection::Expired, &providers).await?;
+    assert!(purged.is_empty(), "nothing has expired yet");
+    let purged = trash::purge(&mut conn, &user, &PurgeSelection::All, &providers).await?;
+    assert_eq!(purged.len(), 1);
+    assert!(!root.join("x/img - Copy.jpg").exists());
+    assert!(trash::list(&conn, &user)?.is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn apply_skips_files_changed_since_the_scan_and_keeps_the_last_copy() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let root = dir.path().join("tree");
+    let a = bytes(2, 9000);
+    let b = bytes(3, 9000);
+    write(&root, "a1", &a)?;
+    let a2 = write(&root, "a2", &a)?;
+    let b1 = write(&root, "b1", &b)?;
+    let b2 = write(&root, "b2", &b)?;
+    let mut conn = db(dir.path())?;
+    let user = UserId::local();
+    scan_local(
+        &mut conn,
+        &user,
+        &root,
+        WalkOptions::default(),
+        Arc::new(NoProgress),
+    )
+    .await?;
+    let summary = plan::build(&mut conn, &user, &KeepRules::parse(&["shortest-path"])?)?;
+    assert_eq!(summary.remove_count, 2);
+    // a2 (to be removed) changes; b1 (the keeper) disappears.
+    std::fs::write(&a2, b"changed")?;
+    std::fs::remove_file(&b1)?;
+    let providers = Table::local(&root);
+    let report = apply(
+        &mut conn,
+        &user,
+        summary.plan_id,
+        &providers,
+        &ApplyOptions::default(),
+        &NoProgress,
+    )
+    .await?;
+    assert_eq!(report.trashed, 0);
+    assert_eq!(report.skipped.len(), 2, "{:?}", report.skipped);
+    assert!(
+        a2.exists() && b2.exists(),
+        "changed file and last copy are both kept"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn reference_folders_keep_everything_inside_them() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let root = dir.path().join("tree");
+    let c = bytes(4, 5000);
+    write(&root, "ref/one", &c)?;
+    write(&root, "ref/two", &c)?;
+    write(&root, "elsewhere/three", &c)?;
+    let mut conn = db(dir.path())?;
+    let user = UserId::local();
+    scan_local(
+        &mut conn,
+        &user,
+        &root,
+        WalkOptions::default(),
+        Arc::new(NoProgress),
+    )
+    .await?;
+    let rule = format!("ref:{}", root.join("ref").display());
+    let summary = plan::build(
+        &mut conn,
+        &user,
+        &KeepRules::parse(&[rule.as_str(), "newest"])?,
+    )?;
+    let removed: Vec<_> = summary
+        .items
+        .iter()
+        .filter(|i| i.action == Action::Remove)
+        .map(|i| i.name.clone())
+        .collect();
+    assert_eq!(removed, vec!["three".to_owned()]);
+    Ok(())
+}

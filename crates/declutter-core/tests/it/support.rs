@@ -1,0 +1,82 @@
+//! Helpers: temporary trees, databases and a provider table.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use declutter_core::cloud::RetryPolicy;
+use declutter_core::engine::{AnyProvider, EngineError, Providers};
+use declutter_core::ids::Source;
+use declutter_core::local::LocalProvider;
+use declutter_core::platform_db::rusqlite::Connection;
+
+pub type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+/// A fast retry policy for tests.
+pub fn quick_policy() -> RetryPolicy {
+    RetryPolicy {
+        max_retries: 6,
+        base_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(50),
+        max_retry_after: Duration::from_secs(2),
+        concurrency: 4,
+    }
+}
+
+/// Providers by source.
+#[derive(Default)]
+pub struct Table(pub HashMap<Source, Arc<AnyProvider>>);
+
+impl Table {
+    pub fn with(mut self, source: Source, p: AnyProvider) -> Self {
+        self.0.insert(source, Arc::new(p));
+        self
+    }
+    pub fn local(root: &Path) -> Self {
+        Self::default().with(
+            Source::Local(root.to_owned()),
+            AnyProvider::Local(LocalProvider::new(root)),
+        )
+    }
+}
+
+impl Providers for Table {
+    fn provider(&self, source: &Source) -> Result<Arc<AnyProvider>, EngineError> {
+        self.0
+            .get(source)
+            .cloned()
+            .ok_or_else(|| EngineError::NotConfigured(source.to_string()))
+    }
+}
+
+/// A fresh database in `dir`.
+pub fn db(dir: &Path) -> Result<Connection, Box<dyn std::error::Error>> {
+    Ok(declutter_core::db::open(&dir.join("declutter.db"))?)
+}
+
+/// Writes `content` to `root/rel`, creating folders.
+pub fn write(root: &Path, rel: &str, content: &[u8]) -> Result<PathBuf, std::io::Error> {
+    let p = root.join(rel);
+    if let Some(parent) = p.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(&p, content)?;
+    Ok(p)
+}
+
+/// Deterministic pseudo-random bytes.
+pub fn bytes(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407)
+        | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}

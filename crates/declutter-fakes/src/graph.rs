@@ -1,0 +1,405 @@
+//! A fake Microsoft Graph v1.0 drive: `/me/drive/root/delta` with paging and delta links,
+//! item get/patch/delete, the app folder, quickXorHash on files.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+use crate::common::{self, Gate, REFRESH_TOKEN, Throttle, guard};
+use crate::server::{FakeError, Running, serve};
+
+const ROOT: &str = "root-id";
+const INITIAL_TOKEN: &str = "fake-access-0";
+
+/// One item of the fake drive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GraphItem {
+    /// Item id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Parent id (`None` for the root).
+    pub parent: Option<String>,
+    /// Folder.
+    pub folder: bool,
+    /// Bytes.
+    pub size: u64,
+    /// quickXorHash (base64), files only.
+    pub quick_xor: Option<String>,
+    /// Version; part of the eTag.
+    pub version: u64,
+    /// Deleted (in the recycle bin).
+    pub deleted: bool,
+    /// Change sequence number of the last change.
+    pub seq: u64,
+}
+
+#[derive(Debug)]
+struct Drive {
+    items: BTreeMap<String, GraphItem>,
+    seq: u64,
+    next_id: u64,
+    page_size: usize,
+    base: String,
+}
+
+impl Drive {
+    fn bump(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    fn add(
+        &mut self,
+        parent: Option<&str>,
+        name: &str,
+        folder: bool,
+        size: u64,
+        qxh: Option<&str>,
+    ) -> String {
+        self.next_id += 1;
+        let id = format!("ITEM{:06}", self.next_id);
+        let seq = self.bump();
+        let item = GraphItem {
+            id: id.clone(),
+            name: name.to_owned(),
+            parent: Some(parent.unwrap_or(ROOT).to_owned()),
+            folder,
+            size,
+            quick_xor: qxh.map(str::to_owned),
+            version: 1,
+            deleted: false,
+            seq,
+        };
+        self.items.insert(id.clone(), item);
+        id
+    }
+
+    fn json(&self, it: &GraphItem) -> Value {
+        let mut v = json!({
+            "id": it.id,
+            "name": it.name,
+            "size": it.size,
+            "eTag": format!("\"{{{}}},{}\"", it.id, it.version),
+            "cTag": format!("\"c:{{{}}},{}\"", it.id, it.version),
+            "lastModifiedDateTime": format!("2024-01-01T00:00:{:02}Z", it.version % 60),
+        });
+        if let Some(p) = &it.parent {
+            v["parentReference"] =
+                json!({"id": p, "driveId": "fake-drive", "driveType": "personal"});
+        }
+        if it.id == ROOT {
+            v["root"] = json!({});
+        }
+        if it.folder {
+            let children = self
+                .items
+                .values()
+                .filter(|c| c.parent.as_deref() == Some(&it.id) && !c.deleted)
+                .count();
+            v["folder"] = json!({"childCount": children});
+        } else {
+            v["file"] = json!({"mimeType": "application/octet-stream", "hashes": {"quickXorHash": it.quick_xor}});
+        }
+        if it.deleted {
+            v["deleted"] = json!({"state": "deleted"});
+        }
+        if it.name == "Declutter" && it.folder {
+            v["specialFolder"] = json!({"name": "approot"});
+        }
+        v
+    }
+}
+
+/// A running fake Graph server.
+#[derive(Debug)]
+pub struct FakeGraph {
+    server: Running,
+    drive: Arc<Mutex<Drive>>,
+    gate: Arc<Gate>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct DeltaQuery {
+    token: Option<String>,
+}
+
+type Shared = (Arc<Mutex<Drive>>, Arc<Gate>);
+
+fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, Json(json!({"error": {"code": "itemNotFound", "message": "The resource could not be found."}}))).into_response()
+}
+
+async fn delta(State((drive, _)): State<Shared>, Query(q): Query<DeltaQuery>) -> Response {
+    let d = guard(&drive);
+    // token = "<since>" starts a round; "<since>.<snapshot>.<offset>" continues one.
+    let parts: Vec<u64> = q
+        .token
+        .as_deref()
+        .unwrap_or("0")
+        .split('.')
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    let (since, snap, offset) = match parts.as_slice() {
+        [s] => (*s, d.seq, 0),
+        [s, n, o] => (*s, *n, *o),
+        _ => {
+            return (
+                StatusCode::GONE,
+                Json(json!({"error": {"code": "resyncRequired", "message": "resync"}})),
+            )
+                .into_response();
+        }
+    };
+    let full = since == 0;
+    let mut window: Vec<&GraphItem> = d
+        .items
+        .values()
+        .filter(|i| i.seq > since && i.seq <= snap && !(full && i.deleted))
+        .collect();
+    window.sort_by(|a, b| a.seq.cmp(&b.seq).then(a.id.cmp(&b.id)));
+    let start = usize::try_from(offset)
+        .unwrap_or(usize::MAX)
+        .min(window.len());
+    let end = (start + d.page_size).min(window.len());
+    let value: Vec<Value> = window[start..end].iter().map(|i| d.json(i)).collect();
+    let mut body = json!({"value": value});
+    let link = format!("{}/me/drive/root/delta?token=", d.base);
+    if end < window.len() {
+        body["@odata.nextLink"] = json!(format!("{link}{since}.{snap}.{end}"));
+    } else {
+        body["@odata.deltaLink"] = json!(format!("{link}{snap}"));
+    }
+    Json(body).into_response()
+}
+
+async fn get_item(State((drive, _)): State<Shared>, Path(id): Path<String>) -> Response {
+    let d = guard(&drive);
+    match d.items.get(&id) {
+        Some(i) if !i.deleted => Json(d.json(i)).into_response(),
+        _ => not_found(),
+    }
+}
+
+async fn approot(State((drive, _)): State<Shared>) -> Response {
+    let mut d = guard(&drive);
+    let existing = d
+        .items
+        .values()
+        .find(|i| i.folder && i.name == "Declutter" && !i.deleted)
+        .map(|i| i.id.clone());
+    let id = match existing {
+        Some(id) => id,
+        None => {
+            let apps = d.add(None, "Apps", true, 0, None);
+            d.add(Some(&apps), "Declutter", true, 0, None)
+        }
+    };
+    match d.items.get(&id) {
+        Some(i) => Json(d.json(i)).into_response(),
+        None => not_found(),
+    }
+}
+
+async fn patch_item(
+    State((drive, _)): State<Shared>,
+    Path(id): Path<String>,
+    Json(body): Json<Value>,
+) -> Response {
+    let mut d = guard(&drive);
+    let Some(current) = d.items.get(&id).filter(|i| !i.deleted).cloned() else {
+        return not_found();
+    };
+    let parent = body
+        .pointer("/parentReference/id")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .or(current.parent.clone());
+    let name = body
+        .get("name")
+        .and_then(Value::as_str)
+        .map_or(current.name.clone(), str::to_owned);
+    if parent
+        .as_ref()
+        .is_some_and(|p| !d.items.get(p).is_some_and(|f| f.folder && !f.deleted))
+    {
+        return not_found();
+    }
+    let clash = d
+        .items
+        .values()
+        .any(|i| i.id != id && !i.deleted && i.parent == parent && i.name == name);
+    if clash {
+        return (
+            StatusCode::CONFLICT,
+            Json(json!({"error": {"code": "nameAlreadyExists", "message": "exists"}})),
+        )
+            .into_response();
+    }
+    let seq = d.bump();
+    if let Some(item) = d.items.get_mut(&id) {
+        item.parent = parent;
+        item.name = name;
+        item.version += 1;
+        item.seq = seq;
+    }
+    match d.items.get(&id) {
+        Some(i) => Json(d.json(i)).into_response(),
+        None => not_found(),
+    }
+}
+
+async fn delete_item(State((drive, _)): State<Shared>, Path(id): Path<String>) -> Response {
+    let mut d = guard(&drive);
+    if d.items.get(&id).is_none_or(|i| i.deleted) {
+        return not_found();
+    }
+    let seq = d.bump();
+    if let Some(item) = d.items.get_mut(&id) {
+        item.deleted = true;
+        item.seq = seq;
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
+impl FakeGraph {
+    /// Starts an empty drive (just the root) on `127.0.0.1:0`.
+    pub async fn start() -> Result<Self, FakeError> {
+        let gate = Gate::new(INITIAL_TOKEN);
+        let mut items = BTreeMap::new();
+        let root = GraphItem {
+            id: ROOT.into(),
+            name: "root".into(),
+            parent: None,
+            folder: true,
+            size: 0,
+            quick_xor: None,
+            version: 1,
+            deleted: false,
+            seq: 1,
+        };
+        items.insert(ROOT.to_owned(), root);
+        let drive = Arc::new(Mutex::new(Drive {
+            items,
+            seq: 1,
+            next_id: 0,
+            page_size: 200,
+            base: String::new(),
+        }));
+        let shared: Shared = (Arc::clone(&drive), Arc::clone(&gate));
+        let api = Router::new()
+            .route("/v1.0/me/drive/root/delta", get(delta))
+            .route("/v1.0/me/drive/special/approot", get(approot))
+            .route(
+                "/v1.0/me/drive/items/{id}",
+                get(get_item).patch(patch_item).delete(delete_item),
+            )
+            .with_state(shared)
+            .layer(axum::middleware::from_fn_with_state(
+                Arc::clone(&gate),
+                common::gate,
+            ));
+        let app = Router::new()
+            .route("/token", post(common::token))
+            .with_state(Arc::clone(&gate))
+            .merge(api);
+        let server = serve(app).await?;
+        guard(&drive).base = format!("http://{}/v1.0", server.addr);
+        Ok(Self {
+            server,
+            drive,
+            gate,
+        })
+    }
+
+    /// Base URL to configure the provider with (`http://127.0.0.1:PORT/v1.0`).
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v1.0", self.server.addr)
+    }
+    /// OAuth token endpoint.
+    pub fn token_url(&self) -> String {
+        format!("http://{}/token", self.server.addr)
+    }
+    /// An access token valid until [`Self::expire_tokens`].
+    pub fn access_token(&self) -> &'static str {
+        INITIAL_TOKEN
+    }
+    /// The refresh token `/token` accepts.
+    pub fn refresh_token(&self) -> &'static str {
+        REFRESH_TOKEN
+    }
+    /// Items per delta page (Graph chooses its own; default 200).
+    pub fn set_page_size(&self, n: usize) {
+        guard(&self.drive).page_size = n.max(1);
+    }
+    /// Adds a folder under `parent` (root when `None`); returns its id.
+    pub fn add_folder(&self, parent: Option<&str>, name: &str) -> String {
+        guard(&self.drive).add(parent, name, true, 0, None)
+    }
+    /// Adds a file; returns its id.
+    pub fn add_file(&self, parent: Option<&str>, name: &str, size: u64, quick_xor: &str) -> String {
+        guard(&self.drive).add(parent, name, false, size, Some(quick_xor))
+    }
+    /// Changes a file's content.
+    pub fn modify_file(&self, id: &str, size: u64, quick_xor: &str) {
+        let mut d = guard(&self.drive);
+        let seq = d.bump();
+        if let Some(i) = d.items.get_mut(id) {
+            i.size = size;
+            i.quick_xor = Some(quick_xor.to_owned());
+            i.version += 1;
+            i.seq = seq;
+        }
+    }
+    /// Deletes an item as another client would.
+    pub fn delete(&self, id: &str) {
+        let mut d = guard(&self.drive);
+        let seq = d.bump();
+        if let Some(i) = d.items.get_mut(id) {
+            i.deleted = true;
+            i.seq = seq;
+        }
+    }
+    /// A snapshot of one item.
+    pub fn item(&self, id: &str) -> Option<GraphItem> {
+        guard(&self.drive).items.get(id).cloned()
+    }
+    /// Id of the app folder, once created.
+    pub fn approot_id(&self) -> Option<String> {
+        guard(&self.drive)
+            .items
+            .values()
+            .find(|i| i.folder && i.name == "Declutter")
+            .map(|i| i.id.clone())
+    }
+    /// API requests so far.
+    pub fn calls(&self) -> u64 {
+        self.gate.calls()
+    }
+    /// Resets the API call counter.
+    pub fn reset_calls(&self) {
+        self.gate.reset_calls();
+    }
+    /// Token refreshes so far.
+    pub fn refreshes(&self) -> u64 {
+        self.gate.refreshes()
+    }
+    /// Requests refused by throttling so far.
+    pub fn throttled(&self) -> u64 {
+        self.gate.throttled()
+    }
+    /// Every access token stops working (the next request gets 401).
+    pub fn expire_tokens(&self) {
+        self.gate.expire_tokens();
+    }
+    /// Refuses the next requests as `t` says.
+    pub fn throttle(&self, t: Throttle) {
+        self.gate.throttle(t);
+    }
+}

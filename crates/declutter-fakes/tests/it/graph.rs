@@ -1,0 +1,101 @@
+//! Fake Graph: delta paging, delta links, auth, throttling, counters.
+
+use declutter_fakes::{FakeGraph, Throttle, ThrottleKind};
+use serde_json::Value;
+
+use crate::TestResult;
+
+#[tokio::test]
+async fn delta_pages_then_delta_link_returns_only_changes() -> TestResult {
+    let fake = FakeGraph::start().await?;
+    fake.set_page_size(2);
+    for i in 0..4 {
+        fake.add_file(None, &format!("f{i}"), 1, "h");
+    }
+    let http = reqwest::Client::new();
+    let mut url = format!("{}/me/drive/root/delta", fake.base_url());
+    let mut seen = 0;
+    let delta_link = loop {
+        let page: Value = http
+            .get(&url)
+            .bearer_auth(fake.access_token())
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        seen += page["value"].as_array().map_or(0, Vec::len);
+        if let Some(next) = page["@odata.nextLink"].as_str() {
+            url = next.to_owned();
+        } else {
+            break page["@odata.deltaLink"]
+                .as_str()
+                .ok_or("no delta link")?
+                .to_owned();
+        }
+    };
+    assert_eq!(seen, 5, "root and four files");
+    assert_eq!(fake.calls(), 3);
+    let id = fake.add_file(None, "late", 2, "h2");
+    let page: Value = http
+        .get(&delta_link)
+        .bearer_auth(fake.access_token())
+        .send()
+        .await?
+        .json()
+        .await?;
+    let items = page["value"].as_array().ok_or("value")?;
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["id"], id.as_str());
+    assert_eq!(items[0]["file"]["hashes"]["quickXorHash"], "h2");
+    Ok(())
+}
+
+#[tokio::test]
+async fn tokens_expire_and_refresh_and_storms_send_retry_after() -> TestResult {
+    let fake = FakeGraph::start().await?;
+    let http = reqwest::Client::new();
+    let url = format!("{}/me/drive/items/root-id", fake.base_url());
+    assert_eq!(http.get(&url).send().await?.status(), 401);
+    fake.expire_tokens();
+    assert_eq!(
+        http.get(&url)
+            .bearer_auth(fake.access_token())
+            .send()
+            .await?
+            .status(),
+        401
+    );
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", fake.refresh_token()),
+    ];
+    let tok: Value = http
+        .post(fake.token_url())
+        .form(&form)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let fresh = tok["access_token"].as_str().ok_or("token")?;
+    assert_eq!(
+        http.get(&url).bearer_auth(fresh).send().await?.status(),
+        200
+    );
+    fake.throttle(Throttle {
+        count: 1,
+        kind: ThrottleKind::TooManyRequests,
+        retry_after: Some(7),
+    });
+    let resp = http.get(&url).bearer_auth(fresh).send().await?;
+    assert_eq!(resp.status(), 429);
+    assert_eq!(
+        resp.headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("7")
+    );
+    assert_eq!(fake.calls(), 4, "token requests are not API calls");
+    assert_eq!(fake.refreshes(), 1);
+    Ok(())
+}

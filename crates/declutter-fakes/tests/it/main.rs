@@ -1,0 +1,6 @@
+//! The fakes speak the documented protocol: checked with a plain HTTP client.
+
+mod drive;
+mod graph;
+
+pub type TestResult = Result<(), Box<dyn std::error::Error>>;

@@ -1,0 +1,103 @@
+//! Cloud connections as the web app holds them: sealed provider tokens bound to their owner,
+//! and the hook that revokes them at the provider on disconnect and account deletion.
+//! (The connect flow itself, with incremental consent, is the next step; see the README.)
+
+use futures_util::future::BoxFuture;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::db;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Revokes a provider token (Google's revoke endpoint, Microsoft's session revoke, ...).
+pub trait Revoker: Send + Sync + std::fmt::Debug {
+    /// Revokes `token` at `provider`; failures are logged by the caller, never shown.
+    fn revoke(&self, provider: &str, token: SecretString)
+    -> BoxFuture<'static, Result<(), String>>;
+}
+
+/// Revocation that only records the intent; used until provider endpoints are configured.
+#[derive(Debug, Default)]
+pub struct LogRevoker;
+
+impl Revoker for LogRevoker {
+    fn revoke(
+        &self,
+        provider: &str,
+        _token: SecretString,
+    ) -> BoxFuture<'static, Result<(), String>> {
+        tracing::info!(provider, "provider token revocation requested");
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// Stores a connection's token sealed; returns the connection id.
+pub async fn save_connection(
+    state: &AppState,
+    user_id: &str,
+    provider: &str,
+    account: &str,
+    scopes: &str,
+    token: &SecretString,
+) -> Result<i64, ApiError> {
+    let (kid, sealed) = state
+        .keyring
+        .seal(user_id, provider, token.expose_secret().as_bytes())
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let (u, p, a, s) = (
+        user_id.to_owned(),
+        provider.to_owned(),
+        account.to_owned(),
+        scopes.to_owned(),
+    );
+    Ok(state
+        .pool
+        .write(move |c| db::connections::upsert(c, &u, &p, &a, &s, &kid, &sealed))
+        .await??)
+}
+
+/// Revokes at the provider, then forgets, every connection of `user_id` (or just `only`).
+pub async fn revoke_connections(
+    state: &AppState,
+    user_id: &str,
+    only: Option<i64>,
+) -> Result<usize, ApiError> {
+    let uid = user_id.to_owned();
+    let list = state
+        .pool
+        .read(move |c| db::connections::list(c, &uid))
+        .await??;
+    let mut n = 0;
+    for conn in list
+        .into_iter()
+        .filter(|c| only.is_none_or(|id| id == c.id))
+    {
+        let uid = user_id.to_owned();
+        let id = conn.id;
+        let row = state
+            .pool
+            .read(move |c| db::connections::sealed_for(c, &uid, id))
+            .await??;
+        if let Some(row) = row {
+            match state
+                .keyring
+                .open(&row.key_id, user_id, &conn.provider, &row.sealed)
+            {
+                Ok(plain) => {
+                    let token = SecretString::from(String::from_utf8_lossy(&plain).into_owned());
+                    if let Err(error) = state.revoker.revoke(&conn.provider, token).await {
+                        tracing::warn!(provider = %conn.provider, %error, "provider token revocation failed");
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "cannot open a stored token to revoke it"),
+            }
+        }
+        let uid = user_id.to_owned();
+        state
+            .pool
+            .write(move |c| db::connections::delete(c, &uid, id))
+            .await??;
+        n += 1;
+    }
+    Ok(n)
+}

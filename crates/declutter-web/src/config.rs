@@ -1,0 +1,280 @@
+//! Configuration: every variable a documented constant with the `DECLUTTER_` prefix, read once
+//! at start-up through clap (flag or environment), validated, then frozen in [`Config`].
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use platform::telemetry::LogFormat;
+use platform::tls::TlsFiles;
+use secrecy::SecretString;
+
+/// Environment variable names.
+pub mod env {
+    /// Listen address `host:port`.
+    pub const LISTEN: &str = "DECLUTTER_LISTEN";
+    /// SQLite database file, shared with the engine.
+    pub const DB: &str = "DECLUTTER_DB";
+    /// Public base URL, e.g. `https://declutter.example.com` (origin checks, OIDC redirects).
+    pub const PUBLIC_URL: &str = "DECLUTTER_PUBLIC_URL";
+    /// PEM certificate chain for native TLS.
+    pub const TLS_CERT: &str = "DECLUTTER_TLS_CERT";
+    /// PEM private key for native TLS.
+    pub const TLS_KEY: &str = "DECLUTTER_TLS_KEY";
+    /// IP address of the one reverse proxy whose `X-Forwarded-Proto`/`-For` are believed.
+    pub const TRUSTED_PROXY: &str = "DECLUTTER_TRUSTED_PROXY";
+    /// Comma-separated origins allowed by CORS (none by default).
+    pub const CORS_ORIGINS: &str = "DECLUTTER_CORS_ORIGINS";
+    /// Base64 of 32 bytes: the key encrypting cloud OAuth tokens at rest.
+    pub const TOKEN_KEY: &str = "DECLUTTER_TOKEN_KEY";
+    /// File holding the token key (base64), instead of the variable.
+    pub const TOKEN_KEY_FILE: &str = "DECLUTTER_TOKEN_KEY_FILE";
+    /// `1`: development mode (generates and persists a dev token key next to the database).
+    pub const DEV: &str = "DECLUTTER_DEV";
+    /// HMAC secret signing API access tokens (random per start when unset).
+    pub const JWT_SECRET: &str = "DECLUTTER_JWT_SECRET";
+    /// Google OIDC client id (enables "Sign in with Google").
+    pub const GOOGLE_CLIENT_ID: &str = "DECLUTTER_GOOGLE_CLIENT_ID";
+    /// Google OIDC client secret.
+    pub const GOOGLE_CLIENT_SECRET: &str = "DECLUTTER_GOOGLE_CLIENT_SECRET";
+    /// Google issuer (discovery at `{issuer}/.well-known/openid-configuration`).
+    pub const GOOGLE_ISSUER: &str = "DECLUTTER_GOOGLE_ISSUER";
+    /// Microsoft OIDC client id (enables "Sign in with Microsoft").
+    pub const MICROSOFT_CLIENT_ID: &str = "DECLUTTER_MICROSOFT_CLIENT_ID";
+    /// Microsoft OIDC client secret.
+    pub const MICROSOFT_CLIENT_SECRET: &str = "DECLUTTER_MICROSOFT_CLIENT_SECRET";
+    /// Microsoft authority, `.../{tenant}/v2.0` (default `common`, multi-tenant).
+    pub const MICROSOFT_ISSUER: &str = "DECLUTTER_MICROSOFT_ISSUER";
+    /// Sign-in attempts per minute per client IP.
+    pub const LOGIN_RATE: &str = "DECLUTTER_LOGIN_RATE";
+    /// Sign-ups per minute per client IP.
+    pub const SIGNUP_RATE: &str = "DECLUTTER_SIGNUP_RATE";
+    /// API requests per minute per client IP.
+    pub const API_RATE: &str = "DECLUTTER_API_RATE";
+    /// Separate listener for `/metrics` (loopback by default; unset disables).
+    pub const METRICS_LISTEN: &str = "DECLUTTER_METRICS_LISTEN";
+    /// `json` or `text`.
+    pub const LOG_FORMAT: &str = "LOG_FORMAT";
+}
+
+/// Command-line flags of `declutter serve`; each also reads its environment variable.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "declutter-serve", about = "Serve the Declutter Cloud web app")]
+pub struct Args {
+    /// Address to listen on.
+    #[arg(long, env = env::LISTEN, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// SQLite database file (created with its directory).
+    #[arg(long, env = env::DB, default_value = "data/declutter.db")]
+    pub db: PathBuf,
+    /// Public base URL; defaults to `http://<listen>`.
+    #[arg(long, env = env::PUBLIC_URL)]
+    pub public_url: Option<String>,
+    /// PEM certificate chain (with --tls-key: serve HTTPS).
+    #[arg(long, env = env::TLS_CERT, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key.
+    #[arg(long, env = env::TLS_KEY, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// The reverse proxy's address; only it may set X-Forwarded-Proto / X-Forwarded-For.
+    #[arg(long, env = env::TRUSTED_PROXY)]
+    pub trusted_proxy: Option<IpAddr>,
+    /// Origins allowed by CORS, comma separated (none by default).
+    #[arg(long, env = env::CORS_ORIGINS, value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+    /// Token encryption key, base64 of 32 bytes.
+    #[arg(long, env = env::TOKEN_KEY, hide_env_values = true)]
+    pub token_key: Option<SecretString>,
+    /// File holding the token encryption key.
+    #[arg(long, env = env::TOKEN_KEY_FILE)]
+    pub token_key_file: Option<PathBuf>,
+    /// Development mode: a dev token key is generated and kept beside the database.
+    #[arg(long, env = env::DEV, value_parser = clap::builder::BoolishValueParser::new(), default_value = "false")]
+    pub dev: bool,
+    /// Secret for API access tokens (HS256); random per start when unset.
+    #[arg(long, env = env::JWT_SECRET, hide_env_values = true)]
+    pub jwt_secret: Option<SecretString>,
+    /// Google client id.
+    #[arg(long, env = env::GOOGLE_CLIENT_ID)]
+    pub google_client_id: Option<String>,
+    /// Google client secret.
+    #[arg(long, env = env::GOOGLE_CLIENT_SECRET, hide_env_values = true)]
+    pub google_client_secret: Option<SecretString>,
+    /// Google issuer.
+    #[arg(long, env = env::GOOGLE_ISSUER, default_value = "https://accounts.google.com")]
+    pub google_issuer: String,
+    /// Microsoft client id.
+    #[arg(long, env = env::MICROSOFT_CLIENT_ID)]
+    pub microsoft_client_id: Option<String>,
+    /// Microsoft client secret.
+    #[arg(long, env = env::MICROSOFT_CLIENT_SECRET, hide_env_values = true)]
+    pub microsoft_client_secret: Option<SecretString>,
+    /// Microsoft authority (`common` accepts any tenant).
+    #[arg(long, env = env::MICROSOFT_ISSUER, default_value = "https://login.microsoftonline.com/common/v2.0")]
+    pub microsoft_issuer: String,
+    /// Sign-in attempts per minute per IP (0 disables).
+    #[arg(long, env = env::LOGIN_RATE, default_value_t = 20)]
+    pub login_rate: u32,
+    /// Sign-ups per minute per IP (0 disables).
+    #[arg(long, env = env::SIGNUP_RATE, default_value_t = 5)]
+    pub signup_rate: u32,
+    /// API requests per minute per IP (0 disables).
+    #[arg(long, env = env::API_RATE, default_value_t = 600)]
+    pub api_rate: u32,
+    /// Metrics listener.
+    #[arg(long, env = env::METRICS_LISTEN)]
+    pub metrics_listen: Option<SocketAddr>,
+    /// Log format.
+    #[arg(long, env = env::LOG_FORMAT, value_enum, default_value_t = LogFormat::Json)]
+    pub log_format: LogFormat,
+}
+
+/// One OpenID Connect provider's settings.
+#[derive(Debug, Clone)]
+pub struct OidcSettings {
+    /// The client id registered with the provider.
+    pub client_id: String,
+    /// The client secret.
+    pub client_secret: SecretString,
+    /// Issuer (or, for Microsoft, the authority whose discovery document is read).
+    pub issuer: String,
+}
+
+/// Validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Database file.
+    pub db: PathBuf,
+    /// Public base URL without a trailing slash.
+    pub public_url: String,
+    /// TLS files, when serving HTTPS natively.
+    pub tls: Option<TlsFiles>,
+    /// The trusted reverse proxy.
+    pub trusted_proxy: Option<IpAddr>,
+    /// CORS origins.
+    pub cors_origins: Vec<String>,
+    /// Token key, base64 (from the variable).
+    pub token_key: Option<SecretString>,
+    /// Token key file.
+    pub token_key_file: Option<PathBuf>,
+    /// Development mode.
+    pub dev: bool,
+    /// API token secret.
+    pub jwt_secret: Option<SecretString>,
+    /// Google sign-in.
+    pub google: Option<OidcSettings>,
+    /// Microsoft sign-in.
+    pub microsoft: Option<OidcSettings>,
+    /// Rate limits per minute: sign-in, sign-up, API.
+    pub rates: (u32, u32, u32),
+    /// Metrics listener.
+    pub metrics_listen: Option<SocketAddr>,
+    /// Password hashing cost; lowered by tests only.
+    pub argon2_memory_kib: u32,
+    /// Base of the exponential sign-in backoff.
+    pub lockout_base: Duration,
+}
+
+/// A configuration that cannot work.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The public URL is not an absolute http(s) URL.
+    #[error("{} must be an absolute http:// or https:// URL", env::PUBLIC_URL)]
+    PublicUrl,
+}
+
+impl Config {
+    /// Validates parsed flags.
+    pub fn from_args(a: Args) -> Result<Self, ConfigError> {
+        let public_url = a
+            .public_url
+            .clone()
+            .unwrap_or_else(|| {
+                let scheme = if a.tls_cert.is_some() {
+                    "https"
+                } else {
+                    "http"
+                };
+                format!("{scheme}://{}", a.listen)
+            })
+            .trim_end_matches('/')
+            .to_owned();
+        if reqwest::Url::parse(&public_url)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+            .is_none()
+        {
+            return Err(ConfigError::PublicUrl);
+        }
+        let tls = match (a.tls_cert, a.tls_key) {
+            (Some(cert), Some(key)) => Some(TlsFiles {
+                cert,
+                key,
+                client_ca: None,
+                require_client_cert: false,
+            }),
+            _ => None,
+        };
+        let oidc = |id: Option<String>, secret: Option<SecretString>, issuer: String| {
+            id.map(|client_id| OidcSettings {
+                client_id,
+                client_secret: secret.unwrap_or_else(|| SecretString::from(String::new())),
+                issuer: issuer.trim_end_matches('/').to_owned(),
+            })
+        };
+        Ok(Self {
+            db: a.db,
+            public_url,
+            tls,
+            trusted_proxy: a.trusted_proxy,
+            cors_origins: a
+                .cors_origins
+                .into_iter()
+                .filter(|o| !o.is_empty())
+                .collect(),
+            token_key: a.token_key,
+            token_key_file: a.token_key_file,
+            dev: a.dev,
+            jwt_secret: a.jwt_secret,
+            google: oidc(a.google_client_id, a.google_client_secret, a.google_issuer),
+            microsoft: oidc(
+                a.microsoft_client_id,
+                a.microsoft_client_secret,
+                a.microsoft_issuer,
+            ),
+            rates: (a.login_rate, a.signup_rate, a.api_rate),
+            metrics_listen: a.metrics_listen,
+            argon2_memory_kib: 19 * 1024,
+            lockout_base: Duration::from_secs(1),
+        })
+    }
+
+    /// Whether the public URL is HTTPS (HSTS is sent and `Secure` is meaningful).
+    pub fn https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory as _, Parser, Subcommand};
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[arg(long, global = true, env = super::env::DB, default_value = "declutter.db")]
+        db: std::path::PathBuf,
+        #[command(subcommand)]
+        command: Cmd,
+    }
+
+    #[derive(Debug, Subcommand)]
+    enum Cmd {
+        Serve(super::Args),
+    }
+
+    #[test]
+    fn nests_under_the_declutter_cli() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,101 @@
+//! The web app's tables, in the same SQLite file as the engine's.
+//!
+//! The engine (`declutter-core`) owns SQLite's `user_version` through its `rusqlite_migration`
+//! set, so the pool opens with that set and the web's own numbered, append-only migrations are
+//! then applied and counted in `web_schema_version`: two migration sets, one file, no clash.
+
+pub mod audit;
+pub mod connections;
+pub mod sessions;
+pub mod users;
+
+use std::path::Path;
+
+use platform_db::rusqlite::{self, Connection, OptionalExtension};
+use platform_db::{Pool, PoolError};
+
+/// The web migrations, in order. Append only: never edit one that has shipped.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_web.sql")];
+
+/// Read connections; requests are short and the machine small.
+const READERS: usize = 4;
+
+/// A database operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// Opening or migrating failed.
+    #[error(transparent)]
+    Open(#[from] platform_db::OpenError),
+    /// A query failed.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The pool could not run the task.
+    #[error(transparent)]
+    Pool(#[from] PoolError),
+    /// A stored value did not parse.
+    #[error("corrupt value in database: {0}")]
+    Corrupt(String),
+}
+
+impl DbError {
+    /// A unique or primary-key constraint refused the write.
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, Self::Sqlite(rusqlite::Error::SqliteFailure(e, _))
+            if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+    }
+
+    /// The database was busy or locked.
+    pub fn is_busy(&self) -> bool {
+        matches!(self, Self::Sqlite(rusqlite::Error::SqliteFailure(e, _))
+            if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
+    }
+}
+
+/// Opens the shared database: engine migrations, then the web's.
+pub async fn open(path: &Path) -> Result<Pool, DbError> {
+    let pool = Pool::open(path, READERS, &declutter_core::db::MIGRATIONS)?;
+    pool.write(migrate).await??;
+    Ok(pool)
+}
+
+/// Applies pending web migrations, each in its own transaction with its version bump.
+pub fn migrate(conn: &mut Connection) -> Result<(), DbError> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS web_schema_version (version INTEGER NOT NULL);",
+    )?;
+    let current: i64 = conn
+        .query_row("SELECT version FROM web_schema_version", [], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0);
+    for (i, sql) in MIGRATIONS.iter().enumerate() {
+        let version = i64::try_from(i + 1).unwrap_or(i64::MAX);
+        if version <= current {
+            continue;
+        }
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.execute("DELETE FROM web_schema_version", [])?;
+        tx.execute(
+            "INSERT INTO web_schema_version (version) VALUES (?1)",
+            [version],
+        )?;
+        tx.commit()?;
+        tracing::info!(version, "web schema migrated");
+    }
+    Ok(())
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> i64 {
+    declutter_core::db::now()
+}
+
+/// The readiness probe: one trivial query on a reader.
+pub async fn ping(pool: &Pool) -> bool {
+    matches!(
+        pool.read(|c| c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)))
+            .await,
+        Ok(Ok(1))
+    )
+}

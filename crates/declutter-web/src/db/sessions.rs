@@ -1,0 +1,69 @@
+//! Server-side browser sessions. The cookie holds 32 random bytes; the table holds only their
+//! SHA-256, so a copy of the database does not yield live sessions.
+
+use platform_db::rusqlite::{Connection, OptionalExtension, params};
+
+use super::{DbError, now};
+
+/// A live session as the request sees it.
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    /// Hash of the cookie value (the row key).
+    pub id_hash: String,
+    /// The signed-in account.
+    pub user_id: String,
+    /// The synchronizer token every state-changing form must echo.
+    pub csrf_token: String,
+}
+
+/// Inserts a session.
+pub fn insert(c: &Connection, row: &SessionRow, ttl_secs: i64) -> Result<(), DbError> {
+    let t = now();
+    c.execute(
+        "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![row.id_hash, row.user_id, row.csrf_token, t, t + ttl_secs],
+    )?;
+    Ok(())
+}
+
+/// The unexpired session with `id_hash`.
+pub fn get(c: &Connection, id_hash: &str) -> Result<Option<SessionRow>, DbError> {
+    Ok(c.query_row(
+        "SELECT id_hash, user_id, csrf_token FROM sessions WHERE id_hash = ?1 AND expires_at > ?2",
+        params![id_hash, now()],
+        |r| {
+            Ok(SessionRow {
+                id_hash: r.get(0)?,
+                user_id: r.get(1)?,
+                csrf_token: r.get(2)?,
+            })
+        },
+    )
+    .optional()?)
+}
+
+/// Deletes one session.
+pub fn delete(c: &Connection, id_hash: &str) -> Result<(), DbError> {
+    c.execute("DELETE FROM sessions WHERE id_hash = ?1", [id_hash])?;
+    Ok(())
+}
+
+/// Deletes every session of an account.
+pub fn delete_all(c: &Connection, user_id: &str) -> Result<usize, DbError> {
+    Ok(c.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])?)
+}
+
+/// Removes expired sessions.
+pub fn sweep(c: &Connection) -> Result<usize, DbError> {
+    Ok(c.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now()])?)
+}
+
+/// Number of live sessions of an account.
+pub fn count(c: &Connection, user_id: &str) -> Result<i64, DbError> {
+    Ok(c.query_row(
+        "SELECT count(*) FROM sessions WHERE user_id = ?1 AND expires_at > ?2",
+        params![user_id, now()],
+        |r| r.get(0),
+    )?)
+}

@@ -1,0 +1,278 @@
+//! Accounts: creation, lookup, roles, the failed-sign-in counters and the token version.
+
+use platform_db::rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::Serialize;
+
+use super::{DbError, now};
+use crate::auth::role::Role;
+
+/// One account, as handlers see it (the password hash never leaves this module's callers).
+#[derive(Debug, Clone, Serialize)]
+pub struct User {
+    /// Stable id (UUID), the `user_id` of every engine row.
+    pub id: String,
+    /// Sign-in email.
+    pub email: String,
+    /// Free text shown in the UI (escaped by the templates).
+    pub display_name: String,
+    /// admin or user.
+    pub role: Role,
+    /// Current API token version.
+    pub token_version: i64,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Whether a password is set (accounts from OIDC may have none).
+    pub has_password: bool,
+}
+
+const COLUMNS: &str =
+    "id, email, display_name, role, token_version, created_at, password_hash IS NOT NULL";
+
+fn from_row(r: &Row<'_>) -> Result<User, platform_db::rusqlite::Error> {
+    let role: String = r.get(3)?;
+    Ok(User {
+        id: r.get(0)?,
+        email: r.get(1)?,
+        display_name: r.get(2)?,
+        role: role.parse().unwrap_or(Role::User),
+        token_version: r.get(4)?,
+        created_at: r.get(5)?,
+        has_password: r.get(6)?,
+    })
+}
+
+/// Creates an account; the first account of the instance becomes admin. Returns it.
+pub fn create(
+    c: &mut Connection,
+    email: &str,
+    display_name: &str,
+    password_hash: Option<&str>,
+    role: Option<Role>,
+) -> Result<User, DbError> {
+    let tx = c.transaction()?;
+    let count: i64 = tx.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
+    let role = role.unwrap_or(if count == 0 { Role::Admin } else { Role::User });
+    let id = uuid::Uuid::new_v4().to_string();
+    tx.execute(
+        "INSERT INTO users (id, email, display_name, password_hash, role, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![id, email, display_name, password_hash, role.as_str(), now()],
+    )?;
+    let user = tx.query_row(
+        &format!("SELECT {COLUMNS} FROM users WHERE id = ?1"),
+        [&id],
+        from_row,
+    )?;
+    tx.commit()?;
+    Ok(user)
+}
+
+/// The account with `id`.
+pub fn by_id(c: &Connection, id: &str) -> Result<Option<User>, DbError> {
+    Ok(c.query_row(
+        &format!("SELECT {COLUMNS} FROM users WHERE id = ?1"),
+        [id],
+        from_row,
+    )
+    .optional()?)
+}
+
+/// What sign-in needs: the account, its hash and its lock.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    /// The account.
+    pub user: User,
+    /// PHC string, if a password is set.
+    pub password_hash: Option<String>,
+    /// Failed attempts since the last success.
+    pub failed_logins: i64,
+    /// Unix seconds before which sign-in is refused.
+    pub locked_until: i64,
+}
+
+/// The account with `email`, with its credentials.
+pub fn credentials(c: &Connection, email: &str) -> Result<Option<Credentials>, DbError> {
+    Ok(c.query_row(
+        &format!(
+            "SELECT {COLUMNS}, password_hash, failed_logins, locked_until FROM users WHERE email = ?1"
+        ),
+        [email],
+        |r| {
+            Ok(Credentials {
+                user: from_row(r)?,
+                password_hash: r.get(7)?,
+                failed_logins: r.get(8)?,
+                locked_until: r.get(9)?,
+            })
+        },
+    )
+    .optional()?)
+}
+
+/// The password hash of `id`.
+pub fn password_hash(c: &Connection, id: &str) -> Result<Option<String>, DbError> {
+    Ok(
+        c.query_row("SELECT password_hash FROM users WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .flatten(),
+    )
+}
+
+/// Records a failed sign-in and the lock it earns.
+pub fn record_failure(
+    c: &Connection,
+    id: &str,
+    failures: i64,
+    locked_until: i64,
+) -> Result<(), DbError> {
+    c.execute(
+        "UPDATE users SET failed_logins = ?2, locked_until = ?3 WHERE id = ?1",
+        params![id, failures, locked_until],
+    )?;
+    Ok(())
+}
+
+/// Clears the failure counter after a successful sign-in.
+pub fn clear_failures(c: &Connection, id: &str) -> Result<(), DbError> {
+    c.execute(
+        "UPDATE users SET failed_logins = 0, locked_until = 0 WHERE id = ?1",
+        [id],
+    )?;
+    Ok(())
+}
+
+/// Sets a new password hash and bumps the token version (revoking API tokens).
+pub fn set_password(c: &Connection, id: &str, hash: &str) -> Result<(), DbError> {
+    c.execute(
+        "UPDATE users SET password_hash = ?2, token_version = token_version + 1 WHERE id = ?1",
+        params![id, hash],
+    )?;
+    Ok(())
+}
+
+/// Bumps the token version: every API token issued so far stops working.
+pub fn bump_token_version(c: &Connection, id: &str) -> Result<(), DbError> {
+    c.execute(
+        "UPDATE users SET token_version = token_version + 1 WHERE id = ?1",
+        [id],
+    )?;
+    Ok(())
+}
+
+/// Changes a role; refuses to remove the last admin. Returns whether a row changed.
+pub fn set_role(c: &mut Connection, id: &str, role: Role) -> Result<bool, DbError> {
+    let tx = c.transaction()?;
+    if role != Role::Admin {
+        let admins: i64 = tx.query_row(
+            "SELECT count(*) FROM users WHERE role = 'admin' AND id != ?1",
+            [id],
+            |r| r.get(0),
+        )?;
+        if admins == 0 {
+            return Ok(false);
+        }
+    }
+    let n = tx.execute(
+        "UPDATE users SET role = ?2, token_version = token_version + 1 WHERE id = ?1",
+        params![id, role.as_str()],
+    )?;
+    tx.commit()?;
+    Ok(n == 1)
+}
+
+/// Every account, oldest first.
+pub fn list(c: &Connection) -> Result<Vec<User>, DbError> {
+    let mut stmt = c.prepare(&format!(
+        "SELECT {COLUMNS} FROM users ORDER BY created_at, email"
+    ))?;
+    let rows = stmt.query_map([], from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Erases the account: its sessions, identities and connections cascade; the engine's rows
+/// for this owner go too. The audit log keeps its entries (append-only, ids only).
+pub fn delete(c: &mut Connection, id: &str) -> Result<bool, DbError> {
+    let tx = c.transaction()?;
+    for table in ["trash", "plans", "dup_groups", "files", "scans", "sources"] {
+        // The engine's tables carry `user_id`; a table the engine has not created yet is skipped.
+        let exists: bool = tx.query_row(
+            "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [table],
+            |r| r.get(0),
+        )?;
+        if exists {
+            tx.execute(&format!("DELETE FROM {table} WHERE user_id = ?1"), [id])?;
+        }
+    }
+    let n = tx.execute("DELETE FROM users WHERE id = ?1", [id])?;
+    tx.commit()?;
+    Ok(n == 1)
+}
+
+/// Failed sign-ins from one address: `(failures, locked_until)`.
+pub fn ip_failures(c: &Connection, ip: &str) -> Result<(i64, i64), DbError> {
+    Ok(c.query_row(
+        "SELECT failures, locked_until FROM ip_failures WHERE ip = ?1",
+        [ip],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()?
+    .unwrap_or((0, 0)))
+}
+
+/// Stores an address's failure count and lock.
+pub fn set_ip_failures(
+    c: &Connection,
+    ip: &str,
+    failures: i64,
+    locked_until: i64,
+) -> Result<(), DbError> {
+    c.execute(
+        "INSERT INTO ip_failures (ip, failures, locked_until) VALUES (?1, ?2, ?3)
+         ON CONFLICT (ip) DO UPDATE SET failures = ?2, locked_until = ?3",
+        params![ip, failures, locked_until],
+    )?;
+    Ok(())
+}
+
+/// Links a federated identity to an account.
+pub fn link_identity(
+    c: &Connection,
+    issuer: &str,
+    subject: &str,
+    user_id: &str,
+    email: Option<&str>,
+) -> Result<(), DbError> {
+    c.execute(
+        "INSERT INTO identities (issuer, subject, user_id, email, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![issuer, subject, user_id, email, now()],
+    )?;
+    Ok(())
+}
+
+/// The account linked to a federated identity.
+pub fn by_identity(c: &Connection, issuer: &str, subject: &str) -> Result<Option<User>, DbError> {
+    let id: Option<String> = c
+        .query_row(
+            "SELECT user_id FROM identities WHERE issuer = ?1 AND subject = ?2",
+            [issuer, subject],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match id {
+        Some(id) => by_id(c, &id),
+        None => Ok(None),
+    }
+}
+
+/// The identities linked to an account: `(issuer, subject, email)`.
+pub fn identities(
+    c: &Connection,
+    user_id: &str,
+) -> Result<Vec<(String, String, Option<String>)>, DbError> {
+    let mut stmt = c.prepare("SELECT issuer, subject, email FROM identities WHERE user_id = ?1")?;
+    let rows = stmt.query_map([user_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

@@ -1,0 +1,92 @@
+//! The service's one error type. Every failure becomes an RFC 9457 problem; for browser routes
+//! [`crate::views::html_errors`] renders the same problem as an HTML page.
+
+use axum::response::{IntoResponse, Response};
+use http::StatusCode;
+use platform::Problem;
+
+use crate::db::DbError;
+
+/// What a handler can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// No valid session or token.
+    #[error("sign in required")]
+    Unauthenticated,
+    /// Signed in but not allowed.
+    #[error("forbidden")]
+    Forbidden,
+    /// Missing, or not yours (the same answer, so ids cannot be probed).
+    #[error("not found")]
+    NotFound,
+    /// Origin or synchronizer token check failed.
+    #[error("CSRF check failed: {0}")]
+    Csrf(&'static str),
+    /// Input refused, with a message for the user.
+    #[error("{0}")]
+    Invalid(String),
+    /// Conflicts with existing state.
+    #[error("{0}")]
+    Conflict(String),
+    /// Wrong email or password (never says which).
+    #[error("wrong email or password")]
+    BadCredentials,
+    /// Too many attempts; seconds to wait.
+    #[error("too many attempts")]
+    TooMany(u64),
+    /// Storage failed.
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// Anything else unexpected; the text is logged, never shown.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<platform_db::PoolError> for ApiError {
+    fn from(e: platform_db::PoolError) -> Self {
+        Self::Db(DbError::Pool(e))
+    }
+}
+
+impl ApiError {
+    /// The problem this error is shown as.
+    pub fn problem(&self) -> Problem {
+        use StatusCode as S;
+        match self {
+            Self::Unauthenticated => {
+                Problem::new(S::UNAUTHORIZED, "unauthenticated", "Sign in required")
+            }
+            Self::Forbidden => {
+                Problem::new(S::FORBIDDEN, "forbidden", "You are not allowed to do that")
+            }
+            Self::NotFound => Problem::new(S::NOT_FOUND, "not_found", "Not found"),
+            Self::Csrf(code) => Problem::new(
+                S::FORBIDDEN,
+                code,
+                "The request did not come from this site's own page; reload the page and try again",
+            ),
+            Self::Invalid(m) => Problem::new(S::UNPROCESSABLE_ENTITY, "invalid_input", m.clone()),
+            Self::Conflict(m) => Problem::new(S::CONFLICT, "conflict", m.clone()),
+            Self::BadCredentials => Problem::new(
+                S::UNAUTHORIZED,
+                "bad_credentials",
+                "Wrong email or password",
+            ),
+            Self::TooMany(secs) => Problem::new(
+                S::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                "Too many attempts; wait a little and try again",
+            )
+            .retry_after(*secs),
+            Self::Db(e) if e.is_busy() => Problem::unavailable(e),
+            Self::Db(e) => Problem::internal(e),
+            Self::Internal(cause) => Problem::internal(cause),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.problem().into_response()
+    }
+}

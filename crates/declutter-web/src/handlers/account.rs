@@ -1,0 +1,260 @@
+//! The signed-in user's own pages: dashboard, account, password change, export, deletion.
+
+use axum::Form;
+use axum::extract::State;
+use axum::extract::rejection::FormRejection;
+use axum::response::{IntoResponse, Redirect, Response};
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::audit;
+use crate::auth::access::{Ctx, CurrentUser, Principal};
+use crate::auth::{password, session};
+use crate::cloud;
+use crate::db;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::views::{self, AccountPage, DashboardPage, Layout};
+
+/// `GET /dashboard`.
+pub async fn dashboard(
+    State(state): State<AppState>,
+    CurrentUser(p): CurrentUser,
+) -> Result<Response, ApiError> {
+    let uid = p.user.id.clone();
+    let conns = state
+        .pool
+        .read(move |c| db::connections::list(c, &uid))
+        .await??;
+    let view = DashboardPage {
+        layout: Layout::new(&state, Some(&p), "", "dashboard"),
+        connections: conns.len(),
+    };
+    Ok(views::page(StatusCode::OK, &view))
+}
+
+async fn account_view(
+    state: &AppState,
+    p: &Principal,
+    status: StatusCode,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Result<Response, ApiError> {
+    let uid = p.user.id.clone();
+    let (sessions, identities) = state
+        .pool
+        .read(move |c| -> Result<_, db::DbError> {
+            Ok((
+                db::sessions::count(c, &uid)?,
+                db::users::identities(c, &uid)?,
+            ))
+        })
+        .await??;
+    let view = AccountPage {
+        layout: Layout::new(state, Some(p), "", "account"),
+        notice,
+        error,
+        sessions,
+        identities: identities.into_iter().map(|(iss, _, _)| iss).collect(),
+    };
+    Ok(views::page(status, &view))
+}
+
+/// `GET /account`.
+pub async fn page(
+    State(state): State<AppState>,
+    CurrentUser(p): CurrentUser,
+) -> Result<Response, ApiError> {
+    account_view(&state, &p, StatusCode::OK, None, None).await
+}
+
+/// The password change form.
+#[derive(Debug, Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current: String,
+    new: String,
+}
+
+async fn password_matches(
+    state: &AppState,
+    user_id: &str,
+    password: String,
+) -> Result<bool, ApiError> {
+    let uid = user_id.to_owned();
+    let Some(hash) = state
+        .pool
+        .read(move |c| db::users::password_hash(c, &uid))
+        .await??
+    else {
+        return Ok(false);
+    };
+    let _slot = state
+        .hashing
+        .acquire()
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let hasher = state.hasher.clone();
+    tokio::task::spawn_blocking(move || hasher.verify(&password, &hash).unwrap_or(false))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// `POST /account/password`: re-authenticates, applies the policy, revokes every session and
+/// API token, then starts a fresh session for this browser.
+pub async fn change_password(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(p): CurrentUser,
+    headers: HeaderMap,
+    form: Result<Form<PasswordForm>, FormRejection>,
+) -> Result<Response, ApiError> {
+    let Form(f) = form.map_err(|e| ApiError::Invalid(e.body_text()))?;
+    if p.user.has_password && !password_matches(&state, &p.user.id, f.current).await? {
+        return account_view(
+            &state,
+            &p,
+            StatusCode::UNAUTHORIZED,
+            None,
+            Some("Your current password is not right.".into()),
+        )
+        .await;
+    }
+    if let Err(e) = password::check_policy(&f.new, &p.user.email) {
+        return account_view(
+            &state,
+            &p,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            Some(e.to_string()),
+        )
+        .await;
+    }
+    let phc = super::auth::hash(&state, f.new).await?;
+    let uid = p.user.id.clone();
+    state
+        .pool
+        .write(move |c| -> Result<_, db::DbError> {
+            db::users::set_password(c, &uid, &phc)?;
+            db::sessions::delete_all(c, &uid)
+        })
+        .await??;
+    audit(
+        &state,
+        &ctx,
+        Some(&p),
+        "user.password_changed",
+        Some(p.user.id.clone()),
+        Some("all sessions and API tokens revoked".into()),
+    )
+    .await?;
+    let set = session::start(&state.pool, &state.cookies, &headers, &p.user.id).await?;
+    Ok((set, Redirect::to("/account")).into_response())
+}
+
+/// `GET /account/export`: everything we hold about the caller, as a JSON download. Sealed
+/// tokens are never included.
+pub async fn export(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(p): CurrentUser,
+) -> Result<Response, ApiError> {
+    let uid = p.user.id.clone();
+    let (identities, connections, activity) = state
+        .pool
+        .read(move |c| -> Result<_, db::DbError> {
+            Ok((
+                db::users::identities(c, &uid)?,
+                db::connections::list(c, &uid)?,
+                db::audit::recent(c, Some(&uid), 10_000)?,
+            ))
+        })
+        .await??;
+    let body = json!({
+        "format": "declutter-export-v1",
+        "exported_at": db::now(),
+        "account": p.user,
+        "identities": identities.iter().map(|(iss, sub, email)| json!({"issuer": iss, "subject": sub, "email": email})).collect::<Vec<_>>(),
+        "connections": connections,
+        "activity": activity,
+        "note": "Scans, duplicate groups, plans and trash records are exported by the engine's tables once the review UI lands.",
+    });
+    audit(
+        &state,
+        &ctx,
+        Some(&p),
+        "user.exported",
+        Some(p.user.id.clone()),
+        None,
+    )
+    .await?;
+    let mut res = axum::Json(body).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"declutter-export.json\""),
+    );
+    Ok(res)
+}
+
+/// The deletion confirmation.
+#[derive(Debug, Deserialize)]
+pub struct DeleteForm {
+    #[serde(default)]
+    password: String,
+}
+
+/// Erases an account: revokes provider tokens, deletes its rows (engine and web), audits.
+pub async fn erase(
+    state: &AppState,
+    ctx: &Ctx,
+    actor: &Principal,
+    user_id: &str,
+) -> Result<bool, ApiError> {
+    cloud::revoke_connections(state, user_id, None).await?;
+    let uid = user_id.to_owned();
+    let gone = state
+        .pool
+        .write(move |c| db::users::delete(c, &uid))
+        .await??;
+    if gone {
+        audit(
+            state,
+            ctx,
+            Some(actor),
+            "user.deleted",
+            Some(user_id.to_owned()),
+            None,
+        )
+        .await?;
+    }
+    Ok(gone)
+}
+
+/// `POST /account/delete`: confirmed by the password (accounts without one must re-authenticate
+/// with their provider first; not offered yet).
+pub async fn delete(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(p): CurrentUser,
+    form: Result<Form<DeleteForm>, FormRejection>,
+) -> Result<Response, ApiError> {
+    let Form(f) = form.map_err(|e| ApiError::Invalid(e.body_text()))?;
+    if !password_matches(&state, &p.user.id, f.password).await? {
+        return account_view(
+            &state,
+            &p,
+            StatusCode::UNAUTHORIZED,
+            None,
+            Some("Confirm with your current password to delete the account.".into()),
+        )
+        .await;
+    }
+    erase(&state, &ctx, &p, &p.user.id).await?;
+    let clear = state.cookies.cookie(state.cookies.session, "", Some(0));
+    Ok((
+        session::SetCookies(clear.into_iter().collect()),
+        Redirect::to("/signup"),
+    )
+        .into_response())
+}

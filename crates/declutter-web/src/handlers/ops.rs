@@ -1,0 +1,29 @@
+//! Liveness, readiness and the root redirect.
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use platform::health::{Check, report};
+
+use crate::auth::access::MaybeUser;
+use crate::state::AppState;
+
+/// `GET /`: the dashboard when signed in, else the sign-in page.
+pub async fn root(MaybeUser(p): MaybeUser) -> Redirect {
+    Redirect::to(if p.is_some() { "/dashboard" } else { "/login" })
+}
+
+/// `GET /healthz`: the process answers; no I/O.
+pub async fn healthz() -> Response {
+    platform::health::live().await
+}
+
+/// `GET /readyz`: the database answers.
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    let db = if crate::db::ping(&state.pool).await {
+        Check::Ok
+    } else {
+        tracing::warn!("readiness: database check failed");
+        Check::Failed
+    };
+    report(&[("database", db)]).into_response()
+}

@@ -1,0 +1,222 @@
+//! Declutter Cloud, the web app: accounts (email + password, Google, Microsoft), server-side
+//! sessions, API access tokens, roles enforced from one route table, CSRF defences, an
+//! append-only audit log, sealed cloud tokens, and server-rendered pages, on the shared
+//! platform crate and the engine's SQLite file.
+//!
+//! [`router`] builds the routes over an [`state::AppState`] (no I/O); [`serve`] opens the
+//! database, loads keys, assembles the platform middleware and serves an already bound
+//! listener until shutdown. `declutter serve` calls [`serve`].
+
+pub mod assets;
+pub mod auth;
+pub mod cloud;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod error;
+pub mod handlers;
+pub mod metrics;
+pub mod oidc;
+pub mod proxy;
+pub mod router;
+pub mod state;
+pub mod views;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use http::HeaderValue;
+use platform::layers::{LayerConfig, layers};
+use platform::metrics::{HttpMetrics, MetricsRegistry};
+use platform::rate_limit::RateLimiter;
+use platform::serve::ServeOptions;
+use secrecy::ExposeSecret as _;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+pub use config::{Args, Config};
+pub use router::router;
+
+/// Concurrent Argon2 computations (each holds ~19 MiB).
+const HASHING_SLOTS: usize = 4;
+
+/// Builds the state: opens and migrates the database, loads the token key, registers metrics.
+pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
+    let pool = db::open(&config.db)
+        .await
+        .with_context(|| format!("opening database {}", config.db.display()))?;
+    let data_dir = config
+        .db
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    let keyring = crypto::Keyring::load(
+        config.token_key.as_ref(),
+        config.token_key_file.as_deref(),
+        config.dev,
+        &data_dir,
+    )?;
+    let jwt_secret = match &config.jwt_secret {
+        Some(s) => s.expose_secret().as_bytes().to_vec(),
+        None => auth::random_token().into_bytes(),
+    };
+    let registry = MetricsRegistry::new("declutter");
+    let origin = reqwest::Url::parse(&config.public_url)?
+        .origin()
+        .ascii_serialization();
+    let (login, signup, api) = config.rates;
+    Ok(state::AppState {
+        origin: origin.into(),
+        cookies: Arc::new(auth::session::CookiePolicy::for_public_url(
+            &config.public_url,
+        )),
+        hasher: auth::password::Hasher::new(config.argon2_memory_kib),
+        hashing: Arc::new(Semaphore::new(HASHING_SLOTS)),
+        signer: auth::jwt::TokenSigner::new(&jwt_secret),
+        keyring: Arc::new(keyring),
+        oidc: Arc::new(oidc::Providers::new(
+            config.google.clone(),
+            config.microsoft.clone(),
+        )?),
+        rates: state::Rates {
+            login: RateLimiter::per_minute(login),
+            signup: RateLimiter::per_minute(signup),
+            api: RateLimiter::per_minute(api),
+        },
+        assets: Arc::new(assets::Assets::new()),
+        revoker: Arc::new(cloud::LogRevoker),
+        metrics: metrics::WebMetrics::new(&registry),
+        registry,
+        pool,
+        config: Arc::new(config),
+    })
+}
+
+/// The router wrapped in the platform middleware stack.
+pub fn app(state: state::AppState) -> axum::Router {
+    let cfg = Arc::clone(&state.config);
+    let http_metrics = HttpMetrics::new(&state.registry);
+    layers(
+        router(state),
+        LayerConfig {
+            hsts: cfg.https(),
+            cors_origins: cfg
+                .cors_origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o).ok())
+                .collect(),
+            max_body_bytes: 1024 * 1024,
+            metrics: Some(http_metrics),
+            ..LayerConfig::default()
+        },
+    )
+}
+
+/// Serves the web app on `listener` until `shutdown` resolves.
+pub async fn serve(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let tls = match &config.tls {
+        Some(files) => Some(platform::tls::server_config(files)?),
+        None => None,
+    };
+    let state = build_state(config).await?;
+    serve_state(state, listener, tls, shutdown).await
+}
+
+/// Serves an already built state (tests swap in fakes, e.g. a recording [`cloud::Revoker`]).
+pub async fn serve_state(
+    state: state::AppState,
+    listener: TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+    let metrics = match state.config.metrics_listen {
+        Some(addr) => {
+            let l = TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("binding metrics listener {addr}"))?;
+            let registry = state.registry.clone();
+            let app = layers(
+                axum::Router::new().route(
+                    "/metrics",
+                    axum::routing::get(move || {
+                        let r = registry.clone();
+                        async move { r.response() }
+                    }),
+                ),
+                LayerConfig::default(),
+            );
+            let mut stop = stop_rx.clone();
+            Some(tokio::spawn(platform::serve::serve(
+                l,
+                app,
+                ServeOptions::default(),
+                async move {
+                    let _ = stop.changed().await;
+                },
+            )))
+        }
+        None => None,
+    };
+    let sweeper_pool = state.pool.clone();
+    let sweeper = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+            if let Ok(Err(error)) = sweeper_pool.write(|c| db::sessions::sweep(c)).await {
+                tracing::warn!(%error, "session sweep failed");
+            }
+        }
+    });
+    let mut stop = stop_rx;
+    platform::serve::serve(
+        listener,
+        app(state),
+        ServeOptions {
+            tls,
+            ..ServeOptions::default()
+        },
+        async move {
+            let _ = stop.changed().await;
+        },
+    )
+    .await?;
+    sweeper.abort();
+    if let Some(m) = metrics {
+        m.abort();
+    }
+    Ok(())
+}
+
+/// Creates an account from the command line (for `declutter user add`); CLI-created accounts
+/// are admins unless `role` says otherwise.
+pub async fn create_user(
+    config: &Config,
+    email: &str,
+    name: &str,
+    password: &str,
+    role: auth::role::Role,
+) -> anyhow::Result<db::users::User> {
+    auth::password::check_policy(password, email)?;
+    let pool = db::open(&config.db).await?;
+    let phc = auth::password::Hasher::new(config.argon2_memory_kib).hash(password)?;
+    let (e, n) = (email.to_owned(), name.to_owned());
+    Ok(pool
+        .write(move |c| db::users::create(c, &e, &n, Some(&phc), Some(role)))
+        .await??)
+}
+
+/// Re-encrypts every stored cloud token under `keyring`'s current key (for
+/// `declutter rotate-token-key`); returns the number of records changed.
+pub async fn reseal_tokens(config: &Config, keyring: crypto::Keyring) -> anyhow::Result<usize> {
+    let pool = db::open(&config.db).await?;
+    Ok(pool.write(move |c| keyring.reseal_all(c)).await??)
+}

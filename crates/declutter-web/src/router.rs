@@ -1,0 +1,113 @@
+//! The route table: the whole attack surface in one place. Every route names its access
+//! level here and passes [`enforce`]; a route missing from this table does not exist (deny
+//! unless allowed), and [`table`] lets the tests try every route as the wrong caller.
+
+use axum::Router;
+use axum::middleware::from_fn_with_state;
+use axum::routing::{MethodRouter, delete, get, post};
+use http::Method;
+
+use crate::assets;
+use crate::auth::access::{Access, enforce};
+use crate::handlers::{account, admin, api, auth, oidc, ops};
+use crate::state::AppState;
+
+/// One row of the table.
+struct Route {
+    method: Method,
+    path: &'static str,
+    access: Access,
+    handler: MethodRouter<AppState>,
+}
+
+fn r(method: Method, path: &'static str, access: Access, handler: MethodRouter<AppState>) -> Route {
+    Route {
+        method,
+        path,
+        access,
+        handler,
+    }
+}
+
+fn routes() -> Vec<Route> {
+    use Access::{Admin, Public, User};
+    use Method as M;
+    vec![
+        r(M::GET, "/", Public, get(ops::root)),
+        r(M::GET, "/healthz", Public, get(ops::healthz)),
+        r(M::GET, "/readyz", Public, get(ops::readyz)),
+        r(M::GET, "/static/{file}", Public, get(assets::serve)),
+        r(M::GET, "/login", Public, get(auth::login_page)),
+        r(M::POST, "/login", Public, post(auth::login)),
+        r(M::GET, "/signup", Public, get(auth::signup_page)),
+        r(M::POST, "/signup", Public, post(auth::signup)),
+        r(M::GET, "/auth/{provider}/start", Public, get(oidc::start)),
+        r(
+            M::GET,
+            "/auth/{provider}/callback",
+            Public,
+            get(oidc::callback),
+        ),
+        r(M::POST, "/logout", User, post(auth::logout)),
+        r(M::GET, "/dashboard", User, get(account::dashboard)),
+        r(M::GET, "/account", User, get(account::page)),
+        r(
+            M::POST,
+            "/account/password",
+            User,
+            post(account::change_password),
+        ),
+        r(M::GET, "/account/export", User, get(account::export)),
+        r(M::POST, "/account/delete", User, post(account::delete)),
+        r(M::GET, "/audit", User, get(admin::own_audit)),
+        r(M::GET, "/admin/users", Admin, get(admin::users)),
+        r(
+            M::POST,
+            "/admin/users/{id}/role",
+            Admin,
+            post(admin::set_role),
+        ),
+        r(
+            M::POST,
+            "/admin/users/{id}/delete",
+            Admin,
+            post(admin::delete_user),
+        ),
+        r(M::GET, "/admin/audit", Admin, get(admin::audit)),
+        r(M::POST, "/api/tokens", User, post(api::issue_token)),
+        r(M::GET, "/api/me", User, get(api::me)),
+        r(M::GET, "/api/connections", User, get(api::connections)),
+        r(
+            M::DELETE,
+            "/api/connections/{id}",
+            User,
+            delete(api::disconnect),
+        ),
+        r(M::GET, "/api/audit", User, get(api::audit_entries)),
+        r(M::GET, "/api/admin/users", Admin, get(api::admin_users)),
+    ]
+}
+
+/// `(method, path template, access)` of every route, for tests and docs.
+pub fn table() -> Vec<(Method, &'static str, Access)> {
+    routes()
+        .into_iter()
+        .map(|r| (r.method, r.path, r.access))
+        .collect()
+}
+
+/// Every route with its access check; browser routes render problems as HTML pages.
+pub fn router(state: AppState) -> Router {
+    let mut router = Router::new();
+    for route in routes() {
+        let layer = from_fn_with_state((state.clone(), route.access), enforce);
+        router = router.route(route.path, route.handler.route_layer(layer));
+    }
+    router
+        .layer(from_fn_with_state(state.clone(), crate::views::html_errors))
+        .layer(from_fn_with_state(
+            state.clone(),
+            crate::proxy::https_upgrade,
+        ))
+        .with_state(state)
+}

@@ -1,0 +1,62 @@
+//! Shared state: one cheap-to-clone bundle of handles.
+
+use std::sync::Arc;
+
+use platform::metrics::MetricsRegistry;
+use platform::rate_limit::RateLimiter;
+use platform_db::Pool;
+use tokio::sync::Semaphore;
+
+use crate::assets::Assets;
+use crate::auth::jwt::TokenSigner;
+use crate::auth::password::Hasher;
+use crate::auth::session::CookiePolicy;
+use crate::cloud::Revoker;
+use crate::config::Config;
+use crate::crypto::Keyring;
+use crate::metrics::WebMetrics;
+use crate::oidc::Providers;
+
+/// Per-IP limits; `None` disables one.
+#[derive(Debug, Clone)]
+pub struct Rates {
+    /// Sign-in attempts.
+    pub login: Option<RateLimiter>,
+    /// Sign-ups.
+    pub signup: Option<RateLimiter>,
+    /// API requests.
+    pub api: Option<RateLimiter>,
+}
+
+/// Everything handlers share.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// Frozen configuration.
+    pub config: Arc<Config>,
+    /// `scheme://host[:port]` of the public URL, for Origin checks.
+    pub origin: Arc<str>,
+    /// The shared SQLite database.
+    pub pool: Pool,
+    /// Cookie names and flags.
+    pub cookies: Arc<CookiePolicy>,
+    /// Password hashing.
+    pub hasher: Hasher,
+    /// Bounds concurrent Argon2 work (each hash holds ~19 MiB).
+    pub hashing: Arc<Semaphore>,
+    /// API token signer.
+    pub signer: TokenSigner,
+    /// Keys sealing cloud tokens.
+    pub keyring: Arc<Keyring>,
+    /// OpenID Connect providers.
+    pub oidc: Arc<Providers>,
+    /// Rate limits.
+    pub rates: Rates,
+    /// Content-hashed static assets.
+    pub assets: Arc<Assets>,
+    /// Revokes provider tokens on disconnect and account deletion.
+    pub revoker: Arc<dyn Revoker>,
+    /// App metrics.
+    pub metrics: WebMetrics,
+    /// The registry rendered at `/metrics` on the metrics listener.
+    pub registry: MetricsRegistry,
+}

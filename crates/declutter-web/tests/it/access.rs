@@ -1,0 +1,159 @@
+//! Every route in the table, tried as anonymous, as a plain user, and as the wrong user.
+
+use declutter_web::auth::access::Access;
+use declutter_web::router::table;
+use reqwest::Method;
+
+use crate::support::{TestApp, TestResult};
+
+fn concrete(path: &str, id: &str) -> String {
+    path.replace("{id}", id)
+        .replace("{provider}", "google")
+        .replace("{file}", "nothing.css")
+}
+
+#[tokio::test]
+async fn every_route_denies_unless_allowed() -> TestResult {
+    let app = TestApp::start().await?;
+    let admin = app.user("admin@example.com", "Admin").await?;
+    let user = app.user("user@example.com", "User").await?;
+    let me: serde_json::Value = admin.get("/api/me").await?.json().await?;
+    let admin_id = me["id"].as_str().ok_or("id")?.to_owned();
+    let anon = app.browser()?;
+    let routes = table();
+    assert!(routes.len() >= 25);
+    for (method, path, access) in routes {
+        let url = concrete(path, &admin_id);
+        let m = Method::from_bytes(method.as_str().as_bytes())?;
+        let res = anon
+            .client
+            .request(m.clone(), anon.url(&url))
+            .send()
+            .await?;
+        let s = res.status().as_u16();
+        match access {
+            Access::Public => assert!(
+                s != 401 && s != 403 || m != Method::GET,
+                "{method} {path} public got {s}"
+            ),
+            _ if m == Method::GET && !path.starts_with("/api/") => {
+                assert_eq!(s, 303, "{method} {path} anonymous");
+                assert!(crate::support::location(&res).starts_with("/login?next="));
+            }
+            _ => assert_eq!(s, 401, "{method} {path} anonymous"),
+        }
+        if access == Access::Admin {
+            let token = user.csrf("/account").await?;
+            let res = user
+                .client
+                .request(m, user.url(&url))
+                .form(&[("csrf", token.as_str()), ("role", "admin")])
+                .send()
+                .await?;
+            assert_eq!(res.status(), 403, "{method} {path} as a non-admin");
+        }
+    }
+    // The user did not become admin through any of that, and the admin was not deleted.
+    let me: serde_json::Value = user.get("/api/me").await?.json().await?;
+    assert_eq!(me["role"], "user");
+    assert_eq!(admin.get("/admin/users").await?.status(), 200);
+    Ok(())
+}
+
+#[tokio::test]
+async fn owners_only_touch_their_own_connections() -> TestResult {
+    let app = TestApp::start().await?;
+    let a = app.user("a@example.com", "A").await?;
+    let b = app.user("b@example.com", "B").await?;
+    let a_id = a.get("/api/me").await?.json::<serde_json::Value>().await?["id"]
+        .as_str()
+        .ok_or("id")?
+        .to_owned();
+    let conn = declutter_web::cloud::save_connection(
+        &app.state,
+        &a_id,
+        "gdrive",
+        "a@gmail.example",
+        "drive.metadata.readonly",
+        &"secret-refresh-a".to_owned().into(),
+    )
+    .await?;
+    let listed: Vec<serde_json::Value> = b.get("/api/connections").await?.json().await?;
+    assert!(listed.is_empty(), "B sees none of A's connections");
+    let res = b
+        .client
+        .delete(b.url(&format!("/api/connections/{conn}")))
+        .header("x-csrf-token", b.csrf("/account").await?)
+        .send()
+        .await?;
+    assert_eq!(res.status(), 404, "B cannot delete A's connection");
+    let listed: Vec<serde_json::Value> = a.get("/api/connections").await?.json().await?;
+    assert_eq!(listed.len(), 1);
+    assert!(
+        !serde_json::to_string(&listed)?.contains("secret-refresh-a"),
+        "tokens never reach the browser"
+    );
+    let res = a
+        .client
+        .delete(a.url(&format!("/api/connections/{conn}")))
+        .header("x-csrf-token", a.csrf("/account").await?)
+        .send()
+        .await?;
+    assert_eq!(res.status(), 204);
+    assert_eq!(
+        app.revoked.0.lock().map_err(|_| "poisoned")?.len(),
+        1,
+        "disconnect revokes at the provider"
+    );
+    // B's audit log does not show A's actions.
+    let audit: Vec<serde_json::Value> = b.get("/api/audit").await?.json().await?;
+    assert!(audit.iter().all(|e| e["actor_email"] == "b@example.com"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn admins_manage_roles_but_not_the_last_admin() -> TestResult {
+    let app = TestApp::start().await?;
+    let admin = app.user("root@example.com", "Root").await?;
+    let user = app.user("u@example.com", "U").await?;
+    let uid = user
+        .get("/api/me")
+        .await?
+        .json::<serde_json::Value>()
+        .await?["id"]
+        .as_str()
+        .ok_or("id")?
+        .to_owned();
+    let aid = admin
+        .get("/api/me")
+        .await?
+        .json::<serde_json::Value>()
+        .await?["id"]
+        .as_str()
+        .ok_or("id")?
+        .to_owned();
+    let res = admin
+        .submit(
+            "/admin/users",
+            &format!("/admin/users/{aid}/role"),
+            &[("role", "user")],
+        )
+        .await?;
+    assert_eq!(res.status(), 409, "the last admin stays admin");
+    let res = admin
+        .submit(
+            "/admin/users",
+            &format!("/admin/users/{uid}/role"),
+            &[("role", "admin")],
+        )
+        .await?;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        user.get("/admin/users").await?.status(),
+        200,
+        "promotion takes effect"
+    );
+    let users: Vec<serde_json::Value> = admin.get("/api/admin/users").await?.json().await?;
+    assert_eq!(users.len(), 2);
+    Ok(())
+}

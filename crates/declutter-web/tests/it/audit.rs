@@ -1,0 +1,33 @@
+//! The audit log records actions and cannot be changed.
+
+use crate::support::{TestApp, TestResult};
+
+#[tokio::test]
+async fn actions_are_audited_and_the_log_is_append_only() -> TestResult {
+    let app = TestApp::start().await?;
+    let admin = app.user("m@example.com", "M").await?;
+    let user = app.user("n@example.com", "N").await?;
+    user.logout().await?;
+    user.login("n@example.com", "not the password", None)
+        .await?;
+    let html = admin.text("/admin/audit").await?;
+    for action in ["user.signup", "auth.logout", "auth.login_failed"] {
+        assert!(html.contains(action), "{action} missing from the audit log");
+    }
+    let own: Vec<serde_json::Value> = admin.get("/api/audit").await?.json().await?;
+    let e = own
+        .iter()
+        .find(|e| e["action"] == "user.signup")
+        .ok_or("no signup entry")?;
+    assert_eq!(e["ip"], "127.0.0.1");
+    assert!(e["request_id"].as_str().is_some_and(|r| !r.is_empty()));
+    let conn = platform_db::open(&app.dir.path().join("declutter.db"))?;
+    assert!(
+        conn.execute("UPDATE audit_log SET action = 'x'", [])
+            .is_err()
+    );
+    assert!(conn.execute("DELETE FROM audit_log", []).is_err());
+    let n: i64 = conn.query_row("SELECT count(*) FROM audit_log", [], |r| r.get(0))?;
+    assert!(n >= 4);
+    Ok(())
+}

@@ -1,0 +1,219 @@
+//! Real-browser journey in Debian's chromium, driven over the W3C WebDriver protocol by
+//! chromedriver: sign up → sign out → sign in, on the plain-HTTP loopback default. Proves that
+//! Chromium accepts the `Secure`, `__Host-` session cookie on http://127.0.0.1 (a secure
+//! context) and that the pages work with the strict CSP. Skipped, loudly, when chromedriver is
+//! not installed (see CI-NEEDS.md).
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::support::{PASSWORD, TestApp, TestResult};
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+struct Driver {
+    http: reqwest::Client,
+    session: String,
+    base: String,
+}
+
+impl Driver {
+    async fn cmd(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> TestResult<Value> {
+        let url = format!("{}/session/{}{path}", self.base, self.session);
+        let mut req = self.http.request(method, url);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let v: Value = req.send().await?.json().await?;
+        Ok(v["value"].clone())
+    }
+
+    async fn go(&self, url: &str) -> TestResult {
+        self.cmd(reqwest::Method::POST, "/url", Some(json!({"url": url})))
+            .await?;
+        Ok(())
+    }
+
+    async fn find(&self, css: &str) -> TestResult<String> {
+        let v = self
+            .cmd(
+                reqwest::Method::POST,
+                "/element",
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await?;
+        Ok(v[ELEMENT]
+            .as_str()
+            .ok_or_else(|| format!("no element {css}: {v}"))?
+            .to_owned())
+    }
+
+    async fn fill(&self, css: &str, text: &str) -> TestResult {
+        let e = self.find(css).await?;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{e}/value"),
+            Some(json!({"text": text})),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn click(&self, css: &str) -> TestResult {
+        let e = self.find(css).await?;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{e}/click"),
+            Some(json!({})),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Saves a PNG when `DECLUTTER_SCREENSHOT_DIR` is set (for looking at the pages by eye).
+    async fn shot(&self, name: &str) -> TestResult {
+        let Ok(dir) = std::env::var("DECLUTTER_SCREENSHOT_DIR") else {
+            return Ok(());
+        };
+        use base64::Engine as _;
+        let v = self.cmd(reqwest::Method::GET, "/screenshot", None).await?;
+        let png =
+            base64::engine::general_purpose::STANDARD.decode(v.as_str().unwrap_or_default())?;
+        std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png)?;
+        Ok(())
+    }
+
+    async fn path_becomes(&self, want: &str) -> TestResult<String> {
+        let mut url = String::new();
+        for _ in 0..50 {
+            url = self
+                .cmd(reqwest::Method::GET, "/url", None)
+                .await?
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            if reqwest::Url::parse(&url).is_ok_and(|u| u.path() == want) {
+                return Ok(url);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Err(format!("browser at {url}, expected {want}").into())
+    }
+}
+
+#[tokio::test]
+async fn chromium_signs_up_out_and_in_over_loopback_http() -> TestResult {
+    if !std::path::Path::new(CHROMEDRIVER).exists() || !std::path::Path::new(CHROMIUM).exists() {
+        eprintln!(
+            "SKIPPED: chromium/chromium-driver not installed (apt-get install chromium chromium-driver)"
+        );
+        return Ok(());
+    }
+    let app = TestApp::start().await?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let mut child = tokio::process::Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()?;
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let mut ready = false;
+    for _ in 0..100 {
+        if let Ok(r) = http.get(format!("{base}/status")).send().await
+            && r.json::<Value>()
+                .await
+                .is_ok_and(|v| v["value"]["ready"] == true)
+        {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ready, "chromedriver did not start");
+    let profile = tempfile::tempdir()?;
+    let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
+        "binary": CHROMIUM,
+        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 format!("--user-data-dir={}", profile.path().display())]}}}});
+    let v: Value = http
+        .post(format!("{base}/session"))
+        .json(&caps)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let session = v["value"]["sessionId"]
+        .as_str()
+        .ok_or_else(|| format!("no session: {v}"))?
+        .to_owned();
+    let d = Driver {
+        http: http.clone(),
+        session,
+        base: base.clone(),
+    };
+    let result = journey(&d, &app).await;
+    let _ = http
+        .delete(format!("{base}/session/{}", d.session))
+        .send()
+        .await;
+    child.kill().await?;
+    result
+}
+
+async fn journey(d: &Driver, app: &TestApp) -> TestResult {
+    d.go(&app.url("/signup")).await?;
+    d.shot("signup").await?;
+    d.fill("#display_name", "Browser <b>User</b>").await?;
+    d.fill("#email", "browser@example.com").await?;
+    d.fill("#password", PASSWORD).await?;
+    d.click("form[action='/signup'] button[type=submit]")
+        .await?;
+    if let Err(e) = d.path_becomes("/dashboard").await {
+        let source = d.cmd(reqwest::Method::GET, "/source", None).await?;
+        return Err(format!("{e}; page: {}", source.as_str().unwrap_or_default()).into());
+    }
+    d.shot("dashboard").await?;
+    d.go(&app.url("/account")).await?;
+    d.shot("account").await?;
+    d.go(&app.url("/admin/users")).await?;
+    d.shot("admin_users").await?;
+    d.go(&app.url("/dashboard")).await?;
+    let cookies = d.cmd(reqwest::Method::GET, "/cookie", None).await?;
+    let session = cookies
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["name"] == "__Host-declutter"))
+        .ok_or_else(|| format!("Chromium dropped the __Host- cookie: {cookies}"))?;
+    assert_eq!(session["secure"], true);
+    assert_eq!(session["httpOnly"], true);
+    let source = d.cmd(reqwest::Method::GET, "/source", None).await?;
+    assert!(
+        source
+            .as_str()
+            .is_some_and(|s| s.contains("Welcome, Browser &lt;b&gt;User&lt;/b&gt;")
+                || s.contains("Welcome, Browser &#60;b&#62;")),
+        "escaped name shown"
+    );
+    d.click("form[action='/logout'] button").await?;
+    d.path_becomes("/login").await?;
+    d.go(&app.url("/dashboard")).await?;
+    d.path_becomes("/login").await?;
+    d.fill("#email", "browser@example.com").await?;
+    d.fill("#password", PASSWORD).await?;
+    d.click("form[action='/login'] button[type=submit]").await?;
+    d.path_becomes("/dashboard").await?;
+    Ok(())
+}

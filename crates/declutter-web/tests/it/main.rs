@@ -1,0 +1,16 @@
+//! Black-box tests of the web app: a real server on 127.0.0.1:0, reqwest with a cookie store,
+//! a fake OpenID Connect provider, a fresh database per test.
+
+mod access;
+mod accounts;
+mod audit;
+mod browser;
+mod csrf;
+mod fake_oidc;
+mod logs;
+mod oidc;
+mod pages;
+mod privacy;
+mod proxy;
+mod support;
+mod tokens;

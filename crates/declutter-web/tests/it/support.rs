@@ -1,0 +1,315 @@
+//! Test server, clients and form helpers.
+
+use std::sync::{Arc, Mutex};
+
+use clap::Parser as _;
+use declutter_web::cloud::Revoker;
+use declutter_web::config::{Args, Config, OidcSettings};
+use declutter_web::state::AppState;
+use futures_util::future::BoxFuture;
+use reqwest::header::{HeaderMap, HeaderValue, ORIGIN};
+use secrecy::SecretString;
+use tokio::net::TcpListener;
+
+/// Every log line of this test binary, as JSON text, for the secrets-in-logs test.
+pub static LOGS: std::sync::LazyLock<Arc<Mutex<Vec<u8>>>> = std::sync::LazyLock::new(|| {
+    let buf = Arc::new(Mutex::new(Vec::new()));
+    let writer = buf.clone();
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(
+            "debug,hyper=info,h2=info,reqwest=info",
+        ))
+        .with_writer(move || LogWriter(writer.clone()))
+        .try_init();
+    buf
+});
+
+/// Appends to the shared log buffer.
+pub struct LogWriter(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The captured logs so far.
+pub fn logs() -> String {
+    String::from_utf8_lossy(
+        &LOGS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    )
+    .into_owned()
+}
+
+pub type TestResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// Records revocations instead of calling a provider.
+#[derive(Debug, Default)]
+pub struct RecordingRevoker(pub Mutex<Vec<(String, String)>>);
+
+impl Revoker for RecordingRevoker {
+    fn revoke(
+        &self,
+        provider: &str,
+        token: SecretString,
+    ) -> BoxFuture<'static, Result<(), String>> {
+        use secrecy::ExposeSecret as _;
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((provider.to_owned(), token.expose_secret().to_owned()));
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// A running app.
+pub struct TestApp {
+    pub base: String,
+    pub state: AppState,
+    pub revoked: Arc<RecordingRevoker>,
+    pub dir: tempfile::TempDir,
+    ca: Option<platform::testkit::Minted>,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+/// Knobs for [`TestApp::start_with`].
+#[derive(Default)]
+pub struct Options {
+    pub google: Option<OidcSettings>,
+    pub microsoft: Option<OidcSettings>,
+    pub login_rate: Option<u32>,
+    pub signup_rate: Option<u32>,
+    pub public_url: Option<String>,
+    pub trusted_proxy: Option<std::net::IpAddr>,
+    pub tls: bool,
+}
+
+impl TestApp {
+    pub async fn start() -> TestResult<Self> {
+        Self::start_with(Options::default()).await
+    }
+
+    pub async fn start_with(o: Options) -> TestResult<Self> {
+        std::sync::LazyLock::force(&LOGS);
+        let dir = tempfile::tempdir()?;
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let port = listener.local_addr()?.port();
+        let (base, ca, tls) = if o.tls {
+            let ca = platform::testkit::TestCa::new("declutter test CA")?;
+            let (cert, key) = ca.server()?.write(dir.path(), "server")?;
+            let files = platform::tls::TlsFiles {
+                cert,
+                key,
+                client_ca: None,
+                require_client_cert: false,
+            };
+            (
+                format!("https://localhost:{port}"),
+                Some(ca.ca.clone()),
+                Some(platform::tls::server_config(&files)?),
+            )
+        } else {
+            (format!("http://127.0.0.1:{port}"), None, None)
+        };
+        let args = Args::try_parse_from([
+            "declutter-serve",
+            "--token-key",
+            &declutter_web::crypto::generate_key(),
+        ])?;
+        let mut config = Config::from_args(args)?;
+        config.db = dir.path().join("declutter.db");
+        config.public_url = o.public_url.clone().unwrap_or_else(|| base.clone());
+        config.trusted_proxy = o.trusted_proxy;
+        config.argon2_memory_kib = 64;
+        config.rates = (
+            o.login_rate.unwrap_or(1000),
+            o.signup_rate.unwrap_or(1000),
+            10_000,
+        );
+        config.google = o.google;
+        config.microsoft = o.microsoft;
+        let mut state = declutter_web::build_state(config).await?;
+        let revoked = Arc::new(RecordingRevoker::default());
+        state.revoker = revoked.clone();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(declutter_web::serve_state(
+            state.clone(),
+            listener,
+            tls,
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        Ok(Self {
+            base,
+            state,
+            revoked,
+            dir,
+            ca,
+            _stop: stop,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A browser-like client: cookie store, no automatic redirects.
+    pub fn browser(&self) -> TestResult<Browser> {
+        let mut headers = HeaderMap::new();
+        headers.insert(ORIGIN, HeaderValue::from_str(&self.base)?);
+        let client = self
+            .builder()?
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .default_headers(headers)
+            .build()?;
+        Ok(Browser {
+            client,
+            base: self.base.clone(),
+        })
+    }
+
+    /// A plain client (no cookies, no Origin).
+    pub fn plain(&self) -> TestResult<reqwest::Client> {
+        Ok(self
+            .builder()?
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?)
+    }
+
+    fn builder(&self) -> TestResult<reqwest::ClientBuilder> {
+        let mut b = reqwest::Client::builder();
+        if let Some(ca) = &self.ca {
+            b = b
+                .use_rustls_tls()
+                .tls_built_in_root_certs(false)
+                .add_root_certificate(reqwest::Certificate::from_pem(ca.cert_pem.as_bytes())?);
+        }
+        Ok(b)
+    }
+
+    /// Signs up a new browser; returns it.
+    pub async fn user(&self, email: &str, name: &str) -> TestResult<Browser> {
+        let b = self.browser()?;
+        let res = b.signup(email, name, PASSWORD).await?;
+        assert_eq!(res.status(), 303, "signup of {email}");
+        Ok(b)
+    }
+}
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A client that behaves like a browser tab.
+pub struct Browser {
+    pub client: reqwest::Client,
+    pub base: String,
+}
+
+impl Browser {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> TestResult<reqwest::Response> {
+        Ok(self.client.get(self.url(path)).send().await?)
+    }
+
+    pub async fn text(&self, path: &str) -> TestResult<String> {
+        Ok(self.get(path).await?.text().await?)
+    }
+
+    /// The CSRF token rendered in `page`.
+    pub async fn csrf(&self, page: &str) -> TestResult<String> {
+        let html = self.text(page).await?;
+        csrf_in(&html).ok_or_else(|| format!("no csrf field in {page}").into())
+    }
+
+    /// Posts a form with the token taken from `page`.
+    pub async fn submit(
+        &self,
+        page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> TestResult<reqwest::Response> {
+        let token = self.csrf(page).await?;
+        let mut form: Vec<(&str, &str)> = fields.to_vec();
+        form.push(("csrf", &token));
+        Ok(self
+            .client
+            .post(self.url(action))
+            .form(&form)
+            .send()
+            .await?)
+    }
+
+    pub async fn signup(
+        &self,
+        email: &str,
+        name: &str,
+        password: &str,
+    ) -> TestResult<reqwest::Response> {
+        self.submit(
+            "/signup",
+            "/signup",
+            &[
+                ("email", email),
+                ("display_name", name),
+                ("password", password),
+            ],
+        )
+        .await
+    }
+
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        next: Option<&str>,
+    ) -> TestResult<reqwest::Response> {
+        let mut f = vec![("email", email), ("password", password)];
+        if let Some(n) = next {
+            f.push(("next", n));
+        }
+        self.submit("/login", "/login", &f).await
+    }
+
+    pub async fn logout(&self) -> TestResult<reqwest::Response> {
+        self.submit("/account", "/logout", &[]).await
+    }
+}
+
+pub fn csrf_in(html: &str) -> Option<String> {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker)? + marker.len();
+    let end = html[start..].find('"')?;
+    Some(html[start..start + end].to_owned())
+}
+
+pub fn location(res: &reqwest::Response) -> String {
+    res.headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The `name=value` of a Set-Cookie named `name`.
+pub fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
+    res.headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_owned)
+}

@@ -1,0 +1,150 @@
+//! `fpaste create`: read a file or stdin, optionally encrypt it on the fly, solve the proof of
+//! work, stream the upload with a known `Content-Length`, print the URL (key in the fragment).
+
+use std::fs::File;
+use std::io::{self, Read, Seek};
+use std::path::Path;
+
+use paste_api::{PasteCreated, headers};
+use reqwest::blocking::Body;
+use serde_json::json;
+use tempfile::SpooledTempFile;
+
+use super::{Context, emit, emit_json};
+use crate::cli::CreateArgs;
+use crate::envelope::{CHUNK_LOG2, Key, SealingReader, sealed_len};
+use crate::error::{CliError, Result};
+use crate::http::with_password;
+use crate::link::{absolute, with_key};
+use crate::progress::{self, ProgressReader};
+use crate::tokens::Tokens;
+use crate::{pow, tokens};
+
+/// Standard input held in memory up to this size, then spilled to a private temp file.
+const SPOOL_IN_MEMORY: usize = 4 << 20;
+
+/// The content to upload and its length.
+struct Input {
+    reader: Box<dyn Read + Send>,
+    len: u64,
+}
+
+/// Opens the file, or spools stdin so its length is known before the upload starts.
+fn open_input(file: Option<&Path>) -> Result<Input> {
+    match file {
+        Some(path) if path != Path::new("-") => {
+            let f = File::open(path)
+                .map_err(|e| CliError::io(format!("cannot open {}", path.display()), e))?;
+            let len = f
+                .metadata()
+                .map_err(|e| CliError::io(path.display(), e))?
+                .len();
+            Ok(Input {
+                reader: Box::new(f),
+                len,
+            })
+        }
+        _ => {
+            let mut spool = SpooledTempFile::new(SPOOL_IN_MEMORY);
+            let len = io::copy(&mut io::stdin().lock(), &mut spool)
+                .map_err(|e| CliError::io("reading stdin", e))?;
+            spool
+                .rewind()
+                .map_err(|e| CliError::io("reading stdin", e))?;
+            Ok(Input {
+                reader: Box::new(spool),
+                len,
+            })
+        }
+    }
+}
+
+/// Runs `create`.
+pub fn run(ctx: &Context, args: &CreateArgs) -> Result<()> {
+    let api = ctx.api()?;
+    let info = api.info()?;
+    let encrypt = args.encrypt || (!args.no_encrypt && info.limits.min_entropy > 0.0);
+    let input = open_input(args.file.as_deref())?;
+    let upload_len = if encrypt {
+        sealed_len(input.len, CHUNK_LOG2)
+    } else {
+        input.len
+    };
+    let limit = if ctx.settings.client_cert.is_some() {
+        info.limits.max_auth_size
+    } else {
+        info.limits.max_anon_size
+    };
+    if limit > 0 && upload_len > limit {
+        return Err(CliError::Server {
+            status: 413,
+            message: format!(
+                "paste of {upload_len} bytes exceeds the server limit of {limit} bytes"
+            ),
+        });
+    }
+    let password = ctx.password()?;
+    let mut request = with_password(api.create(), password.as_ref());
+    if let Some(expiry) = args.expiry {
+        request = request.header(headers::EXPIRY, expiry.to_string());
+    }
+    if args.burn {
+        request = request.header(headers::BURN_AFTER_READ, "true");
+    }
+    if let Some((token, solution)) = pow::answer(&api.challenge()?)? {
+        request = request
+            .header(headers::POW_TOKEN, token)
+            .header(headers::POW_SOLUTION, solution);
+    }
+    let key = encrypt.then(Key::generate);
+    let plain = input.reader;
+    let reader: Box<dyn Read + Send> = match &key {
+        Some(key) => Box::new(SealingReader::new(plain, key)),
+        None => plain,
+    };
+    let bar = progress::bytes(Some(upload_len), "uploading");
+    let body = Body::sized(ProgressReader::new(reader, bar.clone()), upload_len);
+    let created = api.send_create(request.body(body));
+    bar.finish_and_clear();
+    let created = created?;
+    remember_token(api.base().as_str(), &created);
+    report(ctx, api.base(), &created, key.as_ref())
+}
+
+/// Stores the delete token; failing to store it is a warning, not a failed paste.
+fn remember_token(base: &str, created: &PasteCreated) {
+    let Some(token) = &created.delete_token else {
+        return;
+    };
+    let stored = Tokens::default_location()
+        .ok_or_else(|| CliError::Local("no home directory".into()))
+        .and_then(|t: tokens::Tokens| t.put(base, &created.id, token));
+    if let Err(e) = stored {
+        eprintln!("fpaste: warning: delete token not stored ({e}); it is {token}");
+    }
+}
+
+/// Prints the URL, or the JSON summary.
+fn report(ctx: &Context, base: &url::Url, created: &PasteCreated, key: Option<&Key>) -> Result<()> {
+    let mut url = absolute(base, &created.url);
+    if let Some(key) = key {
+        url = with_key(url, key);
+    }
+    if ctx.json {
+        emit_json(&json!({
+            "id": created.id,
+            "url": url.as_str(),
+            "raw": absolute(base, &created.raw).as_str(),
+            "encrypted": key.is_some(),
+            "mime_type": created.mime_type,
+            "created_at": created.created_at,
+            "expires_at": created.expires_at,
+            "owner": created.owner,
+            "burn_after_read": created.burn_after_read.unwrap_or(false),
+            "password_protected": created.password_protected.unwrap_or(false),
+            "delete_token": created.delete_token,
+        }))
+    } else {
+        emit(format!("{url}\n").as_bytes())
+    }
+}

@@ -1,0 +1,32 @@
+//! `fpaste delete`: by delete token (given or stored at create time) or by client certificate.
+
+use serde_json::json;
+
+use super::{Context, emit_json};
+use crate::cli::DeleteArgs;
+use crate::error::Result;
+use crate::link::parse_target;
+use crate::tokens::Tokens;
+
+/// Runs `delete`.
+pub fn run(ctx: &Context, args: &DeleteArgs) -> Result<()> {
+    let target = parse_target(&args.target, &ctx.settings.server.value)?;
+    let api = ctx.api_for(target.base.clone())?;
+    let store = Tokens::default_location();
+    let base = api.base().as_str().to_owned();
+    let token = match (&args.token, &store) {
+        (Some(token), _) => Some(token.clone()),
+        (None, Some(store)) => store.get(&base, &target.id)?,
+        (None, None) => None,
+    };
+    api.delete(&target.id, token.as_deref())?;
+    if let Some(store) = store {
+        store.remove(&base, &target.id)?;
+    }
+    if ctx.json {
+        emit_json(&json!({ "deleted": target.id }))
+    } else {
+        eprintln!("fpaste: deleted {}", target.id);
+        Ok(())
+    }
+}

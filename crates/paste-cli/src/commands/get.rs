@@ -1,0 +1,120 @@
+//! `fpaste get`: metadata, or content; encrypted content is downloaded to a spool, verified in
+//! full, and only then decrypted to the output, so a failed check writes nothing.
+
+use std::fs::File;
+use std::io::{self, IsTerminal, Read, Seek, Write};
+use std::path::Path;
+
+use tempfile::SpooledTempFile;
+
+use super::{Context, emit_json};
+use crate::cli::GetArgs;
+use crate::envelope::{self, Key};
+use crate::error::{CliError, Result};
+use crate::link::parse_target;
+use crate::progress::{self, ProgressReader};
+
+/// Ciphertext kept in memory up to this size before spilling to a private temp file.
+const SPOOL_IN_MEMORY: usize = 4 << 20;
+
+/// Runs `get`.
+pub fn run(ctx: &Context, args: &GetArgs) -> Result<()> {
+    let target = parse_target(&args.target, &ctx.settings.server.value)?;
+    let api = ctx.api_for(target.base.clone())?;
+    let mut password = ctx.password()?;
+    if args.meta {
+        return emit_json(&api.metadata(&target.id, password.as_ref())?);
+    }
+    let response = match api.raw(&target.id, password.as_ref()) {
+        // A protected paste and no password given: ask once, when someone is at a terminal.
+        Err(CliError::Server { status: 401, .. })
+            if password.is_none() && io::stdin().is_terminal() && io::stderr().is_terminal() =>
+        {
+            password = ctx.prompt()?;
+            api.raw(&target.id, password.as_ref())?
+        }
+        other => other?,
+    };
+    // The bar shares the terminal with the content unless the content goes elsewhere.
+    let to_terminal = args.output.is_none() && io::stdout().is_terminal();
+    let bar = if to_terminal && target.key.is_none() {
+        indicatif::ProgressBar::hidden()
+    } else {
+        progress::bytes(response.content_length(), "downloading")
+    };
+    let mut body = ProgressReader::new(response, bar.clone());
+    match &target.key {
+        None => {
+            let result = write_plain(&mut body, args.output.as_deref());
+            bar.finish_and_clear();
+            result
+        }
+        Some(key) => write_decrypted(key, &mut body, &bar, args.output.as_deref()),
+    }
+}
+
+/// Where content goes: stdout, or a file created only once there is something to write.
+fn with_output(
+    output: Option<&Path>,
+    write: impl FnOnce(&mut dyn Write) -> Result<()>,
+) -> Result<()> {
+    match output {
+        None => {
+            let mut out = io::stdout().lock();
+            write(&mut out)?;
+            out.flush()
+                .map_err(|e| CliError::io("writing to stdout", e))
+        }
+        Some(path) => {
+            let mut file = File::create(path)
+                .map_err(|e| CliError::io(format!("cannot create {}", path.display()), e))?;
+            write(&mut file)?;
+            file.sync_all().map_err(|e| CliError::io(path.display(), e))
+        }
+    }
+}
+
+fn write_plain(body: &mut impl Read, output: Option<&Path>) -> Result<()> {
+    with_output(output, |out| {
+        io::copy(body, out).map(drop).map_err(|e| match e.kind() {
+            io::ErrorKind::BrokenPipe => CliError::io("writing output", e),
+            _ => CliError::Network(format!("download failed: {e}")),
+        })
+    })
+}
+
+fn write_decrypted(
+    key: &Key,
+    body: &mut impl Read,
+    bar: &indicatif::ProgressBar,
+    output: Option<&Path>,
+) -> Result<()> {
+    let mut spool = SpooledTempFile::new(SPOOL_IN_MEMORY);
+    let downloaded = io::copy(body, &mut spool);
+    bar.finish_and_clear();
+    downloaded.map_err(|e| CliError::Network(format!("download failed: {e}")))?;
+    let rewind =
+        |spool: &mut SpooledTempFile| spool.rewind().map_err(|e| CliError::io("temp file", e));
+    rewind(&mut spool)?;
+    // First pass authenticates every chunk and discards the plaintext.
+    envelope::open(key, &mut spool, &mut io::sink())?;
+    rewind(&mut spool)?;
+    with_output(output, |out| {
+        envelope::open(key, &mut spool, &mut WriteRef(out))
+            .map(drop)
+            .map_err(CliError::from)
+    })
+}
+
+/// Adapts `&mut dyn Write` to the `impl Write` parameter of [`envelope::open`].
+struct WriteRef<'a>(&'a mut dyn Write);
+
+impl Write for WriteRef<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}

@@ -1,0 +1,56 @@
+//! `fpaste info`: the server's limits and whether creating needs a proof of work.
+
+use serde_json::json;
+
+use super::{Context, emit, emit_json};
+use crate::error::Result;
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+/// Runs `info`.
+pub fn run(ctx: &Context) -> Result<()> {
+    let api = ctx.api()?;
+    let info = api.info()?;
+    let challenge = api.challenge()?;
+    if ctx.json {
+        return emit_json(&json!({
+            "server": api.base().as_str(),
+            "info": info,
+            "pow": { "enabled": challenge.enabled, "difficulty": challenge.difficulty },
+        }));
+    }
+    let l = &info.limits;
+    let entropy = if l.min_entropy > 0.0 {
+        format!(
+            "at least {:.2} bits/byte for pastes of {} bytes or more (fpaste encrypts by default)",
+            l.min_entropy, l.min_entropy_size
+        )
+    } else {
+        "not enforced".to_owned()
+    };
+    let pow = if challenge.enabled {
+        format!("required, difficulty {} bits", challenge.difficulty)
+    } else {
+        "not required".to_owned()
+    };
+    let text = format!(
+        "server:          {}\n\
+         software:        {} {}\n\
+         max size:        {} anonymous, {} authenticated\n\
+         min size:        {} bytes\n\
+         expiry:          {} s default, {} s maximum\n\
+         entropy:         {entropy}\n\
+         proof of work:   {pow}\n",
+        api.base(),
+        info.name,
+        info.version,
+        mib(l.max_anon_size),
+        mib(l.max_auth_size),
+        l.min_size,
+        l.default_expiry,
+        l.max_expiry,
+    );
+    emit(text.as_bytes())
+}

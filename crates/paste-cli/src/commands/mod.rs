@@ -1,0 +1,135 @@
+//! One module per subcommand, sharing a [`Context`] built once from the effective settings.
+
+mod config;
+mod create;
+mod delete;
+mod extras;
+mod get;
+mod info;
+
+use std::io::{self, IsTerminal, Write};
+
+use url::Url;
+
+use crate::cli::{Cli, Command, CreateArgs};
+use crate::config::{Overrides, Secret, Settings, load_file, resolve};
+use crate::error::{CliError, Result};
+use crate::http::{Api, client};
+
+/// What every command needs: settings, output mode and how to get a password.
+#[derive(Debug)]
+pub struct Context {
+    /// The effective settings.
+    pub settings: Settings,
+    /// `--json` output.
+    pub json: bool,
+    /// `--password` without a value: ask on the terminal.
+    prompt_password: bool,
+}
+
+impl Context {
+    /// An API handle for the configured server.
+    pub fn api(&self) -> Result<Api> {
+        self.api_for(self.settings.server.value.clone())
+    }
+
+    /// An API handle for `base` with the configured TLS settings.
+    pub fn api_for(&self, base: Url) -> Result<Api> {
+        Ok(Api::new(client(&self.settings)?, base))
+    }
+
+    /// The paste password: prompted, or from flag, environment or file.
+    pub fn password(&self) -> Result<Option<Secret>> {
+        if self.prompt_password {
+            return self.prompt();
+        }
+        Ok(self.settings.password.as_ref().map(|s| s.value.clone()))
+    }
+
+    /// Asks for the paste password on the terminal (not stdin, which may carry the content).
+    pub fn prompt(&self) -> Result<Option<Secret>> {
+        let pw = rpassword::prompt_password("Paste password: ")
+            .map_err(|e| CliError::Usage(format!("cannot prompt for a password: {e}")))?;
+        Ok(Some(Secret::new(pw)))
+    }
+}
+
+/// Writes data to stdout, the only place data goes.
+pub fn emit(bytes: &[u8]) -> Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .map_err(|e| CliError::io("writing to stdout", e))
+}
+
+/// Writes a JSON value and a newline to stdout.
+pub fn emit_json(value: &serde_json::Value) -> Result<()> {
+    let mut text =
+        serde_json::to_string_pretty(value).map_err(|e| CliError::Local(e.to_string()))?;
+    text.push('\n');
+    emit(text.as_bytes())
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    let g = &cli.global;
+    let flags = Overrides {
+        config: g.config.clone(),
+        server: g.server.clone(),
+        client_cert: g.client_cert.clone(),
+        client_key: g.client_key.clone(),
+        ca_file: g.ca_file.clone(),
+        server_fingerprint: g.server_fingerprint.clone(),
+        password: g.password.clone().flatten(),
+    };
+    if cli.command.is_some() && cli.create.is_set() {
+        return Err(CliError::Usage(
+            "create options and FILE go after `create` (or use the short form without a command)"
+                .into(),
+        ));
+    }
+    // Commands that need no settings work even with a broken config file.
+    match &cli.command {
+        Some(Command::Completions { shell }) => return extras::completions(*shell),
+        Some(Command::Manpage) => return extras::manpage(),
+        Some(Command::EncryptBench { file, output }) => {
+            return extras::encrypt_bench(file, output.as_deref());
+        }
+        Some(Command::PowBench { difficulty, runs }) => {
+            return extras::pow_bench(*difficulty, *runs);
+        }
+        _ => {}
+    }
+    let env = |name: &str| std::env::var(name).ok();
+    let settings = resolve(&flags, &env, load_file(&flags, &env)?)?;
+    let ctx = Context {
+        settings,
+        json: g.json,
+        prompt_password: matches!(g.password, Some(None)),
+    };
+    match cli.command {
+        Some(Command::Create(args)) => create::run(&ctx, &args),
+        Some(Command::Get(args)) => get::run(&ctx, &args),
+        Some(Command::Delete(args)) => delete::run(&ctx, &args),
+        Some(Command::Info) => info::run(&ctx),
+        Some(Command::Config) => config::run(&ctx),
+        // Handled above, before any settings were read.
+        Some(
+            Command::Completions { .. }
+            | Command::Manpage
+            | Command::EncryptBench { .. }
+            | Command::PowBench { .. },
+        ) => Ok(()),
+        None => short_form(&ctx, &cli.create),
+    }
+}
+
+/// `fpaste FILE` or `cmd | fpaste`; a bare `fpaste` on a terminal is a usage error.
+fn short_form(ctx: &Context, args: &CreateArgs) -> Result<()> {
+    if args.file.is_none() && io::stdin().is_terminal() {
+        return Err(CliError::Usage(
+            "nothing to paste: give a FILE, pipe data in, or see `fpaste --help`".into(),
+        ));
+    }
+    create::run(ctx, args)
+}

@@ -1,0 +1,154 @@
+use super::*;
+
+const SMALL: u8 = 10; // 1 KiB chunks keep exhaustive tests fast
+
+fn seal(key: &Key, plain: &[u8], chunk_log2: u8) -> Vec<u8> {
+    let mut out = Vec::new();
+    SealingReader::with_nonce(plain, key, [7; NONCE_PREFIX_LEN], chunk_log2)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+fn unseal(key: &Key, sealed: &[u8]) -> Result<Vec<u8>, EnvelopeError> {
+    let mut out = Vec::new();
+    open(key, &mut &sealed[..], &mut out)?;
+    Ok(out)
+}
+
+fn data(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 31 % 251) as u8).collect()
+}
+
+#[test]
+fn round_trips_at_chunk_boundaries() {
+    let key = Key::generate();
+    let c = 1usize << SMALL;
+    for len in [0, 1, c - 1, c, c + 1, 2 * c, 3 * c + 17] {
+        let plain = data(len);
+        let sealed = seal(&key, &plain, SMALL);
+        assert_eq!(
+            sealed.len() as u64,
+            sealed_len(len as u64, SMALL),
+            "len {len}"
+        );
+        assert_eq!(unseal(&key, &sealed).unwrap(), plain, "len {len}");
+    }
+}
+
+#[test]
+fn default_chunk_size_round_trips_and_hides_plaintext() {
+    let key = Key::generate();
+    let plain = b"attack at dawn ".repeat(10_000);
+    let mut sealed = Vec::new();
+    SealingReader::new(&plain[..], &key)
+        .read_to_end(&mut sealed)
+        .unwrap();
+    assert_eq!(
+        sealed.len() as u64,
+        sealed_len(plain.len() as u64, CHUNK_LOG2)
+    );
+    assert!(!sealed.windows(14).any(|w| w == b"attack at dawn"));
+    assert_eq!(unseal(&key, &sealed).unwrap(), plain);
+}
+
+#[test]
+fn byte_at_a_time_reads_give_the_same_envelope() {
+    let key = Key::generate();
+    let plain = data(3000);
+    let mut reader = SealingReader::with_nonce(&plain[..], &key, [7; NONCE_PREFIX_LEN], SMALL);
+    let mut out = Vec::new();
+    let mut one = [0u8; 1];
+    while reader.read(&mut one).unwrap() == 1 {
+        out.push(one[0]);
+    }
+    assert_eq!(out, seal(&key, &plain, SMALL).as_slice());
+}
+
+#[test]
+fn every_flipped_byte_is_rejected() {
+    let key = Key::generate();
+    let sealed = seal(&key, &data(2500), SMALL);
+    for i in 0..sealed.len() {
+        let mut bad = sealed.clone();
+        bad[i] ^= 0x01;
+        assert!(
+            unseal(&key, &bad).is_err(),
+            "flip at byte {i} went unnoticed"
+        );
+    }
+}
+
+#[test]
+fn every_truncation_is_rejected() {
+    let key = Key::generate();
+    let sealed = seal(&key, &data(2500), SMALL);
+    for len in 0..sealed.len() {
+        assert!(
+            unseal(&key, &sealed[..len]).is_err(),
+            "truncation to {len} went unnoticed"
+        );
+    }
+}
+
+#[test]
+fn appended_and_reordered_chunks_are_rejected() {
+    let key = Key::generate();
+    let c = (1usize << SMALL) + TAG_LEN;
+    let sealed = seal(&key, &data(3 * 1024), SMALL);
+    let mut appended = sealed.clone();
+    appended.extend_from_slice(&sealed[HEADER_LEN..HEADER_LEN + c]);
+    assert!(matches!(unseal(&key, &appended), Err(EnvelopeError::Auth)));
+    let mut swapped = sealed[..HEADER_LEN].to_vec();
+    swapped.extend_from_slice(&sealed[HEADER_LEN + c..HEADER_LEN + 2 * c]);
+    swapped.extend_from_slice(&sealed[HEADER_LEN..HEADER_LEN + c]);
+    swapped.extend_from_slice(&sealed[HEADER_LEN + 2 * c..]);
+    assert!(matches!(unseal(&key, &swapped), Err(EnvelopeError::Auth)));
+    let mut dropped_last = sealed[..HEADER_LEN + 2 * c].to_vec();
+    dropped_last.truncate(HEADER_LEN + 2 * c);
+    assert!(matches!(
+        unseal(&key, &dropped_last),
+        Err(EnvelopeError::Auth)
+    ));
+}
+
+#[test]
+fn wrong_key_is_rejected() {
+    let sealed = seal(&Key::generate(), b"secret", SMALL);
+    assert!(matches!(
+        unseal(&Key::generate(), &sealed),
+        Err(EnvelopeError::Auth)
+    ));
+}
+
+#[test]
+fn header_checks() {
+    let key = Key::generate();
+    let mut sealed = seal(&key, b"x", SMALL);
+    sealed[3] = 9;
+    assert!(matches!(
+        unseal(&key, &sealed),
+        Err(EnvelopeError::Format(_))
+    ));
+    sealed[3] = VERSION;
+    sealed[4] = 40;
+    assert!(matches!(
+        unseal(&key, &sealed),
+        Err(EnvelopeError::Format(_))
+    ));
+}
+
+#[test]
+fn opens_flaskpaste_single_shot_envelopes() {
+    let key = Key::generate();
+    let nonce = [9u8; 12];
+    let mut body = b"legacy paste".to_vec();
+    key.cipher()
+        .encrypt_in_place(GenericArray::from_slice(&nonce), b"", &mut body)
+        .unwrap();
+    let mut legacy = nonce.to_vec();
+    legacy.extend_from_slice(&body);
+    assert_eq!(unseal(&key, &legacy).unwrap(), b"legacy paste");
+    legacy[20] ^= 1;
+    assert!(matches!(unseal(&key, &legacy), Err(EnvelopeError::Auth)));
+}

@@ -1,0 +1,10 @@
+//! `fpaste` end to end: the real binary against a real fpasted on `127.0.0.1:0`.
+
+mod auth;
+mod burn;
+mod config;
+mod encryption;
+mod pow;
+mod roundtrip;
+mod shell;
+mod support;
