@@ -425,11 +425,18 @@ impl Config {
             header_timeout: Duration::from_secs(args.header_timeout.max(1)),
             body_timeout: Duration::from_secs(args.body_timeout.max(1)),
             purge_interval: Duration::from_secs(args.purge_interval.max(1)),
-            public_url: match args.public_url.map(|u| u.trim().trim_end_matches('/').to_owned()) {
-                Some(u) if !(u.starts_with("https://") || u.starts_with("http://"))
-                    || u.contains(char::is_whitespace) =>
+            public_url: match args
+                .public_url
+                .map(|u| u.trim().trim_end_matches('/').to_owned())
+            {
+                Some(u)
+                    if !(u.starts_with("https://") || u.starts_with("http://"))
+                        || u.contains(char::is_whitespace) =>
                 {
-                    return Err(invalid(format!("{}: {u:?} is not an http(s) origin", env::PUBLIC_URL)));
+                    return Err(invalid(format!(
+                        "{}: {u:?} is not an http(s) origin",
+                        env::PUBLIC_URL
+                    )));
                 }
                 other => other.filter(|u| !u.is_empty()),
             },

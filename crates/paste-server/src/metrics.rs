@@ -82,7 +82,9 @@ impl PasteMetrics {
             Rejection::Size,
             Rejection::Scan,
         ] {
-            let _ = m.rejected.get_or_create(&ReasonLabel { reason: why.label() });
+            let _ = m.rejected.get_or_create(&ReasonLabel {
+                reason: why.label(),
+            });
         }
         let build = Family::<BuildLabel, Gauge>::default();
         build
@@ -149,7 +151,9 @@ impl PasteMetrics {
     /// One creation refused.
     pub fn rejected(&self, why: Rejection) {
         self.rejected
-            .get_or_create(&ReasonLabel { reason: why.label() })
+            .get_or_create(&ReasonLabel {
+                reason: why.label(),
+            })
             .inc();
     }
 }

@@ -93,9 +93,17 @@ pub async fn client_script(
     conn: Option<axum::Extension<ConnInfo>>,
     headers: http::HeaderMap,
 ) -> Response {
-    let base = format!("{}{}", origin(&state, conn.is_some_and(|c| c.tls), &headers), state.config.url_prefix);
+    let base = format!(
+        "{}{}",
+        origin(&state, conn.is_some_and(|c| c.tls), &headers),
+        state.config.url_prefix
+    );
     let script = SHELL_FUNCTIONS.replace("@@BASE_URL@@", &base);
-    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], script).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        script,
+    )
+        .into_response()
 }
 
 /// The configured public origin, or one built from the request: the scheme this connection
@@ -109,14 +117,20 @@ fn origin(state: &AppState, tls: bool, headers: &http::HeaderMap) -> String {
         && headers
             .get("x-forwarded-proto")
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
-    let scheme = if tls || forwarded_https { "https" } else { "http" };
+    let scheme = if tls || forwarded_https {
+        "https"
+    } else {
+        "http"
+    };
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
         .filter(|h| {
             !h.is_empty()
                 && h.len() <= 255
-                && h.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
+                && h.bytes().all(|b| {
+                    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']')
+                })
         })
         .unwrap_or("localhost");
     format!("{scheme}://{host}")

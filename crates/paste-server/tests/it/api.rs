@@ -284,7 +284,13 @@ async fn shell_functions_are_served_bound_to_this_server() -> TestResult {
     assert_eq!(res.status(), 200);
     let script = res.text().await?;
     assert!(!script.contains("@@BASE_URL@@"));
-    assert!(script.contains(&format!("FPASTE_URL=\"${{FPASTE_URL:-http://{}/p}}\"", server.addr)), "{script}");
+    assert!(
+        script.contains(&format!(
+            "FPASTE_URL=\"${{FPASTE_URL:-http://{}/p}}\"",
+            server.addr
+        )),
+        "{script}"
+    );
     let spoofed = http()
         .get(server.url("/p/client/fpaste.sh"))
         .header("host", "evil.example/`rm -rf`")
@@ -292,7 +298,10 @@ async fn shell_functions_are_served_bound_to_this_server() -> TestResult {
         .await?
         .text()
         .await?;
-    assert!(!spoofed.contains("rm -rf"), "a hostile Host header must not reach the script");
+    assert!(
+        !spoofed.contains("rm -rf"),
+        "a hostile Host header must not reach the script"
+    );
     let res = http().get(server.url("/p/client")).send().await?;
     problem(res, 404, "client_unavailable").await?;
     Ok(())
