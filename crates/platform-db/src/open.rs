@@ -28,6 +28,14 @@ pub enum OpenError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// A helper thread for the database could not be started.
+    #[error("cannot start a thread for database {path}: {source}")]
+    Thread {
+        /// The database file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
     /// A migration failed; the database is left at the last version that applied.
     #[error("database migration failed: {0}")]
     Migrate(#[from] rusqlite_migration::Error),

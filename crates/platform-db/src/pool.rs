@@ -83,6 +83,13 @@ impl Pool {
         Ok(tokio::task::spawn_blocking(move || f(&mut guard)).await?)
     }
 
+    /// Runs `f` on the writer from a dedicated (non-async) thread, waiting for the lock.
+    /// Never call it from async code: it blocks the calling thread.
+    pub fn write_blocking<T>(&self, f: impl FnOnce(&mut Connection) -> T) -> T {
+        let mut guard = self.inner.writer.blocking_lock();
+        f(&mut guard)
+    }
+
     /// Runs `f` on one of the read connections.
     pub async fn read<T, F>(&self, f: F) -> Result<T, PoolError>
     where

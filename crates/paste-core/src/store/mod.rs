@@ -4,6 +4,7 @@
 //! Burning is one `DELETE ... RETURNING` statement, so exactly one reader ever gets the content
 //! of a burn-after-read paste however many ask at once.
 
+mod group_commit;
 mod outbox;
 mod read;
 mod stats;
@@ -36,6 +37,12 @@ pub enum StoreError {
     /// The database task did not complete.
     #[error(transparent)]
     Pool(#[from] PoolError),
+    /// The store is shutting down.
+    #[error("paste store is closed")]
+    Closed,
+    /// The shared transaction of a group commit failed.
+    #[error("group commit failed: {0}")]
+    Batch(String),
 }
 
 impl StoreError {
@@ -45,7 +52,7 @@ impl StoreError {
             self,
             Self::Sqlite(rusqlite::Error::SqliteFailure(e, _))
                 if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-        ) || matches!(self, Self::Pool(_))
+        ) || matches!(self, Self::Pool(_) | Self::Closed)
     }
 }
 
@@ -78,14 +85,19 @@ pub struct PasteMeta {
 #[derive(Debug, Clone)]
 pub struct PasteStore {
     pool: Pool,
+    committer: group_commit::Committer,
 }
 
 impl PasteStore {
     /// Opens (creating and migrating) the store at `path` with `readers` read connections.
     pub fn open(path: &Path, readers: usize) -> Result<Self, OpenError> {
-        Ok(Self {
-            pool: Pool::open(path, readers, &migrations())?,
-        })
+        let pool = Pool::open(path, readers, &migrations())?;
+        let committer =
+            group_commit::Committer::start(pool.clone()).map_err(|source| OpenError::Thread {
+                path: path.display().to_string(),
+                source,
+            })?;
+        Ok(Self { pool, committer })
     }
 
     /// The underlying pool, for backups.

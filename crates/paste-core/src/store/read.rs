@@ -40,6 +40,30 @@ impl PasteStore {
             .await??)
     }
 
+    /// Metadata of a live paste and, in the same read, its content when it may be served
+    /// without further checks (neither burn-after-read nor password protected): the hot path
+    /// of `GET /{id}/raw` costs one round trip.
+    pub async fn meta_and_plain_content(
+        &self,
+        id: &str,
+        now: i64,
+    ) -> Result<Option<(PasteMeta, Option<Vec<u8>>)>, StoreError> {
+        let id = id.to_owned();
+        let sql = format!(
+            "SELECT {META_COLUMNS}, CASE WHEN burn_after_read = 0 AND password_hash IS NULL \
+             THEN content END FROM pastes \
+             WHERE id = ?1 AND (expires_at IS NULL OR expires_at > ?2)"
+        );
+        Ok(self
+            .pool
+            .read(move |c| {
+                c.prepare_cached(&sql)?
+                    .query_row(params![id, now], |r| Ok((meta_from_row(r)?, r.get(10)?)))
+                    .optional()
+            })
+            .await??)
+    }
+
     /// Content of a live paste that is not burn-after-read (burning goes through
     /// [`PasteStore::burn`]).
     pub async fn content(&self, id: &str, now: i64) -> Result<Option<Vec<u8>>, StoreError> {

@@ -1,7 +1,7 @@
 //! Writes: create (with the content-hash throttle in the same transaction), burn, delete and
 //! purge of expired pastes.
 
-use platform_db::rusqlite::{OptionalExtension, TransactionBehavior, params};
+use platform_db::rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::{PasteMeta, PasteStore, StoreError};
 
@@ -54,65 +54,10 @@ pub enum Dedup {
 }
 
 impl PasteStore {
-    /// Stores `paste` unless the throttle refuses its content.
+    /// Stores `paste` unless the throttle refuses its content; concurrent creates share one
+    /// commit (see `group_commit`).
     pub async fn create(&self, paste: NewPaste, dedup: DedupPolicy) -> Result<Dedup, StoreError> {
-        self.pool
-            .write(move |c| {
-                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-                let now = paste.created_at;
-                if dedup.max > 0 {
-                    let seen: Option<(i64, i64)> = tx
-                        .prepare_cached(
-                            "SELECT first_seen, count FROM content_hashes WHERE sha256 = ?1",
-                        )?
-                        .query_row([&paste.sha256[..]], |r| Ok((r.get(0)?, r.get(1)?)))
-                        .optional()?;
-                    match seen {
-                        Some((first, count)) if now - first < dedup.window_secs => {
-                            if count >= i64::from(dedup.max) {
-                                let retry = (first + dedup.window_secs - now).max(1);
-                                return Ok(Dedup::Throttled {
-                                    retry_after: u64::try_from(retry).unwrap_or(1),
-                                });
-                            }
-                            tx.prepare_cached(
-                                "UPDATE content_hashes SET count = count + 1 WHERE sha256 = ?1",
-                            )?
-                            .execute([&paste.sha256[..]])?;
-                        }
-                        _ => {
-                            tx.prepare_cached(
-                                "INSERT INTO content_hashes (sha256, first_seen, count) \
-                                 VALUES (?1, ?2, 1) ON CONFLICT (sha256) \
-                                 DO UPDATE SET first_seen = excluded.first_seen, count = 1",
-                            )?
-                            .execute(params![&paste.sha256[..], now])?;
-                        }
-                    }
-                }
-                tx.prepare_cached(
-                    "INSERT INTO pastes (id, mime_type, size, sha256, owner, created_at, \
-                     expires_at, burn_after_read, password_hash, delete_token_hash, scan, content) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                )?
-                .execute(params![
-                    paste.id,
-                    paste.mime_type,
-                    i64::try_from(paste.content.len()).unwrap_or(i64::MAX),
-                    &paste.sha256[..],
-                    paste.owner,
-                    paste.created_at,
-                    paste.expires_at,
-                    paste.burn_after_read,
-                    paste.password_hash,
-                    paste.delete_token_hash,
-                    paste.scan,
-                    paste.content,
-                ])?;
-                tx.commit()?;
-                Ok::<_, StoreError>(Dedup::Stored)
-            })
-            .await?
+        self.committer.create(paste, dedup).await
     }
 
     /// Deletes a live burn-after-read paste and returns its content; `None` when another reader
@@ -174,4 +119,58 @@ impl PasteStore {
             })
             .await?
     }
+}
+
+/// The throttle check and the insert of one paste, inside the caller's transaction.
+pub(super) fn insert_one(
+    c: &Connection,
+    paste: &NewPaste,
+    dedup: DedupPolicy,
+) -> Result<Dedup, StoreError> {
+    let now = paste.created_at;
+    if dedup.max > 0 {
+        let seen: Option<(i64, i64)> = c
+            .prepare_cached("SELECT first_seen, count FROM content_hashes WHERE sha256 = ?1")?
+            .query_row([&paste.sha256[..]], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        match seen {
+            Some((first, count)) if now - first < dedup.window_secs => {
+                if count >= i64::from(dedup.max) {
+                    let retry = (first + dedup.window_secs - now).max(1);
+                    return Ok(Dedup::Throttled {
+                        retry_after: u64::try_from(retry).unwrap_or(1),
+                    });
+                }
+                c.prepare_cached("UPDATE content_hashes SET count = count + 1 WHERE sha256 = ?1")?
+                    .execute([&paste.sha256[..]])?;
+            }
+            _ => {
+                c.prepare_cached(
+                    "INSERT INTO content_hashes (sha256, first_seen, count) VALUES (?1, ?2, 1) \
+                     ON CONFLICT (sha256) DO UPDATE SET first_seen = excluded.first_seen, count = 1",
+                )?
+                .execute(params![&paste.sha256[..], now])?;
+            }
+        }
+    }
+    c.prepare_cached(
+        "INSERT INTO pastes (id, mime_type, size, sha256, owner, created_at, expires_at, \
+         burn_after_read, password_hash, delete_token_hash, scan, content) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?
+    .execute(params![
+        paste.id,
+        paste.mime_type,
+        i64::try_from(paste.content.len()).unwrap_or(i64::MAX),
+        &paste.sha256[..],
+        paste.owner,
+        paste.created_at,
+        paste.expires_at,
+        paste.burn_after_read,
+        paste.password_hash,
+        paste.delete_token_hash,
+        paste.scan,
+        paste.content,
+    ])?;
+    Ok(Dedup::Stored)
 }

@@ -55,27 +55,32 @@ pub async fn raw(
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
     let now = now_unix();
-    let meta = state
+    let (meta, plain) = state
         .store
-        .meta(id.as_str(), now)
+        .meta_and_plain_content(id.as_str(), now)
         .await?
         .ok_or_else(not_found)?;
-    check_password(&state, &meta, &headers).await?;
-    let content = if meta.burn_after_read {
-        let burned = state
-            .store
-            .burn(id.as_str(), now)
-            .await?
-            .ok_or_else(not_found)?;
-        state.metrics.deleted(meta.size);
-        state.webhooks.notify();
-        burned
-    } else {
-        state
-            .store
-            .content(id.as_str(), now)
-            .await?
-            .ok_or_else(not_found)?
+    let content = match plain {
+        Some(content) => content,
+        None => {
+            check_password(&state, &meta, &headers).await?;
+            if meta.burn_after_read {
+                let burned = state
+                    .store
+                    .burn(id.as_str(), now)
+                    .await?
+                    .ok_or_else(not_found)?;
+                state.metrics.deleted(meta.size);
+                state.webhooks.notify();
+                burned
+            } else {
+                state
+                    .store
+                    .content(id.as_str(), now)
+                    .await?
+                    .ok_or_else(not_found)?
+            }
+        }
     };
     let mut res = content.into_response();
     let h = res.headers_mut();
