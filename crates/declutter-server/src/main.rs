@@ -4,10 +4,11 @@
 
 mod cli;
 
-use clap::Parser as _;
-
 fn main() -> std::process::ExitCode {
-    let args = cli::Cli::parse();
+    let args = match cli::parse_from(std::env::args_os()) {
+        Ok(a) => a,
+        Err(e) => e.exit(),
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -18,6 +18,8 @@ pub const NOT_FOUND: u8 = 5;
 pub const CONFLICT: u8 = 6;
 /// Missing credentials or configuration.
 pub const CONFIG: u8 = 7;
+/// The database is open in another process (stop the service first).
+pub const IN_USE: u8 = 8;
 /// The runtime could not start.
 pub const INTERNAL: u8 = 70;
 
@@ -41,7 +43,64 @@ pub fn code(err: &anyhow::Error) -> u8 {
     if err.downcast_ref::<super::context::ConfigError>().is_some() {
         return CONFIG;
     }
-    FAILURE
+    operations_code(err).unwrap_or(FAILURE)
+}
+
+/// Exit codes of `serve`, `backup`, `restore`, `user` and `rotate-token-key`.
+fn operations_code(err: &anyhow::Error) -> Option<u8> {
+    use super::dbfile::DbFileError;
+    use super::user::UserError;
+    use declutter_web::crypto::{CryptoError, ResealError};
+    use platform_db::BackupError;
+
+    if let Some(e) = err.downcast_ref::<DbFileError>() {
+        return Some(match e {
+            DbFileError::Missing(_) => NOT_FOUND,
+            DbFileError::Exists { .. } | DbFileError::StaleSidecar(_) => CONFLICT,
+            DbFileError::InUse(_) => IN_USE,
+            DbFileError::Sqlite { .. } => DATABASE,
+        });
+    }
+    if let Some(e) = err.downcast_ref::<BackupError>() {
+        return Some(match e {
+            BackupError::Exists(_) => CONFLICT,
+            BackupError::Sqlite(_) | BackupError::Corrupt(_) => DATABASE,
+        });
+    }
+    if let Some(e) = err.downcast_ref::<UserError>() {
+        return Some(match e {
+            UserError::InvalidEmail(_) | UserError::InvalidName | UserError::Mismatch => USAGE,
+            UserError::NoPassword(_) => CONFIG,
+            UserError::Exists(_) => CONFLICT,
+        });
+    }
+    if let Some(e) = err.downcast_ref::<ResealError>() {
+        return Some(match e {
+            ResealError::Crypto(_) => CONFIG,
+            ResealError::Db(_) => DATABASE,
+        });
+    }
+    if err
+        .downcast_ref::<declutter_web::auth::password::PolicyError>()
+        .is_some()
+    {
+        return Some(USAGE);
+    }
+    let config = err
+        .downcast_ref::<super::serve::ServeError>()
+        .is_some_and(|e| matches!(e, super::serve::ServeError::NoKey))
+        || err.downcast_ref::<CryptoError>().is_some()
+        || err.downcast_ref::<super::rotate::KeyError>().is_some()
+        || err
+            .downcast_ref::<declutter_web::config::ConfigError>()
+            .is_some();
+    if config {
+        return Some(CONFIG);
+    }
+    let database = err.downcast_ref::<platform_db::OpenError>().is_some()
+        || err.downcast_ref::<platform_db::rusqlite::Error>().is_some()
+        || err.downcast_ref::<declutter_web::db::DbError>().is_some();
+    database.then_some(DATABASE)
 }
 
 /// The error and its causes on one line.

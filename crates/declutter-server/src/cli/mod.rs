@@ -1,19 +1,27 @@
 //! The command line: one module per subcommand, shared context in [`context`].
 
 mod apply;
+mod backup;
 mod context;
+mod dbfile;
 mod dupes;
 pub mod exit;
 mod output;
 mod plan;
 mod progress;
 mod report;
+mod restore;
+mod rotate;
 mod scan;
+mod serve;
 mod trash;
+mod user;
+mod web;
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
 /// Environment variable naming the database file.
 pub const ENV_DB: &str = "DECLUTTER_DB";
@@ -25,9 +33,27 @@ pub struct Cli {
     /// SQLite database holding scans, plans and the trash log.
     #[arg(long, global = true, env = ENV_DB, default_value = "declutter.db")]
     pub db: PathBuf,
+    /// Whether `--db` was written on the command line (see [`parse`]).
+    #[arg(skip)]
+    pub db_on_command_line: bool,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Parses `argv`, exiting with clap's message on bad arguments. `serve` has its own `--db`
+/// (default `data/declutter.db`), so `declutter --db X serve` would otherwise put X in the
+/// global option and serve another file; remembering where the value came from lets `run`
+/// hand an explicit `--db` to `serve` too.
+pub fn parse_from<I, T>(argv: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let matches = Cli::command().try_get_matches_from(argv)?;
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    cli.db_on_command_line = matches.value_source("db") == Some(ValueSource::CommandLine);
+    Ok(cli)
 }
 
 /// Subcommands.
@@ -45,17 +71,82 @@ pub enum Command {
     Trash(trash::Args),
     /// Clutter report: largest, untouched, empty and temporary files.
     Report(report::Args),
+    /// Serve the web app (embedded defaults: SQLite, plain HTTP on 127.0.0.1:8080; its own
+    /// --db defaults to data/declutter.db).
+    Serve(Box<declutter_web::Args>),
+    /// Write a consistent online backup of the database to a new file (safe while serving).
+    Backup(backup::Args),
+    /// Restore a backup into --db after checking its integrity (stop the service first).
+    Restore(restore::Args),
+    /// Manage web app accounts.
+    User(user::Args),
+    /// Re-encrypt stored cloud tokens under a new key (stop the service first).
+    RotateTokenKey(rotate::Args),
 }
 
-/// Runs the parsed command.
+/// `serve`'s arguments, with the global `--db` when it was given on the command line.
+fn serve_args(
+    mut a: declutter_web::Args,
+    db: &std::path::Path,
+    given: bool,
+) -> declutter_web::Args {
+    if given {
+        db.clone_into(&mut a.db);
+    }
+    a
+}
+
+/// Runs the parsed command. The engine commands share a [`context::Context`]; `serve` and the
+/// operations commands manage the database file themselves.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let ctx = context::Context::open(&cli.db)?;
+    let db = cli.db;
+    let ctx = || context::Context::open(&db);
+    let db_given = cli.db_on_command_line;
     match cli.command {
-        Command::Scan(a) => scan::run(ctx, a).await,
-        Command::Dupes(a) => dupes::run(ctx, a),
-        Command::Plan(a) => plan::run(ctx, a),
-        Command::Apply(a) => apply::run(ctx, a).await,
-        Command::Trash(a) => trash::run(ctx, a).await,
-        Command::Report(a) => report::run(ctx, a),
+        Command::Scan(a) => scan::run(ctx()?, a).await,
+        Command::Dupes(a) => dupes::run(ctx()?, a),
+        Command::Plan(a) => plan::run(ctx()?, a),
+        Command::Apply(a) => apply::run(ctx()?, a).await,
+        Command::Trash(a) => trash::run(ctx()?, a).await,
+        Command::Report(a) => report::run(ctx()?, a),
+        Command::Serve(a) => serve::run(serve_args(*a, &db, db_given)).await,
+        Command::Backup(a) => backup::run(&db, a),
+        Command::Restore(a) => restore::run(&db, a),
+        Command::User(a) => user::run(&db, a).await,
+        Command::RotateTokenKey(a) => rotate::run(&db, a).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve_db(argv: &[&str]) -> Result<PathBuf, Box<dyn std::error::Error>> {
+        let cli = parse_from(argv)?;
+        match cli.command {
+            Command::Serve(a) => Ok(serve_args(*a, &cli.db, cli.db_on_command_line).db),
+            _ => Err("not serve".into()),
+        }
+    }
+
+    #[test]
+    fn serve_honours_db_before_or_after_the_subcommand() -> Result<(), Box<dyn std::error::Error>> {
+        Cli::command().debug_assert();
+        if std::env::var_os(ENV_DB).is_some() {
+            return Ok(());
+        }
+        assert_eq!(
+            serve_db(&["declutter", "--db", "x.db", "serve"])?,
+            PathBuf::from("x.db")
+        );
+        assert_eq!(
+            serve_db(&["declutter", "serve", "--db", "z.db"])?,
+            PathBuf::from("z.db")
+        );
+        assert_eq!(
+            serve_db(&["declutter", "serve"])?,
+            PathBuf::from("data/declutter.db")
+        );
+        Ok(())
     }
 }

@@ -12,13 +12,7 @@ async fn mtls_identity_owns_and_deletes() -> TestResult {
     let alice = pki.ca.client("alice")?;
     let bob = pki.ca.client("bob")?;
     let admin = pki.ca.client("admin")?;
-    let files = pki.server_files()?;
-    let admin_fp = admin.sha1();
-    let server = Server::start(move |c| {
-        c.tls = Some(files);
-        c.admins = vec![admin_fp];
-    })
-    .await?;
+    let server = pki.server_with_admin(&admin).await?;
     let as_alice = pki.client(Some(&alice))?;
     let as_bob = pki.client(Some(&bob))?;
     let as_admin = pki.client(Some(&admin))?;

@@ -9,13 +9,7 @@ async fn admin_api_needs_an_admin_and_reports() -> TestResult {
     let pki = Pki::new()?;
     let admin = pki.ca.client("admin")?;
     let alice = pki.ca.client("alice")?;
-    let files = pki.server_files()?;
-    let admin_fp = admin.sha1();
-    let server = Server::start(move |c| {
-        c.tls = Some(files);
-        c.admins = vec![admin_fp];
-    })
-    .await?;
+    let server = pki.server_with_admin(&admin).await?;
     let as_admin = pki.client(Some(&admin))?;
     let as_alice = pki.client(Some(&alice))?;
     let anon = pki.client(None)?;

@@ -110,6 +110,17 @@ impl Pki {
         })
     }
 
+    /// A TLS server verifying clients against this CA, with `admin` as its one admin.
+    pub async fn server_with_admin(&self, admin: &Minted) -> Result<Server, BoxError> {
+        let files = self.server_files()?;
+        let admin_fp = admin.sha1();
+        Server::start(move |c| {
+            c.tls = Some(files);
+            c.admins = vec![admin_fp];
+        })
+        .await
+    }
+
     pub fn client(&self, identity: Option<&Minted>) -> Result<reqwest::Client, BoxError> {
         https_client(&self.ca.ca, identity)
     }
