@@ -4,6 +4,7 @@ mod api;
 mod auth;
 mod burn_password;
 mod limits;
+mod logs;
 mod ops;
 mod pow;
 mod prefix;

@@ -1,0 +1,103 @@
+//! The real `fpasted` binary's JSON log: one line per request with consistent field names, and
+//! never content, passwords, delete tokens or full fingerprints.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::support::{TestResult, http, s};
+
+#[tokio::test]
+async fn one_json_line_per_request_without_secrets() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fpasted"))
+        .env("FLASKPASTE_LISTEN", format!("127.0.0.1:{port}"))
+        .env("FLASKPASTE_DB", dir.path().join("f.db"))
+        .env("LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let base = format!("http://127.0.0.1:{port}");
+    let c = http();
+    let mut up = false;
+    for _ in 0..100 {
+        if c.get(format!("{base}/health")).send().await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(up, "fpasted did not start");
+    let created: Value = c
+        .post(format!("{base}/"))
+        .header("x-request-id", "log-test-1")
+        .header("x-paste-password", "pw-that-must-not-leak")
+        .body("content-that-must-not-leak")
+        .send()
+        .await?
+        .json()
+        .await?;
+    let id = s(&created, "id");
+    let token = s(&created, "delete_token");
+    c.get(format!("{base}/{id}/raw"))
+        .header("x-paste-password", "pw-that-must-not-leak")
+        .send()
+        .await?;
+    c.delete(format!("{base}/{id}"))
+        .header("x-delete-token", &token)
+        .send()
+        .await?;
+    // SIGTERM: the server drains and exits, closing its stderr.
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()?;
+    let stderr = child.stderr.take().ok_or("no stderr")?;
+    let lines: Vec<String> = BufReader::new(stderr).lines().collect::<Result<_, _>>()?;
+    assert!(child.wait()?.success(), "graceful shutdown exits 0");
+
+    let log = lines.join("\n");
+    for secret in [
+        "content-that-must-not-leak",
+        "pw-that-must-not-leak",
+        token.as_str(),
+        id.as_str(),
+    ] {
+        assert!(!log.contains(secret), "{secret:?} leaked into the log");
+    }
+    let requests: Vec<Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str::<Value>(l))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .filter(|v| v["message"] == "request")
+        .collect();
+    let create = requests
+        .iter()
+        .find(|v| v["request_id"] == "log-test-1")
+        .ok_or("no log line for the create")?;
+    for field in [
+        "timestamp",
+        "level",
+        "message",
+        "request_id",
+        "method",
+        "route",
+        "status",
+        "duration_ms",
+    ] {
+        assert!(!create[field].is_null(), "{field} missing from {create}");
+    }
+    assert_eq!(create["route"], "/");
+    assert_eq!(create["status"], 201);
+    assert!(
+        requests.iter().any(|v| v["route"] == "/{id}/raw"),
+        "routes are templates"
+    );
+    Ok(())
+}
