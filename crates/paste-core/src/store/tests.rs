@@ -208,15 +208,22 @@ async fn outbox_is_filled_by_the_same_transaction() -> Result<(), Box<dyn std::e
 async fn group_commit_isolates_a_failing_create() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let store = PasteStore::open(&dir.path().join("p.db"), 2)?;
-    store.create(paste("taken", b"first", 10, false), NO_DEDUP).await?;
+    store
+        .create(paste("taken", b"first", 10, false), NO_DEDUP)
+        .await?;
     let mut tasks = Vec::new();
     for i in 0..200 {
         let s = store.clone();
         // Every 50th create reuses an existing id and must fail alone.
-        let id = if i % 50 == 0 { "taken".to_owned() } else { format!("id{i}") };
+        let id = if i % 50 == 0 {
+            "taken".to_owned()
+        } else {
+            format!("id{i}")
+        };
         let body = format!("body {i}");
         tasks.push(tokio::spawn(async move {
-            s.create(paste(&id, body.as_bytes(), 10, false), NO_DEDUP).await
+            s.create(paste(&id, body.as_bytes(), 10, false), NO_DEDUP)
+                .await
         }));
     }
     let (mut ok, mut failed) = (0, 0);
