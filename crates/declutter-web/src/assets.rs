@@ -23,6 +23,21 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../static/app.js"),
     ),
     (
+        "swagger-ui-bundle.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../static/swagger/swagger-ui-bundle.js"),
+    ),
+    (
+        "swagger-ui.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../static/swagger/swagger-ui.css"),
+    ),
+    (
+        "swagger-init.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../static/swagger-init.js"),
+    ),
+    (
         "logo.svg",
         "image/svg+xml",
         include_bytes!("../static/logo.svg"),

@@ -54,6 +54,8 @@ pub mod env {
     pub const API_RATE: &str = "DECLUTTER_API_RATE";
     /// Separate listener for `/metrics` (loopback by default; unset disables).
     pub const METRICS_LISTEN: &str = "DECLUTTER_METRICS_LISTEN";
+    /// Comma-separated folders under which admins may add local sources.
+    pub const LOCAL_ROOTS: &str = "DECLUTTER_LOCAL_ROOTS";
     /// `json` or `text`.
     pub const LOG_FORMAT: &str = "LOG_FORMAT";
 }
@@ -125,6 +127,9 @@ pub struct Args {
     /// Metrics listener.
     #[arg(long, env = env::METRICS_LISTEN)]
     pub metrics_listen: Option<SocketAddr>,
+    /// Folders under which admins may add local sources (none by default).
+    #[arg(long, env = env::LOCAL_ROOTS, value_delimiter = ',')]
+    pub local_roots: Vec<PathBuf>,
     /// Log format.
     #[arg(long, env = env::LOG_FORMAT, value_enum, default_value_t = LogFormat::Json)]
     pub log_format: LogFormat,
@@ -174,6 +179,8 @@ pub struct Config {
     pub argon2_memory_kib: u32,
     /// Base of the exponential sign-in backoff.
     pub lockout_base: Duration,
+    /// Allow-listed roots for local sources.
+    pub local_roots: Vec<PathBuf>,
 }
 
 /// A configuration that cannot work.
@@ -247,6 +254,11 @@ impl Config {
             metrics_listen: a.metrics_listen,
             argon2_memory_kib: 19 * 1024,
             lockout_base: Duration::from_secs(1),
+            local_roots: a
+                .local_roots
+                .into_iter()
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect(),
         })
     }
 

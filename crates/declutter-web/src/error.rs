@@ -90,3 +90,24 @@ impl IntoResponse for ApiError {
         self.problem().into_response()
     }
 }
+
+impl From<declutter_core::engine::EngineError> for ApiError {
+    fn from(e: declutter_core::engine::EngineError) -> Self {
+        use declutter_core::engine::EngineError as E;
+        use declutter_core::provider::ProviderError as P;
+        match e {
+            E::PlanNotFound(_) | E::TrashNotFound(_) => Self::NotFound,
+            E::TrashState { state, .. } => Self::Conflict(format!("the entry is already {state}")),
+            E::InvalidRule(r) => Self::Invalid(format!(
+                "unknown keep rule {r:?}: use newest, oldest, shortest-path, original-name or ref:<folder>"
+            )),
+            E::Provider(P::RestoreConflict(_)) => {
+                Self::Conflict("cannot restore: something now exists at the original place".into())
+            }
+            E::NotConfigured(_) => {
+                Self::Conflict("this source is not available (outside the allowed roots?)".into())
+            }
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}

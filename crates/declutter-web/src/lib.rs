@@ -15,12 +15,15 @@ pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod handlers;
+pub mod local_roots;
 pub mod metrics;
 pub mod oidc;
+pub mod pages;
 pub mod proxy;
 pub mod router;
 pub mod state;
 pub mod views;
+pub mod work;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -61,6 +64,8 @@ pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
         Some(s) => s.expose_secret().as_bytes().to_vec(),
         None => auth::random_token().into_bytes(),
     };
+    // Jobs left running by an earlier process can never finish.
+    pool.write(|c| db::sources::fail_stale_jobs(c)).await??;
     let registry = MetricsRegistry::new("declutter");
     let origin = reqwest::Url::parse(&config.public_url)?
         .origin()
@@ -88,6 +93,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
         revoker: Arc::new(cloud::LogRevoker),
         metrics: metrics::WebMetrics::new(&registry),
         registry,
+        jobs: Arc::new(work::Jobs::default()),
         pool,
         config: Arc::new(config),
     })

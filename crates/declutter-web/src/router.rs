@@ -9,7 +9,10 @@ use http::Method;
 
 use crate::assets;
 use crate::auth::access::{Access, enforce};
-use crate::handlers::{account, admin, api, auth, oidc, ops};
+use crate::handlers::{
+    account, admin, api, auth, dupes, oidc, openapi, ops, plans, report, scans, sources, trash,
+    usage,
+};
 use crate::state::AppState;
 
 /// One row of the table.
@@ -85,6 +88,66 @@ fn routes() -> Vec<Route> {
         ),
         r(M::GET, "/api/audit", User, get(api::audit_entries)),
         r(M::GET, "/api/admin/users", Admin, get(api::admin_users)),
+        // Local sources, scans, duplicates, plans, trash, report: pages, then the same as JSON.
+        r(M::GET, "/admin/sources", Admin, get(sources::admin_page)),
+        r(M::POST, "/admin/sources", Admin, post(sources::admin_add)),
+        r(M::GET, "/sources", User, get(sources::page_)),
+        r(M::POST, "/sources/{id}/scan", User, post(scans::start_form)),
+        r(M::GET, "/scans/{id}", User, get(scans::page_)),
+        r(M::GET, "/dupes", User, get(dupes::page_)),
+        r(M::POST, "/plans", User, post(plans::create_form)),
+        r(M::GET, "/plans/{id}", User, get(plans::page_)),
+        r(M::POST, "/plans/{id}/apply", User, post(plans::apply_form)),
+        r(M::GET, "/trash", User, get(trash::page_)),
+        r(
+            M::POST,
+            "/trash/{id}/restore",
+            User,
+            post(trash::restore_form),
+        ),
+        r(M::POST, "/trash/{id}/purge", User, post(trash::purge_form)),
+        r(M::GET, "/report", User, get(report::page_)),
+        r(M::GET, "/api/openapi.json", Public, get(openapi::document)),
+        r(M::GET, "/api/docs", Public, get(openapi::docs)),
+        r(
+            M::GET,
+            "/api/admin/sources",
+            Admin,
+            get(sources::api_admin_list),
+        ),
+        r(
+            M::POST,
+            "/api/admin/sources",
+            Admin,
+            post(sources::api_admin_add),
+        ),
+        r(M::GET, "/api/sources", User, get(sources::api_list)),
+        r(
+            M::POST,
+            "/api/sources/{id}/scans",
+            User,
+            post(scans::api_start),
+        ),
+        r(M::GET, "/api/scans/{id}", User, get(scans::api_status)),
+        r(M::GET, "/api/dupes", User, get(dupes::api_list)),
+        r(M::POST, "/api/plans", User, post(plans::api_create)),
+        r(M::GET, "/api/plans/{id}", User, get(plans::api_get)),
+        r(
+            M::POST,
+            "/api/plans/{id}/apply",
+            User,
+            post(plans::api_apply),
+        ),
+        r(M::GET, "/api/trash", User, get(trash::api_list)),
+        r(
+            M::POST,
+            "/api/trash/{id}/restore",
+            User,
+            post(trash::api_restore),
+        ),
+        r(M::DELETE, "/api/trash/{id}", User, delete(trash::api_purge)),
+        r(M::GET, "/api/report", User, get(report::api_get)),
+        r(M::GET, "/api/usage", User, get(usage::api_get)),
     ]
 }
 

@@ -59,4 +59,6 @@ pub struct AppState {
     pub metrics: WebMetrics,
     /// The registry rendered at `/metrics` on the metrics listener.
     pub registry: MetricsRegistry,
+    /// Live progress of running scans.
+    pub jobs: Arc<crate::work::Jobs>,
 }

@@ -101,6 +101,10 @@ pub struct DashboardPage {
     pub layout: Layout,
     /// Connected clouds.
     pub connections: usize,
+    /// Space per source, type and duplicates.
+    pub usage: crate::handlers::usage::Usage,
+    /// Human bytes reclaimable.
+    pub reclaimable: String,
 }
 
 /// Account page.

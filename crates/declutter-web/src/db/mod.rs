@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod connections;
 pub mod sessions;
+pub mod sources;
 pub mod users;
 
 use std::path::Path;
@@ -15,7 +16,10 @@ use platform_db::rusqlite::{self, Connection, OptionalExtension};
 use platform_db::{Pool, PoolError};
 
 /// The web migrations, in order. Append only: never edit one that has shipped.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_web.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_web.sql"),
+    include_str!("migrations/0002_sources.sql"),
+];
 
 /// Read connections; requests are short and the machine small.
 const READERS: usize = 4;

@@ -27,9 +27,12 @@ pub async fn dashboard(
         .pool
         .read(move |c| db::connections::list(c, &uid))
         .await??;
+    let usage = super::usage::load(&state, &p).await?;
     let view = DashboardPage {
         layout: Layout::new(&state, Some(&p), "", "dashboard"),
         connections: conns.len(),
+        reclaimable: crate::pages::human(usage.reclaimable),
+        usage,
     };
     Ok(views::page(StatusCode::OK, &view))
 }

@@ -4,8 +4,16 @@ pub mod account;
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod dupes;
 pub mod oidc;
+pub mod openapi;
 pub mod ops;
+pub mod plans;
+pub mod report;
+pub mod scans;
+pub mod sources;
+pub mod trash;
+pub mod usage;
 
 use crate::auth::access::{Ctx, Principal};
 use crate::db::{self, audit::Entry};
@@ -35,6 +43,22 @@ pub async fn audit(
         .write(move |c| db::audit::append(c, &entry))
         .await??;
     Ok(())
+}
+
+/// A JSON body, or our problem (never axum's plain-text rejection).
+pub fn json_body<T>(
+    body: Result<axum::Json<T>, axum::extract::rejection::JsonRejection>,
+) -> Result<T, ApiError> {
+    body.map(|axum::Json(t)| t)
+        .map_err(|e| ApiError::Invalid(format!("invalid JSON body: {}", e.body_text())))
+}
+
+/// A form body, or our problem.
+pub fn form_body<T>(
+    body: Result<axum::Form<T>, axum::extract::rejection::FormRejection>,
+) -> Result<T, ApiError> {
+    body.map(|axum::Form(t)| t)
+        .map_err(|_| ApiError::Invalid("invalid form".into()))
 }
 
 /// A `next` target that stays on this site: a relative path starting with a single `/`, no

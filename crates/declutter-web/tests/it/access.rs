@@ -157,3 +157,72 @@ async fn admins_manage_roles_but_not_the_last_admin() -> TestResult {
     assert_eq!(users.len(), 2);
     Ok(())
 }
+
+/// Every `{id}` route of the engine's resources, tried by B against A's ids: all 404, and
+/// B's lists show nothing of A's. A route added to the table without a mapping here fails.
+#[tokio::test]
+async fn every_owned_resource_route_refuses_the_wrong_user() -> TestResult {
+    use crate::cleanup::{make_folder, scanned_and_applied};
+    let app = TestApp::start().await?;
+    let a = app.user("a@example.com", "A").await?;
+    let b = app.user("b@example.com", "B").await?;
+    let dir = app.roots.join("a-photos");
+    make_folder(&dir)?;
+    let owned = scanned_and_applied(&a, &a, &dir).await?;
+    let trash_id = owned.trash.first().copied().ok_or("trash")?.to_string();
+    let token = b.csrf("/account").await?;
+    let mut tried = 0;
+    for (method, path, access) in table() {
+        if access != Access::User || !path.contains("{id}") {
+            continue;
+        }
+        let id = if path.contains("/connections/") {
+            continue; // owners_only_touch_their_own_connections
+        } else if path.contains("/sources/") {
+            owned.source.to_string()
+        } else if path.contains("/scans/") {
+            owned.job.to_string()
+        } else if path.contains("/plans/") {
+            owned.plan.to_string()
+        } else if path.contains("/trash/") {
+            trash_id.clone()
+        } else {
+            return Err(format!("{method} {path}: add an owner check to this test").into());
+        };
+        let m = Method::from_bytes(method.as_str().as_bytes())?;
+        let res = b
+            .client
+            .request(m, b.url(&path.replace("{id}", &id)))
+            .header("x-csrf-token", &token)
+            .form(&[("csrf", token.as_str())])
+            .send()
+            .await?;
+        assert_eq!(res.status(), 404, "{method} {path} as the wrong user");
+        tried += 1;
+    }
+    assert!(tried >= 12, "only {tried} owned routes tried");
+    for list in [
+        "/api/sources",
+        "/api/dupes",
+        "/api/trash",
+        "/api/report",
+        "/api/usage",
+    ] {
+        let body = b.text(list).await?;
+        assert!(
+            !body.contains("a-photos"),
+            "{list} leaks A's files to B: {body}"
+        );
+    }
+    for page in ["/sources", "/dupes", "/trash", "/report", "/dashboard"] {
+        assert!(
+            !b.text(page).await?.contains("a-photos"),
+            "{page} leaks A's files"
+        );
+    }
+    // None of B's attempts changed A's state.
+    let trash: Vec<serde_json::Value> = a.get("/api/trash").await?.json().await?;
+    assert_eq!(trash.len(), 2);
+    assert!(!dir.join("a (1).jpg").exists(), "B's restore did nothing");
+    Ok(())
+}

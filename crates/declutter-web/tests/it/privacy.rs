@@ -26,7 +26,11 @@ async fn cloud_tokens_are_not_stored_in_plaintext() -> TestResult {
     let conn = platform_db::open(&app.dir.path().join("declutter.db"))?;
     conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
     for entry in std::fs::read_dir(app.dir.path())? {
-        let bytes = std::fs::read(entry?.path())?;
+        let path = entry?.path();
+        if !path.is_file() {
+            continue; // the local-roots folder
+        }
+        let bytes = std::fs::read(path)?;
         assert!(
             !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
             "plaintext token on disk"

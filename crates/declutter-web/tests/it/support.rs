@@ -78,6 +78,8 @@ pub struct TestApp {
     pub state: AppState,
     pub revoked: Arc<RecordingRevoker>,
     pub dir: tempfile::TempDir,
+    /// The one allow-listed local root (`DECLUTTER_LOCAL_ROOTS`).
+    pub roots: std::path::PathBuf,
     ca: Option<platform::testkit::Minted>,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
@@ -136,6 +138,9 @@ impl TestApp {
             o.signup_rate.unwrap_or(1000),
             10_000,
         );
+        let roots = dir.path().join("roots");
+        std::fs::create_dir_all(&roots)?;
+        config.local_roots = vec![roots.clone()];
         config.google = o.google;
         config.microsoft = o.microsoft;
         let mut state = declutter_web::build_state(config).await?;
@@ -155,6 +160,7 @@ impl TestApp {
             state,
             revoked,
             dir,
+            roots,
             ca,
             _stop: stop,
         })

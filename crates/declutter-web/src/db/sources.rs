@@ -1,0 +1,147 @@
+//! Local sources (admin-assigned folders) and the web's scan jobs, always scoped to an owner.
+
+use platform_db::rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::Serialize;
+
+use super::{DbError, now};
+
+/// A local folder a user may scan.
+#[derive(Debug, Clone, Serialize)]
+pub struct LocalSource {
+    /// Id.
+    pub id: i64,
+    /// Owner.
+    pub user_id: String,
+    /// Canonical absolute path.
+    pub path: String,
+    /// Added at (unix seconds).
+    pub created_at: i64,
+}
+
+fn source_row(r: &Row<'_>) -> platform_db::rusqlite::Result<LocalSource> {
+    Ok(LocalSource {
+        id: r.get(0)?,
+        user_id: r.get(1)?,
+        path: r.get(2)?,
+        created_at: r.get(3)?,
+    })
+}
+
+/// Assigns `path` to `user`; a conflict when already assigned.
+pub fn add(c: &Connection, user: &str, path: &str, by: &str) -> Result<LocalSource, DbError> {
+    c.execute(
+        "INSERT INTO local_sources (user_id, path, added_by, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![user, path, by, now()],
+    )?;
+    let id = c.last_insert_rowid();
+    Ok(c.query_row(
+        "SELECT id, user_id, path, created_at FROM local_sources WHERE id = ?1",
+        [id],
+        source_row,
+    )?)
+}
+
+/// The owner's sources (all sources when `user` is `None`, for admins).
+pub fn list(c: &Connection, user: Option<&str>) -> Result<Vec<LocalSource>, DbError> {
+    let mut stmt = c.prepare(
+        "SELECT id, user_id, path, created_at FROM local_sources
+         WHERE (?1 IS NULL OR user_id = ?1) ORDER BY path",
+    )?;
+    let rows = stmt.query_map([user], source_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// One of the owner's sources; `None` when absent or someone else's.
+pub fn get(c: &Connection, user: &str, id: i64) -> Result<Option<LocalSource>, DbError> {
+    Ok(c.query_row(
+        "SELECT id, user_id, path, created_at FROM local_sources WHERE id = ?1 AND user_id = ?2",
+        params![id, user],
+        source_row,
+    )
+    .optional()?)
+}
+
+/// A scan job as stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct Job {
+    /// Job id.
+    pub id: i64,
+    /// The scanned source.
+    pub source_id: i64,
+    /// `running`, `done` or `failed`.
+    pub state: String,
+    /// The engine's scan id, once finished.
+    pub scan_id: Option<i64>,
+    /// Items indexed for the source, once finished.
+    pub indexed: Option<i64>,
+    /// Problems that did not stop the scan.
+    pub issues: Option<i64>,
+    /// Started at (unix seconds).
+    pub started_at: i64,
+    /// Finished at (unix seconds).
+    pub finished_at: Option<i64>,
+}
+
+/// Records a running job; `None` when the source already has one running.
+pub fn begin_job(c: &Connection, user: &str, source_id: i64) -> Result<Option<i64>, DbError> {
+    let running: bool = c.query_row(
+        "SELECT count(*) > 0 FROM scan_jobs WHERE source_id = ?1 AND state = 'running'",
+        [source_id],
+        |r| r.get(0),
+    )?;
+    if running {
+        return Ok(None);
+    }
+    c.execute(
+        "INSERT INTO scan_jobs (user_id, source_id, state, started_at) VALUES (?1, ?2, 'running', ?3)",
+        params![user, source_id, now()],
+    )?;
+    Ok(Some(c.last_insert_rowid()))
+}
+
+/// Marks a job finished; `summary` is `(scan_id, indexed, issues)` on success.
+pub fn finish_job(
+    c: &Connection,
+    id: i64,
+    summary: Option<(i64, i64, i64)>,
+) -> Result<(), DbError> {
+    let state = if summary.is_some() { "done" } else { "failed" };
+    let (scan, indexed, issues) =
+        summary.map_or((None, None, None), |(a, b, c)| (Some(a), Some(b), Some(c)));
+    c.execute(
+        "UPDATE scan_jobs SET state = ?2, scan_id = ?3, indexed = ?4, issues = ?5, finished_at = ?6
+         WHERE id = ?1",
+        params![id, state, scan, indexed, issues, now()],
+    )?;
+    Ok(())
+}
+
+/// Jobs left running by a previous process can never finish: mark them failed.
+pub fn fail_stale_jobs(c: &Connection) -> Result<usize, DbError> {
+    Ok(c.execute(
+        "UPDATE scan_jobs SET state = 'failed', finished_at = ?1 WHERE state = 'running'",
+        [now()],
+    )?)
+}
+
+/// One of the owner's jobs.
+pub fn job(c: &Connection, user: &str, id: i64) -> Result<Option<Job>, DbError> {
+    Ok(c.query_row(
+        "SELECT id, source_id, state, scan_id, indexed, issues, started_at, finished_at
+         FROM scan_jobs WHERE id = ?1 AND user_id = ?2",
+        params![id, user],
+        |r| {
+            Ok(Job {
+                id: r.get(0)?,
+                source_id: r.get(1)?,
+                state: r.get(2)?,
+                scan_id: r.get(3)?,
+                indexed: r.get(4)?,
+                issues: r.get(5)?,
+                started_at: r.get(6)?,
+                finished_at: r.get(7)?,
+            })
+        },
+    )
+    .optional()?)
+}

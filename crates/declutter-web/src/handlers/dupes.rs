@@ -1,0 +1,133 @@
+//! Duplicate groups of the caller, largest waste first, a page at a time.
+//!
+//! No thumbnails: a thumbnail would mean reading and decoding image content on a page view
+//! (and re-checking every path against the roots per image); sizes and paths are shown instead.
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use declutter_core::store::groups::{self, Confidence};
+use http::StatusCode;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::access::{CurrentUser, Principal};
+use crate::error::ApiError;
+use crate::pages::{DupesPage, FileView, human};
+use crate::state::AppState;
+use crate::views::{Layout, page};
+use crate::work;
+
+/// Groups per page.
+pub const PAGE_SIZE: usize = 20;
+
+/// `?page=` (1-based).
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    /// Page number, from 1.
+    pub page: Option<usize>,
+}
+
+/// One group.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupView {
+    /// Group id.
+    pub id: i64,
+    /// `exact` (same content hash) or `probable` (same size and name; never acted on).
+    pub confidence: &'static str,
+    /// Size of each copy.
+    pub size: u64,
+    /// Bytes freed by keeping one copy.
+    pub reclaimable: u64,
+    /// Human form of `reclaimable`.
+    pub reclaimable_text: String,
+    /// The copies.
+    pub files: Vec<FileView>,
+}
+
+/// One page of groups.
+#[derive(Debug, Clone, Serialize)]
+pub struct DupesView {
+    /// This page (1-based).
+    pub page: usize,
+    /// Number of pages (at least 1).
+    pub pages: usize,
+    /// Groups in total.
+    pub total_groups: usize,
+    /// Bytes reclaimable over all exact groups.
+    pub reclaimable_bytes: u64,
+    /// The groups of this page.
+    pub groups: Vec<GroupView>,
+}
+
+async fn load(state: &AppState, p: &Principal, page_no: usize) -> Result<DupesView, ApiError> {
+    let owner = work::owner(&p.user.id)?;
+    let all = state
+        .pool
+        .read(move |c| groups::list(c, &owner))
+        .await?
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let pages = all.len().div_ceil(PAGE_SIZE).max(1);
+    let page_no = page_no.clamp(1, pages);
+    let reclaimable_bytes = all
+        .iter()
+        .filter(|g| g.confidence == Confidence::Exact)
+        .map(groups::Group::wasted)
+        .sum();
+    let groups = all
+        .iter()
+        .skip((page_no - 1) * PAGE_SIZE)
+        .take(PAGE_SIZE)
+        .map(|g| GroupView {
+            id: g.id,
+            confidence: match g.confidence {
+                Confidence::Exact => "exact",
+                Confidence::Probable => "probable",
+            },
+            size: g.size,
+            reclaimable: g.wasted(),
+            reclaimable_text: human(g.wasted()),
+            files: g
+                .files
+                .iter()
+                .map(|f| FileView::of(&f.path, f.size, f.modified_ns))
+                .collect(),
+        })
+        .collect();
+    Ok(DupesView {
+        page: page_no,
+        pages,
+        total_groups: all.len(),
+        reclaimable_bytes,
+        groups,
+    })
+}
+
+fn page_no(q: Result<Query<PageQuery>, QueryRejection>) -> Result<usize, ApiError> {
+    let Query(q) = q.map_err(|_| ApiError::Invalid("page must be a positive number".into()))?;
+    Ok(q.page.unwrap_or(1))
+}
+
+/// `GET /dupes?page=`.
+pub async fn page_(
+    State(state): State<AppState>,
+    CurrentUser(p): CurrentUser,
+    q: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let dupes = load(&state, &p, page_no(q)?).await?;
+    let view = DupesPage {
+        reclaimable: human(dupes.reclaimable_bytes),
+        dupes,
+        layout: Layout::new(&state, Some(&p), "", "dupes"),
+    };
+    Ok(page(StatusCode::OK, &view))
+}
+
+/// `GET /api/dupes?page=`.
+pub async fn api_list(
+    State(state): State<AppState>,
+    CurrentUser(p): CurrentUser,
+    q: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Json<DupesView>, ApiError> {
+    Ok(Json(load(&state, &p, page_no(q)?).await?))
+}

@@ -1,0 +1,254 @@
+//! Keep rules → a stored plan (a dry run with bytes reclaimed) → apply, which moves the
+//! plan's removals into the trash (re-checking every file first; a group never loses its last copy).
+
+use axum::extract::rejection::{FormRejection, JsonRejection};
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use declutter_core::engine::apply::{ApplyOptions, ApplyReport, apply};
+use declutter_core::engine::plan;
+use declutter_core::engine::rules::KeepRules;
+use declutter_core::progress::NoProgress;
+use declutter_core::store::plans::{self, Action};
+use http::StatusCode;
+use serde::{Deserialize, Serialize};
+
+use super::{audit, form_body, json_body};
+use crate::auth::access::{Ctx, CurrentUser, Principal};
+use crate::error::ApiError;
+use crate::pages::{FileView, PlanPage, human};
+use crate::state::AppState;
+use crate::views::{Layout, page};
+use crate::work;
+
+/// The HTML form: up to two ordering rules and an optional reference folder.
+#[derive(Debug, Deserialize)]
+pub struct RulesForm {
+    /// First rule.
+    #[serde(default)]
+    pub prefer: String,
+    /// Tie-breaker.
+    #[serde(default)]
+    pub then: String,
+    /// Keep everything under this folder.
+    #[serde(default)]
+    pub reference: String,
+}
+
+/// The API body.
+#[derive(Debug, Deserialize)]
+pub struct RulesBody {
+    /// Keep rules in order: `newest`, `oldest`, `shortest-path`, `original-name`, `ref:<folder>`.
+    pub rules: Vec<String>,
+}
+
+/// One planned file.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanItemView {
+    /// `keep` or `remove`.
+    pub action: &'static str,
+    /// The file.
+    #[serde(flatten)]
+    pub file: FileView,
+    /// `pending`, `started`, `done` or `skipped`.
+    pub state: String,
+    /// Why it was skipped.
+    pub reason: Option<String>,
+}
+
+/// A plan and its items.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanView {
+    /// Plan id.
+    pub id: i64,
+    /// The rules, as text.
+    pub rules: String,
+    /// `draft`, `applying` or `applied`.
+    pub status: String,
+    /// Files to remove.
+    pub remove_count: u64,
+    /// Bytes the plan frees.
+    pub bytes_reclaimed: u64,
+    /// Every item, grouped by duplicate group.
+    pub items: Vec<PlanItemView>,
+}
+
+async fn create(
+    state: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    rules: Vec<String>,
+) -> Result<i64, ApiError> {
+    let rules = KeepRules::parse(&rules)?;
+    if rules.0.is_empty() {
+        return Err(ApiError::Invalid("choose at least one keep rule".into()));
+    }
+    let owner = work::owner(&p.user.id)?;
+    let summary = state
+        .pool
+        .write(move |c| plan::build(c, &owner, &rules))
+        .await??;
+    audit(
+        state,
+        ctx,
+        Some(p),
+        "plan.created",
+        Some(summary.plan_id.to_string()),
+        Some(format!(
+            "{} files, {} bytes",
+            summary.remove_count, summary.bytes_reclaimed
+        )),
+    )
+    .await?;
+    Ok(summary.plan_id)
+}
+
+async fn load(state: &AppState, p: &Principal, id: i64) -> Result<PlanView, ApiError> {
+    let owner = work::owner(&p.user.id)?;
+    let (plan, items) = state
+        .pool
+        .read(move |c| -> Result<_, ApiError> {
+            // Ownership first: items are only read for the caller's own plan.
+            let plan = plans::get(c, &owner, id)
+                .map_err(|e| ApiError::Internal(e.to_string()))?
+                .ok_or(ApiError::NotFound)?;
+            let items = plans::items(c, id).map_err(|e| ApiError::Internal(e.to_string()))?;
+            Ok((plan, items))
+        })
+        .await??;
+    Ok(PlanView {
+        id: plan.id,
+        rules: plan.rules,
+        status: plan.status,
+        remove_count: plan.remove_count,
+        bytes_reclaimed: plan.bytes_reclaimed,
+        items: items
+            .into_iter()
+            .map(|i| PlanItemView {
+                action: if i.action == Action::Remove {
+                    "remove"
+                } else {
+                    "keep"
+                },
+                file: FileView::of(&i.path, i.size, i.modified_ns),
+                state: i.state,
+                reason: i.reason,
+            })
+            .collect(),
+    })
+}
+
+async fn run_apply(
+    state: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    id: i64,
+) -> Result<ApplyReport, ApiError> {
+    let owner = work::owner(&p.user.id)?;
+    let _claim = state
+        .jobs
+        .claim_plan(id)
+        .ok_or_else(|| ApiError::Conflict("this plan is being applied already".into()))?;
+    let report = work::run(state, move |conn, rt, providers| {
+        rt.block_on(apply(
+            conn,
+            &owner,
+            id,
+            providers,
+            &ApplyOptions::default(),
+            &NoProgress,
+        ))
+    })
+    .await?;
+    audit(
+        state,
+        ctx,
+        Some(p),
+        "plan.applied",
+        Some(id.to_string()),
+        Some(format!(
+            "{} trashed, {} skipped",
+            report.trashed,
+            report.skipped.len()
+        )),
+    )
+    .await?;
+    Ok(report)
+}
+
+/// `POST /plans`.
+pub async fn create_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(p): CurrentUser,
+    form: Result<Form<RulesForm>, FormRejection>,
+) -> Result<Response, ApiError> {
+    let f = form_body(form)?;
+    let mut rules: Vec<String> = Vec::new();
+    if !f.reference.trim().is_empty() {
+        rules.push(format!("ref:{}", f.reference.trim()));
+    }
+    rules.extend(
+        [f.prefer, f.then]
+            .into_iter()
+            .filter(|r| !r.is_empty() && r != "none"),
+    );
+    let id = create(&state, &ctx, &p, rules).await?;
+    Ok(Redirect::to(&format!("/plans/{id}")).into_response())
+}
+
+/// `POST /api/plans`.
+pub async fn api_create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(p): CurrentUser,
+    body: Result<Json<RulesBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let id = create(&state, &ctx, &p, json_body(body)?.rules).await?;
+    Ok((StatusCode::CREATED, Json(load(&state, &p, id).await?)).into_response())
+}
+
+/// `GET /plans/{id}`: the preview.
+pub async fn page_(
+    State(state): State<AppState>,
+    CurrentUser(p): CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let plan = load(&state, &p, id).await?;
+    let view = PlanPage {
+        reclaimed: human(plan.bytes_reclaimed),
+        plan,
+        layout: Layout::new(&state, Some(&p), "", "dupes"),
+    };
+    Ok(page(StatusCode::OK, &view))
+}
+
+/// `GET /api/plans/{id}`.
+pub async fn api_get(
+    State(state): State<AppState>,
+    CurrentUser(p): CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<PlanView>, ApiError> {
+    Ok(Json(load(&state, &p, id).await?))
+}
+
+/// `POST /plans/{id}/apply`: then the trash page.
+pub async fn apply_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(p): CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    run_apply(&state, &ctx, &p, id).await?;
+    Ok(Redirect::to("/trash").into_response())
+}
+
+/// `POST /api/plans/{id}/apply`.
+pub async fn api_apply(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(p): CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<ApplyReport>, ApiError> {
+    Ok(Json(run_apply(&state, &ctx, &p, id).await?))
+}

@@ -1,0 +1,166 @@
+//! Local sources: admins assign allow-listed folders to accounts; users list their own.
+
+use axum::extract::State;
+use axum::extract::rejection::{FormRejection, JsonRejection};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use http::StatusCode;
+use serde::Deserialize;
+
+use super::{audit, form_body, json_body};
+use crate::auth::access::{Ctx, CurrentUser, Principal};
+use crate::db::{self, sources::LocalSource};
+use crate::error::ApiError;
+use crate::local_roots::confine;
+use crate::pages::{AdminSourcesPage, SourcesPage};
+use crate::state::AppState;
+use crate::views::{Layout, page};
+
+/// Body of an admin's "add a folder".
+#[derive(Debug, Deserialize)]
+pub struct AddSource {
+    /// The account that will own the source.
+    pub user_id: String,
+    /// Absolute folder path inside an allowed root.
+    pub path: String,
+}
+
+async fn add(
+    state: &AppState,
+    ctx: &Ctx,
+    admin: &Principal,
+    body: AddSource,
+) -> Result<LocalSource, ApiError> {
+    let real = confine(&state.config.local_roots, std::path::Path::new(&body.path))
+        .map_err(|e| ApiError::Invalid(e.to_string()))?;
+    let real = real
+        .to_str()
+        .ok_or_else(|| ApiError::Invalid("the folder name must be UTF-8".into()))?
+        .to_owned();
+    let (owner, by) = (body.user_id.clone(), admin.user.id.clone());
+    let added = state
+        .pool
+        .write(move |c| -> Result<_, ApiError> {
+            if db::users::by_id(c, &owner)?.is_none() {
+                return Err(ApiError::Invalid("no such account".into()));
+            }
+            db::sources::add(c, &owner, &real, &by).map_err(|e| {
+                if e.is_conflict() {
+                    ApiError::Conflict("this folder is already assigned to that account".into())
+                } else {
+                    e.into()
+                }
+            })
+        })
+        .await??;
+    audit(
+        state,
+        ctx,
+        Some(admin),
+        "source.added",
+        Some(added.id.to_string()),
+        Some(format!("{} for {}", added.path, added.user_id)),
+    )
+    .await?;
+    Ok(added)
+}
+
+/// `GET /admin/sources`.
+pub async fn admin_page(
+    State(state): State<AppState>,
+    CurrentUser(p): CurrentUser,
+) -> Result<Response, ApiError> {
+    let (sources, users) = state
+        .pool
+        .read(|c| -> Result<_, db::DbError> {
+            Ok((db::sources::list(c, None)?, db::users::list(c)?))
+        })
+        .await??;
+    let email = |id: &str| {
+        users
+            .iter()
+            .find(|u| u.id == id)
+            .map(|u| u.email.clone())
+            .unwrap_or_default()
+    };
+    let view = AdminSourcesPage {
+        layout: Layout::new(&state, Some(&p), "", "admin_sources"),
+        roots: state
+            .config
+            .local_roots
+            .iter()
+            .map(|r| r.display().to_string())
+            .collect(),
+        sources: sources
+            .into_iter()
+            .map(|s| {
+                let e = email(&s.user_id);
+                (s, e)
+            })
+            .collect(),
+        users: users
+            .iter()
+            .map(|u| (u.id.clone(), u.email.clone()))
+            .collect(),
+    };
+    Ok(page(StatusCode::OK, &view))
+}
+
+/// `POST /admin/sources`.
+pub async fn admin_add(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(p): CurrentUser,
+    form: Result<Form<AddSource>, FormRejection>,
+) -> Result<Response, ApiError> {
+    add(&state, &ctx, &p, form_body(form)?).await?;
+    Ok(Redirect::to("/admin/sources").into_response())
+}
+
+/// `GET /api/admin/sources`.
+pub async fn api_admin_list(
+    State(state): State<AppState>,
+) -> Result<Json<Vec<LocalSource>>, ApiError> {
+    Ok(Json(
+        state.pool.read(|c| db::sources::list(c, None)).await??,
+    ))
+}
+
+/// `POST /api/admin/sources`.
+pub async fn api_admin_add(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(p): CurrentUser,
+    body: Result<Json<AddSource>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let added = add(&state, &ctx, &p, json_body(body)?).await?;
+    Ok((StatusCode::CREATED, Json(added)).into_response())
+}
+
+async fn own(state: &AppState, p: &Principal) -> Result<Vec<LocalSource>, ApiError> {
+    let uid = p.user.id.clone();
+    Ok(state
+        .pool
+        .read(move |c| db::sources::list(c, Some(&uid)))
+        .await??)
+}
+
+/// `GET /sources`.
+pub async fn page_(
+    State(state): State<AppState>,
+    CurrentUser(p): CurrentUser,
+) -> Result<Response, ApiError> {
+    let view = SourcesPage {
+        sources: own(&state, &p).await?,
+        layout: Layout::new(&state, Some(&p), "", "sources"),
+    };
+    Ok(page(StatusCode::OK, &view))
+}
+
+/// `GET /api/sources`.
+pub async fn api_list(
+    State(state): State<AppState>,
+    CurrentUser(p): CurrentUser,
+) -> Result<Json<Vec<LocalSource>>, ApiError> {
+    Ok(Json(own(&state, &p).await?))
+}

@@ -1,0 +1,140 @@
+//! Space used per source, by file type and by duplicates: the dashboard's numbers and chart.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::State;
+use declutter_core::store::{files, groups};
+use serde::Serialize;
+
+use crate::auth::access::{CurrentUser, Principal};
+use crate::error::ApiError;
+use crate::pages::human;
+use crate::state::AppState;
+use crate::work;
+
+/// Width in SVG units of the longest bar.
+const BAR_MAX: u64 = 300;
+
+/// One labelled amount, with its bar length for the server-rendered chart.
+#[derive(Debug, Clone, Serialize)]
+pub struct Bar {
+    /// Label.
+    pub label: String,
+    /// Files.
+    pub files: u64,
+    /// Bytes.
+    pub bytes: u64,
+    /// Human bytes.
+    pub bytes_text: String,
+    /// Bar length, 0 to 300 (SVG units).
+    pub width: u64,
+}
+
+/// The caller's usage.
+#[derive(Debug, Clone, Serialize)]
+pub struct Usage {
+    /// Per scanned source.
+    pub sources: Vec<Bar>,
+    /// Per kind of file.
+    pub by_type: Vec<Bar>,
+    /// Unique content vs. reclaimable duplicate copies.
+    pub duplicates: Vec<Bar>,
+    /// Duplicate groups.
+    pub groups: usize,
+    /// Bytes reclaimable.
+    pub reclaimable: u64,
+}
+
+/// A coarse kind from the file extension.
+pub fn kind(name: &str) -> &'static str {
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "jpg" | "jpeg" | "png" | "gif" | "heic" | "webp" | "bmp" | "tif" | "tiff" | "raw"
+        | "svg" => "Images",
+        "mp4" | "mov" | "mkv" | "avi" | "webm" | "m4v" => "Videos",
+        "mp3" | "flac" | "wav" | "m4a" | "ogg" | "aac" => "Audio",
+        "pdf" | "doc" | "docx" | "xls" | "xlsx" | "ppt" | "pptx" | "odt" | "ods" | "txt" | "md"
+        | "rtf" | "csv" => "Documents",
+        "zip" | "tar" | "gz" | "7z" | "rar" | "xz" | "bz2" | "iso" | "dmg" => "Archives",
+        _ => "Other",
+    }
+}
+
+fn bars(amounts: Vec<(String, u64, u64)>) -> Vec<Bar> {
+    let max = amounts.iter().map(|a| a.2).max().unwrap_or(0).max(1);
+    amounts
+        .into_iter()
+        .map(|(label, files, bytes)| Bar {
+            label,
+            files,
+            bytes,
+            bytes_text: human(bytes),
+            width: bytes.saturating_mul(BAR_MAX) / max,
+        })
+        .collect()
+}
+
+/// Computes the caller's usage from the index.
+pub async fn load(state: &AppState, p: &Principal) -> Result<Usage, ApiError> {
+    let owner = work::owner(&p.user.id)?;
+    let (all, dupes) = state
+        .pool
+        .read(move |c| -> Result<_, declutter_core::db::DbError> {
+            Ok((files::all(c, &owner, None)?, groups::list(c, &owner)?))
+        })
+        .await?
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut per_source: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    let mut per_kind: BTreeMap<&'static str, (u64, u64)> = BTreeMap::new();
+    let mut total = 0u64;
+    for f in all.iter().filter(|f| !f.is_dir) {
+        let s = per_source.entry(f.source.clone()).or_default();
+        s.0 += 1;
+        s.1 += f.size;
+        let k = per_kind.entry(kind(&f.name)).or_default();
+        k.0 += 1;
+        k.1 += f.size;
+        total += f.size;
+    }
+    let exact = dupes
+        .iter()
+        .filter(|g| g.confidence == groups::Confidence::Exact);
+    let copies: u64 = exact.clone().map(|g| g.files.len() as u64 - 1).sum();
+    let reclaimable: u64 = exact.map(groups::Group::wasted).sum();
+    let mut kinds: Vec<(String, u64, u64)> = per_kind
+        .into_iter()
+        .map(|(k, (n, b))| (k.to_owned(), n, b))
+        .collect();
+    kinds.sort_by_key(|k| std::cmp::Reverse(k.2));
+    Ok(Usage {
+        sources: bars(
+            per_source
+                .into_iter()
+                .map(|(s, (n, b))| (s.strip_prefix("local:").unwrap_or(&s).to_owned(), n, b))
+                .collect(),
+        ),
+        by_type: bars(kinds),
+        duplicates: bars(vec![
+            (
+                "Unique content".into(),
+                0,
+                total.saturating_sub(reclaimable),
+            ),
+            ("Duplicate copies".into(), copies, reclaimable),
+        ]),
+        groups: dupes.len(),
+        reclaimable,
+    })
+}
+
+/// `GET /api/usage`.
+pub async fn api_get(
+    State(state): State<AppState>,
+    CurrentUser(p): CurrentUser,
+) -> Result<Json<Usage>, ApiError> {
+    Ok(Json(load(&state, &p).await?))
+}

@@ -1,0 +1,140 @@
+//! Pages over the engine: sources, scan progress, duplicates, plans, trash, clutter report.
+//! Views hold display-ready strings so the templates stay logic-free (and auto-escaped).
+
+use askama::Template;
+use serde::Serialize;
+
+use crate::db::sources::LocalSource;
+use crate::views::Layout;
+
+/// `1.5 MB`-style sizes (powers of 1000, as file managers show them).
+pub fn human(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut v = bytes as f64;
+    let mut unit = 0;
+    while v >= 1000.0 && unit + 1 < UNITS.len() {
+        v /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+/// A file as listed on a page or in the API.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileView {
+    /// Display path.
+    pub path: String,
+    /// Bytes.
+    pub size: u64,
+    /// Human size.
+    pub size_text: String,
+    /// Last modified (unix seconds).
+    pub modified: i64,
+}
+
+impl FileView {
+    /// From an indexed row.
+    pub fn of(path: &str, size: u64, modified_ns: i64) -> Self {
+        Self {
+            path: path.to_owned(),
+            size,
+            size_text: human(size),
+            modified: modified_ns.div_euclid(1_000_000_000),
+        }
+    }
+}
+
+/// Admin: local sources.
+#[derive(Template)]
+#[template(path = "admin_sources.html")]
+pub struct AdminSourcesPage {
+    /// Frame.
+    pub layout: Layout,
+    /// Configured roots.
+    pub roots: Vec<String>,
+    /// Every source with its owner's email.
+    pub sources: Vec<(LocalSource, String)>,
+    /// Accounts to assign to: (id, email).
+    pub users: Vec<(String, String)>,
+}
+
+/// The caller's sources.
+#[derive(Template)]
+#[template(path = "sources.html")]
+pub struct SourcesPage {
+    /// Frame.
+    pub layout: Layout,
+    /// Sources.
+    pub sources: Vec<LocalSource>,
+}
+
+/// Scan progress.
+#[derive(Template)]
+#[template(path = "scan.html")]
+pub struct ScanPage {
+    /// Frame.
+    pub layout: Layout,
+    /// The job as JSON-able status.
+    pub status: crate::handlers::scans::ScanStatus,
+}
+
+/// Duplicate groups, one page.
+#[derive(Template)]
+#[template(path = "dupes.html")]
+pub struct DupesPage {
+    /// Frame.
+    pub layout: Layout,
+    /// The page.
+    pub dupes: crate::handlers::dupes::DupesView,
+    /// Human bytes reclaimable.
+    pub reclaimable: String,
+}
+
+/// Plan preview.
+#[derive(Template)]
+#[template(path = "plan.html")]
+pub struct PlanPage {
+    /// Frame.
+    pub layout: Layout,
+    /// The plan.
+    pub plan: crate::handlers::plans::PlanView,
+    /// Human bytes reclaimed.
+    pub reclaimed: String,
+}
+
+/// Trash bin.
+#[derive(Template)]
+#[template(path = "trash.html")]
+pub struct TrashPage {
+    /// Frame.
+    pub layout: Layout,
+    /// Entries.
+    pub entries: Vec<crate::handlers::trash::TrashView>,
+    /// Message after an action.
+    pub notice: Option<String>,
+}
+
+/// Clutter report.
+#[derive(Template)]
+#[template(path = "report.html")]
+pub struct ReportPage {
+    /// Frame.
+    pub layout: Layout,
+    /// Sections: (title, hint, files).
+    pub sections: Vec<(&'static str, &'static str, Vec<FileView>)>,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn human_sizes() {
+        assert_eq!(super::human(0), "0 B");
+        assert_eq!(super::human(999), "999 B");
+        assert_eq!(super::human(1500), "1.5 kB");
+        assert_eq!(super::human(2_000_000_000), "2.0 GB");
+    }
+}
