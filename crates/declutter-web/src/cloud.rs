@@ -1,6 +1,6 @@
 //! Cloud connections as the web app holds them: sealed provider tokens bound to their owner,
 //! and the hook that revokes them at the provider on disconnect and account deletion.
-//! (The connect flow itself, with incremental consent, is the next step; see the README.)
+//! The connect flow itself is in [`crate::connect`] and `handlers/connections.rs`.
 
 use futures_util::future::BoxFuture;
 use secrecy::{ExposeSecret, SecretString};
@@ -56,6 +56,69 @@ pub async fn save_connection(
         .await??)
 }
 
+/// Stores a token set from the connect flow sealed (as JSON); returns the connection id.
+pub async fn save_tokens(
+    state: &AppState,
+    user_id: &str,
+    provider: &str,
+    account: &str,
+    scopes: &str,
+    tokens: &crate::connect::TokenSet,
+) -> Result<i64, ApiError> {
+    let json = serde_json::to_string(tokens).map_err(|e| ApiError::Internal(e.to_string()))?;
+    save_connection(
+        state,
+        user_id,
+        provider,
+        account,
+        scopes,
+        &SecretString::from(json),
+    )
+    .await
+}
+
+/// The stored token set of `user_id`'s connection to `provider`/`account`, if any.
+pub async fn load_tokens(
+    state: &AppState,
+    user_id: &str,
+    provider: &str,
+    account: &str,
+) -> Result<Option<(db::connections::ConnectionInfo, crate::connect::TokenSet)>, ApiError> {
+    let uid = user_id.to_owned();
+    let list = state
+        .pool
+        .read(move |c| db::connections::list(c, &uid))
+        .await??;
+    let Some(conn) = list
+        .into_iter()
+        .find(|c| c.provider == provider && c.account == account)
+    else {
+        return Ok(None);
+    };
+    let (uid, id) = (user_id.to_owned(), conn.id);
+    let Some(row) = state
+        .pool
+        .read(move |c| db::connections::sealed_for(c, &uid, id))
+        .await??
+    else {
+        return Ok(None);
+    };
+    let plain = state
+        .keyring
+        .open(&row.key_id, user_id, provider, &row.sealed)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    // Rows stored before the connect flow hold a bare token; they have nothing to carry over.
+    Ok(serde_json::from_slice(&plain).ok().map(|t| (conn, t)))
+}
+
+/// The token to revoke from a sealed payload: a token set's refresh token, or a bare token.
+fn revocable_token(plain: &[u8]) -> SecretString {
+    match serde_json::from_slice::<crate::connect::TokenSet>(plain) {
+        Ok(t) => SecretString::from(t.revocable().to_owned()),
+        Err(_) => SecretString::from(String::from_utf8_lossy(plain).into_owned()),
+    }
+}
+
 /// Revokes at the provider, then forgets, every connection of `user_id` (or just `only`).
 pub async fn revoke_connections(
     state: &AppState,
@@ -84,7 +147,7 @@ pub async fn revoke_connections(
                 .open(&row.key_id, user_id, &conn.provider, &row.sealed)
             {
                 Ok(plain) => {
-                    let token = SecretString::from(String::from_utf8_lossy(&plain).into_owned());
+                    let token = revocable_token(&plain);
                     if let Err(error) = state.revoker.revoke(&conn.provider, token).await {
                         tracing::warn!(provider = %conn.provider, %error, "provider token revocation failed");
                     }

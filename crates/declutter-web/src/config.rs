@@ -46,6 +46,18 @@ pub mod env {
     pub const MICROSOFT_CLIENT_SECRET: &str = "DECLUTTER_MICROSOFT_CLIENT_SECRET";
     /// Microsoft authority, `.../{tenant}/v2.0` (default `common`, multi-tenant).
     pub const MICROSOFT_ISSUER: &str = "DECLUTTER_MICROSOFT_ISSUER";
+    /// Microsoft OAuth authorize endpoint (OneDrive connections).
+    pub const MS_AUTH_URL: &str = "DECLUTTER_MS_AUTH_URL";
+    /// Microsoft OAuth token endpoint.
+    pub const MS_TOKEN_URL: &str = "DECLUTTER_MS_TOKEN_URL";
+    /// Optional token revocation endpoint for Microsoft (Microsoft has none by default).
+    pub const MS_REVOKE_URL: &str = "DECLUTTER_MS_REVOKE_URL";
+    /// Google OAuth authorize endpoint (Drive connections).
+    pub const GOOGLE_AUTH_URL: &str = "DECLUTTER_GOOGLE_AUTH_URL";
+    /// Google OAuth token endpoint.
+    pub const GOOGLE_TOKEN_URL: &str = "DECLUTTER_GOOGLE_TOKEN_URL";
+    /// Google token revocation endpoint.
+    pub const GOOGLE_REVOKE_URL: &str = "DECLUTTER_GOOGLE_REVOKE_URL";
     /// Sign-in attempts per minute per client IP.
     pub const LOGIN_RATE: &str = "DECLUTTER_LOGIN_RATE";
     /// Sign-ups per minute per client IP.
@@ -115,6 +127,24 @@ pub struct Args {
     /// Microsoft authority (`common` accepts any tenant).
     #[arg(long, env = env::MICROSOFT_ISSUER, default_value = "https://login.microsoftonline.com/common/v2.0")]
     pub microsoft_issuer: String,
+    /// Microsoft authorize endpoint for OneDrive connections.
+    #[arg(long, env = env::MS_AUTH_URL, default_value = "https://login.microsoftonline.com/common/oauth2/v2.0/authorize")]
+    pub ms_auth_url: String,
+    /// Microsoft token endpoint.
+    #[arg(long, env = env::MS_TOKEN_URL, default_value = "https://login.microsoftonline.com/common/oauth2/v2.0/token")]
+    pub ms_token_url: String,
+    /// Microsoft revocation endpoint (unset: tokens expire; the connection is forgotten).
+    #[arg(long, env = env::MS_REVOKE_URL)]
+    pub ms_revoke_url: Option<String>,
+    /// Google authorize endpoint for Drive connections.
+    #[arg(long, env = env::GOOGLE_AUTH_URL, default_value = "https://accounts.google.com/o/oauth2/v2/auth")]
+    pub google_auth_url: String,
+    /// Google token endpoint.
+    #[arg(long, env = env::GOOGLE_TOKEN_URL, default_value = "https://oauth2.googleapis.com/token")]
+    pub google_token_url: String,
+    /// Google revocation endpoint.
+    #[arg(long, env = env::GOOGLE_REVOKE_URL, default_value = "https://oauth2.googleapis.com/revoke")]
+    pub google_revoke_url: Option<String>,
     /// Sign-in attempts per minute per IP (0 disables).
     #[arg(long, env = env::LOGIN_RATE, default_value_t = 20)]
     pub login_rate: u32,
@@ -146,6 +176,21 @@ pub struct OidcSettings {
     pub issuer: String,
 }
 
+/// One OAuth client for cloud drive connections (authorization code + PKCE).
+#[derive(Debug, Clone)]
+pub struct OAuthClient {
+    /// The client id (the same app registration as sign-in).
+    pub client_id: String,
+    /// The client secret.
+    pub client_secret: SecretString,
+    /// Authorize endpoint.
+    pub auth_url: String,
+    /// Token endpoint (code exchange and refresh).
+    pub token_url: String,
+    /// Revocation endpoint (RFC 7009 style `token=` form), when the provider has one.
+    pub revoke_url: Option<String>,
+}
+
 /// Validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -171,6 +216,10 @@ pub struct Config {
     pub google: Option<OidcSettings>,
     /// Microsoft sign-in.
     pub microsoft: Option<OidcSettings>,
+    /// OneDrive connections (enabled by the Microsoft client id).
+    pub onedrive: Option<OAuthClient>,
+    /// Google Drive connections (enabled by the Google client id).
+    pub gdrive: Option<OAuthClient>,
     /// Rate limits per minute: sign-in, sign-up, API.
     pub rates: (u32, u32, u32),
     /// Metrics listener.
@@ -230,6 +279,35 @@ impl Config {
                 issuer: issuer.trim_end_matches('/').to_owned(),
             })
         };
+        let client = |id: &Option<String>,
+                      secret: &Option<SecretString>,
+                      auth_url: String,
+                      token_url: String,
+                      revoke_url: Option<String>| {
+            id.clone().map(|client_id| OAuthClient {
+                client_id,
+                client_secret: secret
+                    .clone()
+                    .unwrap_or_else(|| SecretString::from(String::new())),
+                auth_url,
+                token_url,
+                revoke_url: revoke_url.filter(|u| !u.is_empty()),
+            })
+        };
+        let onedrive = client(
+            &a.microsoft_client_id,
+            &a.microsoft_client_secret,
+            a.ms_auth_url,
+            a.ms_token_url,
+            a.ms_revoke_url,
+        );
+        let gdrive = client(
+            &a.google_client_id,
+            &a.google_client_secret,
+            a.google_auth_url,
+            a.google_token_url,
+            a.google_revoke_url,
+        );
         Ok(Self {
             db: a.db,
             public_url,
@@ -250,6 +328,8 @@ impl Config {
                 a.microsoft_client_secret,
                 a.microsoft_issuer,
             ),
+            onedrive,
+            gdrive,
             rates: (a.login_rate, a.signup_rate, a.api_rate),
             metrics_listen: a.metrics_listen,
             argon2_memory_kib: 19 * 1024,

@@ -11,6 +11,7 @@ pub mod assets;
 pub mod auth;
 pub mod cloud;
 pub mod config;
+pub mod connect;
 pub mod crypto;
 pub mod db;
 pub mod error;
@@ -71,6 +72,10 @@ pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
         .origin()
         .ascii_serialization();
     let (login, signup, api) = config.rates;
+    let connector = Arc::new(connect::Connector::new(
+        config.onedrive.clone(),
+        config.gdrive.clone(),
+    )?);
     Ok(state::AppState {
         origin: origin.into(),
         cookies: Arc::new(auth::session::CookiePolicy::for_public_url(
@@ -84,13 +89,14 @@ pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
             config.google.clone(),
             config.microsoft.clone(),
         )?),
+        connector: connector.clone(),
         rates: state::Rates {
             login: RateLimiter::per_minute(login),
             signup: RateLimiter::per_minute(signup),
             api: RateLimiter::per_minute(api),
         },
         assets: Arc::new(assets::Assets::new()),
-        revoker: Arc::new(cloud::LogRevoker),
+        revoker: Arc::new(connect::HttpRevoker(connector)),
         metrics: metrics::WebMetrics::new(&registry),
         registry,
         jobs: Arc::new(work::Jobs::default()),

@@ -104,6 +104,8 @@ pub struct PlanPage {
     pub plan: crate::handlers::plans::PlanView,
     /// Human bytes reclaimed.
     pub reclaimed: String,
+    /// Cloud providers whose connection is read-only (the "Allow changes" buttons).
+    pub needs_write: Vec<String>,
 }
 
 /// Trash bin.

@@ -10,8 +10,8 @@ use http::Method;
 use crate::assets;
 use crate::auth::access::{Access, enforce};
 use crate::handlers::{
-    account, admin, api, auth, dupes, oidc, openapi, ops, plans, report, scans, sources, trash,
-    usage,
+    account, admin, api, auth, connections, dupes, oidc, openapi, ops, plans, report, scans,
+    sources, trash, usage,
 };
 use crate::state::AppState;
 
@@ -79,6 +79,19 @@ fn routes() -> Vec<Route> {
         r(M::GET, "/admin/audit", Admin, get(admin::audit)),
         r(M::POST, "/api/tokens", User, post(api::issue_token)),
         r(M::GET, "/api/me", User, get(api::me)),
+        // Cloud drive connect flow (OAuth code + PKCE, state bound to the session).
+        r(
+            M::POST,
+            "/connections/{provider}/connect",
+            User,
+            post(connections::connect),
+        ),
+        r(
+            M::GET,
+            "/connections/{provider}/callback",
+            User,
+            get(connections::callback),
+        ),
         r(M::GET, "/api/connections", User, get(api::connections)),
         r(
             M::DELETE,

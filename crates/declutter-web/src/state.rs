@@ -49,6 +49,8 @@ pub struct AppState {
     pub keyring: Arc<Keyring>,
     /// OpenID Connect providers.
     pub oidc: Arc<Providers>,
+    /// Cloud drive connect flows (OAuth code + PKCE) and revocation.
+    pub connector: Arc<crate::connect::Connector>,
     /// Rate limits.
     pub rates: Rates,
     /// Content-hashed static assets.

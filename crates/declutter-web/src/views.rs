@@ -121,6 +121,21 @@ pub struct AccountPage {
     pub sessions: i64,
     /// Linked sign-in providers (issuer).
     pub identities: Vec<String>,
+    /// Cloud drives that can be connected here.
+    pub drives: Vec<DriveRow>,
+}
+
+/// One connectable cloud drive on the account page.
+#[derive(Debug, Clone)]
+pub struct DriveRow {
+    /// `onedrive` or `gdrive`.
+    pub provider: String,
+    /// Human name.
+    pub label: &'static str,
+    /// Whether a connection exists.
+    pub connected: bool,
+    /// Whether it may change files (write scope granted).
+    pub can_write: bool,
 }
 
 /// Admin: users.

@@ -13,6 +13,7 @@ pub static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
     Migrations::new(vec![
         M::up(include_str!("migrations/0001_init.sql")),
         M::up(include_str!("migrations/0002_group_file_index.sql")),
+        M::up(include_str!("migrations/0003_group_paging.sql")),
     ])
 });
 

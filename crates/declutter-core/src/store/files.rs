@@ -304,3 +304,35 @@ pub fn count(conn: &Connection, user: &UserId, source: &Source) -> Result<u64, D
     )?;
     Ok(size_of(n))
 }
+
+/// Files and bytes of one source and one file extension.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageRow {
+    /// Source key.
+    pub source: String,
+    /// Lower-case text after the name's last dot, empty when there is none.
+    pub extension: String,
+    /// Files (directories excluded).
+    pub files: u64,
+    /// Their total size.
+    pub bytes: u64,
+}
+
+/// Per source and per extension totals of an owner's files, aggregated in SQL over the
+/// covering `files_usage` index (extension is the generated `ext` column), ordered by source
+/// then extension.
+pub fn usage(conn: &Connection, user: &UserId) -> Result<Vec<UsageRow>, DbError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT source, ext, count(*), coalesce(sum(size), 0) FROM files INDEXED BY files_usage \
+         WHERE user_id = ?1 AND is_dir = 0 GROUP BY source, ext ORDER BY source, ext",
+    )?;
+    let rows = stmt.query_map([user.as_str()], |r| {
+        Ok(UsageRow {
+            source: r.get(0)?,
+            extension: r.get(1)?,
+            files: size_of(r.get(2)?),
+            bytes: size_of(r.get(3)?),
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

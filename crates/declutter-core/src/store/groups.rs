@@ -3,10 +3,10 @@
 
 use std::collections::HashMap;
 
-use platform_db::rusqlite::{Connection, params};
+use platform_db::rusqlite::{Connection, OptionalExtension, params};
 
 use super::files::{COLUMNS, FileRow, from_row_at};
-use super::{DbError, size_of};
+use super::{DbError, size_of, sql_size};
 use crate::db::now;
 use crate::ids::UserId;
 
@@ -88,6 +88,107 @@ pub fn recompute(conn: &mut Connection, user: &UserId) -> Result<(), DbError> {
     }
     tx.commit()?;
     Ok(())
+}
+
+/// Counts over all of an owner's groups, kept in `dup_summary` so reading them loads no group.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    /// Groups with two or more members (exact and probable).
+    pub group_count: u64,
+    /// Bytes freed by keeping one copy of every exact group.
+    pub reclaimable_bytes: u64,
+    /// Surplus copies in exact groups (members beyond the first).
+    pub duplicate_copies: u64,
+}
+
+/// Group count, reclaimable bytes and surplus copies of the owner, as [`list`] would sum them.
+pub fn summary(conn: &Connection, user: &UserId) -> Result<Summary, DbError> {
+    // One row kept current by triggers (migration 0003), not a scan of the owner's groups.
+    let (n, bytes, copies): (i64, i64, i64) = conn
+        .query_row(
+            "SELECT group_count, reclaimable, copies FROM dup_summary WHERE user_id = ?1",
+            [user.as_str()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?
+        .unwrap_or_default();
+    Ok(Summary {
+        group_count: size_of(n),
+        reclaimable_bytes: size_of(bytes),
+        duplicate_copies: size_of(copies),
+    })
+}
+
+/// One page of the owner's groups in [`list`] order (largest waste first, then id), with the
+/// members of those groups only.
+pub fn page(
+    conn: &Connection,
+    user: &UserId,
+    offset: u64,
+    limit: u64,
+) -> Result<Vec<Group>, DbError> {
+    let mut groups: Vec<Group> = {
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, confidence, hash_kind, hash, size FROM dup_groups \
+             INDEXED BY dup_groups_page WHERE user_id = ?1 AND file_count > 1 \
+             ORDER BY wasted DESC, id LIMIT ?2 OFFSET ?3",
+        )?;
+        let rows = stmt.query_map(
+            params![user.as_str(), sql_size(limit), sql_size(offset)],
+            group_at,
+        )?;
+        rows.collect::<Result<_, _>>()?
+    };
+    if groups.is_empty() {
+        return Ok(groups);
+    }
+    let ids = groups
+        .iter()
+        .map(|g| g.id.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    // The ids are integers read back from the database, so inlining them is safe; it avoids a
+    // statement per group and a variable-count bind list.
+    let sql = format!(
+        "SELECT gf.group_id, {} FROM dup_group_files gf JOIN files f ON f.id = gf.file_id \
+         WHERE gf.group_id IN ({ids}) ORDER BY f.path, f.id",
+        prefixed_columns()
+    );
+    let mut members: HashMap<i64, Vec<FileRow>> = HashMap::new();
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let gid: i64 = r.get(0)?;
+        members.entry(gid).or_default().push(from_row_at(r, 1)?);
+    }
+    for g in &mut groups {
+        g.files = members.remove(&g.id).unwrap_or_default();
+    }
+    Ok(groups)
+}
+
+fn group_at(r: &platform_db::rusqlite::Row<'_>) -> platform_db::rusqlite::Result<Group> {
+    let conf: String = r.get(1)?;
+    Ok(Group {
+        id: r.get(0)?,
+        confidence: if conf == "exact" {
+            Confidence::Exact
+        } else {
+            Confidence::Probable
+        },
+        hash_kind: r.get(2)?,
+        hash: r.get(3)?,
+        size: size_of(r.get(4)?),
+        files: Vec::new(),
+    })
+}
+
+fn prefixed_columns() -> String {
+    COLUMNS
+        .split(", ")
+        .map(|c| format!("f.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The owner's groups, largest waste first.

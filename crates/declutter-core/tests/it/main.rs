@@ -3,6 +3,7 @@
 
 mod api_calls;
 mod gdrive;
+mod group_paging;
 mod local_scan;
 mod onedrive;
 mod plan_apply;

@@ -45,21 +45,36 @@ async fn account_view(
     error: Option<String>,
 ) -> Result<Response, ApiError> {
     let uid = p.user.id.clone();
-    let (sessions, identities) = state
+    let (sessions, identities, conns) = state
         .pool
         .read(move |c| -> Result<_, db::DbError> {
             Ok((
                 db::sessions::count(c, &uid)?,
                 db::users::identities(c, &uid)?,
+                db::connections::list(c, &uid)?,
             ))
         })
         .await??;
+    let drives = ["onedrive", "gdrive"]
+        .into_iter()
+        .filter(|d| state.connector.enabled(d))
+        .map(|d| {
+            let conn = conns.iter().find(|c| c.provider == d);
+            views::DriveRow {
+                provider: d.to_owned(),
+                label: crate::connect::label(d),
+                connected: conn.is_some(),
+                can_write: conn.is_some_and(|c| crate::connect::can_write(d, &c.scopes)),
+            }
+        })
+        .collect();
     let view = AccountPage {
         layout: Layout::new(state, Some(p), "", "account"),
         notice,
         error,
         sessions,
         identities: identities.into_iter().map(|(iss, _, _)| iss).collect(),
+        drives,
     };
     Ok(views::page(status, &view))
 }

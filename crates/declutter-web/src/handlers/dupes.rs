@@ -62,22 +62,22 @@ pub struct DupesView {
 
 async fn load(state: &AppState, p: &Principal, page_no: usize) -> Result<DupesView, ApiError> {
     let owner = work::owner(&p.user.id)?;
-    let all = state
+    // Only the summary and one page are read: both come from the `dup_groups_page` index.
+    let (summary, page_no, pages, rows) = state
         .pool
-        .read(move |c| groups::list(c, &owner))
+        .read(move |c| -> Result<_, declutter_core::db::DbError> {
+            let summary = groups::summary(c, &owner)?;
+            let total = usize::try_from(summary.group_count).unwrap_or(usize::MAX);
+            let pages = total.div_ceil(PAGE_SIZE).max(1);
+            let page_no = page_no.clamp(1, pages);
+            let offset = ((page_no - 1) * PAGE_SIZE) as u64;
+            let rows = groups::page(c, &owner, offset, PAGE_SIZE as u64)?;
+            Ok((summary, page_no, pages, rows))
+        })
         .await?
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let pages = all.len().div_ceil(PAGE_SIZE).max(1);
-    let page_no = page_no.clamp(1, pages);
-    let reclaimable_bytes = all
+    let groups = rows
         .iter()
-        .filter(|g| g.confidence == Confidence::Exact)
-        .map(groups::Group::wasted)
-        .sum();
-    let groups = all
-        .iter()
-        .skip((page_no - 1) * PAGE_SIZE)
-        .take(PAGE_SIZE)
         .map(|g| GroupView {
             id: g.id,
             confidence: match g.confidence {
@@ -97,8 +97,8 @@ async fn load(state: &AppState, p: &Principal, page_no: usize) -> Result<DupesVi
     Ok(DupesView {
         page: page_no,
         pages,
-        total_groups: all.len(),
-        reclaimable_bytes,
+        total_groups: usize::try_from(summary.group_count).unwrap_or(usize::MAX),
+        reclaimable_bytes: summary.reclaimable_bytes,
         groups,
     })
 }

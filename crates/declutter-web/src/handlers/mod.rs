@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod connections;
 pub mod dupes;
 pub mod oidc;
 pub mod openapi;

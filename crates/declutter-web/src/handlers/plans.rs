@@ -144,6 +144,15 @@ async fn run_apply(
     p: &Principal,
     id: i64,
 ) -> Result<ApplyReport, ApiError> {
+    let needs = needs_write(state, p, id).await?;
+    if let Some(provider) = needs.first() {
+        // Incremental consent: connections start read-only; write access is asked for here,
+        // through the "Allow changes" button on the plan page, never silently.
+        return Err(ApiError::Conflict(format!(
+            "Declutter can only read your {}. Choose \"Allow changes\" on the plan page to let it move duplicates to the trash, then apply again.",
+            crate::connect::label(provider)
+        )));
+    }
     let owner = work::owner(&p.user.id)?;
     let _claim = state
         .jobs
@@ -174,6 +183,35 @@ async fn run_apply(
     )
     .await?;
     Ok(report)
+}
+
+/// The cloud providers this plan removes files from whose connection lacks write scope.
+async fn needs_write(state: &AppState, p: &Principal, id: i64) -> Result<Vec<String>, ApiError> {
+    let owner = work::owner(&p.user.id)?;
+    let uid = p.user.id.clone();
+    state
+        .pool
+        .read(move |c| -> Result<_, ApiError> {
+            plans::get(c, &owner, id)
+                .map_err(|e| ApiError::Internal(e.to_string()))?
+                .ok_or(ApiError::NotFound)?;
+            let mut providers: Vec<String> = plans::items(c, id)
+                .map_err(|e| ApiError::Internal(e.to_string()))?
+                .into_iter()
+                .filter(|i| i.action == Action::Remove && i.provider != "local")
+                .map(|i| i.provider)
+                .collect();
+            providers.sort();
+            providers.dedup();
+            let conns = crate::db::connections::list(c, &uid)?;
+            providers.retain(|prov| {
+                !conns
+                    .iter()
+                    .any(|k| &k.provider == prov && crate::connect::can_write(prov, &k.scopes))
+            });
+            Ok(providers)
+        })
+        .await?
 }
 
 /// `POST /plans`.
@@ -215,7 +253,9 @@ pub async fn page_(
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
     let plan = load(&state, &p, id).await?;
+    let needs_write = needs_write(&state, &p, id).await?;
     let view = PlanPage {
+        needs_write,
         reclaimed: human(plan.bytes_reclaimed),
         plan,
         layout: Layout::new(&state, Some(&p), "", "dupes"),

@@ -52,7 +52,12 @@ pub fn kind(name: &str) -> &'static str {
         .rsplit_once('.')
         .map(|(_, e)| e.to_ascii_lowercase())
         .unwrap_or_default();
-    match ext.as_str() {
+    kind_of_extension(&ext)
+}
+
+/// A coarse kind from a lower-case extension (the text after the last dot).
+pub fn kind_of_extension(ext: &str) -> &'static str {
+    match ext {
         "jpg" | "jpeg" | "png" | "gif" | "heic" | "webp" | "bmp" | "tif" | "tiff" | "raw"
         | "svg" => "Images",
         "mp4" | "mov" | "mkv" | "avi" | "webm" | "m4v" => "Videos",
@@ -81,30 +86,29 @@ fn bars(amounts: Vec<(String, u64, u64)>) -> Vec<Bar> {
 /// Computes the caller's usage from the index.
 pub async fn load(state: &AppState, p: &Principal) -> Result<Usage, ApiError> {
     let owner = work::owner(&p.user.id)?;
-    let (all, dupes) = state
+    // Aggregated in SQL (per source and extension) and from the group summary: no file or
+    // group rows are loaded.
+    let (rows, summary) = state
         .pool
         .read(move |c| -> Result<_, declutter_core::db::DbError> {
-            Ok((files::all(c, &owner, None)?, groups::list(c, &owner)?))
+            Ok((files::usage(c, &owner)?, groups::summary(c, &owner)?))
         })
         .await?
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let mut per_source: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     let mut per_kind: BTreeMap<&'static str, (u64, u64)> = BTreeMap::new();
     let mut total = 0u64;
-    for f in all.iter().filter(|f| !f.is_dir) {
-        let s = per_source.entry(f.source.clone()).or_default();
-        s.0 += 1;
-        s.1 += f.size;
-        let k = per_kind.entry(kind(&f.name)).or_default();
-        k.0 += 1;
-        k.1 += f.size;
-        total += f.size;
+    for r in rows {
+        let k = per_kind.entry(kind_of_extension(&r.extension)).or_default();
+        k.0 += r.files;
+        k.1 += r.bytes;
+        total += r.bytes;
+        let s = per_source.entry(r.source).or_default();
+        s.0 += r.files;
+        s.1 += r.bytes;
     }
-    let exact = dupes
-        .iter()
-        .filter(|g| g.confidence == groups::Confidence::Exact);
-    let copies: u64 = exact.clone().map(|g| g.files.len() as u64 - 1).sum();
-    let reclaimable: u64 = exact.map(groups::Group::wasted).sum();
+    let copies = summary.duplicate_copies;
+    let reclaimable = summary.reclaimable_bytes;
     let mut kinds: Vec<(String, u64, u64)> = per_kind
         .into_iter()
         .map(|(k, (n, b))| (k.to_owned(), n, b))
@@ -126,7 +130,7 @@ pub async fn load(state: &AppState, p: &Principal) -> Result<Usage, ApiError> {
             ),
             ("Duplicate copies".into(), copies, reclaimable),
         ]),
-        groups: dupes.len(),
+        groups: usize::try_from(summary.group_count).unwrap_or(usize::MAX),
         reclaimable,
     })
 }

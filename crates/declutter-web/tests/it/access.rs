@@ -173,6 +173,8 @@ async fn every_owned_resource_route_refuses_the_wrong_user() -> TestResult {
     let token = b.csrf("/account").await?;
     let mut tried = 0;
     for (method, path, access) in table() {
+        // `/connections/{provider}/…` carry no id: their flow state is bound to the account
+        // and session (connections::state_must_match_this_session_and_is_single_use).
         if access != Access::User || !path.contains("{id}") {
             continue;
         }

@@ -89,6 +89,8 @@ pub struct TestApp {
 pub struct Options {
     pub google: Option<OidcSettings>,
     pub microsoft: Option<OidcSettings>,
+    pub onedrive: Option<declutter_web::config::OAuthClient>,
+    pub gdrive: Option<declutter_web::config::OAuthClient>,
     pub login_rate: Option<u32>,
     pub signup_rate: Option<u32>,
     pub public_url: Option<String>,
@@ -143,6 +145,8 @@ impl TestApp {
         config.local_roots = vec![roots.clone()];
         config.google = o.google;
         config.microsoft = o.microsoft;
+        config.onedrive = o.onedrive;
+        config.gdrive = o.gdrive;
         let mut state = declutter_web::build_state(config).await?;
         let revoked = Arc::new(RecordingRevoker::default());
         state.revoker = revoked.clone();

@@ -1,0 +1,88 @@
+//! Seeds a benchmark database: one account owning 100k indexed files in 10k duplicate groups,
+//! written through the engine's store API, then prints a session cookie value and an API
+//! token for it (`SESSION=…` and `TOKEN=…` on stdout) so `bench/declutter-web.sh` can call the
+//! duplicates page and API without the sign-in flow.
+//!
+//! Usage: `seed <db path> <jwt secret> [groups] [copies per group]`.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use anyhow::Context;
+use declutter_core::hash::{ContentHash, HashKind};
+use declutter_core::ids::{ItemId, Source, UserId};
+use declutter_core::provider::{Change, Item, Listing};
+use declutter_core::store::{files, groups};
+use declutter_web::auth::jwt::TokenSigner;
+use declutter_web::auth::role::Role;
+use declutter_web::auth::sha256_hex;
+use declutter_web::db;
+
+fn item(g: u64, c: u64) -> anyhow::Result<Item> {
+    let name = format!("IMG_{g:05}_{c}.jpg");
+    Ok(Item {
+        id: ItemId::from_str(&format!("item-{g}-{c}"))?,
+        parent_id: None,
+        path: format!("/Photos/{}/{name}", g % 97),
+        name,
+        is_dir: false,
+        // Varied sizes so the page order (largest waste first) is not trivial.
+        size: 10_000 + (g * 7919) % 5_000_000,
+        modified_ns: 1_700_000_000_000_000_000 + i64::try_from(g * 1000 + c)?,
+        hash: Some(ContentHash::new(HashKind::Md5, format!("{g:032x}"))),
+        etag: None,
+        mime: Some("image/jpeg".to_owned()),
+        comparable: true,
+        inode: None,
+    })
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let path = PathBuf::from(args.next().context("usage: seed <db> <jwt secret>")?);
+    let secret = args.next().context("missing jwt secret")?;
+    let group_count: u64 = args.next().map_or(Ok(10_000), |s| s.parse())?;
+    let copies: u64 = args.next().map_or(Ok(10), |s| s.parse())?;
+
+    let pool = db::open(&path).await?;
+    let user = pool
+        .write(|c| db::users::create(c, "bench@example.com", "Bench", None, Some(Role::User)))
+        .await??;
+    let owner = UserId::from_str(&user.id)?;
+    let mut changes = Vec::new();
+    for g in 0..group_count {
+        for c in 0..copies {
+            changes.push(Change::Upsert(item(g, c)?));
+        }
+    }
+    let listing = Listing {
+        full: true,
+        changes,
+        cursor: None,
+        issues: Vec::new(),
+        api_calls: 0,
+    };
+    let o = owner.clone();
+    pool.write(move |c| files::apply_listing(c, &o, &Source::GDrive, &listing, 0))
+        .await??;
+    pool.write(move |c| groups::recompute(c, &owner)).await??;
+
+    let session = uuid::Uuid::new_v4().simple().to_string();
+    let row = db::sessions::SessionRow {
+        id_hash: sha256_hex(&session),
+        user_id: user.id.clone(),
+        csrf_token: uuid::Uuid::new_v4().simple().to_string(),
+    };
+    pool.write(move |c| db::sessions::insert(c, &row, declutter_web::auth::session::TTL_SECS))
+        .await??;
+    let (token, _) = TokenSigner::new(secret.as_bytes())
+        .issue(&user.id, user.token_version, declutter_core::db::now())
+        .map_err(|_| anyhow::anyhow!("could not sign a token"))?;
+    let mut out = std::io::stdout().lock();
+    std::io::Write::write_all(
+        &mut out,
+        format!("SESSION={session}\nTOKEN={token}\n").as_bytes(),
+    )?;
+    Ok(())
+}

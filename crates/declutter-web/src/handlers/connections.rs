@@ -1,0 +1,138 @@
+//! `POST /connections/{provider}/connect` and `GET /connections/{provider}/callback`: connect
+//! OneDrive or Google Drive read-only, or upgrade a connection to write access (incremental
+//! consent) with `access=write`. The flow is bound to the browser session that started it.
+
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::{audit, form_body, safe_next};
+use crate::auth::access::{Ctx, CurrentUser};
+use crate::cloud;
+use crate::connect::{ConnectError, can_write, scopes};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The account label of a connection (one connection per provider and user for now).
+pub const ACCOUNT: &str = "default";
+
+/// Form of the connect route (the CSRF field is checked by the access layer).
+#[derive(Debug, Deserialize)]
+pub struct ConnectForm {
+    /// `write` asks for change access in addition to read.
+    access: Option<String>,
+    /// Where to resume afterwards (same-site path only).
+    next: Option<String>,
+}
+
+/// Query of the callback.
+#[derive(Debug, Deserialize)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+fn redirect_uri(state: &AppState, provider: &str) -> String {
+    format!(
+        "{}/connections/{provider}/callback",
+        state.config.public_url
+    )
+}
+
+fn failed(e: &ConnectError) -> ApiError {
+    tracing::warn!(error = %e, "cloud connection flow failed");
+    match e {
+        ConnectError::UnknownProvider => ApiError::NotFound,
+        _ => ApiError::Invalid(
+            "Connecting the cloud drive did not complete. Please try again.".into(),
+        ),
+    }
+}
+
+/// Redirects to the provider's authorize URL with the least scopes needed.
+pub async fn connect(
+    State(state): State<AppState>,
+    CurrentUser(p): CurrentUser,
+    Path(provider): Path<String>,
+    form: Result<axum::Form<ConnectForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, ApiError> {
+    let f = form_body(form)?;
+    let session = p.session.as_ref().ok_or(ApiError::Forbidden)?;
+    let write = f.access.as_deref() == Some("write");
+    let url = state
+        .connector
+        .start(
+            &provider,
+            write,
+            &redirect_uri(&state, &provider),
+            &p.user.id,
+            &session.id_hash,
+            safe_next(f.next.as_deref().or(Some("/account"))),
+        )
+        .map_err(|e| failed(&e))?;
+    Ok(Redirect::to(&url).into_response())
+}
+
+/// Completes the flow: state (single use, this session), code exchange with the verifier,
+/// then the tokens sealed with the scopes the provider granted.
+pub async fn callback(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(p): CurrentUser,
+    Path(provider): Path<String>,
+    Query(q): Query<CallbackQuery>,
+) -> Result<Response, ApiError> {
+    let session = p.session.as_ref().ok_or(ApiError::Forbidden)?;
+    let st = q
+        .state
+        .as_deref()
+        .ok_or_else(|| failed(&ConnectError::State))?;
+    let pending = state
+        .connector
+        .take(&provider, st, &p.user.id, &session.id_hash)
+        .map_err(|e| failed(&e))?;
+    if q.error.is_some() {
+        return Err(failed(&ConnectError::Denied));
+    }
+    let code = q
+        .code
+        .as_deref()
+        .ok_or_else(|| failed(&ConnectError::Denied))?;
+    let mut tokens = state
+        .connector
+        .exchange(&provider, code, &redirect_uri(&state, &provider), &pending)
+        .await
+        .map_err(|e| failed(&e))?;
+    let previous = cloud::load_tokens(&state, &p.user.id, &provider, ACCOUNT).await?;
+    if tokens.refresh_token.is_none() {
+        // Re-consent may omit the refresh token; the earlier grant's one stays valid.
+        tokens.refresh_token = previous.as_ref().and_then(|(_, t)| t.refresh_token.clone());
+    }
+    // Record what the provider granted, not what we asked for.
+    let granted = tokens
+        .scope
+        .clone()
+        .or_else(|| scopes(&provider, false).map(str::to_owned))
+        .unwrap_or_default();
+    let id = cloud::save_tokens(&state, &p.user.id, &provider, ACCOUNT, &granted, &tokens).await?;
+    let action = if previous.is_some() {
+        "connection.updated"
+    } else {
+        "connection.created"
+    };
+    let detail = format!(
+        "provider={provider} write={}",
+        can_write(&provider, &granted)
+    );
+    audit(
+        &state,
+        &ctx,
+        Some(&p),
+        action,
+        Some(id.to_string()),
+        Some(detail),
+    )
+    .await?;
+    Ok(Redirect::to(&pending.next).into_response())
+}

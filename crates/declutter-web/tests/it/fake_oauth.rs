@@ -1,0 +1,179 @@
+//! A fake OAuth 2.0 authorization server for drive connections on 127.0.0.1:0: `/authorize`
+//! consents at once and redirects back with a code, `/token` checks the PKCE verifier and
+//! client secret and grants the requested scope (plus earlier grants when the request said
+//! `include_granted_scopes=true`, as Google does), `/revoke` records revoked tokens.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use declutter_web::config::OAuthClient;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::support::TestResult;
+
+pub const SECRET: &str = "drive-secret";
+
+#[derive(Default)]
+struct Inner {
+    /// code → (challenge, client id, redirect uri, granted scope)
+    codes: HashMap<String, (String, String, String, String)>,
+    granted: Vec<String>,
+    /// Every authorize request's query, in order.
+    pub authorize: Vec<HashMap<String, String>>,
+    issued: Vec<String>,
+    revoked: Vec<String>,
+    pkce_checked: usize,
+}
+
+/// A running fake authorization server.
+#[derive(Clone)]
+pub struct FakeOAuth {
+    pub base: String,
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl FakeOAuth {
+    pub async fn start() -> TestResult<Self> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let base = format!("http://{}", listener.local_addr()?);
+        let inner = Arc::new(Mutex::new(Inner::default()));
+        let app = Router::new()
+            .route("/authorize", get(authorize))
+            .route("/token", post(token))
+            .route("/revoke", post(revoke))
+            .with_state(inner.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Ok(Self { base, inner })
+    }
+
+    /// Client settings pointing at this server.
+    pub fn client(&self) -> OAuthClient {
+        OAuthClient {
+            client_id: "drive-client".into(),
+            client_secret: SECRET.to_owned().into(),
+            auth_url: format!("{}/authorize", self.base),
+            token_url: format!("{}/token", self.base),
+            revoke_url: Some(format!("{}/revoke", self.base)),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn last_authorize(&self) -> HashMap<String, String> {
+        self.lock().authorize.last().cloned().unwrap_or_default()
+    }
+
+    /// Every access and refresh token handed out.
+    pub fn issued(&self) -> Vec<String> {
+        self.lock().issued.clone()
+    }
+
+    pub fn revoked(&self) -> Vec<String> {
+        self.lock().revoked.clone()
+    }
+
+    pub fn pkce_checked(&self) -> usize {
+        self.lock().pkce_checked
+    }
+}
+
+type S = State<Arc<Mutex<Inner>>>;
+
+fn guard(s: &Arc<Mutex<Inner>>) -> std::sync::MutexGuard<'_, Inner> {
+    s.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn bad(what: &str) -> Response {
+    (
+        axum::http::StatusCode::BAD_REQUEST,
+        Json(json!({"error": what})),
+    )
+        .into_response()
+}
+
+async fn authorize(State(s): S, Query(q): Query<HashMap<String, String>>) -> Response {
+    let get = |k: &str| q.get(k).cloned().unwrap_or_default();
+    if get("response_type") != "code" || get("code_challenge_method") != "S256" {
+        return bad("invalid_request");
+    }
+    let mut i = guard(&s);
+    i.authorize.push(q.clone());
+    let mut scope: Vec<String> = get("scope").split(' ').map(str::to_owned).collect();
+    if get("include_granted_scopes") == "true" {
+        scope.extend(i.granted.iter().cloned());
+    }
+    scope.sort();
+    scope.dedup();
+    let code = uuid::Uuid::new_v4().to_string();
+    i.codes.insert(
+        code.clone(),
+        (
+            get("code_challenge"),
+            get("client_id"),
+            get("redirect_uri"),
+            scope.join(" "),
+        ),
+    );
+    let Ok(mut url) = reqwest::Url::parse(&get("redirect_uri")) else {
+        return bad("invalid_redirect");
+    };
+    url.query_pairs_mut()
+        .append_pair("code", &code)
+        .append_pair("state", &get("state"));
+    Redirect::to(url.as_str()).into_response()
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    grant_type: String,
+    code: String,
+    code_verifier: String,
+    client_id: String,
+    client_secret: String,
+    redirect_uri: String,
+}
+
+async fn token(State(s): S, Form(f): Form<TokenForm>) -> Response {
+    let mut i = guard(&s);
+    let Some((challenge, client_id, redirect_uri, scope)) = i.codes.remove(&f.code) else {
+        return bad("invalid_grant");
+    };
+    if f.grant_type != "authorization_code"
+        || declutter_web::oidc::pkce_challenge(&f.code_verifier) != challenge
+        || f.client_id != client_id
+        || f.client_secret != SECRET
+        || f.redirect_uri != redirect_uri
+    {
+        return bad("invalid_grant");
+    }
+    i.pkce_checked += 1;
+    i.granted = scope.split(' ').map(str::to_owned).collect();
+    let access = format!("AT-plain-{}", uuid::Uuid::new_v4());
+    let refresh = format!("RT-plain-{}", uuid::Uuid::new_v4());
+    i.issued.push(access.clone());
+    i.issued.push(refresh.clone());
+    Json(
+        json!({"access_token": access, "refresh_token": refresh, "token_type": "Bearer",
+        "expires_in": 3600, "scope": scope}),
+    )
+    .into_response()
+}
+
+#[derive(Deserialize)]
+struct RevokeForm {
+    token: String,
+}
+
+async fn revoke(State(s): S, Form(f): Form<RevokeForm>) -> Response {
+    guard(&s).revoked.push(f.token);
+    axum::http::StatusCode::OK.into_response()
+}
