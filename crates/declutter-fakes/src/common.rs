@@ -166,3 +166,35 @@ pub async fn token(State(gate): State<Arc<Gate>>, Form(form): Form<TokenForm>) -
 pub fn guard<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     lock(m)
 }
+
+/// The test controls both fakes share: call counts, token expiry and throttling.
+/// Bring it into scope (`use declutter_fakes::Gated;`) to call them on a fake.
+pub trait Gated {
+    /// The fake's gate.
+    fn gate(&self) -> &Gate;
+
+    /// API requests so far.
+    fn calls(&self) -> u64 {
+        self.gate().calls()
+    }
+    /// Resets the API call counter.
+    fn reset_calls(&self) {
+        self.gate().reset_calls();
+    }
+    /// Token refreshes so far.
+    fn refreshes(&self) -> u64 {
+        self.gate().refreshes()
+    }
+    /// Requests refused by throttling so far.
+    fn throttled(&self) -> u64 {
+        self.gate().throttled()
+    }
+    /// Every access token stops working (the next request gets 401).
+    fn expire_tokens(&self) {
+        self.gate().expire_tokens();
+    }
+    /// Refuses the next requests as `t` says.
+    fn throttle(&self, t: Throttle) {
+        self.gate().throttle(t);
+    }
+}

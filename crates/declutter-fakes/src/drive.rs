@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use crate::common::{self, Gate, REFRESH_TOKEN, Throttle, guard};
+use crate::common::{self, Gate, REFRESH_TOKEN, guard};
 use crate::server::{FakeError, Running, serve};
 
 const ROOT: &str = "drive-root";
@@ -365,28 +365,10 @@ impl FakeDrive {
     pub fn last_page_size(&self) -> Option<usize> {
         guard(&self.store).last_page_size
     }
-    /// API requests so far.
-    pub fn calls(&self) -> u64 {
-        self.gate.calls()
-    }
-    /// Resets the API call counter.
-    pub fn reset_calls(&self) {
-        self.gate.reset_calls();
-    }
-    /// Token refreshes so far.
-    pub fn refreshes(&self) -> u64 {
-        self.gate.refreshes()
-    }
-    /// Requests refused by throttling so far.
-    pub fn throttled(&self) -> u64 {
-        self.gate.throttled()
-    }
-    /// Every access token stops working (the next request gets 401).
-    pub fn expire_tokens(&self) {
-        self.gate.expire_tokens();
-    }
-    /// Refuses the next requests as `t` says.
-    pub fn throttle(&self, t: Throttle) {
-        self.gate.throttle(t);
+}
+
+impl crate::common::Gated for FakeDrive {
+    fn gate(&self) -> &crate::common::Gate {
+        &self.gate
     }
 }

@@ -19,7 +19,7 @@ mod drive;
 mod graph;
 mod server;
 
-pub use common::{Throttle, ThrottleKind};
+pub use common::{Gate, Gated, Throttle, ThrottleKind};
 pub use drive::{DriveFile, FakeDrive};
 pub use graph::{FakeGraph, GraphItem};
 pub use server::FakeError;

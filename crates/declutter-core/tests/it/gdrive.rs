@@ -1,5 +1,6 @@
 //! Google Drive against the fake Drive server over HTTP.
 
+use declutter_fakes::Gated;
 use std::sync::Arc;
 
 use declutter_core::cloud::OAuthRefresh;

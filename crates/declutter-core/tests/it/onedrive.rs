@@ -1,5 +1,6 @@
 //! OneDrive against the fake Graph server over HTTP.
 
+use declutter_fakes::Gated;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

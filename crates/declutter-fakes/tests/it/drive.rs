@@ -1,5 +1,6 @@
 //! Fake Drive: files.list paging, changes, trash, native docs, rate-limit 403.
 
+use declutter_fakes::Gated;
 use declutter_fakes::{FakeDrive, Throttle, ThrottleKind};
 use serde_json::Value;
 

@@ -1,5 +1,6 @@
 //! Fake Graph: delta paging, delta links, auth, throttling, counters.
 
+use declutter_fakes::Gated;
 use declutter_fakes::{FakeGraph, Throttle, ThrottleKind};
 use serde_json::Value;
 

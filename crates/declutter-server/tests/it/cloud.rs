@@ -1,5 +1,6 @@
 //! The binary against the fake cloud servers.
 
+use declutter_fakes::Gated;
 use serde_json::Value;
 
 use declutter_fakes::{FakeDrive, FakeGraph};
