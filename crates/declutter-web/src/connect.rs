@@ -4,8 +4,8 @@
 //! first applies a plan. Tokens go from the token endpoint straight into the sealed store
 //! (`cloud::save_connection`); they are never logged and never reach the browser.
 
+use crate::oauth_flow::{Authorize, PendingFlows, outbound_client};
 use std::collections::HashMap;
-use std::sync::Mutex;
 
 use futures_util::future::BoxFuture;
 use secrecy::{ExposeSecret, SecretString};
@@ -13,11 +13,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::cloud::Revoker;
 use crate::config::OAuthClient;
-
-/// Pending connect flows expire after this many seconds.
-pub const FLOW_TTL_SECS: i64 = 600;
-/// Most connect flows in progress at once (only signed-in users can start them).
-const MAX_PENDING: usize = 10_000;
 
 /// Microsoft Graph: read-only scan scope.
 pub const MS_READ: &str = "Files.Read";
@@ -60,8 +55,6 @@ pub struct Pending {
     pub verifier: String,
     /// Where to go afterwards.
     pub next: String,
-    /// Unix seconds.
-    pub created: i64,
 }
 
 /// What the token endpoint returned; sealed as JSON, never serialised anywhere else.
@@ -131,7 +124,7 @@ pub fn can_write(provider: &str, scopes: &str) -> bool {
 #[derive(Debug)]
 pub struct Connector {
     clients: HashMap<&'static str, OAuthClient>,
-    pending: Mutex<HashMap<String, Pending>>,
+    pending: PendingFlows<Pending>,
     http: reqwest::Client,
 }
 
@@ -148,14 +141,10 @@ impl Connector {
         if let Some(c) = gdrive {
             clients.insert("gdrive", c);
         }
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(std::time::Duration::from_secs(10))
-            .build()
-            .map_err(|e| ConnectError::Http(e.to_string()))?;
+        let http = outbound_client().map_err(|e| ConnectError::Http(e.to_string()))?;
         Ok(Self {
             clients,
-            pending: Mutex::default(),
+            pending: PendingFlows::default(),
             http,
         })
     }
@@ -186,48 +175,35 @@ impl Connector {
         let scope = scopes(key, write).ok_or(ConnectError::UnknownProvider)?;
         let state = crate::auth::random_token();
         let verifier = crate::auth::random_token();
-        let mut url =
-            reqwest::Url::parse(&c.auth_url).map_err(|e| ConnectError::Http(e.to_string()))?;
-        {
+        let mut url = Authorize {
+            endpoint: &c.auth_url,
+            client_id: &c.client_id,
+            redirect_uri,
+            scope,
+            state: &state,
+            verifier: &verifier,
+        }
+        .url()
+        .map_err(ConnectError::Http)?;
+        if key == "gdrive" {
+            // Offline access gives a refresh token; the upgrade keeps the earlier grant.
             let mut q = url.query_pairs_mut();
-            q.append_pair("response_type", "code")
-                .append_pair("client_id", &c.client_id)
-                .append_pair("redirect_uri", redirect_uri)
-                .append_pair("scope", scope)
-                .append_pair("state", &state)
-                .append_pair("code_challenge", &crate::oidc::pkce_challenge(&verifier))
-                .append_pair("code_challenge_method", "S256");
-            if key == "gdrive" {
-                // Offline access gives a refresh token; the upgrade keeps the earlier grant.
-                q.append_pair("access_type", "offline");
-                if write {
-                    q.append_pair("include_granted_scopes", "true");
-                    q.append_pair("prompt", "consent");
-                }
+            q.append_pair("access_type", "offline");
+            if write {
+                q.append_pair("include_granted_scopes", "true");
+                q.append_pair("prompt", "consent");
             }
         }
-        let now = crate::db::now();
-        let mut pending = self
-            .pending
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        pending.retain(|_, p| now - p.created < FLOW_TTL_SECS);
-        if pending.len() >= MAX_PENDING {
-            return Err(ConnectError::Http(
-                "too many connections in progress".into(),
-            ));
-        }
-        pending.insert(
-            state,
-            Pending {
-                provider: key.to_owned(),
-                user_id: user_id.to_owned(),
-                session_hash: session_hash.to_owned(),
-                verifier,
-                next,
-                created: now,
-            },
-        );
+        let flow = Pending {
+            provider: key.to_owned(),
+            user_id: user_id.to_owned(),
+            session_hash: session_hash.to_owned(),
+            verifier,
+            next,
+        };
+        self.pending
+            .insert(state, flow, crate::db::now())
+            .map_err(|_| ConnectError::Http("too many connections in progress".into()))?;
         Ok(url.into())
     }
 
@@ -241,14 +217,11 @@ impl Connector {
     ) -> Result<Pending, ConnectError> {
         let p = self
             .pending
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(state)
+            .take(state, crate::db::now())
             .ok_or(ConnectError::State)?;
         if p.provider != provider
             || p.user_id != user_id
             || !crate::auth::same(&p.session_hash, session_hash)
-            || crate::db::now() - p.created >= FLOW_TTL_SECS
         {
             return Err(ConnectError::State);
         }

@@ -18,6 +18,7 @@ pub mod error;
 pub mod handlers;
 pub mod local_roots;
 pub mod metrics;
+pub mod oauth_flow;
 pub mod oidc;
 pub mod pages;
 pub mod proxy;

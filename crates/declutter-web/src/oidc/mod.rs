@@ -6,18 +6,15 @@
 
 pub mod verify;
 
+use crate::oauth_flow::{Authorize, PendingFlows, outbound_client};
 use std::collections::HashMap;
-use std::sync::Mutex;
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use crate::config::OidcSettings;
 
-/// Pending flows expire after this many seconds.
-pub const FLOW_TTL_SECS: i64 = 600;
-/// Most flows in progress at once.
-const MAX_PENDING: usize = 10_000;
+pub use crate::oauth_flow::{FLOW_TTL_SECS, pkce_challenge};
 
 /// A sign-in flow failed; the user sees one generic message, the log the reason.
 #[derive(Debug, thiserror::Error)]
@@ -65,8 +62,6 @@ pub struct Pending {
     pub verifier: String,
     /// Where to go after.
     pub next: String,
-    /// Unix seconds.
-    pub created: i64,
 }
 
 /// The configured providers and the flows in progress (in memory: a restart cancels them).
@@ -74,7 +69,7 @@ pub struct Pending {
 pub struct Providers {
     settings: HashMap<&'static str, OidcSettings>,
     discovery: tokio::sync::Mutex<HashMap<&'static str, Discovery>>,
-    pending: Mutex<HashMap<String, Pending>>,
+    pending: PendingFlows<Pending>,
     http: reqwest::Client,
 }
 
@@ -91,15 +86,11 @@ impl Providers {
         if let Some(m) = microsoft {
             settings.insert("microsoft", m);
         }
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(std::time::Duration::from_secs(10))
-            .build()
-            .map_err(|e| OidcError::Http(e.to_string()))?;
+        let http = outbound_client().map_err(|e| OidcError::Http(e.to_string()))?;
         Ok(Self {
             settings,
             discovery: tokio::sync::Mutex::default(),
-            pending: Mutex::default(),
+            pending: PendingFlows::default(),
             http,
         })
     }
@@ -151,39 +142,27 @@ impl Providers {
         let state = crate::auth::random_token();
         let nonce = crate::auth::random_token();
         let verifier = crate::auth::random_token();
-        let challenge = pkce_challenge(&verifier);
-        let mut url = reqwest::Url::parse(&d.authorization_endpoint)
-            .map_err(|e| OidcError::Http(e.to_string()))?;
-        url.query_pairs_mut()
-            .append_pair("response_type", "code")
-            .append_pair("client_id", &s.client_id)
-            .append_pair("redirect_uri", redirect_uri)
-            .append_pair("scope", "openid email profile")
-            .append_pair("state", &state)
-            .append_pair("nonce", &nonce)
-            .append_pair("code_challenge", &challenge)
-            .append_pair("code_challenge_method", "S256");
-        let now = crate::db::now();
-        let mut pending = self
-            .pending
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        pending.retain(|_, p| now - p.created < FLOW_TTL_SECS);
-        // Anyone can start flows; bound the memory they can make us hold.
-        if pending.len() >= MAX_PENDING {
-            return Err(OidcError::Http("too many sign-ins in progress".into()));
+        let mut url = Authorize {
+            endpoint: &d.authorization_endpoint,
+            client_id: &s.client_id,
+            redirect_uri,
+            scope: "openid email profile",
+            state: &state,
+            verifier: &verifier,
         }
-        pending.insert(
-            state,
-            Pending {
-                provider: key.to_owned(),
-                binding_hash,
-                nonce,
-                verifier,
-                next,
-                created: now,
-            },
-        );
+        .url()
+        .map_err(OidcError::Http)?;
+        url.query_pairs_mut().append_pair("nonce", &nonce);
+        let flow = Pending {
+            provider: key.to_owned(),
+            binding_hash,
+            nonce,
+            verifier,
+            next,
+        };
+        self.pending
+            .insert(state, flow, crate::db::now())
+            .map_err(|_| OidcError::Http("too many sign-ins in progress".into()))?;
         Ok(url.into())
     }
 
@@ -196,12 +175,10 @@ impl Providers {
     ) -> Result<Pending, OidcError> {
         let p = self
             .pending
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(state)
+            .take(state, crate::db::now())
             .ok_or(OidcError::State)?;
         let bound = binding_hash.is_some_and(|b| crate::auth::same(b, &p.binding_hash));
-        if p.provider != name || !bound || crate::db::now() - p.created >= FLOW_TTL_SECS {
+        if p.provider != name || !bound {
             return Err(OidcError::State);
         }
         Ok(p)
@@ -254,12 +231,4 @@ impl Providers {
         let _ = SecretString::from(tr.id_token);
         Ok(id)
     }
-}
-
-/// `BASE64URL(SHA256(verifier))` (RFC 7636 S256).
-pub fn pkce_challenge(verifier: &str) -> String {
-    use base64::Engine as _;
-    use sha2::Digest as _;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(sha2::Sha256::digest(verifier.as_bytes()))
 }
