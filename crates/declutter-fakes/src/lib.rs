@@ -7,6 +7,7 @@
 //! `Retry-After`, Drive's 403 `userRateLimitExceeded`) on demand, and count API calls.
 //!
 //! ```no_run
+//! use declutter_fakes::Gated as _; // call counts, token expiry, throttling
 //! # async fn demo() -> Result<(), declutter_fakes::FakeError> {
 //! let graph = declutter_fakes::FakeGraph::start().await?;
 //! let id = graph.add_file(None, "a.txt", 3, "qxh");
