@@ -6,7 +6,9 @@
 #   DUP_PCT=20       percentage of files that are copies of another file
 #   WORK=/tmp/declutter-bench   where the tree and databases go (kept between runs)
 #   KEEP_TREE=1      reuse an existing tree of the same parameters
-# Prints a Markdown table of wall time and max RSS to stdout.
+#   DECLUTTER=path   benchmark this binary instead of building one (e.g. a baseline build)
+# Prints a Markdown table of wall time and max RSS to stdout, then the ratios the targets are
+# stated in (wall and RSS against fclones, warm against cold) and both tools' group counts.
 set -euo pipefail
 
 FILES=${FILES:-100000}
@@ -28,9 +30,11 @@ if ! command -v fclones >/dev/null; then
   log "installing fclones (cargo install fclones --locked)"
   cargo install fclones --locked >&2
 fi
-log "building declutter (release)"
-(cd "$ROOT_DIR" && cargo build --release -q -p declutter-server)
-DECLUTTER="$CARGO_TARGET_DIR/release/declutter"
+if [ -z "${DECLUTTER:-}" ]; then
+  log "building declutter (release)"
+  (cd "$ROOT_DIR" && cargo build --release -q -p declutter-server)
+  DECLUTTER="$CARGO_TARGET_DIR/release/declutter"
+fi
 
 if [ "$KEEP_TREE" != 1 ] || [ ! -f "$TREE/.complete" ]; then
   log "generating $FILES files (~$AVG_KIB KiB mean, $DUP_PCT% duplicates) in $TREE"
@@ -60,27 +64,40 @@ PY
 fi
 SIZE=$(du -sh --apparent-size "$TREE" | cut -f1)
 
-measure() { # label, command...
-  local label=$1; shift
+secs() { # m:ss.cc or h:mm:ss -> seconds
+  echo "$1" | awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; print s }'
+}
+
+measure() { # key label command... ; records WALL_<key> (s) and RSS_<key> (MiB), prints a row
+  local key=$1 label=$2; shift 2
   local out wall rss
-  out=$( /usr/bin/time -v "$@" 2>&1 >/dev/null | tail -n 30 )
+  out=$( /usr/bin/time -v "$@" 2>&1 >"$WORK/$key.out" | tail -n 30 )
   wall=$(echo "$out" | sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p')
   rss=$(echo "$out" | sed -n 's/.*Maximum resident set size (kbytes): //p')
+  printf -v "WALL_$key" '%s' "$(secs "$wall")"
+  printf -v "RSS_$key" '%s' "$(( ${rss:-0} / 1024 ))"
   echo "| $label | $wall | $(( ${rss:-0} / 1024 )) MiB |"
 }
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
 # Warm the page cache once so every contender reads from memory alike.
 cat "$TREE"/d*/s*/* > /dev/null 2>&1 || true
 
-echo "Tree: $FILES files, $SIZE, $DUP_PCT% duplicates, $(nproc) cores"
+echo "Tree: $FILES files, $SIZE, $DUP_PCT% duplicates, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "| run | wall (m:ss) | max RSS |"
 echo "| --- | --- | --- |"
-measure "fclones group" fclones group --threads "$(nproc)" "$TREE"
+measure fclones "fclones group" fclones group --threads "$(nproc)" "$TREE"
 DB="$WORK/bench.db"
 rm -f "$DB" "$DB-wal" "$DB-shm"
-measure "declutter scan (cold: empty database)" "$DECLUTTER" --db "$DB" scan "$TREE"
-measure "declutter scan (warm: rescan, hash cache)" "$DECLUTTER" --db "$DB" scan "$TREE"
+measure cold "declutter scan (cold: empty database)" "$DECLUTTER" --db "$DB" scan "$TREE"
+measure warm "declutter scan (warm: rescan, hash cache)" "$DECLUTTER" --db "$DB" scan "$TREE"
 NGROUPS=$("$DECLUTTER" --db "$DB" dupes --csv | tail -n +2 | cut -d, -f1 | sort -u | wc -l)
+# fclones' report: one header line per group (hash, size, count), files indented below.
+FGROUPS=$(grep -cv '^\(#\|[[:space:]]\|$\)' "$WORK/fclones.out" || true)
 echo
-echo "declutter found $NGROUPS duplicate groups"
+echo "declutter found $NGROUPS duplicate groups, fclones $FGROUPS"
+echo "cold wall vs fclones: $(ratio "$WALL_cold" "$WALL_fclones")x (target <= 1.0)"
+echo "cold max RSS vs fclones: $(ratio "$RSS_cold" "$RSS_fclones")x, warm: $(ratio "$RSS_warm" "$RSS_fclones")x (target <= 1.0)"
+echo "warm rescan speed-up over cold: $(ratio "$WALL_cold" "$WALL_warm")x (target >= 10)"

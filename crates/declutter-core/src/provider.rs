@@ -139,6 +139,24 @@ pub trait StorageProvider: Send + Sync {
         cursor: Option<&str>,
     ) -> impl Future<Output = Result<Listing, ProviderError>> + Send;
 
+    /// Files of the last [`Self::list`] that the user does not own (shared with them, e.g.
+    /// Drive's `ownedByMe: false`); a plan never removes those. Taken once per listing.
+    fn take_not_owned(&self) -> Vec<ItemId> {
+        Vec::new()
+    }
+
+    /// Downloads the item's content as a stream and returns its BLAKE3 (hex), for verifying
+    /// matches across providers that share no hash. `None` when the content is larger than
+    /// `max_bytes` or the provider cannot download. Memory stays bounded by one chunk.
+    fn content_hash(
+        &self,
+        id: &ItemId,
+        max_bytes: u64,
+    ) -> impl Future<Output = Result<Option<String>, ProviderError>> + Send {
+        let _ = (id, max_bytes);
+        async { Ok(None) }
+    }
+
     /// Current metadata of one item, with a content hash; `None` if it no longer exists.
     fn stat(&self, id: &ItemId)
     -> impl Future<Output = Result<Option<Item>, ProviderError>> + Send;

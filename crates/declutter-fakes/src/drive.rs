@@ -1,7 +1,7 @@
 //! A fake Google Drive v3: `files.list` with paging, `changes` with page tokens, file
 //! get/patch(trashed)/delete, md5Checksum on binary files, Google-native documents without one.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, Query, State};
@@ -12,6 +12,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use crate::common::{self, Gate, REFRESH_TOKEN, guard};
+use crate::content::Contents;
 use crate::server::{FakeError, Running, serve};
 
 const ROOT: &str = "drive-root";
@@ -50,6 +51,9 @@ struct Store {
     next_id: u64,
     last_fields: Option<String>,
     last_page_size: Option<usize>,
+    /// Files shared with the user by someone else (`ownedByMe: false`).
+    not_owned: HashSet<String>,
+    contents: Arc<Contents>,
 }
 
 impl Store {
@@ -59,11 +63,17 @@ impl Store {
     }
 }
 
-fn file_json(f: &DriveFile) -> Value {
+impl Store {
+    fn json(&self, f: &DriveFile) -> Value {
+        file_json(f, !self.not_owned.contains(&f.id))
+    }
+}
+
+fn file_json(f: &DriveFile, owned: bool) -> Value {
     let mut v = json!({
         "id": f.id, "name": f.name, "parents": [f.parent], "mimeType": f.mime,
         "modifiedTime": format!("2024-02-01T00:{:02}:{:02}.000Z", (f.version / 60) % 60, f.version % 60),
-        "ownedByMe": true, "trashed": f.trashed,
+        "ownedByMe": owned, "trashed": f.trashed,
     });
     if let Some(s) = f.size {
         v["size"] = json!(s.to_string());
@@ -122,7 +132,7 @@ async fn list(State(store): State<Shared>, Query(q): Query<ListQuery>) -> Respon
         .unwrap_or(0)
         .min(all.len());
     let end = (offset + page_size(&q)).min(all.len());
-    let mut body = json!({"kind": "drive#fileList", "files": all[offset..end].iter().map(|f| file_json(f)).collect::<Vec<_>>()});
+    let mut body = json!({"kind": "drive#fileList", "files": all[offset..end].iter().map(|f| s.json(f)).collect::<Vec<_>>()});
     if end < all.len() {
         body["nextPageToken"] = json!(end.to_string());
     }
@@ -169,7 +179,7 @@ async fn changes(State(store): State<Shared>, Query(q): Query<ListQuery>) -> Res
         .map(|f| {
             let mut c = json!({"kind": "drive#change", "changeType": "file", "fileId": f.id, "removed": f.deleted});
             if !f.deleted {
-                c["file"] = file_json(f);
+                c["file"] = s.json(f);
             }
             c
         })
@@ -183,12 +193,33 @@ async fn changes(State(store): State<Shared>, Query(q): Query<ListQuery>) -> Res
     Json(body).into_response()
 }
 
-async fn get_file(State(store): State<Shared>, Path(id): Path<String>) -> Response {
-    let s = guard(&store);
-    match s.files.get(&id).filter(|f| !f.deleted) {
-        Some(f) => Json(file_json(f)).into_response(),
-        None => not_found(&id),
-    }
+#[derive(Debug, serde::Deserialize)]
+struct GetQuery {
+    alt: Option<String>,
+}
+
+async fn get_file(
+    State(store): State<Shared>,
+    Path(id): Path<String>,
+    Query(q): Query<GetQuery>,
+) -> Response {
+    let media = {
+        let s = guard(&store);
+        let Some(f) = s.files.get(&id).filter(|f| !f.deleted) else {
+            return not_found(&id);
+        };
+        if q.alt.as_deref() != Some("media") {
+            return Json(s.json(f)).into_response();
+        }
+        if f.mime.starts_with("application/vnd.google-apps.") {
+            let body = json!({"error": {"code": 403, "message": "Only files with binary content can be downloaded. Use Export with Docs Editors files.",
+                "errors": [{"domain": "global", "reason": "fileNotDownloadable", "message": "not downloadable"}]}});
+            return (StatusCode::FORBIDDEN, Json(body)).into_response();
+        }
+        let bytes = s.contents.of(&f.id, f.md5.as_deref(), f.size.unwrap_or(0));
+        (Arc::clone(&s.contents), bytes)
+    };
+    media.0.serve(media.1).await
 }
 
 async fn patch_file(
@@ -268,7 +299,7 @@ impl FakeDrive {
     pub fn token_url(&self) -> String {
         format!("http://{}/token", self.server.addr)
     }
-    /// An access token valid until [`Self::expire_tokens`].
+    /// An access token valid until [`crate::Gated::expire_tokens`].
     pub fn access_token(&self) -> &'static str {
         INITIAL_TOKEN
     }
@@ -332,6 +363,43 @@ impl FakeDrive {
             None,
             None,
         )
+    }
+    /// Adds a binary file shared with the user by someone else (`ownedByMe: false`).
+    pub fn add_shared_file(
+        &self,
+        parent: Option<&str>,
+        name: &str,
+        size: u64,
+        md5: &str,
+    ) -> String {
+        let id = self.add_file(parent, name, size, md5);
+        guard(&self.store).not_owned.insert(id.clone());
+        id
+    }
+    /// Transfers ownership of a file to or from the user (a change the changes feed reports).
+    pub fn set_owned(&self, id: &str, owned: bool) {
+        let mut s = guard(&self.store);
+        let seq = s.bump();
+        if owned {
+            s.not_owned.remove(id);
+        } else {
+            s.not_owned.insert(id.to_owned());
+        }
+        if let Some(f) = s.files.get_mut(id) {
+            f.seq = seq;
+        }
+    }
+    /// Sets the bytes `?alt=media` serves for a file (its size becomes their length).
+    pub fn set_content(&self, id: &str, bytes: &[u8]) {
+        let mut s = guard(&self.store);
+        if let Some(f) = s.files.get_mut(id) {
+            f.size = Some(bytes.len() as u64);
+        }
+        s.contents.set(id, bytes.to_vec());
+    }
+    /// Downloads served, the most in flight at once, and the per-download delay control.
+    pub fn contents(&self) -> Arc<Contents> {
+        Arc::clone(&guard(&self.store).contents)
     }
     /// Changes a file's content.
     pub fn modify_file(&self, id: &str, size: u64, md5: &str) {

@@ -12,6 +12,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use crate::common::{self, Gate, REFRESH_TOKEN, guard};
+use crate::content::Contents;
 use crate::server::{FakeError, Running, serve};
 
 const ROOT: &str = "root-id";
@@ -47,6 +48,7 @@ struct Drive {
     next_id: u64,
     page_size: usize,
     base: String,
+    contents: Arc<Contents>,
 }
 
 impl Drive {
@@ -187,6 +189,34 @@ async fn get_item(State((drive, _)): State<Shared>, Path(id): Path<String>) -> R
     }
 }
 
+/// `GET /me/drive/items/{id}/content`: like Graph, a 302 to a pre-authenticated URL.
+async fn content(State((drive, _)): State<Shared>, Path(id): Path<String>) -> Response {
+    let d = guard(&drive);
+    match d.items.get(&id) {
+        Some(i) if !i.deleted && !i.folder => {
+            let origin = d.base.trim_end_matches("/v1.0");
+            let to = format!("{origin}/download/{id}?tempauth=fake");
+            (StatusCode::FOUND, [(axum::http::header::LOCATION, to)]).into_response()
+        }
+        _ => not_found(),
+    }
+}
+
+/// The pre-authenticated download URL (no bearer token needed, like Graph's).
+async fn download(State((drive, _)): State<Shared>, Path(id): Path<String>) -> Response {
+    let (contents, bytes) = {
+        let d = guard(&drive);
+        match d.items.get(&id) {
+            Some(i) if !i.deleted && !i.folder => (
+                Arc::clone(&d.contents),
+                d.contents.of(&i.id, i.quick_xor.as_deref(), i.size),
+            ),
+            _ => return not_found(),
+        }
+    };
+    contents.serve(bytes).await
+}
+
 async fn approot(State((drive, _)): State<Shared>) -> Response {
     let mut d = guard(&drive);
     let existing = d
@@ -291,6 +321,7 @@ impl FakeGraph {
             next_id: 0,
             page_size: 200,
             base: String::new(),
+            contents: Arc::new(Contents::default()),
         }));
         let shared: Shared = (Arc::clone(&drive), Arc::clone(&gate));
         let api = Router::new()
@@ -300,7 +331,8 @@ impl FakeGraph {
                 "/v1.0/me/drive/items/{id}",
                 get(get_item).patch(patch_item).delete(delete_item),
             )
-            .with_state(shared)
+            .route("/v1.0/me/drive/items/{id}/content", get(content))
+            .with_state(shared.clone())
             .layer(axum::middleware::from_fn_with_state(
                 Arc::clone(&gate),
                 common::gate,
@@ -308,7 +340,12 @@ impl FakeGraph {
         let app = Router::new()
             .route("/token", post(common::token))
             .with_state(Arc::clone(&gate))
-            .merge(api);
+            .merge(api)
+            .merge(
+                Router::new()
+                    .route("/download/{id}", get(download))
+                    .with_state(shared),
+            );
         let server = serve(app).await?;
         guard(&drive).base = format!("http://{}/v1.0", server.addr);
         Ok(Self {
@@ -326,7 +363,7 @@ impl FakeGraph {
     pub fn token_url(&self) -> String {
         format!("http://{}/token", self.server.addr)
     }
-    /// An access token valid until [`Self::expire_tokens`].
+    /// An access token valid until [`crate::Gated::expire_tokens`].
     pub fn access_token(&self) -> &'static str {
         INITIAL_TOKEN
     }
@@ -345,6 +382,18 @@ impl FakeGraph {
     /// Adds a file; returns its id.
     pub fn add_file(&self, parent: Option<&str>, name: &str, size: u64, quick_xor: &str) -> String {
         guard(&self.drive).add(parent, name, false, size, Some(quick_xor))
+    }
+    /// Sets the bytes `/content` serves for a file (its size becomes their length).
+    pub fn set_content(&self, id: &str, bytes: &[u8]) {
+        let mut d = guard(&self.drive);
+        if let Some(i) = d.items.get_mut(id) {
+            i.size = bytes.len() as u64;
+        }
+        d.contents.set(id, bytes.to_vec());
+    }
+    /// Downloads served, the most in flight at once, and the per-download delay control.
+    pub fn contents(&self) -> Arc<Contents> {
+        Arc::clone(&guard(&self.drive).contents)
     }
     /// Changes a file's content.
     pub fn modify_file(&self, id: &str, size: u64, quick_xor: &str) {

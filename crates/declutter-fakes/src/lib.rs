@@ -3,7 +3,8 @@
 //!
 //! Both fakes page listings, serve incremental changes (Graph delta links, Drive change
 //! tokens), report content hashes, move items to and from trash, issue expiring bearer tokens
-//! through an OAuth-style `/token` endpoint, throw throttling storms (429/503 with
+//! through an OAuth-style `/token` endpoint, serve file content for download (Graph
+//! `/content`, Drive `?alt=media`), throw throttling storms (429/503 with
 //! `Retry-After`, Drive's 403 `userRateLimitExceeded`) on demand, and count API calls.
 //!
 //! ```no_run
@@ -16,11 +17,13 @@
 //! ```
 
 mod common;
+mod content;
 mod drive;
 mod graph;
 mod server;
 
 pub use common::{Gate, Gated, Throttle, ThrottleKind};
+pub use content::{Contents, filler};
 pub use drive::{DriveFile, FakeDrive};
 pub use graph::{FakeGraph, GraphItem};
 pub use server::FakeError;

@@ -59,6 +59,7 @@ pub struct HttpClient {
     tokens: Arc<dyn TokenSource>,
     policy: RetryPolicy,
     in_flight: Arc<Semaphore>,
+    downloads: Arc<Semaphore>,
     calls: Arc<AtomicU64>,
 }
 
@@ -116,6 +117,7 @@ impl HttpClient {
             tokens,
             policy,
             in_flight: Arc::new(Semaphore::new(policy.concurrency.max(1))),
+            downloads: Arc::new(Semaphore::new(policy.concurrency.max(1))),
             calls: Arc::new(AtomicU64::new(0)),
         })
     }
@@ -185,6 +187,36 @@ impl HttpClient {
         let resp = self.send(build).await?;
         let bytes = resp.bytes().await?;
         serde_json::from_slice(&bytes).map_err(|e| HttpError::Decode(e.to_string()))
+    }
+
+    /// Downloads the body `build` asks for and returns its BLAKE3 (hex) and length, streaming
+    /// it chunk by chunk (memory stays one chunk whatever the size); `None` as soon as the body
+    /// exceeds `max_bytes`. At most [`RetryPolicy::concurrency`] downloads of this client run
+    /// at once: a permit is held from the request to the last byte.
+    pub async fn hash_body(
+        &self,
+        build: impl Fn(&reqwest::Client) -> RequestBuilder,
+        max_bytes: u64,
+    ) -> Result<Option<(String, u64)>, HttpError> {
+        let _permit = self
+            .downloads
+            .acquire()
+            .await
+            .map_err(|_| HttpError::Throttled { attempts: 0 })?;
+        let mut resp = self.send(build).await?;
+        if resp.content_length().is_some_and(|n| n > max_bytes) {
+            return Ok(None);
+        }
+        let mut hasher = blake3::Hasher::new();
+        let mut total = 0u64;
+        while let Some(chunk) = resp.chunk().await? {
+            total += chunk.len() as u64;
+            if total > max_bytes {
+                return Ok(None);
+            }
+            hasher.update(&chunk);
+        }
+        Ok(Some((hasher.finalize().to_hex().to_string(), total)))
     }
 
     /// Like [`Self::json`], but a 404 is `None`.

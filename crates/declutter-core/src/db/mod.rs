@@ -14,6 +14,7 @@ pub static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("migrations/0001_init.sql")),
         M::up(include_str!("migrations/0002_group_file_index.sql")),
         M::up(include_str!("migrations/0003_group_paging.sql")),
+        M::up(include_str!("migrations/0004_scan_upkeep.sql")),
     ])
 });
 

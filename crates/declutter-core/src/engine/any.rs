@@ -45,6 +45,26 @@ impl StorageProvider for AnyProvider {
         }
     }
 
+    fn take_not_owned(&self) -> Vec<ItemId> {
+        match self {
+            Self::Local(p) => p.take_not_owned(),
+            Self::OneDrive(p) => p.take_not_owned(),
+            Self::GDrive(p) => p.take_not_owned(),
+        }
+    }
+
+    async fn content_hash(
+        &self,
+        id: &ItemId,
+        max_bytes: u64,
+    ) -> Result<Option<String>, ProviderError> {
+        match self {
+            Self::Local(p) => p.content_hash(id, max_bytes).await,
+            Self::OneDrive(p) => p.content_hash(id, max_bytes).await,
+            Self::GDrive(p) => p.content_hash(id, max_bytes).await,
+        }
+    }
+
     async fn stat(&self, id: &ItemId) -> Result<Option<Item>, ProviderError> {
         match self {
             Self::Local(p) => p.stat(id).await,

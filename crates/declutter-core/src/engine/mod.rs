@@ -3,12 +3,14 @@
 pub mod any;
 pub mod apply;
 pub mod error;
+mod local_scan;
 pub mod plan;
 pub mod recheck;
 pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod trash;
+pub mod verify;
 
 pub use any::{AnyProvider, Providers};
 pub use error::EngineError;

@@ -5,6 +5,7 @@ use platform_db::rusqlite::Connection;
 use super::EngineError;
 use super::rules::KeepRules;
 use crate::ids::UserId;
+use crate::store::files::FileRow;
 use crate::store::groups::{self, Confidence, Group};
 use crate::store::plans::{self, Action, PlanItem};
 
@@ -19,16 +20,26 @@ pub struct PlanSummary {
     pub remove_count: u64,
     /// Bytes freed.
     pub bytes_reclaimed: u64,
+    /// Group members kept because the user does not own them (shared with them).
+    pub not_owned: u64,
     /// Every item.
     pub items: Vec<PlanItem>,
 }
 
-/// Plan items for one group: the rules pick keepers; probable groups are never acted on.
+/// Plan items for one group: the rules pick keepers among the files the user owns; files
+/// shared with them by someone else always stay (and never count as the kept copy); probable
+/// groups are never acted on.
 pub fn plan_group(group: &Group, rules: &KeepRules) -> Vec<PlanItem> {
     if group.confidence != Confidence::Exact || group.files.len() < 2 {
         return Vec::new();
     }
-    let keep = rules.choose(&group.files);
+    let owned: Vec<FileRow> = group.files.iter().filter(|f| f.owned).cloned().collect();
+    let mut chosen = rules.choose(&owned).into_iter();
+    let keep: Vec<bool> = group
+        .files
+        .iter()
+        .map(|f| !f.owned || chosen.next().unwrap_or(true))
+        .collect();
     let key = format!(
         "{}:{}:{}",
         group.hash_kind.as_deref().unwrap_or("none"),
@@ -76,9 +87,15 @@ pub fn build(
     let plan_id = plans::insert(conn, user, &rules.to_string(), &items)?;
     let items = plans::items(conn, plan_id)?;
     let removes = items.iter().filter(|i| i.action == Action::Remove);
+    let not_owned = exact
+        .iter()
+        .flat_map(|g| &g.files)
+        .filter(|f| !f.owned)
+        .count() as u64;
     Ok(PlanSummary {
         plan_id,
         groups: exact.len(),
+        not_owned,
         remove_count: removes.clone().count() as u64,
         bytes_reclaimed: removes.map(|i| i.size).sum(),
         items,

@@ -5,12 +5,15 @@ use std::sync::Arc;
 
 use platform_db::rusqlite::Connection;
 
-use super::EngineError;
+use super::{EngineError, local_scan};
 use crate::ids::{Source, UserId};
-use crate::local::{LocalProvider, WalkOptions};
+use crate::local::WalkOptions;
 use crate::progress::Progress;
-use crate::provider::{ScanIssue, StorageProvider};
-use crate::store::{cache, files, groups, scans};
+use crate::provider::{ProviderError, ScanIssue, StorageProvider};
+use crate::store::{files, groups, scans};
+
+/// SQLite page cache of a local scan, KiB (the connection's own setting is restored after).
+pub const SCAN_CACHE_KIB: i64 = 8 * 1024;
 
 /// What a scan did.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -47,6 +50,7 @@ pub async fn scan<P: StorageProvider>(
         }
     };
     let written = files::apply_listing(conn, user, source, &listing, scan_id)?;
+    files::set_ownership(conn, user, source, &listing, &provider.take_not_owned())?;
     scans::set_cursor(conn, user, source, listing.cursor.as_deref(), scan_id)?;
     let changes = listing.changes.len() as u64;
     scans::finish(
@@ -71,7 +75,11 @@ pub async fn scan<P: StorageProvider>(
     })
 }
 
-/// Scans a local folder with the persistent hash cache.
+/// Scans a local folder: a streaming walk into the index, then exact duplicate hashing of the
+/// candidates with the persistent hash cache, all in one transaction (module `local_scan`).
+/// Memory stays bounded whatever the tree size, and a rescan of an unchanged tree writes no
+/// file row and reads no file content. The work runs on the calling thread and the rayon pool:
+/// call it from a blocking context (a CLI's main thread, `spawn_blocking`).
 pub async fn scan_local(
     conn: &mut Connection,
     user: &UserId,
@@ -80,11 +88,64 @@ pub async fn scan_local(
     progress: Arc<dyn Progress>,
 ) -> Result<ScanSummary, EngineError> {
     let source = Source::Local(root.to_owned());
-    let provider = LocalProvider::new(root)
-        .with_options(options)
-        .with_cache(cache::load(conn)?)
-        .with_progress(progress);
-    let summary = scan(conn, user, &source, &provider).await?;
-    cache::save(conn, &provider.take_cache_updates())?;
-    Ok(summary)
+    if !root.is_dir() {
+        failed(conn, user, &source)?;
+        return Err(ProviderError::Io {
+            path: root.display().to_string(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "not a directory"),
+        }
+        .into());
+    }
+    // The scan's random index updates thrash SQLite's default 2 MiB page cache (each miss a
+    // read, each eviction a write to the WAL); a bounded larger cache for the scan only.
+    let cache_before: i64 = conn.pragma_query_value(None, "cache_size", |r| r.get(0))?;
+    conn.pragma_update(None, "cache_size", -SCAN_CACHE_KIB)?;
+    let result = scan_local_in(conn, user, &source, root, options, progress.as_ref());
+    conn.pragma_update(None, "cache_size", cache_before)?;
+    result
+}
+
+fn scan_local_in(
+    conn: &mut Connection,
+    user: &UserId,
+    source: &Source,
+    root: &Path,
+    options: WalkOptions,
+    progress: &dyn Progress,
+) -> Result<ScanSummary, EngineError> {
+    let src = source.to_string();
+    let tx = conn.transaction()?;
+    let scan_id = scans::begin(&tx, user, source, false)?;
+    let done = match local_scan::refresh(&tx, user, &src, root, options, scan_id, progress) {
+        Ok(done) => done,
+        Err(e) => {
+            drop(tx);
+            failed(conn, user, source)?;
+            return Err(e.into());
+        }
+    };
+    scans::set_cursor(&tx, user, source, None, scan_id)?;
+    scans::finish(&tx, scan_id, true, done.counts.listed, 0, &done.issues)?;
+    // Groups depend only on the index: an unchanged index keeps its groups.
+    if done.counts.changed + done.counts.removed + done.hashed > 0 {
+        progress.phase("grouping", None);
+        groups::recompute_in(&tx, user)?;
+    }
+    let indexed = files::count(&tx, user, source)?;
+    tx.commit()?;
+    Ok(ScanSummary {
+        scan_id,
+        incremental: false,
+        changes: done.counts.listed,
+        indexed,
+        api_calls: 0,
+        issues: done.issues,
+    })
+}
+
+/// Records a scan that failed before indexing anything.
+fn failed(conn: &Connection, user: &UserId, source: &Source) -> Result<(), EngineError> {
+    let scan_id = scans::begin(conn, user, source, false)?;
+    scans::finish(conn, scan_id, false, 0, 0, &[])?;
+    Ok(())
 }

@@ -8,7 +8,7 @@
 
 pub mod model;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::json;
 
@@ -31,6 +31,8 @@ pub const PAGE_SIZE: u32 = 1000;
 pub struct GDriveProvider {
     base: String,
     client: HttpClient,
+    /// Files of the last listing that are shared with the user but owned by someone else.
+    not_owned: Mutex<Vec<ItemId>>,
 }
 
 fn to_item(f: &File) -> Item {
@@ -67,6 +69,7 @@ impl GDriveProvider {
         Ok(Self {
             base: base_url.trim_end_matches('/').to_owned(),
             client: HttpClient::new(tokens, policy)?,
+            not_owned: Mutex::new(Vec::new()),
         })
     }
 
@@ -101,6 +104,7 @@ impl GDriveProvider {
                     c.get(&url).query(&q)
                 })
                 .await?;
+            self.note_ownership(&page.files);
             listing
                 .changes
                 .extend(page.files.iter().map(|f| Change::Upsert(to_item(f))));
@@ -128,6 +132,7 @@ impl GDriveProvider {
                     ])
                 })
                 .await?;
+            self.note_ownership(page.changes.iter().filter_map(|c| c.file.as_ref()));
             for ch in page.changes {
                 let id = ItemId::from_str_unchecked(&ch.file_id);
                 listing.changes.push(match ch.file {
@@ -143,6 +148,19 @@ impl GDriveProvider {
                 }
             }
         }
+    }
+
+    fn note_ownership<'f>(&self, files: impl IntoIterator<Item = &'f File>) {
+        let mut not_owned = self
+            .not_owned
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        not_owned.extend(
+            files
+                .into_iter()
+                .filter(|f| !f.owned_by_me && f.mime_type != FOLDER_MIME)
+                .map(|f| ItemId::from_str_unchecked(&f.id)),
+        );
     }
 
     async fn get_file(&self, id: &ItemId) -> Result<Option<File>, ProviderError> {
@@ -176,6 +194,10 @@ impl StorageProvider for GDriveProvider {
 
     async fn list(&self, cursor: Option<&str>) -> Result<Listing, ProviderError> {
         let before = self.client.calls();
+        self.not_owned
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
         let mut listing = match cursor {
             Some(token) => match self.changes(token).await {
                 // An unknown or expired page token: start over with a full listing.
@@ -189,6 +211,34 @@ impl StorageProvider for GDriveProvider {
         };
         listing.api_calls = self.client.calls() - before;
         Ok(listing)
+    }
+
+    async fn content_hash(
+        &self,
+        id: &ItemId,
+        max_bytes: u64,
+    ) -> Result<Option<String>, ProviderError> {
+        let url = format!("{}/files/{id}", self.base);
+        match self
+            .client
+            .hash_body(|c| c.get(&url).query(&[("alt", "media")]), max_bytes)
+            .await
+        {
+            Ok(h) => Ok(h.map(|(h, _)| h)),
+            Err(HttpError::Status { status: 404, .. }) => {
+                Err(ProviderError::NotFound(id.to_string()))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn take_not_owned(&self) -> Vec<ItemId> {
+        std::mem::take(
+            &mut *self
+                .not_owned
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
     }
 
     async fn stat(&self, id: &ItemId) -> Result<Option<Item>, ProviderError> {

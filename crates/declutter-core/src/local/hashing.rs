@@ -75,7 +75,7 @@ pub fn partial_hash(path: &Path, size: u64) -> io::Result<(String, u64)> {
     }
     let mut file = File::open(path)?;
     let mut hasher = blake3::Hasher::new();
-    let mut buf = vec![0; BUFFER.min(4096)];
+    let mut buf = [0u8; PARTIAL_BYTES as usize];
     let head = read_up_to(&mut file, &mut buf)?;
     hasher.update(&buf[..head]);
     file.seek(SeekFrom::Start(size - PARTIAL_BYTES))?;
@@ -95,21 +95,32 @@ fn read_up_to(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
-/// BLAKE3 of the whole file, streamed.
+thread_local! {
+    /// One read buffer per hashing thread, reused for every file: memory stays bounded by the
+    /// thread count and no file costs an allocation.
+    static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// BLAKE3 of the whole file, streamed through a fixed per-thread buffer.
 pub fn full_hash(path: &Path) -> io::Result<(String, u64)> {
     let mut file = File::open(path)?;
     let mut hasher = blake3::Hasher::new();
-    let mut buf = vec![0; BUFFER];
     let mut total = 0u64;
-    loop {
-        match file.read(&mut buf)? {
-            0 => break,
-            n => {
-                hasher.update(&buf[..n]);
-                total += n as u64;
+    BUF.with_borrow_mut(|buf| {
+        if buf.len() < BUFFER {
+            buf.resize(BUFFER, 0);
+        }
+        loop {
+            match file.read(buf)? {
+                0 => break,
+                n => {
+                    hasher.update(&buf[..n]);
+                    total += n as u64;
+                }
             }
         }
-    }
+        Ok::<_, io::Error>(())
+    })?;
     Ok((hasher.finalize().to_hex().to_string(), total))
 }
 

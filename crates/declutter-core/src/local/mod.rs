@@ -248,6 +248,25 @@ impl StorageProvider for LocalProvider {
         Ok(Some(item_from(&entry, hash).0))
     }
 
+    async fn content_hash(
+        &self,
+        id: &ItemId,
+        max_bytes: u64,
+    ) -> Result<Option<String>, ProviderError> {
+        let path = paths::path_for(id);
+        let p = path.clone();
+        let hashed = tokio::task::spawn_blocking(move || {
+            let size = std::fs::metadata(&p)?.len();
+            if size > max_bytes {
+                return Ok(None);
+            }
+            hashing::full_hash(&p).map(|(h, _)| Some(h))
+        })
+        .await
+        .map_err(|e| join_error(&path, e))?;
+        hashed.map_err(|e| io_err(&path, e))
+    }
+
     fn trash_location(&self, req: &TrashRequest) -> String {
         paths::id_for(&self.location_path(req))
             .0

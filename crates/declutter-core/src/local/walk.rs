@@ -13,6 +13,9 @@ use crate::provider::ScanIssue;
 /// Name of the trash folder kept at the root of every local source.
 pub const TRASH_DIR: &str = ".declutter-trash";
 
+/// Entries handed to a sink at most at once (a huge directory is split).
+const BATCH: usize = 4096;
+
 /// One file or directory found by the walk.
 #[derive(Debug, Clone)]
 pub struct Entry {
@@ -43,15 +46,37 @@ struct Found {
     issues: Vec<ScanIssue>,
 }
 
+/// What one directory held, handed to the sink of [`walk_with`].
+#[derive(Debug, Default)]
+pub struct DirBatch {
+    /// Entries of one directory (not recursive), each with its hard-link count.
+    pub entries: Vec<(Entry, u64)>,
+    /// Problems met reading it.
+    pub issues: Vec<ScanIssue>,
+}
+
 /// Walks `root`, returning every file and directory below it (not `root` itself).
 pub fn walk(root: &Path, options: WalkOptions) -> (Vec<Entry>, Vec<ScanIssue>) {
     let found = Mutex::new(Found::default());
-    let visited = Mutex::new(HashSet::new());
-    rayon::scope(|scope| visit_dir(scope, root, root, options, &found, &visited));
+    walk_with(root, options, &|batch: DirBatch| {
+        if let Ok(mut all) = found.lock() {
+            all.entries
+                .extend(batch.entries.into_iter().map(|(e, _)| e));
+            all.issues.extend(batch.issues);
+        }
+    });
     let found = found
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     (found.entries, found.issues)
+}
+
+/// Walks `root` in parallel on the rayon pool, handing each directory's entries to `sink` as
+/// soon as it is read, so a caller can stream them (into a bounded channel, say) instead of
+/// holding the whole tree. `sink` runs on pool threads; blocking in it throttles the walk.
+pub fn walk_with(root: &Path, options: WalkOptions, sink: &(dyn Fn(DirBatch) + Sync)) {
+    let visited = Mutex::new(HashSet::new());
+    rayon::scope(|scope| visit_dir(scope, root, root, options, sink, &visited));
 }
 
 fn issue_kind(err: &io::Error) -> &'static str {
@@ -76,10 +101,10 @@ fn visit_dir<'s>(
     root: &'s Path,
     dir: &Path,
     options: WalkOptions,
-    found: &'s Mutex<Found>,
+    sink: &'s (dyn Fn(DirBatch) + Sync),
     visited: &'s Mutex<HashSet<(u64, u64)>>,
 ) {
-    let mut local = Found::default();
+    let mut local = DirBatch::default();
     let mut subdirs = Vec::new();
     match fs::read_dir(dir) {
         Err(e) => local.issues.push(issue(dir, &e)),
@@ -122,7 +147,7 @@ fn visit_dir<'s>(
                     }
                     subdirs.push(path.clone());
                 }
-                local.entries.push(Entry {
+                let entry = Entry {
                     path,
                     is_dir: meta.is_dir(),
                     size: if meta.is_dir() { 0 } else { meta.len() },
@@ -132,15 +157,19 @@ fn visit_dir<'s>(
                         .saturating_add(meta.mtime_nsec()),
                     dev: meta.dev(),
                     ino: meta.ino(),
-                });
+                };
+                local.entries.push((entry, meta.nlink()));
+                if local.entries.len() >= BATCH {
+                    sink(std::mem::take(&mut local));
+                }
             }
         }
     }
-    if let Ok(mut all) = found.lock() {
-        all.entries.append(&mut local.entries);
-        all.issues.append(&mut local.issues);
-    }
+    // Subdirectories are queued first so the pool stays busy while the sink may block.
     for sub in subdirs {
-        scope.spawn(move |s| visit_dir(s, root, &sub, options, found, visited));
+        scope.spawn(move |s| visit_dir(s, root, &sub, options, sink, visited));
+    }
+    if !(local.entries.is_empty() && local.issues.is_empty()) {
+        sink(local);
     }
 }

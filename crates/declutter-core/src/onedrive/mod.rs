@@ -163,6 +163,22 @@ impl StorageProvider for OneDriveProvider {
         Ok(listing)
     }
 
+    async fn content_hash(
+        &self,
+        id: &ItemId,
+        max_bytes: u64,
+    ) -> Result<Option<String>, ProviderError> {
+        // Graph answers 302 to a pre-authenticated download URL; the client follows it.
+        let url = format!("{}/me/drive/items/{id}/content", self.base);
+        match self.client.hash_body(|c| c.get(&url), max_bytes).await {
+            Ok(h) => Ok(h.map(|(h, _)| h)),
+            Err(HttpError::Status { status: 404, .. }) => {
+                Err(ProviderError::NotFound(id.to_string()))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
     async fn stat(&self, id: &ItemId) -> Result<Option<Item>, ProviderError> {
         match self.get_item(id.as_str()).await? {
             Some(d) if d.deleted.is_none() => Ok(Some(self.to_item(&d)?)),

@@ -41,11 +41,13 @@ pub struct FileRow {
     pub mime: Option<String>,
     /// Has comparable bytes.
     pub comparable: bool,
+    /// Owned by the user (false: shared with them by someone else; never planned for removal).
+    pub owned: bool,
 }
 
 /// Columns read by [`from_row`], in order.
 pub const COLUMNS: &str = "id, source, provider, item_id, parent_id, name, path, is_dir, size, \
-                           modified_ns, hash_kind, hash, etag, mime, comparable";
+                           modified_ns, hash_kind, hash, etag, mime, comparable, owned";
 
 /// Decodes a row selected with [`COLUMNS`].
 pub fn from_row(r: &Row<'_>) -> platform_db::rusqlite::Result<FileRow> {
@@ -70,6 +72,7 @@ pub fn from_row_at(r: &Row<'_>, at: usize) -> platform_db::rusqlite::Result<File
         etag: r.get(at + 12)?,
         mime: r.get(at + 13)?,
         comparable: r.get(at + 14)?,
+        owned: r.get(at + 15)?,
     })
 }
 
@@ -89,7 +92,7 @@ fn upsert(
          name = excluded.name, path = excluded.path, is_dir = excluded.is_dir, size = excluded.size, \
          modified_ns = excluded.modified_ns, hash_kind = excluded.hash_kind, hash = excluded.hash, \
          etag = excluded.etag, mime = excluded.mime, comparable = excluded.comparable, \
-         dev = excluded.dev, ino = excluded.ino, scan_id = excluded.scan_id",
+         dev = excluded.dev, ino = excluded.ino, scan_id = excluded.scan_id, partial = NULL",
     )?;
     stmt.execute(params![
         user.as_str(),
@@ -219,6 +222,55 @@ pub fn apply_listing(
     }
     tx.commit()?;
     Ok(written)
+}
+
+/// Records which listed items the user owns: a full listing marks every item owned but those
+/// in `not_owned`; a delta sets the flag of the items it upserts. Only differing rows change.
+pub fn set_ownership(
+    conn: &mut Connection,
+    user: &UserId,
+    source: &Source,
+    listing: &Listing,
+    not_owned: &[crate::ids::ItemId],
+) -> Result<(), DbError> {
+    let src = source.to_string();
+    let shared: std::collections::HashSet<&str> = not_owned.iter().map(|i| i.as_str()).collect();
+    if shared.is_empty() && !listing.full {
+        // A delta of owned items: reset only those that were marked shared.
+        let any_shared: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM files WHERE user_id = ?1 AND source = ?2 AND owned = 0)",
+            params![user.as_str(), src],
+            |r| r.get(0),
+        )?;
+        if !any_shared {
+            return Ok(());
+        }
+    }
+    let tx = conn.transaction()?;
+    {
+        let mut set = tx.prepare_cached(
+            "UPDATE files SET owned = ?4 WHERE user_id = ?1 AND source = ?2 AND item_id = ?3 \
+             AND owned != ?4",
+        )?;
+        if listing.full {
+            tx.execute(
+                "UPDATE files SET owned = 1 WHERE user_id = ?1 AND source = ?2 AND owned = 0",
+                params![user.as_str(), src],
+            )?;
+            for id in &shared {
+                set.execute(params![user.as_str(), src, id, false])?;
+            }
+        } else {
+            for change in &listing.changes {
+                if let Change::Upsert(item) = change {
+                    let owned = !shared.contains(item.id.as_str());
+                    set.execute(params![user.as_str(), src, item.id.as_str(), owned])?;
+                }
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(())
 }
 
 /// Rebuilds display paths of a cloud source from parent ids (deltas carry no paths).

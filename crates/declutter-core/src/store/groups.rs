@@ -45,32 +45,98 @@ impl Group {
     }
 }
 
+/// The grouping key of each of the owner's (`?1`) comparable files once contents were
+/// verified: `eff (fid, size, k, h)`.
+const EFFECTIVE: &str = "WITH chk AS ( \
+    SELECT f.id AS fid, c.blake3 AS b FROM files f JOIN content_checks c \
+    ON c.user_id = f.user_id AND c.source = f.source AND c.item_id = f.item_id \
+    AND c.size = f.size AND c.modified_ns = f.modified_ns \
+    WHERE f.user_id = ?1 AND f.is_dir = 0 AND f.size > 0), \
+  native AS ( \
+    SELECT f.hash_kind AS k, f.hash AS h, f.size AS s, min(chk.b) AS b \
+    FROM files f JOIN chk ON chk.fid = f.id WHERE f.hash IS NOT NULL \
+    GROUP BY f.hash_kind, f.hash, f.size), \
+  eff AS ( \
+    SELECT f.id AS fid, f.size AS size, \
+    CASE WHEN coalesce(chk.b, n.b) IS NULL THEN f.hash_kind ELSE 'blake3' END AS k, \
+    coalesce(chk.b, n.b, f.hash) AS h \
+    FROM files f LEFT JOIN chk ON chk.fid = f.id \
+    LEFT JOIN native n ON n.k = f.hash_kind AND n.h = f.hash AND n.s = f.size \
+    WHERE f.user_id = ?1 AND f.is_dir = 0 AND f.comparable = 1 AND f.size > 0)";
+
+/// Files without a valid content check (`f` of the owner); checked files are settled: in
+/// the exact group of their content, or in none.
+const UNCHECKED: &str = "NOT EXISTS (SELECT 1 FROM content_checks c WHERE c.user_id = f.user_id \
+    AND c.source = f.source AND c.item_id = f.item_id AND c.size = f.size \
+    AND c.modified_ns = f.modified_ns)";
+
 /// Recomputes the owner's groups from the index.
 pub fn recompute(conn: &mut Connection, user: &UserId) -> Result<(), DbError> {
     let tx = conn.transaction()?;
+    recompute_in(&tx, user)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// [`recompute`] inside the caller's transaction.
+pub fn recompute_in(tx: &Connection, user: &UserId) -> Result<(), DbError> {
     tx.execute("DELETE FROM dup_groups WHERE user_id = ?1", [user.as_str()])?;
     let t = now();
-    tx.execute(
-        "INSERT INTO dup_groups (user_id, confidence, hash_kind, hash, size, computed_at) \
-         SELECT ?1, 'exact', hash_kind, hash, size, ?2 FROM files \
-         WHERE user_id = ?1 AND is_dir = 0 AND comparable = 1 AND hash IS NOT NULL AND size > 0 \
-         GROUP BY hash_kind, hash, size HAVING count(*) > 1",
-        params![user.as_str(), t],
-    )?;
-    tx.execute(
-        "INSERT INTO dup_group_files (group_id, file_id) \
-         SELECT g.id, f.id FROM dup_groups g JOIN files f ON f.user_id = g.user_id \
-         AND f.hash_kind = g.hash_kind AND f.hash = g.hash AND f.size = g.size \
-         WHERE g.user_id = ?1 AND f.is_dir = 0 AND f.comparable = 1",
-        [user.as_str()],
-    )?;
-    // Probable: same size and name across providers, where no exact group already holds them.
-    let probable: Vec<(i64, String)> = {
-        let mut stmt = tx.prepare(
-            "SELECT f.size, lower(f.name) FROM files f WHERE f.user_id = ?1 AND f.is_dir = 0 \
-             AND f.comparable = 1 AND f.size > 0 \
-             GROUP BY f.size, lower(f.name) HAVING count(DISTINCT f.provider) > 1",
+    if super::checks::any(tx, user)? {
+        // Verified contents: a file's grouping key is its checked BLAKE3, or the checked BLAKE3
+        // of another file with its provider hash; otherwise its provider hash. One key per
+        // file, so groups never overlap and confirmed matches merge with exact groups.
+        let keyed = format!(
+            "{EFFECTIVE} SELECT ?1, 'exact', k, h, size, ?2 FROM eff \
+             WHERE h IS NOT NULL GROUP BY k, h, size HAVING count(*) > 1"
+        );
+        tx.execute(
+            &format!(
+                "INSERT INTO dup_groups (user_id, confidence, hash_kind, hash, size, computed_at) \
+                 {keyed}"
+            ),
+            params![user.as_str(), t],
         )?;
+        tx.execute(
+            &format!(
+                "INSERT INTO dup_group_files (group_id, file_id) {EFFECTIVE} \
+                 SELECT g.id, eff.fid FROM dup_groups g JOIN eff ON g.hash_kind = eff.k \
+                 AND g.hash = eff.h AND g.size = eff.size WHERE g.user_id = ?1"
+            ),
+            [user.as_str()],
+        )?;
+    } else {
+        tx.execute(
+            "INSERT INTO dup_groups (user_id, confidence, hash_kind, hash, size, computed_at) \
+             SELECT ?1, 'exact', hash_kind, hash, size, ?2 FROM files \
+             WHERE user_id = ?1 AND is_dir = 0 AND comparable = 1 AND hash IS NOT NULL AND size > 0 \
+             GROUP BY hash_kind, hash, size HAVING count(*) > 1",
+            params![user.as_str(), t],
+        )?;
+        tx.execute(
+            "INSERT INTO dup_group_files (group_id, file_id) \
+             SELECT g.id, f.id FROM dup_groups g JOIN files f ON f.user_id = g.user_id \
+             AND f.hash_kind = g.hash_kind AND f.hash = g.hash AND f.size = g.size \
+             WHERE g.user_id = ?1 AND f.is_dir = 0 AND f.comparable = 1",
+            [user.as_str()],
+        )?;
+    }
+    // Probable: same size and name across providers, where no exact group already holds them.
+    // An owner whose scanned sources are all of one provider has none (and is spared a sort
+    // of every file); rows written without a scan (no sources) are always looked at.
+    let (scanned, providers): (i64, i64) = tx.query_row(
+        "SELECT count(*), count(DISTINCT provider) FROM sources WHERE user_id = ?1",
+        [user.as_str()],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let probable: Vec<(i64, String)> = if scanned > 0 && providers < 2 {
+        Vec::new()
+    } else {
+        let mut stmt = tx.prepare(&format!(
+            "SELECT f.size, lower(f.name) FROM files f WHERE f.user_id = ?1 AND f.is_dir = 0 \
+             AND f.comparable = 1 AND f.size > 0 AND {UNCHECKED} \
+             GROUP BY f.size, lower(f.name) HAVING count(DISTINCT f.provider) > 1"
+        ))?;
         let rows = stmt.query_map([user.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?;
         rows.collect::<Result<_, _>>()?
     };
@@ -81,12 +147,14 @@ pub fn recompute(conn: &mut Connection, user: &UserId) -> Result<(), DbError> {
         )?;
         let gid = tx.last_insert_rowid();
         tx.execute(
-            "INSERT INTO dup_group_files (group_id, file_id) SELECT ?1, id FROM files \
-             WHERE user_id = ?2 AND is_dir = 0 AND comparable = 1 AND size = ?3 AND lower(name) = ?4",
+            &format!(
+                "INSERT INTO dup_group_files (group_id, file_id) SELECT ?1, f.id FROM files f \
+                 WHERE f.user_id = ?2 AND f.is_dir = 0 AND f.comparable = 1 AND f.size = ?3 \
+                 AND lower(f.name) = ?4 AND {UNCHECKED}"
+            ),
             params![gid, user.as_str(), size, name],
         )?;
     }
-    tx.commit()?;
     Ok(())
 }
 

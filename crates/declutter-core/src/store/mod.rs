@@ -2,8 +2,10 @@
 //! CLI can call it directly and the web app from inside `platform_db::Pool::write`/`read`.
 
 pub mod cache;
+pub mod checks;
 pub mod files;
 pub mod groups;
+pub mod local_index;
 pub mod plans;
 pub mod scans;
 pub mod trash;

@@ -151,3 +151,68 @@ async fn trash_restore_and_purge_use_drive_trash() -> TestResult {
     assert!(fake.file(&b).is_some_and(|f| f.deleted));
     Ok(())
 }
+
+#[tokio::test]
+async fn files_the_user_does_not_own_are_never_planned_for_removal() -> TestResult {
+    let fake = FakeDrive::start().await?;
+    let md5 = "00112233445566778899aabbccddeeff";
+    // A group of two own copies and a shared one; a group of one own copy and a shared one.
+    let mine = fake.add_file(None, "a.bin", 10, md5);
+    let mine_copy = fake.add_file(None, "a (1).bin", 10, md5);
+    let shared = fake.add_shared_file(None, "a.bin", 10, md5);
+    let other = "ffeeddccbbaa99887766554433221100";
+    let lone = fake.add_file(None, "b (1).bin", 20, other);
+    let shared_b = fake.add_shared_file(None, "b.bin", 20, other);
+    let dir = tempfile::tempdir()?;
+    let mut conn = crate::support::db(dir.path())?;
+    let user = UserId::local();
+    let p = provider(&fake)?;
+    scan(&mut conn, &user, &Source::GDrive, &p).await?;
+    let owned_of = |conn: &declutter_core::platform_db::rusqlite::Connection, id: &str| {
+        files::all(conn, &user, None)
+            .map(|rows| rows.into_iter().find(|f| f.item_id == id).map(|f| f.owned))
+    };
+    assert_eq!(
+        owned_of(&conn, &shared)?,
+        Some(false),
+        "reported as not owned"
+    );
+    assert_eq!(owned_of(&conn, &mine)?, Some(true));
+    // Whatever the rules, shared files stay and do not count as the kept copy.
+    for rules in [
+        &["original-name"][..],
+        &["newest"],
+        &["shortest-path"],
+        &["ref:/nowhere"],
+    ] {
+        let summary = plan::build(&mut conn, &user, &KeepRules::parse(rules)?)?;
+        let removed: Vec<&str> = summary
+            .items
+            .iter()
+            .filter(|i| i.action == declutter_core::store::plans::Action::Remove)
+            .map(|i| i.item_id.as_str())
+            .collect();
+        assert_eq!(removed.len(), 1, "{rules:?}: {removed:?}");
+        assert!(
+            removed[0] == mine || removed[0] == mine_copy,
+            "{rules:?}: {removed:?}"
+        );
+        assert!(!removed.contains(&lone.as_str()), "the only own copy stays");
+        assert!(!removed.contains(&shared.as_str()) && !removed.contains(&shared_b.as_str()));
+        assert_eq!(summary.not_owned, 2);
+    }
+    // Ownership changes arrive through the changes feed.
+    fake.set_owned(&shared, true);
+    fake.set_owned(&mine, false);
+    let again = scan(&mut conn, &user, &Source::GDrive, &p).await?;
+    assert!(again.incremental);
+    assert_eq!(owned_of(&conn, &shared)?, Some(true));
+    assert_eq!(owned_of(&conn, &mine)?, Some(false));
+    let summary = plan::build(&mut conn, &user, &KeepRules::parse(&["original-name"])?)?;
+    assert!(
+        summary.items.iter().all(|i| {
+            i.item_id != mine || i.action == declutter_core::store::plans::Action::Keep
+        })
+    );
+    Ok(())
+}

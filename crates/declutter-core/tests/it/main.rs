@@ -8,4 +8,6 @@ mod local_scan;
 mod onedrive;
 mod plan_apply;
 mod props;
+mod rescan;
 mod support;
+mod verify;

@@ -85,6 +85,7 @@ proptest! {
             etag: None,
             mime: None,
             comparable: true,
+            owned: true,
         }).collect();
         let all = [KeepRule::Newest, KeepRule::Oldest, KeepRule::ShortestPath, KeepRule::OriginalName,
                    KeepRule::Reference("/ref".into()), KeepRule::Reference("/nowhere".into())];

@@ -26,6 +26,21 @@ pub const ENV_GDRIVE_TOKEN: &str = "DECLUTTER_GDRIVE_TOKEN";
 /// File with the Google Drive token (same formats).
 pub const ENV_GDRIVE_TOKEN_FILE: &str = "DECLUTTER_GDRIVE_TOKEN_FILE";
 
+/// Requests (and downloads) in flight at once per cloud account.
+pub const ENV_CLOUD_CONCURRENCY: &str = "DECLUTTER_CLOUD_CONCURRENCY";
+
+/// The retry policy, with [`ENV_CLOUD_CONCURRENCY`] applied (1 to 64).
+fn policy() -> RetryPolicy {
+    let mut p = RetryPolicy::default();
+    if let Some(n) = std::env::var(ENV_CLOUD_CONCURRENCY)
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+    {
+        p.concurrency = n.clamp(1, 64);
+    }
+    p
+}
+
 /// Missing or unreadable configuration.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -110,14 +125,14 @@ impl CliProviders {
                     .map_err(not_configured)?;
                 let url = std::env::var(ENV_GRAPH_URL)
                     .unwrap_or_else(|_| onedrive::DEFAULT_BASE_URL.to_owned());
-                AnyProvider::OneDrive(OneDriveProvider::new(&url, t, RetryPolicy::default())?)
+                AnyProvider::OneDrive(OneDriveProvider::new(&url, t, policy())?)
             }
             Source::GDrive => {
                 let t = tokens("gdrive", ENV_GDRIVE_TOKEN, ENV_GDRIVE_TOKEN_FILE)
                     .map_err(not_configured)?;
                 let url = std::env::var(ENV_DRIVE_URL)
                     .unwrap_or_else(|_| gdrive::DEFAULT_BASE_URL.to_owned());
-                AnyProvider::GDrive(GDriveProvider::new(&url, t, RetryPolicy::default())?)
+                AnyProvider::GDrive(GDriveProvider::new(&url, t, policy())?)
             }
         })
     }

@@ -14,6 +14,12 @@ pub struct Args {
     /// Print CSV, one row per file.
     #[arg(long)]
     pub csv: bool,
+    /// First download and hash the files of probable matches (see `verify`).
+    #[arg(long)]
+    pub verify: bool,
+    /// Limits of `--verify`.
+    #[command(flatten)]
+    pub limits: super::verify::Limits,
 }
 
 fn table(groups: &[Group]) -> String {
@@ -29,7 +35,12 @@ fn table(groups: &[Group]) -> String {
             human(g.wasted())
         ));
         for f in &g.files {
-            out.push_str(&format!("  {}\n", f.path));
+            let shared = if f.owned {
+                ""
+            } else {
+                " (shared, not owned: kept)"
+            };
+            out.push_str(&format!("  {}{shared}\n", f.path));
         }
     }
     out.push_str(&format!(
@@ -41,7 +52,7 @@ fn table(groups: &[Group]) -> String {
 }
 
 fn csv(groups: &[Group]) -> String {
-    let mut out = String::from("group,confidence,size,hash_kind,hash,provider,path\n");
+    let mut out = String::from("group,confidence,size,hash_kind,hash,provider,path,owned\n");
     for g in groups {
         for f in &g.files {
             let conf = serde_json::to_value(g.confidence)
@@ -49,14 +60,15 @@ fn csv(groups: &[Group]) -> String {
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_default();
             out.push_str(&format!(
-                "{},{},{},{},{},{},{}\n",
+                "{},{},{},{},{},{},{},{}\n",
                 g.id,
                 conf,
                 g.size,
                 g.hash_kind.as_deref().unwrap_or(""),
                 g.hash.as_deref().unwrap_or(""),
                 f.provider,
-                csv_field(&f.path)
+                csv_field(&f.path),
+                f.owned
             ));
         }
     }
@@ -64,7 +76,11 @@ fn csv(groups: &[Group]) -> String {
 }
 
 /// Runs `dupes`.
-pub fn run(ctx: Context, args: Args) -> anyhow::Result<()> {
+pub async fn run(mut ctx: Context, args: Args) -> anyhow::Result<()> {
+    if args.verify {
+        let summary = super::verify::verify(&mut ctx, &args.limits).await?;
+        output::note(super::verify::describe(&summary).trim_end());
+    }
     let groups = groups::list(&ctx.conn, &ctx.user)?;
     if args.json {
         output::json(&groups)

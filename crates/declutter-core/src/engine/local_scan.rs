@@ -1,0 +1,374 @@
+//! The streaming local scan behind [`super::scan::scan_local`].
+//!
+//! 1. A parallel walk hands each directory to a bounded channel; this thread compares every
+//!    entry with its row and writes only what changed ([`LocalIndex`]). Hard-linked files
+//!    (link count above one, rare) are held back and indexed once, under their smallest path.
+//! 2. Duplicate candidates are the sizes shared by two files or more where some file was not
+//!    examined yet, counted in one sequential pass over the rows (a map of sizes, not of
+//!    files). Their files are taken from SQLite a bounded batch at a time in row order, head+tail
+//!    hashed (or looked up in the hash cache) in parallel, and fully hashed only where size and
+//!    head+tail agree.
+//!
+//! Memory is bounded by the channel, the batch, one bit per row id and one counter per
+//! distinct size, whatever the tree size; a warm rescan of an unchanged tree marks rows as
+//! seen, reads no file content and writes nothing.
+
+use std::collections::HashMap;
+use std::os::unix::ffi::OsStrExt as _;
+use std::path::Path;
+use std::sync::mpsc;
+
+use platform_db::rusqlite::Connection;
+use rayon::prelude::*;
+
+use crate::db::DbError;
+use crate::ids::UserId;
+use crate::local::hashing::{self, CacheEntry, PARTIAL_BYTES};
+use crate::local::paths;
+use crate::local::walk::{self, DirBatch, Entry, WalkOptions};
+use crate::progress::Progress;
+use crate::provider::ScanIssue;
+use crate::store::cache;
+use crate::store::local_index::{self, IndexCounts, LocalIndex, Member};
+
+/// Directories in flight between the walk and the index writer.
+const CHANNEL_DIRS: usize = 64;
+/// Rows read, hashed and written back per batch of the hashing passes.
+const CHUNK_FILES: usize = 2048;
+
+/// What a local refresh did.
+#[derive(Debug, Default)]
+pub(crate) struct Refreshed {
+    /// Index counts (entries listed, rows written).
+    pub counts: IndexCounts,
+    /// Rows whose hashes were stored.
+    pub hashed: u64,
+    /// Problems that did not stop the scan.
+    pub issues: Vec<ScanIssue>,
+}
+
+/// Walks `root` into the index of `source` and settles its duplicate candidates, all on
+/// `conn` (the caller's transaction).
+pub(crate) fn refresh(
+    conn: &Connection,
+    user: &UserId,
+    source: &str,
+    root: &Path,
+    options: WalkOptions,
+    scan_id: i64,
+    progress: &dyn Progress,
+) -> Result<Refreshed, DbError> {
+    let mut out = Refreshed::default();
+    progress.phase("walking", None);
+    let mut index = LocalIndex::new(conn, user, source, scan_id)?;
+    let (send, recv) = mpsc::sync_channel::<DirBatch>(CHANNEL_DIRS);
+    let written = std::thread::scope(|s| {
+        s.spawn(move || {
+            walk::walk_with(root, options, &|batch| {
+                // A closed channel means the writer failed; the rest of the walk is dropped.
+                let _ = send.send(batch);
+            });
+        });
+        let mut linked: HashMap<(u64, u64), Entry> = HashMap::new();
+        for mut batch in recv {
+            out.issues.extend(batch.issues);
+            let n = batch.entries.len() as u64;
+            // A directory's rows sit together in the index: in order, lookups stay on a page.
+            batch.entries.sort_unstable_by(|a, b| {
+                a.0.path
+                    .as_os_str()
+                    .as_bytes()
+                    .cmp(b.0.path.as_os_str().as_bytes())
+            });
+            for (entry, nlink) in batch.entries {
+                if !entry.is_dir && nlink > 1 {
+                    match linked.entry((entry.dev, entry.ino)) {
+                        std::collections::hash_map::Entry::Occupied(mut o) => {
+                            if entry.path < o.get().path {
+                                o.insert(entry);
+                            }
+                        }
+                        std::collections::hash_map::Entry::Vacant(v) => {
+                            v.insert(entry);
+                        }
+                    }
+                    continue;
+                }
+                record(&mut index, &entry, &mut out.issues)?;
+            }
+            progress.advance(n);
+        }
+        // Hard links share an inode: one file, indexed once under its smallest path.
+        for entry in linked.into_values() {
+            record(&mut index, &entry, &mut out.issues)?;
+        }
+        Ok::<_, DbError>(())
+    });
+    written?;
+    out.counts = index.finish()?;
+    // Only new or changed files can make a size group need examining.
+    let (hashed, issues) = if out.counts.changed > 0 {
+        settle(conn, user, source, progress)?
+    } else {
+        (0, Vec::new())
+    };
+    out.hashed = hashed;
+    out.issues.extend(issues);
+    Ok(out)
+}
+
+fn record(
+    index: &mut LocalIndex<'_>,
+    e: &Entry,
+    issues: &mut Vec<ScanIssue>,
+) -> Result<(), DbError> {
+    let (id, raw) = paths::id_for(&e.path);
+    if raw {
+        issues.push(ScanIssue {
+            path: e.path.to_string_lossy().into_owned(),
+            kind: "non_utf8",
+            message: "name is not valid UTF-8; indexed under a raw id".into(),
+        });
+    }
+    index.record(&id, e)
+}
+
+/// Per-member working state of a batch.
+struct Work {
+    member: Member,
+    /// The hash cache entry, looked up at most once.
+    cached: Option<Option<CacheEntry>>,
+    /// Something was computed now (to store in the cache).
+    fresh: bool,
+    /// Something changed (to store in the row).
+    dirty: bool,
+}
+
+impl Work {
+    fn new(member: Member) -> Self {
+        Self {
+            member,
+            cached: None,
+            fresh: false,
+            dirty: false,
+        }
+    }
+
+    /// The hash cache entry of this file, if still valid.
+    fn cached(
+        &mut self,
+        conn: &Connection,
+        use_cache: bool,
+    ) -> Result<Option<&CacheEntry>, DbError> {
+        if self.cached.is_none() {
+            let m = &self.member;
+            let found = if use_cache {
+                cache::get(conn, m.inode, m.size, m.modified_ns)?
+            } else {
+                None
+            };
+            self.cached = Some(found);
+        }
+        Ok(self.cached.as_ref().and_then(Option::as_ref))
+    }
+}
+
+/// A 64-bit fingerprint of (size, head+tail hash); a collision only costs a full hash.
+fn fingerprint(size: u64, partial: &str) -> u64 {
+    use std::hash::{Hash as _, Hasher as _};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    size.hash(&mut h);
+    partial.hash(&mut h);
+    h.finish()
+}
+
+/// Examines the size groups that gained new or changed files, in two sequential passes over
+/// the rows (row order keeps reads and writes on neighbouring pages): head+tail hashes for
+/// unexamined members, then full hashes where size and head+tail agree. Returns rows written.
+fn settle(
+    conn: &Connection,
+    user: &UserId,
+    source: &str,
+    progress: &dyn Progress,
+) -> Result<(u64, Vec<ScanIssue>), DbError> {
+    let mut issues = Vec::new();
+    // Sizes shared by two files or more with at least one unexamined member: (files, unexamined).
+    let mut sizes: HashMap<u64, (u32, u32)> = HashMap::new();
+    local_index::for_each_size(conn, user, source, |size, examined| {
+        let e = sizes.entry(size).or_default();
+        e.0 = e.0.saturating_add(1);
+        e.1 = e.1.saturating_add(u32::from(!examined));
+    })?;
+    sizes.retain(|_, (n, pending)| *n > 1 && *pending > 0);
+    sizes.shrink_to_fit();
+    if sizes.is_empty() {
+        return Ok((0, issues));
+    }
+    let use_cache = !cache::is_empty(conn)?;
+    let mut written = 0u64;
+    progress.phase(
+        "partial hashes",
+        Some(sizes.values().map(|v| u64::from(v.1)).sum()),
+    );
+    let mut after = 0;
+    loop {
+        let batch = local_index::members_after(conn, user, source, true, after, CHUNK_FILES)?;
+        let Some(last) = batch.last() else { break };
+        after = last.id;
+        let mut work: Vec<Work> = batch
+            .into_iter()
+            .filter(|m| sizes.contains_key(&m.size))
+            .map(Work::new)
+            .collect();
+        let mut to_read = Vec::new();
+        for (k, w) in work.iter_mut().enumerate() {
+            match w.cached(conn, use_cache)?.and_then(|e| e.partial.clone()) {
+                Some(p) => {
+                    w.member.partial = Some(p);
+                    w.dirty = true;
+                }
+                None => to_read.push(k),
+            }
+        }
+        for (k, r) in read_all(&work, &to_read, |m| {
+            hashing::partial_hash(&path_of(m), m.size)
+        }) {
+            match r {
+                Ok(h) => {
+                    let w = &mut work[k];
+                    w.member.partial = Some(h);
+                    w.fresh = true;
+                    w.dirty = true;
+                }
+                Err(e) => issues.push(walk::issue(&path_of(&work[k].member), &e)),
+            }
+        }
+        written += store(conn, &mut work, false)?;
+        progress.advance(work.len() as u64);
+    }
+    // Members of those groups that share size and head+tail need the full hash.
+    let mut same: HashMap<u64, u32> = HashMap::new();
+    each_examined(conn, user, source, &sizes, |batch| {
+        for m in batch {
+            if let Some(p) = &m.partial {
+                let n = same.entry(fingerprint(m.size, p)).or_default();
+                *n = n.saturating_add(1);
+            }
+        }
+        Ok(())
+    })?;
+    same.retain(|_, n| *n > 1);
+    progress.phase("full hashes", None);
+    each_examined(conn, user, source, &sizes, |batch| {
+        let mut work: Vec<Work> = batch
+            .into_iter()
+            .filter(|m| {
+                m.hash.is_none()
+                    && m.partial
+                        .as_deref()
+                        .is_some_and(|p| same.contains_key(&fingerprint(m.size, p)))
+            })
+            .map(Work::new)
+            .collect();
+        let mut to_read = Vec::new();
+        for (k, w) in work.iter_mut().enumerate() {
+            // Files no bigger than both windows were read whole: head+tail is the full hash.
+            let known = if w.member.size <= 2 * PARTIAL_BYTES {
+                w.member.partial.clone()
+            } else {
+                w.cached(conn, use_cache)?.and_then(|e| e.full.clone())
+            };
+            match known {
+                Some(h) => {
+                    w.member.hash = Some(h);
+                    w.dirty = true;
+                }
+                None => to_read.push(k),
+            }
+        }
+        for (k, r) in read_all(&work, &to_read, |m| hashing::full_hash(&path_of(m))) {
+            match r {
+                Ok(h) => {
+                    let w = &mut work[k];
+                    w.member.hash = Some(h);
+                    w.fresh = true;
+                    w.dirty = true;
+                }
+                Err(e) => issues.push(walk::issue(&path_of(&work[k].member), &e)),
+            }
+        }
+        written += store(conn, &mut work, true)?;
+        progress.advance(work.len() as u64);
+        Ok(())
+    })?;
+    Ok((written, issues))
+}
+
+/// Calls `f` with batches of the examined members of the `sizes` groups, in row order.
+fn each_examined(
+    conn: &Connection,
+    user: &UserId,
+    source: &str,
+    sizes: &HashMap<u64, (u32, u32)>,
+    mut f: impl FnMut(Vec<Member>) -> Result<(), DbError>,
+) -> Result<(), DbError> {
+    let mut after = 0;
+    loop {
+        let batch = local_index::members_after(conn, user, source, false, after, CHUNK_FILES)?;
+        let Some(last) = batch.last() else {
+            return Ok(());
+        };
+        after = last.id;
+        f(batch
+            .into_iter()
+            .filter(|m| sizes.contains_key(&m.size))
+            .collect())?;
+    }
+}
+
+/// Writes the changed rows of a batch (only the head+tail column in the first pass, only the
+/// hash columns in the second, so the first touches no index) and caches what was computed,
+/// in key order so neighbouring entries share pages; returns rows written.
+fn store(conn: &Connection, work: &mut [Work], full: bool) -> Result<u64, DbError> {
+    let mut written = 0;
+    for w in work.iter().filter(|w| w.dirty) {
+        let m = &w.member;
+        match (full, &m.hash) {
+            (true, Some(h)) => local_index::set_full(conn, m.id, h)?,
+            _ => local_index::set_partial(conn, m.id, m.partial.as_deref())?,
+        }
+        written += 1;
+    }
+    work.sort_unstable_by_key(|w| w.member.inode);
+    for w in work.iter().filter(|w| w.fresh) {
+        let m = &w.member;
+        // Small files were read whole: their head+tail hash is the full hash.
+        let whole = (m.size <= 2 * PARTIAL_BYTES)
+            .then(|| m.partial.clone())
+            .flatten();
+        let entry = CacheEntry {
+            size: m.size,
+            mtime_ns: m.modified_ns,
+            partial: m.partial.clone(),
+            full: m.hash.clone().or(whole),
+        };
+        cache::put(conn, m.inode, &entry)?;
+    }
+    Ok(written)
+}
+
+fn path_of(m: &Member) -> std::path::PathBuf {
+    paths::path_for(&crate::ids::ItemId::from_str_unchecked(&m.item_id))
+}
+
+/// Hashes the members at `which` on the rayon pool.
+fn read_all(
+    work: &[Work],
+    which: &[usize],
+    hash: impl Fn(&Member) -> std::io::Result<(String, u64)> + Sync,
+) -> Vec<(usize, std::io::Result<String>)> {
+    which
+        .par_iter()
+        .map(|&k| (k, hash(&work[k].member).map(|(h, _)| h)))
+        .collect()
+}

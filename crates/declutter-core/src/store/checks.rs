@@ -1,0 +1,71 @@
+//! Content checks: the BLAKE3 of an item's downloaded content, recorded by verification and
+//! valid while the item keeps the size and modification time it had when checked.
+
+use platform_db::rusqlite::{Connection, params};
+
+use super::{DbError, sql_size};
+use crate::db::now;
+use crate::ids::UserId;
+use crate::store::files::FileRow;
+
+/// Records the content hash of `file` as indexed now (replacing an older check).
+pub fn record(
+    conn: &Connection,
+    user: &UserId,
+    file: &FileRow,
+    blake3: &str,
+) -> Result<(), DbError> {
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO content_checks (user_id, source, item_id, size, modified_ns, \
+         blake3, checked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        user.as_str(),
+        file.source,
+        file.item_id,
+        sql_size(file.size),
+        file.modified_ns,
+        blake3,
+        now()
+    ])?;
+    Ok(())
+}
+
+/// The still-valid check of `file`, if any.
+pub fn valid(conn: &Connection, user: &UserId, file: &FileRow) -> Result<Option<String>, DbError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT blake3 FROM content_checks WHERE user_id = ?1 AND source = ?2 AND item_id = ?3 \
+         AND size = ?4 AND modified_ns = ?5",
+    )?;
+    let mut rows = stmt.query(params![
+        user.as_str(),
+        file.source,
+        file.item_id,
+        sql_size(file.size),
+        file.modified_ns
+    ])?;
+    Ok(match rows.next()? {
+        Some(r) => Some(r.get(0)?),
+        None => None,
+    })
+}
+
+/// Whether the owner has any check (grouping takes the slower, check-aware path only then).
+pub fn any(conn: &Connection, user: &UserId) -> Result<bool, DbError> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM content_checks WHERE user_id = ?1)",
+        [user.as_str()],
+        |r| r.get(0),
+    )?)
+}
+
+/// Gives a local file without a hash the BLAKE3 its check computed (the scan clears it again
+/// if the file changes).
+pub fn adopt_local_hash(conn: &Connection, file_id: i64, blake3: &str) -> Result<(), DbError> {
+    conn.prepare_cached(
+        "UPDATE files SET hash_kind = 'blake3', hash = ?2 WHERE id = ?1 AND provider = 'local' \
+         AND hash IS NULL",
+    )?
+    .execute(params![file_id, blake3])?;
+    Ok(())
+}

@@ -1,0 +1,294 @@
+//! Streaming upkeep of a local source's index: walked entries are compared one by one with
+//! their row (a point lookup through the unique index) and only new or changed rows are
+//! written; rows the walk did not see are found by count and removed. Nothing holds the whole
+//! listing in memory: the only per-file state is one bit per row id.
+
+use platform_db::rusqlite::{Connection, OptionalExtension, params};
+
+use super::{DbError, size_of, sql_size};
+use crate::ids::{ItemId, UserId};
+use crate::local::paths;
+use crate::local::walk::Entry;
+
+/// An indexed row as the comparison needs it: id, folder, size, mtime, device, inode.
+type Indexed = (i64, bool, i64, i64, Option<i64>, Option<i64>);
+
+/// What [`LocalIndex::finish`] reports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IndexCounts {
+    /// Entries recorded.
+    pub listed: u64,
+    /// Rows inserted or updated (new or changed files).
+    pub changed: u64,
+    /// Rows deleted (files gone).
+    pub removed: u64,
+}
+
+/// Keeps one local source's rows in step with a walk, inside the caller's transaction.
+#[derive(Debug)]
+pub struct LocalIndex<'c> {
+    conn: &'c Connection,
+    user: String,
+    source: String,
+    scan_id: i64,
+    before: u64,
+    matched: u64,
+    seen: Vec<u64>,
+    counts: IndexCounts,
+}
+
+fn mark(bits: &mut Vec<u64>, id: i64) {
+    let Ok(i) = usize::try_from(id) else { return };
+    let word = i / 64;
+    if bits.len() <= word {
+        bits.resize(word + 1, 0);
+    }
+    bits[word] |= 1 << (i % 64);
+}
+
+fn marked(bits: &[u64], id: i64) -> bool {
+    usize::try_from(id)
+        .ok()
+        .and_then(|i| bits.get(i / 64).map(|w| w & (1 << (i % 64)) != 0))
+        .unwrap_or(false)
+}
+
+impl<'c> LocalIndex<'c> {
+    /// Starts the upkeep of `source` (run it inside a transaction: every statement is cached
+    /// and nothing is committed until the caller commits).
+    pub fn new(
+        conn: &'c Connection,
+        user: &UserId,
+        source: &str,
+        scan_id: i64,
+    ) -> Result<Self, DbError> {
+        let before: i64 = conn.query_row(
+            "SELECT count(*) FROM files WHERE user_id = ?1 AND source = ?2",
+            params![user.as_str(), source],
+            |r| r.get(0),
+        )?;
+        Ok(Self {
+            conn,
+            user: user.as_str().to_owned(),
+            source: source.to_owned(),
+            scan_id,
+            before: size_of(before),
+            matched: 0,
+            seen: Vec::new(),
+            counts: IndexCounts::default(),
+        })
+    }
+
+    /// Records one walked entry under `id` (its [`paths::id_for`]): an unchanged row is only
+    /// marked as seen; a changed one is rewritten with its hashes cleared (so its size group
+    /// is examined again). A source indexed for the first time skips the lookup.
+    pub fn record(&mut self, id: &ItemId, e: &Entry) -> Result<(), DbError> {
+        self.counts.listed += 1;
+        let (dev, ino) = (e.dev as i64, e.ino as i64);
+        let existing: Option<Indexed> = if self.before == 0 {
+            None
+        } else {
+            self.conn
+                .prepare_cached(
+                    "SELECT id, is_dir, size, modified_ns, dev, ino FROM files \
+                     WHERE user_id = ?1 AND source = ?2 AND item_id = ?3",
+                )?
+                .query_row(params![self.user, self.source, id.as_str()], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                })
+                .optional()?
+        };
+        match existing {
+            Some((id, is_dir, size, mtime, d, i)) => {
+                self.matched += 1;
+                mark(&mut self.seen, id);
+                let same = is_dir == e.is_dir
+                    && size == sql_size(e.size)
+                    && mtime == e.mtime_ns
+                    && d == Some(dev)
+                    && i == Some(ino);
+                if !same {
+                    self.conn
+                        .prepare_cached(
+                            "UPDATE files SET is_dir = ?2, size = ?3, modified_ns = ?4, dev = ?5, \
+                             ino = ?6, hash_kind = NULL, hash = NULL, partial = NULL, \
+                             scan_id = ?7 WHERE id = ?1",
+                        )?
+                        .execute(params![
+                            id,
+                            e.is_dir,
+                            sql_size(e.size),
+                            e.mtime_ns,
+                            dev,
+                            ino,
+                            self.scan_id
+                        ])?;
+                    self.counts.changed += 1;
+                }
+            }
+            None => {
+                let parent = e.path.parent().map(|p| paths::id_for(p).0);
+                let name = e
+                    .path
+                    .file_name()
+                    .map(|n| n.to_string_lossy())
+                    .unwrap_or_default();
+                self.conn
+                    .prepare_cached(
+                        "INSERT INTO files (user_id, source, provider, item_id, parent_id, name, \
+                         path, is_dir, size, modified_ns, comparable, dev, ino, scan_id) \
+                         VALUES (?1, ?2, 'local', ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?11, ?12)",
+                    )?
+                    .execute(params![
+                        self.user,
+                        self.source,
+                        id.as_str(),
+                        parent.as_ref().map(ItemId::as_str),
+                        name,
+                        e.path.to_string_lossy(),
+                        e.is_dir,
+                        sql_size(e.size),
+                        e.mtime_ns,
+                        dev,
+                        ino,
+                        self.scan_id
+                    ])?;
+                mark(&mut self.seen, self.conn.last_insert_rowid());
+                self.counts.changed += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes the rows the walk did not see (only looked for when the counts say some are
+    /// missing) and returns what changed.
+    pub fn finish(mut self) -> Result<IndexCounts, DbError> {
+        if self.matched < self.before {
+            let gone: Vec<i64> = {
+                let mut stmt = self
+                    .conn
+                    .prepare("SELECT id FROM files WHERE user_id = ?1 AND source = ?2")?;
+                let ids = stmt.query_map(params![self.user, self.source], |r| r.get(0))?;
+                let mut gone = Vec::new();
+                for id in ids {
+                    let id: i64 = id?;
+                    if !marked(&self.seen, id) {
+                        gone.push(id);
+                    }
+                }
+                gone
+            };
+            let mut delete = self
+                .conn
+                .prepare_cached("DELETE FROM files WHERE id = ?1")?;
+            for id in gone {
+                self.counts.removed += delete.execute([id])? as u64;
+            }
+        }
+        Ok(self.counts)
+    }
+}
+
+/// One file of a candidate size group, as the hashing passes read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// Row id.
+    pub id: i64,
+    /// Item id (the path).
+    pub item_id: String,
+    /// Bytes.
+    pub size: u64,
+    /// Modification time.
+    pub modified_ns: i64,
+    /// Device and inode.
+    pub inode: (u64, u64),
+    /// Head+tail hash, once examined.
+    pub partial: Option<String>,
+    /// Full BLAKE3, once needed.
+    pub hash: Option<String>,
+}
+
+/// Calls `f` with the size and whether it was examined (`partial` set) of every non-empty
+/// file of `source`, in row order. `NOT INDEXED`: a sequential read of the table beats an
+/// index walk that visits each row's page at random.
+pub fn for_each_size(
+    conn: &Connection,
+    user: &UserId,
+    source: &str,
+    mut f: impl FnMut(u64, bool),
+) -> Result<(), DbError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT size, partial IS NOT NULL FROM files NOT INDEXED WHERE user_id = ?1 AND source = ?2 \
+         AND is_dir = 0 AND size > 0",
+    )?;
+    let mut rows = stmt.query(params![user.as_str(), source])?;
+    while let Some(r) = rows.next()? {
+        f(size_of(r.get(0)?), r.get(1)?);
+    }
+    Ok(())
+}
+
+/// Up to `limit` non-empty files of `source` with a row id above `after`, in row order,
+/// only those without a head+tail hash when `unexamined`, else only those with one.
+/// `NOT INDEXED` keeps the planner on the row id range (the size index would sort the whole
+/// source for every batch).
+pub fn members_after(
+    conn: &Connection,
+    user: &UserId,
+    source: &str,
+    unexamined: bool,
+    after: i64,
+    limit: usize,
+) -> Result<Vec<Member>, DbError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, item_id, size, modified_ns, dev, ino, partial, hash FROM files NOT INDEXED \
+         WHERE id > ?3 AND user_id = ?1 AND source = ?2 AND is_dir = 0 AND size > 0 \
+         AND (partial IS NULL) = ?4 ORDER BY id LIMIT ?5",
+    )?;
+    let rows = stmt.query_map(
+        params![
+            user.as_str(),
+            source,
+            after,
+            unexamined,
+            i64::try_from(limit).unwrap_or(i64::MAX)
+        ],
+        |r| {
+            Ok(Member {
+                id: r.get(0)?,
+                item_id: r.get(1)?,
+                size: size_of(r.get(2)?),
+                modified_ns: r.get(3)?,
+                inode: (
+                    r.get::<_, Option<i64>>(4)?.unwrap_or(0) as u64,
+                    r.get::<_, Option<i64>>(5)?.unwrap_or(0) as u64,
+                ),
+                partial: r.get(6)?,
+                hash: r.get(7)?,
+            })
+        },
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Stores a file's head+tail hash (or clears it, to examine the file again). Only the table
+/// row changes: no index holds the column.
+pub fn set_partial(conn: &Connection, id: i64, partial: Option<&str>) -> Result<(), DbError> {
+    conn.prepare_cached("UPDATE files SET partial = ?2 WHERE id = ?1")?
+        .execute(params![id, partial])?;
+    Ok(())
+}
+
+/// Stores a file's full BLAKE3.
+pub fn set_full(conn: &Connection, id: i64, full: &str) -> Result<(), DbError> {
+    conn.prepare_cached("UPDATE files SET hash_kind = 'blake3', hash = ?2 WHERE id = ?1")?
+        .execute(params![id, full])?;
+    Ok(())
+}

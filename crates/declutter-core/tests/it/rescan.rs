@@ -1,0 +1,301 @@
+//! Incremental local rescans: a rescan after any mix of changes groups exactly like a scan of
+//! the same tree into an empty database, and a rescan of an unchanged tree writes no row and
+//! hashes nothing.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use declutter_core::engine::scan::scan_local;
+use declutter_core::ids::UserId;
+use declutter_core::local::WalkOptions;
+use declutter_core::platform_db::rusqlite::Connection;
+use declutter_core::progress::{NoProgress, Progress};
+use declutter_core::store::groups;
+use proptest::prelude::*;
+
+use crate::support::{TestResult, bytes, db, write};
+
+type Sets = BTreeSet<BTreeSet<String>>;
+
+fn group_paths(conn: &Connection) -> Result<Sets, Box<dyn std::error::Error>> {
+    Ok(groups::list(conn, &UserId::local())?
+        .into_iter()
+        .map(|g| g.files.into_iter().map(|f| f.path).collect())
+        .collect())
+}
+
+/// The groups the tree really has: files of equal, non-empty content.
+fn truth(files: &BTreeMap<PathBuf, Vec<u8>>) -> Sets {
+    let mut by: BTreeMap<&[u8], BTreeSet<String>> = BTreeMap::new();
+    for (p, c) in files.iter().filter(|(_, c)| !c.is_empty()) {
+        by.entry(c).or_default().insert(p.display().to_string());
+    }
+    by.into_values().filter(|s| s.len() > 1).collect()
+}
+
+async fn scan(conn: &mut Connection, root: &Path) -> TestResult {
+    let user = UserId::local();
+    scan_local(
+        conn,
+        &user,
+        root,
+        WalkOptions::default(),
+        Arc::new(NoProgress),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Contents built to collide: the same few sizes, variants differing in one middle byte
+/// (head and tail equal), some tiny enough to be read whole.
+fn content(kind: usize) -> Vec<u8> {
+    let (len, seed, flip) = [
+        (20_000, 1, None),
+        (20_000, 1, Some(10_000)),
+        (20_000, 2, None),
+        (100, 3, None),
+        (100, 4, None),
+        (0, 0, None),
+    ][kind % 6];
+    let mut c = bytes(seed, len);
+    if let Some(i) = flip {
+        c[i] ^= 0xff;
+    }
+    c
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Add(usize, usize),
+    Remove(usize),
+    Rewrite(usize, usize),
+    Rename(usize, usize),
+}
+
+fn ops() -> impl Strategy<Value = Vec<Vec<Op>>> {
+    let op = prop_oneof![
+        (0usize..12, 0usize..6).prop_map(|(n, k)| Op::Add(n, k)),
+        (0usize..12).prop_map(Op::Remove),
+        (0usize..12, 0usize..6).prop_map(|(n, k)| Op::Rewrite(n, k)),
+        (0usize..12, 0usize..12).prop_map(|(a, b)| Op::Rename(a, b)),
+    ];
+    prop::collection::vec(prop::collection::vec(op, 1..6), 1..4)
+}
+
+fn name(root: &Path, n: usize) -> PathBuf {
+    root.join(format!("d{}", n % 3)).join(format!("f{n}.bin"))
+}
+
+fn apply_op(
+    root: &Path,
+    files: &mut BTreeMap<PathBuf, Vec<u8>>,
+    op: &Op,
+    tick: &mut u64,
+) -> Result<(), Box<dyn std::error::Error>> {
+    *tick += 1;
+    // Every write gets a distinct mtime, as a real edit seconds apart would.
+    let stamp = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000 + *tick);
+    let put = |p: &Path, c: &[u8]| -> Result<(), Box<dyn std::error::Error>> {
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(p, c)?;
+        std::fs::File::options()
+            .write(true)
+            .open(p)?
+            .set_modified(stamp)?;
+        Ok(())
+    };
+    match *op {
+        Op::Add(n, k) | Op::Rewrite(n, k) => {
+            let p = name(root, n);
+            if matches!(op, Op::Rewrite(..)) && !files.contains_key(&p) {
+                return Ok(());
+            }
+            let c = content(k);
+            put(&p, &c)?;
+            files.insert(p, c);
+        }
+        Op::Remove(n) => {
+            let p = name(root, n);
+            if files.remove(&p).is_some() {
+                std::fs::remove_file(&p)?;
+            }
+        }
+        Op::Rename(a, b) => {
+            let (from, to) = (name(root, a), name(root, b));
+            if from != to
+                && let Some(c) = files.remove(&from)
+            {
+                if let Some(parent) = to.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                std::fs::rename(&from, &to)?;
+                files.insert(to, c);
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn rescans_match_fresh_scans(rounds: Vec<Vec<Op>>) -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let root = dir.path().join("tree");
+    let mut files = BTreeMap::new();
+    let mut tick = 0;
+    for n in 0..8 {
+        apply_op(&root, &mut files, &Op::Add(n, n), &mut tick)?;
+    }
+    let mut conn = db(dir.path())?;
+    scan(&mut conn, &root).await?;
+    assert_eq!(group_paths(&conn)?, truth(&files));
+    for (i, round) in rounds.iter().enumerate() {
+        for op in round {
+            apply_op(&root, &mut files, op, &mut tick)?;
+        }
+        scan(&mut conn, &root).await?;
+        let fresh_dir = dir.path().join(format!("fresh{i}"));
+        std::fs::create_dir_all(&fresh_dir)?;
+        let mut fresh = db(&fresh_dir)?;
+        scan(&mut fresh, &root).await?;
+        let want = truth(&files);
+        assert_eq!(group_paths(&fresh)?, want, "fresh scan after {round:?}");
+        assert_eq!(group_paths(&conn)?, want, "rescan after {round:?}");
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn incremental_rescans_group_like_a_fresh_scan(rounds in ops()) {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        rt.block_on(rescans_match_fresh_scans(rounds))
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+    }
+}
+
+/// Records the phases a scan goes through.
+#[derive(Default)]
+struct Phases(Mutex<Vec<String>>);
+
+impl Progress for Phases {
+    fn phase(&self, name: &str, _total: Option<u64>) {
+        if let Ok(mut p) = self.0.lock() {
+            p.push(name.to_owned());
+        }
+    }
+    fn advance(&self, _n: u64) {}
+}
+
+fn fingerprint(conn: &Connection) -> Result<(i64, i64, i64), Box<dyn std::error::Error>> {
+    Ok(conn.query_row(
+        "SELECT (SELECT max(scan_id) FROM files), (SELECT count(*) FROM hash_cache), \
+         (SELECT count(*) FROM dup_groups)",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?)
+}
+
+#[tokio::test]
+async fn warm_rescan_writes_no_row_and_hashes_nothing() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let root = dir.path().join("tree");
+    for i in 0..40u64 {
+        write(&root, &format!("a/{i}.bin"), &bytes(i % 10, 9000))?;
+    }
+    let mut conn = db(dir.path())?;
+    let user = UserId::local();
+    let cold = Arc::new(Phases::default());
+    scan_local(
+        &mut conn,
+        &user,
+        &root,
+        WalkOptions::default(),
+        cold.clone(),
+    )
+    .await?;
+    assert!(
+        cold.0
+            .lock()
+            .map_err(|e| e.to_string())?
+            .iter()
+            .any(|p| p == "full hashes"),
+        "the cold scan hashes"
+    );
+    let before = fingerprint(&conn)?;
+    let groups_before = group_paths(&conn)?;
+    assert_eq!(groups_before.len(), 10);
+    let warm = Arc::new(Phases::default());
+    let summary = scan_local(
+        &mut conn,
+        &user,
+        &root,
+        WalkOptions::default(),
+        warm.clone(),
+    )
+    .await?;
+    assert_eq!(summary.changes, 41, "40 files and a folder listed");
+    assert_eq!(
+        *warm.0.lock().map_err(|e| e.to_string())?,
+        vec!["walking".to_owned()],
+        "no hashing, no regrouping"
+    );
+    assert_eq!(
+        fingerprint(&conn)?,
+        before,
+        "no file row, cache entry or group rewritten"
+    );
+    assert_eq!(group_paths(&conn)?, groups_before);
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_page_cache_setting_is_restored_after_a_scan() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let root = dir.path().join("tree");
+    write(&root, "a.bin", b"x")?;
+    let mut conn = db(dir.path())?;
+    conn.pragma_update(None, "cache_size", -1234)?;
+    scan(&mut conn, &root).await?;
+    let size: i64 = conn.pragma_query_value(None, "cache_size", |r| r.get(0))?;
+    assert_eq!(size, -1234);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_folder_larger_than_a_walk_batch_is_indexed_whole_and_rescanned_in_place() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let root = dir.path().join("tree");
+    std::fs::create_dir_all(&root)?;
+    for i in 0..5000u32 {
+        std::fs::write(root.join(format!("{i:05}.txt")), i.to_le_bytes())?;
+    }
+    let mut conn = db(dir.path())?;
+    let user = UserId::local();
+    let first = scan_local(
+        &mut conn,
+        &user,
+        &root,
+        WalkOptions::default(),
+        Arc::new(NoProgress),
+    )
+    .await?;
+    assert_eq!((first.changes, first.indexed), (5000, 5000));
+    std::fs::remove_file(root.join("00042.txt"))?;
+    let second = scan_local(
+        &mut conn,
+        &user,
+        &root,
+        WalkOptions::default(),
+        Arc::new(NoProgress),
+    )
+    .await?;
+    assert_eq!((second.changes, second.indexed), (4999, 4999));
+    Ok(())
+}
