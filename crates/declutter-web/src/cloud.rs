@@ -77,6 +77,32 @@ pub async fn save_tokens(
     .await
 }
 
+/// Reseals a refreshed token set over an existing connection; `false` when it was removed.
+pub async fn replace_tokens(
+    state: &AppState,
+    user_id: &str,
+    provider: &str,
+    account: &str,
+    scopes: &str,
+    tokens: &crate::connect::TokenSet,
+) -> Result<bool, ApiError> {
+    let json = serde_json::to_string(tokens).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let (kid, sealed) = state
+        .keyring
+        .seal(user_id, provider, json.as_bytes())
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let (u, p, a, s) = (
+        user_id.to_owned(),
+        provider.to_owned(),
+        account.to_owned(),
+        scopes.to_owned(),
+    );
+    Ok(state
+        .pool
+        .write(move |c| db::connections::update_sealed(c, &u, &p, &a, &s, &kid, &sealed))
+        .await??)
+}
+
 /// The stored token set of `user_id`'s connection to `provider`/`account`, if any.
 pub async fn load_tokens(
     state: &AppState,

@@ -58,6 +58,10 @@ pub mod env {
     pub const GOOGLE_TOKEN_URL: &str = "DECLUTTER_GOOGLE_TOKEN_URL";
     /// Google token revocation endpoint.
     pub const GOOGLE_REVOKE_URL: &str = "DECLUTTER_GOOGLE_REVOKE_URL";
+    /// Microsoft Graph API base URL (scans of connected OneDrives).
+    pub const GRAPH_URL: &str = "DECLUTTER_GRAPH_URL";
+    /// Google Drive v3 API base URL (scans of connected Google Drives).
+    pub const DRIVE_URL: &str = "DECLUTTER_DRIVE_URL";
     /// Sign-in attempts per minute per client IP.
     pub const LOGIN_RATE: &str = "DECLUTTER_LOGIN_RATE";
     /// Sign-ups per minute per client IP.
@@ -68,6 +72,12 @@ pub mod env {
     pub const METRICS_LISTEN: &str = "DECLUTTER_METRICS_LISTEN";
     /// Comma-separated folders under which admins may add local sources.
     pub const LOCAL_ROOTS: &str = "DECLUTTER_LOCAL_ROOTS";
+    /// Sentry DSN: report panics and internal errors there (unset: nothing is reported).
+    pub const SENTRY_DSN: &str = "DECLUTTER_SENTRY_DSN";
+    /// The conventional variable, read when [`SENTRY_DSN`] is unset.
+    pub const SENTRY_DSN_CONVENTIONAL: &str = "SENTRY_DSN";
+    /// The `environment` of reported events (e.g. `production`).
+    pub const SENTRY_ENVIRONMENT: &str = "DECLUTTER_SENTRY_ENVIRONMENT";
     /// `json` or `text`.
     pub const LOG_FORMAT: &str = "LOG_FORMAT";
 }
@@ -145,6 +155,12 @@ pub struct Args {
     /// Google revocation endpoint.
     #[arg(long, env = env::GOOGLE_REVOKE_URL, default_value = "https://oauth2.googleapis.com/revoke")]
     pub google_revoke_url: Option<String>,
+    /// Microsoft Graph API base URL.
+    #[arg(long, env = env::GRAPH_URL, default_value = declutter_core::onedrive::DEFAULT_BASE_URL)]
+    pub graph_url: String,
+    /// Google Drive v3 API base URL.
+    #[arg(long, env = env::DRIVE_URL, default_value = declutter_core::gdrive::DEFAULT_BASE_URL)]
+    pub drive_url: String,
     /// Sign-in attempts per minute per IP (0 disables).
     #[arg(long, env = env::LOGIN_RATE, default_value_t = 20)]
     pub login_rate: u32,
@@ -160,6 +176,16 @@ pub struct Args {
     /// Folders under which admins may add local sources (none by default).
     #[arg(long, env = env::LOCAL_ROOTS, value_delimiter = ',')]
     pub local_roots: Vec<PathBuf>,
+    /// Sentry DSN for error reports (panics and internal errors; never bodies, cookies or
+    /// credentials). Unset: nothing is reported and nothing is initialised.
+    #[arg(long, env = env::SENTRY_DSN, hide_env_values = true)]
+    pub sentry_dsn: Option<SecretString>,
+    /// `SENTRY_DSN`, used when `DECLUTTER_SENTRY_DSN` is unset.
+    #[arg(long = "sentry-dsn-conventional", env = env::SENTRY_DSN_CONVENTIONAL, hide = true, hide_env_values = true)]
+    pub sentry_dsn_conventional: Option<SecretString>,
+    /// `environment` of reported events.
+    #[arg(long, env = env::SENTRY_ENVIRONMENT)]
+    pub sentry_environment: Option<String>,
     /// Log format.
     #[arg(long, env = env::LOG_FORMAT, value_enum, default_value_t = LogFormat::Json)]
     pub log_format: LogFormat,
@@ -220,6 +246,10 @@ pub struct Config {
     pub onedrive: Option<OAuthClient>,
     /// Google Drive connections (enabled by the Google client id).
     pub gdrive: Option<OAuthClient>,
+    /// Microsoft Graph API base URL, without a trailing slash.
+    pub graph_url: String,
+    /// Google Drive v3 API base URL, without a trailing slash.
+    pub drive_url: String,
     /// Rate limits per minute: sign-in, sign-up, API.
     pub rates: (u32, u32, u32),
     /// Metrics listener.
@@ -230,6 +260,10 @@ pub struct Config {
     pub lockout_base: Duration,
     /// Allow-listed roots for local sources.
     pub local_roots: Vec<PathBuf>,
+    /// Sentry DSN (redacted in `Debug`).
+    pub sentry_dsn: Option<SecretString>,
+    /// `environment` of reported events.
+    pub sentry_environment: Option<String>,
 }
 
 /// A configuration that cannot work.
@@ -330,6 +364,8 @@ impl Config {
             ),
             onedrive,
             gdrive,
+            graph_url: a.graph_url.trim_end_matches('/').to_owned(),
+            drive_url: a.drive_url.trim_end_matches('/').to_owned(),
             rates: (a.login_rate, a.signup_rate, a.api_rate),
             metrics_listen: a.metrics_listen,
             argon2_memory_kib: 19 * 1024,
@@ -339,6 +375,8 @@ impl Config {
                 .into_iter()
                 .filter(|p| !p.as_os_str().is_empty())
                 .collect(),
+            sentry_dsn: a.sentry_dsn.or(a.sentry_dsn_conventional),
+            sentry_environment: a.sentry_environment.filter(|e| !e.is_empty()),
         })
     }
 
@@ -368,5 +406,35 @@ mod tests {
     #[test]
     fn nests_under_the_declutter_cli() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn sentry_dsn_prefers_ours_and_never_shows() -> Result<(), Box<dyn std::error::Error>> {
+        use secrecy::ExposeSecret as _;
+        let parse = |extra: &[&str]| -> Result<super::Config, Box<dyn std::error::Error>> {
+            let mut v = vec!["declutter-serve"];
+            v.extend_from_slice(extra);
+            Ok(super::Config::from_args(super::Args::try_parse_from(v)?)?)
+        };
+        let ours = "https://ourkey@o1.ingest.example/1";
+        let conventional = "https://theirkey@o2.ingest.example/2";
+        let c = parse(&[
+            "--sentry-dsn",
+            ours,
+            "--sentry-dsn-conventional",
+            conventional,
+        ])?;
+        assert_eq!(c.sentry_dsn.as_ref().map(|d| d.expose_secret()), Some(ours));
+        let dump = format!("{c:?}");
+        assert!(!dump.contains("ourkey"), "{dump}");
+        let c = parse(&["--sentry-dsn-conventional", conventional])?;
+        assert_eq!(
+            c.sentry_dsn.as_ref().map(|d| d.expose_secret()),
+            Some(conventional)
+        );
+        let help = super::Args::command().render_long_help().to_string();
+        assert!(help.contains("--sentry-dsn"));
+        assert!(!help.contains("sentry-dsn-conventional"), "hidden alias");
+        Ok(())
     }
 }

@@ -55,6 +55,8 @@ pub struct Pending {
     pub verifier: String,
     /// Where to go afterwards.
     pub next: String,
+    /// The plan whose apply asked for write access; applied once the upgrade succeeds.
+    pub resume_plan: Option<i64>,
 }
 
 /// What the token endpoint returned; sealed as JSON, never serialised anywhere else.
@@ -149,6 +151,21 @@ impl Connector {
         })
     }
 
+    /// The origins of the configured authorize endpoints (`scheme://host[:port]`), which our
+    /// connect and apply forms redirect to.
+    pub fn authorize_origins(&self) -> Vec<String> {
+        let mut origins: Vec<String> = self
+            .clients
+            .values()
+            .filter_map(|c| reqwest::Url::parse(&c.auth_url).ok())
+            .map(|u| u.origin().ascii_serialization())
+            .filter(|o| o != "null")
+            .collect();
+        origins.sort();
+        origins.dedup();
+        origins
+    }
+
     /// Whether `provider` is configured.
     pub fn enabled(&self, provider: &str) -> bool {
         self.clients.contains_key(provider)
@@ -162,6 +179,7 @@ impl Connector {
     }
 
     /// Starts a flow for `user_id` in session `session_hash`: returns the authorize URL.
+    /// `resume_plan` is applied by the callback once write access is granted.
     pub fn start(
         &self,
         provider: &str,
@@ -170,6 +188,7 @@ impl Connector {
         user_id: &str,
         session_hash: &str,
         next: String,
+        resume_plan: Option<i64>,
     ) -> Result<String, ConnectError> {
         let (key, c) = self.client(provider)?;
         let scope = scopes(key, write).ok_or(ConnectError::UnknownProvider)?;
@@ -200,6 +219,7 @@ impl Connector {
             session_hash: session_hash.to_owned(),
             verifier,
             next,
+            resume_plan,
         };
         self.pending
             .insert(state, flow, crate::db::now())
@@ -246,6 +266,34 @@ impl Connector {
             ("code_verifier", pending.verifier.as_str()),
         ];
         self.token_request(c, &form).await
+    }
+
+    /// The refresh-token grant (RFC 6749 §6): a new token set for `current`, keeping its
+    /// refresh token and scopes when the provider does not rotate or restate them.
+    pub async fn refresh(
+        &self,
+        provider: &str,
+        current: &TokenSet,
+    ) -> Result<TokenSet, ConnectError> {
+        let (_, c) = self.client(provider)?;
+        let refresh_token = current
+            .refresh_token
+            .as_deref()
+            .ok_or_else(|| ConnectError::Http("no refresh token stored".into()))?;
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+            ("client_id", c.client_id.as_str()),
+            ("client_secret", c.client_secret.expose_secret()),
+        ];
+        let mut fresh = self.token_request(c, &form).await?;
+        if fresh.refresh_token.is_none() {
+            fresh.refresh_token = current.refresh_token.clone();
+        }
+        if fresh.scope.is_none() {
+            fresh.scope.clone_from(&current.scope);
+        }
+        Ok(fresh)
     }
 
     async fn token_request(

@@ -104,6 +104,9 @@ impl From<declutter_core::engine::EngineError> for ApiError {
             E::Provider(P::RestoreConflict(_)) => {
                 Self::Conflict("cannot restore: something now exists at the original place".into())
             }
+            E::Provider(P::Http(declutter_core::cloud::HttpError::Token(_))) => Self::Conflict(
+                "the connection to this drive is missing or has expired: connect it again on the Account page".into(),
+            ),
             E::NotConfigured(_) => {
                 Self::Conflict("this source is not available (outside the allowed roots?)".into())
             }

@@ -12,6 +12,7 @@ pub mod auth;
 pub mod cloud;
 pub mod config;
 pub mod connect;
+pub mod connection_tokens;
 pub mod crypto;
 pub mod db;
 pub mod error;
@@ -24,6 +25,8 @@ pub mod pages;
 pub mod proxy;
 pub mod router;
 pub mod state;
+pub mod thumbnail;
+pub mod user_data;
 pub mod views;
 pub mod work;
 
@@ -32,6 +35,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use http::HeaderValue;
+use platform::error_reporting::{ErrorReporter, ReporterOptions};
 use platform::layers::{LayerConfig, layers};
 use platform::metrics::{HttpMetrics, MetricsRegistry};
 use platform::rate_limit::RateLimiter;
@@ -45,6 +49,9 @@ pub use router::router;
 
 /// Concurrent Argon2 computations (each holds ~19 MiB).
 const HASHING_SLOTS: usize = 4;
+
+/// Concurrent thumbnail decodes (each bounded by `thumbnail::MAX_ALLOC_BYTES`).
+const THUMBNAIL_SLOTS: usize = 2;
 
 /// Builds the state: opens and migrates the database, loads the token key, registers metrics.
 pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
@@ -77,7 +84,26 @@ pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
         config.onedrive.clone(),
         config.gdrive.clone(),
     )?);
+    let error_reporter = ErrorReporter::from_dsn(
+        config.sentry_dsn.as_ref().map(|d| d.expose_secret()),
+        ReporterOptions {
+            release: Some(format!("declutter@{}", env!("CARGO_PKG_VERSION"))),
+            environment: config.sentry_environment.clone(),
+        },
+    )
+    .with_context(|| {
+        format!(
+            "{} / {}",
+            config::env::SENTRY_DSN,
+            config::env::SENTRY_DSN_CONVENTIONAL
+        )
+    })?;
+    if error_reporter.is_some() {
+        tracing::info!("error reporting to Sentry is on");
+    }
     Ok(state::AppState {
+        error_reporter,
+        thumbnailing: Arc::new(Semaphore::new(THUMBNAIL_SLOTS)),
         origin: origin.into(),
         cookies: Arc::new(auth::session::CookiePolicy::for_public_url(
             &config.public_url,
@@ -110,6 +136,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
 pub fn app(state: state::AppState) -> axum::Router {
     let cfg = Arc::clone(&state.config);
     let http_metrics = HttpMetrics::new(&state.registry);
+    let error_reporter = state.error_reporter.clone();
     layers(
         router(state),
         LayerConfig {
@@ -121,6 +148,7 @@ pub fn app(state: state::AppState) -> axum::Router {
                 .collect(),
             max_body_bytes: 1024 * 1024,
             metrics: Some(http_metrics),
+            error_reporter,
             ..LayerConfig::default()
         },
     )
@@ -190,6 +218,7 @@ pub async fn serve_state(
         }
     });
     let mut stop = stop_rx;
+    let reporter = state.error_reporter.clone();
     platform::serve::serve(
         listener,
         app(state),
@@ -205,6 +234,11 @@ pub async fn serve_state(
     sweeper.abort();
     if let Some(m) = metrics {
         m.abort();
+    }
+    if let Some(r) = reporter {
+        // Send what is queued; the sender joins on the blocking pool, not the runtime.
+        let _ =
+            tokio::task::spawn_blocking(move || r.close(std::time::Duration::from_secs(2))).await;
     }
     Ok(())
 }

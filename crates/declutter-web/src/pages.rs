@@ -34,6 +34,12 @@ pub struct FileView {
     pub size_text: String,
     /// Last modified (unix seconds).
     pub modified: i64,
+    /// The file's id in the index, where the view names one file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
+    /// URL of a thumbnail (local JPEG, PNG, GIF and WebP files).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thumbnail: Option<String>,
 }
 
 impl FileView {
@@ -44,6 +50,21 @@ impl FileView {
             size,
             size_text: human(size),
             modified: modified_ns.div_euclid(1_000_000_000),
+            id: None,
+            thumbnail: None,
+        }
+    }
+
+    /// From a row of the file index, with its id and, for local images, a thumbnail URL.
+    pub fn of_row(f: &declutter_core::store::files::FileRow) -> Self {
+        let thumbnail = (f.provider == "local"
+            && !f.is_dir
+            && crate::thumbnail::is_image(&f.name, f.mime.as_deref()))
+        .then(|| crate::handlers::files::thumbnail_url(f.id, f.modified_ns));
+        Self {
+            id: Some(f.id),
+            thumbnail,
+            ..Self::of(&f.path, f.size, f.modified_ns)
         }
     }
 }
@@ -70,6 +91,8 @@ pub struct SourcesPage {
     pub layout: Layout,
     /// Sources.
     pub sources: Vec<LocalSource>,
+    /// Connected cloud drives: (connection id, human name).
+    pub drives: Vec<(i64, &'static str)>,
 }
 
 /// Scan progress.

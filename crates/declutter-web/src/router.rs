@@ -10,7 +10,7 @@ use http::Method;
 use crate::assets;
 use crate::auth::access::{Access, enforce};
 use crate::handlers::{
-    account, admin, api, auth, connections, dupes, oidc, openapi, ops, plans, report, scans,
+    account, admin, api, auth, connections, dupes, files, oidc, openapi, ops, plans, report, scans,
     sources, trash, usage,
 };
 use crate::state::AppState;
@@ -92,6 +92,12 @@ fn routes() -> Vec<Route> {
             User,
             get(connections::callback),
         ),
+        r(
+            M::POST,
+            "/drives/{id}/disconnect",
+            User,
+            post(connections::disconnect_form),
+        ),
         r(M::GET, "/api/connections", User, get(api::connections)),
         r(
             M::DELETE,
@@ -106,6 +112,7 @@ fn routes() -> Vec<Route> {
         r(M::POST, "/admin/sources", Admin, post(sources::admin_add)),
         r(M::GET, "/sources", User, get(sources::page_)),
         r(M::POST, "/sources/{id}/scan", User, post(scans::start_form)),
+        r(M::POST, "/drives/{id}/scan", User, post(scans::drive_form)),
         r(M::GET, "/scans/{id}", User, get(scans::page_)),
         r(M::GET, "/dupes", User, get(dupes::page_)),
         r(M::POST, "/plans", User, post(plans::create_form)),
@@ -141,8 +148,22 @@ fn routes() -> Vec<Route> {
             User,
             post(scans::api_start),
         ),
+        r(
+            M::POST,
+            "/api/connections/{id}/scans",
+            User,
+            post(scans::api_drive),
+        ),
         r(M::GET, "/api/scans/{id}", User, get(scans::api_status)),
         r(M::GET, "/api/dupes", User, get(dupes::api_list)),
+        // Owner only (looked up by id and owner: 404 for anyone else), local images only,
+        // re-confined to the allow-listed roots, decoded under limits on the blocking pool.
+        r(
+            M::GET,
+            "/api/files/{id}/thumbnail",
+            User,
+            get(files::thumbnail),
+        ),
         r(M::POST, "/api/plans", User, post(plans::api_create)),
         r(M::GET, "/api/plans/{id}", User, get(plans::api_get)),
         r(

@@ -63,4 +63,8 @@ pub struct AppState {
     pub registry: MetricsRegistry,
     /// Live progress of running scans.
     pub jobs: Arc<crate::work::Jobs>,
+    /// Bounds concurrent thumbnail decodes (each may hold up to 256 MiB).
+    pub thumbnailing: Arc<Semaphore>,
+    /// Sentry reporting of panics and internal errors, when a DSN is configured.
+    pub error_reporter: Option<platform::error_reporting::ErrorReporter>,
 }

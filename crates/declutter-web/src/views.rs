@@ -132,6 +132,8 @@ pub struct DriveRow {
     pub provider: String,
     /// Human name.
     pub label: &'static str,
+    /// The connection's id, when one exists.
+    pub id: Option<i64>,
     /// Whether a connection exists.
     pub connected: bool,
     /// Whether it may change files (write scope granted).
@@ -174,6 +176,28 @@ pub struct ErrorPage {
     pub code: String,
     /// Request id, to quote to support.
     pub request_id: String,
+}
+
+/// Renders a page whose forms may lead to the cloud providers' consent pages: a form post
+/// answered by a redirect to another origin is checked against `form-action` in browsers, so
+/// [`CSP`] is widened by exactly those origins (the configured authorize endpoints), no more.
+pub fn page_with_form_targets(
+    status: StatusCode,
+    t: &impl Template,
+    origins: &[String],
+) -> Response {
+    let mut res = page(status, t);
+    if res.headers().contains_key(header::CONTENT_SECURITY_POLICY) && !origins.is_empty() {
+        let csp = CSP.replacen(
+            "form-action 'self'",
+            &format!("form-action 'self' {}", origins.join(" ")),
+            1,
+        );
+        if let Ok(v) = HeaderValue::from_str(&csp) {
+            res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+        }
+    }
+    res
 }
 
 /// Renders a page with the HTML CSP.

@@ -1,35 +1,97 @@
 //! Running the engine from the web app. The engine's operations are `async` over a
 //! `&mut Connection`; they run on the blocking pool with their own connection (SQLite in WAL
 //! mode, busy timeout set by `declutter_core::db::open`) so a long scan never holds the pool's
-//! writer and never stalls the async runtime. Providers are built per call from the caller's
-//! sources: local folders only, re-checked against the allow-listed roots every time.
+//! writer and never stalls the async runtime. Providers are built per call for the caller:
+//! local folders re-checked against the allow-listed roots every time, cloud drives from the
+//! caller's own sealed connection (never another account's).
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use declutter_core::cloud::RetryPolicy;
 use declutter_core::engine::{AnyProvider, EngineError, Providers};
-use declutter_core::ids::{Source, UserId};
+use declutter_core::gdrive::GDriveProvider;
+use declutter_core::ids::{ProviderKind, Source, UserId};
 use declutter_core::local::LocalProvider;
+use declutter_core::onedrive::OneDriveProvider;
 use declutter_core::platform_db::rusqlite::Connection;
 use declutter_core::progress::Progress;
 use serde::Serialize;
 
+use crate::connection_tokens::ConnectionTokens;
 use crate::error::ApiError;
+use crate::handlers::connections::ACCOUNT;
 use crate::local_roots::confine;
 use crate::state::AppState;
 
-/// Serves local sources inside the allow-listed roots; clouds are not wired to the web yet.
+/// Serves the caller's sources: local folders inside the allow-listed roots, and the
+/// caller's connected drives through their sealed tokens.
 #[derive(Debug)]
 pub struct WebProviders {
     roots: Vec<PathBuf>,
+    cloud: Option<(AppState, String)>,
+    /// Cloud providers built so far (one HTTP client and token source per drive and run).
+    built: Mutex<HashMap<ProviderKind, Arc<AnyProvider>>>,
 }
 
 impl WebProviders {
-    /// Providers confined to `roots`.
+    /// Local providers confined to `roots`; no cloud drives.
     pub fn new(roots: Vec<PathBuf>) -> Self {
-        Self { roots }
+        Self {
+            roots,
+            cloud: None,
+            built: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Local folders as [`Self::new`], plus `user_id`'s connected drives.
+    pub fn for_user(state: &AppState, user_id: &str) -> Self {
+        Self {
+            cloud: Some((state.clone(), user_id.to_owned())),
+            ..Self::new(state.config.local_roots.clone())
+        }
+    }
+
+    fn cloud(&self, kind: ProviderKind) -> Result<Arc<AnyProvider>, EngineError> {
+        let name = kind.as_str();
+        let Some((state, user_id)) = &self.cloud else {
+            return Err(EngineError::NotConfigured(name.to_owned()));
+        };
+        if !state.connector.enabled(name) {
+            return Err(EngineError::NotConfigured(name.to_owned()));
+        }
+        let mut built = self.built.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(p) = built.get(&kind) {
+            return Ok(Arc::clone(p));
+        }
+        let provider: &'static str = match kind {
+            ProviderKind::OneDrive => "onedrive",
+            ProviderKind::GDrive => "gdrive",
+            ProviderKind::Local => return Err(EngineError::NotConfigured(name.to_owned())),
+        };
+        let tokens = Arc::new(ConnectionTokens::new(
+            state.clone(),
+            user_id,
+            provider,
+            ACCOUNT,
+        ));
+        let any = match kind {
+            ProviderKind::OneDrive => AnyProvider::OneDrive(OneDriveProvider::new(
+                &state.config.graph_url,
+                tokens,
+                RetryPolicy::default(),
+            )?),
+            _ => AnyProvider::GDrive(GDriveProvider::new(
+                &state.config.drive_url,
+                tokens,
+                RetryPolicy::default(),
+            )?),
+        };
+        let any = Arc::new(any);
+        built.insert(kind, Arc::clone(&any));
+        Ok(any)
     }
 }
 
@@ -41,13 +103,15 @@ impl Providers for WebProviders {
                     .map_err(|e| EngineError::NotConfigured(e.to_string()))?;
                 Ok(Arc::new(AnyProvider::Local(LocalProvider::new(real))))
             }
-            other => Err(EngineError::NotConfigured(other.to_string())),
+            Source::OneDrive => self.cloud(ProviderKind::OneDrive),
+            Source::GDrive => self.cloud(ProviderKind::GDrive),
         }
     }
 }
 
-/// Runs `f` on a fresh engine connection on the blocking pool; `f` may `block_on` engine futures.
-pub async fn run<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
+/// Runs `f` for `user_id` on a fresh engine connection on the blocking pool; `f` may
+/// `block_on` engine futures.
+pub async fn run<T, F>(state: &AppState, user_id: &str, f: F) -> Result<T, ApiError>
 where
     T: Send + 'static,
     F: FnOnce(&mut Connection, &tokio::runtime::Handle, &WebProviders) -> Result<T, EngineError>
@@ -55,7 +119,7 @@ where
         + 'static,
 {
     let path = state.config.db.clone();
-    let providers = WebProviders::new(state.config.local_roots.clone());
+    let providers = WebProviders::for_user(state, user_id);
     let handle = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || -> Result<T, ApiError> {
         let mut conn = declutter_core::db::open(&path).map_err(EngineError::from)?;

@@ -88,6 +88,8 @@ pub mod env {
     pub const CLAMAV: &str = "FLASKPASTE_CLAMAV";
     /// Seconds to wait for a scan verdict.
     pub const CLAMAV_TIMEOUT: &str = "FLASKPASTE_CLAMAV_TIMEOUT";
+    /// Bytes of small, freely readable pastes kept in memory (0 disables the cache).
+    pub const CACHE_BYTES: &str = "FLASKPASTE_CACHE_BYTES";
     /// Separate listener for `/metrics`.
     pub const METRICS_LISTEN: &str = "FLASKPASTE_METRICS_LISTEN";
     /// `json` or `text`.
@@ -216,6 +218,10 @@ pub struct Args {
     /// Seconds to wait for a scan verdict.
     #[arg(long, env = env::CLAMAV_TIMEOUT, default_value_t = 30)]
     pub clamav_timeout: u64,
+    /// Bytes of small pastes (neither burn-after-read nor password protected) kept in memory
+    /// for fast reads; 0 disables, as it must when several processes share one database.
+    #[arg(long, env = env::CACHE_BYTES, default_value_t = 16 * MIB)]
+    pub cache_bytes: u64,
     /// Serve /metrics on this separate address instead of the main listener.
     #[arg(long, env = env::METRICS_LISTEN)]
     pub metrics_listen: Option<SocketAddr>,
@@ -283,6 +289,8 @@ pub struct Config {
     pub client_binary: Option<PathBuf>,
     /// Separate metrics listener.
     pub metrics_listen: Option<SocketAddr>,
+    /// Read cache capacity in bytes.
+    pub cache_bytes: u64,
     /// Malware scanner.
     pub scanner: Option<crate::scanner::Scanner>,
     /// Webhook endpoints.
@@ -442,6 +450,7 @@ impl Config {
             },
             client_binary: args.client_binary,
             metrics_listen: args.metrics_listen,
+            cache_bytes: args.cache_bytes,
             scanner: args.clamav.map(|addr| crate::scanner::Scanner {
                 addr,
                 timeout: Duration::from_secs(args.clamav_timeout.max(1)),

@@ -48,7 +48,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
              port directly can claim any certificate identity"
         );
     }
-    let store = PasteStore::open(&config.db, READERS)
+    let store = PasteStore::open(&config.db, READERS, config.cache_bytes)
         .with_context(|| format!("opening database {}", config.db.display()))?;
     let secret = match &config.pow_secret {
         Some(s) => s.expose_secret().as_bytes().to_vec(),
@@ -69,7 +69,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
     store
         .set_webhook_endpoints(config.webhook_urls.clone())
         .await?;
-    Ok(state::AppState {
+    Ok(state::AppState::new(state::Shared {
         rate: RateLimiter::per_minute(config.rate_limit),
         client: Arc::new(client_dist::ClientDist::load(
             config.client_binary.as_deref(),
@@ -81,7 +81,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
         metrics,
         registry,
         webhooks: webhooks::Webhooks::default(),
-    })
+    }))
 }
 
 /// Serves the API on `listener` until `shutdown` resolves.

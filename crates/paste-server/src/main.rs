@@ -5,6 +5,12 @@ use std::process::ExitCode;
 use clap::Parser;
 use paste_server::config::{Args, Config};
 
+/// glibc's allocator was a quarter of the server's own instructions per cached read (measured
+/// with callgrind); mimalloc's thread-local free lists make the many small per-request
+/// allocations of hyper and axum cheap.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();

@@ -12,9 +12,28 @@ use crate::client_dist::ClientDist;
 use crate::config::Config;
 use crate::metrics::PasteMetrics;
 
-/// Everything handlers share.
+/// Everything handlers share, behind one reference count: axum clones the state for every
+/// request, so a clone is one atomic increment rather than one per handle.
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    /// Wraps the shared handles.
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The handles inside [`AppState`].
+#[derive(Debug)]
+pub struct Shared {
     /// Frozen configuration.
     pub config: Arc<Config>,
     /// Paste storage.

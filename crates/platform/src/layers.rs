@@ -3,20 +3,19 @@
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Request, State};
-use axum::middleware::{Next, from_fn, from_fn_with_state};
+use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, Method, StatusCode, header};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::timeout::TimeoutBody;
 
+pub use crate::envelope::too_large;
+use crate::envelope::{self, Envelope};
+use crate::error_reporting::{ErrorReporter, Panicked, scrub};
 use crate::metrics::HttpMetrics;
 use crate::problem::Problem;
-use crate::request_id::request_id;
-use crate::request_log::request_log;
-use crate::security_headers::{SecurityHeaders, security_headers};
+use crate::security_headers::SecurityHeaders;
 
 /// What the stack needs to know about the service.
 #[derive(Debug, Clone)]
@@ -34,6 +33,8 @@ pub struct LayerConfig {
     pub cors_origins: Vec<HeaderValue>,
     /// Where to record request durations.
     pub metrics: Option<HttpMetrics>,
+    /// Where to report panics and internal errors (Sentry); `None` reports nothing.
+    pub error_reporter: Option<ErrorReporter>,
 }
 
 impl Default for LayerConfig {
@@ -45,6 +46,7 @@ impl Default for LayerConfig {
             hsts: false,
             cors_origins: Vec::new(),
             metrics: None,
+            error_reporter: None,
         }
     }
 }
@@ -52,42 +54,48 @@ impl Default for LayerConfig {
 /// Wraps `router` with the whole stack and the problem-details fallbacks.
 ///
 /// Outermost first, so every later layer's answer is seen by the earlier ones:
-/// 1. request id: established before anything logs;
-/// 2. request log and metrics: see the final status, panics and timeouts included;
-/// 3. security headers: on every response, errors included;
-/// 4. panic catching: a panic becomes a problem-details 500, the connection survives;
-/// 5. timeout of the whole request;
-/// 6. body bounds: refuse an oversize `Content-Length` before reading, cut streamed bodies off
-///    at the limit, and time out idle gaps between body chunks;
-/// 7. CORS: closed unless origins are configured.
+/// 1. the envelope ([`crate::envelope`]): request id before anything logs; body bounds (an
+///    oversize `Content-Length` refused before reading, streamed bodies cut off at the limit,
+///    idle gaps between chunks timed out); the whole-request timeout; and on every response,
+///    errors included, security headers, the echoed id, the duration histogram, the log line and
+///    the error report (panics and internal errors, when configured);
+/// 2. panic catching: a panic becomes a problem-details 500, the connection survives;
+/// 3. CORS: closed unless origins are configured.
 pub fn layers<S>(router: Router<S>, cfg: LayerConfig) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
     let cors = cors(&cfg.cors_origins);
+    let envelope = Envelope {
+        request_timeout: cfg.request_timeout,
+        body_idle_timeout: cfg.body_idle_timeout,
+        max_body_bytes: cfg.max_body_bytes,
+        security: SecurityHeaders { hsts: cfg.hsts },
+        metrics: cfg.metrics,
+        reporter: cfg.error_reporter,
+    };
     let stack = ServiceBuilder::new()
-        .layer(from_fn(request_id))
-        .layer(from_fn_with_state(cfg.metrics.clone(), request_log))
-        .layer(from_fn_with_state(
-            SecurityHeaders { hsts: cfg.hsts },
-            security_headers,
-        ))
-        .layer(CatchPanicLayer::custom(|_| {
-            Problem::internal("handler panicked").into_response()
-        }))
-        .layer(from_fn_with_state(cfg.request_timeout, request_timeout))
-        .layer(from_fn_with_state(
-            BodyBounds {
-                max_bytes: cfg.max_body_bytes,
-                idle: cfg.body_idle_timeout,
-            },
-            body_bounds,
-        ))
+        .layer(from_fn_with_state(envelope, envelope::envelope))
+        .layer(CatchPanicLayer::custom(panic_response))
         .option_layer(cors);
     router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(stack)
+}
+
+/// The 500 for a caught panic: the panic message (scrubbed of secrets) is the internal cause,
+/// logged and reported, never shown.
+fn panic_response(payload: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic payload".to_owned());
+    let mut res =
+        Problem::internal(format!("handler panicked: {}", scrub(&message))).into_response();
+    res.extensions_mut().insert(Panicked);
+    res
 }
 
 async fn not_found() -> Problem {
@@ -100,53 +108,6 @@ async fn method_not_allowed() -> Problem {
         "method_not_allowed",
         "Method not allowed",
     )
-}
-
-async fn request_timeout(State(limit): State<Duration>, req: Request, next: Next) -> Response {
-    match tokio::time::timeout(limit, next.run(req)).await {
-        Ok(res) => res,
-        Err(_) => Problem::new(
-            StatusCode::REQUEST_TIMEOUT,
-            "request_timeout",
-            "Request took too long",
-        )
-        .into_response(),
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-struct BodyBounds {
-    max_bytes: u64,
-    idle: Duration,
-}
-
-async fn body_bounds(State(bounds): State<BodyBounds>, req: Request, next: Next) -> Response {
-    let max = bounds.max_bytes;
-    let announced = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if announced.is_some_and(|n| n > max) {
-        return too_large(max).into_response();
-    }
-    let req = req.map(|body| {
-        axum::body::Body::new(TimeoutBody::new(
-            bounds.idle,
-            http_body_util::Limited::new(body, usize::try_from(max).unwrap_or(usize::MAX)),
-        ))
-    });
-    next.run(req).await
-}
-
-/// The 413 problem for a body over `max` bytes.
-pub fn too_large(max: u64) -> Problem {
-    Problem::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
-        format!("Content exceeds the maximum size of {max} bytes"),
-    )
-    .with("max_size", max)
 }
 
 fn cors(origins: &[HeaderValue]) -> Option<CorsLayer> {

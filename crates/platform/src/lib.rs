@@ -8,6 +8,8 @@
 
 pub mod client_ip;
 pub mod cookies;
+mod envelope;
+pub mod error_reporting;
 pub mod extract;
 pub mod health;
 pub mod layers;

@@ -1,9 +1,8 @@
 //! X-Request-ID: accept a well-formed one from the client or a trusted proxy, otherwise generate
 //! a UUID; echo it on the response; put it in the request extensions for handlers and logs.
 
-use axum::extract::Request;
-use axum::middleware::Next;
-use axum::response::Response;
+use std::sync::Arc;
+
 use http::{HeaderName, HeaderValue};
 
 /// The header name, as FlaskPaste and most proxies spell it.
@@ -12,9 +11,10 @@ pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Longest accepted client-supplied id; anything longer is replaced rather than truncated.
 const MAX_LEN: usize = 128;
 
-/// The request id of the current request, as a request and response extension.
+/// The request id of the current request, as a request and response extension; cloning it
+/// shares the string.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestId(pub String);
+pub struct RequestId(Arc<str>);
 
 impl RequestId {
     /// The id as a string.
@@ -32,25 +32,20 @@ pub fn is_acceptable(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
 }
 
-/// Middleware: establishes the request id and echoes it.
-pub async fn request_id(mut req: Request, next: Next) -> Response {
-    let id = req
-        .headers()
+/// The acceptable id the client sent, or a fresh UUID, with its header value.
+pub fn establish(headers: &http::HeaderMap) -> (RequestId, HeaderValue) {
+    if let Some(sent) = headers
         .get(&X_REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| is_acceptable(v))
-        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
-    let id = RequestId(id);
-    if let Ok(value) = HeaderValue::from_str(id.as_str()) {
-        req.headers_mut().insert(X_REQUEST_ID.clone(), value);
+        .filter(|v| v.to_str().is_ok_and(is_acceptable))
+    {
+        let text = sent.to_str().unwrap_or_default();
+        return (RequestId(text.into()), sent.clone());
     }
-    req.extensions_mut().insert(id.clone());
-    let mut res = next.run(req).await;
-    if let Ok(value) = HeaderValue::from_str(id.as_str()) {
-        res.headers_mut().insert(X_REQUEST_ID.clone(), value);
-    }
-    res.extensions_mut().insert(id);
-    res
+    let mut buf = uuid::Uuid::encode_buffer();
+    let text: &str = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buf);
+    // A hyphenated UUID is always a valid header value.
+    let value = HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static("-"));
+    (RequestId(text.into()), value)
 }
 
 #[cfg(test)]

@@ -6,9 +6,9 @@
 
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::middleware::Next;
+use axum::extract::{MatchedPath, Request};
 use axum::response::Response;
+use http::Method;
 
 use crate::metrics::HttpMetrics;
 use crate::problem::InternalCause;
@@ -17,52 +17,76 @@ use crate::request_id::RequestId;
 /// The route label used for requests that matched no route.
 pub const UNMATCHED_ROUTE: &str = "unmatched";
 
-/// Middleware: logs the request and records its duration.
-pub async fn request_log(
-    State(metrics): State<Option<HttpMetrics>>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let started = Instant::now();
-    let method = req.method().clone();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or(UNMATCHED_ROUTE, MatchedPath::as_str)
-        .to_owned();
-    let request_id = req
-        .extensions()
-        .get::<RequestId>()
-        .map(|id| id.as_str().to_owned())
-        .unwrap_or_default();
-    let res = next.run(req).await;
-    let elapsed = started.elapsed();
-    let status = res.status();
-    if let Some(metrics) = &metrics {
-        metrics.observe(method.as_str(), &route, status.as_u16(), elapsed);
+/// What the log line needs from the request, taken before the handler consumes it. The
+/// route and id are reference-counted handles: nothing is copied per request.
+#[derive(Debug)]
+pub struct Started {
+    at: Instant,
+    method: Method,
+    route: Option<MatchedPath>,
+    id: Option<RequestId>,
+}
+
+impl Started {
+    /// Notes the start of `req` (after routing and after its request id was established).
+    pub fn of(req: &Request) -> Self {
+        Self {
+            at: Instant::now(),
+            method: req.method().clone(),
+            route: req.extensions().get::<MatchedPath>().cloned(),
+            id: req.extensions().get::<RequestId>().cloned(),
+        }
     }
-    let request_id = request_id.as_str();
-    // Microsecond resolution is plenty and keeps log lines short.
-    let duration_ms = (elapsed.as_secs_f64() * 1_000_000.0).round() / 1000.0;
-    if let Some(InternalCause(cause)) = res.extensions().get::<InternalCause>() {
-        tracing::error!(
-            request_id,
-            method = %method,
-            route,
-            status = status.as_u16(),
-            duration_ms,
-            cause,
-            "request failed"
-        );
-    } else {
-        tracing::info!(
-            request_id,
-            method = %method,
-            route,
-            status = status.as_u16(),
-            duration_ms,
-            "request"
-        );
+
+    /// The request's method.
+    pub fn method(&self) -> &Method {
+        &self.method
     }
-    res
+
+    /// The matched route template, or [`UNMATCHED_ROUTE`].
+    pub fn route(&self) -> &str {
+        self.route
+            .as_ref()
+            .map_or(UNMATCHED_ROUTE, MatchedPath::as_str)
+    }
+
+    /// The request id, empty when none was established.
+    pub fn request_id(&self) -> &str {
+        self.id.as_ref().map_or("", RequestId::as_str)
+    }
+
+    /// Records the finished request: one histogram observation and one log line, with the
+    /// internal cause of a server error when the response carries one.
+    pub fn finish(&self, metrics: Option<&HttpMetrics>, res: &Response) {
+        let elapsed = self.at.elapsed();
+        let status = res.status();
+        let route = self.route();
+        if let Some(metrics) = metrics {
+            metrics.observe(self.method.as_str(), route, status.as_u16(), elapsed);
+        }
+        let request_id = self.request_id();
+        let method = &self.method;
+        // Microsecond resolution is plenty and keeps log lines short.
+        let duration_ms = (elapsed.as_secs_f64() * 1_000_000.0).round() / 1000.0;
+        if let Some(InternalCause(cause)) = res.extensions().get::<InternalCause>() {
+            tracing::error!(
+                request_id,
+                method = %method,
+                route,
+                status = status.as_u16(),
+                duration_ms,
+                cause,
+                "request failed"
+            );
+        } else {
+            tracing::info!(
+                request_id,
+                method = %method,
+                route,
+                status = status.as_u16(),
+                duration_ms,
+                "request"
+            );
+        }
+    }
 }

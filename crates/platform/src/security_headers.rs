@@ -3,10 +3,7 @@
 //! Set on every response unless a handler chose its own value (for instance a raw paste's
 //! sandboxing CSP, or the HTML pages of the web app); `if absent` is the only relaxation.
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
-use http::{HeaderName, HeaderValue, header};
+use http::{HeaderMap, HeaderName, HeaderValue, header};
 
 /// Whether to send `Strict-Transport-Security`; only meaningful over HTTPS.
 #[derive(Debug, Clone, Copy, Default)]
@@ -15,47 +12,49 @@ pub struct SecurityHeaders {
     pub hsts: bool,
 }
 
-const DEFAULTS: [(HeaderName, &str); 8] = [
-    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-    (header::X_FRAME_OPTIONS, "DENY"),
+/// Checked at compile time, so a response pays for a copy of each pair and nothing else.
+const DEFAULTS: [(HeaderName, HeaderValue); 8] = [
+    (
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    ),
+    (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
     (
         header::CONTENT_SECURITY_POLICY,
-        "default-src 'none'; frame-ancestors 'none'",
+        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
     ),
-    (header::CACHE_CONTROL, "no-store"),
-    (header::REFERRER_POLICY, "no-referrer"),
+    (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+    (
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    ),
     (
         HeaderName::from_static("cross-origin-opener-policy"),
-        "same-origin",
+        HeaderValue::from_static("same-origin"),
     ),
     (
         HeaderName::from_static("cross-origin-resource-policy"),
-        "same-origin",
+        HeaderValue::from_static("same-origin"),
     ),
     (
         HeaderName::from_static("permissions-policy"),
-        "accelerometer=(), camera=(), geolocation=(), microphone=(), payment=(), usb=()",
+        HeaderValue::from_static(
+            "accelerometer=(), camera=(), geolocation=(), microphone=(), payment=(), usb=()",
+        ),
     ),
 ];
 
-/// Middleware: adds the headers a response does not already carry.
-pub async fn security_headers(
-    State(cfg): State<SecurityHeaders>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let mut res = next.run(req).await;
-    let headers = res.headers_mut();
-    for (name, value) in &DEFAULTS {
-        if !headers.contains_key(name) {
-            headers.insert(name.clone(), HeaderValue::from_static(value));
-        }
+const HSTS: HeaderValue = HeaderValue::from_static("max-age=31536000; includeSubDomains");
+
+/// Adds the headers `headers` does not already carry.
+pub fn apply(headers: &mut HeaderMap, cfg: SecurityHeaders) {
+    headers.reserve(DEFAULTS.len() + 1);
+    for (name, value) in DEFAULTS {
+        headers.entry(name).or_insert(value);
     }
-    if cfg.hsts && !headers.contains_key(header::STRICT_TRANSPORT_SECURITY) {
-        headers.insert(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
-        );
+    if cfg.hsts {
+        headers
+            .entry(header::STRICT_TRANSPORT_SECURITY)
+            .or_insert(HSTS);
     }
-    res
 }

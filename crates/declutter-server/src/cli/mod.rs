@@ -16,6 +16,7 @@ mod scan;
 mod serve;
 mod trash;
 mod user;
+mod verify;
 mod web;
 
 use std::path::PathBuf;
@@ -61,8 +62,11 @@ where
 pub enum Command {
     /// Index a local folder, `onedrive:` or `gdrive:` and find duplicates.
     Scan(scan::Args),
-    /// Show duplicate groups (table, --json or --csv).
+    /// Show duplicate groups (table, --json or --csv; --verify checks probable ones first).
     Dupes(dupes::Args),
+    /// Download and hash the files of probable cross-provider matches: each becomes
+    /// confirmed (exact) or rejected. Bounded concurrency, size-capped.
+    Verify(verify::Args),
     /// Make a removal plan from keep rules (dry run: nothing is touched).
     Plan(plan::Args),
     /// Apply a plan: move the planned files to the trash, re-checking each first.
@@ -104,7 +108,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let db_given = cli.db_on_command_line;
     match cli.command {
         Command::Scan(a) => scan::run(ctx()?, a).await,
-        Command::Dupes(a) => dupes::run(ctx()?, a),
+        Command::Dupes(a) => dupes::run(ctx()?, a).await,
+        Command::Verify(a) => verify::run(ctx()?, a).await,
         Command::Plan(a) => plan::run(ctx()?, a),
         Command::Apply(a) => apply::run(ctx()?, a).await,
         Command::Trash(a) => trash::run(ctx()?, a).await,

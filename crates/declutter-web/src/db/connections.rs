@@ -55,6 +55,24 @@ pub fn upsert(
     )?)
 }
 
+/// Replaces an existing connection's scopes and sealed token; `false` when it is gone (a
+/// disconnect during a refresh must not bring it back).
+pub fn update_sealed(
+    c: &Connection,
+    user_id: &str,
+    provider: &str,
+    account: &str,
+    scopes: &str,
+    key_id: &str,
+    sealed: &[u8],
+) -> Result<bool, DbError> {
+    Ok(c.execute(
+        "UPDATE oauth_connections SET scopes = ?4, key_id = ?5, token_sealed = ?6
+         WHERE user_id = ?1 AND provider = ?2 AND account = ?3",
+        params![user_id, provider, account, scopes, key_id, sealed],
+    )? == 1)
+}
+
 /// The owner's connections.
 pub fn list(c: &Connection, user_id: &str) -> Result<Vec<ConnectionInfo>, DbError> {
     let mut stmt = c.prepare(

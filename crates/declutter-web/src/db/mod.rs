@@ -19,6 +19,7 @@ use platform_db::{Pool, PoolError};
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_web.sql"),
     include_str!("migrations/0002_sources.sql"),
+    include_str!("migrations/0003_cloud_scan_jobs.sql"),
 ];
 
 /// Read connections; requests are short and the machine small.

@@ -66,8 +66,10 @@ pub fn get(c: &Connection, user: &str, id: i64) -> Result<Option<LocalSource>, D
 pub struct Job {
     /// Job id.
     pub id: i64,
-    /// The scanned source.
-    pub source_id: i64,
+    /// The scanned local source, for a folder scan.
+    pub source_id: Option<i64>,
+    /// The scanned drive connection, for a cloud scan.
+    pub connection_id: Option<i64>,
     /// `running`, `done` or `failed`.
     pub state: String,
     /// The engine's scan id, once finished.
@@ -82,19 +84,34 @@ pub struct Job {
     pub finished_at: Option<i64>,
 }
 
-/// Records a running job; `None` when the source already has one running.
-pub fn begin_job(c: &Connection, user: &str, source_id: i64) -> Result<Option<i64>, DbError> {
+/// What a job scans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// A local source (its id).
+    Local(i64),
+    /// A connected cloud drive (its connection id).
+    Drive(i64),
+}
+
+/// Records a running job; `None` when the target already has one running.
+pub fn begin_job(c: &Connection, user: &str, target: Target) -> Result<Option<i64>, DbError> {
+    let (source, connection) = match target {
+        Target::Local(id) => (Some(id), None),
+        Target::Drive(id) => (None, Some(id)),
+    };
     let running: bool = c.query_row(
-        "SELECT count(*) > 0 FROM scan_jobs WHERE source_id = ?1 AND state = 'running'",
-        [source_id],
+        "SELECT count(*) > 0 FROM scan_jobs WHERE state = 'running'
+         AND (source_id = ?1 OR connection_id = ?2)",
+        params![source, connection],
         |r| r.get(0),
     )?;
     if running {
         return Ok(None);
     }
     c.execute(
-        "INSERT INTO scan_jobs (user_id, source_id, state, started_at) VALUES (?1, ?2, 'running', ?3)",
-        params![user, source_id, now()],
+        "INSERT INTO scan_jobs (user_id, source_id, connection_id, state, started_at)
+         VALUES (?1, ?2, ?3, 'running', ?4)",
+        params![user, source, connection, now()],
     )?;
     Ok(Some(c.last_insert_rowid()))
 }
@@ -127,19 +144,21 @@ pub fn fail_stale_jobs(c: &Connection) -> Result<usize, DbError> {
 /// One of the owner's jobs.
 pub fn job(c: &Connection, user: &str, id: i64) -> Result<Option<Job>, DbError> {
     Ok(c.query_row(
-        "SELECT id, source_id, state, scan_id, indexed, issues, started_at, finished_at
+        "SELECT id, source_id, connection_id, state, scan_id, indexed, issues, started_at,
+                finished_at
          FROM scan_jobs WHERE id = ?1 AND user_id = ?2",
         params![id, user],
         |r| {
             Ok(Job {
                 id: r.get(0)?,
                 source_id: r.get(1)?,
-                state: r.get(2)?,
-                scan_id: r.get(3)?,
-                indexed: r.get(4)?,
-                issues: r.get(5)?,
-                started_at: r.get(6)?,
-                finished_at: r.get(7)?,
+                connection_id: r.get(2)?,
+                state: r.get(3)?,
+                scan_id: r.get(4)?,
+                indexed: r.get(5)?,
+                issues: r.get(6)?,
+                started_at: r.get(7)?,
+                finished_at: r.get(8)?,
             })
         },
     )

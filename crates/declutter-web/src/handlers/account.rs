@@ -63,6 +63,7 @@ async fn account_view(
             views::DriveRow {
                 provider: d.to_owned(),
                 label: crate::connect::label(d),
+                id: conn.map(|c| c.id),
                 connected: conn.is_some(),
                 can_write: conn.is_some_and(|c| crate::connect::can_write(d, &c.scopes)),
             }
@@ -76,7 +77,11 @@ async fn account_view(
         identities: identities.into_iter().map(|(iss, _, _)| iss).collect(),
         drives,
     };
-    Ok(views::page(status, &view))
+    Ok(views::page_with_form_targets(
+        status,
+        &view,
+        &state.connector.authorize_origins(),
+    ))
 }
 
 /// `GET /account`.
@@ -179,13 +184,14 @@ pub async fn export(
     CurrentUser(p): CurrentUser,
 ) -> Result<Response, ApiError> {
     let uid = p.user.id.clone();
-    let (identities, connections, activity) = state
+    let (identities, connections, activity, engine) = state
         .pool
         .read(move |c| -> Result<_, db::DbError> {
             Ok((
                 db::users::identities(c, &uid)?,
                 db::connections::list(c, &uid)?,
                 db::audit::recent(c, Some(&uid), 10_000)?,
+                crate::user_data::engine_rows(c, &uid)?,
             ))
         })
         .await??;
@@ -196,7 +202,7 @@ pub async fn export(
         "identities": identities.iter().map(|(iss, sub, email)| json!({"issuer": iss, "subject": sub, "email": email})).collect::<Vec<_>>(),
         "connections": connections,
         "activity": activity,
-        "note": "Scans, duplicate groups, plans and trash records are exported by the engine's tables once the review UI lands.",
+        "engine": engine,
     });
     audit(
         &state,
@@ -230,6 +236,9 @@ pub async fn erase(
     user_id: &str,
 ) -> Result<bool, ApiError> {
     cloud::revoke_connections(state, user_id, None).await?;
+    // Before the rows go: the trash log is how the files are found.
+    let removed = crate::user_data::remove_local_trash(state, user_id).await;
+    tracing::info!(removed, "local trash of a deleted account removed");
     let uid = user_id.to_owned();
     let gone = state
         .pool

@@ -9,7 +9,6 @@ use serde_json::json;
 use super::audit;
 use crate::auth::access::{Ctx, CurrentUser};
 use crate::auth::jwt::TTL_SECS;
-use crate::cloud;
 use crate::db;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -67,18 +66,7 @@ pub async fn disconnect(
     CurrentUser(p): CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
-    if cloud::revoke_connections(&state, &p.user.id, Some(id)).await? == 0 {
-        return Err(ApiError::NotFound);
-    }
-    audit(
-        &state,
-        &ctx,
-        Some(&p),
-        "connection.deleted",
-        Some(id.to_string()),
-        None,
-    )
-    .await?;
+    super::connections::disconnect(&state, &ctx, &p, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -33,14 +33,16 @@ pub struct CallbackQuery {
     error: Option<String>,
 }
 
-fn redirect_uri(state: &AppState, provider: &str) -> String {
+/// Our callback URL for `provider`.
+pub fn redirect_uri(state: &AppState, provider: &str) -> String {
     format!(
         "{}/connections/{provider}/callback",
         state.config.public_url
     )
 }
 
-fn failed(e: &ConnectError) -> ApiError {
+/// The user-facing error of a failed flow (the reason is logged).
+pub fn failed(e: &ConnectError) -> ApiError {
     tracing::warn!(error = %e, "cloud connection flow failed");
     match e {
         ConnectError::UnknownProvider => ApiError::NotFound,
@@ -69,6 +71,7 @@ pub async fn connect(
             &p.user.id,
             &session.id_hash,
             safe_next(f.next.as_deref().or(Some("/account"))),
+            None,
         )
         .map_err(|e| failed(&e))?;
     Ok(Redirect::to(&url).into_response())
@@ -134,5 +137,59 @@ pub async fn callback(
         Some(detail),
     )
     .await?;
+    if let Some(plan) = pending.resume_plan
+        && can_write(&provider, &granted)
+    {
+        // The apply that asked for this upgrade continues now, without a second click.
+        return super::plans::apply_or_consent(&state, &ctx, &p, plan).await;
+    }
     Ok(Redirect::to(&pending.next).into_response())
+}
+
+/// Revokes `id` (one of the caller's connections) at the provider, forgets it and what was
+/// indexed of its drive, audits.
+pub async fn disconnect(
+    state: &AppState,
+    ctx: &Ctx,
+    p: &crate::auth::access::Principal,
+    id: i64,
+) -> Result<(), ApiError> {
+    let uid = p.user.id.clone();
+    let provider = state
+        .pool
+        .read(move |c| crate::db::connections::list(c, &uid))
+        .await??
+        .into_iter()
+        .find(|k| k.id == id)
+        .map(|k| k.provider)
+        .ok_or(ApiError::NotFound)?;
+    if cloud::revoke_connections(state, &p.user.id, Some(id)).await? == 0 {
+        return Err(ApiError::NotFound);
+    }
+    // Its files leave the duplicate groups; a later connection starts with a full listing.
+    let (uid, prov) = (p.user.id.clone(), provider.clone());
+    state
+        .pool
+        .write(move |c| crate::user_data::forget_drive(c, &uid, &prov))
+        .await??;
+    audit(
+        state,
+        ctx,
+        Some(p),
+        "connection.deleted",
+        Some(id.to_string()),
+        None,
+    )
+    .await
+}
+
+/// `POST /drives/{id}/disconnect`: the account page's "Disconnect" button.
+pub async fn disconnect_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(p): CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    disconnect(&state, &ctx, &p, id).await?;
+    Ok(Redirect::to("/account").into_response())
 }

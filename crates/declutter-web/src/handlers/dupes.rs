@@ -1,7 +1,8 @@
 //! Duplicate groups of the caller, largest waste first, a page at a time.
 //!
-//! No thumbnails: a thumbnail would mean reading and decoding image content on a page view
-//! (and re-checking every path against the roots per image); sizes and paths are shown instead.
+//! Local images carry a thumbnail URL ([`super::files::thumbnail`]); the page shows one per
+//! exact group (the copies are byte-identical) and one per file in probable groups, loaded
+//! lazily so a page view itself never reads file contents.
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
@@ -43,6 +44,9 @@ pub struct GroupView {
     pub reclaimable_text: String,
     /// The copies.
     pub files: Vec<FileView>,
+    /// Thumbnail of the group: the first copy's, for exact groups of local images.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thumbnail: Option<String>,
 }
 
 /// One page of groups.
@@ -78,20 +82,23 @@ async fn load(state: &AppState, p: &Principal, page_no: usize) -> Result<DupesVi
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let groups = rows
         .iter()
-        .map(|g| GroupView {
-            id: g.id,
-            confidence: match g.confidence {
-                Confidence::Exact => "exact",
-                Confidence::Probable => "probable",
-            },
-            size: g.size,
-            reclaimable: g.wasted(),
-            reclaimable_text: human(g.wasted()),
-            files: g
-                .files
-                .iter()
-                .map(|f| FileView::of(&f.path, f.size, f.modified_ns))
-                .collect(),
+        .map(|g| {
+            let files: Vec<FileView> = g.files.iter().map(FileView::of_row).collect();
+            GroupView {
+                id: g.id,
+                confidence: match g.confidence {
+                    Confidence::Exact => "exact",
+                    Confidence::Probable => "probable",
+                },
+                size: g.size,
+                reclaimable: g.wasted(),
+                reclaimable_text: human(g.wasted()),
+                thumbnail: match g.confidence {
+                    Confidence::Exact => files.iter().find_map(|f| f.thumbnail.clone()),
+                    Confidence::Probable => None,
+                },
+                files,
+            }
         })
         .collect();
     Ok(DupesView {

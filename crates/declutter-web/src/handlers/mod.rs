@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 pub mod connections;
 pub mod dupes;
+pub mod files;
 pub mod oidc;
 pub mod openapi;
 pub mod ops;

@@ -13,12 +13,12 @@ use declutter_core::store::plans::{self, Action};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use super::{audit, form_body, json_body};
+use super::{audit, connections, form_body, json_body};
 use crate::auth::access::{Ctx, CurrentUser, Principal};
 use crate::error::ApiError;
 use crate::pages::{FileView, PlanPage, human};
 use crate::state::AppState;
-use crate::views::{Layout, page};
+use crate::views::{Layout, page_with_form_targets};
 use crate::work;
 
 /// The HTML form: up to two ordering rules and an optional reference folder.
@@ -158,7 +158,7 @@ async fn run_apply(
         .jobs
         .claim_plan(id)
         .ok_or_else(|| ApiError::Conflict("this plan is being applied already".into()))?;
-    let report = work::run(state, move |conn, rt, providers| {
+    let report = work::run(state, &p.user.id, move |conn, rt, providers| {
         rt.block_on(apply(
             conn,
             &owner,
@@ -260,7 +260,12 @@ pub async fn page_(
         plan,
         layout: Layout::new(&state, Some(&p), "", "dupes"),
     };
-    Ok(page(StatusCode::OK, &view))
+    // Apply and "Allow changes" may continue at the provider's consent page.
+    Ok(page_with_form_targets(
+        StatusCode::OK,
+        &view,
+        &state.connector.authorize_origins(),
+    ))
 }
 
 /// `GET /api/plans/{id}`.
@@ -272,15 +277,45 @@ pub async fn api_get(
     Ok(Json(load(&state, &p, id).await?))
 }
 
-/// `POST /plans/{id}/apply`: then the trash page.
+/// Applies plan `id` and shows the trash; when a drive it touches is still read-only, first
+/// sends the browser to that provider's consent for write access, remembering the plan so the
+/// connect callback comes back here and the apply continues by itself.
+pub async fn apply_or_consent(
+    state: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    id: i64,
+) -> Result<Response, ApiError> {
+    let needs = needs_write(state, p, id).await?;
+    if let (Some(provider), Some(session)) = (needs.first(), p.session.as_ref())
+        && state.connector.enabled(provider)
+    {
+        let url = state
+            .connector
+            .start(
+                provider,
+                true,
+                &connections::redirect_uri(state, provider),
+                &p.user.id,
+                &session.id_hash,
+                format!("/plans/{id}"),
+                Some(id),
+            )
+            .map_err(|e| connections::failed(&e))?;
+        return Ok(Redirect::to(&url).into_response());
+    }
+    run_apply(state, ctx, p, id).await?;
+    Ok(Redirect::to("/trash").into_response())
+}
+
+/// `POST /plans/{id}/apply`: then the trash page (via write consent when needed).
 pub async fn apply_form(
     State(state): State<AppState>,
     ctx: Ctx,
     CurrentUser(p): CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    run_apply(&state, &ctx, &p, id).await?;
-    Ok(Redirect::to("/trash").into_response())
+    apply_or_consent(&state, &ctx, &p, id).await
 }
 
 /// `POST /api/plans/{id}/apply`.

@@ -1,11 +1,13 @@
-//! Starting a scan of one of the caller's sources in the background, and watching it.
+//! Starting a scan of one of the caller's sources (an assigned local folder or a connected
+//! cloud drive) in the background, and watching it.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use declutter_core::engine::{self, EngineError};
+use declutter_core::engine::{self, EngineError, Providers as _};
+use declutter_core::ids::Source;
 use declutter_core::local::WalkOptions;
 use http::StatusCode;
 use serde::Serialize;
@@ -13,7 +15,7 @@ use serde_json::json;
 
 use super::audit;
 use crate::auth::access::{Ctx, CurrentUser, Principal};
-use crate::db::{self, sources::Job};
+use crate::db::{self, sources::Job, sources::Target};
 use crate::error::ApiError;
 use crate::local_roots::confine;
 use crate::pages::ScanPage;
@@ -38,49 +40,84 @@ impl ScanStatus {
     }
 }
 
+/// What to scan, resolved for the caller.
+enum Scan {
+    Local(db::sources::LocalSource),
+    Drive(Source),
+}
+
 async fn start(
     state: &AppState,
     ctx: &Ctx,
     p: &Principal,
-    source_id: i64,
+    target: Target,
 ) -> Result<i64, ApiError> {
     let uid = p.user.id.clone();
     let owner = work::owner(&uid)?;
-    let (source, job) = state
+    let (scan, job) = state
         .pool
         .write(move |c| -> Result<_, ApiError> {
-            let source = db::sources::get(c, &uid, source_id)?.ok_or(ApiError::NotFound)?;
-            let job = db::sources::begin_job(c, &uid, source_id)?.ok_or_else(|| {
-                ApiError::Conflict("a scan of this folder is already running".into())
+            // Ownership first: another account's source or connection is "not found".
+            let scan = match target {
+                Target::Local(id) => {
+                    Scan::Local(db::sources::get(c, &uid, id)?.ok_or(ApiError::NotFound)?)
+                }
+                Target::Drive(id) => {
+                    let conn = db::connections::list(c, &uid)?
+                        .into_iter()
+                        .find(|k| k.id == id)
+                        .ok_or(ApiError::NotFound)?;
+                    Scan::Drive(match conn.provider.as_str() {
+                        "onedrive" => Source::OneDrive,
+                        "gdrive" => Source::GDrive,
+                        _ => return Err(ApiError::NotFound),
+                    })
+                }
+            };
+            let job = db::sources::begin_job(c, &uid, target)?.ok_or_else(|| {
+                ApiError::Conflict("a scan of this source is already running".into())
             })?;
-            Ok((source, job))
+            Ok((scan, job))
         })
         .await??;
+    let (target_id, detail) = match target {
+        Target::Local(id) => (id, None),
+        Target::Drive(id) => (id, Some("connection".to_owned())),
+    };
     audit(
         state,
         ctx,
         Some(p),
         "scan.started",
-        Some(source_id.to_string()),
-        None,
+        Some(target_id.to_string()),
+        detail,
     )
     .await?;
     let live = state.jobs.start(job);
     let st = state.clone();
+    let user_id = p.user.id.clone();
     tokio::spawn(async move {
         let roots = st.config.local_roots.clone();
         let progress: Arc<dyn declutter_core::progress::Progress> = live;
-        let result = work::run(&st, move |conn, rt, _| {
-            // Re-checked now: the folder may have been swapped for a symlink since it was added.
-            let root = confine(&roots, std::path::Path::new(&source.path))
-                .map_err(|e| EngineError::NotConfigured(e.to_string()))?;
-            rt.block_on(engine::scan::scan_local(
-                conn,
-                &owner,
-                &root,
-                WalkOptions::default(),
-                progress,
-            ))
+        let result = work::run(&st, &user_id, move |conn, rt, providers| match scan {
+            Scan::Local(source) => {
+                // Re-checked now: the folder may have been swapped for a symlink since it was added.
+                let root = confine(&roots, std::path::Path::new(&source.path))
+                    .map_err(|e| EngineError::NotConfigured(e.to_string()))?;
+                rt.block_on(engine::scan::scan_local(
+                    conn,
+                    &owner,
+                    &root,
+                    WalkOptions::default(),
+                    progress,
+                ))
+            }
+            Scan::Drive(source) => {
+                // Cloud listings report no per-item progress; the phase says what happens.
+                progress.phase("listing", None);
+                let provider = providers.provider(&source)?;
+                rt.block_on(engine::scan::scan(conn, &owner, &source, provider.as_ref()))
+            }
         })
         .await;
         let summary = match result {
@@ -119,6 +156,14 @@ async fn status(state: &AppState, p: &Principal, id: i64) -> Result<ScanStatus, 
     Ok(ScanStatus { job, progress })
 }
 
+fn started(job: i64) -> Response {
+    (
+        StatusCode::ACCEPTED,
+        Json(json!({"job": job, "status_url": format!("/api/scans/{job}")})),
+    )
+        .into_response()
+}
+
 /// `POST /sources/{id}/scan`: starts a scan, then shows its progress page.
 pub async fn start_form(
     State(state): State<AppState>,
@@ -126,7 +171,7 @@ pub async fn start_form(
     CurrentUser(p): CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    let job = start(&state, &ctx, &p, id).await?;
+    let job = start(&state, &ctx, &p, Target::Local(id)).await?;
     Ok(Redirect::to(&format!("/scans/{job}")).into_response())
 }
 
@@ -137,12 +182,28 @@ pub async fn api_start(
     CurrentUser(p): CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    let job = start(&state, &ctx, &p, id).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(json!({"job": job, "status_url": format!("/api/scans/{job}")})),
-    )
-        .into_response())
+    Ok(started(start(&state, &ctx, &p, Target::Local(id)).await?))
+}
+
+/// `POST /drives/{id}/scan`: scans a connected drive, then shows its progress page.
+pub async fn drive_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(p): CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let job = start(&state, &ctx, &p, Target::Drive(id)).await?;
+    Ok(Redirect::to(&format!("/scans/{job}")).into_response())
+}
+
+/// `POST /api/connections/{id}/scans`: 202 with the job id.
+pub async fn api_drive(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(p): CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    Ok(started(start(&state, &ctx, &p, Target::Drive(id)).await?))
 }
 
 /// `GET /scans/{id}`: refreshes itself (meta refresh, no script needed) while running.

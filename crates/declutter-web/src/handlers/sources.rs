@@ -150,8 +150,17 @@ pub async fn page_(
     State(state): State<AppState>,
     CurrentUser(p): CurrentUser,
 ) -> Result<Response, ApiError> {
+    let uid = p.user.id.clone();
+    let drives = state
+        .pool
+        .read(move |c| db::connections::list(c, &uid))
+        .await??
+        .into_iter()
+        .map(|k| (k.id, crate::connect::label(&k.provider)))
+        .collect();
     let view = SourcesPage {
         sources: own(&state, &p).await?,
+        drives,
         layout: Layout::new(&state, Some(&p), "", "sources"),
     };
     Ok(page(StatusCode::OK, &view))

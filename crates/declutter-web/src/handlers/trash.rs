@@ -55,7 +55,7 @@ async fn list(state: &AppState, p: &Principal) -> Result<Vec<TrashView>, ApiErro
 
 async fn restore_one(state: &AppState, ctx: &Ctx, p: &Principal, id: i64) -> Result<(), ApiError> {
     let owner = work::owner(&p.user.id)?;
-    work::run(state, move |conn, rt, providers| {
+    work::run(state, &p.user.id, move |conn, rt, providers| {
         rt.block_on(trash::restore(conn, &owner, id, providers))
     })
     .await?;
@@ -72,7 +72,7 @@ async fn restore_one(state: &AppState, ctx: &Ctx, p: &Principal, id: i64) -> Res
 
 async fn purge_one(state: &AppState, ctx: &Ctx, p: &Principal, id: i64) -> Result<(), ApiError> {
     let owner = work::owner(&p.user.id)?;
-    work::run(state, move |conn, rt, providers| {
+    work::run(state, &p.user.id, move |conn, rt, providers| {
         rt.block_on(trash::purge(
             conn,
             &owner,

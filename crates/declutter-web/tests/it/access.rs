@@ -170,6 +170,29 @@ async fn every_owned_resource_route_refuses_the_wrong_user() -> TestResult {
     make_folder(&dir)?;
     let owned = scanned_and_applied(&a, &a, &dir).await?;
     let trash_id = owned.trash.first().copied().ok_or("trash")?.to_string();
+    let a_id = crate::cleanup::my_id(&a).await?;
+    let file_id: i64 = app
+        .state
+        .pool
+        .read(move |c| {
+            c.query_row(
+                "SELECT id FROM files WHERE user_id = ?1 ORDER BY id LIMIT 1",
+                [a_id],
+                |r| r.get(0),
+            )
+        })
+        .await??;
+    let a_id = crate::cleanup::my_id(&a).await?;
+    let connection = declutter_web::cloud::save_connection(
+        &app.state,
+        &a_id,
+        "gdrive",
+        "default",
+        declutter_web::connect::GOOGLE_READ,
+        &secrecy::SecretString::from("tok-a".to_owned()),
+    )
+    .await?
+    .to_string();
     let token = b.csrf("/account").await?;
     let mut tried = 0;
     for (method, path, access) in table() {
@@ -178,8 +201,8 @@ async fn every_owned_resource_route_refuses_the_wrong_user() -> TestResult {
         if access != Access::User || !path.contains("{id}") {
             continue;
         }
-        let id = if path.contains("/connections/") {
-            continue; // owners_only_touch_their_own_connections
+        let id = if path.contains("/connections/") || path.contains("/drives/") {
+            connection.clone()
         } else if path.contains("/sources/") {
             owned.source.to_string()
         } else if path.contains("/scans/") {
@@ -188,6 +211,8 @@ async fn every_owned_resource_route_refuses_the_wrong_user() -> TestResult {
             owned.plan.to_string()
         } else if path.contains("/trash/") {
             trash_id.clone()
+        } else if path.contains("/files/") {
+            file_id.to_string()
         } else {
             return Err(format!("{method} {path}: add an owner check to this test").into());
         };
@@ -226,5 +251,8 @@ async fn every_owned_resource_route_refuses_the_wrong_user() -> TestResult {
     let trash: Vec<serde_json::Value> = a.get("/api/trash").await?.json().await?;
     assert_eq!(trash.len(), 2);
     assert!(!dir.join("a (1).jpg").exists(), "B's restore did nothing");
+    let conns: Vec<serde_json::Value> = a.get("/api/connections").await?.json().await?;
+    assert_eq!(conns.len(), 1, "B's disconnect did nothing");
+    assert!(app.revoked.0.lock().map_err(|_| "poisoned")?.is_empty());
     Ok(())
 }

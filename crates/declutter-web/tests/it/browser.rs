@@ -1,5 +1,6 @@
 //! Real-browser journey in Debian's chromium, driven over the W3C WebDriver protocol by
-//! chromedriver: sign up → sign out → sign in, on the plain-HTTP loopback default. Proves that
+//! chromedriver: sign up → sign out → sign in → connect the fake Google Drive → scan it → see
+//! its duplicates, on the plain-HTTP loopback default. Proves that
 //! Chromium accepts the `Secure`, `__Host-` session cookie on http://127.0.0.1 (a secure
 //! context) and that the pages work with the strict CSP. Skipped, loudly, when chromedriver is
 //! not installed (see CI-NEEDS.md).
@@ -92,6 +93,23 @@ impl Driver {
         Ok(())
     }
 
+    /// Waits until the current page's source contains `text`.
+    async fn shows(&self, text: &str) -> TestResult {
+        let mut html = Value::Null;
+        for _ in 0..50 {
+            html = self.cmd(reqwest::Method::GET, "/source", None).await?;
+            if html.as_str().is_some_and(|s| s.contains(text)) {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        Err(format!(
+            "page never showed {text:?}: {}",
+            html.as_str().unwrap_or_default()
+        )
+        .into())
+    }
+
     async fn path_becomes(&self, want: &str) -> TestResult<String> {
         let mut url = String::new();
         for _ in 0..50 {
@@ -122,7 +140,12 @@ async fn chromium_signs_up_out_and_in_over_loopback_http() -> TestResult {
         );
         return Ok(());
     }
-    let app = TestApp::start().await?;
+    let clouds = crate::drives::clouds().await?;
+    clouds.drive.add_file(None, "beach.jpg", 64, "md5-beach");
+    clouds
+        .drive
+        .add_file(None, "beach (1).jpg", 64, "md5-beach");
+    let app = &clouds.app;
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
@@ -169,7 +192,7 @@ async fn chromium_signs_up_out_and_in_over_loopback_http() -> TestResult {
         session,
         base: base.clone(),
     };
-    let result = journey(&d, &app).await;
+    let result = journey(&d, app).await;
     let _ = http
         .delete(format!("{base}/session/{}", d.session))
         .send()
@@ -219,5 +242,21 @@ async fn journey(d: &Driver, app: &TestApp) -> TestResult {
     d.fill("#password", PASSWORD).await?;
     d.click("form[action='/login'] button[type=submit]").await?;
     d.path_becomes("/dashboard").await?;
+    // Connect the fake Google Drive (consent redirect and back), scan it, see its duplicates.
+    d.go(&app.url("/account")).await?;
+    d.click("form[action='/connections/gdrive/connect'] button")
+        .await?;
+    d.shows("Google Drive: connected, read-only").await?;
+    d.go(&app.url("/sources")).await?;
+    d.click("form[action^='/drives/'] button").await?;
+    // The progress page refreshes itself (meta refresh) until the scan is done.
+    d.shows("See duplicates").await?;
+    d.go(&app.url("/dupes")).await?;
+    d.shot("drive_dupes").await?;
+    let html = d.cmd(reqwest::Method::GET, "/source", None).await?;
+    assert!(
+        html.as_str().is_some_and(|s| s.contains("beach (1).jpg")),
+        "the drive's duplicates are listed"
+    );
     Ok(())
 }

@@ -20,7 +20,7 @@ async fn app_with_drives() -> TestResult<(TestApp, FakeOAuth)> {
 }
 
 /// Posts the connect form; returns the provider's redirect back to our callback.
-async fn authorize(
+pub async fn authorize(
     app: &TestApp,
     b: &Browser,
     provider: &str,
@@ -41,7 +41,7 @@ async fn authorize(
 }
 
 /// The whole flow; returns where the callback sent the browser.
-async fn connect(
+pub async fn connect(
     app: &TestApp,
     b: &Browser,
     provider: &str,
@@ -53,11 +53,11 @@ async fn connect(
     Ok(location(&res))
 }
 
-async fn connections(b: &Browser) -> TestResult<Vec<serde_json::Value>> {
+pub async fn connections(b: &Browser) -> TestResult<Vec<serde_json::Value>> {
     Ok(b.get("/api/connections").await?.json().await?)
 }
 
-fn db_bytes(app: &TestApp) -> TestResult<Vec<Vec<u8>>> {
+pub fn db_bytes(app: &TestApp) -> TestResult<Vec<Vec<u8>>> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(app.dir.path())? {
         let path = entry?.path();

@@ -2,6 +2,10 @@
 //! consents at once and redirects back with a code, `/token` checks the PKCE verifier and
 //! client secret and grants the requested scope (plus earlier grants when the request said
 //! `include_granted_scopes=true`, as Google does), `/revoke` records revoked tokens.
+//!
+//! [`FakeOAuth::backed`] fronts a fake drive (declutter-fakes): codes are exchanged for the
+//! drive's initial access token, and the refresh-token grant fetches a new access token from
+//! the drive's own `/token` while rotating the refresh token it hands out.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -28,6 +32,11 @@ struct Inner {
     issued: Vec<String>,
     revoked: Vec<String>,
     pkce_checked: usize,
+    /// The backing drive: (its token URL, its refresh token, its initial access token).
+    upstream: Option<(String, String, String)>,
+    /// Refresh tokens currently accepted (rotated on every refresh).
+    live_refresh: Vec<String>,
+    refreshes: usize,
 }
 
 /// A running fake authorization server.
@@ -39,9 +48,22 @@ pub struct FakeOAuth {
 
 impl FakeOAuth {
     pub async fn start() -> TestResult<Self> {
+        Self::start_inner(None).await
+    }
+
+    /// Fronts a fake drive with token endpoint `token_url`, refresh token `refresh` and
+    /// initial access token `access`.
+    pub async fn backed(token_url: String, refresh: &str, access: &str) -> TestResult<Self> {
+        Self::start_inner(Some((token_url, refresh.to_owned(), access.to_owned()))).await
+    }
+
+    async fn start_inner(upstream: Option<(String, String, String)>) -> TestResult<Self> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let base = format!("http://{}", listener.local_addr()?);
-        let inner = Arc::new(Mutex::new(Inner::default()));
+        let inner = Arc::new(Mutex::new(Inner {
+            upstream,
+            ..Inner::default()
+        }));
         let app = Router::new()
             .route("/authorize", get(authorize))
             .route("/token", post(token))
@@ -83,6 +105,11 @@ impl FakeOAuth {
 
     pub fn pkce_checked(&self) -> usize {
         self.lock().pkce_checked
+    }
+
+    /// Successful refresh-token grants.
+    pub fn refreshes(&self) -> usize {
+        self.lock().refreshes
     }
 }
 
@@ -135,35 +162,92 @@ async fn authorize(State(s): S, Query(q): Query<HashMap<String, String>>) -> Res
 #[derive(Deserialize)]
 struct TokenForm {
     grant_type: String,
-    code: String,
-    code_verifier: String,
+    code: Option<String>,
+    code_verifier: Option<String>,
     client_id: String,
     client_secret: String,
-    redirect_uri: String,
+    redirect_uri: Option<String>,
+    refresh_token: Option<String>,
 }
 
 async fn token(State(s): S, Form(f): Form<TokenForm>) -> Response {
+    if f.grant_type == "refresh_token" {
+        return refresh(s, f).await;
+    }
     let mut i = guard(&s);
-    let Some((challenge, client_id, redirect_uri, scope)) = i.codes.remove(&f.code) else {
+    let Some((challenge, client_id, redirect_uri, scope)) =
+        i.codes.remove(f.code.as_deref().unwrap_or_default())
+    else {
         return bad("invalid_grant");
     };
     if f.grant_type != "authorization_code"
-        || declutter_web::oidc::pkce_challenge(&f.code_verifier) != challenge
+        || declutter_web::oidc::pkce_challenge(f.code_verifier.as_deref().unwrap_or_default())
+            != challenge
         || f.client_id != client_id
         || f.client_secret != SECRET
-        || f.redirect_uri != redirect_uri
+        || f.redirect_uri.as_deref() != Some(redirect_uri.as_str())
     {
         return bad("invalid_grant");
     }
     i.pkce_checked += 1;
     i.granted = scope.split(' ').map(str::to_owned).collect();
-    let access = format!("AT-plain-{}", uuid::Uuid::new_v4());
+    let access = match &i.upstream {
+        Some((_, _, initial)) => initial.clone(),
+        None => format!("AT-plain-{}", uuid::Uuid::new_v4()),
+    };
     let refresh = format!("RT-plain-{}", uuid::Uuid::new_v4());
     i.issued.push(access.clone());
     i.issued.push(refresh.clone());
+    i.live_refresh.push(refresh.clone());
     Json(
         json!({"access_token": access, "refresh_token": refresh, "token_type": "Bearer",
         "expires_in": 3600, "scope": scope}),
+    )
+    .into_response()
+}
+
+/// The refresh-token grant: a rotated refresh token, the access token from the backing drive.
+async fn refresh(s: Arc<Mutex<Inner>>, f: TokenForm) -> Response {
+    let upstream = {
+        let i = guard(&s);
+        let presented = f.refresh_token.clone().unwrap_or_default();
+        if f.client_secret != SECRET || !i.live_refresh.contains(&presented) {
+            return bad("invalid_grant");
+        }
+        i.upstream.clone()
+    };
+    let Some((url, upstream_refresh, _)) = upstream else {
+        return bad("unsupported_grant_type");
+    };
+    let answer = reqwest::Client::new()
+        .post(url)
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", upstream_refresh.as_str()),
+        ])
+        .send()
+        .await;
+    let body: serde_json::Value = match answer {
+        Ok(r) if r.status().is_success() => match r.json().await {
+            Ok(b) => b,
+            Err(_) => return bad("upstream"),
+        },
+        _ => return bad("upstream"),
+    };
+    let Some(access) = body["access_token"].as_str().map(str::to_owned) else {
+        return bad("upstream");
+    };
+    let rotated = format!("RT-plain-{}", uuid::Uuid::new_v4());
+    let mut i = guard(&s);
+    let old = f.refresh_token.unwrap_or_default();
+    i.live_refresh.retain(|t| *t != old);
+    i.live_refresh.push(rotated.clone());
+    i.issued.push(access.clone());
+    i.issued.push(rotated.clone());
+    i.refreshes += 1;
+    Json(
+        json!({"access_token": access, "refresh_token": rotated, "token_type": "Bearer",
+        "expires_in": 3600}),
     )
     .into_response()
 }

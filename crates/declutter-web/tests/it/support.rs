@@ -91,6 +91,9 @@ pub struct Options {
     pub microsoft: Option<OidcSettings>,
     pub onedrive: Option<declutter_web::config::OAuthClient>,
     pub gdrive: Option<declutter_web::config::OAuthClient>,
+    /// Graph and Drive API base URLs (fake servers).
+    pub graph_url: Option<String>,
+    pub drive_url: Option<String>,
     pub login_rate: Option<u32>,
     pub signup_rate: Option<u32>,
     pub public_url: Option<String>,
@@ -147,6 +150,12 @@ impl TestApp {
         config.microsoft = o.microsoft;
         config.onedrive = o.onedrive;
         config.gdrive = o.gdrive;
+        if let Some(u) = o.graph_url {
+            config.graph_url = u;
+        }
+        if let Some(u) = o.drive_url {
+            config.drive_url = u;
+        }
         let mut state = declutter_web::build_state(config).await?;
         let revoked = Arc::new(RecordingRevoker::default());
         state.revoker = revoked.clone();

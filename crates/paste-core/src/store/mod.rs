@@ -5,17 +5,20 @@
 //! of a burn-after-read paste however many ask at once.
 
 mod group_commit;
+mod hot;
 mod outbox;
 mod read;
 mod stats;
 mod write;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use platform_db::open::M;
 use platform_db::rusqlite;
 use platform_db::{Migrations, OpenError, Pool, PoolError};
 
+pub use hot::{MAX_ITEM_BYTES as MAX_CACHED_PASTE_BYTES, Readable};
 pub use outbox::OutboxItem;
 pub use stats::{Stats, Tally};
 pub use write::{Dedup, DedupPolicy, NewPaste};
@@ -86,18 +89,25 @@ pub struct PasteMeta {
 pub struct PasteStore {
     pool: Pool,
     committer: group_commit::Committer,
+    hot: Arc<hot::HotPastes>,
 }
 
 impl PasteStore {
-    /// Opens (creating and migrating) the store at `path` with `readers` read connections.
-    pub fn open(path: &Path, readers: usize) -> Result<Self, OpenError> {
+    /// Opens (creating and migrating) the store at `path` with `readers` read connections and
+    /// an in-memory cache of about `cache_bytes` of small, freely readable pastes (0 disables
+    /// it; see [`Readable`]).
+    pub fn open(path: &Path, readers: usize, cache_bytes: u64) -> Result<Self, OpenError> {
         let pool = Pool::open(path, readers, &migrations())?;
         let committer =
             group_commit::Committer::start(pool.clone()).map_err(|source| OpenError::Thread {
                 path: path.display().to_string(),
                 source,
             })?;
-        Ok(Self { pool, committer })
+        Ok(Self {
+            pool,
+            committer,
+            hot: Arc::new(hot::HotPastes::new(cache_bytes)),
+        })
     }
 
     /// The underlying pool, for backups.

@@ -1,8 +1,11 @@
 //! Reads: metadata and content of live (unexpired) pastes.
 
+use std::sync::Arc;
+
+use bytes::Bytes;
 use platform_db::rusqlite::{self, OptionalExtension, Row, params};
 
-use super::{PasteMeta, PasteStore, StoreError};
+use super::{PasteMeta, PasteStore, Readable, StoreError};
 
 const META_COLUMNS: &str = "id, mime_type, size, owner, created_at, expires_at, \
      burn_after_read, password_hash, delete_token_hash, scan";
@@ -25,6 +28,9 @@ pub(super) fn meta_from_row(row: &Row<'_>) -> rusqlite::Result<PasteMeta> {
 impl PasteStore {
     /// Metadata of a live paste.
     pub async fn meta(&self, id: &str, now: i64) -> Result<Option<PasteMeta>, StoreError> {
+        if let Some(hot) = self.hot.get(id, now) {
+            return Ok(Some(hot.meta.clone()));
+        }
         let id = id.to_owned();
         let sql = format!(
             "SELECT {META_COLUMNS} FROM pastes \
@@ -40,28 +46,38 @@ impl PasteStore {
             .await??)
     }
 
-    /// Metadata of a live paste and, in the same read, its content when it may be served
-    /// without further checks (neither burn-after-read nor password protected): the hot path
-    /// of `GET /{id}/raw` costs one round trip.
-    pub async fn meta_and_plain_content(
-        &self,
-        id: &str,
-        now: i64,
-    ) -> Result<Option<(PasteMeta, Option<Vec<u8>>)>, StoreError> {
+    /// A live paste with, in the same read, its content when it may be served without further
+    /// checks (neither burn-after-read nor password protected). The hot path of
+    /// `GET /{id}/raw`: small readable pastes come from memory, others cost one round trip.
+    pub async fn readable(&self, id: &str, now: i64) -> Result<Option<Arc<Readable>>, StoreError> {
+        if let Some(hot) = self.hot.get(id, now) {
+            return Ok(Some(hot));
+        }
+        let epoch = self.hot.epoch();
         let id = id.to_owned();
         let sql = format!(
             "SELECT {META_COLUMNS}, CASE WHEN burn_after_read = 0 AND password_hash IS NULL \
              THEN content END FROM pastes \
              WHERE id = ?1 AND (expires_at IS NULL OR expires_at > ?2)"
         );
-        Ok(self
+        let found = self
             .pool
             .read(move |c| {
                 c.prepare_cached(&sql)?
-                    .query_row(params![id, now], |r| Ok((meta_from_row(r)?, r.get(10)?)))
+                    .query_row(params![id, now], |r| {
+                        Ok(Readable {
+                            meta: meta_from_row(r)?,
+                            content: r.get::<_, Option<Vec<u8>>>(10)?.map(Bytes::from),
+                        })
+                    })
                     .optional()
             })
-            .await??)
+            .await??
+            .map(Arc::new);
+        if let Some(paste) = &found {
+            self.hot.fill(paste, epoch);
+        }
+        Ok(found)
     }
 
     /// Content of a live paste that is not burn-after-read (burning goes through

@@ -25,7 +25,7 @@ const NO_DEDUP: DedupPolicy = DedupPolicy {
 #[tokio::test]
 async fn create_read_delete() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
-    let store = PasteStore::open(&dir.path().join("p.db"), 2)?;
+    let store = PasteStore::open(&dir.path().join("p.db"), 2, 1 << 20)?;
     assert_eq!(
         store.create(paste("a", b"hi", 10, false), NO_DEDUP).await?,
         Dedup::Stored
@@ -43,9 +43,41 @@ async fn create_read_delete() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 #[tokio::test]
+async fn cached_reads_follow_deletes_purges_and_expiry() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let store = PasteStore::open(&dir.path().join("p.db"), 2, 1 << 20)?;
+    for id in ["a", "b"] {
+        store.create(paste(id, b"hot", 10, false), NO_DEDUP).await?;
+    }
+    store
+        .create(paste("burn", b"once", 10, true), NO_DEDUP)
+        .await?;
+    for _ in 0..2 {
+        let a = store.readable("a", 11).await?.ok_or("a missing")?;
+        assert_eq!(a.content.as_deref(), Some(&b"hot"[..]));
+    }
+    let burn = store.readable("burn", 11).await?.ok_or("burn missing")?;
+    assert_eq!(burn.content, None, "burn pastes never come with content");
+
+    assert!(store.delete("a").await?.is_some());
+    assert!(store.readable("a", 11).await?.is_none());
+    assert!(store.meta("a", 11).await?.is_none());
+
+    assert!(store.readable("b", 11).await?.is_some());
+    assert!(
+        store.readable("b", 110).await?.is_none(),
+        "expired in cache too"
+    );
+    let purged = store.purge_expired(200, 60).await?;
+    assert!(purged.iter().any(|(id, _)| id == "b"));
+    assert!(store.readable("b", 11).await?.is_none(), "purge evicts");
+    Ok(())
+}
+
+#[tokio::test]
 async fn burn_is_exactly_once() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
-    let store = PasteStore::open(&dir.path().join("p.db"), 4)?;
+    let store = PasteStore::open(&dir.path().join("p.db"), 4, 1 << 20)?;
     store
         .create(paste("b", b"secret", 10, true), NO_DEDUP)
         .await?;
@@ -72,7 +104,7 @@ async fn burn_is_exactly_once() -> Result<(), Box<dyn std::error::Error>> {
 #[tokio::test]
 async fn dedup_throttles_within_window() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
-    let store = PasteStore::open(&dir.path().join("p.db"), 1)?;
+    let store = PasteStore::open(&dir.path().join("p.db"), 1, 1 << 20)?;
     let policy = DedupPolicy {
         window_secs: 60,
         max: 2,
@@ -113,7 +145,7 @@ async fn dedup_throttles_within_window() -> Result<(), Box<dyn std::error::Error
 #[tokio::test]
 async fn purge_removes_only_expired() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
-    let store = PasteStore::open(&dir.path().join("p.db"), 1)?;
+    let store = PasteStore::open(&dir.path().join("p.db"), 1, 1 << 20)?;
     store.create(paste("old", b"1", 0, false), NO_DEDUP).await?;
     store
         .create(paste("new", b"2", 50, false), NO_DEDUP)
@@ -127,7 +159,7 @@ async fn purge_removes_only_expired() -> Result<(), Box<dyn std::error::Error>> 
 #[tokio::test]
 async fn stats_group_by_family_and_horizon() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
-    let store = PasteStore::open(&dir.path().join("p.db"), 1)?;
+    let store = PasteStore::open(&dir.path().join("p.db"), 1, 1 << 20)?;
     store
         .create(paste("t1", b"abc", 0, false), NO_DEDUP)
         .await?;
@@ -161,7 +193,7 @@ async fn stats_group_by_family_and_horizon() -> Result<(), Box<dyn std::error::E
 #[tokio::test]
 async fn outbox_is_filled_by_the_same_transaction() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
-    let store = PasteStore::open(&dir.path().join("p.db"), 1)?;
+    let store = PasteStore::open(&dir.path().join("p.db"), 1, 1 << 20)?;
     store
         .create(paste("quiet", b"q", 10, false), NO_DEDUP)
         .await?;
@@ -207,7 +239,7 @@ async fn outbox_is_filled_by_the_same_transaction() -> Result<(), Box<dyn std::e
 #[tokio::test]
 async fn group_commit_isolates_a_failing_create() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
-    let store = PasteStore::open(&dir.path().join("p.db"), 2)?;
+    let store = PasteStore::open(&dir.path().join("p.db"), 2, 1 << 20)?;
     store
         .create(paste("taken", b"first", 10, false), NO_DEDUP)
         .await?;

@@ -79,18 +79,20 @@ impl PasteStore {
 
     /// Deletes a paste; returns its metadata when it existed.
     pub async fn delete(&self, id: &str) -> Result<Option<PasteMeta>, StoreError> {
-        let id = id.to_owned();
-        Ok(self
+        let key = id.to_owned();
+        let gone = self
             .pool
             .write(move |c| {
                 c.prepare_cached(
                     "DELETE FROM pastes WHERE id = ?1 RETURNING id, mime_type, size, owner, \
                      created_at, expires_at, burn_after_read, password_hash, delete_token_hash, scan",
                 )?
-                .query_row([id], super::read::meta_from_row)
+                .query_row([key], super::read::meta_from_row)
                 .optional()
             })
-            .await??)
+            .await??;
+        self.hot.evict([id]);
+        Ok(gone)
     }
 
     /// Deletes every paste expired at `now` and forgets throttle entries older than
@@ -100,7 +102,8 @@ impl PasteStore {
         now: i64,
         dedup_window_secs: i64,
     ) -> Result<Vec<(String, u64)>, StoreError> {
-        self.pool
+        let purged = self
+            .pool
             .write(move |c| {
                 let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
                 let purged = tx
@@ -117,7 +120,9 @@ impl PasteStore {
                 tx.commit()?;
                 Ok::<_, StoreError>(purged)
             })
-            .await?
+            .await??;
+        self.hot.evict(purged.iter().map(|(id, _)| id.as_str()));
+        Ok(purged)
     }
 }
 

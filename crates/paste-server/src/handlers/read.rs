@@ -1,6 +1,7 @@
 //! `GET /{id}` (metadata, never burns) and `GET|HEAD /{id}/raw` (content).
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -55,16 +56,17 @@ pub async fn raw(
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
     let now = now_unix();
-    let (meta, plain) = state
+    let paste = state
         .store
-        .meta_and_plain_content(id.as_str(), now)
+        .readable(id.as_str(), now)
         .await?
         .ok_or_else(not_found)?;
-    let content = match plain {
-        Some(content) => content,
+    let meta = &paste.meta;
+    let content = match &paste.content {
+        Some(content) => content.clone(),
         None => {
-            check_password(&state, &meta, &headers).await?;
-            if meta.burn_after_read {
+            check_password(&state, meta, &headers).await?;
+            let content = if meta.burn_after_read {
                 let burned = state
                     .store
                     .burn(id.as_str(), now)
@@ -79,7 +81,8 @@ pub async fn raw(
                     .content(id.as_str(), now)
                     .await?
                     .ok_or_else(not_found)?
-            }
+            };
+            Bytes::from(content)
         }
     };
     let mut res = content.into_response();

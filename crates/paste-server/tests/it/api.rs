@@ -135,6 +135,9 @@ async fn delete_with_token_and_unknown_ids() -> TestResult {
     let id = s(&created, "id");
     let token = s(&created, "delete_token");
     assert!(token.len() >= 40);
+    // Read first so the paste is in the server's read cache: deleting must evict it.
+    let cached = c.get(server.url(&format!("/{id}/raw"))).send().await?;
+    assert_eq!(cached.bytes().await?.as_ref(), b"delete me");
 
     let anon = c.delete(server.url(&format!("/{id}"))).send().await?;
     problem(anon, 401, "authentication_required").await?;
@@ -151,6 +154,8 @@ async fn delete_with_token_and_unknown_ids() -> TestResult {
         .await?;
     assert_eq!(ok.status(), 200);
     let gone = c.get(server.url(&format!("/{id}/raw"))).send().await?;
+    problem(gone, 404, "paste_not_found").await?;
+    let gone = c.get(server.url(&format!("/{id}"))).send().await?;
     problem(gone, 404, "paste_not_found").await?;
     let again = c
         .delete(server.url(&format!("/{id}")))
@@ -244,6 +249,9 @@ async fn expiry_header_is_validated_capped_and_enforced() -> TestResult {
         .send()
         .await?;
     let id = s(&res.json().await?, "id");
+    // Served (and cached) while live, never once expired.
+    let live = c.get(server.url(&format!("/{id}/raw"))).send().await?;
+    assert_eq!(live.status(), 200);
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     let res = c.get(server.url(&format!("/{id}/raw"))).send().await?;
     problem(res, 404, "paste_not_found").await?;
