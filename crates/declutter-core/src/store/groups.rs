@@ -210,21 +210,24 @@ pub fn page(
     if groups.is_empty() {
         return Ok(groups);
     }
-    let ids = groups
-        .iter()
-        .map(|g| g.id.to_string())
-        .collect::<Vec<_>>()
-        .join(",");
-    // The ids are integers read back from the database, so inlining them is safe; it avoids a
-    // statement per group and a variable-count bind list.
+    // The page's group ids travel as one JSON array, so every page runs the same statement,
+    // parsed once per connection and then taken from the statement cache.
+    let ids = format!(
+        "[{}]",
+        groups
+            .iter()
+            .map(|g| g.id.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
     let sql = format!(
         "SELECT gf.group_id, {} FROM dup_group_files gf JOIN files f ON f.id = gf.file_id \
-         WHERE gf.group_id IN ({ids}) ORDER BY f.path, f.id",
+         WHERE gf.group_id IN (SELECT value FROM json_each(?1)) ORDER BY f.path, f.id",
         prefixed_columns()
     );
     let mut members: HashMap<i64, Vec<FileRow>> = HashMap::new();
-    let mut stmt = conn.prepare(&sql)?;
-    let mut rows = stmt.query([])?;
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query([ids])?;
     while let Some(r) = rows.next()? {
         let gid: i64 = r.get(0)?;
         members.entry(gid).or_default().push(from_row_at(r, 1)?);
