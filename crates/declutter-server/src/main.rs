@@ -4,11 +4,6 @@
 
 mod cli;
 
-/// The same allocator as fpasted: the web app's per-request allocations and the scan's many
-/// small strings are cheaper on mimalloc's thread-local free lists than on glibc's malloc.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> std::process::ExitCode {
     let args = match cli::parse_from(std::env::args_os()) {
         Ok(a) => a,
