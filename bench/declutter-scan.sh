@@ -17,7 +17,7 @@ DUP_PCT=${DUP_PCT:-20}
 WORK=${WORK:-/tmp/declutter-bench}
 KEEP_TREE=${KEEP_TREE:-1}
 ROOT_DIR=$(cd "$(dirname "$0")/.." && pwd)
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/root/.cache/declutter-target}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/fpaste-declutter/target}
 TREE="$WORK/tree-$FILES-$AVG_KIB-$DUP_PCT"
 
 log() { echo "bench: $*" >&2; }

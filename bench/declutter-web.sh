@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-10}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/root/.cache/web-target}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/fpaste-declutter/target}"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 # wrk -c1000 needs a descriptor per connection on both ends.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"

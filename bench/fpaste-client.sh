@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 
 SIZE_MIB="${SIZE_MIB:-256}"
 POW_RUNS="${POW_RUNS:-10}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/fpaste-declutter/target}"
 
 if [[ ! -x /usr/bin/time ]]; then
     echo "GNU time is missing: apt-get install -y time" >&2

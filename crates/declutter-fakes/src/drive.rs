@@ -1,7 +1,9 @@
 //! A fake Google Drive v3: `files.list` with paging, `changes` with page tokens, file
-//! get/patch(trashed)/delete, md5Checksum on binary files, Google-native documents without one.
+//! get/patch(trashed)/delete, md5Checksum on binary files, Google-native documents without one,
+//! and a `thumbnailLink` (on the fake's own address, bearer token required) for files given a
+//! thumbnail.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, Query, State};
@@ -54,6 +56,10 @@ struct Store {
     /// Files shared with the user by someone else (`ownedByMe: false`).
     not_owned: HashSet<String>,
     contents: Arc<Contents>,
+    /// Thumbnail bytes by file id.
+    thumbnails: HashMap<String, Vec<u8>>,
+    /// `http://127.0.0.1:PORT`, for thumbnail links.
+    origin: String,
 }
 
 impl Store {
@@ -209,7 +215,11 @@ async fn get_file(
             return not_found(&id);
         };
         if q.alt.as_deref() != Some("media") {
-            return Json(s.json(f)).into_response();
+            let mut v = s.json(f);
+            if s.thumbnails.contains_key(&f.id) {
+                v["thumbnailLink"] = json!(format!("{}/thumbnails/{}=s220", s.origin, f.id));
+            }
+            return Json(v).into_response();
         }
         if f.mime.starts_with("application/vnd.google-apps.") {
             let body = json!({"error": {"code": 403, "message": "Only files with binary content can be downloaded. Use Export with Docs Editors files.",
@@ -220,6 +230,21 @@ async fn get_file(
         (Arc::clone(&s.contents), bytes)
     };
     media.0.serve(media.1).await
+}
+
+/// A `thumbnailLink` target: the bytes set by the test (the id is the path up to `=s…`).
+async fn thumbnail(State(store): State<Shared>, Path(link): Path<String>) -> Response {
+    let id = link.split('=').next().unwrap_or_default();
+    let s = guard(&store);
+    match (s.files.get(id), s.thumbnails.get(id)) {
+        (Some(f), Some(bytes)) if !f.deleted => (
+            StatusCode::OK,
+            [(axum::http::header::CONTENT_TYPE, "image/png")],
+            bytes.clone(),
+        )
+            .into_response(),
+        _ => not_found(id),
+    }
 }
 
 async fn patch_file(
@@ -274,6 +299,7 @@ impl FakeDrive {
             )
             .route("/drive/v3/changes/startPageToken", get(start_token))
             .route("/drive/v3/changes", get(changes))
+            .route("/thumbnails/{link}", get(thumbnail))
             .with_state(Arc::clone(&store))
             .layer(axum::middleware::from_fn_with_state(
                 Arc::clone(&gate),
@@ -284,6 +310,7 @@ impl FakeDrive {
             .with_state(Arc::clone(&gate))
             .merge(api);
         let server = serve(app).await?;
+        guard(&store).origin = format!("http://{}", server.addr);
         Ok(Self {
             server,
             store,
@@ -400,6 +427,13 @@ impl FakeDrive {
     /// Downloads served, the most in flight at once, and the per-download delay control.
     pub fn contents(&self) -> Arc<Contents> {
         Arc::clone(&guard(&self.store).contents)
+    }
+    /// Gives a file a thumbnail: its metadata then carries a `thumbnailLink` serving `bytes`
+    /// as-is (any bytes, so tests can send oversized or broken ones).
+    pub fn set_thumbnail(&self, id: &str, bytes: &[u8]) {
+        guard(&self.store)
+            .thumbnails
+            .insert(id.to_owned(), bytes.to_vec());
     }
     /// Changes a file's content.
     pub fn modify_file(&self, id: &str, size: u64, md5: &str) {

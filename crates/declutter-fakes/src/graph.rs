@@ -1,7 +1,8 @@
 //! A fake Microsoft Graph v1.0 drive: `/me/drive/root/delta` with paging and delta links,
-//! item get/patch/delete, the app folder, quickXorHash on files.
+//! item get/patch/delete, the app folder, quickXorHash on files, and the small thumbnail of
+//! items given one (`/thumbnails/0/small/content`; 404 for the others, as Graph answers).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, Query, State};
@@ -49,6 +50,8 @@ struct Drive {
     page_size: usize,
     base: String,
     contents: Arc<Contents>,
+    /// Thumbnail bytes by item id.
+    thumbnails: HashMap<String, Vec<u8>>,
 }
 
 impl Drive {
@@ -217,6 +220,20 @@ async fn download(State((drive, _)): State<Shared>, Path(id): Path<String>) -> R
     contents.serve(bytes).await
 }
 
+/// `GET /me/drive/items/{id}/thumbnails/0/small/content`: the bytes set by the test, or 404.
+async fn thumbnail(State((drive, _)): State<Shared>, Path(id): Path<String>) -> Response {
+    let d = guard(&drive);
+    match (d.items.get(&id), d.thumbnails.get(&id)) {
+        (Some(i), Some(bytes)) if !i.deleted => (
+            StatusCode::OK,
+            [(axum::http::header::CONTENT_TYPE, "image/png")],
+            bytes.clone(),
+        )
+            .into_response(),
+        _ => not_found(),
+    }
+}
+
 async fn approot(State((drive, _)): State<Shared>) -> Response {
     let mut d = guard(&drive);
     let existing = d
@@ -322,6 +339,7 @@ impl FakeGraph {
             page_size: 200,
             base: String::new(),
             contents: Arc::new(Contents::default()),
+            thumbnails: HashMap::new(),
         }));
         let shared: Shared = (Arc::clone(&drive), Arc::clone(&gate));
         let api = Router::new()
@@ -332,6 +350,10 @@ impl FakeGraph {
                 get(get_item).patch(patch_item).delete(delete_item),
             )
             .route("/v1.0/me/drive/items/{id}/content", get(content))
+            .route(
+                "/v1.0/me/drive/items/{id}/thumbnails/0/small/content",
+                get(thumbnail),
+            )
             .with_state(shared.clone())
             .layer(axum::middleware::from_fn_with_state(
                 Arc::clone(&gate),
@@ -394,6 +416,13 @@ impl FakeGraph {
     /// Downloads served, the most in flight at once, and the per-download delay control.
     pub fn contents(&self) -> Arc<Contents> {
         Arc::clone(&guard(&self.drive).contents)
+    }
+    /// Gives an item a small thumbnail: `bytes` are served as-is (any bytes, so tests can send
+    /// oversized or broken ones). Items without one answer 404.
+    pub fn set_thumbnail(&self, id: &str, bytes: &[u8]) {
+        guard(&self.drive)
+            .thumbnails
+            .insert(id.to_owned(), bytes.to_vec());
     }
     /// Changes a file's content.
     pub fn modify_file(&self, id: &str, size: u64, quick_xor: &str) {

@@ -4,7 +4,8 @@
 //! Both fakes page listings, serve incremental changes (Graph delta links, Drive change
 //! tokens), report content hashes, move items to and from trash, issue expiring bearer tokens
 //! through an OAuth-style `/token` endpoint, serve file content for download (Graph
-//! `/content`, Drive `?alt=media`), throw throttling storms (429/503 with
+//! `/content`, Drive `?alt=media`) and thumbnails set by a test (Graph
+//! `/thumbnails/0/small/content`, Drive `thumbnailLink`), throw throttling storms (429/503 with
 //! `Retry-After`, Drive's 403 `userRateLimitExceeded`) on demand, and count API calls.
 //!
 //! ```no_run

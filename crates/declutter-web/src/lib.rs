@@ -10,11 +10,13 @@
 pub mod assets;
 pub mod auth;
 pub mod cloud;
+pub mod cloud_thumbnail;
 pub mod config;
 pub mod connect;
 pub mod connection_tokens;
 pub mod crypto;
 pub mod db;
+pub mod dupes_cache;
 pub mod error;
 pub mod handlers;
 pub mod local_roots;
@@ -104,6 +106,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
     Ok(state::AppState {
         error_reporter,
         thumbnailing: Arc::new(Semaphore::new(THUMBNAIL_SLOTS)),
+        dupes_cache: Arc::default(),
         origin: origin.into(),
         cookies: Arc::new(auth::session::CookiePolicy::for_public_url(
             &config.public_url,

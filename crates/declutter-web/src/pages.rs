@@ -37,7 +37,7 @@ pub struct FileView {
     /// The file's id in the index, where the view names one file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
-    /// URL of a thumbnail (local JPEG, PNG, GIF and WebP files).
+    /// URL of a thumbnail (JPEG, PNG, GIF and WebP files, local or in a connected drive).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub thumbnail: Option<String>,
 }
@@ -55,9 +55,9 @@ impl FileView {
         }
     }
 
-    /// From a row of the file index, with its id and, for local images, a thumbnail URL.
+    /// From a row of the file index, with its id and, for images, a thumbnail URL.
     pub fn of_row(f: &declutter_core::store::files::FileRow) -> Self {
-        let thumbnail = (f.provider == "local"
+        let thumbnail = (matches!(f.provider.as_str(), "local" | "onedrive" | "gdrive")
             && !f.is_dir
             && crate::thumbnail::is_image(&f.name, f.mime.as_deref()))
         .then(|| crate::handlers::files::thumbnail_url(f.id, f.modified_ns));
@@ -112,7 +112,7 @@ pub struct DupesPage {
     /// Frame.
     pub layout: Layout,
     /// The page.
-    pub dupes: crate::handlers::dupes::DupesView,
+    pub dupes: std::sync::Arc<crate::handlers::dupes::DupesView>,
     /// Human bytes reclaimable.
     pub reclaimable: String,
 }

@@ -63,6 +63,8 @@ pub struct AppState {
     pub registry: MetricsRegistry,
     /// Live progress of running scans.
     pub jobs: Arc<crate::work::Jobs>,
+    /// Rendered duplicate pages, reused while the owner's groups are unchanged.
+    pub dupes_cache: Arc<crate::dupes_cache::DupesCache>,
     /// Bounds concurrent thumbnail decodes (each may hold up to 256 MiB).
     pub thumbnailing: Arc<Semaphore>,
     /// Sentry reporting of panics and internal errors, when a DSN is configured.

@@ -187,6 +187,16 @@ pub fn summary(conn: &Connection, user: &UserId) -> Result<Summary, DbError> {
     })
 }
 
+/// The version of everything the owner's duplicates view shows: it changes whenever a group or
+/// a grouped file of the owner changes, in any connection or process (triggers, migration 0005).
+pub fn view_version(conn: &Connection, user: &UserId) -> Result<i64, DbError> {
+    Ok(conn
+        .prepare_cached("SELECT version FROM dupes_view_version WHERE user_id = ?1")?
+        .query_row([user.as_str()], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0))
+}
+
 /// One page of the owner's groups in [`list`] order (largest waste first, then id), with the
 /// members of those groups only.
 pub fn page(

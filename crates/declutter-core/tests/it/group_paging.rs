@@ -179,3 +179,53 @@ fn usage_extension_is_the_text_after_the_last_dot() -> TestResult {
     assert_eq!(exts, ["", "bashrc", "gz", "pdf"]);
     Ok(())
 }
+
+#[test]
+fn the_view_version_follows_every_change_the_duplicates_view_shows() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut conn = super::support::db(dir.path())?;
+    let user = UserId::local();
+    assert_eq!(groups::view_version(&conn, &user)?, 0);
+    seed(&mut conn, &user)?;
+    let seeded = groups::view_version(&conn, &user)?;
+    assert!(seeded > 0, "grouping changed the view");
+
+    // Recomputing unchanged groups may rewrite them; reading never changes the version.
+    groups::page(&conn, &user, 0, 20)?;
+    groups::summary(&conn, &user)?;
+    let before = groups::view_version(&conn, &user)?;
+    assert_eq!(groups::view_version(&conn, &user)?, before);
+
+    // A file outside every group: not shown, no change.
+    conn.execute(
+        "UPDATE files SET modified_ns = 99 WHERE item_id = 'single'",
+        [],
+    )?;
+    assert_eq!(groups::view_version(&conn, &user)?, before);
+
+    // A grouped file renamed: shown, so the version moves.
+    conn.execute(
+        "UPDATE files SET path = '/g0/renamed.JPG' WHERE item_id = '0-0'",
+        [],
+    )?;
+    let renamed = groups::view_version(&conn, &user)?;
+    assert!(renamed > before);
+
+    // A member removed (its group shrinks) and a group removed.
+    conn.execute("DELETE FROM files WHERE item_id = '1-0'", [])?;
+    let shrunk = groups::view_version(&conn, &user)?;
+    assert!(shrunk > renamed);
+    conn.execute(
+        "DELETE FROM dup_groups WHERE id = (SELECT min(id) FROM dup_groups)",
+        [],
+    )?;
+    assert!(groups::view_version(&conn, &user)? > shrunk);
+
+    // Another owner's changes leave this owner's version alone.
+    let other = UserId::from_str("00000000-0000-4000-8000-000000000002")?;
+    let mine = groups::view_version(&conn, &user)?;
+    seed(&mut conn, &other)?;
+    assert_eq!(groups::view_version(&conn, &user)?, mine);
+    assert!(groups::view_version(&conn, &other)? > 0);
+    Ok(())
+}

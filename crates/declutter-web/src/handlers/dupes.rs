@@ -1,13 +1,16 @@
 //! Duplicate groups of the caller, largest waste first, a page at a time.
 //!
-//! Local images carry a thumbnail URL ([`super::files::thumbnail`]); the page shows one per
-//! exact group (the copies are byte-identical) and one per file in probable groups, loaded
-//! lazily so a page view itself never reads file contents.
+//! Images (local or in a connected drive) carry a thumbnail URL ([`super::files::thumbnail`]);
+//! the page shows one per exact group (the copies are byte-identical) and one per file in
+//! probable groups, loaded lazily so a page view itself never reads file contents or calls a
+//! provider.
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::response::Response;
+use std::sync::Arc;
+
+use axum::response::{IntoResponse, Response};
 use declutter_core::store::groups::{self, Confidence};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -44,7 +47,7 @@ pub struct GroupView {
     pub reclaimable_text: String,
     /// The copies.
     pub files: Vec<FileView>,
-    /// Thumbnail of the group: the first copy's, for exact groups of local images.
+    /// Thumbnail of the group: the first copy's, for exact groups of images.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub thumbnail: Option<String>,
 }
@@ -64,22 +67,59 @@ pub struct DupesView {
     pub groups: Vec<GroupView>,
 }
 
-async fn load(state: &AppState, p: &Principal, page_no: usize) -> Result<DupesView, ApiError> {
+/// What one read of the database gave: a page still current in the cache, or fresh rows.
+enum Read {
+    Cached(Arc<DupesView>),
+    Fresh {
+        version: i64,
+        summary: groups::Summary,
+        page_no: usize,
+        pages: usize,
+        rows: Vec<groups::Group>,
+    },
+}
+
+async fn load(state: &AppState, p: &Principal, page_no: usize) -> Result<Arc<DupesView>, ApiError> {
     let owner = work::owner(&p.user.id)?;
-    // Only the summary and one page are read: both come from the `dup_groups_page` index.
-    let (summary, page_no, pages, rows) = state
+    let key: Arc<str> = Arc::from(p.user.id.as_str());
+    let cache = Arc::clone(&state.dupes_cache);
+    let read_key = Arc::clone(&key);
+    // The version first, then the data: a write in between can only make the cached copy look
+    // older than it is (a later miss), never newer. Only the summary and one page are read:
+    // both come from the `dup_groups_page` index.
+    let read = state
         .pool
         .read(move |c| -> Result<_, declutter_core::db::DbError> {
+            let version = groups::view_version(c, &owner)?;
             let summary = groups::summary(c, &owner)?;
             let total = usize::try_from(summary.group_count).unwrap_or(usize::MAX);
             let pages = total.div_ceil(PAGE_SIZE).max(1);
             let page_no = page_no.clamp(1, pages);
+            if let Some(view) = cache.get(&read_key, page_no, version) {
+                return Ok(Read::Cached(view));
+            }
             let offset = ((page_no - 1) * PAGE_SIZE) as u64;
             let rows = groups::page(c, &owner, offset, PAGE_SIZE as u64)?;
-            Ok((summary, page_no, pages, rows))
+            Ok(Read::Fresh {
+                version,
+                summary,
+                page_no,
+                pages,
+                rows,
+            })
         })
         .await?
         .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let (version, summary, page_no, pages, rows) = match read {
+        Read::Cached(view) => return Ok(view),
+        Read::Fresh {
+            version,
+            summary,
+            page_no,
+            pages,
+            rows,
+        } => (version, summary, page_no, pages, rows),
+    };
     let groups = rows
         .iter()
         .map(|g| {
@@ -101,13 +141,17 @@ async fn load(state: &AppState, p: &Principal, page_no: usize) -> Result<DupesVi
             }
         })
         .collect();
-    Ok(DupesView {
+    let view = Arc::new(DupesView {
         page: page_no,
         pages,
         total_groups: usize::try_from(summary.group_count).unwrap_or(usize::MAX),
         reclaimable_bytes: summary.reclaimable_bytes,
         groups,
-    })
+    });
+    state
+        .dupes_cache
+        .put(key, page_no, version, Arc::clone(&view));
+    Ok(view)
 }
 
 fn page_no(q: Result<Query<PageQuery>, QueryRejection>) -> Result<usize, ApiError> {
@@ -135,6 +179,7 @@ pub async fn api_list(
     State(state): State<AppState>,
     CurrentUser(p): CurrentUser,
     q: Result<Query<PageQuery>, QueryRejection>,
-) -> Result<Json<DupesView>, ApiError> {
-    Ok(Json(load(&state, &p, page_no(q)?).await?))
+) -> Result<Response, ApiError> {
+    let view = load(&state, &p, page_no(q)?).await?;
+    Ok(Json(&*view).into_response())
 }

@@ -1,18 +1,23 @@
 //! Per-file resources of the caller's index: `GET /api/files/{id}/thumbnail`.
 //!
 //! Owner only: the row is looked up by id *and* owner, so another user's id is a plain 404.
-//! Only local files have thumbnails (cloud thumbnails would mean a provider call per image);
-//! the path is re-confined to the allow-listed roots on every request, and decoding runs on the
-//! blocking pool, a few at a time ([`crate::state::AppState::thumbnailing`]).
+//! Local files: the path is re-confined to the allow-listed roots on every request. Files of a
+//! connected drive: the provider's own thumbnail, fetched with the owner's token and bounded
+//! ([`crate::cloud_thumbnail`]). Either way the bytes are decoded and re-encoded on the blocking
+//! pool, a few at a time ([`crate::state::AppState::thumbnailing`]), so the browser only ever
+//! gets our PNG or JPEG.
+
+use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use declutter_core::ids::{ItemId, Source};
+use declutter_core::ids::{ItemId, ProviderKind, Source};
 use declutter_core::store::files::{COLUMNS, FileRow, from_row};
 use http::{HeaderValue, StatusCode, header};
 use platform::Problem;
 
 use crate::auth::access::CurrentUser;
+use crate::cloud_thumbnail::{self, CloudThumbError};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::thumbnail::{self, ThumbError};
@@ -71,25 +76,38 @@ async fn owned_file(state: &AppState, user_id: &str, id: i64) -> Result<FileRow,
         .ok_or(ApiError::NotFound)
 }
 
-/// `GET /api/files/{id}/thumbnail`: a PNG (or, for JPEG files, JPEG) at most 160 pixels a side.
-pub async fn thumbnail(
-    State(state): State<AppState>,
-    CurrentUser(p): CurrentUser,
-    Path(id): Path<i64>,
-) -> Result<Response, Problem> {
-    let f = owned_file(&state, &p.user.id, id)
-        .await
-        .map_err(|e| e.problem())?;
-    if f.is_dir || f.provider != "local" {
-        return Err(Problem::new(
-            StatusCode::NOT_FOUND,
-            "no_thumbnail",
-            "Previews are made for local image files only",
-        ));
+fn no_thumbnail() -> Problem {
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        "no_thumbnail",
+        "There is no preview of this file",
+    )
+}
+
+fn cloud_problem(e: &CloudThumbError) -> Problem {
+    match e {
+        CloudThumbError::NoThumbnail => no_thumbnail(),
+        CloudThumbError::TooLarge => problem(&ThumbError::TooLarge(e.to_string())),
+        CloudThumbError::Connection => ApiError::Conflict(
+            "the connection to this drive is missing or has expired: connect it again on the \
+             Account page"
+                .into(),
+        )
+        .problem(),
+        CloudThumbError::Provider(cause) => {
+            // Logged here because only 500 and 503 problems carry their cause to the request log.
+            tracing::warn!(error = %cause, "cloud thumbnail fetch failed");
+            Problem::new(
+                StatusCode::BAD_GATEWAY,
+                "provider_unavailable",
+                "The drive did not deliver a preview; try again later",
+            )
+        }
     }
-    if !thumbnail::is_image(&f.name, f.mime.as_deref()) {
-        return Err(problem(&ThumbError::NotAnImage));
-    }
+}
+
+/// The bytes of local file `f`, read from its confined path (on the blocking pool).
+async fn local_bytes(state: &AppState, f: &FileRow) -> Result<Vec<u8>, Problem> {
     let source: Source = f
         .source
         .parse()
@@ -104,18 +122,54 @@ pub async fn thumbnail(
         .map_err(|_| problem(&ThumbError::Missing))?;
     let path = declutter_core::local::paths::path_for(&item);
     let roots = state.config.local_roots.clone();
-    let _permit = state
-        .thumbnailing
-        .acquire()
-        .await
-        .map_err(Problem::internal)?;
-    let thumb = tokio::task::spawn_blocking(move || {
-        let bytes = thumbnail::read_confined(&roots, &root, &path, f.size, f.modified_ns)?;
-        thumbnail::render(&bytes)
+    let (size, modified_ns) = (f.size, f.modified_ns);
+    tokio::task::spawn_blocking(move || {
+        thumbnail::read_confined(&roots, &root, &path, size, modified_ns)
     })
     .await
     .map_err(Problem::internal)?
-    .map_err(|e| problem(&e))?;
+    .map_err(|e| problem(&e))
+}
+
+/// `GET /api/files/{id}/thumbnail`: a PNG (or, for JPEG files, JPEG) at most 160 pixels a side.
+pub async fn thumbnail(
+    State(state): State<AppState>,
+    CurrentUser(p): CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, Problem> {
+    let f = owned_file(&state, &p.user.id, id)
+        .await
+        .map_err(|e| e.problem())?;
+    let kind: ProviderKind = f.provider.parse().map_err(|_| no_thumbnail())?;
+    if f.is_dir {
+        return Err(no_thumbnail());
+    }
+    if !thumbnail::is_image(&f.name, f.mime.as_deref()) {
+        return Err(problem(&ThumbError::NotAnImage));
+    }
+    let slot = || async {
+        Arc::clone(&state.thumbnailing)
+            .acquire_owned()
+            .await
+            .map_err(Problem::internal)
+    };
+    let (bytes, _permit) = match kind {
+        ProviderKind::Local => {
+            let permit = slot().await?;
+            (local_bytes(&state, &f).await?, permit)
+        }
+        ProviderKind::OneDrive | ProviderKind::GDrive => {
+            // The provider wait is outside the decode slots: a slow drive must not hold them.
+            let bytes = cloud_thumbnail::fetch(&state, &p.user.id, kind, &f.item_id)
+                .await
+                .map_err(|e| cloud_problem(&e))?;
+            (bytes, slot().await?)
+        }
+    };
+    let thumb = tokio::task::spawn_blocking(move || thumbnail::render(&bytes))
+        .await
+        .map_err(Problem::internal)?
+        .map_err(|e| problem(&e))?;
     let mut res = (StatusCode::OK, thumb.bytes).into_response();
     let h = res.headers_mut();
     h.insert(

@@ -355,3 +355,64 @@ async fn folders_outside_the_roots_are_refused() -> TestResult {
     assert!(!report.to_string().contains("secret.txt"));
     Ok(())
 }
+
+/// Duplicate pages are reused between requests, but never once the groups changed, even when
+/// the change comes from outside the app (the CLI in another process, say).
+#[tokio::test]
+async fn duplicate_pages_follow_changes_written_elsewhere() -> TestResult {
+    let app = TestApp::start().await?;
+    let admin = app.user("admin@example.com", "Admin").await?;
+    let dir = app.roots.join("photos");
+    make_folder(&dir)?;
+    let uid = my_id(&admin).await?;
+    let path = dir.to_str().ok_or("utf-8")?;
+    let res = admin
+        .submit(
+            "/admin/sources",
+            "/admin/sources",
+            &[("user_id", &uid), ("path", path)],
+        )
+        .await?;
+    assert_eq!(res.status(), 303);
+    let sources: Vec<Value> = admin.get("/api/sources").await?.json().await?;
+    let source = sources[0]["id"].as_i64().ok_or("source id")?;
+    let res = admin
+        .submit("/sources", &format!("/sources/{source}/scan"), &[])
+        .await?;
+    let job = tail_id(&location(&res))?;
+    assert_eq!(wait_scan(&admin, job).await?["state"], "done");
+
+    let paths = |v: &Value| -> Vec<String> {
+        v["groups"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|g| g["files"].as_array().into_iter().flatten())
+            .filter_map(|f| f["path"].as_str().map(str::to_owned))
+            .collect()
+    };
+    for _ in 0..2 {
+        let dupes: Value = admin.get("/api/dupes").await?.json().await?;
+        assert_eq!(dupes["total_groups"], 2, "{dupes}");
+        assert!(paths(&dupes).iter().any(|p| p.ends_with("a (1).jpg")));
+    }
+    assert!(admin.text("/dupes").await?.contains("a (1).jpg"));
+
+    // Another writer renames a grouped file, then removes a copy.
+    let db = declutter_core::db::open(&app.dir.path().join("declutter.db"))?;
+    db.execute(
+        "UPDATE files SET name = 'renamed.jpg', path = replace(path, 'a (1).jpg', 'renamed.jpg') \
+         WHERE name = 'a (1).jpg'",
+        [],
+    )?;
+    let dupes: Value = admin.get("/api/dupes").await?.json().await?;
+    assert!(
+        paths(&dupes).iter().any(|p| p.ends_with("renamed.jpg")),
+        "{dupes}"
+    );
+    assert!(admin.text("/dupes").await?.contains("renamed.jpg"));
+    db.execute("DELETE FROM files WHERE name = 'renamed.jpg'", [])?;
+    let dupes: Value = admin.get("/api/dupes").await?.json().await?;
+    assert_eq!(dupes["total_groups"], 1, "{dupes}");
+    Ok(())
+}

@@ -54,7 +54,7 @@ pub async fn clouds() -> TestResult<Clouds> {
 }
 
 /// The id of the caller's connection to `provider`.
-async fn connection_id(b: &Browser, provider: &str) -> TestResult<i64> {
+pub async fn connection_id(b: &Browser, provider: &str) -> TestResult<i64> {
     connections(b)
         .await?
         .iter()
@@ -64,7 +64,7 @@ async fn connection_id(b: &Browser, provider: &str) -> TestResult<i64> {
 }
 
 /// Scans a connection through the sources page's form; returns the finished job.
-async fn scan_form(b: &Browser, id: i64) -> TestResult<Value> {
+pub async fn scan_form(b: &Browser, id: i64) -> TestResult<Value> {
     let res = b
         .submit("/sources", &format!("/drives/{id}/scan"), &[])
         .await?;

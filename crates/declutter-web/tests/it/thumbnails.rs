@@ -1,13 +1,18 @@
 //! Thumbnails of local images over real HTTP: the owner gets a small PNG, anyone else a 404;
 //! a decompression bomb, a non-image and a changed file are refused with problem details; the
-//! duplicates page shows lazy `<img>`s that the strict CSP allows.
+//! duplicates page shows lazy `<img>`s that the strict CSP allows. Images in connected drives
+//! get the provider's thumbnail (fake Graph and Drive), decoded and re-encoded the same way.
 
 use std::io::Cursor;
 use std::path::Path;
 
 use serde_json::Value;
 
+use declutter_fakes::Gated as _;
+
 use crate::cleanup::{my_id, tail_id, wait_scan};
+use crate::connections::connect;
+use crate::drives::{clouds, connection_id, scan_form};
 use crate::support::{Browser, TestApp, TestResult, location};
 
 fn gradient_png(w: u32, h: u32) -> TestResult<Vec<u8>> {
@@ -242,5 +247,147 @@ async fn thumbnails_never_leave_the_allowed_roots() -> TestResult {
         (404, Some("not_found")),
         "{p}"
     );
+    Ok(())
+}
+
+/// The group holding a copy whose path ends with `name`.
+fn group_with<'a>(groups: &'a [Value], name: &str) -> TestResult<&'a Value> {
+    groups
+        .iter()
+        .find(|g| {
+            g["files"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|f| f["path"].as_str().is_some_and(|p| p.ends_with(name)))
+        })
+        .ok_or_else(|| format!("no group for {name}").into())
+}
+
+fn thumb_url(group: &Value) -> TestResult<String> {
+    Ok(group["thumbnail"]
+        .as_str()
+        .ok_or_else(|| format!("no thumbnail in {group}"))?
+        .to_owned())
+}
+
+async fn png_of(res: reqwest::Response) -> TestResult<(u32, u32)> {
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("image/png")
+    );
+    let bytes = res.bytes().await?;
+    let thumb = image::load_from_memory_with_format(&bytes, image::ImageFormat::Png)?;
+    Ok((thumb.width(), thumb.height()))
+}
+
+#[tokio::test]
+async fn cloud_images_get_bounded_thumbnails_from_their_drive() -> TestResult {
+    let c = clouds().await?;
+    let photo = gradient_png(320, 240)?;
+    for name in ["beach.png", "beach (1).png"] {
+        let id = c.graph.add_file(None, name, 300, "QXH-beach");
+        c.graph.set_thumbnail(&id, &photo);
+    }
+    // Graph made no thumbnail for these.
+    c.graph.add_file(None, "plain.jpg", 200, "QXH-plain");
+    c.graph.add_file(None, "plain (1).jpg", 200, "QXH-plain");
+    // A provider answer far over the bound (3 MiB).
+    let huge = vec![0u8; 3 * 1024 * 1024];
+    for name in ["huge.png", "huge (1).png"] {
+        let id = c.graph.add_file(None, name, 400, "QXH-huge");
+        c.graph.set_thumbnail(&id, &huge);
+    }
+    for name in ["cat.webp", "cat copy.webp"] {
+        let id = c.drive.add_file(None, name, 500, "md5-cat");
+        c.drive.set_thumbnail(&id, &gradient_png(100, 200)?);
+    }
+    let a = c.app.user("a@example.com", "A").await?;
+    let b = c.app.user("b@example.com", "B").await?;
+    connect(&c.app, &a, "onedrive", &[]).await?;
+    connect(&c.app, &a, "gdrive", &[]).await?;
+    for provider in ["onedrive", "gdrive"] {
+        let job = scan_form(&a, connection_id(&a, provider).await?).await?;
+        assert_eq!(job["state"], "done", "{job}");
+    }
+    let dupes: Value = a.get("/api/dupes").await?.json().await?;
+    let groups = dupes["groups"].as_array().ok_or("groups")?.clone();
+
+    // OneDrive: Graph's small thumbnail, re-encoded within 160 px, aspect kept.
+    let beach = thumb_url(group_with(&groups, "beach (1).png")?)?;
+    let res = a.get(&beach).await?;
+    assert!(
+        res.headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("private, max-age=")),
+        "{:?}",
+        res.headers()
+    );
+    assert_eq!(png_of(res).await?, (160, 120));
+
+    // Google Drive: the thumbnailLink, fetched with the owner's token.
+    let cat = thumb_url(group_with(&groups, "cat copy.webp")?)?;
+    assert_eq!(png_of(a.get(&cat).await?).await?, (80, 160));
+
+    // An expired token is refreshed once (and resealed) on the way.
+    c.graph.expire_tokens();
+    assert_eq!(png_of(a.get(&beach).await?).await?, (160, 120));
+    assert_eq!(c.graph.refreshes(), 1);
+
+    // Anyone else: the same 404 as a missing id, and the provider is not asked.
+    let before = (c.graph.calls(), c.drive.calls());
+    for url in [&beach, &cat] {
+        let (status, p) = problem(b.get(url).await?).await?;
+        assert_eq!((status, p["code"].as_str()), (404, Some("not_found")));
+    }
+    assert_eq!((c.graph.calls(), c.drive.calls()), before);
+
+    // No thumbnail at the provider: 404.
+    let plain = thumb_url(group_with(&groups, "plain (1).jpg")?)?;
+    let (status, p) = problem(a.get(&plain).await?).await?;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (404, Some("no_thumbnail")),
+        "{p}"
+    );
+
+    // An oversized provider answer is refused, never passed on.
+    let huge = thumb_url(group_with(&groups, "huge (1).png")?)?;
+    let (status, p) = problem(a.get(&huge).await?).await?;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (422, Some("image_too_large")),
+        "{p}"
+    );
+
+    // The drive is unreachable: 502, with nothing of the cause in the body.
+    c.drive.throttle(declutter_fakes::Throttle {
+        count: 10,
+        kind: declutter_fakes::ThrottleKind::Unavailable,
+        retry_after: Some(0),
+    });
+    let (status, p) = problem(a.get(&cat).await?).await?;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (502, Some("provider_unavailable")),
+        "{p}"
+    );
+    assert!(!p.to_string().contains("throttled"), "{p}");
+
+    // The duplicates page shows the cloud groups' thumbnails.
+    let html = a.text("/dupes").await?;
+    for url in [&beach, &cat] {
+        assert!(
+            html.contains(&format!(
+                "<img class=\"thumb\" src=\"{}\"",
+                url.replace('&', "&amp;")
+            )),
+            "{html}"
+        );
+    }
     Ok(())
 }
