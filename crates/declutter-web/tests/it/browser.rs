@@ -110,6 +110,38 @@ impl Driver {
         .into())
     }
 
+    /// Accepts the `confirm()` a destructive form asks (app.js) once it is open.
+    async fn accept_confirm(&self) -> TestResult {
+        for _ in 0..50 {
+            let text = self.cmd(reqwest::Method::GET, "/alert/text", None).await?;
+            if text.is_string() {
+                self.cmd(reqwest::Method::POST, "/alert/accept", Some(json!({})))
+                    .await?;
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Err("no confirmation dialog opened".into())
+    }
+
+    /// The body of a same-origin GET made by the page (with its cookies), from `/api/docs`,
+    /// the one page whose CSP allows `connect-src 'self'`.
+    async fn fetch_text(&self, app: &TestApp, path: &str) -> TestResult<String> {
+        self.go(&app.url("/api/docs")).await?;
+        let body = self
+            .cmd(
+                reqwest::Method::POST,
+                "/execute/async",
+                Some(json!({
+                    "script": "const done = arguments[arguments.length - 1]; \
+                               fetch(arguments[0]).then(r => r.text()).then(done, e => done('ERR ' + e));",
+                    "args": [path],
+                })),
+            )
+            .await?;
+        Ok(body.as_str().unwrap_or_default().to_owned())
+    }
+
     async fn path_becomes(&self, want: &str) -> TestResult<String> {
         let mut url = String::new();
         for _ in 0..50 {
@@ -129,7 +161,7 @@ impl Driver {
 }
 
 #[tokio::test]
-async fn chromium_signs_up_out_and_in_over_loopback_http() -> TestResult {
+async fn chromium_drives_the_whole_journey_over_loopback_http() -> TestResult {
     if !std::path::Path::new(CHROMEDRIVER).exists() || !std::path::Path::new(CHROMIUM).exists() {
         // CI installs both (.ci/install-packages): there, a missing browser is a failure.
         if std::env::var_os("CI").is_some() {
@@ -258,5 +290,42 @@ async fn journey(d: &Driver, app: &TestApp) -> TestResult {
         html.as_str().is_some_and(|s| s.contains("beach (1).jpg")),
         "the drive's duplicates are listed"
     );
+
+    // Review: preview a plan with the default keep rules, then apply it. The drive is
+    // read-only, so applying goes through the write-consent redirect and resumes by itself.
+    d.click("form[action='/plans'] button[type=submit]").await?;
+    d.shows("Apply: move to the trash").await?;
+    d.shot("plan").await?;
+    d.click("form[action$='/apply'] button").await?;
+    d.accept_confirm().await?;
+    d.path_becomes("/trash").await?;
+    d.shows("days left").await?;
+    d.shot("trash").await?;
+    let restorable = |html: &Value| html.as_str().map_or(0, |s| s.matches("/restore\"").count());
+    let before = restorable(&d.cmd(reqwest::Method::GET, "/source", None).await?);
+    assert!(before > 0, "the applied plan put files in the trash");
+    d.click("form[action$='/restore'] button").await?;
+    d.path_becomes("/trash").await?;
+    let after = restorable(&d.cmd(reqwest::Method::GET, "/source", None).await?);
+    assert_eq!(after, before - 1, "one entry restored");
+
+    // Export everything we hold, then delete the account (password-confirmed).
+    let export = d.fetch_text(app, "/account/export").await?;
+    assert!(
+        export.contains("browser@example.com") && export.contains("beach (1).jpg"),
+        "the export holds the account and its indexed files: {}",
+        export.chars().take(300).collect::<String>()
+    );
+    d.go(&app.url("/account")).await?;
+    d.fill("#confirm_password", PASSWORD).await?;
+    d.click("form[action='/account/delete'] button").await?;
+    d.accept_confirm().await?;
+    d.path_becomes("/signup").await?;
+    d.go(&app.url("/dashboard")).await?;
+    d.path_becomes("/login").await?;
+    d.fill("#email", "browser@example.com").await?;
+    d.fill("#password", PASSWORD).await?;
+    d.click("form[action='/login'] button[type=submit]").await?;
+    d.shows("Wrong email or password").await?;
     Ok(())
 }
