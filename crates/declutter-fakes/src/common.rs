@@ -147,6 +147,8 @@ pub struct TokenForm {
 
 /// The refresh token every fake accepts.
 pub const REFRESH_TOKEN: &str = "fake-refresh";
+/// The access token both fakes start out accepting.
+pub const INITIAL_TOKEN: &str = "fake-access-0";
 
 /// `POST /token`: trades the refresh token for a new access token.
 pub async fn token(State(gate): State<Arc<Gate>>, Form(form): Form<TokenForm>) -> Response {
@@ -172,6 +174,21 @@ pub fn guard<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 pub trait Gated {
     /// The fake's gate.
     fn gate(&self) -> &Gate;
+    /// The fake's listening address.
+    fn addr(&self) -> std::net::SocketAddr;
+
+    /// OAuth token endpoint.
+    fn token_url(&self) -> String {
+        format!("http://{}/token", self.addr())
+    }
+    /// An access token valid until [`Gated::expire_tokens`].
+    fn access_token(&self) -> &'static str {
+        INITIAL_TOKEN
+    }
+    /// The refresh token `/token` accepts.
+    fn refresh_token(&self) -> &'static str {
+        REFRESH_TOKEN
+    }
 
     /// API requests so far.
     fn calls(&self) -> u64 {

@@ -13,12 +13,11 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use crate::common::{self, Gate, REFRESH_TOKEN, guard};
+use crate::common::{self, Gate, INITIAL_TOKEN, guard};
 use crate::content::Contents;
 use crate::server::{FakeError, Running, serve};
 
 const ROOT: &str = "drive-root";
-const INITIAL_TOKEN: &str = "fake-access-0";
 const MAX_PAGE: usize = 1000;
 
 /// One file of the fake drive.
@@ -322,18 +321,6 @@ impl FakeDrive {
     pub fn base_url(&self) -> String {
         format!("http://{}/drive/v3", self.server.addr)
     }
-    /// OAuth token endpoint.
-    pub fn token_url(&self) -> String {
-        format!("http://{}/token", self.server.addr)
-    }
-    /// An access token valid until [`crate::Gated::expire_tokens`].
-    pub fn access_token(&self) -> &'static str {
-        INITIAL_TOKEN
-    }
-    /// The refresh token `/token` accepts.
-    pub fn refresh_token(&self) -> &'static str {
-        REFRESH_TOKEN
-    }
     fn add(
         &self,
         parent: Option<&str>,
@@ -472,5 +459,8 @@ impl FakeDrive {
 impl crate::common::Gated for FakeDrive {
     fn gate(&self) -> &crate::common::Gate {
         &self.gate
+    }
+    fn addr(&self) -> std::net::SocketAddr {
+        self.server.addr
     }
 }

@@ -12,12 +12,11 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use crate::common::{self, Gate, REFRESH_TOKEN, guard};
+use crate::common::{self, Gate, INITIAL_TOKEN, guard};
 use crate::content::Contents;
 use crate::server::{FakeError, Running, serve};
 
 const ROOT: &str = "root-id";
-const INITIAL_TOKEN: &str = "fake-access-0";
 
 /// One item of the fake drive.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -381,18 +380,6 @@ impl FakeGraph {
     pub fn base_url(&self) -> String {
         format!("http://{}/v1.0", self.server.addr)
     }
-    /// OAuth token endpoint.
-    pub fn token_url(&self) -> String {
-        format!("http://{}/token", self.server.addr)
-    }
-    /// An access token valid until [`crate::Gated::expire_tokens`].
-    pub fn access_token(&self) -> &'static str {
-        INITIAL_TOKEN
-    }
-    /// The refresh token `/token` accepts.
-    pub fn refresh_token(&self) -> &'static str {
-        REFRESH_TOKEN
-    }
     /// Items per delta page (Graph chooses its own; default 200).
     pub fn set_page_size(&self, n: usize) {
         guard(&self.drive).page_size = n.max(1);
@@ -461,5 +448,8 @@ impl FakeGraph {
 impl crate::common::Gated for FakeGraph {
     fn gate(&self) -> &crate::common::Gate {
         &self.gate
+    }
+    fn addr(&self) -> std::net::SocketAddr {
+        self.server.addr
     }
 }

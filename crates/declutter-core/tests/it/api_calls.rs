@@ -9,6 +9,7 @@ use declutter_core::engine::scan::scan;
 use declutter_core::gdrive::GDriveProvider;
 use declutter_core::ids::{Source, UserId};
 use declutter_core::onedrive::OneDriveProvider;
+use declutter_fakes::Gated as _;
 use declutter_fakes::{FakeDrive, FakeGraph};
 
 use crate::support::{TestResult, quick_policy};

@@ -18,6 +18,7 @@ use declutter_core::platform_db::rusqlite::Connection;
 use declutter_core::progress::NoProgress;
 use declutter_core::store::groups::{self, Confidence};
 use declutter_core::store::plans::Action;
+use declutter_fakes::Gated as _;
 use declutter_fakes::{FakeDrive, FakeGraph};
 
 use crate::support::{Table, TestResult, bytes, quick_policy, write};
