@@ -305,8 +305,15 @@ async fn journey(d: &Driver, app: &TestApp) -> TestResult {
     let before = restorable(&d.cmd(reqwest::Method::GET, "/source", None).await?);
     assert!(before > 0, "the applied plan put files in the trash");
     d.click("form[action$='/restore'] button").await?;
-    d.path_becomes("/trash").await?;
-    let after = restorable(&d.cmd(reqwest::Method::GET, "/source", None).await?);
+    // The restore redirects back to /trash: wait for the new page, not the URL.
+    let mut after = before;
+    for _ in 0..50 {
+        after = restorable(&d.cmd(reqwest::Method::GET, "/source", None).await?);
+        if after != before {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert_eq!(after, before - 1, "one entry restored");
 
     // Export everything we hold, then delete the account (password-confirmed).
