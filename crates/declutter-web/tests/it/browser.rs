@@ -144,7 +144,8 @@ impl Driver {
 
     async fn path_becomes(&self, want: &str) -> TestResult<String> {
         let mut url = String::new();
-        for _ in 0..50 {
+        // Generous: under a loaded CI machine a consent round trip plus an apply takes seconds.
+        for _ in 0..150 {
             url = self
                 .cmd(reqwest::Method::GET, "/url", None)
                 .await?
@@ -307,7 +308,7 @@ async fn journey(d: &Driver, app: &TestApp) -> TestResult {
     d.click("form[action$='/restore'] button").await?;
     // The restore redirects back to /trash: wait for the new page, not the URL.
     let mut after = before;
-    for _ in 0..50 {
+    for _ in 0..100 {
         after = restorable(&d.cmd(reqwest::Method::GET, "/source", None).await?);
         if after != before {
             break;
