@@ -24,6 +24,31 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest wait for the whole fetch (metadata, thumbnail, a token refresh, a short retry).
 pub const FETCH_DEADLINE: Duration = Duration::from_secs(20);
 
+/// Provider thumbnail fetches in flight at once, whoever asks (a page shows up to 20).
+const SLOTS: usize = 4;
+
+/// What every thumbnail fetch shares: one connection pool (Graph answers with a redirect to a
+/// pre-authenticated URL, which reqwest follows without the bearer token when the host changes)
+/// and a bound on fetches in flight across all requests.
+#[derive(Debug)]
+pub struct Fetcher {
+    http: reqwest::Client,
+    slots: tokio::sync::Semaphore,
+}
+
+impl Fetcher {
+    /// The shared pool and bound.
+    pub fn new() -> reqwest::Result<Self> {
+        Ok(Self {
+            http: reqwest::Client::builder()
+                .connect_timeout(REQUEST_TIMEOUT)
+                .timeout(REQUEST_TIMEOUT)
+                .build()?,
+            slots: tokio::sync::Semaphore::new(SLOTS),
+        })
+    }
+}
+
 /// Why a provider gave no thumbnail.
 #[derive(Debug, thiserror::Error)]
 pub enum CloudThumbError {
@@ -82,8 +107,14 @@ pub async fn fetch(
         provider,
         ACCOUNT,
     ));
-    let client = HttpClient::new(tokens, policy())?;
+    let fetcher = &state.thumbnail_fetcher;
+    let client = HttpClient::with_http(fetcher.http.clone(), tokens, policy());
     let work = async {
+        let _slot = fetcher
+            .slots
+            .acquire()
+            .await
+            .map_err(|e| CloudThumbError::Provider(e.to_string()))?;
         match kind {
             ProviderKind::OneDrive => graph(&client, &state.config.graph_url, item_id).await,
             _ => drive(&client, &state.config.drive_url, item_id).await,

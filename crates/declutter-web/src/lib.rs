@@ -107,6 +107,9 @@ pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
         error_reporter,
         thumbnailing: Arc::new(Semaphore::new(THUMBNAIL_SLOTS)),
         dupes_cache: Arc::default(),
+        thumbnail_fetcher: Arc::new(
+            cloud_thumbnail::Fetcher::new().context("building the thumbnail HTTP client")?,
+        ),
         origin: origin.into(),
         cookies: Arc::new(auth::session::CookiePolicy::for_public_url(
             &config.public_url,

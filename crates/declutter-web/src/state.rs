@@ -63,6 +63,8 @@ pub struct AppState {
     pub registry: MetricsRegistry,
     /// Live progress of running scans.
     pub jobs: Arc<crate::work::Jobs>,
+    /// Provider thumbnail fetches: one connection pool, a bound on fetches in flight.
+    pub thumbnail_fetcher: Arc<crate::cloud_thumbnail::Fetcher>,
     /// Rendered duplicate pages, reused while the owner's groups are unchanged.
     pub dupes_cache: Arc<crate::dupes_cache::DupesCache>,
     /// Bounds concurrent thumbnail decodes (each may hold up to 256 MiB).

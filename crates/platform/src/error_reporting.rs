@@ -194,6 +194,30 @@ impl ErrorReporter {
             true
         }
     }
+
+    /// Reports `res` when it is a 500 carrying an internal cause (a panic or an internal error),
+    /// tagged from the request noted in `started`.
+    pub fn report_response(&self, started: &Started, res: &Response) {
+        if res.status() != StatusCode::INTERNAL_SERVER_ERROR {
+            return;
+        }
+        let Some(InternalCause(cause)) = res.extensions().get::<InternalCause>() else {
+            return;
+        };
+        let failure = if res.extensions().get::<Panicked>().is_some() {
+            Failure::Panic
+        } else {
+            Failure::Internal
+        };
+        self.report(&Report {
+            failure,
+            cause,
+            request_id: started.request_id(),
+            method: started.method().as_str(),
+            route: started.route(),
+            status: res.status().as_u16(),
+        });
+    }
 }
 
 /// The `before_send` hook: keeps only the message, level, tags and fingerprint we set, with
@@ -220,32 +244,6 @@ fn scrub_event(
         *v = scrub(v);
     }
     Some(e)
-}
-
-impl ErrorReporter {
-    /// Reports `res` when it is a 500 carrying an internal cause (a panic or an internal error),
-    /// tagged from the request noted in `started`.
-    pub fn report_response(&self, started: &Started, res: &Response) {
-        if res.status() != StatusCode::INTERNAL_SERVER_ERROR {
-            return;
-        }
-        let Some(InternalCause(cause)) = res.extensions().get::<InternalCause>() else {
-            return;
-        };
-        let failure = if res.extensions().get::<Panicked>().is_some() {
-            Failure::Panic
-        } else {
-            Failure::Internal
-        };
-        self.report(&Report {
-            failure,
-            cause,
-            request_id: started.request_id(),
-            method: started.method().as_str(),
-            route: started.route(),
-            status: res.status().as_u16(),
-        });
-    }
 }
 
 /// Words whose value, after `=` or `:`, is replaced by `[redacted]`.

@@ -112,14 +112,24 @@ impl HttpClient {
             .connect_timeout(Duration::from_secs(20))
             .timeout(Duration::from_secs(120))
             .build()?;
-        Ok(Self {
+        Ok(Self::with_http(http, tokens, policy))
+    }
+
+    /// A client over an existing connection pool `http` (cheap: many short-lived clients, one
+    /// pool), using `tokens` and `policy`.
+    pub fn with_http(
+        http: reqwest::Client,
+        tokens: Arc<dyn TokenSource>,
+        policy: RetryPolicy,
+    ) -> Self {
+        Self {
             http,
             tokens,
             policy,
             in_flight: Arc::new(Semaphore::new(policy.concurrency.max(1))),
             downloads: Arc::new(Semaphore::new(policy.concurrency.max(1))),
             calls: Arc::new(AtomicU64::new(0)),
-        })
+        }
     }
 
     /// Requests sent so far, retries included.
