@@ -1,6 +1,8 @@
 //! What a paste's bytes are: the MIME type from magic bytes, whether a browser would treat them
 //! as active content, and how random they look (Shannon entropy).
 
+use std::borrow::Cow;
+
 /// Detects the MIME type from magic bytes; valid UTF-8 without a signature is `text/plain`.
 pub fn detect_mime(content: &[u8]) -> String {
     if let Some(kind) = infer::get(content) {
@@ -18,38 +20,42 @@ pub fn detect_mime(content: &[u8]) -> String {
 
 /// Whether a browser rendering `mime` on our origin could run script in it.
 pub fn is_active(mime: &str) -> bool {
-    let essence = mime
-        .split(';')
-        .next()
-        .unwrap_or(mime)
-        .trim()
-        .to_ascii_lowercase();
-    matches!(
-        essence.as_str(),
-        "text/html"
-            | "application/xhtml+xml"
-            | "image/svg+xml"
-            | "text/xml"
-            | "application/xml"
-            | "text/javascript"
-            | "application/javascript"
-            | "application/ecmascript"
-            | "text/ecmascript"
-            | "application/x-shockwave-flash"
-            | "application/pdf"
-    ) || essence.ends_with("+xml")
+    const ACTIVE: [&str; 11] = [
+        "text/html",
+        "application/xhtml+xml",
+        "image/svg+xml",
+        "text/xml",
+        "application/xml",
+        "text/javascript",
+        "application/javascript",
+        "application/ecmascript",
+        "text/ecmascript",
+        "application/x-shockwave-flash",
+        "application/pdf",
+    ];
+    let essence = mime.split(';').next().unwrap_or(mime).trim();
+    let xml_suffix = essence
+        .len()
+        .checked_sub(4)
+        .and_then(|at| essence.get(at..))
+        .is_some_and(|tail| tail.eq_ignore_ascii_case("+xml"));
+    xml_suffix || ACTIVE.iter().any(|a| a.eq_ignore_ascii_case(essence))
 }
 
 /// The type to serve `mime` as: active types are demoted to plain text, text gets a charset.
-pub fn serving_type(mime: &str) -> String {
-    if is_active(mime) {
-        "text/plain; charset=utf-8".to_owned()
+/// Plain text, the commonest answer, costs no allocation.
+pub fn serving_type(mime: &str) -> Cow<'_, str> {
+    if is_active(mime) || mime == "text/plain" {
+        Cow::Borrowed(PLAIN_TEXT)
     } else if mime.starts_with("text/") && !mime.contains("charset") {
-        format!("{mime}; charset=utf-8")
+        Cow::Owned(format!("{mime}; charset=utf-8"))
     } else {
-        mime.to_owned()
+        Cow::Borrowed(mime)
     }
 }
+
+/// What active content and charset-less plain text are served as.
+pub const PLAIN_TEXT: &str = "text/plain; charset=utf-8";
 
 /// Markup that browsers sniff as HTML/SVG/XML even when served otherwise.
 fn looks_like_markup(content: &[u8]) -> bool {

@@ -3,16 +3,13 @@
 use std::time::Duration;
 
 use axum::Router;
-use axum::middleware::from_fn_with_state;
-use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, Method, StatusCode, header};
 use tower::ServiceBuilder;
-use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 pub use crate::envelope::too_large;
-use crate::envelope::{self, Envelope};
-use crate::error_reporting::{ErrorReporter, Panicked, scrub};
+use crate::envelope::{Envelope, EnvelopeLayer};
+use crate::error_reporting::ErrorReporter;
 use crate::metrics::HttpMetrics;
 use crate::problem::Problem;
 use crate::security_headers::SecurityHeaders;
@@ -56,46 +53,29 @@ impl Default for LayerConfig {
 /// Outermost first, so every later layer's answer is seen by the earlier ones:
 /// 1. the envelope ([`crate::envelope`]): request id before anything logs; body bounds (an
 ///    oversize `Content-Length` refused before reading, streamed bodies cut off at the limit,
-///    idle gaps between chunks timed out); the whole-request timeout; and on every response,
-///    errors included, security headers, the echoed id, the duration histogram, the log line and
-///    the error report (panics and internal errors, when configured);
-/// 2. panic catching: a panic becomes a problem-details 500, the connection survives;
-/// 3. CORS: closed unless origins are configured.
+///    idle gaps between chunks timed out); the whole-request timeout; panic catching (a panic
+///    becomes a problem-details 500, the connection survives); and on every response, errors
+///    included, security headers, the echoed id, the duration histogram, the log line and the
+///    error report (panics and internal errors, when configured);
+/// 2. CORS: closed unless origins are configured.
 pub fn layers<S>(router: Router<S>, cfg: LayerConfig) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
     let cors = cors(&cfg.cors_origins);
-    let envelope = Envelope {
+    let envelope = EnvelopeLayer::new(Envelope {
         request_timeout: cfg.request_timeout,
         body_idle_timeout: cfg.body_idle_timeout,
         max_body_bytes: cfg.max_body_bytes,
         security: SecurityHeaders { hsts: cfg.hsts },
         metrics: cfg.metrics,
         reporter: cfg.error_reporter,
-    };
-    let stack = ServiceBuilder::new()
-        .layer(from_fn_with_state(envelope, envelope::envelope))
-        .layer(CatchPanicLayer::custom(panic_response))
-        .option_layer(cors);
+    });
+    let stack = ServiceBuilder::new().layer(envelope).option_layer(cors);
     router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(stack)
-}
-
-/// The 500 for a caught panic: the panic message (scrubbed of secrets) is the internal cause,
-/// logged and reported, never shown.
-fn panic_response(payload: Box<dyn std::any::Any + Send + 'static>) -> Response {
-    let message = payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "non-string panic payload".to_owned());
-    let mut res =
-        Problem::internal(format!("handler panicked: {}", scrub(&message))).into_response();
-    res.extensions_mut().insert(Panicked);
-    res
 }
 
 async fn not_found() -> Problem {

@@ -1,13 +1,15 @@
 //! Prometheus metrics: one registry per service, an HTTP request-duration histogram labelled by
 //! method, route template and status, and the text exposition.
 
+use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use axum::extract::MatchedPath;
 use axum::response::{IntoResponse, Response};
-use http::header;
-use prometheus_client::encoding::EncodeLabelSet;
+use http::{Method, header};
 use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::{Registry, Unit};
@@ -57,10 +59,60 @@ impl MetricsRegistry {
     }
 }
 
+/// The route label of a request: the template it matched, or a fixed name such as
+/// [`crate::request_log::UNMATCHED_ROUTE`]. Cloning one shares the string, so recording a request
+/// copies no text.
+#[derive(Clone, Debug)]
+pub enum RouteLabel {
+    /// The route template axum matched.
+    Matched(MatchedPath),
+    /// A fixed name.
+    Named(&'static str),
+}
+
+impl RouteLabel {
+    /// The label's text.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Matched(path) => path.as_str(),
+            Self::Named(name) => name,
+        }
+    }
+}
+
+impl PartialEq for RouteLabel {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for RouteLabel {}
+
+impl Hash for RouteLabel {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl EncodeLabelValue for RouteLabel {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> std::fmt::Result {
+        EncodeLabelValue::encode(&self.as_str(), encoder)
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+struct MethodLabel(Method);
+
+impl EncodeLabelValue for MethodLabel {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> std::fmt::Result {
+        EncodeLabelValue::encode(&self.0.as_str(), encoder)
+    }
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct HttpLabels {
-    method: String,
-    route: String,
+    method: MethodLabel,
+    route: RouteLabel,
     status: u16,
 }
 
@@ -87,12 +139,12 @@ impl HttpMetrics {
         Self { duration }
     }
 
-    /// Records one request. `route` must be a route template, never a raw path.
-    pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+    /// Records one request.
+    pub fn observe(&self, method: &Method, route: &RouteLabel, status: u16, elapsed: Duration) {
         self.duration
             .get_or_create(&HttpLabels {
-                method: method.to_owned(),
-                route: route.to_owned(),
+                method: MethodLabel(method.clone()),
+                route: route.clone(),
                 status,
             })
             .observe(elapsed.as_secs_f64());
@@ -107,7 +159,12 @@ mod tests {
     fn histogram_is_named_with_prefix_and_unit() {
         let registry = MetricsRegistry::new("svc");
         let m = HttpMetrics::new(&registry);
-        m.observe("GET", "/{id}", 200, Duration::from_millis(3));
+        m.observe(
+            &Method::GET,
+            &RouteLabel::Named("/{id}"),
+            200,
+            Duration::from_millis(3),
+        );
         let text = registry.render();
         assert!(text.contains("svc_request_duration_seconds_bucket"));
         assert!(text.contains("route=\"/{id}\""));

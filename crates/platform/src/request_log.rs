@@ -10,7 +10,7 @@ use axum::extract::{MatchedPath, Request};
 use axum::response::Response;
 use http::Method;
 
-use crate::metrics::HttpMetrics;
+use crate::metrics::{HttpMetrics, RouteLabel};
 use crate::problem::InternalCause;
 use crate::request_id::RequestId;
 
@@ -23,7 +23,7 @@ pub const UNMATCHED_ROUTE: &str = "unmatched";
 pub struct Started {
     at: Instant,
     method: Method,
-    route: Option<MatchedPath>,
+    route: RouteLabel,
     id: Option<RequestId>,
 }
 
@@ -33,9 +33,18 @@ impl Started {
         Self {
             at: Instant::now(),
             method: req.method().clone(),
-            route: req.extensions().get::<MatchedPath>().cloned(),
+            route: req
+                .extensions()
+                .get::<MatchedPath>()
+                .cloned()
+                .map_or(RouteLabel::Named(UNMATCHED_ROUTE), RouteLabel::Matched),
             id: req.extensions().get::<RequestId>().cloned(),
         }
+    }
+
+    /// When the request started.
+    pub fn at(&self) -> Instant {
+        self.at
     }
 
     /// The request's method.
@@ -45,9 +54,7 @@ impl Started {
 
     /// The matched route template, or [`UNMATCHED_ROUTE`].
     pub fn route(&self) -> &str {
-        self.route
-            .as_ref()
-            .map_or(UNMATCHED_ROUTE, MatchedPath::as_str)
+        self.route.as_str()
     }
 
     /// The request id, empty when none was established.
@@ -60,10 +67,10 @@ impl Started {
     pub fn finish(&self, metrics: Option<&HttpMetrics>, res: &Response) {
         let elapsed = self.at.elapsed();
         let status = res.status();
-        let route = self.route();
         if let Some(metrics) = metrics {
-            metrics.observe(self.method.as_str(), route, status.as_u16(), elapsed);
+            metrics.observe(&self.method, &self.route, status.as_u16(), elapsed);
         }
+        let route = self.route();
         let request_id = self.request_id();
         let method = &self.method;
         // Microsecond resolution is plenty and keeps log lines short.

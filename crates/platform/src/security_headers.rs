@@ -3,6 +3,8 @@
 //! Set on every response unless a handler chose its own value (for instance a raw paste's
 //! sandboxing CSP, or the HTML pages of the web app); `if absent` is the only relaxation.
 
+use std::sync::LazyLock;
+
 use http::{HeaderMap, HeaderName, HeaderValue, header};
 
 /// Whether to send `Strict-Transport-Security`; only meaningful over HTTPS.
@@ -12,7 +14,7 @@ pub struct SecurityHeaders {
     pub hsts: bool,
 }
 
-/// Checked at compile time, so a response pays for a copy of each pair and nothing else.
+/// Checked at compile time.
 const DEFAULTS: [(HeaderName, HeaderValue); 8] = [
     (
         header::X_CONTENT_TYPE_OPTIONS,
@@ -46,15 +48,112 @@ const DEFAULTS: [(HeaderName, HeaderValue); 8] = [
 
 const HSTS: HeaderValue = HeaderValue::from_static("max-age=31536000; includeSubDomains");
 
-/// Adds the headers `headers` does not already carry.
-pub fn apply(headers: &mut HeaderMap, cfg: SecurityHeaders) {
-    headers.reserve(DEFAULTS.len() + 1);
-    for (name, value) in DEFAULTS {
-        headers.entry(name).or_insert(value);
+/// The defaults as ready-made maps, with and without HSTS.
+static WITHOUT_HSTS: LazyLock<HeaderMap> = LazyLock::new(|| template(false));
+static WITH_HSTS: LazyLock<HeaderMap> = LazyLock::new(|| template(true));
+
+fn template(hsts: bool) -> HeaderMap {
+    // Room for what a handler and the envelope add, so merging never grows the index.
+    let mut map = HeaderMap::with_capacity(DEFAULTS.len() + 8);
+    map.extend(DEFAULTS);
+    if hsts {
+        map.insert(header::STRICT_TRANSPORT_SECURITY, HSTS);
     }
-    if cfg.hsts {
-        headers
-            .entry(header::STRICT_TRANSPORT_SECURITY)
-            .or_insert(HSTS);
+    map
+}
+
+/// The defaults (without HSTS, which [`apply`] adds when configured) as a map to build a response
+/// on: a handler that answers many small responses starts from it, and [`apply`] then only has to
+/// look its headers up.
+pub fn defaults() -> HeaderMap {
+    WITHOUT_HSTS.clone()
+}
+
+/// Adds the headers `headers` does not already carry.
+///
+/// A response built on [`defaults`] costs only the lookups. Otherwise a copy of a prepared map
+/// with the response's own headers laid over it costs a third of inserting each default into the
+/// response's map (measured with callgrind on a cached raw paste): a response usually carries
+/// only two or three headers of its own.
+pub fn apply(headers: &mut HeaderMap, cfg: SecurityHeaders) {
+    if DEFAULTS.iter().all(|(name, _)| headers.contains_key(name)) {
+        if cfg.hsts {
+            headers
+                .entry(header::STRICT_TRANSPORT_SECURITY)
+                .or_insert(HSTS);
+        }
+        return;
+    }
+    let mut merged = if cfg.hsts {
+        &*WITH_HSTS
+    } else {
+        &*WITHOUT_HSTS
+    }
+    .clone();
+    let mut last = None;
+    for (name, value) in std::mem::take(headers) {
+        // `None` continues the previous name: a header with several values.
+        match name {
+            Some(name) => {
+                merged.insert(&name, value);
+                last = Some(name);
+            }
+            None => {
+                if let Some(name) = &last {
+                    merged.append(name, value);
+                }
+            }
+        }
+    }
+    *headers = merged;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_response_own_values_win_and_keep_all_their_values() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("max-age=60"),
+        );
+        h.append(header::SET_COOKIE, HeaderValue::from_static("a=1"));
+        h.append(header::SET_COOKIE, HeaderValue::from_static("b=2"));
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        apply(&mut h, SecurityHeaders { hsts: true });
+
+        assert_eq!(h.get_all(header::CACHE_CONTROL).iter().count(), 1);
+        assert_eq!(h[header::CACHE_CONTROL], "max-age=60");
+        let cookies: Vec<_> = h.get_all(header::SET_COOKIE).iter().collect();
+        assert_eq!(cookies, ["a=1", "b=2"]);
+        assert_eq!(h[header::CONTENT_TYPE], "text/plain");
+        assert_eq!(h[header::X_FRAME_OPTIONS], "DENY");
+        assert!(h.contains_key(header::STRICT_TRANSPORT_SECURITY));
+        assert_eq!(h.len(), DEFAULTS.len() + 1 + 3);
+    }
+
+    #[test]
+    fn a_response_built_on_the_defaults_keeps_its_own_values() {
+        let mut h = defaults();
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("max-age=60"),
+        );
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        apply(&mut h, SecurityHeaders { hsts: true });
+        assert_eq!(h[header::CACHE_CONTROL], "max-age=60");
+        assert_eq!(h[header::CONTENT_TYPE], "text/plain");
+        assert!(h.contains_key(header::STRICT_TRANSPORT_SECURITY));
+        assert_eq!(h.len(), DEFAULTS.len() + 2);
+    }
+
+    #[test]
+    fn hsts_only_when_asked() {
+        let mut h = HeaderMap::new();
+        apply(&mut h, SecurityHeaders::default());
+        assert!(!h.contains_key(header::STRICT_TRANSPORT_SECURITY));
+        assert_eq!(h.len(), DEFAULTS.len());
     }
 }

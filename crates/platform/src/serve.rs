@@ -1,7 +1,7 @@
 //! Serving a router on an already bound listener, over plain TCP or TLS, until shutdown.
 //!
 //! Each request carries a [`ConnInfo`] extension (peer address, whether TLS was used, the client
-//! certificate's fingerprint) and axum's `ConnectInfo<SocketAddr>`. Slow or silent clients are
+//! certificate's fingerprint). Slow or silent clients are
 //! bounded by handshake and header-read timeouts; the number of open connections is capped; on
 //! shutdown the listener closes and in-flight requests get a grace period to finish.
 
@@ -12,7 +12,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
@@ -194,7 +193,6 @@ fn service(
     Future = impl Future<Output = Result<axum::response::Response, Infallible>> + Send,
 > + Clone {
     hyper::service::service_fn(move |mut req: http::Request<Incoming>| {
-        req.extensions_mut().insert(ConnectInfo(info.peer));
         req.extensions_mut().insert(info.clone());
         app.clone().oneshot(req)
     })

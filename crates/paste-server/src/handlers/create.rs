@@ -161,14 +161,17 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 pub fn header_checked<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, ApiError> {
     match headers.get(name) {
         None => Ok(None),
-        Some(v) => v.to_str().map(Some).map_err(|_| {
-            problem(
-                StatusCode::BAD_REQUEST,
-                "malformed_header",
-                format!("Header {name} must be printable ASCII"),
-            )
-        }),
+        Some(v) => v.to_str().map(Some).map_err(|_| malformed_header(name)),
     }
+}
+
+/// The 400 for a header that is not printable ASCII.
+pub fn malformed_header(name: &str) -> ApiError {
+    problem(
+        StatusCode::BAD_REQUEST,
+        "malformed_header",
+        format!("Header {name} must be printable ASCII"),
+    )
 }
 
 fn parse_bool(v: Option<&str>) -> Result<bool, ApiError> {
