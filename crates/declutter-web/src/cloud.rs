@@ -3,6 +3,7 @@
 //! The connect flow itself is in [`crate::connect`] and `handlers/connections.rs`.
 
 use futures_util::future::BoxFuture;
+use platform_db::rusqlite::Connection;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::db;
@@ -40,9 +41,26 @@ pub async fn save_connection(
     scopes: &str,
     token: &SecretString,
 ) -> Result<i64, ApiError> {
+    let row = (user_id, provider, account, scopes);
+    let secret = token.expose_secret().as_bytes();
+    seal_and_write(state, row, secret, db::connections::upsert).await
+}
+
+/// A statement that stores a sealed token for (user, provider, account, scopes, key id, sealed).
+type SealedWrite<T> =
+    fn(&Connection, &str, &str, &str, &str, &str, &[u8]) -> Result<T, db::DbError>;
+
+/// Seals `secret` for the connection's owner and provider, then runs `write` with the
+/// connection's columns, the key id and the sealed bytes on the writer connection.
+async fn seal_and_write<T: Send + 'static>(
+    state: &AppState,
+    (user_id, provider, account, scopes): (&str, &str, &str, &str),
+    secret: &[u8],
+    write: SealedWrite<T>,
+) -> Result<T, ApiError> {
     let (kid, sealed) = state
         .keyring
-        .seal(user_id, provider, token.expose_secret().as_bytes())
+        .seal(user_id, provider, secret)
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let (u, p, a, s) = (
         user_id.to_owned(),
@@ -52,7 +70,7 @@ pub async fn save_connection(
     );
     Ok(state
         .pool
-        .write(move |c| db::connections::upsert(c, &u, &p, &a, &s, &kid, &sealed))
+        .write(move |c| write(c, &u, &p, &a, &s, &kid, &sealed))
         .await??)
 }
 
@@ -87,20 +105,8 @@ pub async fn replace_tokens(
     tokens: &crate::connect::TokenSet,
 ) -> Result<bool, ApiError> {
     let json = serde_json::to_string(tokens).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let (kid, sealed) = state
-        .keyring
-        .seal(user_id, provider, json.as_bytes())
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let (u, p, a, s) = (
-        user_id.to_owned(),
-        provider.to_owned(),
-        account.to_owned(),
-        scopes.to_owned(),
-    );
-    Ok(state
-        .pool
-        .write(move |c| db::connections::update_sealed(c, &u, &p, &a, &s, &kid, &sealed))
-        .await??)
+    let row = (user_id, provider, account, scopes);
+    seal_and_write(state, row, json.as_bytes(), db::connections::update_sealed).await
 }
 
 /// The stored token set of `user_id`'s connection to `provider`/`account`, if any.

@@ -146,15 +146,12 @@ async fn check_password(
     let Some(hash) = meta.password_hash.clone() else {
         return Ok(());
     };
-    let given = match &password.0 {
-        None => None,
-        Some(value) => Some(
-            value
-                .to_str()
-                .map_err(|_| malformed_header(headers::PASTE_PASSWORD))?
-                .to_owned(),
-        ),
-    };
+    let given = password
+        .0
+        .as_ref()
+        .map(|v| v.to_str().map(str::to_owned))
+        .transpose()
+        .map_err(|_| malformed_header(headers::PASTE_PASSWORD))?;
     let Some(given) = given else {
         return Err(problem(
             StatusCode::UNAUTHORIZED,
