@@ -14,7 +14,10 @@ cargo build --release --quiet -p paste-server --bin fpasted -p platform --exampl
 bin="$CARGO_TARGET_DIR/release"
 work=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+cleanup() { # waiting on each keeps bash from reporting the kills
+    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+    rm -rf "$work"
+}
 trap cleanup EXIT
 
 port=5098
