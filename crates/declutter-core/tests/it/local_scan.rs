@@ -9,7 +9,7 @@ use declutter_core::local::WalkOptions;
 use declutter_core::progress::NoProgress;
 use declutter_core::store::groups;
 
-use crate::support::{TestResult, bytes, db, write};
+use crate::support::{TestResult, bytes, db, scan_folder, write};
 
 fn group_sets(
     conn: &declutter_core::platform_db::rusqlite::Connection,
@@ -51,15 +51,7 @@ async fn generated_tree_groups_exactly_the_known_duplicates() -> TestResult {
     write(&root, "e1", b"")?;
     write(&root, "e2", b"")?;
     let mut conn = db(dir.path())?;
-    let user = UserId::local();
-    let summary = scan_local(
-        &mut conn,
-        &user,
-        &root,
-        WalkOptions::default(),
-        Arc::new(NoProgress),
-    )
-    .await?;
+    let summary = scan_folder(&mut conn, &root).await?;
     assert!(summary.issues.is_empty(), "{:?}", summary.issues);
     assert_eq!(group_sets(&conn)?, expected);
     Ok(())
@@ -80,14 +72,7 @@ async fn hard_links_are_one_file_and_symlinks_are_not_followed() -> TestResult {
     )?;
     let mut conn = db(dir.path())?;
     let user = UserId::local();
-    scan_local(
-        &mut conn,
-        &user,
-        &root,
-        WalkOptions::default(),
-        Arc::new(NoProgress),
-    )
-    .await?;
+    scan_folder(&mut conn, &root).await?;
     assert!(
         group_sets(&conn)?.is_empty(),
         "a hard link is not a duplicate; symlinks are not followed"
@@ -122,14 +107,7 @@ async fn odd_names_and_unreadable_folders_are_reported_and_the_scan_goes_on() ->
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000))?;
     let mut conn = db(dir.path())?;
     let user = UserId::local();
-    let summary = scan_local(
-        &mut conn,
-        &user,
-        &root,
-        WalkOptions::default(),
-        Arc::new(NoProgress),
-    )
-    .await?;
+    let summary = scan_folder(&mut conn, &root).await?;
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755))?;
     assert!(
         summary.issues.iter().any(|i| i.kind == "non_utf8"),
@@ -169,15 +147,7 @@ async fn warm_rescan_reads_no_content() -> TestResult {
     let a = write(&root, "a.bin", &content)?;
     write(&root, "b.bin", &content)?;
     let mut conn = db(dir.path())?;
-    let user = UserId::local();
-    scan_local(
-        &mut conn,
-        &user,
-        &root,
-        WalkOptions::default(),
-        Arc::new(NoProgress),
-    )
-    .await?;
+    scan_folder(&mut conn, &root).await?;
     assert_eq!(group_sets(&conn)?.len(), 1);
     // Change a's middle but keep its size and mtime: only a scan that reads content notices.
     let mtime = std::fs::metadata(&a)?.modified()?;
@@ -188,14 +158,7 @@ async fn warm_rescan_reads_no_content() -> TestResult {
         .write(true)
         .open(&a)?
         .set_modified(mtime)?;
-    scan_local(
-        &mut conn,
-        &user,
-        &root,
-        WalkOptions::default(),
-        Arc::new(NoProgress),
-    )
-    .await?;
+    scan_folder(&mut conn, &root).await?;
     assert_eq!(
         group_sets(&conn)?.len(),
         1,
@@ -206,14 +169,7 @@ async fn warm_rescan_reads_no_content() -> TestResult {
         .write(true)
         .open(&a)?
         .set_modified(mtime + std::time::Duration::from_secs(5))?;
-    scan_local(
-        &mut conn,
-        &user,
-        &root,
-        WalkOptions::default(),
-        Arc::new(NoProgress),
-    )
-    .await?;
+    scan_folder(&mut conn, &root).await?;
     assert!(group_sets(&conn)?.is_empty());
     Ok(())
 }

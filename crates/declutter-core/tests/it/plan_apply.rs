@@ -1,18 +1,14 @@
 //! Plans, apply with re-check, trash, restore and purge on local trees.
 
-use std::sync::Arc;
-
 use declutter_core::engine::apply::{ApplyOptions, apply};
 use declutter_core::engine::plan;
 use declutter_core::engine::rules::KeepRules;
-use declutter_core::engine::scan::scan_local;
 use declutter_core::engine::trash::{self, PurgeSelection};
 use declutter_core::ids::UserId;
-use declutter_core::local::WalkOptions;
 use declutter_core::progress::NoProgress;
 use declutter_core::store::plans::Action;
 
-use crate::support::{Table, TestResult, bytes, db, write};
+use crate::support::{Table, TestResult, bytes, db, scan_folder, write};
 
 #[tokio::test]
 async fn plan_is_a_dry_run_and_apply_trashes_exactly_the_plan() -> TestResult {
@@ -24,14 +20,7 @@ async fn plan_is_a_dry_run_and_apply_trashes_exactly_the_plan() -> TestResult {
     write(&root, "x/img - Copy.jpg", &content)?;
     let mut conn = db(dir.path())?;
     let user = UserId::local();
-    scan_local(
-        &mut conn,
-        &user,
-        &root,
-        WalkOptions::default(),
-        Arc::new(NoProgress),
-    )
-    .await?;
+    scan_folder(&mut conn, &root).await?;
     let rules = KeepRules::parse(&["original-name"])?;
     let summary = plan::build(&mut conn, &user, &rules)?;
     assert_eq!(summary.remove_count, 2);
@@ -119,14 +108,7 @@ async fn apply_skips_files_changed_since_the_scan_and_keeps_the_last_copy() -> T
     let b2 = write(&root, "b2", &b)?;
     let mut conn = db(dir.path())?;
     let user = UserId::local();
-    scan_local(
-        &mut conn,
-        &user,
-        &root,
-        WalkOptions::default(),
-        Arc::new(NoProgress),
-    )
-    .await?;
+    scan_folder(&mut conn, &root).await?;
     let summary = plan::build(&mut conn, &user, &KeepRules::parse(&["shortest-path"])?)?;
     assert_eq!(summary.remove_count, 2);
     // a2 (to be removed) changes; b1 (the keeper) disappears.
@@ -161,14 +143,7 @@ async fn reference_folders_keep_everything_inside_them() -> TestResult {
     write(&root, "elsewhere/three", &c)?;
     let mut conn = db(dir.path())?;
     let user = UserId::local();
-    scan_local(
-        &mut conn,
-        &user,
-        &root,
-        WalkOptions::default(),
-        Arc::new(NoProgress),
-    )
-    .await?;
+    scan_folder(&mut conn, &root).await?;
     let rule = format!("ref:{}", root.join("ref").display());
     let summary = plan::build(
         &mut conn,

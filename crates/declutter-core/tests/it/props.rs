@@ -1,20 +1,17 @@
 //! Property tests: grouping is exact, the last copy always stays, apply is idempotent.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 
 use declutter_core::engine::apply::{ApplyOptions, apply};
 use declutter_core::engine::plan;
 use declutter_core::engine::rules::{KeepRule, KeepRules};
-use declutter_core::engine::scan::scan_local;
 use declutter_core::ids::UserId;
-use declutter_core::local::WalkOptions;
 use declutter_core::local::hashing::{Candidate, HashCache, full_hashes};
 use declutter_core::progress::NoProgress;
 use declutter_core::store::files::FileRow;
 use proptest::prelude::*;
 
-use crate::support::{Table, bytes, write};
+use crate::support::{Table, bytes, scan_folder, write};
 
 /// Contents built to collide: one base of a few sizes around the partial-hash windows, with
 /// variants that differ in a single byte anywhere (often the middle, invisible to the partial
@@ -117,7 +114,7 @@ proptest! {
             }
             let mut conn = declutter_core::db::open(&dir.path().join("db"))?;
             let user = UserId::local();
-            scan_local(&mut conn, &user, &root, WalkOptions::default(), Arc::new(NoProgress)).await?;
+            scan_folder(&mut conn, &root).await?;
             let summary = plan::build(&mut conn, &user, &KeepRules::parse(&["newest,shortest-path"])?)?;
             let expected_removed: usize = by_content.values().map(|n| n - 1).sum();
             assert_eq!(summary.remove_count as usize, expected_removed);

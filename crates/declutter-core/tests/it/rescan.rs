@@ -11,11 +11,11 @@ use declutter_core::engine::scan::scan_local;
 use declutter_core::ids::UserId;
 use declutter_core::local::WalkOptions;
 use declutter_core::platform_db::rusqlite::Connection;
-use declutter_core::progress::{NoProgress, Progress};
+use declutter_core::progress::Progress;
 use declutter_core::store::groups;
 use proptest::prelude::*;
 
-use crate::support::{TestResult, bytes, db, write};
+use crate::support::{TestResult, bytes, db, scan_folder, write};
 
 type Sets = BTreeSet<BTreeSet<String>>;
 
@@ -33,19 +33,6 @@ fn truth(files: &BTreeMap<PathBuf, Vec<u8>>) -> Sets {
         by.entry(c).or_default().insert(p.display().to_string());
     }
     by.into_values().filter(|s| s.len() > 1).collect()
-}
-
-async fn scan(conn: &mut Connection, root: &Path) -> TestResult {
-    let user = UserId::local();
-    scan_local(
-        conn,
-        &user,
-        root,
-        WalkOptions::default(),
-        Arc::new(NoProgress),
-    )
-    .await?;
-    Ok(())
 }
 
 /// Contents built to collide: the same few sizes, variants differing in one middle byte
@@ -149,17 +136,17 @@ async fn rescans_match_fresh_scans(rounds: Vec<Vec<Op>>) -> TestResult {
         apply_op(&root, &mut files, &Op::Add(n, n), &mut tick)?;
     }
     let mut conn = db(dir.path())?;
-    scan(&mut conn, &root).await?;
+    scan_folder(&mut conn, &root).await?;
     assert_eq!(group_paths(&conn)?, truth(&files));
     for (i, round) in rounds.iter().enumerate() {
         for op in round {
             apply_op(&root, &mut files, op, &mut tick)?;
         }
-        scan(&mut conn, &root).await?;
+        scan_folder(&mut conn, &root).await?;
         let fresh_dir = dir.path().join(format!("fresh{i}"));
         std::fs::create_dir_all(&fresh_dir)?;
         let mut fresh = db(&fresh_dir)?;
-        scan(&mut fresh, &root).await?;
+        scan_folder(&mut fresh, &root).await?;
         let want = truth(&files);
         assert_eq!(group_paths(&fresh)?, want, "fresh scan after {round:?}");
         assert_eq!(group_paths(&conn)?, want, "rescan after {round:?}");
@@ -262,7 +249,7 @@ async fn the_page_cache_setting_is_restored_after_a_scan() -> TestResult {
     write(&root, "a.bin", b"x")?;
     let mut conn = db(dir.path())?;
     conn.pragma_update(None, "cache_size", -1234)?;
-    scan(&mut conn, &root).await?;
+    scan_folder(&mut conn, &root).await?;
     let size: i64 = conn.pragma_query_value(None, "cache_size", |r| r.get(0))?;
     assert_eq!(size, -1234);
     Ok(())
@@ -277,25 +264,10 @@ async fn a_folder_larger_than_a_walk_batch_is_indexed_whole_and_rescanned_in_pla
         std::fs::write(root.join(format!("{i:05}.txt")), i.to_le_bytes())?;
     }
     let mut conn = db(dir.path())?;
-    let user = UserId::local();
-    let first = scan_local(
-        &mut conn,
-        &user,
-        &root,
-        WalkOptions::default(),
-        Arc::new(NoProgress),
-    )
-    .await?;
+    let first = scan_folder(&mut conn, &root).await?;
     assert_eq!((first.changes, first.indexed), (5000, 5000));
     std::fs::remove_file(root.join("00042.txt"))?;
-    let second = scan_local(
-        &mut conn,
-        &user,
-        &root,
-        WalkOptions::default(),
-        Arc::new(NoProgress),
-    )
-    .await?;
+    let second = scan_folder(&mut conn, &root).await?;
     assert_eq!((second.changes, second.indexed), (4999, 4999));
     Ok(())
 }

@@ -6,10 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use declutter_core::cloud::RetryPolicy;
+use declutter_core::engine::scan::{ScanSummary, scan_local};
 use declutter_core::engine::{AnyProvider, EngineError, Providers};
-use declutter_core::ids::Source;
-use declutter_core::local::LocalProvider;
+use declutter_core::ids::{Source, UserId};
+use declutter_core::local::{LocalProvider, WalkOptions};
 use declutter_core::platform_db::rusqlite::Connection;
+use declutter_core::progress::NoProgress;
 
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -53,6 +55,18 @@ impl Providers for Table {
 /// A fresh database in `dir`.
 pub fn db(dir: &Path) -> Result<Connection, Box<dyn std::error::Error>> {
     Ok(declutter_core::db::open(&dir.join("declutter.db"))?)
+}
+
+/// Scans the local folder `root` for the local user with default walk options, no progress.
+pub async fn scan_folder(conn: &mut Connection, root: &Path) -> Result<ScanSummary, EngineError> {
+    scan_local(
+        conn,
+        &UserId::local(),
+        root,
+        WalkOptions::default(),
+        Arc::new(NoProgress),
+    )
+    .await
 }
 
 /// Writes `content` to `root/rel`, creating folders.

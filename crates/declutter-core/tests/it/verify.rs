@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use declutter_core::cloud::{RetryPolicy, StaticToken};
 use declutter_core::engine::rules::KeepRules;
-use declutter_core::engine::scan::{scan, scan_local};
+use declutter_core::engine::scan::scan;
 use declutter_core::engine::verify::{VerifyOptions, verify};
 use declutter_core::engine::{AnyProvider, plan};
 use declutter_core::gdrive::GDriveProvider;
 use declutter_core::ids::{Source, UserId};
-use declutter_core::local::{LocalProvider, WalkOptions};
+use declutter_core::local::LocalProvider;
 use declutter_core::onedrive::OneDriveProvider;
 use declutter_core::platform_db::rusqlite::Connection;
 use declutter_core::progress::NoProgress;
@@ -21,7 +21,7 @@ use declutter_core::store::plans::Action;
 use declutter_fakes::Gated as _;
 use declutter_fakes::{FakeDrive, FakeGraph};
 
-use crate::support::{Table, TestResult, bytes, quick_policy, write};
+use crate::support::{Table, TestResult, bytes, quick_policy, scan_folder, write};
 
 /// Groups as (confidence, {provider:name}).
 type Described = BTreeSet<(String, BTreeSet<String>)>;
@@ -72,14 +72,7 @@ impl World {
 
     async fn scan_all(&mut self) -> TestResult {
         let user = UserId::local();
-        scan_local(
-            &mut self.conn,
-            &user,
-            &self.root,
-            WalkOptions::default(),
-            Arc::new(NoProgress),
-        )
-        .await?;
+        scan_folder(&mut self.conn, &self.root).await?;
         for source in [Source::OneDrive, Source::GDrive] {
             let p = declutter_core::engine::Providers::provider(&self.providers, &source)?;
             scan(&mut self.conn, &user, &source, p.as_ref()).await?;
