@@ -139,7 +139,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
 }
 
 /// The router wrapped in the platform middleware stack.
-pub fn app(state: state::AppState) -> axum::Router {
+pub fn app(state: state::AppState) -> platform::layers::App {
     let cfg = Arc::clone(&state.config);
     let http_metrics = HttpMetrics::new(&state.registry);
     let error_reporter = state.error_reporter.clone();

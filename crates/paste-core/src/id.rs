@@ -42,6 +42,13 @@ impl PasteId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Whether `s` has the shape of an id (length and alphabet), checked without copying it.
+    pub fn is_well_formed(s: &str) -> bool {
+        s.len() == ID_LEN
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    }
 }
 
 /// Text that is not a paste id.
@@ -53,10 +60,7 @@ impl FromStr for PasteId {
     type Err = InvalidId;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let ok = s.len() == ID_LEN
-            && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if ok {
+        if Self::is_well_formed(s) {
             Ok(Self(s.to_owned()))
         } else {
             Err(InvalidId)

@@ -1,12 +1,14 @@
 //! fpasted: a secure, minimal pastebin HTTP API, wire-compatible with FlaskPaste.
 //!
 //! [`router`] builds the route table over an [`state::AppState`]; [`serve`] opens storage,
-//! assembles the platform middleware and serves an already bound listener until shutdown.
+//! puts the in-memory read path ([`hot_raw`]) in front of the router, wraps both in the platform
+//! middleware and serves an already bound listener until shutdown.
 
 pub mod client_dist;
 pub mod config;
 pub mod error;
 pub mod handlers;
+pub mod hot_raw;
 pub mod identity;
 pub mod metrics;
 pub mod router;
@@ -22,7 +24,7 @@ use std::time::Duration;
 use anyhow::Context;
 use paste_core::pow::{PowPolicy, ProofOfWork};
 use paste_core::store::PasteStore;
-use platform::layers::{LayerConfig, layers};
+use platform::layers::{LayerConfig, layers, routes, stack};
 use platform::metrics::{HttpMetrics, MetricsRegistry};
 use platform::rate_limit::RateLimiter;
 use platform::serve::ServeOptions;
@@ -97,8 +99,8 @@ pub async fn serve(
     let state = build_state(config).await?;
     let cfg = Arc::clone(&state.config);
     let http_metrics = HttpMetrics::new(&state.registry);
-    let app = layers(
-        router(state.clone()),
+    let app = stack(
+        hot_raw::HotRaw::new(routes(router(state.clone())), state.clone()),
         LayerConfig {
             request_timeout: cfg.request_timeout,
             body_idle_timeout: cfg.body_timeout,

@@ -13,7 +13,9 @@
 //! and tower-http's panic catcher boxes the response body again. Measured on a cached
 //! `GET /{id}/raw`, those were most of the server's own work per request. The timeout's timer is
 //! only armed when the handler does not answer at its first poll, so a request served from memory
-//! never touches the timer wheel.
+//! never touches the timer wheel. It wraps the whole application once, outside routing
+//! ([`crate::layers::stack`]); the route a request matched reaches it through the
+//! [`RouteSlot`] it puts in the request (see [`crate::route_label`]).
 
 use std::any::Any;
 use std::convert::Infallible;
@@ -38,6 +40,7 @@ use crate::metrics::HttpMetrics;
 use crate::problem::Problem;
 use crate::request_id::{X_REQUEST_ID, establish};
 use crate::request_log::Started;
+use crate::route_label::RouteSlot;
 use crate::security_headers::{self, SecurityHeaders};
 
 /// What the envelope enforces and where it records.
@@ -51,7 +54,7 @@ pub(crate) struct Envelope {
     pub(crate) reporter: Option<ErrorReporter>,
 }
 
-/// The layer; cloning it (axum does, once per route) shares the configuration.
+/// The layer; cloning it shares the configuration.
 #[derive(Debug, Clone)]
 pub(crate) struct EnvelopeLayer(Arc<Envelope>);
 
@@ -74,7 +77,7 @@ impl<S> Layer<S> for EnvelopeLayer {
 
 /// The service; see the module documentation.
 #[derive(Debug, Clone)]
-pub(crate) struct EnvelopeService<S> {
+pub struct EnvelopeService<S> {
     inner: S,
     env: Arc<Envelope>,
 }
@@ -104,7 +107,9 @@ where
                 .insert(X_REQUEST_ID.clone(), id_value.clone());
         }
         req.extensions_mut().insert(id);
-        let started = Started::of(&req);
+        let route = RouteSlot::default();
+        req.extensions_mut().insert(route.clone());
+        let started = Started::of(&req, route);
         let state = match bound_body(req, self.env.max_body_bytes, self.env.body_idle_timeout) {
             None => State::Answered {
                 res: Some(too_large(self.env.max_body_bytes).into_response()),
@@ -130,7 +135,7 @@ where
 
 pin_project! {
     /// The response future of [`EnvelopeService`].
-    pub(crate) struct EnvelopeFuture<F> {
+    pub struct EnvelopeFuture<F> {
         #[pin]
         state: State<F>,
         started: Option<Started>,

@@ -1,17 +1,24 @@
 //! The middleware stack, assembled in one place and in one fixed order.
 
+use std::convert::Infallible;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
+use axum::body::{Body, Bytes, HttpBody};
+use axum::extract::Request;
+use axum::response::Response;
 use http::{HeaderValue, Method, StatusCode, header};
-use tower::ServiceBuilder;
-use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower::util::{Either, future::EitherResponseFuture};
+use tower::{Service, ServiceBuilder};
+use tower_http::cors::{self, AllowOrigin, Cors, CorsLayer};
 
 pub use crate::envelope::too_large;
-use crate::envelope::{Envelope, EnvelopeLayer};
+use crate::envelope::{Envelope, EnvelopeFuture, EnvelopeLayer, EnvelopeService};
 use crate::error_reporting::ErrorReporter;
 use crate::metrics::HttpMetrics;
 use crate::problem::Problem;
+use crate::route_label::LabelRoutesLayer;
 use crate::security_headers::SecurityHeaders;
 
 /// What the stack needs to know about the service.
@@ -48,19 +55,81 @@ impl Default for LayerConfig {
     }
 }
 
-/// Wraps `router` with the whole stack and the problem-details fallbacks.
-///
-/// Outermost first, so every later layer's answer is seen by the earlier ones:
-/// 1. the envelope ([`crate::envelope`]): request id before anything logs; body bounds (an
-///    oversize `Content-Length` refused before reading, streamed bodies cut off at the limit,
-///    idle gaps between chunks timed out); the whole-request timeout; panic catching (a panic
-///    becomes a problem-details 500, the connection survives); and on every response, errors
-///    included, security headers, the echoed id, the duration histogram, the log line and the
-///    error report (panics and internal errors, when configured);
-/// 2. CORS: closed unless origins are configured.
-pub fn layers<S>(router: Router<S>, cfg: LayerConfig) -> Router<S>
+/// An application inside the whole stack, the only kind of service [`crate::serve::serve`]
+/// serves: the envelope (the private `platform::envelope`) outermost, so every answer passes
+/// through it, then CORS, then the application.
+#[derive(Clone)]
+pub struct App<T = Router>(EnvelopeService<Either<Cors<T>, T>>);
+
+impl<T> std::fmt::Debug for App<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("App")
+    }
+}
+
+/// The response future of [`App`].
+pub type AppFuture<F> = EnvelopeFuture<EitherResponseFuture<cors::ResponseFuture<F>, F>>;
+
+impl<T, B> Service<http::Request<B>> for App<T>
+where
+    T: Service<Request, Response = Response, Error = Infallible>,
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = AppFuture<T::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: http::Request<B>) -> Self::Future {
+        // Most requests (reads) carry no body, and an empty one needs no boxing.
+        self.0.call(req.map(|body| {
+            if body.is_end_stream() {
+                Body::empty()
+            } else {
+                Body::new(body)
+            }
+        }))
+    }
+}
+
+/// `router` with what the stack expects of it ([`routes`]), inside the whole stack ([`stack`]).
+pub fn layers(router: Router, cfg: LayerConfig) -> App {
+    stack(routes(router), cfg)
+}
+
+/// Adds what the stack expects of a router: the problem-details fallbacks for unknown paths and
+/// methods, and every response labelled with the route template that answered it (the request
+/// log and the histogram read the label; see [`crate::route_label`]). [`layers`] calls it; a
+/// service that puts something in front of its router calls it before [`stack`].
+pub fn routes<S>(router: Router<S>) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
+{
+    router
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(LabelRoutesLayer)
+}
+
+/// Wraps `app` in the whole stack, outermost first, so every later layer's answer is seen by the
+/// earlier ones:
+/// 1. the envelope (the private `platform::envelope`): request id before anything logs; body
+///    bounds (an oversize `Content-Length` refused before reading, streamed bodies cut off at
+///    the limit, idle gaps between chunks timed out); the whole-request timeout; panic catching
+///    (a panic becomes a problem-details 500, the connection survives); and on every response,
+///    errors included, security headers, the echoed id, the duration histogram, the log line
+///    and the error report (panics and internal errors, when configured);
+/// 2. CORS: closed unless origins are configured.
+///
+/// The stack wraps the application once, not each route: per-route layers cost a clone of the
+/// route and a boxed future per layer and request.
+pub fn stack<T>(app: T, cfg: LayerConfig) -> App<T>
+where
+    T: Service<Request, Response = Response, Error = Infallible>,
 {
     let cors = cors(&cfg.cors_origins);
     let envelope = EnvelopeLayer::new(Envelope {
@@ -71,11 +140,10 @@ where
         metrics: cfg.metrics,
         reporter: cfg.error_reporter,
     });
-    let stack = ServiceBuilder::new().layer(envelope).option_layer(cors);
-    router
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(stack)
+    App(ServiceBuilder::new()
+        .layer(envelope)
+        .option_layer(cors)
+        .service(app))
 }
 
 async fn not_found() -> Problem {

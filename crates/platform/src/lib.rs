@@ -8,9 +8,11 @@
 
 pub mod client_ip;
 pub mod cookies;
+mod drain;
 mod envelope;
 pub mod error_reporting;
 pub mod extract;
+mod header_timer;
 pub mod health;
 pub mod layers;
 pub mod metrics;
@@ -18,9 +20,11 @@ pub mod problem;
 pub mod rate_limit;
 pub mod request_id;
 pub mod request_log;
+pub mod route_label;
 pub mod security_headers;
 pub mod serve;
 pub mod shutdown;
+pub mod sliced_body;
 pub mod telemetry;
 pub mod tls;
 

@@ -1,11 +1,9 @@
 //! Prometheus metrics: one registry per service, an HTTP request-duration histogram labelled by
 //! method, route template and status, and the text exposition.
 
-use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use axum::extract::MatchedPath;
 use axum::response::{IntoResponse, Response};
 use http::{Method, header};
 use prometheus_client::encoding::text::encode;
@@ -13,6 +11,8 @@ use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEn
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::{Registry, Unit};
+
+use crate::route_label::RouteLabel;
 
 /// Content type of the OpenMetrics text exposition, which Prometheus scrapes natively.
 pub const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -56,47 +56,6 @@ impl MetricsRegistry {
     /// The exposition as an HTTP response.
     pub fn response(&self) -> Response {
         ([(header::CONTENT_TYPE, OPENMETRICS)], self.render()).into_response()
-    }
-}
-
-/// The route label of a request: the template it matched, or a fixed name such as
-/// [`crate::request_log::UNMATCHED_ROUTE`]. Cloning one shares the string, so recording a request
-/// copies no text.
-#[derive(Clone, Debug)]
-pub enum RouteLabel {
-    /// The route template axum matched.
-    Matched(MatchedPath),
-    /// A fixed name.
-    Named(&'static str),
-}
-
-impl RouteLabel {
-    /// The label's text.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Matched(path) => path.as_str(),
-            Self::Named(name) => name,
-        }
-    }
-}
-
-impl PartialEq for RouteLabel {
-    fn eq(&self, other: &Self) -> bool {
-        self.as_str() == other.as_str()
-    }
-}
-
-impl Eq for RouteLabel {}
-
-impl Hash for RouteLabel {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.as_str().hash(state);
-    }
-}
-
-impl EncodeLabelValue for RouteLabel {
-    fn encode(&self, encoder: &mut LabelValueEncoder) -> std::fmt::Result {
-        EncodeLabelValue::encode(&self.as_str(), encoder)
     }
 }
 

@@ -11,17 +11,35 @@ pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Longest accepted client-supplied id; anything longer is replaced rather than truncated.
 const MAX_LEN: usize = 128;
 
-/// The request id of the current request, as a request and response extension; cloning it
-/// shares the string.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestId(Arc<str>);
+/// The request id of the current request, as a request and response extension. A generated id
+/// is held inline (cloning it copies 36 bytes, allocates nothing); a client's shares its string.
+#[derive(Debug, Clone)]
+pub struct RequestId(Repr);
+
+#[derive(Debug, Clone)]
+enum Repr {
+    Generated([u8; uuid::fmt::Hyphenated::LENGTH]),
+    Given(Arc<str>),
+}
 
 impl RequestId {
     /// The id as a string.
     pub fn as_str(&self) -> &str {
-        &self.0
+        match &self.0 {
+            // Written from a hyphenated UUID, so always ASCII.
+            Repr::Generated(text) => std::str::from_utf8(text).unwrap_or_default(),
+            Repr::Given(text) => text,
+        }
     }
 }
+
+impl PartialEq for RequestId {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for RequestId {}
 
 /// Accepts ids of `[A-Za-z0-9._:-]` up to 128 characters; log injection needs none of the rest.
 pub fn is_acceptable(id: &str) -> bool {
@@ -39,18 +57,32 @@ pub fn establish(headers: &http::HeaderMap) -> (RequestId, HeaderValue) {
         .filter(|v| v.to_str().is_ok_and(is_acceptable))
     {
         let text = sent.to_str().unwrap_or_default();
-        return (RequestId(text.into()), sent.clone());
+        return (RequestId(Repr::Given(text.into())), sent.clone());
     }
-    let mut buf = uuid::Uuid::encode_buffer();
-    let text: &str = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buf);
+    let mut text = [0; uuid::fmt::Hyphenated::LENGTH];
+    uuid::Uuid::new_v4().hyphenated().encode_lower(&mut text);
     // A hyphenated UUID is always a valid header value.
-    let value = HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static("-"));
-    (RequestId(text.into()), value)
+    let value = HeaderValue::from_bytes(&text).unwrap_or_else(|_| HeaderValue::from_static("-"));
+    (RequestId(Repr::Generated(text)), value)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_generated_id_is_a_uuid_and_its_header_value() {
+        let (id, value) = establish(&http::HeaderMap::new());
+        assert_eq!(id.as_str().len(), 36);
+        assert!(
+            uuid::Uuid::parse_str(id.as_str()).is_ok(),
+            "{}",
+            id.as_str()
+        );
+        assert_eq!(value, id.as_str());
+        let (other, _) = establish(&http::HeaderMap::new());
+        assert_ne!(id, other);
+    }
 
     #[test]
     fn only_plain_ids_are_accepted() {

@@ -6,39 +6,34 @@
 
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request};
+use axum::extract::Request;
 use axum::response::Response;
 use http::Method;
 
-use crate::metrics::{HttpMetrics, RouteLabel};
+use crate::metrics::HttpMetrics;
 use crate::problem::InternalCause;
 use crate::request_id::RequestId;
+use crate::route_label::RouteSlot;
 
-/// The route label used for requests that matched no route.
-pub const UNMATCHED_ROUTE: &str = "unmatched";
-
-/// What the log line needs from the request, taken before the handler consumes it. The
-/// route and id are reference-counted handles: nothing is copied per request.
+/// What the log line needs from the request, taken before the handler consumes it. The id and
+/// the route are reference-counted handles: nothing is copied per request.
 #[derive(Debug)]
 pub struct Started {
     at: Instant,
     method: Method,
-    route: RouteLabel,
     id: Option<RequestId>,
+    route: RouteSlot,
 }
 
 impl Started {
-    /// Notes the start of `req` (after routing and after its request id was established).
-    pub fn of(req: &Request) -> Self {
+    /// Notes the start of `req` (after its request id was established), whose route will be
+    /// recorded in `route` (see [`crate::route_label`]).
+    pub fn of(req: &Request, route: RouteSlot) -> Self {
         Self {
             at: Instant::now(),
             method: req.method().clone(),
-            route: req
-                .extensions()
-                .get::<MatchedPath>()
-                .cloned()
-                .map_or(RouteLabel::Named(UNMATCHED_ROUTE), RouteLabel::Matched),
             id: req.extensions().get::<RequestId>().cloned(),
+            route,
         }
     }
 
@@ -52,9 +47,9 @@ impl Started {
         &self.method
     }
 
-    /// The matched route template, or [`UNMATCHED_ROUTE`].
+    /// The matched route template, or [`crate::route_label::UNMATCHED_ROUTE`].
     pub fn route(&self) -> &str {
-        self.route.as_str()
+        self.route.get().as_str()
     }
 
     /// The request id, empty when none was established.
@@ -67,10 +62,11 @@ impl Started {
     pub fn finish(&self, metrics: Option<&HttpMetrics>, res: &Response) {
         let elapsed = self.at.elapsed();
         let status = res.status();
+        let label = self.route.get();
         if let Some(metrics) = metrics {
-            metrics.observe(&self.method, &self.route, status.as_u16(), elapsed);
+            metrics.observe(&self.method, label, status.as_u16(), elapsed);
         }
-        let route = self.route();
+        let route = label.as_str();
         let request_id = self.request_id();
         let method = &self.method;
         // Microsecond resolution is plenty and keeps log lines short.

@@ -1,10 +1,12 @@
 //! Test support for services built on the platform: a throw-away PKI minted with rcgen, and a
 //! server running on `127.0.0.1:0` that stops when dropped.
 
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use axum::Router;
+use axum::extract::Request;
+use axum::response::Response;
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose,
@@ -12,7 +14,9 @@ use rcgen::{
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tower::Service;
 
+use crate::layers::App;
 use crate::serve::{ServeOptions, serve};
 
 /// Error type of the test kit.
@@ -121,7 +125,15 @@ pub struct RunningServer {
 
 impl RunningServer {
     /// Binds `127.0.0.1:0` and serves `app` with `opts`.
-    pub async fn start(app: Router, opts: ServeOptions) -> Result<Self, BoxError> {
+    pub async fn start<T>(app: App<T>, opts: ServeOptions) -> Result<Self, BoxError>
+    where
+        T: Service<Request, Response = Response, Error = Infallible>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        T::Future: Send + 'static,
+    {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();

@@ -66,7 +66,12 @@ async fn service(registry: &MetricsRegistry) -> anyhow::Result<String> {
     );
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    tokio::spawn(platform::serve::serve(
+        listener,
+        app,
+        platform::serve::ServeOptions::default(),
+        std::future::pending(),
+    ));
     Ok(format!("http://{addr}"))
 }
 

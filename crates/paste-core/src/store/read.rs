@@ -46,11 +46,18 @@ impl PasteStore {
             .await??)
     }
 
+    /// A live paste from memory, when it is held there: small pastes that may be served without
+    /// further checks (neither burn-after-read nor password protected), always with content.
+    /// `None` says nothing about the paste; [`PasteStore::readable`] also asks the database.
+    pub fn cached(&self, id: &str, now: i64) -> Option<Arc<Readable>> {
+        self.hot.get(id, now)
+    }
+
     /// A live paste with, in the same read, its content when it may be served without further
     /// checks (neither burn-after-read nor password protected). The hot path of
     /// `GET /{id}/raw`: small readable pastes come from memory, others cost one round trip.
     pub async fn readable(&self, id: &str, now: i64) -> Result<Option<Arc<Readable>>, StoreError> {
-        if let Some(hot) = self.hot.get(id, now) {
+        if let Some(hot) = self.cached(id, now) {
             return Ok(Some(hot));
         }
         let epoch = self.hot.epoch();

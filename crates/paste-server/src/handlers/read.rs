@@ -4,7 +4,7 @@ use std::convert::Infallible;
 use std::sync::LazyLock;
 
 use axum::Json;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::response::Response;
 use http::request::Parts;
@@ -103,7 +103,13 @@ pub async fn raw(
             Bytes::from(content)
         }
     };
-    let mut res = Response::new(Body::from(content));
+    Ok(raw_response(meta, content))
+}
+
+/// The answer to a read of `content`, typed (and sandboxed) for what `meta` says it is. Shared
+/// with the in-memory fast path ([`crate::hot_raw`]), so both answer alike.
+pub fn raw_response(meta: &PasteMeta, content: Bytes) -> Response {
+    let mut res = Response::new(platform::sliced_body::body(content));
     *res.headers_mut() = RAW_HEADERS.clone();
     let served = serving_type(&meta.mime_type);
     if served != PLAIN_TEXT {
@@ -116,7 +122,7 @@ pub async fn raw(
             ),
         };
     }
-    Ok(res)
+    res
 }
 
 /// Ids that cannot exist are answered exactly like unknown ones.

@@ -10,6 +10,7 @@ use axum::extract::State;
 use axum::routing::post;
 use http::{HeaderMap, StatusCode};
 use paste_api::webhook::{Event, SIGNATURE_HEADER, verify};
+use platform::layers::{LayerConfig, layers};
 use platform::serve::ServeOptions;
 use platform::testkit::RunningServer;
 use secrecy::SecretString;
@@ -50,7 +51,7 @@ async fn receiver(fail_first: u32) -> Result<(Receiver, RunningServer), BoxError
         .with_state(r.clone());
     Ok((
         r.clone(),
-        RunningServer::start(app, ServeOptions::default()).await?,
+        RunningServer::start(layers(app, LayerConfig::default()), ServeOptions::default()).await?,
     ))
 }
 

@@ -1,0 +1,85 @@
+//! Graceful shutdown over real sockets: a request in flight when shutdown begins is answered in
+//! full, an idle keep-alive connection is closed without waiting for the drain timeout, and the
+//! listener stops accepting.
+
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::routing::get;
+use platform::layers::{LayerConfig, layers};
+use platform::serve::{ServeOptions, serve};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+use tokio::time::timeout;
+
+const PATIENCE: Duration = Duration::from_secs(5);
+
+#[tokio::test]
+async fn shutdown_answers_requests_in_flight_and_closes_idle_connections() -> anyhow::Result<()> {
+    let app = Router::new()
+        .route("/fast", get(|| async { "fast" }))
+        .route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_millis(400)).await;
+                "slow"
+            }),
+        );
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let opts = ServeOptions {
+        drain_timeout: Duration::from_secs(30),
+        ..ServeOptions::default()
+    };
+    let server = tokio::spawn(serve(
+        listener,
+        layers(app, LayerConfig::default()),
+        opts,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+
+    // A kept-alive connection that has been answered and now sits idle.
+    let mut idle = TcpStream::connect(addr).await?;
+    idle.write_all(b"GET /fast HTTP/1.1\r\nHost: t\r\n\r\n")
+        .await?;
+    let mut answered = Vec::new();
+    while !answered.ends_with(b"fast") {
+        let mut chunk = [0; 1024];
+        let n = timeout(PATIENCE, idle.read(&mut chunk)).await??;
+        anyhow::ensure!(n > 0, "idle connection closed before its answer");
+        answered.extend_from_slice(&chunk[..n]);
+    }
+
+    // A request still in its handler when shutdown begins.
+    let mut busy = TcpStream::connect(addr).await?;
+    busy.write_all(b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")
+        .await?;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let began = Instant::now();
+    let _ = stop.send(());
+
+    let mut reply = Vec::new();
+    timeout(PATIENCE, busy.read_to_end(&mut reply)).await??;
+    let reply = String::from_utf8_lossy(&reply);
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    assert!(reply.ends_with("slow"), "{reply}");
+
+    let mut rest = [0; 64];
+    let n = timeout(PATIENCE, idle.read(&mut rest)).await??;
+    assert_eq!(n, 0, "the idle connection was not closed");
+
+    timeout(PATIENCE, server).await???;
+    assert!(
+        began.elapsed() < Duration::from_secs(5),
+        "the drain waited for its timeout"
+    );
+    assert!(
+        TcpStream::connect(addr).await.is_err(),
+        "still accepting after shutdown"
+    );
+    Ok(())
+}
