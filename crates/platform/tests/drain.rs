@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::routing::get;
 use platform::layers::{LayerConfig, layers};
-use platform::serve::{ServeOptions, serve};
+use platform::serve::ServeOptions;
+use platform::testkit::RunningServer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::oneshot;
+use tokio::net::TcpStream;
 use tokio::time::timeout;
 
 const PATIENCE: Duration = Duration::from_secs(5);
@@ -26,21 +26,14 @@ async fn shutdown_answers_requests_in_flight_and_closes_idle_connections() -> an
                 "slow"
             }),
         );
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let (stop, stopped) = oneshot::channel::<()>();
     let opts = ServeOptions {
         drain_timeout: Duration::from_secs(30),
         ..ServeOptions::default()
     };
-    let server = tokio::spawn(serve(
-        listener,
-        layers(app, LayerConfig::default()),
-        opts,
-        async move {
-            let _ = stopped.await;
-        },
-    ));
+    let server = RunningServer::start(layers(app, LayerConfig::default()), opts)
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let addr = server.addr;
 
     // A kept-alive connection that has been answered and now sits idle.
     let mut idle = TcpStream::connect(addr).await?;
@@ -60,7 +53,7 @@ async fn shutdown_answers_requests_in_flight_and_closes_idle_connections() -> an
         .await?;
     tokio::time::sleep(Duration::from_millis(100)).await;
     let began = Instant::now();
-    let _ = stop.send(());
+    let stopping = tokio::spawn(server.stop());
 
     let mut reply = Vec::new();
     timeout(PATIENCE, busy.read_to_end(&mut reply)).await??;
@@ -72,7 +65,9 @@ async fn shutdown_answers_requests_in_flight_and_closes_idle_connections() -> an
     let n = timeout(PATIENCE, idle.read(&mut rest)).await??;
     assert_eq!(n, 0, "the idle connection was not closed");
 
-    timeout(PATIENCE, server).await???;
+    timeout(PATIENCE, stopping)
+        .await??
+        .map_err(|e| anyhow::anyhow!(e))?;
     assert!(
         began.elapsed() < Duration::from_secs(5),
         "the drain waited for its timeout"

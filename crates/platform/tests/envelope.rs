@@ -11,9 +11,10 @@ use axum::routing::get;
 use http::header;
 use platform::layers::{LayerConfig, layers};
 use platform::metrics::{HttpMetrics, MetricsRegistry};
-use tokio::net::TcpListener;
+use platform::serve::ServeOptions;
+use platform::testkit::RunningServer;
 
-async fn service(registry: &MetricsRegistry) -> anyhow::Result<String> {
+async fn service(registry: &MetricsRegistry) -> anyhow::Result<RunningServer> {
     let app = Router::new()
         .route(
             "/panic-at-once",
@@ -64,15 +65,9 @@ async fn service(registry: &MetricsRegistry) -> anyhow::Result<String> {
             ..LayerConfig::default()
         },
     );
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    tokio::spawn(platform::serve::serve(
-        listener,
-        app,
-        platform::serve::ServeOptions::default(),
-        std::future::pending(),
-    ));
-    Ok(format!("http://{addr}"))
+    RunningServer::start(app, ServeOptions::default())
+        .await
+        .map_err(|e| anyhow::anyhow!(e))
 }
 
 fn assert_enveloped(res: &reqwest::Response) {
@@ -86,7 +81,8 @@ fn assert_enveloped(res: &reqwest::Response) {
 #[tokio::test]
 async fn panics_timeouts_and_own_headers() -> anyhow::Result<()> {
     let registry = MetricsRegistry::new("t");
-    let base = service(&registry).await?;
+    let server = service(&registry).await?;
+    let base = server.base_url(false);
     // One client, so every request after a panic reuses the same kept-alive connection.
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(1)

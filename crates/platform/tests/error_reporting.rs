@@ -11,6 +11,8 @@ use axum::routing::{get, post};
 use platform::Problem;
 use platform::error_reporting::{ErrorReporter, ReporterOptions};
 use platform::layers::{LayerConfig, layers};
+use platform::serve::ServeOptions;
+use platform::testkit::RunningServer;
 use tokio::net::TcpListener;
 
 type Received = Arc<Mutex<Vec<(String, String)>>>;
@@ -39,7 +41,7 @@ async fn fake_sentry() -> anyhow::Result<(String, Received)> {
 }
 
 /// A service whose routes panic, fail, or are merely unavailable, behind the platform layers.
-async fn service(reporter: Option<ErrorReporter>) -> anyhow::Result<String> {
+async fn service(reporter: Option<ErrorReporter>) -> anyhow::Result<RunningServer> {
     let app = Router::new()
         .route(
             "/panic",
@@ -68,15 +70,9 @@ async fn service(reporter: Option<ErrorReporter>) -> anyhow::Result<String> {
             ..LayerConfig::default()
         },
     );
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    tokio::spawn(platform::serve::serve(
-        listener,
-        app,
-        platform::serve::ServeOptions::default(),
-        std::future::pending(),
-    ));
-    Ok(format!("http://{addr}"))
+    RunningServer::start(app, ServeOptions::default())
+        .await
+        .map_err(|e| anyhow::anyhow!(e))
 }
 
 const SECRETS: &[&str] = &[
@@ -131,7 +127,8 @@ async fn panics_and_internal_errors_reach_sentry_scrubbed() -> anyhow::Result<()
         },
     )?
     .ok_or_else(|| anyhow::anyhow!("a DSN gives a reporter"))?;
-    let base = service(Some(reporter.clone())).await?;
+    let server = service(Some(reporter.clone())).await?;
+    let base = server.base_url(false);
     hit(&base).await?;
     let r = reporter.clone();
     let drained = tokio::task::spawn_blocking(move || r.flush(Duration::from_secs(10))).await?;
@@ -196,7 +193,8 @@ async fn without_a_dsn_nothing_is_sent() -> anyhow::Result<()> {
     let (_dsn, received) = fake_sentry().await?;
     let reporter = ErrorReporter::from_dsn(None, ReporterOptions::default())?;
     assert!(reporter.is_none());
-    let base = service(reporter).await?;
+    let server = service(reporter).await?;
+    let base = server.base_url(false);
     hit(&base).await?;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(received.lock().map(|r| r.is_empty()).unwrap_or(false));
