@@ -1,4 +1,5 @@
-//! Serving a router on an already bound listener, over plain TCP or TLS, until shutdown.
+//! Serving an application in the platform stack ([`crate::layers::App`]) on an already bound
+//! listener, over plain TCP or TLS, until shutdown.
 //!
 //! Each request carries a [`ConnInfo`] extension (peer address, whether TLS was used, the client
 //! certificate's fingerprint). Slow or silent clients are bounded by handshake and header-read
