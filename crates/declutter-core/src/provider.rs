@@ -126,6 +126,28 @@ pub enum ProviderError {
     /// The item is not where our records say.
     #[error("item not found: {0}")]
     NotFound(String),
+    /// The path leads through a symbolic link or out of the source: nothing was touched.
+    #[error("{0}: refused, the path leads through a symbolic link or outside the source")]
+    Refused(String),
+    /// The provider refused this one item for good (no permission, gone); other items go on.
+    #[error("{path}: {reason}")]
+    ItemRefused {
+        /// Affected item.
+        path: String,
+        /// The provider's reason.
+        reason: String,
+    },
+}
+
+impl ProviderError {
+    /// True when the failure concerns only the item at hand (refused, moved, changed): an
+    /// apply records it as skipped and goes on with the other items.
+    pub fn is_per_item(&self) -> bool {
+        matches!(
+            self,
+            Self::Refused(_) | Self::ItemRefused { .. } | Self::RestoreConflict(_)
+        )
+    }
 }
 
 /// A place files live: local folder, OneDrive or Google Drive.

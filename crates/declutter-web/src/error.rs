@@ -107,6 +107,15 @@ impl From<declutter_core::engine::EngineError> for ApiError {
             E::Provider(P::Http(declutter_core::cloud::HttpError::Token(_))) => Self::Conflict(
                 "the connection to this drive is missing or has expired: connect it again on the Account page".into(),
             ),
+            E::UnknownKeepFolder(folder) => Self::Invalid(format!(
+                "keep folder {folder:?} is not a folder of your scanned sources: pick a folder that a scan has indexed"
+            )),
+            E::ApplyBusy { .. } | E::LeaseLost => Self::Conflict(
+                "another clean-up of this account is running; try again when it has finished".into(),
+            ),
+            E::Provider(P::Refused(path)) => Self::Conflict(format!(
+                "{path}: refused, the path leads through a symbolic link or outside the source"
+            )),
             E::NotConfigured(_) => {
                 Self::Conflict("this source is not available (outside the allowed roots?)".into())
             }

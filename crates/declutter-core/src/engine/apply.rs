@@ -1,26 +1,38 @@
-//! Applying a plan, resumably. Each removal is journaled before and after it acts:
+//! Applying a plan, resumably, without ever removing a group's last live copy.
 //!
-//! 1. one transaction writes the trash row (`trashing`, with its location) and marks the plan
-//!    item `started`;
-//! 2. the provider moves the item into the trash;
-//! 3. one transaction marks the trash row `trashed` and the item `done`.
+//! 1. The run takes the owner's apply lock ([`Lease`]): one apply per owner at a time, in any
+//!    process; a run whose process died is taken over at once, so a rerun resumes.
+//! 2. Per group, the kept copies are checked on the provider: still there, unchanged, not in a
+//!    trash folder.
+//! 3. Per removal, one immediate transaction checks the claims ([`trash::claimed`]): the item is
+//!    not already being removed by another plan, and some verified kept copy, a different
+//!    physical file, is not being removed either; then it writes the trash row (`trashing`)
+//!    and marks the plan item `started`. Concurrent applies of any plans, of any owners, that
+//!    share files can therefore never remove every copy: whichever commits second sees the
+//!    first one's claim.
+//! 4. The provider moves the item into the trash, never replacing anything there.
+//! 5. One transaction marks the trash row `trashed`, the item `done`, and renews the lock.
 //!
-//! A crash between 1 and 3 leaves a `started` item; the next run asks the provider where the
-//! item is and finishes or redoes exactly that step. Items are only ever `remove` items of the
-//! plan, each at most once, so a rerun never removes more than the plan says. Before the first
-//! removal in a group, a kept copy is re-checked: a group never loses its last copy.
+//! A crash between 3 and 5 leaves a `started` item; the next run asks the provider where it is
+//! and finishes, or redoes the removal with every check above. A refusal that concerns one
+//! item (a link planted below the root, a provider's permanent refusal) skips that item, with
+//! the reason, and the run goes on.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use platform_db::rusqlite::Connection;
 
+use platform_db::rusqlite::TransactionBehavior;
+
+use super::lease::Lease;
 use super::recheck::unchanged;
 use super::{AnyProvider, EngineError, Providers};
 use crate::db::now;
 use crate::ids::{ItemId, Source, UserId};
+use crate::local::TRASH_DIR;
 use crate::progress::Progress;
-use crate::provider::{StorageProvider, TrashRequest, Whereabouts};
+use crate::provider::{Item, ProviderError, StorageProvider, TrashRequest, Whereabouts};
 use crate::store::plans::{self, Action, PlanItem};
 use crate::store::trash::{self, TrashEntry};
 
@@ -89,6 +101,21 @@ struct Run<'a> {
     progress: &'a dyn Progress,
     report: ApplyReport,
     journaled: u64,
+    lease: &'a Lease,
+}
+
+/// A kept copy found on the provider as planned.
+struct Keeper {
+    provider: String,
+    item_id: String,
+    inode: Option<(u64, u64)>,
+}
+
+/// True for a local path inside one of our trash folders (at any depth).
+fn in_trash(path: &str) -> bool {
+    std::path::Path::new(path)
+        .components()
+        .any(|c| c.as_os_str() == TRASH_DIR)
 }
 
 /// Applies (or resumes) plan `plan_id`.
@@ -101,6 +128,23 @@ pub async fn apply(
     progress: &dyn Progress,
 ) -> Result<ApplyReport, EngineError> {
     plans::get(conn, user, plan_id)?.ok_or(EngineError::PlanNotFound(plan_id))?;
+    let lease = Lease::acquire(conn, user, plan_id)?;
+    let result = apply_held(conn, user, plan_id, providers, options, progress, &lease).await;
+    let released = lease.release(conn);
+    let report = result?;
+    released?;
+    Ok(report)
+}
+
+async fn apply_held(
+    conn: &mut Connection,
+    user: &UserId,
+    plan_id: i64,
+    providers: &dyn Providers,
+    options: &ApplyOptions,
+    progress: &dyn Progress,
+    lease: &Lease,
+) -> Result<ApplyReport, EngineError> {
     plans::set_status(conn, plan_id, "applying")?;
     let items = plans::items(conn, plan_id)?;
     let mut groups: BTreeMap<String, Vec<PlanItem>> = BTreeMap::new();
@@ -124,6 +168,7 @@ pub async fn apply(
             ..ApplyReport::default()
         },
         journaled: 0,
+        lease,
     };
     for members in groups.values() {
         run.group(members).await?;
@@ -146,21 +191,30 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// At least one kept copy still exists unchanged.
-    async fn keeper_verified(&self, members: &[PlanItem]) -> Result<bool, EngineError> {
+    /// The kept copies that are still there, unchanged, outside any trash folder.
+    async fn verified_keepers(&self, members: &[PlanItem]) -> Result<Vec<Keeper>, EngineError> {
+        let mut out = Vec::new();
         for keep in members.iter().filter(|i| i.action == Action::Keep) {
+            if keep.provider == "local" && in_trash(&keep.path) {
+                continue;
+            }
             let provider = self.provider(keep)?;
-            if let Some(now) = provider.stat(&keep.item_id.parse()?).await?
-                && unchanged(keep, &now)
-            {
-                return Ok(true);
+            match provider.stat(&keep.item_id.parse()?).await {
+                Ok(Some(now)) if unchanged(keep, &now) => out.push(Keeper {
+                    provider: keep.provider.clone(),
+                    item_id: keep.item_id.clone(),
+                    inode: now.inode,
+                }),
+                Ok(_) => {}
+                Err(e) if e.is_per_item() => {}
+                Err(e) => return Err(e.into()),
             }
         }
-        Ok(false)
+        Ok(out)
     }
 
     async fn group(&mut self, members: &[PlanItem]) -> Result<(), EngineError> {
-        let mut verified: Option<bool> = None;
+        let mut keepers: Option<Vec<Keeper>> = None;
         for item in members.iter().filter(|i| i.action == Action::Remove) {
             match item.state.as_str() {
                 "done" => {
@@ -175,17 +229,26 @@ impl Run<'_> {
                 self.progress.advance(1);
                 continue;
             }
-            if verified.is_none() {
-                verified = Some(self.keeper_verified(members).await?);
+            if keepers.is_none() {
+                keepers = Some(self.verified_keepers(members).await?);
             }
-            if verified != Some(true) {
-                self.skip(item, "no kept copy could be verified; group left untouched")?;
-                continue;
+            let keepers = keepers.as_deref().unwrap_or_default();
+            if keepers.is_empty() {
+                self.abandon(item, "no kept copy could be verified; group left untouched")?;
+            } else {
+                self.remove(item, keepers).await?;
             }
-            self.remove(item).await?;
             self.progress.advance(1);
         }
         Ok(())
+    }
+
+    /// Skips `item`, dropping the trash row an interrupted run journaled for it (nothing moved).
+    fn abandon(&mut self, item: &PlanItem, reason: &str) -> Result<(), EngineError> {
+        if let Some(t) = item.trash_id {
+            trash::delete(self.conn, t)?;
+        }
+        self.skip(item, reason)
     }
 
     /// Settles an item a previous run started. Returns true when nothing more is to be done.
@@ -200,12 +263,26 @@ impl Run<'_> {
         };
         let provider = self.provider(item)?;
         let req = request(item, entry.id)?;
-        match provider.locate(&req, &entry.location).await? {
+        let whereabouts = match provider.locate(&req, &entry.location).await {
+            Ok(w) => w,
+            Err(e) if e.is_per_item() => {
+                self.abandon(item, &e.to_string())?;
+                return Ok(true);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        match whereabouts {
             Whereabouts::Trashed => {}
             Whereabouts::Both => {
-                // Interrupted cross-device move: the trash copy is complete (it is renamed into
-                // place only after fsync), so finish by removing the original.
-                provider.trash(&req, &entry.location).await?;
+                // The trash copy is complete (a copy is renamed into place only once synced).
+                // Whatever is at the original place now (the original of an interrupted
+                // cross-device move, or a file that appeared since) is left untouched: it was
+                // never re-checked, and the plan's copy is safe in the trash.
+                self.report.skipped.push((
+                    item.path.clone(),
+                    "moved to the trash; a file found at the original place again was left there"
+                        .into(),
+                ));
             }
             Whereabouts::Original => return Ok(false),
             Whereabouts::Missing => {
@@ -226,29 +303,38 @@ impl Run<'_> {
             "DELETE FROM files WHERE user_id = ?1 AND source = ?2 AND item_id = ?3",
             platform_db::rusqlite::params![self.user.as_str(), item.source, item.item_id],
         )?;
+        self.lease.renew(&tx)?;
         tx.commit()?;
         self.report.trashed += 1;
         self.report.bytes += item.size;
         Ok(())
     }
 
-    async fn remove(&mut self, item: &PlanItem) -> Result<(), EngineError> {
+    async fn remove(&mut self, item: &PlanItem, keepers: &[Keeper]) -> Result<(), EngineError> {
         let provider = self.provider(item)?;
-        let current = provider.stat(&item.item_id.parse()?).await?;
-        let reason = match current {
-            None => Some("vanished since the scan"),
-            Some(now) if !unchanged(item, &now) => Some("changed since the scan"),
-            Some(_) => None,
+        let current = match provider.stat(&item.item_id.parse()?).await {
+            Ok(c) => c,
+            Err(e) if e.is_per_item() => return self.abandon(item, &e.to_string()),
+            Err(e) => return Err(e.into()),
         };
-        if let Some(reason) = reason {
-            if let Some(t) = item.trash_id {
-                trash::delete(self.conn, t)?;
+        let now = match current {
+            None => return self.abandon(item, "vanished since the scan"),
+            Some(now) if !unchanged(item, &now) => {
+                return self.abandon(item, "changed since the scan");
             }
-            return self.skip(item, reason);
+            Some(now) => now,
+        };
+        // A kept copy only counts when it is another physical file than this one.
+        let others: Vec<&Keeper> = keepers
+            .iter()
+            .filter(|k| !same_file(k, item, &now))
+            .collect();
+        if others.is_empty() {
+            return self.abandon(item, "its kept copy is this very file; left untouched");
         }
-        let trash_id = match item.trash_id {
-            Some(t) => t,
-            None => self.journal_start(item, &provider)?,
+        let trash_id = match self.journal_start(item, &provider, &others)? {
+            Ok(t) => t,
+            Err(reason) => return self.abandon(item, reason),
         };
         let location = trash::get(self.conn, self.user, trash_id)?
             .map(|e| e.location)
@@ -259,40 +345,89 @@ impl Run<'_> {
         {
             hook();
         }
-        provider.trash(&request(item, trash_id)?, &location).await?;
-        self.finish(item, trash_id)
+        match provider.trash(&request(item, trash_id)?, &location).await {
+            Ok(()) => self.finish(item, trash_id),
+            Err(e) if e.is_per_item() || vanished(&e) => {
+                // Nothing moved: the claim is withdrawn and the item skipped with the reason.
+                trash::delete(self.conn, trash_id)?;
+                self.skip(item, &e.to_string())
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
+    /// Journals the removal of `item` after checking the claims, in one immediate transaction.
+    /// `Ok(Err(reason))` when the claims forbid it.
     fn journal_start(
         &mut self,
         item: &PlanItem,
         provider: &AnyProvider,
-    ) -> Result<i64, EngineError> {
-        let t = now();
-        let entry = TrashEntry {
-            id: 0,
-            source: item.source.clone(),
-            provider: item.provider.clone(),
-            item_id: item.item_id.clone(),
-            parent_id: item.parent_id.clone(),
-            name: item.name.clone(),
-            original_path: item.path.clone(),
-            location: String::new(),
-            size: item.size,
-            hash_kind: item.hash_kind.clone(),
-            hash: item.hash.clone(),
-            plan_item_id: Some(item.id),
-            trashed_at: t,
-            expires_at: t + i64::from(self.options.retention_days) * 86_400,
-            state: "trashing".into(),
+        keepers: &[&Keeper],
+    ) -> Result<Result<i64, &'static str>, EngineError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if trash::claimed(&tx, &item.provider, &item.item_id, item.trash_id)? {
+            return Ok(Err("already in the trash or being trashed by another plan"));
+        }
+        let mut any_live = false;
+        for k in keepers {
+            if !trash::claimed(&tx, &k.provider, &k.item_id, None)? {
+                any_live = true;
+                break;
+            }
+        }
+        if !any_live {
+            return Ok(Err(
+                "every kept copy is being removed by another plan; left untouched",
+            ));
+        }
+        let trash_id = match item.trash_id {
+            Some(t) => t,
+            None => {
+                let t = now();
+                let entry = TrashEntry {
+                    id: 0,
+                    source: item.source.clone(),
+                    provider: item.provider.clone(),
+                    item_id: item.item_id.clone(),
+                    parent_id: item.parent_id.clone(),
+                    name: item.name.clone(),
+                    original_path: item.path.clone(),
+                    location: String::new(),
+                    size: item.size,
+                    hash_kind: item.hash_kind.clone(),
+                    hash: item.hash.clone(),
+                    plan_item_id: Some(item.id),
+                    trashed_at: t,
+                    expires_at: t + i64::from(self.options.retention_days) * 86_400,
+                    state: "trashing".into(),
+                };
+                let trash_id = trash::insert(&tx, self.user, &entry)?;
+                let location = provider.trash_location(&request(item, trash_id)?);
+                trash::set_location(&tx, trash_id, &location)?;
+                trash_id
+            }
         };
-        let tx = self.conn.transaction()?;
-        let trash_id = trash::insert(&tx, self.user, &entry)?;
-        let location = provider.trash_location(&request(item, trash_id)?);
-        trash::set_location(&tx, trash_id, &location)?;
         plans::set_state(&tx, item.id, "started", None, Some(trash_id))?;
         tx.commit()?;
-        Ok(trash_id)
+        Ok(Ok(trash_id))
+    }
+}
+
+/// True when kept copy `k` is the very file `item` (now seen as `now`): the same provider
+/// item, or the same local device and inode (a hard link, or one file under two paths).
+fn same_file(k: &Keeper, item: &PlanItem, now: &Item) -> bool {
+    (k.provider == item.provider && k.item_id == item.item_id)
+        || (k.inode.is_some() && k.inode == now.inode)
+}
+
+/// The item vanished between its check and its move.
+fn vanished(e: &ProviderError) -> bool {
+    match e {
+        ProviderError::Io { source, .. } => source.kind() == std::io::ErrorKind::NotFound,
+        ProviderError::NotFound(_) => true,
+        _ => false,
     }
 }
 

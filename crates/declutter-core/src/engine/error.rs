@@ -35,6 +35,24 @@ pub enum EngineError {
         "invalid keep rule {0:?}: use newest, oldest, shortest-path, original-name or ref:<folder>"
     )]
     InvalidRule(String),
+    /// Another run is applying a plan of this owner.
+    #[error(
+        "another apply is running for this account (plan {plan_id}, process {pid}); try again when it ends"
+    )]
+    ApplyBusy {
+        /// The plan it applies.
+        plan_id: i64,
+        /// Its process id.
+        pid: i64,
+    },
+    /// This run's apply lock was taken over (it was presumed dead); it stopped.
+    #[error("the apply lock was taken over by another run; this run stopped")]
+    LeaseLost,
+    /// A keep folder does not resolve to a folder of the scanned sources.
+    #[error(
+        "keep folder {0:?} is not a folder of any scanned source (use an absolute path, or a path relative to the current folder)"
+    )]
+    UnknownKeepFolder(String),
     /// No provider is configured for a source.
     #[error("no credentials configured for {0}")]
     NotConfigured(String),

@@ -23,6 +23,7 @@ use rayon::prelude::*;
 
 use crate::db::DbError;
 use crate::ids::UserId;
+use crate::local::confined::Root;
 use crate::local::hashing::{self, CacheEntry, PARTIAL_BYTES};
 use crate::local::paths;
 use crate::local::walk::{self, DirBatch, Entry, WalkOptions};
@@ -108,7 +109,8 @@ pub(crate) fn refresh(
     out.counts = index.finish()?;
     // Only new or changed files can make a size group need examining.
     let (hashed, issues) = if out.counts.changed > 0 {
-        settle(conn, user, source, progress)?
+        let roots = Roots::of(conn, user, source, root)?;
+        settle(conn, user, &roots, progress)?
     } else {
         (0, Vec::new())
     };
@@ -130,7 +132,14 @@ fn record(
             message: "name is not valid UTF-8; indexed under a raw id".into(),
         });
     }
-    index.record(&id, e)
+    if let local_index::Recorded::Overlap(message) = index.record(&id, e)? {
+        issues.push(ScanIssue {
+            path: e.path.to_string_lossy().into_owned(),
+            kind: "overlap",
+            message,
+        });
+    }
+    Ok(())
 }
 
 /// Per-member working state of a batch.
@@ -188,13 +197,13 @@ fn fingerprint(size: u64, partial: &str) -> u64 {
 fn settle(
     conn: &Connection,
     user: &UserId,
-    source: &str,
+    roots: &Roots,
     progress: &dyn Progress,
 ) -> Result<(u64, Vec<ScanIssue>), DbError> {
     let mut issues = Vec::new();
     // Sizes shared by two files or more with at least one unexamined member: (files, unexamined).
     let mut sizes: HashMap<u64, (u32, u32)> = HashMap::new();
-    local_index::for_each_size(conn, user, source, |size, examined| {
+    local_index::for_each_size(conn, user, |size, examined| {
         let e = sizes.entry(size).or_default();
         e.0 = e.0.saturating_add(1);
         e.1 = e.1.saturating_add(u32::from(!examined));
@@ -212,7 +221,7 @@ fn settle(
     );
     let mut after = 0;
     loop {
-        let batch = local_index::members_after(conn, user, source, true, after, CHUNK_FILES)?;
+        let batch = local_index::members_after(conn, user, true, after, CHUNK_FILES)?;
         let Some(last) = batch.last() else { break };
         after = last.id;
         let mut work: Vec<Work> = batch
@@ -231,7 +240,7 @@ fn settle(
             }
         }
         for (k, r) in read_all(&work, &to_read, |m| {
-            hashing::partial_hash(&path_of(m), m.size)
+            hashing::partial_hash(roots.of_member(m)?, &path_of(m), m.size)
         }) {
             match r {
                 Ok(h) => {
@@ -248,7 +257,7 @@ fn settle(
     }
     // Members of those groups that share size and head+tail need the full hash.
     let mut same: HashMap<u64, u32> = HashMap::new();
-    each_examined(conn, user, source, &sizes, |batch| {
+    each_examined(conn, user, &sizes, |batch| {
         for m in batch {
             if let Some(p) = &m.partial {
                 let n = same.entry(fingerprint(m.size, p)).or_default();
@@ -259,7 +268,7 @@ fn settle(
     })?;
     same.retain(|_, n| *n > 1);
     progress.phase("full hashes", None);
-    each_examined(conn, user, source, &sizes, |batch| {
+    each_examined(conn, user, &sizes, |batch| {
         let mut work: Vec<Work> = batch
             .into_iter()
             .filter(|m| {
@@ -286,7 +295,9 @@ fn settle(
                 None => to_read.push(k),
             }
         }
-        for (k, r) in read_all(&work, &to_read, |m| hashing::full_hash(&path_of(m))) {
+        for (k, r) in read_all(&work, &to_read, |m| {
+            hashing::full_hash(roots.of_member(m)?, &path_of(m))
+        }) {
             match r {
                 Ok(h) => {
                     let w = &mut work[k];
@@ -308,13 +319,12 @@ fn settle(
 fn each_examined(
     conn: &Connection,
     user: &UserId,
-    source: &str,
     sizes: &HashMap<u64, (u32, u32)>,
     mut f: impl FnMut(Vec<Member>) -> Result<(), DbError>,
 ) -> Result<(), DbError> {
     let mut after = 0;
     loop {
-        let batch = local_index::members_after(conn, user, source, false, after, CHUNK_FILES)?;
+        let batch = local_index::members_after(conn, user, false, after, CHUNK_FILES)?;
         let Some(last) = batch.last() else {
             return Ok(());
         };
@@ -355,6 +365,45 @@ fn store(conn: &Connection, work: &mut [Work], full: bool) -> Result<u64, DbErro
         cache::put(conn, m.inode, &entry)?;
     }
     Ok(written)
+}
+
+/// A confined handle on the root of each of the owner's local sources: a size group spans
+/// sources, and each file is read below its own source's root.
+struct Roots(HashMap<String, Result<Root, String>>);
+
+impl Roots {
+    fn of(conn: &Connection, user: &UserId, source: &str, root: &Path) -> Result<Self, DbError> {
+        let mut map = HashMap::new();
+        map.insert(
+            source.to_owned(),
+            Root::open(root).map_err(|e| e.to_string()),
+        );
+        let mut stmt = conn.prepare(
+            "SELECT DISTINCT source FROM scans WHERE user_id = ?1 AND source LIKE 'local:%'",
+        )?;
+        let others = stmt.query_map([user.as_str()], |r| r.get::<_, String>(0))?;
+        for other in others {
+            let other = other?;
+            if let Some(path) = other.strip_prefix("local:")
+                && !map.contains_key(&other)
+            {
+                let opened = Root::open(Path::new(path)).map_err(|e| e.to_string());
+                map.insert(other, opened);
+            }
+        }
+        Ok(Self(map))
+    }
+
+    fn of_member(&self, m: &Member) -> std::io::Result<&Root> {
+        match self.0.get(&m.source) {
+            Some(Ok(root)) => Ok(root),
+            Some(Err(e)) => Err(std::io::Error::other(format!("source {}: {e}", m.source))),
+            None => Err(std::io::Error::other(format!(
+                "source {} is unknown",
+                m.source
+            ))),
+        }
+    }
 }
 
 fn path_of(m: &Member) -> std::path::PathBuf {

@@ -1,10 +1,13 @@
 //! Turning duplicate groups and keep rules into a stored, reviewable plan.
 
-use platform_db::rusqlite::Connection;
+use std::path::{Path, PathBuf};
+
+use platform_db::rusqlite::{Connection, params};
 
 use super::EngineError;
-use super::rules::KeepRules;
+use super::rules::{KeepRule, KeepRules};
 use crate::ids::UserId;
+use crate::local::TRASH_DIR;
 use crate::store::files::FileRow;
 use crate::store::groups::{self, Confidence, Group};
 use crate::store::plans::{self, Action, PlanItem};
@@ -30,13 +33,18 @@ pub struct PlanSummary {
 /// shared with them by someone else always stay (and never count as the kept copy); probable
 /// groups are never acted on.
 pub fn plan_group(group: &Group, rules: &KeepRules) -> Vec<PlanItem> {
-    if group.confidence != Confidence::Exact || group.files.len() < 2 {
+    // Copies inside one of our trash folders are never live copies: not kept, not removed.
+    let files: Vec<&FileRow> = group.files.iter().filter(|f| !trashed(f)).collect();
+    if group.confidence != Confidence::Exact || files.len() < 2 {
         return Vec::new();
     }
-    let owned: Vec<FileRow> = group.files.iter().filter(|f| f.owned).cloned().collect();
+    let owned: Vec<FileRow> = files
+        .iter()
+        .filter(|f| f.owned)
+        .map(|f| (*f).clone())
+        .collect();
     let mut chosen = rules.choose(&owned).into_iter();
-    let keep: Vec<bool> = group
-        .files
+    let keep: Vec<bool> = files
         .iter()
         .map(|f| !f.owned || chosen.next().unwrap_or(true))
         .collect();
@@ -46,9 +54,8 @@ pub fn plan_group(group: &Group, rules: &KeepRules) -> Vec<PlanItem> {
         group.hash.as_deref().unwrap_or(""),
         group.size
     );
-    group
-        .files
-        .iter()
+    files
+        .into_iter()
         .zip(keep)
         .map(|(f, k)| PlanItem {
             id: 0,
@@ -72,12 +79,111 @@ pub fn plan_group(group: &Group, rules: &KeepRules) -> Vec<PlanItem> {
         .collect()
 }
 
-/// Builds and stores a plan from the owner's current groups (nothing is touched).
+fn trashed(f: &FileRow) -> bool {
+    f.provider == "local"
+        && Path::new(&f.path)
+            .components()
+            .any(|c| c.as_os_str() == TRASH_DIR)
+}
+
+/// Is `folder` a folder of the owner's scanned sources: a local source root, or an indexed
+/// folder of any source?
+fn is_scanned_folder(conn: &Connection, user: &UserId, folder: &str) -> Result<bool, EngineError> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sources WHERE user_id = ?1 AND source = 'local:' || ?2) \
+         OR EXISTS (SELECT 1 FROM files WHERE user_id = ?1 AND is_dir = 1 AND path = ?2)",
+        params![user.as_str(), folder],
+        |r| r.get(0),
+    )?)
+}
+
+/// Where relative keep folders are read from.
+#[derive(Debug, Clone, Copy)]
+pub enum Base<'a> {
+    /// A folder (the CLI's current folder).
+    Dir(&'a Path),
+    /// Each of the owner's source roots (the web app, where people name folders in a source).
+    SourceRoots,
+}
+
+/// Makes every reference folder of `rules` absolute and checks it: a relative folder is read
+/// against `base`, a local folder that exists is taken by its real path (as sources are), and
+/// each must be a folder of a scanned source, or the whole plan is refused naming it. A
+/// relative folder read against every source root keeps each root where it exists.
+pub fn resolve_rules(
+    conn: &Connection,
+    user: &UserId,
+    rules: KeepRules,
+    base: Base<'_>,
+) -> Result<KeepRules, EngineError> {
+    let mut out = Vec::with_capacity(rules.0.len());
+    for rule in rules.0 {
+        let KeepRule::Reference(folder) = rule else {
+            out.push(rule);
+            continue;
+        };
+        let candidates: Vec<String> = if folder.starts_with('/') {
+            vec![folder.clone()]
+        } else {
+            match base {
+                Base::Dir(dir) => vec![real(&dir.join(&folder))],
+                Base::SourceRoots => {
+                    let mut stmt = conn.prepare(
+                        "SELECT substr(source, 7) FROM sources WHERE user_id = ?1 \
+                         AND source LIKE 'local:%' ORDER BY source",
+                    )?;
+                    let roots = stmt.query_map([user.as_str()], |r| r.get::<_, String>(0))?;
+                    let mut c = roots
+                        .map(|root| root.map(|r| real(&Path::new(&r).join(&folder))))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    c.push(format!("/{folder}"));
+                    c
+                }
+            }
+        };
+        let mut found = false;
+        for c in candidates {
+            let c = if Path::new(&c).exists() {
+                real(Path::new(&c))
+            } else {
+                c
+            };
+            let c = c.trim_end_matches('/').to_owned();
+            if !c.is_empty() && is_scanned_folder(conn, user, &c)? {
+                out.push(KeepRule::Reference(c));
+                found = true;
+            }
+        }
+        if !found {
+            return Err(EngineError::UnknownKeepFolder(folder));
+        }
+    }
+    Ok(KeepRules(out))
+}
+
+/// The real path of a local folder when it exists, else the path as given.
+fn real(p: &Path) -> String {
+    std::fs::canonicalize(p)
+        .unwrap_or_else(|_| PathBuf::from(p))
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Builds and stores a plan from the owner's current groups (nothing is touched). Every
+/// reference folder must be a folder of a scanned source ([`resolve_rules`] makes relative
+/// ones absolute): a rule that matches no folder would protect nothing, silently.
 pub fn build(
     conn: &mut Connection,
     user: &UserId,
     rules: &KeepRules,
 ) -> Result<PlanSummary, EngineError> {
+    for rule in &rules.0 {
+        if let KeepRule::Reference(folder) = rule
+            && !is_scanned_folder(conn, user, folder)?
+        {
+            return Err(EngineError::UnknownKeepFolder(folder.clone()));
+        }
+    }
     let groups = groups::list(conn, user)?;
     let exact: Vec<&Group> = groups
         .iter()

@@ -9,6 +9,7 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
+use super::confined::Root;
 use crate::progress::Progress;
 use crate::provider::ScanIssue;
 
@@ -69,11 +70,11 @@ fn cached<'c>(cache: &'c HashCache, c: &Candidate<'_>) -> Option<&'c CacheEntry>
 
 /// Hash of the first and last [`PARTIAL_BYTES`]; for a file of at most twice that, the hash of
 /// the whole content, which then equals [`full_hash`].
-pub fn partial_hash(path: &Path, size: u64) -> io::Result<(String, u64)> {
+pub fn partial_hash(root: &Root, path: &Path, size: u64) -> io::Result<(String, u64)> {
     if size <= 2 * PARTIAL_BYTES {
-        return full_hash(path);
+        return full_hash(root, path);
     }
-    let mut file = File::open(path)?;
+    let mut file = root.open_file(path)?;
     let mut hasher = blake3::Hasher::new();
     let mut buf = [0u8; PARTIAL_BYTES as usize];
     let head = read_up_to(&mut file, &mut buf)?;
@@ -101,9 +102,14 @@ thread_local! {
     static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// BLAKE3 of the whole file, streamed through a fixed per-thread buffer.
-pub fn full_hash(path: &Path) -> io::Result<(String, u64)> {
-    let mut file = File::open(path)?;
+/// BLAKE3 of the whole file at `path` (opened confined to `root`), streamed through a fixed
+/// per-thread buffer.
+pub fn full_hash(root: &Root, path: &Path) -> io::Result<(String, u64)> {
+    full_hash_of(&mut root.open_file(path)?)
+}
+
+/// BLAKE3 of everything `file` has left to read.
+pub fn full_hash_of(file: &mut File) -> io::Result<(String, u64)> {
     let mut hasher = blake3::Hasher::new();
     let mut total = 0u64;
     BUF.with_borrow_mut(|buf| {
@@ -135,7 +141,12 @@ fn groups_of<K: std::hash::Hash + Eq>(keys: impl Iterator<Item = (usize, K)>) ->
 }
 
 /// Computes full hashes for every candidate that shares its size and partial hash with another.
-pub fn full_hashes(cands: &[Candidate<'_>], cache: &HashCache, progress: &dyn Progress) -> Hashed {
+pub fn full_hashes(
+    root: &Root,
+    cands: &[Candidate<'_>],
+    cache: &HashCache,
+    progress: &dyn Progress,
+) -> Hashed {
     let mut out = Hashed::default();
     let by_size = groups_of(
         cands
@@ -151,7 +162,7 @@ pub fn full_hashes(cands: &[Candidate<'_>], cache: &HashCache, progress: &dyn Pr
             let c = &cands[i];
             let r = match cached(cache, c).and_then(|e| e.partial.clone()) {
                 Some(p) => Ok((p, 0, false)),
-                None => partial_hash(c.path, c.size).map(|(h, n)| (h, n, true)),
+                None => partial_hash(root, c.path, c.size).map(|(h, n)| (h, n, true)),
             };
             progress.advance(1);
             (i, r)
@@ -201,7 +212,7 @@ pub fn full_hashes(cands: &[Candidate<'_>], cache: &HashCache, progress: &dyn Pr
                 .flatten();
             let r = match known.or(small) {
                 Some(h) => Ok((h, 0, false)),
-                None => full_hash(c.path).map(|(h, n)| (h, n, true)),
+                None => full_hash(root, c.path).map(|(h, n)| (h, n, true)),
             };
             progress.advance(1);
             (i, r)

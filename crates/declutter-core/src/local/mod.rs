@@ -1,7 +1,7 @@
 //! The local-folder provider: a parallel walk, exact duplicate hashing with a persistent cache,
 //! and a trash folder at the root of the source that keeps each file's relative path.
 
-pub mod fsops;
+pub mod confined;
 pub mod hashing;
 pub mod paths;
 pub mod walk;
@@ -39,6 +39,9 @@ impl std::fmt::Debug for LocalProvider {
 }
 
 fn io_err(path: &Path, source: io::Error) -> ProviderError {
+    if confined::is_escape(&source) {
+        return ProviderError::Refused(path.display().to_string());
+    }
     ProviderError::Io {
         path: path.display().to_string(),
         source,
@@ -85,6 +88,13 @@ impl LocalProvider {
         self.root.join(TRASH_DIR)
     }
 
+    /// A confined handle on the root: everything below it is reached without following links.
+    fn confined(&self) -> Result<Arc<confined::Root>, ProviderError> {
+        confined::Root::open(&self.root)
+            .map(Arc::new)
+            .map_err(|e| io_err(&self.root, e))
+    }
+
     fn location_path(&self, req: &TrashRequest) -> PathBuf {
         let original = paths::path_for(&req.id);
         let rel = original.strip_prefix(&self.root).unwrap_or(&original);
@@ -106,6 +116,17 @@ impl ScanJob {
     fn run(self) -> Listing {
         self.progress.phase("walking", None);
         let (mut entries, mut issues) = walk::walk(&self.root, self.options);
+        let root = match confined::Root::open(&self.root) {
+            Ok(r) => r,
+            Err(e) => {
+                issues.push(walk::issue(&self.root, &e));
+                return Listing {
+                    full: false,
+                    issues,
+                    ..Listing::default()
+                };
+            }
+        };
         entries.sort_unstable_by(|a, b| a.path.cmp(&b.path));
         // Hard links share an inode: one file, indexed once under its first path.
         let mut seen = std::collections::HashSet::new();
@@ -125,7 +146,7 @@ impl ScanJob {
             .collect();
         let hashed = {
             let cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
-            hashing::full_hashes(&cands, &cache, self.progress.as_ref())
+            hashing::full_hashes(&root, &cands, &cache, self.progress.as_ref())
         };
         issues.extend(hashed.issues);
         *self.updates.lock().unwrap_or_else(PoisonError::into_inner) = hashed.updated;
@@ -160,6 +181,10 @@ impl ScanJob {
     }
 }
 
+fn symlink_refused() -> io::Error {
+    io::Error::new(io::ErrorKind::PermissionDenied, confined::Escape)
+}
+
 fn join_error(path: &Path, e: tokio::task::JoinError) -> ProviderError {
     io_err(path, io::Error::other(e.to_string()))
 }
@@ -189,10 +214,6 @@ fn item_from(e: &walk::Entry, hash: Option<ContentHash>) -> (Item, bool) {
     (item, raw)
 }
 
-fn exists(path: &Path) -> bool {
-    path.symlink_metadata().is_ok()
-}
-
 impl StorageProvider for LocalProvider {
     fn kind(&self) -> ProviderKind {
         ProviderKind::Local
@@ -219,33 +240,36 @@ impl StorageProvider for LocalProvider {
 
     async fn stat(&self, id: &ItemId) -> Result<Option<Item>, ProviderError> {
         let path = paths::path_for(id);
-        let meta = match path.symlink_metadata() {
-            Ok(m) => m,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io_err(&path, e)),
-        };
-        let entry = walk::Entry {
-            path: path.clone(),
-            is_dir: meta.is_dir(),
-            size: if meta.is_dir() { 0 } else { meta.len() },
-            mtime_ns: meta
-                .mtime()
-                .saturating_mul(1_000_000_000)
-                .saturating_add(meta.mtime_nsec()),
-            dev: meta.dev(),
-            ino: meta.ino(),
-        };
-        let hash = if meta.is_file() {
-            let p = path.clone();
-            let (h, _) = tokio::task::spawn_blocking(move || hashing::full_hash(&p))
-                .await
-                .map_err(|e| join_error(&path, e))?
-                .map_err(|e| io_err(&path, e))?;
-            Some(ContentHash::new(HashKind::Blake3, h))
-        } else {
-            None
-        };
-        Ok(Some(item_from(&entry, hash).0))
+        let root = self.confined()?;
+        let p = path.clone();
+        let found = tokio::task::spawn_blocking(move || -> io::Result<Option<Item>> {
+            let meta = match root.lstat(&p)? {
+                None => return Ok(None),
+                Some(confined::Node::Symlink) => return Err(symlink_refused()),
+                Some(confined::Node::Entry(m)) => m,
+            };
+            let entry = walk::Entry {
+                path: p.clone(),
+                is_dir: meta.is_dir(),
+                size: if meta.is_dir() { 0 } else { meta.len() },
+                mtime_ns: meta
+                    .mtime()
+                    .saturating_mul(1_000_000_000)
+                    .saturating_add(meta.mtime_nsec()),
+                dev: meta.dev(),
+                ino: meta.ino(),
+            };
+            let hash = if meta.is_file() {
+                let (h, _) = hashing::full_hash(&root, &p)?;
+                Some(ContentHash::new(HashKind::Blake3, h))
+            } else {
+                None
+            };
+            Ok(Some(item_from(&entry, hash).0))
+        })
+        .await
+        .map_err(|e| join_error(&path, e))?;
+        found.map_err(|e| io_err(&path, e))
     }
 
     async fn content_hash(
@@ -254,13 +278,14 @@ impl StorageProvider for LocalProvider {
         max_bytes: u64,
     ) -> Result<Option<String>, ProviderError> {
         let path = paths::path_for(id);
+        let root = self.confined()?;
         let p = path.clone();
         let hashed = tokio::task::spawn_blocking(move || {
-            let size = std::fs::metadata(&p)?.len();
-            if size > max_bytes {
+            let mut file = root.open_file(&p)?;
+            if file.metadata()?.len() > max_bytes {
                 return Ok(None);
             }
-            hashing::full_hash(&p).map(|(h, _)| Some(h))
+            hashing::full_hash_of(&mut file).map(|(h, _)| Some(h))
         })
         .await
         .map_err(|e| join_error(&path, e))?;
@@ -277,7 +302,13 @@ impl StorageProvider for LocalProvider {
     async fn trash(&self, req: &TrashRequest, location: &str) -> Result<(), ProviderError> {
         let src = paths::path_for(&req.id);
         let dest = paths::path_for(&ItemId::from_str_unchecked(location));
-        fsops::move_file(&src, &dest).map_err(|e| io_err(&src, e))
+        // Only ever into this source's own trash folder, whatever the journal says.
+        if !dest.starts_with(self.trash_root()) {
+            return Err(ProviderError::Refused(dest.display().to_string()));
+        }
+        self.confined()?
+            .move_noreplace(&src, &dest, confined::TRASH_DIR_MODE)
+            .map_err(|e| io_err(&src, e))
     }
 
     async fn locate(
@@ -287,7 +318,9 @@ impl StorageProvider for LocalProvider {
     ) -> Result<Whereabouts, ProviderError> {
         let src = paths::path_for(&req.id);
         let dest = paths::path_for(&ItemId::from_str_unchecked(location));
-        Ok(match (exists(&src), exists(&dest)) {
+        let root = self.confined()?;
+        let at = |p: &Path| root.lstat(p).map(|n| n.is_some()).map_err(|e| io_err(p, e));
+        Ok(match (at(&src)?, at(&dest)?) {
             (true, true) => Whereabouts::Both,
             (true, false) => Whereabouts::Original,
             (false, true) => Whereabouts::Trashed,
@@ -298,28 +331,39 @@ impl StorageProvider for LocalProvider {
     async fn restore(&self, req: &TrashRequest, location: &str) -> Result<(), ProviderError> {
         let src = paths::path_for(&req.id);
         let dest = paths::path_for(&ItemId::from_str_unchecked(location));
-        if exists(&src) {
+        let root = self.confined()?;
+        if root.lstat(&src).map_err(|e| io_err(&src, e))?.is_some() {
             return Err(ProviderError::RestoreConflict(req.path.clone()));
         }
-        if !exists(&dest) {
+        if root.lstat(&dest).map_err(|e| io_err(&dest, e))?.is_none() {
             return Err(ProviderError::NotFound(dest.display().to_string()));
         }
-        fsops::move_file(&dest, &src).map_err(|e| io_err(&dest, e))?;
+        // No-replace: a file that appears at the original place in between is never overwritten.
+        match root.move_noreplace(&dest, &src, confined::RESTORED_DIR_MODE) {
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                return Err(ProviderError::RestoreConflict(req.path.clone()));
+            }
+            other => other.map_err(|e| io_err(&dest, e))?,
+        }
         if let Some(parent) = dest.parent() {
-            fsops::prune_empty_dirs(parent, &self.trash_root());
+            root.prune_empty_dirs(parent, &self.trash_root());
         }
         Ok(())
     }
 
     async fn purge(&self, _req: &TrashRequest, location: &str) -> Result<(), ProviderError> {
         let dest = paths::path_for(&ItemId::from_str_unchecked(location));
-        match std::fs::remove_file(&dest) {
+        if !dest.starts_with(self.trash_root()) {
+            return Err(ProviderError::Refused(dest.display().to_string()));
+        }
+        let root = self.confined()?;
+        match root.remove_file(&dest) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(io_err(&dest, e)),
         }
         if let Some(parent) = dest.parent() {
-            fsops::prune_empty_dirs(parent, &self.trash_root());
+            root.prune_empty_dirs(parent, &self.trash_root());
         }
         Ok(())
     }

@@ -1,5 +1,7 @@
 //! Parallel directory walk: one task per directory on the rayon pool, symlinks not followed
-//! unless asked, our own trash folder skipped, and every error reported without stopping.
+//! unless asked, our own trash folders skipped at any depth (a source nested in another keeps
+//! its trash inside the outer one: trashed copies are never live data), and every error
+//! reported without stopping.
 
 use std::collections::HashSet;
 use std::fs;
@@ -10,7 +12,8 @@ use std::sync::Mutex;
 
 use crate::provider::ScanIssue;
 
-/// Name of the trash folder kept at the root of every local source.
+/// Name of the trash folder kept at the root of every local source. A folder of this name is
+/// never walked, wherever it is.
 pub const TRASH_DIR: &str = ".declutter-trash";
 
 /// Entries handed to a sink at most at once (a huge directory is split).
@@ -76,7 +79,9 @@ pub fn walk(root: &Path, options: WalkOptions) -> (Vec<Entry>, Vec<ScanIssue>) {
 /// holding the whole tree. `sink` runs on pool threads; blocking in it throttles the walk.
 pub fn walk_with(root: &Path, options: WalkOptions, sink: &(dyn Fn(DirBatch) + Sync)) {
     let visited = Mutex::new(HashSet::new());
-    rayon::scope(|scope| visit_dir(scope, root, root, options, sink, &visited));
+    // Followed symlinks must stay inside the source: compared with the root's real path.
+    let real_root = fs::canonicalize(root).unwrap_or_else(|_| root.to_owned());
+    rayon::scope(|scope| visit_dir(scope, &real_root, root, options, sink, &visited));
 }
 
 fn issue_kind(err: &io::Error) -> &'static str {
@@ -118,11 +123,25 @@ fn visit_dir<'s>(
                     }
                 };
                 let path = entry.path();
-                if dir == root && entry.file_name() == TRASH_DIR {
+                if entry.file_name() == TRASH_DIR {
                     continue;
                 }
                 let meta = match entry.file_type() {
-                    Ok(t) if t.is_symlink() && options.follow_symlinks => fs::metadata(&path),
+                    Ok(t) if t.is_symlink() && options.follow_symlinks => {
+                        match fs::canonicalize(&path) {
+                            Ok(real) if real.starts_with(root) => fs::metadata(&path),
+                            Ok(_) => {
+                                local.issues.push(ScanIssue {
+                                    path: path.display().to_string(),
+                                    kind: "outside",
+                                    message: "symbolic link leads outside the source; not followed"
+                                        .into(),
+                                });
+                                continue;
+                            }
+                            Err(e) => Err(e),
+                        }
+                    }
                     Ok(t) if t.is_symlink() => continue,
                     Ok(_) => entry.metadata(),
                     Err(e) => Err(e),

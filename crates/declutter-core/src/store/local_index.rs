@@ -2,6 +2,12 @@
 //! their row (a point lookup through the unique index) and only new or changed rows are
 //! written; rows the walk did not see are found by count and removed. Nothing holds the whole
 //! listing in memory: the only per-file state is one bit per row id.
+//!
+//! One physical file has one row per owner, whatever sources overlap (a folder scanned, then
+//! its parent; a bind mount; a hard link across sources): the schema holds (device, inode) and
+//! the path unique per owner, and an entry whose file is already indexed under another source,
+//! and still there, is skipped and reported. Rows whose file is no longer at their path (a
+//! rename, a reused inode) give way.
 
 use platform_db::rusqlite::{Connection, OptionalExtension, params};
 
@@ -12,6 +18,15 @@ use crate::local::walk::Entry;
 
 /// An indexed row as the comparison needs it: id, folder, size, mtime, device, inode.
 type Indexed = (i64, bool, i64, i64, Option<i64>, Option<i64>);
+
+/// What became of one walked entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recorded {
+    /// Indexed (new, changed or unchanged) under this source.
+    Indexed,
+    /// The same physical file is indexed elsewhere (the message says where); not indexed twice.
+    Overlap(String),
+}
 
 /// What [`LocalIndex::finish`] reports.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -82,7 +97,7 @@ impl<'c> LocalIndex<'c> {
     /// Records one walked entry under `id` (its [`paths::id_for`]): an unchanged row is only
     /// marked as seen; a changed one is rewritten with its hashes cleared (so its size group
     /// is examined again). A source indexed for the first time skips the lookup.
-    pub fn record(&mut self, id: &ItemId, e: &Entry) -> Result<(), DbError> {
+    pub fn record(&mut self, id: &ItemId, e: &Entry) -> Result<Recorded, DbError> {
         self.counts.listed += 1;
         let (dev, ino) = (e.dev as i64, e.ino as i64);
         let existing: Option<Indexed> = if self.before == 0 {
@@ -106,14 +121,20 @@ impl<'c> LocalIndex<'c> {
                 .optional()?
         };
         match existing {
-            Some((id, is_dir, size, mtime, d, i)) => {
+            Some((row, is_dir, size, mtime, d, i)) => {
                 self.matched += 1;
-                mark(&mut self.seen, id);
+                mark(&mut self.seen, row);
                 let same = is_dir == e.is_dir
                     && size == sql_size(e.size)
                     && mtime == e.mtime_ns
                     && d == Some(dev)
                     && i == Some(ino);
+                if !same
+                    && (d, i) != (Some(dev), Some(ino))
+                    && let Some(why) = self.make_room(id.as_str(), e, Some(row))?
+                {
+                    return Ok(Recorded::Overlap(why));
+                }
                 if !same {
                     self.conn
                         .prepare_cached(
@@ -122,7 +143,7 @@ impl<'c> LocalIndex<'c> {
                              scan_id = ?7 WHERE id = ?1",
                         )?
                         .execute(params![
-                            id,
+                            row,
                             e.is_dir,
                             sql_size(e.size),
                             e.mtime_ns,
@@ -140,31 +161,107 @@ impl<'c> LocalIndex<'c> {
                     .file_name()
                     .map(|n| n.to_string_lossy())
                     .unwrap_or_default();
-                self.conn
-                    .prepare_cached(
-                        "INSERT INTO files (user_id, source, provider, item_id, parent_id, name, \
-                         path, is_dir, size, modified_ns, comparable, dev, ino, scan_id) \
-                         VALUES (?1, ?2, 'local', ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?11, ?12)",
-                    )?
-                    .execute(params![
-                        self.user,
-                        self.source,
-                        id.as_str(),
-                        parent.as_ref().map(ItemId::as_str),
-                        name,
-                        e.path.to_string_lossy(),
-                        e.is_dir,
-                        sql_size(e.size),
-                        e.mtime_ns,
-                        dev,
-                        ino,
-                        self.scan_id
-                    ])?;
+                // The common case is one statement; a clash with the identity of a row of
+                // this or another source is settled, then the row is written for certain.
+                if self.insert(id, e, parent.as_ref(), &name, true)? == 0 {
+                    if let Some(why) = self.make_room(id.as_str(), e, None)? {
+                        return Ok(Recorded::Overlap(why));
+                    }
+                    self.insert(id, e, parent.as_ref(), &name, false)?;
+                }
                 mark(&mut self.seen, self.conn.last_insert_rowid());
                 self.counts.changed += 1;
             }
         }
-        Ok(())
+        Ok(Recorded::Indexed)
+    }
+
+    /// Inserts the row of `e`; with `or_nothing`, a clash with any unique identity inserts
+    /// nothing (returns 0) instead of failing.
+    fn insert(
+        &self,
+        id: &ItemId,
+        e: &Entry,
+        parent: Option<&ItemId>,
+        name: &str,
+        or_nothing: bool,
+    ) -> Result<usize, DbError> {
+        const INSERT: &str = "INSERT INTO files (user_id, source, provider, item_id, parent_id, \
+             name, path, is_dir, size, modified_ns, comparable, dev, ino, scan_id) \
+             VALUES (?1, ?2, 'local', ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?11, ?12)";
+        const INSERT_OR_NOTHING: &str = "INSERT INTO files (user_id, source, provider, item_id, \
+             parent_id, name, path, is_dir, size, modified_ns, comparable, dev, ino, scan_id) \
+             VALUES (?1, ?2, 'local', ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?11, ?12) \
+             ON CONFLICT DO NOTHING";
+        Ok(self
+            .conn
+            .prepare_cached(if or_nothing {
+                INSERT_OR_NOTHING
+            } else {
+                INSERT
+            })?
+            .execute(params![
+                self.user,
+                self.source,
+                id.as_str(),
+                parent.map(ItemId::as_str),
+                name,
+                e.path.to_string_lossy(),
+                e.is_dir,
+                sql_size(e.size),
+                e.mtime_ns,
+                e.dev as i64,
+                e.ino as i64,
+                self.scan_id
+            ])?)
+    }
+
+    /// Clears the way for `e` (path id `item_id`) to be indexed by this source, as row `own`
+    /// or a new one: rows of the owner with the same physical file or path give way when
+    /// their file is no longer there; when it still is, the entry is refused (returns where
+    /// it is indexed).
+    fn make_room(
+        &mut self,
+        item_id: &str,
+        e: &Entry,
+        own: Option<i64>,
+    ) -> Result<Option<String>, DbError> {
+        let clashes: Vec<(i64, String, String)> = {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT id, source, path FROM files WHERE user_id = ?1 AND id IS NOT ?2 \
+                 AND ((dev = ?3 AND ino = ?4) OR (provider = 'local' AND item_id = ?5))",
+            )?;
+            let rows = stmt.query_map(
+                params![self.user, own, e.dev as i64, e.ino as i64, item_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
+            rows.collect::<Result<_, _>>()?
+        };
+        for (row, source, path) in clashes {
+            let still_there = if source == self.source {
+                // Seen in this walk already: the same file reached twice (a followed link).
+                marked(&self.seen, row)
+            } else {
+                std::fs::symlink_metadata(&path).is_ok_and(|m| {
+                    use std::os::unix::fs::MetadataExt as _;
+                    (m.dev(), m.ino()) == (e.dev, e.ino)
+                })
+            };
+            if still_there {
+                return Ok(Some(if source == self.source {
+                    format!("the same file as {path}; indexed once")
+                } else {
+                    format!("already indexed in source {source} (as {path}); indexed once")
+                }));
+            }
+            self.conn
+                .prepare_cached("DELETE FROM files WHERE id = ?1")?
+                .execute([row])?;
+            if source == self.source {
+                self.counts.removed += 1;
+            }
+        }
+        Ok(None)
     }
 
     /// Removes the rows the walk did not see (only looked for when the counts say some are
@@ -201,6 +298,8 @@ impl<'c> LocalIndex<'c> {
 pub struct Member {
     /// Row id.
     pub id: i64,
+    /// The local source it is indexed in (`local:/root`).
+    pub source: String,
     /// Item id (the path).
     pub item_id: String,
     /// Bytes.
@@ -216,46 +315,45 @@ pub struct Member {
 }
 
 /// Calls `f` with the size and whether it was examined (`partial` set) of every non-empty
-/// file of `source`, in row order. `NOT INDEXED`: a sequential read of the table beats an
-/// index walk that visits each row's page at random.
+/// local file of the owner (all local sources: duplicates span folders), in row order.
+/// `NOT INDEXED`: a sequential read of the table beats an index walk that visits each row's
+/// page at random.
 pub fn for_each_size(
     conn: &Connection,
     user: &UserId,
-    source: &str,
     mut f: impl FnMut(u64, bool),
 ) -> Result<(), DbError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT size, partial IS NOT NULL FROM files NOT INDEXED WHERE user_id = ?1 AND source = ?2 \
-         AND is_dir = 0 AND size > 0",
+        "SELECT size, partial IS NOT NULL FROM files NOT INDEXED WHERE user_id = ?1 \
+         AND provider = 'local' AND is_dir = 0 AND size > 0",
     )?;
-    let mut rows = stmt.query(params![user.as_str(), source])?;
+    let mut rows = stmt.query(params![user.as_str()])?;
     while let Some(r) = rows.next()? {
         f(size_of(r.get(0)?), r.get(1)?);
     }
     Ok(())
 }
 
-/// Up to `limit` non-empty files of `source` with a row id above `after`, in row order,
+/// Up to `limit` non-empty local files of the owner with a row id above `after`, in row order,
 /// only those without a head+tail hash when `unexamined`, else only those with one.
 /// `NOT INDEXED` keeps the planner on the row id range (the size index would sort the whole
 /// source for every batch).
 pub fn members_after(
     conn: &Connection,
     user: &UserId,
-    source: &str,
     unexamined: bool,
     after: i64,
     limit: usize,
 ) -> Result<Vec<Member>, DbError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, item_id, size, modified_ns, dev, ino, partial, hash FROM files NOT INDEXED \
-         WHERE id > ?3 AND user_id = ?1 AND source = ?2 AND is_dir = 0 AND size > 0 \
-         AND (partial IS NULL) = ?4 ORDER BY id LIMIT ?5",
+        "SELECT id, item_id, size, modified_ns, dev, ino, partial, hash, source FROM files \
+         NOT INDEXED WHERE id > ?3 AND user_id = ?1 AND provider = ?2 AND is_dir = 0 \
+         AND size > 0 AND (partial IS NULL) = ?4 ORDER BY id LIMIT ?5",
     )?;
     let rows = stmt.query_map(
         params![
             user.as_str(),
-            source,
+            "local",
             after,
             unexamined,
             i64::try_from(limit).unwrap_or(i64::MAX)
@@ -272,6 +370,7 @@ pub fn members_after(
                 ),
                 partial: r.get(6)?,
                 hash: r.get(7)?,
+                source: r.get(8)?,
             })
         },
     )?;

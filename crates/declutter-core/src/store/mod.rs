@@ -1,6 +1,7 @@
 //! Typed reads and writes of the declutter schema. Every function takes a connection so the
 //! CLI can call it directly and the web app from inside `platform_db::Pool::write`/`read`.
 
+pub mod apply_locks;
 pub mod cache;
 pub mod checks;
 pub mod files;

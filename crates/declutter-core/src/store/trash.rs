@@ -125,3 +125,20 @@ pub fn delete(conn: &Connection, id: i64) -> Result<(), DbError> {
     )?;
     Ok(())
 }
+
+/// True when a live trash row (being written, or holding the item) other than `except` claims
+/// the item `item_id` of `provider`, for any owner: an item claimed so is not a live copy, and
+/// is not to be removed again. Read inside the transaction that journals a removal.
+pub fn claimed(
+    conn: &Connection,
+    provider: &str,
+    item_id: &str,
+    except: Option<i64>,
+) -> Result<bool, DbError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM trash INDEXED BY trash_item WHERE item_id = ?1 \
+             AND provider = ?2 AND state IN ('trashing', 'trashed') AND id IS NOT ?3)",
+        )?
+        .query_row(params![item_id, provider, except], |r| r.get(0))?)
+}

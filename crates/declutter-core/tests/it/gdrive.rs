@@ -178,13 +178,13 @@ async fn files_the_user_does_not_own_are_never_planned_for_removal() -> TestResu
         "reported as not owned"
     );
     assert_eq!(owned_of(&conn, &mine)?, Some(true));
+    // A keep folder that is no folder of the drive protects nothing: the plan is refused.
+    assert!(matches!(
+        plan::build(&mut conn, &user, &KeepRules::parse(&["ref:/nowhere"])?),
+        Err(declutter_core::engine::EngineError::UnknownKeepFolder(f)) if f == "/nowhere"
+    ));
     // Whatever the rules, shared files stay and do not count as the kept copy.
-    for rules in [
-        &["original-name"][..],
-        &["newest"],
-        &["shortest-path"],
-        &["ref:/nowhere"],
-    ] {
+    for rules in [&["original-name"][..], &["newest"], &["shortest-path"]] {
         let summary = plan::build(&mut conn, &user, &KeepRules::parse(rules)?)?;
         let removed: Vec<&str> = summary
             .items

@@ -9,5 +9,6 @@ mod onedrive;
 mod plan_apply;
 mod props;
 mod rescan;
+mod safety;
 mod support;
 mod verify;

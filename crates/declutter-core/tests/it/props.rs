@@ -50,7 +50,8 @@ proptest! {
         let cands: Vec<Candidate<'_>> = paths.iter().zip(&files).enumerate()
             .map(|(i, (p, c))| Candidate { path: p, size: c.len() as u64, mtime_ns: 0, key: (0, i as u64) })
             .collect();
-        let out = full_hashes(&cands, &HashCache::new(), &NoProgress);
+        let root = declutter_core::local::confined::Root::open(dir.path()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let out = full_hashes(&root, &cands, &HashCache::new(), &NoProgress);
         for i in 0..files.len() {
             for j in 0..files.len() {
                 if i == j { continue; }

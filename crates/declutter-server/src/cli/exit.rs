@@ -20,6 +20,8 @@ pub const CONFLICT: u8 = 6;
 pub const CONFIG: u8 = 7;
 /// The database is open in another process (stop the service first).
 pub const IN_USE: u8 = 8;
+/// Another apply of this account is running.
+pub const BUSY: u8 = 9;
 /// The runtime could not start.
 pub const INTERNAL: u8 = 70;
 
@@ -33,7 +35,10 @@ pub fn code(err: &anyhow::Error) -> u8 {
             EngineError::PlanNotFound(_)
             | EngineError::TrashNotFound(_)
             | EngineError::TrashState { .. } => NOT_FOUND,
-            EngineError::InvalidRule(_) | EngineError::Id(_) => USAGE,
+            EngineError::InvalidRule(_)
+            | EngineError::Id(_)
+            | EngineError::UnknownKeepFolder(_) => USAGE,
+            EngineError::ApplyBusy { .. } | EngineError::LeaseLost => BUSY,
             EngineError::NotConfigured(_) => CONFIG,
         };
     }

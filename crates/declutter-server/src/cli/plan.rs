@@ -25,7 +25,14 @@ pub struct Args {
 
 /// Runs `plan`.
 pub fn run(mut ctx: Context, args: Args) -> anyhow::Result<()> {
-    let rules = KeepRules::parse(&args.keep)?;
+    // Relative keep folders are read against the current folder, as any path on a command line.
+    let cwd = std::env::current_dir()?;
+    let rules = plan::resolve_rules(
+        &ctx.conn,
+        &ctx.user,
+        KeepRules::parse(&args.keep)?,
+        plan::Base::Dir(&cwd),
+    )?;
     let summary = plan::build(&mut ctx.conn, &ctx.user, &rules)?;
     if args.json {
         return output::json(&summary);

@@ -84,9 +84,13 @@ async fn create(
         return Err(ApiError::Invalid("choose at least one keep rule".into()));
     }
     let owner = work::owner(&p.user.id)?;
+    // Relative keep folders are read against each source root; each must name a scanned folder.
     let summary = state
         .pool
-        .write(move |c| plan::build(c, &owner, &rules))
+        .write(move |c| {
+            let rules = plan::resolve_rules(c, &owner, rules, plan::Base::SourceRoots)?;
+            plan::build(c, &owner, &rules)
+        })
         .await??;
     audit(
         state,
