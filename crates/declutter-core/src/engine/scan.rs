@@ -88,6 +88,14 @@ pub async fn scan_local(
     progress: Arc<dyn Progress>,
 ) -> Result<ScanSummary, EngineError> {
     let source = Source::Local(root.to_owned());
+    // The root must still be the real folder it was (a nested source swapped for a link by
+    // whoever writes into the outer one is refused, never walked).
+    if let Err(e) = crate::local::confined::Root::open(root)
+        && crate::local::confined::is_escape(&e)
+    {
+        failed(conn, user, &source)?;
+        return Err(ProviderError::Refused(root.display().to_string()).into());
+    }
     if !root.is_dir() {
         failed(conn, user, &source)?;
         return Err(ProviderError::Io {

@@ -19,7 +19,7 @@
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd as _, OwnedFd};
 use std::path::{Component, Path, PathBuf};
 
 use rustix::fs::{AtFlags, Mode, OFlags, RenameFlags, ResolveFlags};
@@ -69,13 +69,29 @@ const BENEATH: ResolveFlags = ResolveFlags::BENEATH
     .union(ResolveFlags::NO_MAGICLINKS);
 
 impl Root {
-    /// Opens the root folder itself (its own path may pass through links: the caller vetted it).
+    /// Opens the root folder `path`, a real path (as sources are recorded). The folder opened
+    /// must still be at that path: a source nested in another can be swapped for a link by
+    /// whoever writes into the outer one, and is then refused.
     pub fn open(path: &Path) -> io::Result<Self> {
         let fd = rustix::fs::open(
             path,
-            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::NOFOLLOW,
             Mode::empty(),
-        )?;
+        )
+        .map_err(|e| {
+            let link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+            if e == Errno::LOOP || link {
+                escape()
+            } else {
+                e.into()
+            }
+        })?;
+        // What the kernel says the handle is, against what we were asked for.
+        let real = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+            .or_else(|_| std::fs::canonicalize(path))?;
+        if real != path {
+            return Err(escape());
+        }
         Ok(Self {
             path: path.to_owned(),
             fd,
@@ -392,6 +408,8 @@ mod tests {
         symlink(&outside, root.join("out"))?;
         symlink(root.join("real"), root.join("inside"))?;
         let r = Root::open(&root)?;
+        assert!(is_escape(&Root::open(&root.join("out")).err().ok_or("a linked root")?));
+        assert!(is_escape(&Root::open(&root.join("real/../real")).err().ok_or("not real")?));
         for through_link in [root.join("out/secret"), root.join("inside/f")] {
             let e = r
                 .open_file(&through_link)

@@ -5,6 +5,7 @@ mod api_calls;
 mod gdrive;
 mod group_paging;
 mod local_scan;
+mod model;
 mod onedrive;
 mod plan_apply;
 mod props;
