@@ -408,8 +408,14 @@ mod tests {
         symlink(&outside, root.join("out"))?;
         symlink(root.join("real"), root.join("inside"))?;
         let r = Root::open(&root)?;
-        assert!(is_escape(&Root::open(&root.join("out")).err().ok_or("a linked root")?));
-        assert!(is_escape(&Root::open(&root.join("real/../real")).err().ok_or("not real")?));
+        assert!(is_escape(
+            &Root::open(&root.join("out")).err().ok_or("a linked root")?
+        ));
+        assert!(is_escape(
+            &Root::open(&root.join("real/../real"))
+                .err()
+                .ok_or("not real")?
+        ));
         for through_link in [root.join("out/secret"), root.join("inside/f")] {
             let e = r
                 .open_file(&through_link)

@@ -106,7 +106,10 @@ impl World {
             // read that followed a planted link would pass every re-check.
             let mirror = write(&outside, &rel, &content(c))?;
             let mtime = std::fs::metadata(&inside)?.modified()?;
-            std::fs::File::options().write(true).open(&mirror)?.set_modified(mtime)?;
+            std::fs::File::options()
+                .write(true)
+                .open(&mirror)?
+                .set_modified(mtime)?;
         }
         let outside_tree = tree(&outside, true);
         let db = tmp.path().join("declutter.db");
@@ -138,7 +141,10 @@ impl World {
         let mut table = Table::default();
         for s in 0..SOURCES.len() {
             let r = self.source_root(s);
-            table = table.with(Source::Local(r.clone()), AnyProvider::Local(LocalProvider::new(r)));
+            table = table.with(
+                Source::Local(r.clone()),
+                AnyProvider::Local(LocalProvider::new(r)),
+            );
         }
         table
     }
@@ -170,7 +176,14 @@ impl World {
             };
             let user: UserId = USERS[user].parse().map_err(|e| format!("{e}"))?;
             // Refusals (busy, lease lost, a refused root) are fine: the invariants are checked.
-            let _ = rt.block_on(apply(&mut conn, &user, plan_id, &providers, &options, &NoProgress));
+            let _ = rt.block_on(apply(
+                &mut conn,
+                &user,
+                plan_id,
+                &providers,
+                &options,
+                &NoProgress,
+            ));
             Ok(())
         })
     }
@@ -221,7 +234,10 @@ impl World {
                     mine.get(pick % mine.len().max(1)).map(|p| **p)
                 };
                 if let (Some((ua, pa)), Some((ub, pb))) = (of(0, a), of(1, b)) {
-                    let (x, y) = (self.spawn_apply(ua, pa, None), self.spawn_apply(ub, pb, None));
+                    let (x, y) = (
+                        self.spawn_apply(ua, pa, None),
+                        self.spawn_apply(ub, pb, None),
+                    );
                     let (x, y) = (x.join(), y.join());
                     x.map_err(|_| "apply panicked")??;
                     y.map_err(|_| "apply panicked")??;
@@ -297,7 +313,10 @@ impl World {
         for user in USERS {
             let u: UserId = user.parse()?;
             for e in trash::list(&conn, &u)? {
-                if trash::restore(&mut conn, &u, e.id, &providers).await.is_ok() {
+                if trash::restore(&mut conn, &u, e.id, &providers)
+                    .await
+                    .is_ok()
+                {
                     let got = std::fs::read(&e.original_path)?;
                     assert_eq!(
                         e.hash.as_deref(),
@@ -347,7 +366,10 @@ fn check(layout: Vec<(usize, usize, u64)>, steps: Vec<Step>) -> Result<(), TestC
             if engine_step(s) {
                 let after = live_contents(&world.root);
                 let lost: Vec<&String> = before.difference(&after).collect();
-                prop_assert!(lost.is_empty(), "step {n} {s:?} removed the last live copy of {lost:?}");
+                prop_assert!(
+                    lost.is_empty(),
+                    "step {n} {s:?} removed the last live copy of {lost:?}"
+                );
             }
             prop_assert_eq!(
                 &tree(&world.outside, true),

@@ -7,6 +7,7 @@ mod cloud;
 mod crash;
 mod dr;
 mod ops;
+mod safety;
 mod serve;
 mod server;
 mod snapshot;
