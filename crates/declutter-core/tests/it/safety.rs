@@ -544,3 +544,102 @@ async fn attack_a_planted_symlink_is_not_read_by_a_scan_that_follows_links() -> 
     assert_eq!(indexed, 0, "{:?}", summary.issues);
     Ok(())
 }
+
+mod rule_props {
+    use proptest::prelude::*;
+
+    use super::*;
+    use declutter_core::engine::rules::KeepRule;
+
+    /// Folder names as people (and attackers) type them.
+    fn folder() -> impl Strategy<Value = String> {
+        let part = prop_oneof![
+            Just("a".to_owned()),
+            Just("a/b".to_owned()),
+            Just("..".to_owned()),
+            Just(".".to_owned()),
+            Just("".to_owned()),
+            Just("outside".to_owned()),
+            Just(".declutter-trash".to_owned()),
+            "[a-zé /.]{1,6}",
+        ];
+        (
+            any::<bool>(),
+            prop::collection::vec(part, 1..4),
+            any::<bool>(),
+        )
+            .prop_map(|(absolute, parts, slash)| {
+                let mut s = parts.join("/");
+                if absolute {
+                    s.insert(0, '/');
+                }
+                if slash {
+                    s.push('/');
+                }
+                s
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        #[test]
+        fn rules_parse_or_refuse_and_round_trip(text in "[a-z:/ ,.-]{0,24}") {
+            if let Ok(rules) = KeepRules::parse(&[text.as_str()]) {
+                let again = KeepRules::parse(&[rules.to_string()])
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert_eq!(again, rules);
+            }
+        }
+
+        #[test]
+        fn keep_folders_resolve_only_to_scanned_folders(folders in prop::collection::vec(folder(), 1..3)) {
+            let fail = |e: &dyn std::fmt::Display| TestCaseError::fail(e.to_string());
+            let (dir, root, conn) = SCANNED.with(|s| s.clone());
+            let user = UserId::local();
+            let rules: Vec<String> = folders.iter().map(|f| format!("ref:{f}")).collect();
+            let Ok(parsed) = KeepRules::parse(&rules) else { return Ok(()) };
+            let conn = declutter_core::db::open(&conn).map_err(|e| fail(&e))?;
+            for base in [Base::Dir(&root), Base::SourceRoots, Base::Dir(&dir)] {
+                match plan::resolve_rules(&conn, &user, parsed.clone(), base) {
+                    Ok(resolved) => {
+                        for rule in &resolved.0 {
+                            if let KeepRule::Reference(f) = rule {
+                                let p = Path::new(f);
+                                prop_assert!(p.starts_with(&root), "{f} outside the source");
+                                prop_assert!(p.is_dir(), "{f} is not a folder");
+                                prop_assert!(
+                                    !f.contains(".declutter-trash"),
+                                    "{f} is a trash folder"
+                                );
+                            }
+                        }
+                    }
+                    Err(EngineError::UnknownKeepFolder(_)) => {}
+                    Err(e) => return Err(fail(&e)),
+                }
+            }
+        }
+    }
+
+    thread_local! {
+        /// One scanned tree per test thread: (temp dir, source root, database).
+        static SCANNED: (PathBuf, PathBuf, PathBuf) = scanned().unwrap_or_default();
+    }
+
+    fn scanned() -> Result<(PathBuf, PathBuf, PathBuf), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?.keep();
+        std::fs::create_dir_all(dir.join("root/a/b"))?;
+        std::fs::create_dir_all(dir.join("outside"))?;
+        let root = dir.join("root").canonicalize()?;
+        write(&root, "a/b/x.bin", &bytes(1, 100))?;
+        write(&root, "a/x.bin", &bytes(1, 100))?;
+        write(&root, ".declutter-trash/1/a/x.bin", &bytes(1, 100))?;
+        let db = dir.join("declutter.db");
+        let mut conn = declutter_core::db::open(&db)?;
+        tokio::runtime::Builder::new_current_thread()
+            .build()?
+            .block_on(scan_folder(&mut conn, &root))?;
+        Ok((dir, root, db))
+    }
+}
