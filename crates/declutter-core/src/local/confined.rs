@@ -232,6 +232,33 @@ impl Root {
     }
 }
 
+/// Opens the folder at `path` (a scan's root) for reading.
+pub fn open_dir(path: &Path) -> io::Result<OwnedFd> {
+    Ok(rustix::fs::open(
+        path,
+        DIR | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?)
+}
+
+/// Opens the folder `rel` below the folder `dir`, refusing links and escapes.
+pub fn open_dir_beneath(dir: &OwnedFd, rel: &Path) -> io::Result<OwnedFd> {
+    open_beneath(dir.as_fd(), rel, DIR)
+}
+
+/// Lists the folder behind `dir` (whose path is `path`) through the handle itself: the magic
+/// link `/proc/self/fd/N` is the open folder, whatever happened to its path since. Entries'
+/// metadata is read relative to that handle. Without `/proc`, the path is listed.
+pub fn read_dir(dir: &OwnedFd, path: &Path) -> io::Result<std::fs::ReadDir> {
+    std::fs::read_dir(format!("/proc/self/fd/{}", dir.as_raw_fd())).or_else(|e| {
+        if e.kind() == io::ErrorKind::NotFound {
+            std::fs::read_dir(path)
+        } else {
+            Err(e)
+        }
+    })
+}
+
 /// Not there: missing, or a parent that is not a folder.
 fn gone(e: &io::Error) -> bool {
     matches!(
@@ -487,6 +514,31 @@ mod tests {
             root.join(".declutter-trash/1/x").exists(),
             "a non-empty folder stays"
         );
+        Ok(())
+    }
+
+    #[test]
+    fn a_folder_swapped_for_a_link_after_it_was_opened_is_listed_as_opened() -> TestResult {
+        let tmp = tempfile::tempdir()?;
+        let root = tmp.path().join("root");
+        let outside = tmp.path().join("outside");
+        fs::create_dir_all(root.join("a"))?;
+        fs::create_dir_all(&outside)?;
+        fs::write(root.join("a/mine"), b"m")?;
+        fs::write(outside.join("secret"), b"s")?;
+        let top = open_dir(&root)?;
+        let a = open_dir_beneath(&top, Path::new("a"))?;
+        // Between listing the root and reading `a`, `a` becomes a link to the outside.
+        fs::rename(root.join("a"), root.join("a2"))?;
+        symlink(&outside, root.join("a"))?;
+        let names: Vec<OsString> = read_dir(&a, &root.join("a"))?
+            .map(|e| e.map(|e| e.file_name()))
+            .collect::<io::Result<_>>()?;
+        assert_eq!(names, vec![OsString::from("mine")]);
+        let e = open_dir_beneath(&top, Path::new("a"))
+            .err()
+            .ok_or("opened a link")?;
+        assert!(is_escape(&e), "{e}");
         Ok(())
     }
 

@@ -6,9 +6,12 @@
 use std::collections::HashSet;
 use std::fs;
 use std::io;
+use std::os::fd::OwnedFd;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+
+use super::confined;
 
 use crate::provider::ScanIssue;
 
@@ -77,14 +80,43 @@ pub fn walk(root: &Path, options: WalkOptions) -> (Vec<Entry>, Vec<ScanIssue>) {
 /// Walks `root` in parallel on the rayon pool, handing each directory's entries to `sink` as
 /// soon as it is read, so a caller can stream them (into a bounded channel, say) instead of
 /// holding the whole tree. `sink` runs on pool threads; blocking in it throttles the walk.
+///
+/// Each folder is read through a handle opened from its parent's handle without following
+/// links (`local::confined`), never by its path: a folder swapped for a link while the walk
+/// runs is refused and reported, so nothing outside the root is listed.
 pub fn walk_with(root: &Path, options: WalkOptions, sink: &(dyn Fn(DirBatch) + Sync)) {
     let visited = Mutex::new(HashSet::new());
     // Followed symlinks must stay inside the source: compared with the root's real path.
     let real_root = fs::canonicalize(root).unwrap_or_else(|_| root.to_owned());
-    rayon::scope(|scope| visit_dir(scope, &real_root, root, options, sink, &visited));
+    let top = match confined::open_dir(root) {
+        Ok(fd) => fd,
+        Err(e) => {
+            sink(DirBatch {
+                entries: Vec::new(),
+                issues: vec![issue(root, &e)],
+            });
+            return;
+        }
+    };
+    let ctx = Walk {
+        real_root: &real_root,
+        top: &top,
+        options,
+        sink,
+        visited: &visited,
+    };
+    let ctx = &ctx;
+    rayon::scope(|scope| {
+        if let Ok(fd) = top.try_clone() {
+            visit_dir(scope, ctx, fd, root.to_owned());
+        }
+    });
 }
 
 fn issue_kind(err: &io::Error) -> &'static str {
+    if confined::is_escape(err) {
+        return "outside";
+    }
     match err.kind() {
         io::ErrorKind::PermissionDenied => "permission",
         io::ErrorKind::NotFound => "vanished",
@@ -101,48 +133,76 @@ pub fn issue(path: &Path, err: &io::Error) -> ScanIssue {
     }
 }
 
-fn visit_dir<'s>(
-    scope: &rayon::Scope<'s>,
-    root: &'s Path,
-    dir: &Path,
+/// What every folder visit shares.
+struct Walk<'s> {
+    real_root: &'s Path,
+    top: &'s OwnedFd,
     options: WalkOptions,
     sink: &'s (dyn Fn(DirBatch) + Sync),
     visited: &'s Mutex<HashSet<(u64, u64)>>,
-) {
+}
+
+impl Walk<'_> {
+    /// The metadata of a link's target and, for a folder, a confined handle on it; `None`
+    /// (with an issue) when the link leads out of the source.
+    fn follow(
+        &self,
+        path: &Path,
+        issues: &mut Vec<ScanIssue>,
+    ) -> io::Result<Option<(fs::Metadata, Option<OwnedFd>)>> {
+        let real = fs::canonicalize(path)?;
+        let Ok(rel) = real.strip_prefix(self.real_root) else {
+            issues.push(ScanIssue {
+                path: path.display().to_string(),
+                kind: "outside",
+                message: "symbolic link leads outside the source; not followed".into(),
+            });
+            return Ok(None);
+        };
+        let meta = fs::metadata(&real)?;
+        let fd = if meta.is_dir() {
+            Some(confined::open_dir_beneath(self.top, rel)?)
+        } else {
+            None
+        };
+        Ok(Some((meta, fd)))
+    }
+}
+
+fn visit_dir<'s>(scope: &rayon::Scope<'s>, ctx: &'s Walk<'s>, dir_fd: OwnedFd, dir: PathBuf) {
     let mut local = DirBatch::default();
     let mut subdirs = Vec::new();
-    match fs::read_dir(dir) {
-        Err(e) => local.issues.push(issue(dir, &e)),
+    match confined::read_dir(&dir_fd, &dir) {
+        Err(e) => local.issues.push(issue(&dir, &e)),
         Ok(read) => {
             for entry in read {
                 let entry = match entry {
                     Ok(e) => e,
                     Err(e) => {
-                        local.issues.push(issue(dir, &e));
+                        local.issues.push(issue(&dir, &e));
                         continue;
                     }
                 };
-                let path = entry.path();
-                if entry.file_name() == TRASH_DIR {
+                let name = entry.file_name();
+                if name == TRASH_DIR {
                     continue;
                 }
+                // Never `entry.path()`: the handle's path is not the folder's.
+                let path = dir.join(&name);
+                let mut child = None;
                 let meta = match entry.file_type() {
-                    Ok(t) if t.is_symlink() && options.follow_symlinks => {
-                        match fs::canonicalize(&path) {
-                            Ok(real) if real.starts_with(root) => fs::metadata(&path),
-                            Ok(_) => {
-                                local.issues.push(ScanIssue {
-                                    path: path.display().to_string(),
-                                    kind: "outside",
-                                    message: "symbolic link leads outside the source; not followed"
-                                        .into(),
-                                });
-                                continue;
+                    Ok(t) if t.is_symlink() && ctx.options.follow_symlinks => {
+                        match ctx.follow(&path, &mut local.issues) {
+                            Ok(Some((m, fd))) => {
+                                child = fd;
+                                Ok(m)
                             }
+                            Ok(None) => continue,
                             Err(e) => Err(e),
                         }
                     }
                     Ok(t) if t.is_symlink() => continue,
+                    // Metadata through the folder's own handle, without following.
                     Ok(_) => entry.metadata(),
                     Err(e) => Err(e),
                 };
@@ -157,14 +217,25 @@ fn visit_dir<'s>(
                     continue;
                 }
                 if meta.is_dir() {
-                    let fresh = visited
+                    let fresh = ctx
+                        .visited
                         .lock()
                         .map(|mut v| v.insert((meta.dev(), meta.ino())))
                         .unwrap_or(true);
                     if !fresh {
                         continue;
                     }
-                    subdirs.push(path.clone());
+                    let fd = match child.take() {
+                        Some(fd) => Ok(fd),
+                        None => confined::open_dir_beneath(&dir_fd, Path::new(&name)),
+                    };
+                    match fd {
+                        Ok(fd) => subdirs.push((fd, path.clone())),
+                        Err(e) => {
+                            local.issues.push(issue(&path, &e));
+                            continue;
+                        }
+                    }
                 }
                 let entry = Entry {
                     path,
@@ -179,16 +250,16 @@ fn visit_dir<'s>(
                 };
                 local.entries.push((entry, meta.nlink()));
                 if local.entries.len() >= BATCH {
-                    sink(std::mem::take(&mut local));
+                    (ctx.sink)(std::mem::take(&mut local));
                 }
             }
         }
     }
     // Subdirectories are queued first so the pool stays busy while the sink may block.
-    for sub in subdirs {
-        scope.spawn(move |s| visit_dir(s, root, &sub, options, sink, visited));
+    for (fd, sub) in subdirs {
+        scope.spawn(move |s| visit_dir(s, ctx, fd, sub));
     }
     if !(local.entries.is_empty() && local.issues.is_empty()) {
-        sink(local);
+        (ctx.sink)(local);
     }
 }
