@@ -10,7 +10,7 @@
 //! still be the size and age the index recorded.
 
 use std::io::{Cursor, Read as _};
-use std::os::unix::fs::{MetadataExt as _, OpenOptionsExt as _};
+use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 
 use image::{DynamicImage, ImageFormat, ImageReader, Limits};
@@ -121,29 +121,17 @@ pub fn read_confined(
     Ok(bytes)
 }
 
-/// The file at `item`, opened read-only without following a final symlink, after checking that
-/// its real path lies inside the confined `source_root`.
+/// The regular file at `item`, opened read-only through the engine's confined handle on the
+/// (allowed) `source_root`: no link anywhere below the root is followed, so a file swapped for a
+/// link to another person's folder is refused, not read.
 fn open_confined(
     roots: &[PathBuf],
     source_root: &Path,
     item: &Path,
 ) -> Result<std::fs::File, ThumbError> {
     let root = confine(roots, source_root).map_err(|_| ThumbError::Missing)?;
-    let real = item.canonicalize().map_err(|_| ThumbError::Missing)?;
-    let parent = real.parent().ok_or(ThumbError::Missing)?;
-    // The folder holding the file passes the same check as a source folder.
-    let parent = confine(roots, parent).map_err(|_| ThumbError::Missing)?;
-    if !parent.starts_with(&root) {
-        return Err(ThumbError::Missing);
-    }
-    // Only regular files: opening a FIFO would block, a device could be anything.
-    if !std::fs::symlink_metadata(&real).is_ok_and(|m| m.is_file()) {
-        return Err(ThumbError::Missing);
-    }
-    std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
-        .open(&real)
+    declutter_core::local::confined::Root::open(&root)
+        .and_then(|r| r.open_file(item))
         .map_err(|_| ThumbError::Missing)
 }
 
