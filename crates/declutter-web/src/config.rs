@@ -89,8 +89,9 @@ pub struct Args {
     /// Address to listen on.
     #[arg(long, env = env::LISTEN, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
-    /// SQLite database file (created with its directory).
-    #[arg(long, env = env::DB, default_value = "data/declutter.db")]
+    /// SQLite database file (created with its directory) [default: declutter.db in the user's
+    /// data folder, ~/.local/share/declutter].
+    #[arg(long, env = env::DB, default_value_os_t = declutter_core::db::default_path(), hide_default_value = true)]
     pub db: PathBuf,
     /// Public base URL; defaults to `http://<listen>`.
     #[arg(long, env = env::PUBLIC_URL)]

@@ -34,6 +34,17 @@ pub enum DbError {
     Corrupt(String),
 }
 
+/// The installation's database when none is named: `declutter.db` in the user's data folder
+/// (`$XDG_DATA_HOME/declutter`, else `~/.local/share/declutter`), the same for the CLI, the
+/// web app and the operations commands, whatever the current folder. Without a home folder
+/// (a bare service account), `data/declutter.db`.
+pub fn default_path() -> std::path::PathBuf {
+    directories::ProjectDirs::from("", "", "declutter").map_or_else(
+        || std::path::PathBuf::from("data/declutter.db"),
+        |dirs| dirs.data_dir().join("declutter.db"),
+    )
+}
+
 /// Opens (creating and migrating) the declutter database at `path`.
 pub fn open(path: &Path) -> Result<Connection, DbError> {
     let mut conn = platform_db::open(path)?;

@@ -31,8 +31,9 @@ pub const ENV_DB: &str = "DECLUTTER_DB";
 #[derive(Debug, Parser)]
 #[command(name = "declutter", version, about)]
 pub struct Cli {
-    /// SQLite database holding scans, plans and the trash log.
-    #[arg(long, global = true, env = ENV_DB, default_value = "declutter.db")]
+    /// SQLite database holding scans, plans and the trash log [default: declutter.db in the
+    /// user's data folder, ~/.local/share/declutter, for every command and `serve` alike].
+    #[arg(long, global = true, env = ENV_DB, default_value_os_t = declutter_core::db::default_path(), hide_default_value = true)]
     pub db: PathBuf,
     /// Whether `--db` was written on the command line (see [`parse`]).
     #[arg(skip)]
@@ -43,9 +44,9 @@ pub struct Cli {
 }
 
 /// Parses `argv`, exiting with clap's message on bad arguments. `serve` has its own `--db`
-/// (default `data/declutter.db`), so `declutter --db X serve` would otherwise put X in the
-/// global option and serve another file; remembering where the value came from lets `run`
-/// hand an explicit `--db` to `serve` too.
+/// (the same default), so `declutter --db X serve` would otherwise put X in the global option
+/// and serve another file; remembering where the value came from lets `run` hand an explicit
+/// `--db` to `serve` too.
 pub fn parse_from<I, T>(argv: I) -> Result<Cli, clap::Error>
 where
     I: IntoIterator<Item = T>,
@@ -75,8 +76,8 @@ pub enum Command {
     Trash(trash::Args),
     /// Clutter report: largest, untouched, empty and temporary files.
     Report(report::Args),
-    /// Serve the web app (embedded defaults: SQLite, plain HTTP on 127.0.0.1:8080; its own
-    /// --db defaults to data/declutter.db).
+    /// Serve the web app (embedded defaults: SQLite in the user's data folder, plain HTTP on
+    /// 127.0.0.1:8080).
     Serve(Box<declutter_web::Args>),
     /// Write a consistent online backup of the database to a new file (safe while serving).
     Backup(backup::Args),
@@ -148,10 +149,11 @@ mod tests {
             serve_db(&["declutter", "serve", "--db", "z.db"])?,
             PathBuf::from("z.db")
         );
-        assert_eq!(
-            serve_db(&["declutter", "serve"])?,
-            PathBuf::from("data/declutter.db")
-        );
+        // One database per installation: the engine commands and `serve` agree by default.
+        let default = declutter_core::db::default_path();
+        assert_eq!(serve_db(&["declutter", "serve"])?, default);
+        assert_eq!(parse_from(["declutter", "dupes"])?.db, default);
+        assert!(default.ends_with("declutter/declutter.db"), "{default:?}");
         Ok(())
     }
 }

@@ -213,3 +213,35 @@ fn two_cli_applies_at_once_keep_every_group_alive() -> TestResult {
     assert_eq!(live.len(), 40, "{live:?}");
     Ok(())
 }
+
+#[test]
+fn one_database_per_installation_whatever_the_current_folder() -> TestResult {
+    let env = Env::new()?;
+    let bytes = content(24, 5_000);
+    env.write("a.bin", &bytes)?;
+    env.write("b.bin", &bytes)?;
+    let data = env.dir.path().join("xdg");
+    let elsewhere = env.dir.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere)?;
+    let run = |cwd: &Path, args: &[&str]| {
+        env.cmd()
+            .env_remove("DECLUTTER_DB")
+            .env("XDG_DATA_HOME", &data)
+            .current_dir(cwd)
+            .args(args)
+            .output()
+    };
+    let out = run(&env.root, &["scan", "."])?;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    run(&env.root, &["plan"])?;
+    let applied = run(&env.root, &["apply", "latest"])?;
+    assert!(applied.status.success());
+    // From another folder, the same installation: its trash is still known.
+    let listed = run(&elsewhere, &["trash", "list", "--json"])?;
+    let entries: serde_json::Value = serde_json::from_slice(&listed.stdout)?;
+    assert_eq!(entries.as_array().map(Vec::len), Some(1), "{entries}");
+    assert!(data.join("declutter/declutter.db").is_file());
+    assert!(!env.root.join("declutter.db").exists());
+    assert!(!elsewhere.join("declutter.db").exists());
+    Ok(())
+}
