@@ -4,10 +4,10 @@
 //! listing in memory: the only per-file state is one bit per row id.
 //!
 //! One physical file has one row per owner, whatever sources overlap (a folder scanned, then
-//! its parent; a bind mount; a hard link across sources): the schema holds (device, inode) and
-//! the path unique per owner, and an entry whose file is already indexed under another source,
-//! and still there, is skipped and reported. Rows whose file is no longer at their path (a
-//! rename, a reused inode) give way.
+//! its parent; a bind mount; a hard link across sources): the schema holds (device, inode)
+//! unique per owner, and an entry whose file is already indexed under another source, and
+//! still there, is skipped and reported. Rows whose file is no longer at their path (a rename,
+//! a reused inode) give way.
 
 use platform_db::rusqlite::{Connection, OptionalExtension, params};
 
@@ -131,7 +131,7 @@ impl<'c> LocalIndex<'c> {
                     && i == Some(ino);
                 if !same
                     && (d, i) != (Some(dev), Some(ino))
-                    && let Some(why) = self.make_room(id.as_str(), e, Some(row))?
+                    && let Some(why) = self.make_room(e, Some(row))?
                 {
                     return Ok(Recorded::Overlap(why));
                 }
@@ -164,7 +164,7 @@ impl<'c> LocalIndex<'c> {
                 // The common case is one statement; a clash with the identity of a row of
                 // this or another source is settled, then the row is written for certain.
                 if self.insert(id, e, parent.as_ref(), &name, true)? == 0 {
-                    if let Some(why) = self.make_room(id.as_str(), e, None)? {
+                    if let Some(why) = self.make_room(e, None)? {
                         return Ok(Recorded::Overlap(why));
                     }
                     self.insert(id, e, parent.as_ref(), &name, false)?;
@@ -216,25 +216,19 @@ impl<'c> LocalIndex<'c> {
             ])?)
     }
 
-    /// Clears the way for `e` (path id `item_id`) to be indexed by this source, as row `own`
-    /// or a new one: rows of the owner with the same physical file or path give way when
-    /// their file is no longer there; when it still is, the entry is refused (returns where
-    /// it is indexed).
-    fn make_room(
-        &mut self,
-        item_id: &str,
-        e: &Entry,
-        own: Option<i64>,
-    ) -> Result<Option<String>, DbError> {
+    /// Clears the way for `e` to be indexed by this source, as row `own` or a new one: rows of
+    /// the owner with the same physical file give way when their file is no longer at their
+    /// path; when it still is, the entry is refused (returns where it is indexed).
+    fn make_room(&mut self, e: &Entry, own: Option<i64>) -> Result<Option<String>, DbError> {
         let clashes: Vec<(i64, String, String)> = {
             let mut stmt = self.conn.prepare_cached(
                 "SELECT id, source, path FROM files WHERE user_id = ?1 AND id IS NOT ?2 \
-                 AND ((dev = ?3 AND ino = ?4) OR (provider = 'local' AND item_id = ?5))",
+                 AND dev = ?3 AND ino = ?4",
             )?;
-            let rows = stmt.query_map(
-                params![self.user, own, e.dev as i64, e.ino as i64, item_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )?;
+            let rows = stmt
+                .query_map(params![self.user, own, e.dev as i64, e.ino as i64], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?;
             rows.collect::<Result<_, _>>()?
         };
         for (row, source, path) in clashes {

@@ -232,7 +232,11 @@ fn one_database_per_installation_whatever_the_current_folder() -> TestResult {
             .output()
     };
     let out = run(&env.root, &["scan", "."])?;
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     run(&env.root, &["plan"])?;
     let applied = run(&env.root, &["apply", "latest"])?;
     assert!(applied.status.success());

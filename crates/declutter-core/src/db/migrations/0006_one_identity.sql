@@ -1,17 +1,15 @@
 -- Safety (issue: a duplicate group never loses its last live copy).
 --
--- One identity per physical file: a local file is its (device, inode), a cloud item its
--- provider id, whatever sources overlap (a folder and its parent, a bind mount, a drive
--- connected twice). Rows that broke this are dropped here (the oldest row stays); the next
--- scan of their source settles them.
+-- One identity per physical file: a local file is its (device, inode), whatever local sources
+-- overlap (a folder and its parent, a bind mount, a hard link across folders); a cloud item
+-- is its provider id, already unique per owner (one source per provider). Rows that broke
+-- this are dropped here (the oldest row stays); the next scan of their source settles them.
+-- (The path needs no index of its own: one path is one inode, and a row whose file left its
+-- path gives way when the path is indexed again.)
 DELETE FROM files WHERE dev IS NOT NULL AND id NOT IN (
     SELECT min(id) FROM files WHERE dev IS NOT NULL GROUP BY user_id, dev, ino
 );
-DELETE FROM files WHERE id NOT IN (
-    SELECT min(id) FROM files GROUP BY user_id, provider, item_id
-);
 CREATE UNIQUE INDEX files_physical ON files (user_id, dev, ino) WHERE dev IS NOT NULL;
-CREATE UNIQUE INDEX files_identity ON files (user_id, provider, item_id);
 
 -- Our trash is never live data, at any depth: rows indexed inside a .declutter-trash folder by
 -- earlier versions (which skipped it only at the scanned root) are dropped.
