@@ -243,12 +243,19 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Skips `item`, dropping the trash row an interrupted run journaled for it (nothing moved).
+    /// Skips `item`, dropping the trash row an interrupted run journaled for it (nothing moved),
+    /// in one transaction.
     fn abandon(&mut self, item: &PlanItem, reason: &str) -> Result<(), EngineError> {
+        let tx = self.conn.transaction()?;
         if let Some(t) = item.trash_id {
-            trash::delete(self.conn, t)?;
+            trash::delete(&tx, t)?;
         }
-        self.skip(item, reason)
+        plans::set_state(&tx, item.id, "skipped", Some(reason), None)?;
+        tx.commit()?;
+        self.report
+            .skipped
+            .push((item.path.clone(), reason.to_owned()));
+        Ok(())
     }
 
     /// Settles an item a previous run started. Returns true when nothing more is to be done.
@@ -349,8 +356,11 @@ impl Run<'_> {
             Ok(()) => self.finish(item, trash_id),
             Err(e) if e.is_per_item() || vanished(&e) => {
                 // Nothing moved: the claim is withdrawn and the item skipped with the reason.
-                trash::delete(self.conn, trash_id)?;
-                self.skip(item, &e.to_string())
+                let journaled = PlanItem {
+                    trash_id: Some(trash_id),
+                    ..item.clone()
+                };
+                self.abandon(&journaled, &e.to_string())
             }
             Err(e) => Err(e.into()),
         }
@@ -382,7 +392,12 @@ impl Run<'_> {
                 "every kept copy is being removed by another plan; left untouched",
             ));
         }
-        let trash_id = match item.trash_id {
+        // A row an interrupted run journaled is reused; one that is gone is written anew.
+        let journaled = match item.trash_id {
+            Some(t) => trash::get(&tx, self.user, t)?.map(|e| e.id),
+            None => None,
+        };
+        let trash_id = match journaled {
             Some(t) => t,
             None => {
                 let t = now();

@@ -379,6 +379,28 @@ async fn a_resume_never_trashes_a_file_that_appeared_after_the_move() -> TestRes
     Ok(())
 }
 
+#[tokio::test]
+async fn a_resume_whose_journal_row_is_gone_redoes_the_removal() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let root = dir.path().join("root");
+    let content = bytes(13, 10_000);
+    write(&root, "a/x.bin", &content)?;
+    write(&root, "bb/x.bin", &content)?;
+    let mut conn = db(dir.path())?;
+    let user = UserId::local();
+    scan_folder(&mut conn, &root).await?;
+    let summary = plan::build(&mut conn, &user, &KeepRules::parse(&["shortest-path"])?)?;
+    // As if a run died between dropping a journal row and marking its item skipped.
+    conn.execute(
+        "UPDATE plan_items SET state = 'started', trash_id = 4242 WHERE action = 'remove'",
+        [],
+    )?;
+    let report = apply_plan(&mut conn, &user, summary.plan_id, &Table::local(&root)).await?;
+    assert_eq!(report.trashed, 1, "{report:?}");
+    assert_eq!(live_contents(&root).len(), 1);
+    Ok(())
+}
+
 /// A tree with a duplicate pair whose removable copy sits in `victim/`, and a folder outside
 /// the root holding a file of the same content under the same relative name.
 struct Planted {
