@@ -2,13 +2,14 @@
 CARGO_TARGET_DIR ?= $(HOME)/.cache/fpaste-declutter/target
 export CARGO_TARGET_DIR
 
-.PHONY: help run test test-rust test-ops lint deny packages
+.PHONY: help run test test-rust test-ops lint deny packages security
 
 help:
 	@echo "make run    - fpasted on embedded defaults (SQLite in ./data, http://127.0.0.1:5000)"
 	@echo "make test   - every test: Rust unit + integration suites, then the deployment tests"
 	@echo "make lint   - rustfmt check and clippy -D warnings"
 	@echo "make deny   - licenses and advisories (offline snapshot)"
+	@echo "make security - attack tests, then schemathesis against the declutter web API (about 1 min)"
 
 run:
 	cargo run --release --locked -p paste-server --bin fpasted
@@ -32,3 +33,13 @@ lint:
 
 deny:
 	.ci/deny
+
+# The penetration test (.ci/security; nightly in .forgejo/.github workflows/security.yml, and
+# after `make test` in .ci/run): every test named `attack…` or in a module named `hardening`
+# (nextest filter `test(attack) | test(hardening::)`), then schemathesis 4.32.5 against
+# declutter-web's OpenAPI document on a live `declutter serve` (127.0.0.1, a port it picks, a
+# temporary database, the first account's bearer token). Checks run: `not_a_server_error` only
+# (the full conformance checks fail until the document is fixed, issue #14); 50 examples per
+# operation, 150 s at most (SECURITY_CHECKS, SECURITY_MAX_EXAMPLES, SECURITY_TIMEOUT override).
+security: packages
+	.ci/security

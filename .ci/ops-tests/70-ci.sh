@@ -5,6 +5,9 @@
 # all exist; secrets reach only env (never a command line), and pushes happen only on push
 # events; every run block, the CI scripts and these tests pass shellcheck. .ci/build-release
 # and .ci/container-publish are run against stub cargo/buildah/git to prove what they invoke.
+# The nightly pipeline (security.yml, mirrored the same way): a schedule with well-formed cron lines and
+# workflow_dispatch, a job that runs `make security`, the same rules for its run blocks; and
+# .ci/run runs `make security` after `make test`.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -15,6 +18,9 @@ need_pip yaml pyyaml
 forgejo=$ops_root/.forgejo/workflows/ci.yml
 github=$ops_root/.github/workflows/ci.yml
 cmp -s "$forgejo" "$github" || fail ".github/workflows/ci.yml is not a mirror of the Forgejo file"
+nightly=$ops_root/.forgejo/workflows/security.yml
+cmp -s "$nightly" "$ops_root/.github/workflows/security.yml" ||
+    fail ".github/workflows/security.yml is not a mirror of the Forgejo file"
 
 mkdir -p "$ops_tmp/runs"
 python3 - "$forgejo" "$ops_root" "$ops_tmp/runs" <<'PY'
@@ -66,10 +72,45 @@ for env_job in ("container",):
 print(f"  {len(jobs)} jobs, {n} run steps: scripts and make targets exist, no raw cargo commands")
 PY
 
+python3 - "$nightly" "$ops_root" "$ops_tmp/runs" <<'PY'
+import os, re, sys, yaml
+path, root, out = sys.argv[1:4]
+def fail(msg):
+    print(f"FAIL ci: security.yml: {msg}", file=sys.stderr); sys.exit(1)
+doc = yaml.safe_load(open(path))
+triggers = doc.get("on", doc.get(True)) or {}
+if "workflow_dispatch" not in triggers: fail("cannot be run by hand (workflow_dispatch)")
+crons = [s.get("cron", "") for s in (triggers.get("schedule") or [])]
+field = r"(\*|\d+(-\d+)?(,\d+(-\d+)?)*)(/\d+)?"
+if not crons or not all(re.fullmatch(rf"{field}( {field}){{4}}", c) for c in crons):
+    fail(f"needs a schedule with well-formed cron lines, has {crons}")
+if "push" in triggers or "pull_request" in triggers: fail("is the nightly job, not a push gate")
+targets = set(re.findall(r"^([A-Za-z][\w-]*):", open(os.path.join(root, "Makefile")).read(), re.M))
+raw_cargo = re.compile(r"\bcargo\s+(build|test|nextest|clippy|fmt|deny|check)\b")
+runs = []
+for name, job in (doc.get("jobs") or {}).items():
+    for i, step in enumerate(job.get("steps", [])):
+        run = step.get("run")
+        if run is None:
+            continue
+        if "secrets." in run: fail(f"{name}: a secret is expanded into a command line")
+        if raw_cargo.search(run): fail(f"{name}: re-lists a cargo command: {run!r}")
+        for target in re.findall(r"\bmake\s+(?:-C\s+\S+\s+)?([\w-]+)", run):
+            if target not in targets: fail(f"{name}: make {target} is not a Makefile target")
+        runs.append(run)
+        body = re.sub(r"\$\{\{.*?\}\}", "EXPR", run)
+        open(os.path.join(out, f"security-{name}-{i}.sh"), "w").write("#!/usr/bin/env bash\n" + body + "\n")
+if "make security" not in runs: fail("no job runs `make security`")
+ci_run = open(os.path.join(root, ".ci/run")).read()
+test_at, security_at = ci_run.find('make -C "$root" test'), ci_run.find('make -C "$root" security')
+if not 0 <= test_at < security_at: fail(".ci/run does not run `make security` after `make test`")
+print(f"  security.yml: nightly cron {crons[0]!r} + workflow_dispatch, runs make security; .ci/run runs it too")
+PY
+
 shellcheck -s bash "$ops_tmp"/runs/*.sh || fail "shellcheck found problems in the workflow's run blocks"
 shellcheck -x "$ops_root/.ci/build-release" "$ops_root/.ci/container-publish" \
-    "$ops_root"/.ci/ops-tests/*.sh || fail "shellcheck found problems in the CI scripts"
-note "shellcheck: workflow run blocks, .ci/build-release, .ci/container-publish, ops tests"
+    "$ops_root/.ci/security" "$ops_root"/.ci/ops-tests/*.sh || fail "shellcheck found problems in the CI scripts"
+note "shellcheck: workflow run blocks, .ci/build-release, .ci/container-publish, .ci/security, ops tests"
 
 # --- the CI scripts against stubs that record their arguments
 stub=$ops_tmp/stub

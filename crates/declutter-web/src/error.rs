@@ -16,6 +16,9 @@ pub enum ApiError {
     /// Signed in but not allowed.
     #[error("forbidden")]
     Forbidden,
+    /// The route needs a browser session, and a bearer token was presented.
+    #[error("a browser session is required")]
+    SessionRequired,
     /// Missing, or not yours (the same answer, so ids cannot be probed).
     #[error("not found")]
     NotFound,
@@ -59,6 +62,11 @@ impl ApiError {
             Self::Forbidden => {
                 Problem::new(S::FORBIDDEN, "forbidden", "You are not allowed to do that")
             }
+            Self::SessionRequired => Problem::new(
+                S::FORBIDDEN,
+                "session_required",
+                "Only a signed-in browser session can do that; an API token cannot",
+            ),
             Self::NotFound => Problem::new(S::NOT_FOUND, "not_found", "Not found"),
             Self::Csrf(code) => Problem::new(
                 S::FORBIDDEN,

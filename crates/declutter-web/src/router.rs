@@ -33,7 +33,7 @@ fn r(method: Method, path: &'static str, access: Access, handler: MethodRouter<A
 }
 
 fn routes() -> Vec<Route> {
-    use Access::{Admin, Public, User};
+    use Access::{Admin, Public, Session, User};
     use Method as M;
     vec![
         r(M::GET, "/", Public, get(ops::root)),
@@ -77,7 +77,8 @@ fn routes() -> Vec<Route> {
             post(admin::delete_user),
         ),
         r(M::GET, "/admin/audit", Admin, get(admin::audit)),
-        r(M::POST, "/api/tokens", User, post(api::issue_token)),
+        // A session only: a bearer token cannot mint its own successor.
+        r(M::POST, "/api/tokens", Session, post(api::issue_token)),
         r(M::GET, "/api/me", User, get(api::me)),
         // Cloud drive connect flow (OAuth code + PKCE, state bound to the session).
         r(

@@ -29,7 +29,7 @@ pub fn run(db: &Path, args: Args) -> anyhow::Result<()> {
     let bytes = std::fs::metadata(&args.file)?.len();
     output::print(&format!(
         "backup {}: {} ({bytes} bytes), integrity ok\n",
-        args.file.display(),
+        output::safe(&args.file.display().to_string()),
         if summary.is_empty() {
             "no tables"
         } else {

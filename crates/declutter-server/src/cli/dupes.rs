@@ -3,7 +3,7 @@
 use declutter_core::store::groups::{self, Group};
 
 use super::context::Context;
-use super::output::{self, csv_field, human};
+use super::output::{self, csv_field, human, safe};
 
 /// Arguments of `dupes`.
 #[derive(Debug, clap::Args)]
@@ -40,7 +40,7 @@ fn table(groups: &[Group]) -> String {
             } else {
                 " (shared, not owned: kept)"
             };
-            out.push_str(&format!("  {}{shared}\n", f.path));
+            out.push_str(&format!("  {}{shared}\n", safe(&f.path)));
         }
     }
     out.push_str(&format!(

@@ -112,7 +112,8 @@ fn operations_code(err: &anyhow::Error) -> Option<u8> {
 pub fn one_line(err: &anyhow::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     for cause in err.chain() {
-        let s = cause.to_string().replace('\n', " ");
+        // Errors name paths and provider messages: shown escaped, on one line.
+        let s = super::output::safe(&cause.to_string()).into_owned();
         if !parts.iter().any(|p| p.contains(&s)) {
             parts.push(s);
         }

@@ -5,7 +5,7 @@ use declutter_core::engine::rules::KeepRules;
 use declutter_core::store::plans::Action;
 
 use super::context::Context;
-use super::output::{self, human};
+use super::output::{self, human, safe};
 
 /// Arguments of `plan`.
 #[derive(Debug, clap::Args)]
@@ -39,7 +39,7 @@ pub fn run(mut ctx: Context, args: Args) -> anyhow::Result<()> {
     }
     let mut out = String::new();
     for item in summary.items.iter().filter(|i| i.action == Action::Remove) {
-        out.push_str(&format!("remove  {}\n", item.path));
+        out.push_str(&format!("remove  {}\n", safe(&item.path)));
     }
     out.push_str(&format!(
         "plan {}: {} groups, {} files to remove, {} reclaimed (dry run; run `declutter apply {}`)\n",

@@ -4,7 +4,7 @@ use declutter_core::engine::report::{self, ReportOptions};
 use declutter_core::store::files::FileRow;
 
 use super::context::Context;
-use super::output::{self, human};
+use super::output::{self, human, safe};
 
 /// Arguments of `report`.
 #[derive(Debug, clap::Args)]
@@ -24,7 +24,7 @@ fn section(out: &mut String, title: &str, rows: &[FileRow]) {
     let total: u64 = rows.iter().map(|r| r.size).sum();
     out.push_str(&format!("{title}: {} ({})\n", rows.len(), human(total)));
     for r in rows.iter().take(50) {
-        out.push_str(&format!("  {:>10}  {}\n", human(r.size), r.path));
+        out.push_str(&format!("  {:>10}  {}\n", human(r.size), safe(&r.path)));
     }
 }
 

@@ -51,8 +51,8 @@ pub fn run(db: &Path, args: Args) -> anyhow::Result<()> {
     }
     output::print(&format!(
         "restored {} into {}: {}, integrity ok\n",
-        args.file.display(),
-        db.display(),
+        output::safe(&args.file.display().to_string()),
+        output::safe(&db.display().to_string()),
         if summary.is_empty() {
             "no tables"
         } else {

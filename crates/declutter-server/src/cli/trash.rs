@@ -4,7 +4,7 @@ use declutter_core::engine::trash::{self, PurgeSelection};
 use declutter_core::store::trash::TrashEntry;
 
 use super::context::Context;
-use super::output::{self, human};
+use super::output::{self, human, safe};
 
 /// Arguments of `trash`.
 #[derive(Debug, clap::Args)]
@@ -45,7 +45,7 @@ fn line(e: &TrashEntry) -> String {
         e.id,
         human(e.size),
         e.provider,
-        e.original_path
+        safe(&e.original_path)
     )
 }
 
@@ -63,7 +63,7 @@ pub async fn run(mut ctx: Context, args: Args) -> anyhow::Result<()> {
             let mut out = String::new();
             for id in ids {
                 let e = trash::restore(&mut ctx.conn, &ctx.user, id, &ctx.providers).await?;
-                out.push_str(&format!("restored {}\n", e.original_path));
+                out.push_str(&format!("restored {}\n", safe(&e.original_path)));
             }
             output::print(&out)
         }

@@ -101,8 +101,8 @@ pub async fn run(db: &Path, args: Args) -> anyhow::Result<()> {
     output::print(&format!(
         "created {} {} (id {}) in {}\n",
         user.role,
-        user.email,
+        output::safe(&user.email),
         user.id,
-        db.display()
+        output::safe(&db.display().to_string())
     ))
 }

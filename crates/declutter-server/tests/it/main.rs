@@ -1,11 +1,13 @@
 //! Tests of the real `declutter` binary: commands and output formats, exit codes, cloud scans
 //! against the fakes, crash-safety of `apply` under SIGKILL, the web server's key decision,
-//! the operations commands, and a full disaster-recovery drill.
+//! the operations commands, a full disaster-recovery drill, and attacks on the output by
+//! planted file names.
 
 mod cli;
 mod cloud;
 mod crash;
 mod dr;
+mod hardening;
 mod ops;
 mod safety;
 mod serve;

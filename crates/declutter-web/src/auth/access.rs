@@ -27,6 +27,9 @@ pub enum Access {
     Public,
     /// Any signed-in account (handlers then scope every query to that account).
     User,
+    /// A signed-in browser session (cookie and CSRF token), never a bearer token: what
+    /// issues credentials, so a stolen 15-minute token cannot renew itself.
+    Session,
     /// Admins only.
     Admin,
 }
@@ -89,6 +92,10 @@ async fn check(state: &AppState, access: Access, mut req: Request) -> Result<Req
             return Err(ApiError::Unauthenticated.into_response());
         }
         (Access::User, Some(_)) => true,
+        (Access::Session, Some(p)) if p.session.is_none() => {
+            return Err(ApiError::SessionRequired.into_response());
+        }
+        (Access::Session, Some(_)) => true,
         (Access::Admin, Some(p)) => p.user.role == Role::Admin,
     };
     if !allowed {

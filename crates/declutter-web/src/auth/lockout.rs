@@ -1,7 +1,8 @@
 //! Sign-in backoff: after a few free failures, each further failure doubles the wait before the
 //! next attempt is considered, capped at 15 minutes; per account and per client address. A
-//! success clears the account's counter. The wait is a delay, not a permanent lock, so an
-//! attacker cannot lock a victim out for long (NIST SP 800-63B 5.2.2).
+//! success clears the counter of the account signed in to, never the address's. The wait is a
+//! delay, not a permanent lock, so an attacker cannot lock a victim out for long (NIST SP
+//! 800-63B 5.2.2). The check and the count are one transaction: [`crate::db::attempts`].
 
 use std::time::Duration;
 

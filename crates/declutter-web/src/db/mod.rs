@@ -4,6 +4,7 @@
 //! set, so the pool opens with that set and the web's own numbered, append-only migrations are
 //! then applied and counted in `web_schema_version`: two migration sets, one file, no clash.
 
+pub mod attempts;
 pub mod audit;
 pub mod connections;
 pub mod sessions;

@@ -1,6 +1,7 @@
-//! Accounts: creation, lookup, roles, the failed-sign-in counters and the token version.
+//! Accounts: creation, lookup, roles and the token version (the failed-sign-in counters are
+//! kept by [`super::attempts`]).
 
-use platform_db::rusqlite::{Connection, OptionalExtension, Row, params};
+use platform_db::rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use serde::Serialize;
 
 use super::{DbError, now};
@@ -120,29 +121,6 @@ pub fn password_hash(c: &Connection, id: &str) -> Result<Option<String>, DbError
     )
 }
 
-/// Records a failed sign-in and the lock it earns.
-pub fn record_failure(
-    c: &Connection,
-    id: &str,
-    failures: i64,
-    locked_until: i64,
-) -> Result<(), DbError> {
-    c.execute(
-        "UPDATE users SET failed_logins = ?2, locked_until = ?3 WHERE id = ?1",
-        params![id, failures, locked_until],
-    )?;
-    Ok(())
-}
-
-/// Clears the failure counter after a successful sign-in.
-pub fn clear_failures(c: &Connection, id: &str) -> Result<(), DbError> {
-    c.execute(
-        "UPDATE users SET failed_logins = 0, locked_until = 0 WHERE id = ?1",
-        [id],
-    )?;
-    Ok(())
-}
-
 /// Sets a new password hash and bumps the token version (revoking API tokens).
 pub fn set_password(c: &Connection, id: &str, hash: &str) -> Result<(), DbError> {
     c.execute(
@@ -191,10 +169,36 @@ pub fn list(c: &Connection) -> Result<Vec<User>, DbError> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Erases the account: its sessions, identities and connections cascade; the engine's rows
-/// for this owner go too. The audit log keeps its entries (append-only, ids only).
-pub fn delete(c: &mut Connection, id: &str) -> Result<bool, DbError> {
-    let tx = c.transaction()?;
+/// Whether `id` is an admin and no other account is.
+pub fn is_last_admin(c: &Connection, id: &str) -> Result<bool, DbError> {
+    Ok(c.query_row(
+        "SELECT count(*) = 0 AND EXISTS (SELECT 1 FROM users WHERE id = ?1 AND role = 'admin')
+         FROM users WHERE role = 'admin' AND id != ?1",
+        [id],
+        |r| r.get(0),
+    )?)
+}
+
+/// What [`delete`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deleted {
+    /// The account and its rows are gone.
+    Gone,
+    /// No such account.
+    Absent,
+    /// Refused: the instance would be left without an admin.
+    LastAdmin,
+}
+
+/// Erases the account unless it is the last admin: its sessions, identities and connections
+/// cascade; the engine's rows for this owner go too. The audit log keeps its entries
+/// (append-only, ids only). The last-admin check is inside the same transaction, so two
+/// admins deleting themselves at once cannot both succeed.
+pub fn delete(c: &mut Connection, id: &str) -> Result<Deleted, DbError> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    if is_last_admin(&tx, id)? {
+        return Ok(Deleted::LastAdmin);
+    }
     for table in ["trash", "plans", "dup_groups", "files", "scans", "sources"] {
         // The engine's tables carry `user_id`; a table the engine has not created yet is skipped.
         let exists: bool = tx.query_row(
@@ -208,33 +212,11 @@ pub fn delete(c: &mut Connection, id: &str) -> Result<bool, DbError> {
     }
     let n = tx.execute("DELETE FROM users WHERE id = ?1", [id])?;
     tx.commit()?;
-    Ok(n == 1)
-}
-
-/// Failed sign-ins from one address: `(failures, locked_until)`.
-pub fn ip_failures(c: &Connection, ip: &str) -> Result<(i64, i64), DbError> {
-    Ok(c.query_row(
-        "SELECT failures, locked_until FROM ip_failures WHERE ip = ?1",
-        [ip],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )
-    .optional()?
-    .unwrap_or((0, 0)))
-}
-
-/// Stores an address's failure count and lock.
-pub fn set_ip_failures(
-    c: &Connection,
-    ip: &str,
-    failures: i64,
-    locked_until: i64,
-) -> Result<(), DbError> {
-    c.execute(
-        "INSERT INTO ip_failures (ip, failures, locked_until) VALUES (?1, ?2, ?3)
-         ON CONFLICT (ip) DO UPDATE SET failures = ?2, locked_until = ?3",
-        params![ip, failures, locked_until],
-    )?;
-    Ok(())
+    Ok(if n == 1 {
+        Deleted::Gone
+    } else {
+        Deleted::Absent
+    })
 }
 
 /// Links a federated identity to an account.
@@ -275,4 +257,27 @@ pub fn identities(
     let mut stmt = c.prepare("SELECT issuer, subject, email FROM identities WHERE user_id = ?1")?;
     let rows = stmt.query_map([user_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_last_admin_is_never_deleted() -> Result<(), DbError> {
+        let dir = tempfile::tempdir().map_err(|e| DbError::Corrupt(e.to_string()))?;
+        let pool = super::super::open(&dir.path().join("t.db")).await?;
+        pool.write(|c| -> Result<(), DbError> {
+            let admin = create(c, "a@example.com", "A", None, None)?;
+            let user = create(c, "u@example.com", "U", None, None)?;
+            assert_eq!(delete(c, &admin.id)?, Deleted::LastAdmin);
+            assert!(by_id(c, &admin.id)?.is_some());
+            assert!(set_role(c, &user.id, Role::Admin)?);
+            assert_eq!(delete(c, &admin.id)?, Deleted::Gone);
+            assert_eq!(delete(c, &admin.id)?, Deleted::Absent);
+            assert_eq!(delete(c, &user.id)?, Deleted::LastAdmin);
+            Ok(())
+        })
+        .await?
+    }
 }

@@ -228,22 +228,40 @@ pub struct DeleteForm {
     password: String,
 }
 
+/// Why the last admin's account stays (the same rule as for demotion).
+const LAST_ADMIN: &str =
+    "The last admin cannot be deleted: make another account admin first, then delete this one.";
+
 /// Erases an account: revokes provider tokens, deletes its rows (engine and web), audits.
+/// Refuses the last admin (409) before anything is touched, and again in the deleting
+/// transaction; `Ok(false)` when there is no such account.
 pub async fn erase(
     state: &AppState,
     ctx: &Ctx,
     actor: &Principal,
     user_id: &str,
 ) -> Result<bool, ApiError> {
+    let uid = user_id.to_owned();
+    if state
+        .pool
+        .read(move |c| db::users::is_last_admin(c, &uid))
+        .await??
+    {
+        return Err(ApiError::Conflict(LAST_ADMIN.into()));
+    }
     cloud::revoke_connections(state, user_id, None).await?;
     // Before the rows go: the trash log is how the files are found.
     let removed = crate::user_data::remove_local_trash(state, user_id).await;
     tracing::info!(removed, "local trash of a deleted account removed");
     let uid = user_id.to_owned();
-    let gone = state
+    let deleted = state
         .pool
         .write(move |c| db::users::delete(c, &uid))
         .await??;
+    if deleted == db::users::Deleted::LastAdmin {
+        return Err(ApiError::Conflict(LAST_ADMIN.into()));
+    }
+    let gone = deleted == db::users::Deleted::Gone;
     if gone {
         audit(
             state,
@@ -277,7 +295,15 @@ pub async fn delete(
         )
         .await;
     }
-    erase(&state, &ctx, &p, &p.user.id).await?;
+    if let Err(e) = erase(&state, &ctx, &p, &p.user.id).await {
+        // Shown on the account page itself, beside the form that was refused.
+        return match e {
+            ApiError::Conflict(why) => {
+                account_view(&state, &p, StatusCode::CONFLICT, None, Some(why)).await
+            }
+            other => Err(other),
+        };
+    }
     let clear = state.cookies.cookie(state.cookies.session, "", Some(0));
     Ok((
         session::SetCookies(clear.into_iter().collect()),

@@ -13,7 +13,8 @@ use crate::db;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// `POST /api/tokens`: a 15-minute bearer token for the signed-in caller.
+/// `POST /api/tokens`: a 15-minute bearer token for the caller's browser session (the route's
+/// access level refuses bearer tokens).
 pub async fn issue_token(
     State(state): State<AppState>,
     ctx: Ctx,

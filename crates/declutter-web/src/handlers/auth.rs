@@ -11,7 +11,8 @@ use serde::Deserialize;
 use super::{audit, safe_next};
 use crate::auth::access::{Ctx, CurrentUser, MaybeUser};
 use crate::auth::session::{self, SetCookies};
-use crate::auth::{lockout, password, random_token};
+use crate::auth::{password, random_token};
+use crate::db::attempts::Attempt;
 use crate::db::{self, now};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -88,8 +89,9 @@ pub async fn login_page(
         .into_response()
 }
 
-/// `POST /login`: per-IP rate limit, per-account and per-IP backoff, constant-work verify,
-/// then a fresh session (the old id, if any, is discarded).
+/// `POST /login`: per-IP rate limit; per-account and per-IP backoff checked and the attempt
+/// counted in one transaction ([`db::attempts`]) before a constant-work verify; then a fresh
+/// session (the old id, if any, is discarded).
 pub async fn login(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -103,21 +105,21 @@ pub async fn login(
     let t = now();
     let ip = ctx.ip.to_string();
     let email = f.email.trim().to_owned();
+    let base = state.config.lockout_base;
     let (ip2, em) = (ip.clone(), email.clone());
-    let (ip_fail, creds) = state
+    // Check the backoff and count the attempt in one transaction, before any verifying.
+    let attempt = state
         .pool
-        .read(move |c| -> Result<_, db::DbError> {
-            Ok((
-                db::users::ip_failures(c, &ip2)?,
-                db::users::credentials(c, &em)?,
-            ))
-        })
+        .write(move |c| db::attempts::reserve(c, &em, &ip2, t, base))
         .await??;
-    let locked = ip_fail.1.max(creds.as_ref().map_or(0, |c| c.locked_until));
-    if locked > t {
-        state.metrics.auth("login_locked");
-        return Err(ApiError::TooMany(u64::try_from(locked - t).unwrap_or(1)));
-    }
+    let reserved = match attempt {
+        Attempt::Locked(until) => {
+            state.metrics.auth("login_locked");
+            return Err(ApiError::TooMany(u64::try_from(until - t).unwrap_or(1)));
+        }
+        Attempt::Reserved(r) => r,
+    };
+    let creds = reserved.creds.clone();
     let hash = creds
         .as_ref()
         .and_then(|c| c.password_hash.clone())
@@ -126,33 +128,14 @@ pub async fn login(
         && creds.as_ref().is_some_and(|c| c.password_hash.is_some());
     let next = safe_next(f.next.as_deref());
     let Some(creds) = creds.filter(|_| ok) else {
-        let base = state.config.lockout_base;
-        let (acct, ipf) = state
-            .pool
-            .write(move |c| -> Result<_, db::DbError> {
-                let acct = match db::users::credentials(c, &email)? {
-                    Some(cr) => {
-                        let n = cr.failed_logins + 1;
-                        let wait = i64::try_from(lockout::wait_after(n, base)).unwrap_or(0);
-                        db::users::record_failure(c, &cr.user.id, n, t + wait)?;
-                        Some(cr.user.id)
-                    }
-                    None => None,
-                };
-                let n = db::users::ip_failures(c, &ip)?.0 + 1;
-                let wait = i64::try_from(lockout::wait_after(n, base)).unwrap_or(0);
-                db::users::set_ip_failures(c, &ip, n, t + wait)?;
-                Ok((acct, n))
-            })
-            .await??;
         state.metrics.auth("login_failed");
         audit(
             &state,
             &ctx,
             None,
             "auth.login_failed",
-            acct,
-            Some(format!("ip_failures={ipf}")),
+            reserved.creds.map(|c| c.user.id),
+            Some(format!("ip_failures={}", reserved.ip_failures)),
         )
         .await?;
         let (csrf, set) = anon_csrf(&state, &headers);
@@ -165,13 +148,10 @@ pub async fn login(
         );
         return Ok((set, page(StatusCode::UNAUTHORIZED, &view)).into_response());
     };
-    let (uid, ip) = (creds.user.id.clone(), ctx.ip.to_string());
+    let uid = creds.user.id.clone();
     state
         .pool
-        .write(move |c| -> Result<_, db::DbError> {
-            db::users::clear_failures(c, &uid)?;
-            db::users::set_ip_failures(c, &ip, 0, 0)
-        })
+        .write(move |c| db::attempts::signed_in(c, &uid, &ip, &reserved))
         .await??;
     let set = session::start(&state.pool, &state.cookies, &headers, &creds.user.id).await?;
     state.metrics.auth("login");

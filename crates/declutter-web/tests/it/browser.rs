@@ -317,6 +317,21 @@ async fn journey(d: &Driver, app: &TestApp) -> TestResult {
     }
     assert_eq!(after, before - 1, "one entry restored");
 
+    // The journey's account is the instance's first, so its only admin, and the last admin
+    // cannot delete itself (hardening::attack_the_last_admin_cannot_delete_itself): another
+    // account becomes admin first.
+    let heir = app.user("heir@example.com", "Heir").await?;
+    let heir_id = heir.get("/api/me").await?.json::<Value>().await?["id"]
+        .as_str()
+        .ok_or("id")?
+        .to_owned();
+    app.state
+        .pool
+        .write(move |c| {
+            declutter_web::db::users::set_role(c, &heir_id, declutter_web::auth::role::Role::Admin)
+        })
+        .await??;
+
     // Export everything we hold, then delete the account (password-confirmed).
     let export = d.fetch_text(app, "/account/export").await?;
     assert!(

@@ -11,6 +11,7 @@ mod csrf;
 mod drives;
 mod fake_oauth;
 mod fake_oidc;
+mod hardening;
 mod logs;
 mod oidc;
 mod openapi;

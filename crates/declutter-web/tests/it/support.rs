@@ -99,6 +99,8 @@ pub struct Options {
     pub public_url: Option<String>,
     pub trusted_proxy: Option<std::net::IpAddr>,
     pub tls: bool,
+    /// First step of the sign-in backoff (1 s by default); long, so no lock ends mid-test.
+    pub lockout_base: Option<std::time::Duration>,
 }
 
 impl TestApp {
@@ -146,6 +148,9 @@ impl TestApp {
         let roots = dir.path().join("roots");
         std::fs::create_dir_all(&roots)?;
         config.local_roots = vec![roots.clone()];
+        if let Some(base) = o.lockout_base {
+            config.lockout_base = base;
+        }
         config.google = o.google;
         config.microsoft = o.microsoft;
         config.onedrive = o.onedrive;

@@ -50,14 +50,16 @@ async fn tokens_work_and_are_revoked() -> TestResult {
         .send()
         .await?;
     assert_eq!(res.headers()["content-type"], "application/problem+json");
-    // Bearer requests need no CSRF token (no ambient credential).
+    // Bearer requests need no CSRF token (no ambient credential), but only a browser session
+    // issues tokens, so a stolen token cannot renew itself.
     assert_eq!(
         api.post(app.url("/api/tokens"))
             .bearer_auth(&token)
             .send()
             .await?
             .status(),
-        201
+        403,
+        "a token cannot mint its successor (hardening::attack_a_bearer_token_cannot_renew_itself)"
     );
     // Sign-out revokes.
     b.logout().await?;
