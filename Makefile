@@ -36,7 +36,8 @@ deny:
 
 # The penetration test (.ci/security; nightly in .forgejo/.github workflows/security.yml, and
 # after `make test` in .ci/run): every test named `attack…` or in a module named `hardening`
-# (nextest filter `test(attack) | test(hardening::)`), then schemathesis 4.32.5 against
+# (nextest filter `test(attack) | test(hardening::)`) and the engine's property tests of the
+# two promises with 256 cases (`model::`, `rule_props::`), then schemathesis 4.32.5 against
 # declutter-web's OpenAPI document on a live `declutter serve` (127.0.0.1, a port it picks, a
 # temporary database, the first account's bearer token). Checks run: `not_a_server_error` only
 # (the full conformance checks fail until the document is fixed, issue #14); 50 examples per
