@@ -9,11 +9,12 @@ use crate::views::Layout;
 
 /// `1.5 MB`-style sizes (powers of 1000, as file managers show them).
 pub fn human(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    // Binary (IEC) units, as the CLI shows them.
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut v = bytes as f64;
     let mut unit = 0;
-    while v >= 1000.0 && unit + 1 < UNITS.len() {
-        v /= 1000.0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
         unit += 1;
     }
     if unit == 0 {
@@ -159,7 +160,7 @@ mod tests {
     fn human_sizes() {
         assert_eq!(super::human(0), "0 B");
         assert_eq!(super::human(999), "999 B");
-        assert_eq!(super::human(1500), "1.5 kB");
-        assert_eq!(super::human(2_000_000_000), "2.0 GB");
+        assert_eq!(super::human(1500), "1.5 KiB");
+        assert_eq!(super::human(2_000_000_000), "1.9 GiB");
     }
 }

@@ -188,6 +188,16 @@ pub fn latest(conn: &Connection, user: &UserId) -> Result<Option<Plan>, DbError>
         .optional()?)
 }
 
+/// The owner's plans, newest first.
+pub fn list(conn: &Connection, user: &UserId) -> Result<Vec<Plan>, DbError> {
+    let mut stmt = conn.prepare(
+        "SELECT id, created_at, rules, status, remove_count, bytes_reclaimed FROM plans \
+         WHERE user_id = ?1 ORDER BY id DESC",
+    )?;
+    let rows = stmt.query_map(params![user.as_str()], plan_from)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// Every item of a plan, in group order.
 pub fn items(conn: &Connection, plan_id: i64) -> Result<Vec<PlanItem>, DbError> {
     let mut stmt = conn.prepare(&format!(

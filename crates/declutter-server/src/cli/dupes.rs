@@ -3,7 +3,7 @@
 use declutter_core::store::groups::{self, Group};
 
 use super::context::Context;
-use super::output::{self, csv_field, human, safe};
+use super::output::{self, Styles, csv_field, human, paint, safe};
 
 /// Arguments of `dupes`.
 #[derive(Debug, clap::Args)]
@@ -14,6 +14,9 @@ pub struct Args {
     /// Print CSV, one row per file.
     #[arg(long)]
     pub csv: bool,
+    /// Groups shown in the table, largest reclaimable first (0: all). JSON and CSV hold all.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub top: usize,
     /// First download and hash the files of probable matches (see `verify`).
     #[arg(long)]
     pub verify: bool,
@@ -22,31 +25,58 @@ pub struct Args {
     pub limits: super::verify::Limits,
 }
 
-fn table(groups: &[Group]) -> String {
+/// The table: one block per group, largest reclaimable first, `top` of them (0: all), then
+/// the totals over every group.
+fn table(groups: &[Group], top: usize, st: Styles) -> String {
     let mut out = String::new();
     let wasted: u64 = groups.iter().map(Group::wasted).sum();
-    for g in groups {
+    let shown = if top == 0 {
+        groups.len()
+    } else {
+        top.min(groups.len())
+    };
+    for g in &groups[..shown] {
+        let kind = match g.confidence {
+            groups::Confidence::Exact => String::new(),
+            groups::Confidence::Probable => paint(
+                st.dim,
+                "  probable: same name and size, not verified (`declutter verify`)",
+            ),
+        };
         out.push_str(&format!(
-            "group {} ({:?}, {} files x {}, {} reclaimable)\n",
-            g.id,
-            g.confidence,
-            g.files.len(),
-            human(g.size),
-            human(g.wasted())
+            "{}{kind}\n",
+            paint(
+                st.strong,
+                &format!(
+                    "{:>10} reclaimable  {} copies x {}  group {}",
+                    human(g.wasted()),
+                    g.files.len(),
+                    human(g.size),
+                    g.id
+                )
+            ),
         ));
         for f in &g.files {
             let shared = if f.owned {
-                ""
+                String::new()
             } else {
-                " (shared, not owned: kept)"
+                paint(st.dim, "  (shared with you, not yours: always kept)")
             };
-            out.push_str(&format!("  {}{shared}\n", safe(&f.path)));
+            out.push_str(&format!("    {}{shared}\n", safe(&f.path)));
         }
     }
-    out.push_str(&format!(
-        "{} groups, {} reclaimable\n",
-        groups.len(),
-        human(wasted)
+    if shown < groups.len() {
+        out.push_str(&paint(
+            st.dim,
+            &format!(
+                "... {} more groups (--top 0 shows all; --json or --csv for every file)\n",
+                groups.len() - shown
+            ),
+        ));
+    }
+    out.push_str(&paint(
+        st.strong,
+        &format!("{} groups, {} reclaimable\n", groups.len(), human(wasted)),
     ));
     out
 }
@@ -87,6 +117,6 @@ pub async fn run(mut ctx: Context, args: Args) -> anyhow::Result<()> {
     } else if args.csv {
         output::print(&csv(&groups))
     } else {
-        output::print(&table(&groups))
+        output::print(&table(&groups, args.top, Styles::stdout()))
     }
 }

@@ -9,12 +9,60 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::Write as _;
 
-/// Writes `text` to stdout.
+/// Writes `text` to stdout. A reader that went away (`declutter dupes | head`) ends the
+/// output quietly: that is not an error.
 pub fn print(text: &str) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())?;
-    out.flush()?;
-    Ok(())
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+/// Styles of human output: colour only on a terminal, and never with `NO_COLOR` set.
+#[derive(Debug, Clone, Copy)]
+pub struct Styles {
+    /// Headings and totals.
+    pub strong: anstyle::Style,
+    /// What stays.
+    pub keep: anstyle::Style,
+    /// What goes.
+    pub remove: anstyle::Style,
+    /// Secondary detail.
+    pub dim: anstyle::Style,
+}
+
+impl Styles {
+    /// Styles for stdout as it is now.
+    pub fn stdout() -> Self {
+        use std::io::IsTerminal as _;
+        let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        Self::new(colour)
+    }
+
+    /// With colour, or all plain.
+    pub fn new(colour: bool) -> Self {
+        use anstyle::{AnsiColor, Style};
+        if !colour {
+            return Self {
+                strong: Style::new(),
+                keep: Style::new(),
+                remove: Style::new(),
+                dim: Style::new(),
+            };
+        }
+        Self {
+            strong: Style::new().bold(),
+            keep: Style::new().fg_color(Some(AnsiColor::Green.into())),
+            remove: Style::new().fg_color(Some(AnsiColor::Red.into())).bold(),
+            dim: Style::new().dimmed(),
+        }
+    }
+}
+
+/// `text` in `style` (nothing added for a plain style).
+pub fn paint(style: anstyle::Style, text: &str) -> String {
+    format!("{style}{text}{style:#}")
 }
 
 /// Writes a JSON value and a newline to stdout.
@@ -24,7 +72,7 @@ pub fn json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
     print(&s)
 }
 
-/// `1.5 MiB`-style sizes.
+/// `1.5 MiB`-style sizes: binary (IEC) units, as the web app shows them.
 pub fn human(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut v = bytes as f64;

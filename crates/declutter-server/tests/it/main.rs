@@ -9,6 +9,7 @@ mod crash;
 mod dr;
 mod hardening;
 mod ops;
+mod review;
 mod safety;
 mod serve;
 mod server;
