@@ -80,7 +80,15 @@ fn plans_show_what_stays_beside_what_goes_and_can_be_listed_and_shown() -> TestR
 
 #[test]
 fn output_ends_quietly_when_its_reader_goes_away() -> TestResult {
-    let env = thirty_groups()?;
+    // More output than a pipe buffers (64 KiB), so the writer meets the closed pipe.
+    let env = Env::new()?;
+    let long = "a-folder-name-long-enough-to-fill-the-pipe-quickly";
+    for i in 0..700u64 {
+        let bytes = content(5_000 + i, 64);
+        env.write(&format!("{long}/{i}.bin"), &bytes)?;
+        env.write(&format!("{long}-copy/{i}.bin"), &bytes)?;
+    }
+    env.ok(&["scan", env.root_str()?])?;
     let mut child = env
         .cmd()
         .args(["dupes", "--top", "0"])
