@@ -126,6 +126,22 @@ pub enum ProviderError {
     /// The item is not where our records say.
     #[error("item not found: {0}")]
     NotFound(String),
+    /// The provider refused to act on this one item for good (not the owner, no grant for the
+    /// file, locked): other items may still succeed, and retrying this one will not.
+    #[error("refused by the provider: {0}")]
+    Refused(String),
+}
+
+impl ProviderError {
+    /// The provider permanently refused this one item (or it is gone): apply records it as
+    /// skipped with this reason and goes on.
+    pub fn item_refusal(&self) -> Option<String> {
+        match self {
+            Self::Refused(reason) => Some(reason.clone()),
+            Self::NotFound(_) => Some("vanished before it could be trashed".to_owned()),
+            _ => None,
+        }
+    }
 }
 
 /// A place files live: local folder, OneDrive or Google Drive.
@@ -163,6 +179,12 @@ pub trait StorageProvider: Send + Sync {
 
     /// Where `req` goes in the trash; recorded in our log before anything is moved.
     fn trash_location(&self, req: &TrashRequest) -> String;
+
+    /// Days the provider itself keeps trashed items, when it empties its trash on its own
+    /// (Drive: 30). Our restore deadline for its items is never later than this.
+    fn retention_cap_days(&self) -> Option<u32> {
+        None
+    }
 
     /// Moves the item into the trash at `location`.
     fn trash(

@@ -259,8 +259,18 @@ impl Run<'_> {
         {
             hook();
         }
-        provider.trash(&request(item, trash_id)?, &location).await?;
-        self.finish(item, trash_id)
+        match provider.trash(&request(item, trash_id)?, &location).await {
+            Ok(()) => self.finish(item, trash_id),
+            // The provider refused this one item for good (not the owner, no grant for the
+            // file, gone): nothing moved, so drop the journal row, record why, go on.
+            Err(e) => match e.item_refusal() {
+                Some(reason) => {
+                    trash::delete(self.conn, trash_id)?;
+                    self.skip(item, &reason)
+                }
+                None => Err(e.into()),
+            },
+        }
     }
 
     fn journal_start(
@@ -283,7 +293,14 @@ impl Run<'_> {
             hash: item.hash.clone(),
             plan_item_id: Some(item.id),
             trashed_at: t,
-            expires_at: t + i64::from(self.options.retention_days) * 86_400,
+            // Never promise a restore the provider will not honour (Drive empties its trash).
+            expires_at: t + i64::from(
+                provider
+                    .retention_cap_days()
+                    .map_or(self.options.retention_days, |cap| {
+                        cap.min(self.options.retention_days)
+                    }),
+            ) * 86_400,
             state: "trashing".into(),
         };
         let tx = self.conn.transaction()?;

@@ -3,9 +3,11 @@
 
 mod api_calls;
 mod gdrive;
+mod gdrive_strict;
 mod group_paging;
 mod local_scan;
 mod onedrive;
+mod onedrive_strict;
 mod plan_apply;
 mod props;
 mod rescan;
