@@ -10,4 +10,4 @@ pub use api_error::ApiError;
 pub use error::HttpError;
 pub use retry::{HttpClient, RetryPolicy};
 pub use time::rfc3339_ns;
-pub use token::{OAuthRefresh, StaticToken, TokenError, TokenSource};
+pub use token::{OAuthRefresh, OnRotate, StaticToken, TokenError, TokenSource};

@@ -11,4 +11,5 @@ mod serve;
 mod server;
 mod snapshot;
 mod support;
+mod token_file;
 mod web;
