@@ -2,6 +2,7 @@
 //! fake Graph and Drive servers over real HTTP, and property tests.
 
 mod api_calls;
+mod contracts;
 mod gdrive;
 mod gdrive_strict;
 mod group_paging;
