@@ -6,6 +6,7 @@ mod cli;
 mod cloud;
 mod crash;
 mod dr;
+mod live_check;
 mod ops;
 mod serve;
 mod server;
