@@ -96,6 +96,8 @@ struct Drive {
     download_origin: String,
     /// Download requests that arrived with an `Authorization` header (and were refused).
     leaked_auth: u64,
+    /// Items another client holds open: changes answer 423 `resourceLocked`.
+    locked: std::collections::HashSet<String>,
 }
 
 impl Drive {
@@ -396,6 +398,13 @@ async fn patch_item(
     let Some(current) = d.items.get(&id).filter(|i| !i.deleted).cloned() else {
         return not_found();
     };
+    if d.locked.contains(&id) {
+        return errors::graph(
+            StatusCode::LOCKED,
+            "resourceLocked",
+            "The resource you are attempting to access is locked.",
+        );
+    }
     let parent = body
         .pointer("/parentReference/id")
         .and_then(Value::as_str)
@@ -490,6 +499,7 @@ impl FakeGraph {
             resyncs_followed: 0,
             download_origin: String::new(),
             leaked_auth: 0,
+            locked: std::collections::HashSet::new(),
         }));
         let shared: Shared = (Arc::clone(&drive), Arc::clone(&gate));
         let api = Router::new()
@@ -610,6 +620,10 @@ impl FakeGraph {
             i.facet = Facet::Package;
         }
         id
+    }
+    /// Locks an item as an open document would: moving or renaming it answers 423.
+    pub fn lock(&self, id: &str) {
+        guard(&self.drive).locked.insert(id.to_owned());
     }
     /// Every delta link issued so far answers `410 resyncRequired` with a `Location`.
     pub fn invalidate_delta_links(&self) {

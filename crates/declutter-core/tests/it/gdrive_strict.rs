@@ -155,3 +155,35 @@ async fn drive_items_are_never_promised_longer_than_drive_keeps_its_trash() -> T
     assert_eq!(entry.expires_at - entry.trashed_at, 30 * 86_400);
     Ok(())
 }
+
+#[tokio::test]
+async fn an_organizer_of_a_shared_drive_may_have_its_copies_removed() -> TestResult {
+    let fake = FakeDrive::start().await?;
+    let team = fake.add_shared_drive("Team", Role::Organizer);
+    let a = fake.add_drive_file(&team, "a.bin", 10, MD5);
+    let b = fake.add_drive_file(&team, "a (1).bin", 10, MD5);
+    let dir = tempfile::tempdir()?;
+    let mut conn = crate::support::db(dir.path())?;
+    let user = UserId::local();
+    let providers = Table::default().with(
+        Source::GDrive,
+        AnyProvider::GDrive(with_token(&fake, fake.access_token())?),
+    );
+    let p = providers.provider(&Source::GDrive)?;
+    scan(&mut conn, &user, &Source::GDrive, p.as_ref()).await?;
+    let summary = plan::build(&mut conn, &user, &KeepRules::parse(&["original-name"])?)?;
+    assert_eq!(summary.remove_count, 1, "canTrash, not ownedByMe, decides");
+    let report = apply(
+        &mut conn,
+        &user,
+        summary.plan_id,
+        &providers,
+        &ApplyOptions::default(),
+        &NoProgress,
+    )
+    .await?;
+    assert_eq!(report.trashed, 1);
+    assert!(fake.file(&b).is_some_and(|f| f.trashed));
+    assert!(fake.file(&a).is_some_and(|f| !f.trashed));
+    Ok(())
+}

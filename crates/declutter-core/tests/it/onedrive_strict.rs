@@ -122,3 +122,41 @@ async fn what_we_parked_in_the_app_folder_is_purged_when_our_retention_ends() ->
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn a_locked_item_is_skipped_with_graphs_reason_and_the_rest_applied() -> TestResult {
+    let fake = FakeGraph::start().await?;
+    fake.add_file(None, "a.txt", 5, "qxh-a");
+    let locked = fake.add_file(None, "a (1).txt", 5, "qxh-a");
+    fake.add_file(None, "b.txt", 6, "qxh-b");
+    let b_copy = fake.add_file(None, "b (1).txt", 6, "qxh-b");
+    let dir = tempfile::tempdir()?;
+    let mut conn = crate::support::db(dir.path())?;
+    let user = UserId::local();
+    let providers = Table::default().with(
+        Source::OneDrive,
+        AnyProvider::OneDrive(with_token(&fake, fake.access_token())?),
+    );
+    let p = providers.provider(&Source::OneDrive)?;
+    scan(&mut conn, &user, &Source::OneDrive, p.as_ref()).await?;
+    let summary = plan::build(&mut conn, &user, &KeepRules::parse(&["original-name"])?)?;
+    fake.lock(&locked);
+    let report = apply(
+        &mut conn,
+        &user,
+        summary.plan_id,
+        &providers,
+        &ApplyOptions::default(),
+        &NoProgress,
+    )
+    .await?;
+    assert_eq!(report.trashed, 1);
+    assert_eq!(fake.item(&b_copy).and_then(|i| i.parent), fake.approot_id());
+    assert_eq!(report.skipped.len(), 1, "{:?}", report.skipped);
+    assert!(
+        report.skipped[0].1.contains("resourceLocked"),
+        "{:?}",
+        report.skipped
+    );
+    Ok(())
+}
