@@ -330,6 +330,74 @@ async fn patch_file(
     Json(json!({"id": f.id})).into_response()
 }
 
+/// `POST /files` with `{"name", "mimeType": folder}`: a new folder in My Drive's root.
+async fn create_folder(
+    State(store): State<Shared>,
+    Extension(scopes): Extension<Scopes>,
+    Json(body): Json<Value>,
+) -> Response {
+    if !scopes.any(&["drive", "drive.file"]) {
+        return errors::scope_denied(Flavor::Drive);
+    }
+    let name = body
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("Untitled");
+    let mut s = guard(&store);
+    let id = s.insert(ROOT, name, "application/vnd.google-apps.folder", None, None);
+    s.granted.insert(id.clone());
+    Json(json!({"kind": "drive#file", "id": id})).into_response()
+}
+
+/// `POST /upload/drive/v3/files?uploadType=multipart`: metadata part, then content part.
+async fn upload(
+    State(store): State<Shared>,
+    Extension(scopes): Extension<Scopes>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    if !scopes.any(&["drive", "drive.file"]) {
+        return errors::scope_denied(Flavor::Drive);
+    }
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let parts = crate::uploads::multipart_parts(content_type, &body);
+    let (Some(meta), Some(content)) = (
+        parts
+            .first()
+            .and_then(|(_, m)| serde_json::from_slice::<Value>(m).ok()),
+        parts.get(1).map(|(_, c)| *c),
+    ) else {
+        return errors::drive(
+            StatusCode::BAD_REQUEST,
+            "badContent",
+            "Malformed multipart body",
+        );
+    };
+    let name = meta
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("Untitled");
+    let parent = meta
+        .pointer("/parents/0")
+        .and_then(Value::as_str)
+        .unwrap_or(ROOT);
+    let mut s = guard(&store);
+    let hash = crate::uploads::digest(content);
+    let id = s.insert(
+        parent,
+        name,
+        "application/octet-stream",
+        Some(content.len() as u64),
+        Some(&hash),
+    );
+    s.granted.insert(id.clone());
+    s.contents.set(&id, content.to_vec());
+    Json(json!({"kind": "drive#file", "id": id})).into_response()
+}
+
 async fn delete_file(
     State(store): State<Shared>,
     Extension(scopes): Extension<Scopes>,
@@ -341,10 +409,19 @@ async fn delete_file(
     if let Err(resp) = checked {
         return *resp;
     }
+    // Deleting a folder deletes what it holds, as Drive does for the owner.
     let seq = s.bump();
-    if let Some(f) = s.files.get_mut(&id) {
-        f.deleted = true;
-        f.seq = seq;
+    let doomed: Vec<String> = s
+        .files
+        .values()
+        .filter(|f| f.id == id || f.parent == id)
+        .map(|f| f.id.clone())
+        .collect();
+    for d in doomed {
+        if let Some(f) = s.files.get_mut(&d) {
+            f.deleted = true;
+            f.seq = seq;
+        }
     }
     StatusCode::NO_CONTENT.into_response()
 }
@@ -359,7 +436,8 @@ impl FakeDrive {
             ..Store::default()
         }));
         let api = Router::new()
-            .route("/drive/v3/files", get(list))
+            .route("/drive/v3/files", get(list).post(create_folder))
+            .route("/upload/drive/v3/files", post(upload))
             .route(
                 "/drive/v3/files/{id}",
                 get(get_file).patch(patch_file).delete(delete_file),
@@ -389,6 +467,14 @@ impl FakeDrive {
     pub fn base_url(&self) -> String {
         format!("http://{}/drive/v3", self.server.addr)
     }
+    /// Base URL of uploads (`http://127.0.0.1:PORT/upload/drive/v3`).
+    pub fn upload_url(&self) -> String {
+        format!("http://{}/upload/drive/v3", self.server.addr)
+    }
+    /// Every file, folders included (deleted and trashed ones too).
+    pub fn files(&self) -> Vec<DriveFile> {
+        guard(&self.store).files.values().cloned().collect()
+    }
     fn add(
         &self,
         parent: Option<&str>,
@@ -397,25 +483,7 @@ impl FakeDrive {
         size: Option<u64>,
         md5: Option<&str>,
     ) -> String {
-        let mut s = guard(&self.store);
-        s.next_id += 1;
-        let id = format!("F{:07}", s.next_id);
-        let seq = s.bump();
-        let file = DriveFile {
-            id: id.clone(),
-            name: name.to_owned(),
-            parent: parent.unwrap_or(ROOT).to_owned(),
-            mime: mime.to_owned(),
-            size,
-            md5: md5.map(str::to_owned),
-            version: 1,
-            trashed: false,
-            deleted: false,
-            seq,
-            drive_id: None,
-        };
-        s.files.insert(id.clone(), file);
-        id
+        guard(&self.store).insert(parent.unwrap_or(ROOT), name, mime, size, md5)
     }
     /// Adds a shared drive on which the user has `role`; announced in the changes feed as a
     /// `changeType: "drive"` change. Returns its id.

@@ -126,6 +126,35 @@ impl Store {
         self.seq
     }
 
+    /// Adds a file under `parent`; returns its id.
+    pub fn insert(
+        &mut self,
+        parent: &str,
+        name: &str,
+        mime: &str,
+        size: Option<u64>,
+        md5: Option<&str>,
+    ) -> String {
+        self.next_id += 1;
+        let id = format!("F{:07}", self.next_id);
+        let seq = self.bump();
+        let file = DriveFile {
+            id: id.clone(),
+            name: name.to_owned(),
+            parent: parent.to_owned(),
+            mime: mime.to_owned(),
+            size,
+            md5: md5.map(str::to_owned),
+            version: 1,
+            trashed: false,
+            deleted: false,
+            seq,
+            drive_id: None,
+        };
+        self.files.insert(id.clone(), file);
+        id
+    }
+
     /// What `scopes` allow on `f`, before ownership and roles.
     pub fn access(&self, f: &DriveFile, scopes: &Scopes) -> Access {
         if scopes.has("drive") {

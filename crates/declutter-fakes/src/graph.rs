@@ -444,6 +444,56 @@ async fn patch_item(
     }
 }
 
+/// `POST /me/drive/root/children` with `{"name", "folder": {}}`: a new folder under the root.
+async fn create_folder(
+    State((drive, _)): State<Shared>,
+    Extension(scopes): Extension<Scopes>,
+    Json(body): Json<Value>,
+) -> Response {
+    if !scopes.any(WRITE) {
+        return denied();
+    }
+    let Some(name) = body.get("name").and_then(Value::as_str) else {
+        return errors::graph(
+            StatusCode::BAD_REQUEST,
+            "invalidRequest",
+            "name is required",
+        );
+    };
+    let mut d = guard(&drive);
+    let id = d.add(None, name, true, 0, None);
+    match d.items.get(&id) {
+        Some(i) => (StatusCode::CREATED, Json(d.json(i))).into_response(),
+        None => not_found(),
+    }
+}
+
+/// `PUT /me/drive/items/{parent}:/{name}:/content`: a simple upload of a new file.
+async fn upload(
+    State((drive, _)): State<Shared>,
+    Extension(scopes): Extension<Scopes>,
+    Path((parent, name)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Response {
+    if !scopes.any(WRITE) {
+        return denied();
+    }
+    let (Some(parent), Some(name)) = (parent.strip_suffix(':'), name.strip_suffix(':')) else {
+        return errors::graph(StatusCode::BAD_REQUEST, "invalidRequest", "bad upload path");
+    };
+    let mut d = guard(&drive);
+    if !d.items.get(parent).is_some_and(|p| p.folder && !p.deleted) {
+        return not_found();
+    }
+    let hash = crate::uploads::digest(&body);
+    let id = d.add(Some(parent), name, false, body.len() as u64, Some(&hash));
+    d.contents.set(&id, body.to_vec());
+    match d.items.get(&id) {
+        Some(i) => (StatusCode::CREATED, Json(d.json(i))).into_response(),
+        None => not_found(),
+    }
+}
+
 async fn delete_item(
     State((drive, _)): State<Shared>,
     Extension(scopes): Extension<Scopes>,
@@ -505,6 +555,11 @@ impl FakeGraph {
         let api = Router::new()
             .route("/v1.0/me/drive/root/delta", get(delta))
             .route("/v1.0/me/drive/special/approot", get(approot))
+            .route("/v1.0/me/drive/root/children", post(create_folder))
+            .route(
+                "/v1.0/me/drive/items/{parent}/{name}/content",
+                axum::routing::put(upload),
+            )
             .route(
                 "/v1.0/me/drive/items/{id}",
                 get(get_item).patch(patch_item).delete(delete_item),
@@ -637,6 +692,10 @@ impl FakeGraph {
     /// Download requests that arrived carrying an `Authorization` header.
     pub fn leaked_auth(&self) -> u64 {
         guard(&self.drive).leaked_auth
+    }
+    /// Every item (deleted ones too).
+    pub fn items(&self) -> Vec<GraphItem> {
+        guard(&self.drive).items.values().cloned().collect()
     }
     /// A snapshot of one item.
     pub fn item(&self, id: &str) -> Option<GraphItem> {

@@ -33,6 +33,7 @@ mod errors;
 mod grants;
 mod graph;
 mod server;
+mod uploads;
 
 pub use common::{Gate, Gated, Throttle, ThrottleKind};
 pub use content::{Contents, filler};
