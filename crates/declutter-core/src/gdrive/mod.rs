@@ -293,6 +293,16 @@ impl StorageProvider for GDriveProvider {
             Err(HttpError::Status { status: 404, .. }) => {
                 Err(ProviderError::NotFound(id.to_string()))
             }
+            // Metadata scopes list and hash but never download: say which grant is missing.
+            Err(HttpError::Status {
+                status: 403,
+                reason: Some(reason),
+                ..
+            }) if reason == "insufficientPermissions" => Err(ProviderError::Refused(
+                "downloading needs content access (the drive.readonly scope); this connection \
+                 may read metadata only"
+                    .to_owned(),
+            )),
             Err(e) => Err(e.into()),
         }
     }

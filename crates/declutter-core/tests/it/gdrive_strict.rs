@@ -187,3 +187,38 @@ async fn an_organizer_of_a_shared_drive_may_have_its_copies_removed() -> TestRes
     assert!(fake.file(&a).is_some_and(|f| !f.trashed));
     Ok(())
 }
+
+#[tokio::test]
+async fn verifying_on_a_metadata_grant_says_content_access_is_missing() -> TestResult {
+    use declutter_core::engine::verify::{VerifyOptions, verify};
+    let fake = FakeDrive::start().await?;
+    let dir = tempfile::tempdir()?;
+    let root = dir.path().join("tree");
+    crate::support::write(&root, "report.pdf", b"hello world")?;
+    fake.add_file(None, "report.pdf", 11, MD5);
+    let mut conn = crate::support::db(dir.path())?;
+    let user = UserId::local();
+    let meta = fake.grant(&["https://www.googleapis.com/auth/drive.metadata.readonly"]);
+    let providers = Table::local(&root).with(
+        Source::GDrive,
+        AnyProvider::GDrive(with_token(&fake, &meta.access)?),
+    );
+    crate::support::scan_folder(&mut conn, &root).await?;
+    let p = providers.provider(&Source::GDrive)?;
+    scan(&mut conn, &user, &Source::GDrive, p.as_ref()).await?;
+    let summary = verify(
+        &mut conn,
+        &user,
+        &providers,
+        &VerifyOptions::default(),
+        &NoProgress,
+    )
+    .await?;
+    assert_eq!(summary.issues.len(), 1, "{summary:?}");
+    assert!(
+        summary.issues[0].message.contains("drive.readonly"),
+        "{:?}",
+        summary.issues
+    );
+    Ok(())
+}
