@@ -259,13 +259,15 @@ async fn delta(
     Json(body).into_response()
 }
 
-/// `410 Gone` with `resyncRequired` and a `Location` that starts a fresh enumeration.
+/// `410 Gone` with `resyncRequired` (inner code `resyncChangesApplyDifferences`) and a
+/// `Location` holding a new link that starts a fresh enumeration, as the delta docs describe.
 fn resync(d: &Drive) -> Response {
-    let mut resp = errors::graph(
-        StatusCode::GONE,
-        "resyncRequired",
-        "Resync required. Replace any local items with the server's version.",
-    );
+    // The documented inner codes say how to reconcile; ours has nothing to upload.
+    let body = json!({"error": {"code": "resyncRequired",
+        "message": "Resync required. Replace any local items with the server's version.",
+        "innerError": {"code": "resyncChangesApplyDifferences",
+            "date": "2024-01-01T00:00:00", "request-id": "00000000-0000-0000-0000-000000000000"}}});
+    let mut resp = (StatusCode::GONE, Json(body)).into_response();
     let to = format!(
         "{}/me/drive/root/delta?token=0.{}.0&resync=1",
         d.base, d.seq
