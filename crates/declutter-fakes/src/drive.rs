@@ -148,6 +148,11 @@ async fn changes(
         .filter_map(|p| p.parse().ok())
         .collect();
     let (since, snap, offset) = match parts.as_slice() {
+        [a] if s.empty_pages => {
+            let next = format!("{a}.{}.0", s.seq);
+            return Json(json!({"kind": "drive#changeList", "changes": [], "nextPageToken": next}))
+                .into_response();
+        }
         [a] => (*a, s.seq, 0),
         [a, b, c] => (*a, *b, *c),
         _ => {
@@ -523,6 +528,10 @@ impl FakeDrive {
             f.drive_id = Some(drive.to_owned());
         }
         id
+    }
+    /// Every changes round opens with an empty page carrying a next page token.
+    pub fn set_empty_pages(&self, on: bool) {
+        guard(&self.store).empty_pages = on;
     }
     /// Grants the app `drive.file` access to a file (as when the user opens it with the app).
     pub fn grant_file(&self, id: &str) {

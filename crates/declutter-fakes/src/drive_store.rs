@@ -117,6 +117,8 @@ pub struct Store {
     pub thumbnails: HashMap<String, Vec<u8>>,
     /// `http://127.0.0.1:PORT`, for thumbnail links.
     pub origin: String,
+    /// Each changes round opens with a page of no changes and a next page token.
+    pub empty_pages: bool,
 }
 
 impl Store {

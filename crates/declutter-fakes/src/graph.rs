@@ -98,6 +98,8 @@ struct Drive {
     leaked_auth: u64,
     /// Items another client holds open: changes answer 423 `resourceLocked`.
     locked: std::collections::HashSet<String>,
+    /// Each round opens with a page of no items and a next link (Graph may send those).
+    empty_pages: bool,
 }
 
 impl Drive {
@@ -193,6 +195,8 @@ struct DeltaQuery {
     token: Option<String>,
     /// Set on the `Location` of a 410, to count clients that follow it.
     resync: Option<String>,
+    /// Set on the link after a leading empty page.
+    filled: Option<String>,
 }
 
 type Shared = (Arc<Mutex<Drive>>, Arc<Gate>);
@@ -244,13 +248,17 @@ async fn delta(
         .filter(|i| i.seq > since && i.seq <= snap && !(full && i.deleted))
         .collect();
     window.sort_by(|a, b| a.seq.cmp(&b.seq).then(a.id.cmp(&b.id)));
+    let link = format!("{}/me/drive/root/delta?token=", d.base);
+    if d.empty_pages && offset == 0 && q.filled.is_none() {
+        let next = format!("{link}{since}.{snap}.0&filled=1");
+        return Json(json!({"value": [], "@odata.nextLink": next})).into_response();
+    }
     let start = usize::try_from(offset)
         .unwrap_or(usize::MAX)
         .min(window.len());
     let end = (start + d.page_size).min(window.len());
     let value: Vec<Value> = window[start..end].iter().map(|i| d.json(i)).collect();
     let mut body = json!({"value": value});
-    let link = format!("{}/me/drive/root/delta?token=", d.base);
     if end < window.len() {
         body["@odata.nextLink"] = json!(format!("{link}{since}.{snap}.{end}"));
     } else {
@@ -552,6 +560,7 @@ impl FakeGraph {
             download_origin: String::new(),
             leaked_auth: 0,
             locked: std::collections::HashSet::new(),
+            empty_pages: false,
         }));
         let shared: Shared = (Arc::clone(&drive), Arc::clone(&gate));
         let api = Router::new()
@@ -601,6 +610,10 @@ impl FakeGraph {
     /// Base URL to configure the provider with (`http://127.0.0.1:PORT/v1.0`).
     pub fn base_url(&self) -> String {
         format!("http://{}/v1.0", self.server.addr)
+    }
+    /// Every delta round opens with an empty page carrying a next link.
+    pub fn set_empty_pages(&self, on: bool) {
+        guard(&self.drive).empty_pages = on;
     }
     /// Items per delta page (Graph chooses its own; default 200).
     pub fn set_page_size(&self, n: usize) {

@@ -223,12 +223,7 @@ impl GDriveProvider {
 /// Drive's reasons for refusing one file for good: the user's role or the app's grant does
 /// not cover it. A scope too narrow for every file (`insufficientPermissions`) or a spent
 /// quota is not one of them: that ends the run.
-const ITEM_REFUSALS: [&str; 4] = [
-    "insufficientFilePermissions",
-    "appNotAuthorizedToFile",
-    "cannotModifyFile",
-    "teamDrivesParentLimit",
-];
+const ITEM_REFUSALS: [&str; 2] = ["insufficientFilePermissions", "appNotAuthorizedToFile"];
 
 /// A refusal of this one file as [`ProviderError::Refused`] (or `NotFound`); others unchanged.
 fn refusal(e: HttpError, id: &ItemId) -> ProviderError {

@@ -222,3 +222,20 @@ async fn verifying_on_a_metadata_grant_says_content_access_is_missing() -> TestR
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn empty_change_pages_with_next_tokens_are_followed() -> TestResult {
+    let fake = FakeDrive::start().await?;
+    fake.set_empty_pages(true);
+    fake.add_file(None, "a.bin", 10, MD5);
+    let p = with_token(&fake, fake.access_token())?;
+    let dir = tempfile::tempdir()?;
+    let mut conn = crate::support::db(dir.path())?;
+    let user = UserId::local();
+    scan(&mut conn, &user, &Source::GDrive, &p).await?;
+    fake.add_file(None, "b.bin", 11, "ffeeddccbbaa99887766554433221100");
+    let again = scan(&mut conn, &user, &Source::GDrive, &p).await?;
+    assert!(again.incremental);
+    assert_eq!(again.indexed, 2);
+    Ok(())
+}

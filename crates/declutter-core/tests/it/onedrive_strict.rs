@@ -160,3 +160,24 @@ async fn a_locked_item_is_skipped_with_graphs_reason_and_the_rest_applied() -> T
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn empty_pages_with_next_links_are_followed() -> TestResult {
+    let fake = FakeGraph::start().await?;
+    fake.set_empty_pages(true);
+    fake.set_page_size(1);
+    fake.add_file(None, "a.txt", 5, "qxh");
+    let p = with_token(&fake, fake.access_token())?;
+    let dir = tempfile::tempdir()?;
+    let mut conn = crate::support::db(dir.path())?;
+    let user = UserId::local();
+    assert_eq!(
+        scan(&mut conn, &user, &Source::OneDrive, &p).await?.indexed,
+        2
+    );
+    fake.add_file(None, "b.txt", 6, "qxh-b");
+    let again = scan(&mut conn, &user, &Source::OneDrive, &p).await?;
+    assert!(again.incremental);
+    assert_eq!(again.indexed, 3);
+    Ok(())
+}
