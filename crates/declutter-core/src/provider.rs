@@ -49,7 +49,8 @@ pub enum Change {
 pub struct ScanIssue {
     /// Where.
     pub path: String,
-    /// Short machine-readable kind: `permission`, `vanished`, `non_utf8`, `io`.
+    /// Short machine-readable kind: `permission`, `vanished`, `non_utf8`, `io`, `purge`
+    /// (an expired trash entry not purged), `incomplete` (the provider listed only part).
     pub kind: &'static str,
     /// Human-readable detail.
     pub message: String,

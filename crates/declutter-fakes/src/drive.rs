@@ -111,7 +111,9 @@ async fn list(
         .iter()
         .map(|f| s.json(f, &scopes))
         .collect();
-    let mut body = json!({"kind": "drive#fileList", "incompleteSearch": false, "files": files});
+    let incomplete = s.incomplete && all_drives;
+    let mut body =
+        json!({"kind": "drive#fileList", "incompleteSearch": incomplete, "files": files});
     if end < all.len() {
         body["nextPageToken"] = json!(end.to_string());
     }
@@ -528,6 +530,11 @@ impl FakeDrive {
             f.drive_id = Some(drive.to_owned());
         }
         id
+    }
+    /// Listings over all drives report `incompleteSearch: true` (Drive could not search them
+    /// all).
+    pub fn set_incomplete_search(&self, on: bool) {
+        guard(&self.store).incomplete = on;
     }
     /// Every changes round opens with an empty page carrying a next page token.
     pub fn set_empty_pages(&self, on: bool) {

@@ -119,6 +119,8 @@ pub struct Store {
     pub origin: String,
     /// Each changes round opens with a page of no changes and a next page token.
     pub empty_pages: bool,
+    /// `files.list` over all drives answers `incompleteSearch: true`.
+    pub incomplete: bool,
 }
 
 impl Store {

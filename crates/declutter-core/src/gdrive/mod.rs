@@ -23,7 +23,7 @@ use crate::cloud::{HttpClient, HttpError, RetryPolicy, TokenSource, rfc3339_ns};
 use crate::hash::{ContentHash, HashKind};
 use crate::ids::{ItemId, ProviderKind};
 use crate::provider::{
-    Change, Item, Listing, ProviderError, StorageProvider, TrashRequest, Whereabouts,
+    Change, Item, Listing, ProviderError, ScanIssue, StorageProvider, TrashRequest, Whereabouts,
 };
 use model::{ChangeList, FILE_FIELDS, FOLDER_MIME, File, FileList, NATIVE_PREFIX, StartToken};
 
@@ -103,7 +103,7 @@ impl GDriveProvider {
             ..Listing::default()
         };
         let url = format!("{}/files", self.base);
-        let fields = format!("nextPageToken,files({FILE_FIELDS})");
+        let fields = format!("nextPageToken,incompleteSearch,files({FILE_FIELDS})");
         let mut token: Option<String> = None;
         loop {
             let page: FileList = self
@@ -122,6 +122,15 @@ impl GDriveProvider {
                     c.get(&url).query(&q)
                 })
                 .await?;
+            if page.incomplete_search && listing.issues.is_empty() {
+                listing.issues.push(ScanIssue {
+                    path: "gdrive:".to_owned(),
+                    kind: "incomplete",
+                    message: "Drive could not search every shared drive; some files may be \
+                              missing until the next full scan"
+                        .to_owned(),
+                });
+            }
             self.note_ownership(&page.files);
             listing
                 .changes

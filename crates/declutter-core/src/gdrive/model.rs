@@ -22,6 +22,10 @@ pub struct FileList {
     pub files: Vec<File>,
     /// Next page.
     pub next_page_token: Option<String>,
+    /// Drive could not search every corpus (possible with `corpora=allDrives`): the listing
+    /// may miss files.
+    #[serde(default)]
+    pub incomplete_search: bool,
 }
 
 /// A `changes.list` page.

@@ -239,3 +239,24 @@ async fn empty_change_pages_with_next_tokens_are_followed() -> TestResult {
     assert_eq!(again.indexed, 2);
     Ok(())
 }
+
+#[tokio::test]
+async fn an_incomplete_search_is_reported_as_a_scan_issue() -> TestResult {
+    let fake = FakeDrive::start().await?;
+    fake.set_incomplete_search(true);
+    fake.add_file(None, "a.bin", 10, MD5);
+    let dir = tempfile::tempdir()?;
+    let mut conn = crate::support::db(dir.path())?;
+    let user = UserId::local();
+    let s = scan(
+        &mut conn,
+        &user,
+        &Source::GDrive,
+        &with_token(&fake, fake.access_token())?,
+    )
+    .await?;
+    assert_eq!(s.indexed, 1);
+    assert_eq!(s.issues.len(), 1, "{:?}", s.issues);
+    assert_eq!(s.issues[0].kind, "incomplete");
+    Ok(())
+}
