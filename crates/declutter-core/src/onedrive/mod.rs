@@ -190,12 +190,14 @@ impl OneDriveProvider {
     }
 }
 
-/// A refusal that concerns this one item (Graph's `accessDenied`, `notAllowed`,
-/// `itemNotFound`, `resourceLocked`) as [`ProviderError::Refused`]; other errors unchanged.
+/// A refusal that concerns this one item (`itemNotFound`, `resourceLocked`) as
+/// [`ProviderError::Refused`]; other errors unchanged. A 403 `accessDenied` is not one: Graph
+/// sends it for a read-only grant too, and skipping every item of the plan for good on that
+/// would leave nothing to do once the person grants write access.
 fn refusal(e: HttpError) -> ProviderError {
     match &e {
         HttpError::Status {
-            status: 403 | 404 | 423,
+            status: 404 | 423,
             message,
             reason,
             ..

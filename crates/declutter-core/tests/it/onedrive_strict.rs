@@ -181,3 +181,48 @@ async fn empty_pages_with_next_links_are_followed() -> TestResult {
     assert_eq!(again.indexed, 3);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_read_only_grant_stops_apply_without_giving_up_on_the_plan() -> TestResult {
+    let fake = FakeGraph::start().await?;
+    fake.add_file(None, "a.txt", 5, "qxh");
+    let copy = fake.add_file(None, "a (1).txt", 5, "qxh");
+    let dir = tempfile::tempdir()?;
+    let mut conn = crate::support::db(dir.path())?;
+    let user = UserId::local();
+    // The app folder exists already (an earlier write grant), so only the move is refused.
+    let full = with_token(&fake, fake.access_token())?;
+    scan(&mut conn, &user, &Source::OneDrive, &full).await?;
+    let read = fake.grant(&["Files.Read"]);
+    let read_only = Table::default().with(
+        Source::OneDrive,
+        AnyProvider::OneDrive(with_token(&fake, &read.access)?),
+    );
+    let summary = plan::build(&mut conn, &user, &KeepRules::parse(&["original-name"])?)?;
+    let refused = apply(
+        &mut conn,
+        &user,
+        summary.plan_id,
+        &read_only,
+        &ApplyOptions::default(),
+        &NoProgress,
+    )
+    .await;
+    assert!(refused.is_err(), "a grant that cannot write ends the run");
+    let writable = Table::default().with(Source::OneDrive, AnyProvider::OneDrive(full));
+    let report = apply(
+        &mut conn,
+        &user,
+        summary.plan_id,
+        &writable,
+        &ApplyOptions::default(),
+        &NoProgress,
+    )
+    .await?;
+    assert_eq!(
+        report.trashed, 1,
+        "the plan still applies once write access is granted"
+    );
+    assert_eq!(fake.item(&copy).and_then(|i| i.parent), fake.approot_id());
+    Ok(())
+}
