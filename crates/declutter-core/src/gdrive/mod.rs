@@ -229,10 +229,11 @@ impl GDriveProvider {
     }
 }
 
-/// Drive's reasons for refusing one file for good: the user's role or the app's grant does
-/// not cover it. A scope too narrow for every file (`insufficientPermissions`) or a spent
-/// quota is not one of them: that ends the run.
-const ITEM_REFUSALS: [&str; 2] = ["insufficientFilePermissions", "appNotAuthorizedToFile"];
+/// Drive's reasons for refusing one file for good: the user's role on it does not allow the
+/// change (not the owner). Grant problems are not among them, even per-file ones
+/// (`appNotAuthorizedToFile` is what a `drive.file` grant meets on every existing file), nor
+/// is a spent quota: those end the run, so the plan still applies once the grant is fixed.
+const ITEM_REFUSALS: [&str; 1] = ["insufficientFilePermissions"];
 
 /// A refusal of this one file as [`ProviderError::Refused`] (or `NotFound`); others unchanged.
 fn refusal(e: HttpError, id: &ItemId) -> ProviderError {

@@ -260,3 +260,62 @@ async fn an_incomplete_search_is_reported_as_a_scan_issue() -> TestResult {
     assert_eq!(s.issues[0].kind, "incomplete");
     Ok(())
 }
+
+#[tokio::test]
+async fn a_per_file_grant_stops_apply_without_giving_up_on_the_plan() -> TestResult {
+    let fake = FakeDrive::start().await?;
+    fake.add_file(None, "a.bin", 10, MD5);
+    let copy = fake.add_file(None, "a (1).bin", 10, MD5);
+    let dir = tempfile::tempdir()?;
+    let mut conn = crate::support::db(dir.path())?;
+    let user = UserId::local();
+    let narrow = fake.grant(&[
+        "https://www.googleapis.com/auth/drive.metadata.readonly",
+        "https://www.googleapis.com/auth/drive.file",
+    ]);
+    let narrow = Table::default().with(
+        Source::GDrive,
+        AnyProvider::GDrive(with_token(&fake, &narrow.access)?),
+    );
+    scan(
+        &mut conn,
+        &user,
+        &Source::GDrive,
+        narrow.provider(&Source::GDrive)?.as_ref(),
+    )
+    .await?;
+    let summary = plan::build(&mut conn, &user, &KeepRules::parse(&["original-name"])?)?;
+    let options = ApplyOptions::default();
+    let refused = apply(
+        &mut conn,
+        &user,
+        summary.plan_id,
+        &narrow,
+        &options,
+        &NoProgress,
+    )
+    .await;
+    assert!(
+        refused.is_err_and(|e| e.to_string().contains("not granted the app")),
+        "drive.file never covers existing files: the run ends with Drive's reason"
+    );
+    let full = Table::default().with(
+        Source::GDrive,
+        AnyProvider::GDrive(with_token(&fake, fake.access_token())?),
+    );
+    let report = apply(
+        &mut conn,
+        &user,
+        summary.plan_id,
+        &full,
+        &options,
+        &NoProgress,
+    )
+    .await?;
+    assert_eq!(
+        report.trashed, 1,
+        "the plan still applies once drive is granted"
+    );
+    assert!(fake.file(&copy).is_some_and(|f| f.trashed));
+    Ok(())
+}
