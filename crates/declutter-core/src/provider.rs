@@ -49,7 +49,8 @@ pub enum Change {
 pub struct ScanIssue {
     /// Where.
     pub path: String,
-    /// Short machine-readable kind: `permission`, `vanished`, `non_utf8`, `io`.
+    /// Short machine-readable kind: `permission`, `vanished`, `non_utf8`, `io`, `purge`
+    /// (an expired trash entry not purged), `incomplete` (the provider listed only part).
     pub kind: &'static str,
     /// Human-readable detail.
     pub message: String,
@@ -128,25 +129,26 @@ pub enum ProviderError {
     NotFound(String),
     /// The path leads through a symbolic link or out of the source: nothing was touched.
     #[error("{0}: refused, the path leads through a symbolic link or outside the source")]
+    Outside(String),
+    /// The provider refused to act on this one item for good (not the owner, no grant for the
+    /// file, locked): other items may still succeed, and retrying this one will not.
+    #[error("refused by the provider: {0}")]
     Refused(String),
-    /// The provider refused this one item for good (no permission, gone); other items go on.
-    #[error("{path}: {reason}")]
-    ItemRefused {
-        /// Affected item.
-        path: String,
-        /// The provider's reason.
-        reason: String,
-    },
 }
 
 impl ProviderError {
-    /// True when the failure concerns only the item at hand (refused, moved, changed): an
-    /// apply records it as skipped and goes on with the other items.
-    pub fn is_per_item(&self) -> bool {
-        matches!(
-            self,
-            Self::Refused(_) | Self::ItemRefused { .. } | Self::RestoreConflict(_)
-        )
+    /// The provider permanently refused this one item (or it is gone): apply records it as
+    /// skipped with this reason and goes on.
+    pub fn item_refusal(&self) -> Option<String> {
+        match self {
+            Self::Refused(reason) => Some(reason.clone()),
+            Self::NotFound(_) => Some("vanished before it could be trashed".to_owned()),
+            Self::Outside(_) | Self::RestoreConflict(_) => Some(self.to_string()),
+            Self::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+                Some("vanished before it could be trashed".to_owned())
+            }
+            _ => None,
+        }
     }
 }
 
@@ -185,6 +187,12 @@ pub trait StorageProvider: Send + Sync {
 
     /// Where `req` goes in the trash; recorded in our log before anything is moved.
     fn trash_location(&self, req: &TrashRequest) -> String;
+
+    /// Days the provider itself keeps trashed items, when it empties its trash on its own
+    /// (Drive: 30). Our restore deadline for its items is never later than this.
+    fn retention_cap_days(&self) -> Option<u32> {
+        None
+    }
 
     /// Moves the item into the trash at `location`.
     fn trash(

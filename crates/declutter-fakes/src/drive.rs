@@ -1,98 +1,34 @@
-//! A fake Google Drive v3: `files.list` with paging, `changes` with page tokens, file
-//! get/patch(trashed)/delete, md5Checksum on binary files, Google-native documents without one,
-//! and a `thumbnailLink` (on the fake's own address, bearer token required) for files given a
-//! thumbnail.
+//! A fake Google Drive v3: `files.list` with paging, `changes` with page tokens (file changes
+//! and `changeType: "drive"` changes of shared drives), file get/patch(trashed)/delete,
+//! md5Checksum on binary files, Google-native documents without one, shared drives (listed only
+//! with `supportsAllDrives` and `includeItemsFromAllDrives`), and a `thumbnailLink` (on the
+//! fake's own address, bearer token required) for files given a thumbnail. Access rules are in
+//! [`crate::drive_store`].
 
-use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde_json::{Value, json};
 
-use crate::common::{self, Gate, INITIAL_TOKEN, guard};
+use crate::common::{self, Gate, guard};
 use crate::content::Contents;
+use crate::drive_store::{Access, DriveFile, ROOT, Role, SharedDrive, Store};
+use crate::errors::{self, Flavor};
+use crate::grants::{Rotation, Scopes};
 use crate::server::{FakeError, Running, serve};
 
-const ROOT: &str = "drive-root";
 const MAX_PAGE: usize = 1000;
 
-/// One file of the fake drive.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DriveFile {
-    /// File id.
-    pub id: String,
-    /// Name.
-    pub name: String,
-    /// Parent id.
-    pub parent: String,
-    /// MIME type.
-    pub mime: String,
-    /// Bytes (binary files).
-    pub size: Option<u64>,
-    /// MD5 (binary files).
-    pub md5: Option<String>,
-    /// Version (drives modifiedTime).
-    pub version: u64,
-    /// In the trash.
-    pub trashed: bool,
-    /// Deleted for good.
-    pub deleted: bool,
-    /// Change sequence of the last change.
-    pub seq: u64,
-}
-
-#[derive(Debug, Default)]
-struct Store {
-    files: BTreeMap<String, DriveFile>,
-    seq: u64,
-    next_id: u64,
-    last_fields: Option<String>,
-    last_page_size: Option<usize>,
-    /// Files shared with the user by someone else (`ownedByMe: false`).
-    not_owned: HashSet<String>,
-    contents: Arc<Contents>,
-    /// Thumbnail bytes by file id.
-    thumbnails: HashMap<String, Vec<u8>>,
-    /// `http://127.0.0.1:PORT`, for thumbnail links.
-    origin: String,
-}
-
-impl Store {
-    fn bump(&mut self) -> u64 {
-        self.seq += 1;
-        self.seq
-    }
-}
-
-impl Store {
-    fn json(&self, f: &DriveFile) -> Value {
-        file_json(f, !self.not_owned.contains(&f.id))
-    }
-}
-
-fn file_json(f: &DriveFile, owned: bool) -> Value {
-    let mut v = json!({
-        "id": f.id, "name": f.name, "parents": [f.parent], "mimeType": f.mime,
-        "modifiedTime": format!("2024-02-01T00:{:02}:{:02}.000Z", (f.version / 60) % 60, f.version % 60),
-        "ownedByMe": owned, "trashed": f.trashed,
-    });
-    if let Some(s) = f.size {
-        v["size"] = json!(s.to_string());
-    }
-    if let Some(m) = &f.md5 {
-        v["md5Checksum"] = json!(m);
-    }
-    v
-}
-
 fn not_found(id: &str) -> Response {
-    let body = json!({"error": {"code": 404, "message": format!("File not found: {id}."),
-        "errors": [{"domain": "global", "reason": "notFound", "message": "File not found"}]}});
-    (StatusCode::NOT_FOUND, Json(body)).into_response()
+    errors::drive(
+        StatusCode::NOT_FOUND,
+        "notFound",
+        &format!("File not found: {id}."),
+    )
 }
 
 /// A running fake Drive server.
@@ -110,6 +46,17 @@ struct ListQuery {
     page_token: Option<String>,
     q: Option<String>,
     fields: Option<String>,
+    supports_all_drives: Option<String>,
+    include_items_from_all_drives: Option<String>,
+    corpora: Option<String>,
+}
+
+impl ListQuery {
+    /// Shared-drive items are returned only to clients that say they support them.
+    fn all_drives(&self) -> bool {
+        self.supports_all_drives.as_deref() == Some("true")
+            && self.include_items_from_all_drives.as_deref() == Some("true")
+    }
 }
 
 type Shared = Arc<Mutex<Store>>;
@@ -118,17 +65,40 @@ fn page_size(q: &ListQuery) -> usize {
     q.page_size.unwrap_or(100).clamp(1, MAX_PAGE)
 }
 
-async fn list(State(store): State<Shared>, Query(q): Query<ListQuery>) -> Response {
+fn may_list(scopes: &Scopes) -> bool {
+    scopes.any(&[
+        "drive",
+        "drive.readonly",
+        "drive.metadata.readonly",
+        "drive.metadata",
+        "drive.file",
+    ])
+}
+
+fn listed(s: &Store, f: &DriveFile, scopes: &Scopes, all_drives: bool) -> bool {
+    s.access(f, scopes) != Access::Hidden && (f.drive_id.is_none() || all_drives)
+}
+
+async fn list(
+    State(store): State<Shared>,
+    Extension(scopes): Extension<Scopes>,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    if !may_list(&scopes) {
+        return errors::scope_denied(Flavor::Drive);
+    }
     let mut s = guard(&store);
     s.last_fields.clone_from(&q.fields);
     s.last_page_size = q.page_size;
     let skip_trashed =
         q.q.as_deref()
             .is_some_and(|q| q.replace(' ', "").contains("trashed=false"));
+    let all_drives = q.all_drives() && q.corpora.as_deref() == Some("allDrives");
     let all: Vec<&DriveFile> = s
         .files
         .values()
         .filter(|f| !(f.deleted || skip_trashed && f.trashed))
+        .filter(|f| listed(&s, f, &scopes, all_drives))
         .collect();
     let offset: usize = q
         .page_token
@@ -137,20 +107,39 @@ async fn list(State(store): State<Shared>, Query(q): Query<ListQuery>) -> Respon
         .unwrap_or(0)
         .min(all.len());
     let end = (offset + page_size(&q)).min(all.len());
-    let mut body = json!({"kind": "drive#fileList", "files": all[offset..end].iter().map(|f| s.json(f)).collect::<Vec<_>>()});
+    let files: Vec<Value> = all[offset..end]
+        .iter()
+        .map(|f| s.json(f, &scopes))
+        .collect();
+    let incomplete = s.incomplete && all_drives;
+    let mut body =
+        json!({"kind": "drive#fileList", "incompleteSearch": incomplete, "files": files});
     if end < all.len() {
         body["nextPageToken"] = json!(end.to_string());
     }
     Json(body).into_response()
 }
 
-async fn start_token(State(store): State<Shared>) -> Response {
+async fn start_token(
+    State(store): State<Shared>,
+    Extension(scopes): Extension<Scopes>,
+) -> Response {
+    if !may_list(&scopes) {
+        return errors::scope_denied(Flavor::Drive);
+    }
     let s = guard(&store);
     Json(json!({"kind": "drive#startPageToken", "startPageToken": s.seq.to_string()}))
         .into_response()
 }
 
-async fn changes(State(store): State<Shared>, Query(q): Query<ListQuery>) -> Response {
+async fn changes(
+    State(store): State<Shared>,
+    Extension(scopes): Extension<Scopes>,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    if !may_list(&scopes) {
+        return errors::scope_denied(Flavor::Drive);
+    }
     let s = guard(&store);
     // pageToken = "<since>" starts a round; "<since>.<snapshot>.<offset>" continues it.
     let parts: Vec<u64> = q
@@ -161,34 +150,44 @@ async fn changes(State(store): State<Shared>, Query(q): Query<ListQuery>) -> Res
         .filter_map(|p| p.parse().ok())
         .collect();
     let (since, snap, offset) = match parts.as_slice() {
+        [a] if s.empty_pages => {
+            let next = format!("{a}.{}.0", s.seq);
+            return Json(json!({"kind": "drive#changeList", "changes": [], "nextPageToken": next}))
+                .into_response();
+        }
         [a] => (*a, s.seq, 0),
         [a, b, c] => (*a, *b, *c),
         _ => {
-            let body = json!({"error": {"code": 400, "message": "Invalid pageToken",
-                "errors": [{"domain": "global", "reason": "invalid", "message": "Invalid pageToken"}]}});
-            return (StatusCode::BAD_REQUEST, Json(body)).into_response();
+            return errors::drive(StatusCode::BAD_REQUEST, "invalid", "Invalid pageToken");
         }
     };
-    let mut window: Vec<&DriveFile> = s
+    let all_drives = q.all_drives();
+    let in_window = |seq: u64| seq > since && seq <= snap;
+    let mut window: Vec<(u64, String, Value)> = s
         .files
         .values()
-        .filter(|f| f.seq > since && f.seq <= snap)
+        .filter(|f| in_window(f.seq) && listed(&s, f, &scopes, all_drives))
+        .map(|f| {
+            let mut c = json!({"kind": "drive#change", "changeType": "file", "fileId": f.id,
+                "removed": f.deleted, "time": "2024-02-01T00:00:00.000Z"});
+            if !f.deleted {
+                c["file"] = s.json(f, &scopes);
+            }
+            (f.seq, f.id.clone(), c)
+        })
         .collect();
-    window.sort_by(|a, b| a.seq.cmp(&b.seq).then(a.id.cmp(&b.id)));
+    window.extend(
+        s.drives
+            .iter()
+            .filter(|(_, d)| in_window(d.seq))
+            .map(|(id, d)| (d.seq, id.clone(), Store::drive_change(id, d))),
+    );
+    window.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
     let start = usize::try_from(offset)
         .unwrap_or(usize::MAX)
         .min(window.len());
     let end = (start + page_size(&q)).min(window.len());
-    let entries: Vec<Value> = window[start..end]
-        .iter()
-        .map(|f| {
-            let mut c = json!({"kind": "drive#change", "changeType": "file", "fileId": f.id, "removed": f.deleted});
-            if !f.deleted {
-                c["file"] = s.json(f);
-            }
-            c
-        })
-        .collect();
+    let entries: Vec<Value> = window[start..end].iter().map(|e| e.2.clone()).collect();
     let mut body = json!({"kind": "drive#changeList", "changes": entries});
     if end < window.len() {
         body["nextPageToken"] = json!(format!("{since}.{snap}.{end}"));
@@ -199,31 +198,89 @@ async fn changes(State(store): State<Shared>, Query(q): Query<ListQuery>) -> Res
 }
 
 #[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct GetQuery {
     alt: Option<String>,
+    supports_all_drives: Option<String>,
+}
+
+/// The file `id` as this caller may see it: `Err` is the documented refusal.
+fn visible<'s>(
+    s: &'s Store,
+    id: &str,
+    scopes: &Scopes,
+    q: &GetQuery,
+) -> Result<(&'s DriveFile, Access), Box<Response>> {
+    let f = s
+        .files
+        .get(id)
+        .filter(|f| !f.deleted)
+        .filter(|f| f.drive_id.is_none() || q.supports_all_drives.as_deref() == Some("true"))
+        .ok_or_else(|| Box::new(not_found(id)))?;
+    match s.access(f, scopes) {
+        Access::Hidden => Err(Box::new(not_found(id))),
+        a => Ok((f, a)),
+    }
+}
+
+/// Refuses a change to `f` unless the grant covers it and the user's role allows trashing.
+fn may_change(
+    s: &Store,
+    f: &DriveFile,
+    access: Access,
+    scopes: &Scopes,
+) -> Result<(), Box<Response>> {
+    if access != Access::Write {
+        return Err(Box::new(if scopes.has("drive.file") {
+            errors::drive(
+                StatusCode::FORBIDDEN,
+                "appNotAuthorizedToFile",
+                &format!(
+                    "The user has not granted the app write access to the file {}.",
+                    f.id
+                ),
+            )
+        } else {
+            errors::scope_denied(Flavor::Drive)
+        }));
+    }
+    if !s.can_trash(f) {
+        return Err(Box::new(errors::drive(
+            StatusCode::FORBIDDEN,
+            "insufficientFilePermissions",
+            &format!(
+                "The user does not have sufficient permissions for file {}.",
+                f.id
+            ),
+        )));
+    }
+    Ok(())
 }
 
 async fn get_file(
     State(store): State<Shared>,
+    Extension(scopes): Extension<Scopes>,
     Path(id): Path<String>,
     Query(q): Query<GetQuery>,
 ) -> Response {
     let media = {
         let s = guard(&store);
-        let Some(f) = s.files.get(&id).filter(|f| !f.deleted) else {
-            return not_found(&id);
+        let (f, access) = match visible(&s, &id, &scopes, &q) {
+            Ok(v) => v,
+            Err(resp) => return *resp,
         };
         if q.alt.as_deref() != Some("media") {
-            let mut v = s.json(f);
-            if s.thumbnails.contains_key(&f.id) {
-                v["thumbnailLink"] = json!(format!("{}/thumbnails/{}=s220", s.origin, f.id));
-            }
-            return Json(v).into_response();
+            return Json(s.json(f, &scopes)).into_response();
+        }
+        if access == Access::Metadata {
+            return errors::scope_denied(Flavor::Drive);
         }
         if f.mime.starts_with("application/vnd.google-apps.") {
-            let body = json!({"error": {"code": 403, "message": "Only files with binary content can be downloaded. Use Export with Docs Editors files.",
-                "errors": [{"domain": "global", "reason": "fileNotDownloadable", "message": "not downloadable"}]}});
-            return (StatusCode::FORBIDDEN, Json(body)).into_response();
+            return errors::drive(
+                StatusCode::FORBIDDEN,
+                "fileNotDownloadable",
+                "Only files with binary content can be downloaded. Use Export with Docs Editors files.",
+            );
         }
         let bytes = s.contents.of(&f.id, f.md5.as_deref(), f.size.unwrap_or(0));
         (Arc::clone(&s.contents), bytes)
@@ -232,28 +289,39 @@ async fn get_file(
 }
 
 /// A `thumbnailLink` target: the bytes set by the test (the id is the path up to `=s…`).
-async fn thumbnail(State(store): State<Shared>, Path(link): Path<String>) -> Response {
+async fn thumbnail(
+    State(store): State<Shared>,
+    Extension(scopes): Extension<Scopes>,
+    Path(link): Path<String>,
+) -> Response {
     let id = link.split('=').next().unwrap_or_default();
     let s = guard(&store);
     match (s.files.get(id), s.thumbnails.get(id)) {
-        (Some(f), Some(bytes)) if !f.deleted => (
-            StatusCode::OK,
-            [(axum::http::header::CONTENT_TYPE, "image/png")],
-            bytes.clone(),
-        )
-            .into_response(),
+        (Some(f), Some(bytes))
+            if !f.deleted && matches!(s.access(f, &scopes), Access::Content | Access::Write) =>
+        {
+            (
+                StatusCode::OK,
+                [(axum::http::header::CONTENT_TYPE, "image/png")],
+                bytes.clone(),
+            )
+                .into_response()
+        }
         _ => not_found(id),
     }
 }
 
 async fn patch_file(
     State(store): State<Shared>,
+    Extension(scopes): Extension<Scopes>,
     Path(id): Path<String>,
+    Query(q): Query<GetQuery>,
     Json(body): Json<Value>,
 ) -> Response {
     let mut s = guard(&store);
-    if s.files.get(&id).is_none_or(|f| f.deleted) {
-        return not_found(&id);
+    let checked = visible(&s, &id, &scopes, &q).and_then(|(f, a)| may_change(&s, f, a, &scopes));
+    if let Err(resp) = checked {
+        return *resp;
     }
     let seq = s.bump();
     let Some(f) = s.files.get_mut(&id) else {
@@ -269,29 +337,114 @@ async fn patch_file(
     Json(json!({"id": f.id})).into_response()
 }
 
-async fn delete_file(State(store): State<Shared>, Path(id): Path<String>) -> Response {
-    let mut s = guard(&store);
-    if s.files.get(&id).is_none_or(|f| f.deleted) {
-        return not_found(&id);
+/// `POST /files` with `{"name", "mimeType": folder}`: a new folder in My Drive's root.
+async fn create_folder(
+    State(store): State<Shared>,
+    Extension(scopes): Extension<Scopes>,
+    Json(body): Json<Value>,
+) -> Response {
+    if !scopes.any(&["drive", "drive.file"]) {
+        return errors::scope_denied(Flavor::Drive);
     }
+    let name = body
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("Untitled");
+    let mut s = guard(&store);
+    let id = s.insert(ROOT, name, "application/vnd.google-apps.folder", None, None);
+    s.granted.insert(id.clone());
+    Json(json!({"kind": "drive#file", "id": id})).into_response()
+}
+
+/// `POST /upload/drive/v3/files?uploadType=multipart`: metadata part, then content part.
+async fn upload(
+    State(store): State<Shared>,
+    Extension(scopes): Extension<Scopes>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    if !scopes.any(&["drive", "drive.file"]) {
+        return errors::scope_denied(Flavor::Drive);
+    }
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let parts = crate::uploads::multipart_parts(content_type, &body);
+    let (Some(meta), Some(content)) = (
+        parts
+            .first()
+            .and_then(|(_, m)| serde_json::from_slice::<Value>(m).ok()),
+        parts.get(1).map(|(_, c)| *c),
+    ) else {
+        return errors::drive(
+            StatusCode::BAD_REQUEST,
+            "badContent",
+            "Malformed multipart body",
+        );
+    };
+    let name = meta
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("Untitled");
+    let parent = meta
+        .pointer("/parents/0")
+        .and_then(Value::as_str)
+        .unwrap_or(ROOT);
+    let mut s = guard(&store);
+    let hash = crate::uploads::digest(content);
+    let id = s.insert(
+        parent,
+        name,
+        "application/octet-stream",
+        Some(content.len() as u64),
+        Some(&hash),
+    );
+    s.granted.insert(id.clone());
+    s.contents.set(&id, content.to_vec());
+    Json(json!({"kind": "drive#file", "id": id})).into_response()
+}
+
+async fn delete_file(
+    State(store): State<Shared>,
+    Extension(scopes): Extension<Scopes>,
+    Path(id): Path<String>,
+    Query(q): Query<GetQuery>,
+) -> Response {
+    let mut s = guard(&store);
+    let checked = visible(&s, &id, &scopes, &q).and_then(|(f, a)| may_change(&s, f, a, &scopes));
+    if let Err(resp) = checked {
+        return *resp;
+    }
+    // Deleting a folder deletes what it holds, as Drive does for the owner.
     let seq = s.bump();
-    if let Some(f) = s.files.get_mut(&id) {
-        f.deleted = true;
-        f.seq = seq;
+    let doomed: Vec<String> = s
+        .files
+        .values()
+        .filter(|f| f.id == id || f.parent == id)
+        .map(|f| f.id.clone())
+        .collect();
+    for d in doomed {
+        if let Some(f) = s.files.get_mut(&d) {
+            f.deleted = true;
+            f.seq = seq;
+        }
     }
     StatusCode::NO_CONTENT.into_response()
 }
 
 impl FakeDrive {
-    /// Starts an empty drive on `127.0.0.1:0`.
+    /// Starts an empty drive on `127.0.0.1:0`. Its initial tokens carry the full `drive`
+    /// scope; refreshing keeps the refresh token, as Google does.
     pub async fn start() -> Result<Self, FakeError> {
-        let gate = Gate::new(INITIAL_TOKEN);
+        let gate = Gate::new(Flavor::Drive, &["drive"], Rotation::Keep);
         let store = Arc::new(Mutex::new(Store {
             seq: 1,
             ..Store::default()
         }));
         let api = Router::new()
-            .route("/drive/v3/files", get(list))
+            .route("/drive/v3/files", get(list).post(create_folder))
+            .route("/upload/drive/v3/files", post(upload))
             .route(
                 "/drive/v3/files/{id}",
                 get(get_file).patch(patch_file).delete(delete_file),
@@ -321,6 +474,14 @@ impl FakeDrive {
     pub fn base_url(&self) -> String {
         format!("http://{}/drive/v3", self.server.addr)
     }
+    /// Base URL of uploads (`http://127.0.0.1:PORT/upload/drive/v3`).
+    pub fn upload_url(&self) -> String {
+        format!("http://{}/upload/drive/v3", self.server.addr)
+    }
+    /// Every file, folders included (deleted and trashed ones too).
+    pub fn files(&self) -> Vec<DriveFile> {
+        guard(&self.store).files.values().cloned().collect()
+    }
     fn add(
         &self,
         parent: Option<&str>,
@@ -329,24 +490,59 @@ impl FakeDrive {
         size: Option<u64>,
         md5: Option<&str>,
     ) -> String {
+        guard(&self.store).insert(parent.unwrap_or(ROOT), name, mime, size, md5)
+    }
+    /// Adds a shared drive on which the user has `role`; announced in the changes feed as a
+    /// `changeType: "drive"` change. Returns its id.
+    pub fn add_shared_drive(&self, name: &str, role: Role) -> String {
         let mut s = guard(&self.store);
-        s.next_id += 1;
-        let id = format!("F{:07}", s.next_id);
         let seq = s.bump();
-        let file = DriveFile {
-            id: id.clone(),
-            name: name.to_owned(),
-            parent: parent.unwrap_or(ROOT).to_owned(),
-            mime: mime.to_owned(),
-            size,
-            md5: md5.map(str::to_owned),
-            version: 1,
-            trashed: false,
-            deleted: false,
-            seq,
-        };
-        s.files.insert(id.clone(), file);
+        let id = format!("SD{:05}", s.drives.len() + 1);
+        s.drives.insert(
+            id.clone(),
+            SharedDrive {
+                name: name.to_owned(),
+                role,
+                seq,
+            },
+        );
         id
+    }
+    /// Renames a shared drive (a `changeType: "drive"` change).
+    pub fn rename_shared_drive(&self, id: &str, name: &str) {
+        let mut s = guard(&self.store);
+        let seq = s.bump();
+        if let Some(d) = s.drives.get_mut(id) {
+            name.clone_into(&mut d.name);
+            d.seq = seq;
+        }
+    }
+    /// Adds a binary file at the top of shared drive `drive`; returns its id.
+    pub fn add_drive_file(&self, drive: &str, name: &str, size: u64, md5: &str) -> String {
+        let id = self.add(
+            Some(drive),
+            name,
+            "application/octet-stream",
+            Some(size),
+            Some(md5),
+        );
+        if let Some(f) = guard(&self.store).files.get_mut(&id) {
+            f.drive_id = Some(drive.to_owned());
+        }
+        id
+    }
+    /// Listings over all drives report `incompleteSearch: true` (Drive could not search them
+    /// all).
+    pub fn set_incomplete_search(&self, on: bool) {
+        guard(&self.store).incomplete = on;
+    }
+    /// Every changes round opens with an empty page carrying a next page token.
+    pub fn set_empty_pages(&self, on: bool) {
+        guard(&self.store).empty_pages = on;
+    }
+    /// Grants the app `drive.file` access to a file (as when the user opens it with the app).
+    pub fn grant_file(&self, id: &str) {
+        guard(&self.store).granted.insert(id.to_owned());
     }
     /// Adds a folder; returns its id.
     pub fn add_folder(&self, parent: Option<&str>, name: &str) -> String {

@@ -6,7 +6,15 @@
 //! through an OAuth-style `/token` endpoint, serve file content for download (Graph
 //! `/content`, Drive `?alt=media`) and thumbnails set by a test (Graph
 //! `/thumbnails/0/small/content`, Drive `thumbnailLink`), throw throttling storms (429/503 with
-//! `Retry-After`, Drive's 403 `userRateLimitExceeded`) on demand, and count API calls.
+//! `Retry-After`, Drive's 403 `userRateLimitExceeded` and `dailyLimitExceeded`) on demand, and
+//! count API calls.
+//!
+//! They are as strict as the documentation: tokens carry scopes ([`Gated::grant`]) and every
+//! route checks them against the published permission tables; errors use the documented
+//! bodies and reasons; the token endpoint can rotate, expire and require a client secret;
+//! Drive lets only owners (or a shared drive's organizers) trash, grants `drive.file` per
+//! file, and has shared drives and `changeType: "drive"` changes. The tokens a fake starts
+//! with ([`Gated::access_token`], [`Gated::refresh_token`]) carry full access.
 //!
 //! ```no_run
 //! use declutter_fakes::Gated as _; // call counts, token expiry, throttling
@@ -20,11 +28,17 @@
 mod common;
 mod content;
 mod drive;
+mod drive_store;
+mod errors;
+mod grants;
 mod graph;
 mod server;
+mod uploads;
 
 pub use common::{Gate, Gated, Throttle, ThrottleKind};
 pub use content::{Contents, filler};
-pub use drive::{DriveFile, FakeDrive};
-pub use graph::{FakeGraph, GraphItem};
+pub use drive::FakeDrive;
+pub use drive_store::{DriveFile, Role};
+pub use grants::{Grant, Rotation, Scopes};
+pub use graph::{Facet, FakeGraph, GraphItem};
 pub use server::FakeError;

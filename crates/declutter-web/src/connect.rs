@@ -1,8 +1,16 @@
 //! Connecting OneDrive and Google Drive: OAuth 2.0 authorization code with PKCE (S256) and a
-//! single-use `state` bound to the caller's browser session. Scopes are least privilege:
-//! read-only to scan; write access is asked for later (incremental consent) when the user
-//! first applies a plan. Tokens go from the token endpoint straight into the sealed store
+//! single-use `state` bound to the caller's browser session. Scopes are least privilege and
+//! granted step by step ([`Access`]): metadata to scan; content when the person wants
+//! verification or previews; write when they first apply a plan (incremental consent).
+//! Tokens go from the token endpoint straight into the sealed store
 //! (`cloud::save_connection`); they are never logged and never reach the browser.
+//!
+//! Why these scopes (from Microsoft's and Google's scope references): Graph's `Files.Read`
+//! lists, hashes (quickXorHash) and downloads; `Files.ReadWrite` moves and deletes. Drive's
+//! `drive.metadata.readonly` lists with md5Checksum but cannot download and gets no
+//! `thumbnailLink`; `drive.readonly` adds content; only `drive` may trash files the app did
+//! not create (`drive.file` covers only files created or opened with the app, so it never
+//! covers a person's existing duplicates).
 
 use crate::oauth_flow::{Authorize, PendingFlows, outbound_client};
 use std::collections::HashMap;
@@ -14,16 +22,39 @@ use serde::{Deserialize, Serialize};
 use crate::cloud::Revoker;
 use crate::config::OAuthClient;
 
-/// Microsoft Graph: read-only scan scope.
+/// Microsoft Graph: read-only scope (list, hashes, content).
 pub const MS_READ: &str = "Files.Read";
 /// Microsoft Graph: write scope, asked for when applying a plan.
 pub const MS_WRITE: &str = "Files.ReadWrite";
-/// Google Drive: metadata read-only (enough to scan and group by checksum).
+/// Google Drive: metadata read-only (enough to scan and group by checksum). Restricted.
 pub const GOOGLE_READ: &str = "https://www.googleapis.com/auth/drive.metadata.readonly";
-/// Google Drive: per-file write access, asked for when applying a plan.
-pub const GOOGLE_WRITE: &str = "https://www.googleapis.com/auth/drive.file";
-/// Google Drive: full access (also counts as write).
-const GOOGLE_FULL: &str = "https://www.googleapis.com/auth/drive";
+/// Google Drive: content read-only, asked for verification and previews. Restricted.
+pub const GOOGLE_CONTENT: &str = "https://www.googleapis.com/auth/drive.readonly";
+/// Google Drive: full access, the only scope that may trash the person's existing files.
+/// Restricted.
+pub const GOOGLE_WRITE: &str = "https://www.googleapis.com/auth/drive";
+
+/// How much a connection is asked to allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// List and hash: enough to scan and group.
+    Scan,
+    /// Also read content: verification downloads and thumbnails.
+    Content,
+    /// Also move to the trash: applying a plan.
+    Write,
+}
+
+impl Access {
+    /// From a form's `access` field (`content`, `write`; anything else scans).
+    pub fn from_form(value: Option<&str>) -> Self {
+        match value {
+            Some("write") => Self::Write,
+            Some("content") => Self::Content,
+            _ => Self::Scan,
+        }
+    }
+}
 
 /// A connect flow failed; the user sees one generic message, the log the reason.
 #[derive(Debug, thiserror::Error)]
@@ -90,17 +121,40 @@ impl TokenSet {
     }
 }
 
-/// The scopes to ask for: read-only, plus write when `write`.
-pub fn scopes(provider: &str, write: bool) -> Option<&'static str> {
-    Some(match (provider, write) {
-        ("onedrive", false) => "Files.Read offline_access",
-        ("onedrive", true) => "Files.Read Files.ReadWrite offline_access",
-        ("gdrive", false) => GOOGLE_READ,
-        ("gdrive", true) => {
-            "https://www.googleapis.com/auth/drive.metadata.readonly https://www.googleapis.com/auth/drive.file"
-        }
+/// The scopes to ask for `access` (Google adds them to the earlier grant).
+pub fn scopes(provider: &str, access: Access) -> Option<&'static str> {
+    Some(match (provider, access) {
+        // Files.Read already reads content: scanning and verifying need the same grant.
+        ("onedrive", Access::Scan | Access::Content) => "Files.Read offline_access",
+        ("onedrive", Access::Write) => "Files.ReadWrite offline_access",
+        ("gdrive", Access::Scan) => GOOGLE_READ,
+        ("gdrive", Access::Content) => GOOGLE_CONTENT,
+        ("gdrive", Access::Write) => GOOGLE_WRITE,
         _ => return None,
     })
+}
+
+fn granted(scopes: &str, wanted: &str) -> bool {
+    scopes
+        .split_whitespace()
+        .any(|g| g.eq_ignore_ascii_case(wanted))
+}
+
+/// Whether granted `scopes` allow reading content (verification downloads, thumbnails).
+pub fn can_read_content(provider: &str, scopes: &str) -> bool {
+    let has = |s: &str| granted(scopes, s);
+    match provider {
+        "onedrive" => [
+            "Files.Read",
+            "Files.ReadWrite",
+            "Files.Read.All",
+            "Files.ReadWrite.All",
+        ]
+        .iter()
+        .any(|s| has(s)),
+        "gdrive" => has(GOOGLE_CONTENT) || has(GOOGLE_WRITE),
+        _ => false,
+    }
 }
 
 /// A human name for `provider`.
@@ -112,12 +166,13 @@ pub fn label(provider: &str) -> &'static str {
     }
 }
 
-/// Whether granted `scopes` allow changes (moving duplicates to the trash).
+/// Whether granted `scopes` allow changes (moving the person's duplicates to the trash).
+/// Drive's `drive.file` does not: it covers only files the app created or was given.
 pub fn can_write(provider: &str, scopes: &str) -> bool {
-    let has = |s: &str| scopes.split_whitespace().any(|g| g.eq_ignore_ascii_case(s));
+    let has = |s: &str| granted(scopes, s);
     match provider {
         "onedrive" => has(MS_WRITE) || has("Files.ReadWrite.All"),
-        "gdrive" => has(GOOGLE_WRITE) || has(GOOGLE_FULL),
+        "gdrive" => has(GOOGLE_WRITE),
         _ => false,
     }
 }
@@ -183,7 +238,7 @@ impl Connector {
     pub fn start(
         &self,
         provider: &str,
-        write: bool,
+        access: Access,
         redirect_uri: &str,
         user_id: &str,
         session_hash: &str,
@@ -191,7 +246,7 @@ impl Connector {
         resume_plan: Option<i64>,
     ) -> Result<String, ConnectError> {
         let (key, c) = self.client(provider)?;
-        let scope = scopes(key, write).ok_or(ConnectError::UnknownProvider)?;
+        let scope = scopes(key, access).ok_or(ConnectError::UnknownProvider)?;
         let state = crate::auth::random_token();
         let verifier = crate::auth::random_token();
         let mut url = Authorize {
@@ -208,7 +263,7 @@ impl Connector {
             // Offline access gives a refresh token; the upgrade keeps the earlier grant.
             let mut q = url.query_pairs_mut();
             q.append_pair("access_type", "offline");
-            if write {
+            if access != Access::Scan {
                 q.append_pair("include_granted_scopes", "true");
                 q.append_pair("prompt", "consent");
             }
@@ -375,20 +430,40 @@ mod tests {
     use super::*;
 
     #[test]
-    fn scopes_are_least_privilege() {
-        assert_eq!(scopes("onedrive", false), Some("Files.Read offline_access"));
-        assert_eq!(scopes("gdrive", false), Some(GOOGLE_READ));
+    fn scopes_are_least_privilege_and_do_what_we_ask() {
+        assert_eq!(
+            scopes("onedrive", Access::Scan),
+            Some("Files.Read offline_access")
+        );
+        assert_eq!(
+            scopes("onedrive", Access::Write),
+            Some("Files.ReadWrite offline_access")
+        );
+        assert_eq!(scopes("gdrive", Access::Scan), Some(GOOGLE_READ));
+        assert_eq!(scopes("gdrive", Access::Content), Some(GOOGLE_CONTENT));
+        assert_eq!(scopes("gdrive", Access::Write), Some(GOOGLE_WRITE));
         assert!(!can_write("onedrive", "Files.Read offline_access"));
         assert!(can_write("onedrive", "Files.Read Files.ReadWrite"));
         assert!(!can_write("gdrive", GOOGLE_READ));
+        assert!(!can_write("gdrive", GOOGLE_CONTENT));
+        // drive.file never covers the person's existing files: not a write grant for us.
+        assert!(!can_write(
+            "gdrive",
+            &format!("{GOOGLE_READ} https://www.googleapis.com/auth/drive.file")
+        ));
         assert!(can_write(
             "gdrive",
             &format!("{GOOGLE_READ} {GOOGLE_WRITE}")
         ));
-        assert!(!can_write(
+        // Metadata scopes neither download nor get thumbnail links.
+        assert!(!can_read_content("gdrive", GOOGLE_READ));
+        assert!(can_read_content(
             "gdrive",
-            "https://www.googleapis.com/auth/drive.readonly"
+            &format!("{GOOGLE_READ} {GOOGLE_CONTENT}")
         ));
-        assert_eq!(scopes("dropbox", false), None);
+        assert!(can_read_content("onedrive", "Files.Read"));
+        assert_eq!(Access::from_form(Some("content")), Access::Content);
+        assert_eq!(Access::from_form(Some("bogus")), Access::Scan);
+        assert_eq!(scopes("dropbox", Access::Scan), None);
     }
 }

@@ -121,7 +121,7 @@ impl From<declutter_core::engine::EngineError> for ApiError {
             E::ApplyBusy { .. } | E::LeaseLost => Self::Conflict(
                 "another clean-up of this account is running; try again when it has finished".into(),
             ),
-            E::Provider(P::Refused(path)) => Self::Conflict(format!(
+            E::Provider(P::Outside(path)) => Self::Conflict(format!(
                 "{path}: refused, the path leads through a symbolic link or outside the source"
             )),
             E::NotConfigured(_) => {

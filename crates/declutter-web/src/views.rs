@@ -138,6 +138,8 @@ pub struct DriveRow {
     pub connected: bool,
     /// Whether it may change files (write scope granted).
     pub can_write: bool,
+    /// Whether it may read content (verification, previews).
+    pub can_read_content: bool,
 }
 
 /// Admin: users.

@@ -27,6 +27,10 @@ pub enum HttpError {
         status: u16,
         /// The API's error message (never a token).
         message: String,
+        /// The API's machine-readable reason (Graph `error.code`, Drive `errors[].reason`).
+        reason: Option<String>,
+        /// The `Location` header (Graph's 410 points at a fresh enumeration).
+        location: Option<String>,
     },
     /// The body did not match the documented shape.
     #[error("cannot decode response: {0}")]
@@ -38,6 +42,14 @@ impl HttpError {
     pub fn status(&self) -> Option<u16> {
         match self {
             Self::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The API's machine-readable reason, when the server gave one.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Self::Status { reason, .. } => reason.as_deref(),
             _ => None,
         }
     }

@@ -1,6 +1,8 @@
 //! One place that talks HTTP to cloud APIs: bearer tokens with one refresh on 401, retries
 //! with exponential backoff and jitter on throttling (429, 503, Drive's 403 rate-limit
 //! reasons) and transient failures, `Retry-After` honoured, and a cap on requests in flight.
+//! Redirects are followed by reqwest, which drops the `Authorization` header when the target
+//! is another host (Graph's downloads answer 302 to a pre-authenticated storage URL).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,6 +13,7 @@ use reqwest::{RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 
+use super::api_error::ApiError;
 use super::error::HttpError;
 use super::token::TokenSource;
 
@@ -23,7 +26,8 @@ pub struct RetryPolicy {
     pub base_delay: Duration,
     /// Longest backoff delay.
     pub max_delay: Duration,
-    /// Longest `Retry-After` we obey (a server asking for more gets this).
+    /// Longest `Retry-After` we obey (a server asking for more gets this). Graph has been seen
+    /// asking for 315 s; waiting less only earns another 429.
     pub max_retry_after: Duration,
     /// Requests in flight at once.
     pub concurrency: usize,
@@ -35,13 +39,25 @@ impl Default for RetryPolicy {
             max_retries: 8,
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(60),
-            max_retry_after: Duration::from_secs(300),
+            max_retry_after: Duration::from_secs(MAX_RETRY_AFTER_SECS),
             concurrency: 4,
         }
     }
 }
 
+/// Default cap on a `Retry-After` wait: ten minutes.
+pub const MAX_RETRY_AFTER_SECS: u64 = 600;
+
 impl RetryPolicy {
+    /// How long to wait before retry number `attempt`: the server's `Retry-After` up to
+    /// [`Self::max_retry_after`], else [`Self::backoff`].
+    pub fn wait(&self, retry_after: Option<Duration>, attempt: u32) -> Duration {
+        match retry_after {
+            Some(d) => d.min(self.max_retry_after),
+            None => self.backoff(attempt),
+        }
+    }
+
     /// Backoff before retry number `attempt` (1-based): exponential, capped, with full jitter
     /// over the upper half so that clients throttled together do not retry together.
     pub fn backoff(&self, attempt: u32) -> Duration {
@@ -88,21 +104,33 @@ fn retry_after(resp: &Response) -> Option<Duration> {
     v.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
 
-/// Drive reports per-user throttling as 403 with these reasons.
-fn is_rate_limit_reason(body: &str) -> bool {
-    ["userRateLimitExceeded", "rateLimitExceeded"]
-        .iter()
-        .any(|r| body.contains(r))
+/// Drive reports per-user throttling as 403 with these reasons; they pass within seconds.
+/// `dailyLimitExceeded` is not among them: the project's quota for the day is spent, and
+/// retrying within minutes only spends more requests.
+fn is_rate_limit_reason(reason: Option<&str>) -> bool {
+    matches!(reason, Some("userRateLimitExceeded" | "rateLimitExceeded"))
 }
 
-fn api_message(body: &str) -> String {
-    let parsed: Option<serde_json::Value> = serde_json::from_str(body).ok();
-    let msg = parsed.as_ref().and_then(|v| {
-        v.pointer("/error/message")
-            .and_then(|m| m.as_str())
-            .map(str::to_owned)
-    });
-    msg.unwrap_or_else(|| body.chars().take(200).collect())
+fn location(resp: &Response) -> Option<String> {
+    resp.headers()
+        .get(reqwest::header::LOCATION)?
+        .to_str()
+        .ok()
+        .map(str::to_owned)
+}
+
+/// The failure for a non-success `resp`, with the API's message and reason.
+async fn failure(resp: Response) -> HttpError {
+    let status = resp.status().as_u16();
+    let location = location(&resp);
+    let body = resp.text().await.unwrap_or_default();
+    let api = ApiError::parse(&body);
+    HttpError::Status {
+        status,
+        message: api.message,
+        reason: api.reason,
+        location,
+    }
 }
 
 impl HttpClient {
@@ -174,10 +202,7 @@ impl HttpClient {
                 }
                 Verdict::Retry(after) => {
                     attempt += 1;
-                    let wait = match after {
-                        Some(d) => d.min(self.policy.max_retry_after),
-                        None => self.policy.backoff(attempt),
-                    };
+                    let wait = self.policy.wait(after, attempt);
                     tracing::debug!(
                         attempt,
                         wait_ms = wait.as_millis() as u64,
@@ -257,22 +282,38 @@ async fn judge(resp: Response) -> Verdict {
         | StatusCode::GATEWAY_TIMEOUT => Verdict::Retry(None),
         StatusCode::FORBIDDEN => {
             let after = retry_after(&resp);
-            let body = resp.text().await.unwrap_or_default();
-            if is_rate_limit_reason(&body) {
+            let err = failure(resp).await;
+            if is_rate_limit_reason(err.reason()) {
                 Verdict::Retry(after)
             } else {
-                Verdict::Fail(HttpError::Status {
-                    status: 403,
-                    message: api_message(&body),
-                })
+                Verdict::Fail(err)
             }
         }
-        other => {
-            let body = resp.text().await.unwrap_or_default();
-            Verdict::Fail(HttpError::Status {
-                status: other.as_u16(),
-                message: api_message(&body),
-            })
-        }
+        _ => Verdict::Fail(failure(resp).await),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_retry_after_is_obeyed_up_to_ten_minutes() {
+        let p = RetryPolicy::default();
+        let graph_seen = Duration::from_secs(315);
+        assert_eq!(p.wait(Some(graph_seen), 1), graph_seen);
+        assert_eq!(
+            p.wait(Some(Duration::from_secs(86_400)), 1),
+            Duration::from_secs(MAX_RETRY_AFTER_SECS)
+        );
+        assert!(p.wait(None, 1) <= p.max_delay);
+    }
+
+    #[test]
+    fn only_short_lived_rate_limits_are_retried() {
+        assert!(is_rate_limit_reason(Some("userRateLimitExceeded")));
+        assert!(is_rate_limit_reason(Some("rateLimitExceeded")));
+        assert!(!is_rate_limit_reason(Some("dailyLimitExceeded")));
+        assert!(!is_rate_limit_reason(Some("insufficientFilePermissions")));
     }
 }

@@ -1,8 +1,17 @@
 //! Access tokens come from the caller: the web app stores them, the CLI reads a file or the
 //! environment. The engine asks for a fresh one once when the API answers 401.
+//!
+//! Microsoft answers every refresh with a new refresh token and the old one eventually stops
+//! working, so a refresh hands the new pair to a [`OnRotate`] hook (the CLI writes its token
+//! file); a refused refresh token (`invalid_grant`) says plainly that the person must sign in
+//! again.
+
+use std::sync::{Arc, Mutex, PoisonError};
 
 use futures_util::future::BoxFuture;
-use std::sync::Mutex;
+use secrecy::{ExposeSecret, SecretString};
+
+use super::api_error::ApiError;
 
 /// No token could be had.
 #[derive(Debug, thiserror::Error)]
@@ -13,7 +22,20 @@ pub enum TokenError {
     /// The token endpoint refused or failed.
     #[error("token refresh failed: {0}")]
     Refresh(String),
+    /// The refresh token was refused for good (expired, revoked, or already rotated away).
+    #[error("the refresh token was refused ({0}): sign in again and replace the stored token")]
+    InvalidGrant(String),
+    /// The token endpoint refused our client credentials.
+    #[error("the token endpoint refused the client ({0}): check the client id and secret")]
+    InvalidClient(String),
+    /// The new tokens could not be saved (the old refresh token may no longer work).
+    #[error("refreshed, but the new tokens could not be saved: {0}")]
+    Persist(String),
 }
+
+/// Called with `(access_token, refresh_token)` after every successful refresh, before the new
+/// access token is used, so the caller can store a rotated refresh token.
+pub type OnRotate = Arc<dyn Fn(&str, &str) -> Result<(), String> + Send + Sync>;
 
 /// Supplies bearer tokens for one account.
 pub trait TokenSource: Send + Sync {
@@ -54,8 +76,10 @@ pub struct OAuthRefresh {
     http: reqwest::Client,
     token_url: String,
     client_id: String,
-    refresh_token: String,
+    client_secret: Option<SecretString>,
+    refresh_token: Mutex<String>,
     current: Mutex<String>,
+    on_rotate: Option<OnRotate>,
 }
 
 impl std::fmt::Debug for OAuthRefresh {
@@ -73,49 +97,84 @@ impl OAuthRefresh {
             http: reqwest::Client::new(),
             token_url: token_url.to_owned(),
             client_id: client_id.to_owned(),
-            refresh_token: refresh_token.to_owned(),
+            client_secret: None,
+            refresh_token: Mutex::new(refresh_token.to_owned()),
             current: Mutex::new(access_token.to_owned()),
+            on_rotate: None,
         }
+    }
+
+    /// Authenticates to the token endpoint with `secret` (confidential clients).
+    #[must_use]
+    pub fn with_client_secret(mut self, secret: SecretString) -> Self {
+        self.client_secret = Some(secret);
+        self
+    }
+
+    /// Calls `hook` with the new tokens after each refresh.
+    #[must_use]
+    pub fn on_rotate(mut self, hook: OnRotate) -> Self {
+        self.on_rotate = Some(hook);
+        self
     }
 }
 
 #[derive(serde::Deserialize)]
 struct TokenResponse {
     access_token: String,
+    refresh_token: Option<String>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl TokenSource for OAuthRefresh {
     fn token(&self) -> BoxFuture<'_, Result<String, TokenError>> {
-        let t = self.current.lock().map(|t| t.clone()).unwrap_or_default();
+        let t = lock(&self.current).clone();
         Box::pin(async move { Ok(t) })
     }
     fn refresh(&self) -> BoxFuture<'_, Result<String, TokenError>> {
         Box::pin(async move {
-            let form = [
+            let refresh_token = lock(&self.refresh_token).clone();
+            let mut form = vec![
                 ("grant_type", "refresh_token"),
-                ("refresh_token", self.refresh_token.as_str()),
+                ("refresh_token", refresh_token.as_str()),
                 ("client_id", self.client_id.as_str()),
             ];
+            if let Some(secret) = &self.client_secret {
+                form.push(("client_secret", secret.expose_secret()));
+            }
             let resp = self
                 .http
                 .post(&self.token_url)
                 .form(&form)
                 .send()
                 .await
-                .map_err(|e| TokenError::Refresh(e.to_string()))?;
-            if !resp.status().is_success() {
-                return Err(TokenError::Refresh(format!(
-                    "token endpoint answered {}",
-                    resp.status()
-                )));
+                .map_err(|e| TokenError::Refresh(e.without_url().to_string()))?;
+            let status = resp.status();
+            if !status.is_success() {
+                // The body is an OAuth error (RFC 6749 §5.2); it never holds a token.
+                let api = ApiError::parse(&resp.text().await.unwrap_or_default());
+                let reason = api.reason.unwrap_or_else(|| status.to_string());
+                return Err(match reason.as_str() {
+                    "invalid_grant" => TokenError::InvalidGrant(reason),
+                    "invalid_client" | "unauthorized_client" => TokenError::InvalidClient(reason),
+                    _ => {
+                        TokenError::Refresh(format!("token endpoint answered {status} ({reason})"))
+                    }
+                });
             }
             let body: TokenResponse = resp
                 .json()
                 .await
-                .map_err(|e| TokenError::Refresh(e.to_string()))?;
-            if let Ok(mut cur) = self.current.lock() {
-                cur.clone_from(&body.access_token);
+                .map_err(|e| TokenError::Refresh(e.without_url().to_string()))?;
+            let refresh = body.refresh_token.unwrap_or(refresh_token);
+            if let Some(hook) = &self.on_rotate {
+                hook(&body.access_token, &refresh).map_err(TokenError::Persist)?;
             }
+            *lock(&self.refresh_token) = refresh;
+            lock(&self.current).clone_from(&body.access_token);
             Ok(body.access_token)
         })
     }

@@ -73,6 +73,14 @@ impl StorageProvider for AnyProvider {
         }
     }
 
+    fn retention_cap_days(&self) -> Option<u32> {
+        match self {
+            Self::Local(p) => p.retention_cap_days(),
+            Self::OneDrive(p) => p.retention_cap_days(),
+            Self::GDrive(p) => p.retention_cap_days(),
+        }
+    }
+
     fn trash_location(&self, req: &TrashRequest) -> String {
         match self {
             Self::Local(p) => p.trash_location(req),

@@ -32,7 +32,7 @@ use crate::db::now;
 use crate::ids::{ItemId, Source, UserId};
 use crate::local::TRASH_DIR;
 use crate::progress::Progress;
-use crate::provider::{Item, ProviderError, StorageProvider, TrashRequest, Whereabouts};
+use crate::provider::{Item, StorageProvider, TrashRequest, Whereabouts};
 use crate::store::plans::{self, Action, PlanItem};
 use crate::store::trash::{self, TrashEntry};
 
@@ -206,7 +206,7 @@ impl Run<'_> {
                     inode: now.inode,
                 }),
                 Ok(_) => {}
-                Err(e) if e.is_per_item() => {}
+                Err(e) if e.item_refusal().is_some() => {}
                 Err(e) => return Err(e.into()),
             }
         }
@@ -272,8 +272,8 @@ impl Run<'_> {
         let req = request(item, entry.id)?;
         let whereabouts = match provider.locate(&req, &entry.location).await {
             Ok(w) => w,
-            Err(e) if e.is_per_item() => {
-                self.abandon(item, &e.to_string())?;
+            Err(e) if let Some(reason) = e.item_refusal() => {
+                self.abandon(item, &reason)?;
                 return Ok(true);
             }
             Err(e) => return Err(e.into()),
@@ -321,8 +321,10 @@ impl Run<'_> {
         let provider = self.provider(item)?;
         let current = match provider.stat(&item.item_id.parse()?).await {
             Ok(c) => c,
-            Err(e) if e.is_per_item() => return self.abandon(item, &e.to_string()),
-            Err(e) => return Err(e.into()),
+            Err(e) => match e.item_refusal() {
+                Some(reason) => return self.abandon(item, &reason),
+                None => return Err(e.into()),
+            },
         };
         let now = match current {
             None => return self.abandon(item, "vanished since the scan"),
@@ -354,15 +356,18 @@ impl Run<'_> {
         }
         match provider.trash(&request(item, trash_id)?, &location).await {
             Ok(()) => self.finish(item, trash_id),
-            Err(e) if e.is_per_item() || vanished(&e) => {
-                // Nothing moved: the claim is withdrawn and the item skipped with the reason.
-                let journaled = PlanItem {
-                    trash_id: Some(trash_id),
-                    ..item.clone()
-                };
-                self.abandon(&journaled, &e.to_string())
-            }
-            Err(e) => Err(e.into()),
+            // Nothing moved (a link planted on the way, the provider's permanent refusal of
+            // this one item, gone): the claim is withdrawn, the reason recorded, the run goes on.
+            Err(e) => match e.item_refusal() {
+                Some(reason) => {
+                    let journaled = PlanItem {
+                        trash_id: Some(trash_id),
+                        ..item.clone()
+                    };
+                    self.abandon(&journaled, &reason)
+                }
+                None => Err(e.into()),
+            },
         }
     }
 
@@ -415,7 +420,15 @@ impl Run<'_> {
                     hash: item.hash.clone(),
                     plan_item_id: Some(item.id),
                     trashed_at: t,
-                    expires_at: t + i64::from(self.options.retention_days) * 86_400,
+                    // Never promise a restore the provider will not honour (Drive empties its
+                    // trash after 30 days).
+                    expires_at: t + i64::from(
+                        provider
+                            .retention_cap_days()
+                            .map_or(self.options.retention_days, |cap| {
+                                cap.min(self.options.retention_days)
+                            }),
+                    ) * 86_400,
                     state: "trashing".into(),
                 };
                 let trash_id = trash::insert(&tx, self.user, &entry)?;
@@ -435,15 +448,6 @@ impl Run<'_> {
 fn same_file(k: &Keeper, item: &PlanItem, now: &Item) -> bool {
     (k.provider == item.provider && k.item_id == item.item_id)
         || (k.inode.is_some() && k.inode == now.inode)
-}
-
-/// The item vanished between its check and its move.
-fn vanished(e: &ProviderError) -> bool {
-    match e {
-        ProviderError::Io { source, .. } => source.kind() == std::io::ErrorKind::NotFound,
-        ProviderError::NotFound(_) => true,
-        _ => false,
-    }
 }
 
 /// Counts plan items by state (for status displays).

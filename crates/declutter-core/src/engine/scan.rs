@@ -33,7 +33,8 @@ pub struct ScanSummary {
 }
 
 /// Lists `source` through `provider` (incrementally when a cursor is stored) and updates the
-/// index and the owner's duplicate groups.
+/// index and the owner's duplicate groups. A OneDrive scan also purges our expired trash
+/// entries there (see [`super::trash::purge_expired_of`]).
 pub async fn scan<P: StorageProvider>(
     conn: &mut Connection,
     user: &UserId,
@@ -49,6 +50,11 @@ pub async fn scan<P: StorageProvider>(
             return Err(e.into());
         }
     };
+    let mut listing = listing;
+    if *source == Source::OneDrive {
+        let (_, issues) = super::trash::purge_expired_of(conn, user, source, provider).await?;
+        listing.issues.extend(issues);
+    }
     let written = files::apply_listing(conn, user, source, &listing, scan_id)?;
     files::set_ownership(conn, user, source, &listing, &provider.take_not_owned())?;
     scans::set_cursor(conn, user, source, listing.cursor.as_deref(), scan_id)?;
@@ -94,7 +100,7 @@ pub async fn scan_local(
         && crate::local::confined::is_escape(&e)
     {
         failed(conn, user, &source)?;
-        return Err(ProviderError::Refused(root.display().to_string()).into());
+        return Err(ProviderError::Outside(root.display().to_string()).into());
     }
     if !root.is_dir() {
         failed(conn, user, &source)?;

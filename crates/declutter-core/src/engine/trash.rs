@@ -90,3 +90,36 @@ pub async fn purge(
     }
     Ok(chosen)
 }
+
+/// Purges the expired entries of one `source` through `provider`, reporting each failure as a
+/// scan issue instead of stopping. OneDrive scans call it: what we park in the app folder
+/// counts against the person's quota and OneDrive never empties that folder itself, so our
+/// retention ending is what frees the space (into OneDrive's recycle bin).
+pub async fn purge_expired_of<P: StorageProvider>(
+    conn: &mut Connection,
+    user: &UserId,
+    source: &Source,
+    provider: &P,
+) -> Result<(u64, Vec<crate::provider::ScanIssue>), EngineError> {
+    let t = now();
+    let src = source.to_string();
+    let expired: Vec<TrashEntry> = list(conn, user)?
+        .into_iter()
+        .filter(|e| e.source == src && e.expires_at <= t)
+        .collect();
+    let (mut purged, mut issues) = (0, Vec::new());
+    for e in &expired {
+        match provider.purge(&request(e)?, &e.location).await {
+            Ok(()) => {
+                trash::set_state(conn, e.id, "purged")?;
+                purged += 1;
+            }
+            Err(err) => issues.push(crate::provider::ScanIssue {
+                path: e.original_path.clone(),
+                kind: "purge",
+                message: format!("expired trash entry {} not purged: {err}", e.id),
+            }),
+        }
+    }
+    Ok((purged, issues))
+}

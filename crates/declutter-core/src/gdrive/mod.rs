@@ -3,8 +3,15 @@
 //! A full scan takes a changes start token first (so nothing changing during the listing is
 //! missed), then pages `files.list` with `pageSize=1000` and a minimal field mask; rescans read
 //! `changes.list` from the stored token. Google-native documents have no checksum and are
-//! indexed as not comparable. Trash, restore and purge use Drive's own trash
-//! (`trashed: true/false`, `DELETE`).
+//! indexed as not comparable (shortcuts too: they are Google-native). Trash, restore and purge
+//! use Drive's own trash (`trashed: true/false`, `DELETE`); Drive empties its trash after 30
+//! days, so that is the longest restore we promise for Drive items.
+//!
+//! Shared drives are included (`supportsAllDrives`, `includeItemsFromAllDrives`,
+//! `corpora=allDrives`). A file the user's role does not let them trash
+//! (`capabilities.canTrash: false`: not the owner in My Drive, not an organizer of a shared
+//! drive) is reported as not owned, so no plan removes it. `changeType: "drive"` changes
+//! concern a shared drive itself and carry no file: they are skipped.
 
 pub mod model;
 
@@ -16,7 +23,7 @@ use crate::cloud::{HttpClient, HttpError, RetryPolicy, TokenSource, rfc3339_ns};
 use crate::hash::{ContentHash, HashKind};
 use crate::ids::{ItemId, ProviderKind};
 use crate::provider::{
-    Change, Item, Listing, ProviderError, StorageProvider, TrashRequest, Whereabouts,
+    Change, Item, Listing, ProviderError, ScanIssue, StorageProvider, TrashRequest, Whereabouts,
 };
 use model::{ChangeList, FILE_FIELDS, FOLDER_MIME, File, FileList, NATIVE_PREFIX, StartToken};
 
@@ -25,6 +32,15 @@ pub const DEFAULT_BASE_URL: &str = "https://www.googleapis.com/drive/v3";
 
 /// Files per page: the maximum Drive allows.
 pub const PAGE_SIZE: u32 = 1000;
+
+/// Days Drive keeps trashed files before deleting them for good.
+pub const DRIVE_TRASH_DAYS: u32 = 30;
+
+/// Query parameters that include shared drives in a listing.
+const ALL_DRIVES: [(&str, &str); 2] = [
+    ("supportsAllDrives", "true"),
+    ("includeItemsFromAllDrives", "true"),
+];
 
 /// A Google Drive account.
 #[derive(Debug)]
@@ -87,7 +103,7 @@ impl GDriveProvider {
             ..Listing::default()
         };
         let url = format!("{}/files", self.base);
-        let fields = format!("nextPageToken,files({FILE_FIELDS})");
+        let fields = format!("nextPageToken,incompleteSearch,files({FILE_FIELDS})");
         let mut token: Option<String> = None;
         loop {
             let page: FileList = self
@@ -97,13 +113,24 @@ impl GDriveProvider {
                         ("pageSize", PAGE_SIZE.to_string()),
                         ("fields", fields.clone()),
                         ("q", "trashed = false".to_owned()),
+                        ("corpora", "allDrives".to_owned()),
                     ];
+                    q.extend(ALL_DRIVES.map(|(k, v)| (k, v.to_owned())));
                     if let Some(t) = &token {
                         q.push(("pageToken", t.clone()));
                     }
                     c.get(&url).query(&q)
                 })
                 .await?;
+            if page.incomplete_search && listing.issues.is_empty() {
+                listing.issues.push(ScanIssue {
+                    path: "gdrive:".to_owned(),
+                    kind: "incomplete",
+                    message: "Drive could not search every shared drive; some files may be \
+                              missing until the next full scan"
+                        .to_owned(),
+                });
+            }
             self.note_ownership(&page.files);
             listing
                 .changes
@@ -118,23 +145,33 @@ impl GDriveProvider {
     async fn changes(&self, start: &str) -> Result<Listing, HttpError> {
         let mut listing = Listing::default();
         let url = format!("{}/changes", self.base);
-        let fields =
-            format!("nextPageToken,newStartPageToken,changes(fileId,removed,file({FILE_FIELDS}))");
+        let fields = format!(
+            "nextPageToken,newStartPageToken,changes(changeType,fileId,driveId,removed,file({FILE_FIELDS}))"
+        );
         let mut token = start.to_owned();
         loop {
             let page: ChangeList = self
                 .client
                 .json(|c| {
-                    c.get(&url).query(&[
-                        ("pageToken", token.as_str()),
-                        ("pageSize", &PAGE_SIZE.to_string()),
-                        ("fields", fields.as_str()),
-                    ])
+                    c.get(&url)
+                        .query(&[
+                            ("pageToken", token.as_str()),
+                            ("pageSize", &PAGE_SIZE.to_string()),
+                            ("fields", fields.as_str()),
+                        ])
+                        .query(&ALL_DRIVES)
                 })
                 .await?;
             self.note_ownership(page.changes.iter().filter_map(|c| c.file.as_ref()));
             for ch in page.changes {
-                let id = ItemId::from_str_unchecked(&ch.file_id);
+                // A shared drive's own change (renamed, joined, left) names no file.
+                let Some(file_id) = ch
+                    .file_id
+                    .filter(|_| ch.change_type.as_deref() != Some("drive"))
+                else {
+                    continue;
+                };
+                let id = ItemId::from_str_unchecked(&file_id);
                 listing.changes.push(match ch.file {
                     Some(f) if !ch.removed && !f.trashed => Change::Upsert(to_item(&f)),
                     _ => Change::Removed(id),
@@ -158,7 +195,7 @@ impl GDriveProvider {
         not_owned.extend(
             files
                 .into_iter()
-                .filter(|f| !f.owned_by_me && f.mime_type != FOLDER_MIME)
+                .filter(|f| !f.can_trash() && f.mime_type != FOLDER_MIME)
                 .map(|f| ItemId::from_str_unchecked(&f.id)),
         );
     }
@@ -167,7 +204,10 @@ impl GDriveProvider {
         let url = format!("{}/files/{id}", self.base);
         Ok(self
             .client
-            .json_opt(|c| c.get(&url).query(&[("fields", FILE_FIELDS)]))
+            .json_opt(|c| {
+                c.get(&url)
+                    .query(&[("fields", FILE_FIELDS), ("supportsAllDrives", "true")])
+            })
             .await?)
     }
 
@@ -176,14 +216,38 @@ impl GDriveProvider {
         let body = json!({ "trashed": trashed });
         match self
             .client
-            .send(|c| c.patch(&url).query(&[("fields", "id")]).json(&body))
+            .send(|c| {
+                c.patch(&url)
+                    .query(&[("fields", "id"), ("supportsAllDrives", "true")])
+                    .json(&body)
+            })
             .await
         {
-            Err(HttpError::Status { status: 404, .. }) => {
-                Err(ProviderError::NotFound(id.to_string()))
-            }
-            other => other.map(|_| ()).map_err(Into::into),
+            Ok(_) => Ok(()),
+            Err(e) => Err(refusal(e, id)),
         }
+    }
+}
+
+/// Drive's reasons for refusing one file for good: the user's role on it does not allow the
+/// change (not the owner). Grant problems are not among them, even per-file ones
+/// (`appNotAuthorizedToFile` is what a `drive.file` grant meets on every existing file), nor
+/// is a spent quota: those end the run, so the plan still applies once the grant is fixed.
+const ITEM_REFUSALS: [&str; 1] = ["insufficientFilePermissions"];
+
+/// A refusal of this one file as [`ProviderError::Refused`] (or `NotFound`); others unchanged.
+fn refusal(e: HttpError, id: &ItemId) -> ProviderError {
+    match &e {
+        HttpError::Status { status: 404, .. } => ProviderError::NotFound(id.to_string()),
+        HttpError::Status {
+            status: 403,
+            message,
+            reason: Some(reason),
+            ..
+        } if ITEM_REFUSALS.contains(&reason.as_str()) => {
+            ProviderError::Refused(format!("{reason}: {message}"))
+        }
+        _ => e.into(),
     }
 }
 
@@ -221,13 +285,29 @@ impl StorageProvider for GDriveProvider {
         let url = format!("{}/files/{id}", self.base);
         match self
             .client
-            .hash_body(|c| c.get(&url).query(&[("alt", "media")]), max_bytes)
+            .hash_body(
+                |c| {
+                    c.get(&url)
+                        .query(&[("alt", "media"), ("supportsAllDrives", "true")])
+                },
+                max_bytes,
+            )
             .await
         {
             Ok(h) => Ok(h.map(|(h, _)| h)),
             Err(HttpError::Status { status: 404, .. }) => {
                 Err(ProviderError::NotFound(id.to_string()))
             }
+            // Metadata scopes list and hash but never download: say which grant is missing.
+            Err(HttpError::Status {
+                status: 403,
+                reason: Some(reason),
+                ..
+            }) if reason == "insufficientPermissions" => Err(ProviderError::Refused(
+                "downloading needs content access (the drive.readonly scope); this connection \
+                 may read metadata only"
+                    .to_owned(),
+            )),
             Err(e) => Err(e.into()),
         }
     }
@@ -253,6 +333,10 @@ impl StorageProvider for GDriveProvider {
         "drive-trash".to_owned()
     }
 
+    fn retention_cap_days(&self) -> Option<u32> {
+        Some(DRIVE_TRASH_DAYS)
+    }
+
     async fn trash(&self, req: &TrashRequest, _location: &str) -> Result<(), ProviderError> {
         self.set_trashed(&req.id, true).await
     }
@@ -275,7 +359,8 @@ impl StorageProvider for GDriveProvider {
 
     async fn purge(&self, req: &TrashRequest, _location: &str) -> Result<(), ProviderError> {
         let url = format!("{}/files/{}", self.base, req.id);
-        match self.client.send(|c| c.delete(&url)).await {
+        let q = [("supportsAllDrives", "true")];
+        match self.client.send(|c| c.delete(&url).query(&q)).await {
             Ok(_) | Err(HttpError::Status { status: 404, .. }) => Ok(()),
             Err(e) => Err(e.into()),
         }

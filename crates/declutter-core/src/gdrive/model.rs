@@ -2,9 +2,10 @@
 
 use serde::Deserialize;
 
-/// Only the fields the engine needs; every request sends this mask.
-pub const FILE_FIELDS: &str =
-    "id,name,parents,size,md5Checksum,modifiedTime,mimeType,ownedByMe,trashed";
+/// Only the fields the engine needs; every request sends this mask. `capabilities(canTrash)`
+/// says whether the user's role lets them trash the file (owners in My Drive, organizers and
+/// file organizers in a shared drive).
+pub const FILE_FIELDS: &str = "id,name,parents,size,md5Checksum,modifiedTime,mimeType,ownedByMe,trashed,driveId,capabilities(canTrash)";
 
 /// MIME prefix of Google-native documents, which have no bytes and no checksum.
 pub const NATIVE_PREFIX: &str = "application/vnd.google-apps.";
@@ -21,6 +22,10 @@ pub struct FileList {
     pub files: Vec<File>,
     /// Next page.
     pub next_page_token: Option<String>,
+    /// Drive could not search every corpus (possible with `corpora=allDrives`): the listing
+    /// may miss files.
+    #[serde(default)]
+    pub incomplete_search: bool,
 }
 
 /// A `changes.list` page.
@@ -36,12 +41,17 @@ pub struct ChangeList {
     pub new_start_page_token: Option<String>,
 }
 
-/// One change.
+/// One change: of a file (`changeType: "file"`, with `fileId`) or of a shared drive
+/// (`changeType: "drive"`, with `driveId` and no `fileId`).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChangeEntry {
-    /// File id.
-    pub file_id: String,
+    /// `file` or `drive` (absent in old responses: a file change).
+    pub change_type: Option<String>,
+    /// File id (file changes only).
+    pub file_id: Option<String>,
+    /// Shared drive id (drive changes, and file changes in a shared drive).
+    pub drive_id: Option<String>,
     /// The file is gone for us.
     #[serde(default)]
     pub removed: bool,
@@ -84,4 +94,27 @@ pub struct File {
     /// In the Drive trash.
     #[serde(default)]
     pub trashed: bool,
+    /// The shared drive holding it (absent in My Drive).
+    pub drive_id: Option<String>,
+    /// What the user may do with it.
+    pub capabilities: Option<Capabilities>,
+}
+
+impl File {
+    /// Whether the user may move it to the trash: `capabilities.canTrash` when reported, else
+    /// ownership (only owners trash in My Drive).
+    pub fn can_trash(&self) -> bool {
+        self.capabilities
+            .as_ref()
+            .and_then(|c| c.can_trash)
+            .unwrap_or(self.owned_by_me)
+    }
+}
+
+/// A file's capabilities for the requesting user.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Capabilities {
+    /// May move it to the trash.
+    pub can_trash: Option<bool>,
 }

@@ -40,7 +40,7 @@ impl std::fmt::Debug for LocalProvider {
 
 fn io_err(path: &Path, source: io::Error) -> ProviderError {
     if confined::is_escape(&source) {
-        return ProviderError::Refused(path.display().to_string());
+        return ProviderError::Outside(path.display().to_string());
     }
     ProviderError::Io {
         path: path.display().to_string(),
@@ -304,7 +304,7 @@ impl StorageProvider for LocalProvider {
         let dest = paths::path_for(&ItemId::from_str_unchecked(location));
         // Only ever into this source's own trash folder, whatever the journal says.
         if !dest.starts_with(self.trash_root()) {
-            return Err(ProviderError::Refused(dest.display().to_string()));
+            return Err(ProviderError::Outside(dest.display().to_string()));
         }
         self.confined()?
             .move_noreplace(&src, &dest, confined::TRASH_DIR_MODE)
@@ -354,7 +354,7 @@ impl StorageProvider for LocalProvider {
     async fn purge(&self, _req: &TrashRequest, location: &str) -> Result<(), ProviderError> {
         let dest = paths::path_for(&ItemId::from_str_unchecked(location));
         if !dest.starts_with(self.trash_root()) {
-            return Err(ProviderError::Refused(dest.display().to_string()));
+            return Err(ProviderError::Outside(dest.display().to_string()));
         }
         let root = self.confined()?;
         match root.remove_file(&dest) {

@@ -6,6 +6,13 @@
 //! trash is the app folder (`/me/drive/special/approot`): trashing moves the item there under a
 //! unique name, restore moves it back to its parent and name, purge deletes it (into OneDrive's
 //! own recycle bin, where the user can still recover it for the provider's retention).
+//!
+//! A read-only grant (`Files.Read`) cannot create the app folder: Graph answers 403 until a
+//! write grant has created it. Listing then has nothing of ours to filter out and goes on;
+//! only trashing needs the folder. A `410 Gone` on a delta or next link starts the enumeration
+//! over from the `Location` Graph gives (same origin only: it receives our token). Items shared
+//! from other drives (`remoteItem`) and packages (OneNote notebooks) are listed but never
+//! compared: their content is not the user's own file.
 
 pub mod model;
 
@@ -59,6 +66,18 @@ impl OneDriveProvider {
         self.client.calls()
     }
 
+    /// The app folder if it exists or this grant may create it; `None` when Graph refuses a
+    /// read-only grant because it does not exist yet (nothing of ours to filter then).
+    async fn find_approot(&self) -> Result<Option<&str>, ProviderError> {
+        match self.approot_id().await {
+            Ok(id) => Ok(Some(id)),
+            Err(ProviderError::Http(HttpError::Status {
+                status: 403 | 404, ..
+            })) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     async fn approot_id(&self) -> Result<&str, ProviderError> {
         let id = self
             .approot
@@ -78,7 +97,10 @@ impl OneDriveProvider {
             .and_then(|f| f.hashes.as_ref())
             .and_then(|h| h.quick_xor_hash.clone())
             .map(|h| ContentHash::new(HashKind::QuickXor, h));
-        let is_dir = d.folder.is_some();
+        // Someone else's content, or a notebook: listed, never compared nor removed.
+        let foreign = d.remote_item.is_some() || d.package.is_some();
+        let hash = hash.filter(|_| !foreign);
+        let is_dir = d.folder.is_some() && !foreign;
         Ok(Item {
             id: item_id(&d.id)?,
             parent_id: d
@@ -105,14 +127,42 @@ impl OneDriveProvider {
         Ok(self.client.json_opt(|c| c.get(&url)).await?)
     }
 
+    /// The `Location` of a 410 when it is on our Graph origin (it will receive our token).
+    fn resync_url(&self, location: Option<String>) -> String {
+        let full_url = format!("{}/me/drive/root/delta", self.base);
+        let origin = |u: &str| reqwest::Url::parse(u).ok().map(|u| u.origin());
+        match location {
+            Some(l) if origin(&l).is_some() && origin(&l) == origin(&self.base) => l,
+            _ => full_url,
+        }
+    }
+
     async fn list_from(&self, start: String, full: bool) -> Result<Listing, HttpError> {
         let mut listing = Listing {
             full,
             ..Listing::default()
         };
         let mut url = start;
+        let mut resyncs = 0;
         loop {
-            let page: DeltaPage = self.client.json(|c| c.get(&url)).await?;
+            let page: DeltaPage = match self.client.json(|c| c.get(&url)).await {
+                Ok(page) => page,
+                // 410 Gone: the link expired; start over where Graph says, as a full listing.
+                Err(HttpError::Status {
+                    status: 410,
+                    location,
+                    ..
+                }) if resyncs < 3 => {
+                    resyncs += 1;
+                    listing = Listing {
+                        full: true,
+                        ..Listing::default()
+                    };
+                    url = self.resync_url(location);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             for d in page.value {
                 listing.changes.push(self.change_of(d));
             }
@@ -140,6 +190,25 @@ impl OneDriveProvider {
     }
 }
 
+/// A refusal that concerns this one item (`itemNotFound`, `resourceLocked`) as
+/// [`ProviderError::Refused`]; other errors unchanged. A 403 `accessDenied` is not one: Graph
+/// sends it for a read-only grant too, and skipping every item of the plan for good on that
+/// would leave nothing to do once the person grants write access.
+fn refusal(e: HttpError) -> ProviderError {
+    match &e {
+        HttpError::Status {
+            status: 404 | 423,
+            message,
+            reason,
+            ..
+        } => ProviderError::Refused(match reason {
+            Some(r) => format!("{r}: {message}"),
+            None => message.clone(),
+        }),
+        _ => e.into(),
+    }
+}
+
 impl StorageProvider for OneDriveProvider {
     fn kind(&self) -> ProviderKind {
         ProviderKind::OneDrive
@@ -147,16 +216,10 @@ impl StorageProvider for OneDriveProvider {
 
     async fn list(&self, cursor: Option<&str>) -> Result<Listing, ProviderError> {
         let before = self.client.calls();
-        self.approot_id().await?;
+        self.find_approot().await?;
         let full_url = format!("{}/me/drive/root/delta", self.base);
         let mut listing = match cursor {
-            Some(link) => match self.list_from(link.to_owned(), false).await {
-                // 410 Gone: the delta link expired and Graph asks for a full resync.
-                Err(HttpError::Status { status: 410, .. }) => {
-                    self.list_from(full_url, true).await?
-                }
-                other => other?,
-            },
+            Some(link) => self.list_from(link.to_owned(), false).await?,
             None => self.list_from(full_url, true).await?,
         };
         listing.api_calls = self.client.calls() - before;
@@ -194,8 +257,10 @@ impl StorageProvider for OneDriveProvider {
         let approot = self.approot_id().await?.to_owned();
         let url = format!("{}/me/drive/items/{}", self.base, req.id);
         let body = json!({ "parentReference": { "id": approot }, "name": location });
-        self.client.send(|c| c.patch(&url).json(&body)).await?;
-        Ok(())
+        match self.client.send(|c| c.patch(&url).json(&body)).await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(refusal(e)),
+        }
     }
 
     async fn locate(

@@ -43,6 +43,11 @@ pub struct DriveItem {
     pub deleted: Option<serde_json::Value>,
     /// Present on the drive root.
     pub root: Option<serde_json::Value>,
+    /// Present on items shared from another drive and added to this one: the content is
+    /// someone else's, whatever `file` says.
+    pub remote_item: Option<serde_json::Value>,
+    /// Present on packages (OneNote notebooks): neither file nor folder.
+    pub package: Option<serde_json::Value>,
 }
 
 /// Parent reference.

@@ -66,7 +66,7 @@ async fn full_listing_pages_by_1000_with_a_minimal_field_mask_then_changes() -> 
     let fields = fake.last_list_fields().ok_or("no fields")?;
     assert_eq!(
         fields,
-        "nextPageToken,files(id,name,parents,size,md5Checksum,modifiedTime,mimeType,ownedByMe,trashed)"
+        "nextPageToken,incompleteSearch,files(id,name,parents,size,md5Checksum,modifiedTime,mimeType,ownedByMe,trashed,driveId,capabilities(canTrash))"
     );
     assert_eq!(groups::list(&conn, &user)?.len(), 500);
     let native: Vec<_> = files::all(&conn, &user, None)?

@@ -2,11 +2,14 @@
 //! fake Graph and Drive servers over real HTTP, and property tests.
 
 mod api_calls;
+mod contracts;
 mod gdrive;
+mod gdrive_strict;
 mod group_paging;
 mod local_scan;
 mod model;
 mod onedrive;
+mod onedrive_strict;
 mod plan_apply;
 mod props;
 mod rescan;

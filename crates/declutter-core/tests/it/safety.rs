@@ -503,7 +503,7 @@ async fn attack_purge_through_a_symlink_in_the_trash_deletes_nothing_outside() -
     assert!(
         matches!(
             purged,
-            Err(EngineError::Provider(ProviderError::Refused(_)))
+            Err(EngineError::Provider(ProviderError::Outside(_)))
         ),
         "{purged:?}"
     );
@@ -529,7 +529,7 @@ async fn attack_restore_through_a_symlinked_parent_writes_nothing_outside() -> T
     assert!(
         matches!(
             restored,
-            Err(EngineError::Provider(ProviderError::Refused(_)))
+            Err(EngineError::Provider(ProviderError::Outside(_)))
         ),
         "{restored:?}"
     );

@@ -100,3 +100,119 @@ async fn tokens_expire_and_refresh_and_storms_send_retry_after() -> TestResult {
     assert_eq!(fake.refreshes(), 1);
     Ok(())
 }
+
+#[tokio::test]
+async fn scopes_are_checked_and_errors_have_the_documented_shape() -> TestResult {
+    let fake = FakeGraph::start().await?;
+    let id = fake.add_file(None, "a.txt", 3, "h");
+    let read = fake.grant(&["Files.Read"]);
+    let http = reqwest::Client::new();
+    let base = fake.base_url();
+    // A read-only grant lists, but cannot create the app folder, nor change an item.
+    let delta = http
+        .get(format!("{base}/me/drive/root/delta"))
+        .bearer_auth(&read.access)
+        .send()
+        .await?;
+    assert_eq!(delta.status(), 200);
+    let approot = http
+        .get(format!("{base}/me/drive/special/approot"))
+        .bearer_auth(&read.access)
+        .send()
+        .await?;
+    assert_eq!(approot.status(), 403);
+    let body: Value = approot.json().await?;
+    assert_eq!(body["error"]["code"], "accessDenied");
+    assert!(body["error"]["innerError"]["request-id"].is_string());
+    assert!(fake.approot_id().is_none(), "nothing was created");
+    let patch = http
+        .patch(format!("{base}/me/drive/items/{id}"))
+        .json(&serde_json::json!({"name": "b.txt"}))
+        .bearer_auth(&read.access)
+        .send()
+        .await?;
+    assert_eq!(patch.status(), 403);
+    // The write grant creates the folder; the read grant then sees it.
+    let write = fake.grant(&["Files.ReadWrite"]);
+    for (token, status) in [(&write.access, 200), (&read.access, 200)] {
+        let resp = http
+            .get(format!("{base}/me/drive/special/approot"))
+            .bearer_auth(token)
+            .send()
+            .await?;
+        assert_eq!(resp.status(), status);
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn downloads_redirect_to_another_origin_that_refuses_bearer_tokens() -> TestResult {
+    let fake = FakeGraph::start().await?;
+    let id = fake.add_file(None, "a.txt", 3, "h");
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let url = format!("{}/me/drive/items/{id}/content", fake.base_url());
+    let resp = no_redirects
+        .get(&url)
+        .bearer_auth(fake.access_token())
+        .send()
+        .await?;
+    assert_eq!(resp.status(), 302);
+    let to = resp
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .ok_or("location")?
+        .to_owned();
+    assert!(!to.starts_with(&fake.base_url()[..fake.base_url().len() - 5]));
+    let leaked = no_redirects
+        .get(&to)
+        .bearer_auth(fake.access_token())
+        .send()
+        .await?;
+    assert_eq!(leaked.status(), 401);
+    assert_eq!(fake.leaked_auth(), 1);
+    assert_eq!(no_redirects.get(&to).send().await?.status(), 200);
+    Ok(())
+}
+
+#[tokio::test]
+async fn expired_delta_links_answer_410_with_a_location() -> TestResult {
+    let fake = FakeGraph::start().await?;
+    fake.add_file(None, "a.txt", 3, "h");
+    let http = reqwest::Client::new();
+    let page: Value = http
+        .get(format!("{}/me/drive/root/delta", fake.base_url()))
+        .bearer_auth(fake.access_token())
+        .send()
+        .await?
+        .json()
+        .await?;
+    let link = page["@odata.deltaLink"].as_str().ok_or("link")?;
+    fake.invalidate_delta_links();
+    let gone = http
+        .get(link)
+        .bearer_auth(fake.access_token())
+        .send()
+        .await?;
+    assert_eq!(gone.status(), 410);
+    let location = gone
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .ok_or("location")?
+        .to_owned();
+    let body: Value = gone.json().await?;
+    assert_eq!(body["error"]["code"], "resyncRequired");
+    let fresh: Value = http
+        .get(&location)
+        .bearer_auth(fake.access_token())
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(fresh["value"].as_array().map(Vec::len), Some(2));
+    assert_eq!(fake.resyncs_followed(), 1);
+    Ok(())
+}

@@ -2,5 +2,6 @@
 
 mod drive;
 mod graph;
+mod tokens;
 
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;

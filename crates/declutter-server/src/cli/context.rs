@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use declutter_core::cloud::{OAuthRefresh, RetryPolicy, StaticToken, TokenSource};
+use declutter_core::cloud::{RetryPolicy, StaticToken, TokenSource};
 use declutter_core::engine::{AnyProvider, EngineError, Providers};
 use declutter_core::gdrive::{self, GDriveProvider};
 use declutter_core::ids::{Source, UserId};
@@ -19,7 +19,8 @@ pub const ENV_GRAPH_URL: &str = "DECLUTTER_GRAPH_URL";
 pub const ENV_DRIVE_URL: &str = "DECLUTTER_DRIVE_URL";
 /// OneDrive access token.
 pub const ENV_ONEDRIVE_TOKEN: &str = "DECLUTTER_ONEDRIVE_TOKEN";
-/// File with the OneDrive token (plain text or JSON with `access_token`, `refresh_token`, `token_url`, `client_id`).
+/// File with the OneDrive token (plain text or JSON with `access_token`, `refresh_token`,
+/// `token_url`, `client_id`, `client_secret`; refreshed tokens are written back to it).
 pub const ENV_ONEDRIVE_TOKEN_FILE: &str = "DECLUTTER_ONEDRIVE_TOKEN_FILE";
 /// Google Drive access token.
 pub const ENV_GDRIVE_TOKEN: &str = "DECLUTTER_GDRIVE_TOKEN";
@@ -64,14 +65,6 @@ pub enum ConfigError {
     },
 }
 
-#[derive(serde::Deserialize)]
-struct TokenFile {
-    access_token: String,
-    refresh_token: Option<String>,
-    token_url: Option<String>,
-    client_id: Option<String>,
-}
-
 fn tokens(
     provider: &'static str,
     env: &'static str,
@@ -91,21 +84,9 @@ fn tokens(
         path: path.clone(),
         detail: e.to_string(),
     })?;
-    if !text.trim_start().starts_with('{') {
-        return Ok(Arc::new(StaticToken::new(text.trim())));
-    }
-    let file: TokenFile = serde_json::from_str(&text).map_err(|e| ConfigError::TokenFile {
+    super::token_file::parse(Path::new(&path), &text).map_err(|e| ConfigError::TokenFile {
         path,
         detail: e.to_string(),
-    })?;
-    Ok(match (file.refresh_token, file.token_url) {
-        (Some(refresh), Some(url)) => Arc::new(OAuthRefresh::new(
-            &url,
-            file.client_id.as_deref().unwrap_or_default(),
-            &refresh,
-            &file.access_token,
-        )),
-        _ => Arc::new(StaticToken::new(file.access_token)),
     })
 }
 

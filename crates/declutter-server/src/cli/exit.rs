@@ -1,5 +1,6 @@
 //! Exit codes, one per failure family, and one-line error messages.
 
+use declutter_core::cloud::{HttpError, TokenError};
 use declutter_core::db::DbError;
 use declutter_core::engine::EngineError;
 use declutter_core::provider::ProviderError;
@@ -31,6 +32,10 @@ pub fn code(err: &anyhow::Error) -> u8 {
         return match e {
             EngineError::Db(_) => DATABASE,
             EngineError::Provider(ProviderError::RestoreConflict(_)) => CONFLICT,
+            // A refused refresh token or client: the credentials need replacing.
+            EngineError::Provider(ProviderError::Http(HttpError::Token(
+                TokenError::InvalidGrant(_) | TokenError::InvalidClient(_),
+            ))) => CONFIG,
             EngineError::Provider(_) => PROVIDER,
             EngineError::PlanNotFound(_)
             | EngineError::TrashNotFound(_)

@@ -14,6 +14,7 @@ mod restore;
 mod rotate;
 mod scan;
 mod serve;
+mod token_file;
 mod trash;
 mod user;
 mod verify;

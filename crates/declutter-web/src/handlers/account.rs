@@ -66,6 +66,8 @@ async fn account_view(
                 id: conn.map(|c| c.id),
                 connected: conn.is_some(),
                 can_write: conn.is_some_and(|c| crate::connect::can_write(d, &c.scopes)),
+                can_read_content: conn
+                    .is_some_and(|c| crate::connect::can_read_content(d, &c.scopes)),
             }
         })
         .collect();

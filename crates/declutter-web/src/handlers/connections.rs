@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::{audit, form_body, safe_next};
 use crate::auth::access::{Ctx, CurrentUser};
 use crate::cloud;
-use crate::connect::{ConnectError, can_write, scopes};
+use crate::connect::{Access, ConnectError, can_write, scopes};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -61,12 +61,11 @@ pub async fn connect(
 ) -> Result<Response, ApiError> {
     let f = form_body(form)?;
     let session = p.session.as_ref().ok_or(ApiError::Forbidden)?;
-    let write = f.access.as_deref() == Some("write");
     let url = state
         .connector
         .start(
             &provider,
-            write,
+            Access::from_form(f.access.as_deref()),
             &redirect_uri(&state, &provider),
             &p.user.id,
             &session.id_hash,
@@ -116,7 +115,7 @@ pub async fn callback(
     let granted = tokens
         .scope
         .clone()
-        .or_else(|| scopes(&provider, false).map(str::to_owned))
+        .or_else(|| scopes(&provider, Access::Scan).map(str::to_owned))
         .unwrap_or_default();
     let id = cloud::save_tokens(&state, &p.user.id, &provider, ACCOUNT, &granted, &tokens).await?;
     let action = if previous.is_some() {

@@ -298,7 +298,7 @@ pub async fn apply_or_consent(
             .connector
             .start(
                 provider,
-                true,
+                crate::connect::Access::Write,
                 &connections::redirect_uri(state, provider),
                 &p.user.id,
                 &session.id_hash,

@@ -3,7 +3,7 @@
 //! revocation on disconnect.
 
 use declutter_core::store::plans::{Action, PlanItem};
-use declutter_web::connect::{GOOGLE_READ, GOOGLE_WRITE};
+use declutter_web::connect::{GOOGLE_CONTENT, GOOGLE_READ, GOOGLE_WRITE};
 
 use crate::fake_oauth::FakeOAuth;
 use crate::support::{Browser, Options, TestApp, TestResult, location};
@@ -184,13 +184,22 @@ async fn applying_asks_for_write_access_incrementally() -> TestResult {
     .await?;
     assert_eq!(next, "/plans/7", "resumes where the user was");
     let asked = fake.last_authorize();
-    assert!(asked["scope"].contains(GOOGLE_WRITE));
+    assert!(
+        asked["scope"].split(' ').any(|s| s == GOOGLE_WRITE),
+        "the full drive scope: drive.file never covers existing files; {asked:?}"
+    );
     assert_eq!(asked["include_granted_scopes"], "true");
     let after = connections(&b).await?;
     assert_eq!(after.len(), 1, "the same connection, upgraded");
     assert_eq!(after[0]["id"], first[0]["id"]);
     let scopes = after[0]["scopes"].as_str().ok_or("scopes")?;
     assert!(scopes.contains(GOOGLE_READ) && scopes.contains(GOOGLE_WRITE));
+    // Content access (verification, previews) is its own, narrower step.
+    let b2 = app.user("c@example.com", "C").await?;
+    connect(&app, &b2, "gdrive", &[]).await?;
+    connect(&app, &b2, "gdrive", &[("access", "content")]).await?;
+    assert_eq!(fake.last_authorize()["scope"], GOOGLE_CONTENT);
+    assert_eq!(fake.last_authorize()["include_granted_scopes"], "true");
     // OneDrive: the upgrade asks for Files.ReadWrite.
     connect(&app, &b, "onedrive", &[("access", "write")]).await?;
     assert!(
