@@ -195,7 +195,17 @@ pub fn list(c: &Connection) -> Result<Vec<User>, DbError> {
 /// for this owner go too. The audit log keeps its entries (append-only, ids only).
 pub fn delete(c: &mut Connection, id: &str) -> Result<bool, DbError> {
     let tx = c.transaction()?;
-    for table in ["trash", "plans", "dup_groups", "files", "scans", "sources"] {
+    // The per-owner aggregates come last: deleting groups updates them through triggers.
+    for table in [
+        "trash",
+        "plans",
+        "dup_groups",
+        "files",
+        "scans",
+        "sources",
+        "dup_summary",
+        "dupes_view_version",
+    ] {
         // The engine's tables carry `user_id`; a table the engine has not created yet is skipped.
         let exists: bool = tx.query_row(
             "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?1",
