@@ -95,6 +95,22 @@ mod tests {
         assert_eq!(leading_zero_bits(&[0, 0]), 16);
     }
 
+    /// Written down outside this code: `printf %s 'fpaste-kat-nonce:34229' | sha256sum` is
+    /// `000191d4…` (8 + 7 = 15 zero bits), `…:24518` is `00051635…` (13 bits), `…:34228` is
+    /// `815c6960…` (none).
+    #[test]
+    fn known_answers_from_sha256sum() {
+        let nonce = "fpaste-kat-nonce";
+        assert!(check(nonce, 34229, 15));
+        assert!(!check(nonce, 34229, 16));
+        assert!(check(nonce, 24518, 13));
+        assert!(!check(nonce, 24518, 14));
+        assert!(check(nonce, 34228, 0));
+        assert!(!check(nonce, 34228, 1));
+        let stop = AtomicBool::new(false);
+        assert_eq!(solve_strided(nonce, 13, 0, 1, u64::MAX, &stop), Some(24518));
+    }
+
     #[test]
     fn solver_finds_what_check_accepts() {
         let stop = AtomicBool::new(false);

@@ -111,6 +111,18 @@ pub fn verify(
 mod tests {
     use super::*;
 
+    /// Written down outside this code: `printf %s '1700000000.{"event":"paste.created","id":"abc"}'
+    /// | openssl dgst -sha256 -hmac 'a webhook secret of decent length!!'`.
+    #[test]
+    fn known_answer_from_openssl() {
+        let secret = b"a webhook secret of decent length!!";
+        let body = br#"{"event":"paste.created","id":"abc"}"#;
+        let expected =
+            "t=1700000000,v1=267f6fb2ae78b03369a2c349be3d63ef6b7f83d3b2eaa04d0ed5c53862908df3";
+        assert_eq!(sign(secret, 1_700_000_000, body), expected);
+        assert_eq!(verify(secret, expected, body, 1_700_000_010, 300), Ok(()));
+    }
+
     #[test]
     fn sign_verify_and_every_refusal() {
         let secret = b"a webhook secret of decent length!!";

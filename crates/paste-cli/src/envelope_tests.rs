@@ -152,3 +152,53 @@ fn opens_flaskpaste_single_shot_envelopes() {
     legacy[20] ^= 1;
     assert!(matches!(unseal(&key, &legacy), Err(EnvelopeError::Auth)));
 }
+
+/// Vectors built from ENVELOPE.md alone with another AES-GCM (pyca/cryptography):
+/// `testdata/envelope_vectors.py`. Key 00..1f, nonce prefix a0..a6, 1 KiB chunks.
+mod known_answers {
+    use super::*;
+
+    const PREFIX: [u8; NONCE_PREFIX_LEN] = [0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6];
+    const EMPTY: &str = "465045010aa0a1a2a3a4a5a6483e9ff8cf709e4c4f366df3f0ddef35";
+    const ONE_CHUNK: &str = "465045010aa0a1a2a3a4a5a61f042572d72ac0a56d13bd43a0fede4384\
+                             7fee4280058c9738b5ef4ed6d0bb";
+    /// `legacy paste` in FlaskPaste's single-shot format, nonce 30..3b, no associated data.
+    const LEGACY: &str = "303132333435363738393a3bdf5056a18a166a734b40fa8991d7f3aed135\
+                          19c417c60e0bd964fa0a";
+    /// 1029 bytes of `data`: a full chunk (counter 0) and a last one of 5 (counter 1).
+    const TWO_CHUNKS: &[u8] = include_bytes!("../testdata/envelope_two_chunks.bin");
+
+    fn key() -> Key {
+        Key::from_bytes(std::array::from_fn(|i| i as u8))
+    }
+
+    fn unhex(text: &str) -> Vec<u8> {
+        hex::decode(text).unwrap()
+    }
+
+    fn sealed(plain: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        SealingReader::with_nonce(plain, &key(), PREFIX, SMALL)
+            .read_to_end(&mut out)
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn sealing_writes_the_specified_bytes() {
+        assert_eq!(sealed(b""), unhex(EMPTY));
+        assert_eq!(sealed(b"hello, envelope"), unhex(ONE_CHUNK));
+        assert_eq!(sealed(&data(1029)), TWO_CHUNKS);
+    }
+
+    #[test]
+    fn opening_reads_envelopes_made_elsewhere() {
+        assert_eq!(unseal(&key(), &unhex(EMPTY)).unwrap(), b"");
+        assert_eq!(
+            unseal(&key(), &unhex(ONE_CHUNK)).unwrap(),
+            b"hello, envelope"
+        );
+        assert_eq!(unseal(&key(), TWO_CHUNKS).unwrap(), data(1029));
+        assert_eq!(unseal(&key(), &unhex(LEGACY)).unwrap(), b"legacy paste");
+    }
+}

@@ -2,8 +2,9 @@
 //!
 //! Paste ids and delete tokens ([`id`]), what content is ([`content`]: MIME sniffing, active
 //! content, entropy), the proof-of-work verifier ([`pow`]), password hashing ([`password`]),
-//! lifetimes ([`expiry`]) and the SQLite store ([`store`]) with its embedded migrations.
+//! lifetimes ([`expiry`]), the clock they are measured by ([`clock`]) and the SQLite store ([`store`]) with its embedded migrations.
 
+pub mod clock;
 pub mod content;
 pub mod expiry;
 pub mod id;

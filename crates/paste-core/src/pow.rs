@@ -257,6 +257,29 @@ mod tests {
             .unwrap_or_default()
     }
 
+    /// Tokens signed outside this code: `printf %s 'fpaste-kat-nonce:1700000300:13' | openssl
+    /// dgst -sha256 -hmac 'test secret test secret test sec'`; 24518 solves the nonce at 13 bits
+    /// (`sha256sum` of `fpaste-kat-nonce:24518` is `00051635…`), not at 14.
+    #[test]
+    fn known_answer_tokens_from_openssl() {
+        let now = 1_700_000_000;
+        let at_13 = "fpaste-kat-nonce:1700000300:13:\
+                     6c738666ad4b0f4ebda0aba02853336df34b73c06ebbb7ee6c53480232d3e571";
+        let at_14 = "fpaste-kat-nonce:1700000300:14:\
+                     0a6aec8dafca8e1dbea0ad3c39ae97a065ba17862eba6a5faae4cbca21fe9d14";
+        let pow = verifier(13, 1000);
+        assert!(matches!(
+            pow.verify(Some(at_14), Some("24518"), now),
+            Err(PowError::Insufficient)
+        ));
+        let tampered = at_13.replace(":13:", ":12:");
+        assert!(matches!(
+            pow.verify(Some(&tampered), Some("24518"), now),
+            Err(PowError::Forged)
+        ));
+        assert!(pow.verify(Some(at_13), Some("24518"), now).is_ok());
+    }
+
     #[test]
     fn accepts_once_then_replay_fails() -> Result<(), Box<dyn std::error::Error>> {
         let pow = verifier(8, 0);

@@ -287,6 +287,8 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Binary served at `/client`.
     pub client_binary: Option<PathBuf>,
+    /// Where "now" comes from: the system clock, or a manual one in tests.
+    pub clock: paste_core::clock::Clock,
     /// Separate metrics listener.
     pub metrics_listen: Option<SocketAddr>,
     /// Read cache capacity in bytes.
@@ -449,6 +451,7 @@ impl Config {
                 other => other.filter(|u| !u.is_empty()),
             },
             client_binary: args.client_binary,
+            clock: paste_core::clock::Clock::system(),
             metrics_listen: args.metrics_listen,
             cache_bytes: args.cache_bytes,
             scanner: args.clamav.map(|addr| crate::scanner::Scanner {

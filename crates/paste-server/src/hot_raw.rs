@@ -23,7 +23,6 @@ use axum::routing::future::RouteFuture;
 use futures_util::future::{Either, Ready, ready};
 use http::Method;
 use paste_core::id::PasteId;
-use paste_core::now_unix;
 use platform::route_label::{RouteLabel, RouteSlot};
 use tower::Service;
 
@@ -60,7 +59,7 @@ impl HotRaw {
         if !PasteId::is_well_formed(id) {
             return None;
         }
-        let paste = self.state.store.cached(id, now_unix())?;
+        let paste = self.state.store.cached(id, self.state.config.clock.now())?;
         let content = paste.content.clone()?;
         if let Some(slot) = req.extensions().get::<RouteSlot>() {
             slot.set(self.label.clone());

@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use paste_core::now_unix;
 use tokio::sync::watch;
 
 use crate::state::AppState;
@@ -22,7 +21,11 @@ pub async fn run(state: AppState, every: Duration, mut stop: watch::Receiver<boo
 /// One sweep.
 pub async fn sweep(state: &AppState) {
     let window = i64::try_from(state.config.dedup_window).unwrap_or(i64::MAX);
-    match state.store.purge_expired(now_unix(), window).await {
+    match state
+        .store
+        .purge_expired(state.config.clock.now(), window)
+        .await
+    {
         Ok(purged) => {
             for (_, size) in &purged {
                 state.metrics.expired(*size);

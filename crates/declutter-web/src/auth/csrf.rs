@@ -71,6 +71,25 @@ mod tests {
     }
 
     #[test]
+    fn every_method_but_the_safe_three_needs_a_check() {
+        for safe in [Method::GET, Method::HEAD, Method::OPTIONS] {
+            assert!(!needs_check(&safe), "{safe}");
+        }
+        let custom = Method::from_bytes(b"PROPPATCH").unwrap();
+        for unsafe_method in [
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::TRACE,
+            Method::CONNECT,
+            custom,
+        ] {
+            assert!(needs_check(&unsafe_method), "{unsafe_method}");
+        }
+    }
+
+    #[test]
     fn reads_form_field() {
         assert_eq!(from_form(b"a=1&csrf=ab%2Bc&b=2").as_deref(), Some("ab+c"));
         assert_eq!(from_form(b"a=1"), None);

@@ -199,7 +199,19 @@ pub fn delete(c: &mut Connection, id: &str) -> Result<Deleted, DbError> {
     if is_last_admin(&tx, id)? {
         return Ok(Deleted::LastAdmin);
     }
-    for table in ["trash", "plans", "dup_groups", "files", "scans", "sources"] {
+    // The per-owner aggregates come last: deleting groups updates them through triggers.
+    for table in [
+        "trash",
+        "plans",
+        "dup_groups",
+        "files",
+        "scans",
+        "sources",
+        "content_checks",
+        "apply_locks",
+        "dup_summary",
+        "dupes_view_version",
+    ] {
         // The engine's tables carry `user_id`; a table the engine has not created yet is skipped.
         let exists: bool = tx.query_row(
             "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?1",

@@ -18,6 +18,7 @@ mod openapi;
 mod pages;
 mod privacy;
 mod proxy;
+mod rate_limit;
 mod safety;
 mod support;
 mod thumbnails;

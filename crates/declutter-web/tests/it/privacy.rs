@@ -68,12 +68,20 @@ fn app_key(app: &TestApp) -> TestResult<Box<[u8; 32]>> {
 #[tokio::test]
 async fn export_and_delete() -> TestResult {
     let app = TestApp::start().await?;
-    let _admin = app.user("p@example.com", "P").await?;
+    let admin = app.user("p@example.com", "P").await?;
     let b = app.user("q@example.com", "Q <b>bold</b>").await?;
     let id = b.get("/api/me").await?.json::<serde_json::Value>().await?["id"]
         .as_str()
         .ok_or("id")?
         .to_owned();
+    // Rows in every table the engine keeps per user: sources, scans, files, plans, trash.
+    let dir = app.roots.join("q-photos");
+    crate::cleanup::make_folder(&dir)?;
+    crate::cleanup::scanned_and_applied(&admin, &b, &dir).await?;
+    // And the admin's own, which must survive Q's deletion.
+    let admin_dir = app.roots.join("p-photos");
+    crate::cleanup::make_folder(&admin_dir)?;
+    crate::cleanup::scanned_and_applied(&admin, &admin, &admin_dir).await?;
     declutter_web::cloud::save_connection(
         &app.state,
         &id,
@@ -97,6 +105,28 @@ async fn export_and_delete() -> TestResult {
             && body.contains("user.signup")
     );
     assert!(!body.contains("tok-q") && !body.contains("token_sealed") && !body.contains("argon2"));
+    let conn = platform_db::open(&app.dir.path().join("declutter.db"))?;
+    let seeded: Vec<String> = rows_per_table(&conn, &id)?
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(table, _)| table)
+        .collect();
+    drop(conn);
+    for table in [
+        "users",
+        "sessions",
+        "oauth_connections",
+        "sources",
+        "scans",
+        "files",
+        "plans",
+        "trash",
+    ] {
+        assert!(
+            seeded.iter().any(|t| t == table),
+            "no {table} rows seeded: {seeded:?}"
+        );
+    }
     let res = b
         .submit(
             "/account",
@@ -120,23 +150,47 @@ async fn export_and_delete() -> TestResult {
         401
     );
     let conn = platform_db::open(&app.dir.path().join("declutter.db"))?;
+    let after = rows_per_table(&conn, &id)?;
+    let remaining: Vec<_> = after.iter().filter(|(_, n)| *n > 0).collect();
+    assert!(remaining.is_empty(), "rows left behind: {remaining:?}");
+    let admin_id = crate::cleanup::my_id(&admin).await?;
+    let admins = rows_per_table(&conn, &admin_id)?;
     for table in [
-        "users",
-        "sessions",
-        "oauth_connections",
-        "scans",
-        "files",
-        "trash",
+        "users", "sessions", "sources", "scans", "files", "plans", "trash",
     ] {
-        let n: i64 = conn.query_row(
-            &format!(
-                "SELECT count(*) FROM {table} WHERE {} = ?1",
-                if table == "users" { "id" } else { "user_id" }
-            ),
-            [&id],
-            |r| r.get(0),
-        )?;
-        assert_eq!(n, 0, "{table} still holds the user's rows");
+        assert!(
+            admins.iter().any(|(t, n)| t == table && *n > 0),
+            "the other account lost its {table} rows: {admins:?}"
+        );
     }
     Ok(())
+}
+
+/// For every table with a `user_id` column (and `users` by `id`), the rows of `user`.
+fn rows_per_table(
+    conn: &platform_db::rusqlite::Connection,
+    user: &str,
+) -> Result<Vec<(String, i64)>, platform_db::rusqlite::Error> {
+    let tables: Vec<String> = conn
+        .prepare(
+            "SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) c \
+             WHERE m.type = 'table' AND c.name = 'user_id' ORDER BY m.name",
+        )?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut counts = vec![(
+        "users".to_owned(),
+        conn.query_row("SELECT count(*) FROM users WHERE id = ?1", [user], |r| {
+            r.get(0)
+        })?,
+    )];
+    for table in tables {
+        let n = conn.query_row(
+            &format!("SELECT count(*) FROM \"{table}\" WHERE user_id = ?1"),
+            [user],
+            |r| r.get(0),
+        )?;
+        counts.push((table, n));
+    }
+    Ok(counts)
 }

@@ -74,6 +74,19 @@ fn untrusted_server_certificate_is_a_network_error() -> TestResult {
     let server = Server::tls(&ca, |_| {})?;
     let out = run(server.fpaste().arg("info"), None)?;
     assert_eq!(out.code, 3, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("invalid peer certificate: UnknownIssuer"),
+        "the refusal names the certificate, not just any network error: {}",
+        out.stderr
+    );
+    // The control: the same server, the same command, trusting its CA, answers.
+    let (ca_file, _) = ca.ca.write(server.home.path(), "ca")?;
+    run(
+        server.fpaste().arg("--ca-file").arg(&ca_file).arg("info"),
+        None,
+    )?
+    .ok()?;
     Ok(())
 }
 

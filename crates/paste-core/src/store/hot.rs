@@ -98,6 +98,11 @@ impl HotPastes {
     /// Caches `paste`, read from the database after `epoch` was taken, if it qualifies.
     pub(super) fn fill(&self, paste: &Arc<Readable>, epoch: u64) {
         let Some(cache) = &self.cache else { return };
+        // The reader leaves the content out of guarded pastes; refusing them here as well keeps
+        // one slip in a query from serving a burn-after-read paste twice.
+        if paste.meta.burn_after_read || paste.meta.password_hash.is_some() {
+            return;
+        }
         let Some(content) = &paste.content else {
             return;
         };
@@ -127,6 +132,16 @@ mod tests {
     use super::*;
 
     fn paste(id: &str, content: Option<&[u8]>, expires_at: Option<i64>) -> Arc<Readable> {
+        guarded(id, content, expires_at, false, None)
+    }
+
+    fn guarded(
+        id: &str,
+        content: Option<&[u8]>,
+        expires_at: Option<i64>,
+        burn_after_read: bool,
+        password_hash: Option<&str>,
+    ) -> Arc<Readable> {
         Arc::new(Readable {
             meta: PasteMeta {
                 id: id.into(),
@@ -135,8 +150,8 @@ mod tests {
                 owner: None,
                 created_at: 0,
                 expires_at,
-                burn_after_read: content.is_none(),
-                password_hash: None,
+                burn_after_read,
+                password_hash: password_hash.map(str::to_owned),
                 delete_token_hash: None,
                 scan: None,
             },
@@ -157,11 +172,19 @@ mod tests {
     #[test]
     fn never_holds_guarded_or_large_pastes() {
         let hot = HotPastes::new(1 << 30);
-        hot.fill(&paste("burn", None, None), hot.epoch());
+        // Each comes with its content, so only its flag can keep it out.
+        let burn = guarded("burn", Some(b"once"), None, true, None);
+        let locked = guarded("locked", Some(b"secret"), None, false, Some("$argon2id$x"));
+        hot.fill(&burn, hot.epoch());
+        hot.fill(&locked, hot.epoch());
         let big = vec![b'x'; MAX_ITEM_BYTES + 1];
         hot.fill(&paste("big", Some(&big), None), hot.epoch());
         assert!(hot.get("burn", 0).is_none());
+        assert!(hot.get("locked", 0).is_none());
         assert!(hot.get("big", 0).is_none());
+        // The control: the same paste without its flag is held.
+        hot.fill(&paste("plain", Some(b"once"), None), hot.epoch());
+        assert!(hot.get("plain", 0).is_some());
     }
 
     #[test]

@@ -6,7 +6,6 @@ use axum::Json;
 use axum::extract::State;
 use http::StatusCode;
 use paste_api::PasteInfo;
-use paste_core::now_unix;
 use paste_core::store::Stats;
 use platform::extract::Query;
 use platform::tls::is_fingerprint;
@@ -56,7 +55,10 @@ pub async fn stats(
     identity: Identity,
 ) -> Result<Json<Stats>, ApiError> {
     let admin = Admin::require(&identity)?;
-    let stats = state.store.stats(now_unix(), SOON_SECS).await?;
+    let stats = state
+        .store
+        .stats(state.config.clock.now(), SOON_SECS)
+        .await?;
     tracing::info!(target: "audit", actor = admin.actor(), action = "admin.stats", "admin action");
     Ok(Json(stats))
 }
@@ -68,7 +70,10 @@ pub async fn cleanup(
 ) -> Result<Json<Value>, ApiError> {
     let admin = Admin::require(&identity)?;
     let window = i64::try_from(state.config.dedup_window).unwrap_or(i64::MAX);
-    let purged = state.store.purge_expired(now_unix(), window).await?;
+    let purged = state
+        .store
+        .purge_expired(state.config.clock.now(), window)
+        .await?;
     let bytes: u64 = purged.iter().map(|(_, size)| size).sum();
     for (_, size) in &purged {
         state.metrics.expired(*size);
@@ -107,7 +112,10 @@ pub async fn list(
         ));
     }
     let limit = q.limit.unwrap_or(100).clamp(1, MAX_LIST);
-    let pastes = state.store.by_owner(&owner, now_unix(), limit).await?;
+    let pastes = state
+        .store
+        .by_owner(&owner, state.config.clock.now(), limit)
+        .await?;
     tracing::info!(
         target: "audit",
         actor = admin.actor(),

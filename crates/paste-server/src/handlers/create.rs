@@ -10,7 +10,6 @@ use paste_api::{PasteCreated, headers};
 use paste_core::content::{detect_mime, shannon_entropy};
 use paste_core::expiry::ExpiryPolicy;
 use paste_core::id::{DeleteToken, PasteId};
-use paste_core::now_unix;
 use paste_core::store::{Dedup, DedupPolicy, NewPaste};
 use platform::Problem;
 use sha2::{Digest, Sha256};
@@ -32,7 +31,7 @@ pub async fn create(
     body: Body,
 ) -> Result<Response, ApiError> {
     let cfg = &state.config;
-    let now = now_unix();
+    let now = state.config.clock.now();
     if let Some(rate) = &state.rate
         && let Err(wait) = rate.check(ip)
     {

@@ -5,7 +5,6 @@ use axum::extract::{Path, State};
 use http::{HeaderMap, StatusCode};
 use paste_api::headers;
 use paste_core::id::delete_token_matches;
-use paste_core::now_unix;
 use serde_json::{Value, json};
 
 use super::create::header_checked;
@@ -35,7 +34,7 @@ pub async fn delete(
     let id = parse_id(&id)?;
     let meta = state
         .store
-        .meta(id.as_str(), now_unix())
+        .meta(id.as_str(), state.config.clock.now())
         .await?
         .ok_or_else(not_found)?;
     let by_token = token.is_some_and(|t| {

@@ -5,7 +5,6 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 use paste_api::{Challenge, headers};
-use paste_core::now_unix;
 use platform::health::{Check, report};
 use platform::serve::ConnInfo;
 
@@ -29,7 +28,7 @@ pub async fn health(State(state): State<AppState>) -> Response {
 pub async fn challenge(State(state): State<AppState>) -> Result<Json<Challenge>, ApiError> {
     state
         .pow
-        .issue(now_unix())
+        .issue(state.config.clock.now())
         .map(Json)
         .map_err(|e| ApiError::Internal(e.to_string()))
 }

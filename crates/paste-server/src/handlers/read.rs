@@ -12,7 +12,6 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 use paste_api::{PasteInfo, headers};
 use paste_core::content::{PLAIN_TEXT, serving_type};
 use paste_core::id::PasteId;
-use paste_core::now_unix;
 use paste_core::store::PasteMeta;
 
 use super::create::malformed_header;
@@ -47,7 +46,7 @@ pub async fn meta(
     let id = parse_id(&id)?;
     let meta = state
         .store
-        .meta(id.as_str(), now_unix())
+        .meta(id.as_str(), state.config.clock.now())
         .await?
         .ok_or_else(not_found)?;
     let may_see_owner = identity.is_admin()
@@ -73,7 +72,7 @@ pub async fn raw(
     password: PastePassword,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
-    let now = now_unix();
+    let now = state.config.clock.now();
     let paste = state
         .store
         .readable(id.as_str(), now)

@@ -1,8 +1,10 @@
 //! Black-box tests of fpasted: a real server on 127.0.0.1:0, spoken to over real sockets.
 
+mod access;
 mod api;
 mod auth;
 mod burn_password;
+mod durability;
 mod hot_path;
 mod limits;
 mod logs;
