@@ -11,6 +11,7 @@ pub mod handlers;
 pub mod hot_raw;
 pub mod identity;
 pub mod metrics;
+pub mod quota;
 pub mod router;
 pub mod scanner;
 pub mod state;

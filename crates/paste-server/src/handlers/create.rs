@@ -11,7 +11,7 @@ use paste_core::content::{detect_mime, shannon_entropy};
 use paste_core::expiry::ExpiryPolicy;
 use paste_core::id::{DeleteToken, PasteId};
 use paste_core::now_unix;
-use paste_core::store::{Dedup, DedupPolicy, NewPaste};
+use paste_core::store::{CreateGuards, Dedup, DedupPolicy, NewPaste};
 use platform::Problem;
 use sha2::{Digest, Sha256};
 
@@ -33,6 +33,13 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let cfg = &state.config;
     let now = now_unix();
+    if cfg.require_identity && identity.fingerprint().is_none() {
+        return Err(problem(
+            StatusCode::UNAUTHORIZED,
+            "identity_required",
+            "This server accepts pastes only from clients with a certificate; reading needs none",
+        ));
+    }
     if let Some(rate) = &state.rate
         && let Err(wait) = rate.check(ip)
     {
@@ -93,6 +100,8 @@ pub async fn create(
     .lifetime(header_checked(&headers, headers::EXPIRY)?, owner.is_some())
     .map_err(|e| problem(StatusCode::BAD_REQUEST, "invalid_expiry", e.to_string()))?;
     let burn = parse_bool(header_checked(&headers, headers::BURN_AFTER_READ)?)?;
+    let read_limit = super::read_limits::requested(&headers, burn, cfg)?;
+    let quota = crate::quota::for_caller(cfg, &identity, ip, now);
     let password_hash = match header_checked(&headers, headers::PASTE_PASSWORD)? {
         None => None,
         Some(pw) => Some(hash_password(&state, pw.to_owned()).await?),
@@ -113,7 +122,7 @@ pub async fn create(
         owner: owner.clone(),
         created_at: now,
         expires_at: Some(expires_at),
-        burn_after_read: burn,
+        burn_after_read: read_limit.is_some(),
         password_hash: password_hash.clone(),
         delete_token_hash: token.as_ref().map(DeleteToken::digest),
         scan,
@@ -122,15 +131,30 @@ pub async fn create(
         window_secs: i64::try_from(cfg.dedup_window).unwrap_or(i64::MAX),
         max: cfg.dedup_max,
     };
-    if let Dedup::Throttled { retry_after } = state.store.create(new, dedup).await? {
-        state.metrics.rejected(Rejection::Dedup);
-        return Err(Problem::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "duplicate_content",
-            "This content was submitted too many times recently",
-        )
-        .retry_after(retry_after)
-        .into());
+    let guards = CreateGuards {
+        read_limit,
+        quota: quota.clone(),
+    };
+    let created = state.store.create_guarded(new, dedup, guards).await?;
+    match created.outcome {
+        Dedup::Stored => {}
+        Dedup::Throttled { retry_after } => {
+            state.metrics.rejected(Rejection::Dedup);
+            return Err(Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "duplicate_content",
+                "This content was submitted too many times recently",
+            )
+            .retry_after(retry_after)
+            .into());
+        }
+        Dedup::OverQuota => {
+            state.metrics.rejected(Rejection::Quota);
+            let (quota, used) = quota
+                .zip(created.usage)
+                .ok_or_else(|| ApiError::Internal("quota refusal without a quota".into()))?;
+            return Err(crate::quota::exceeded(&quota, used, size, now));
+        }
     }
     state.pow.record_creation(now);
     state.metrics.created(size);
@@ -145,11 +169,17 @@ pub async fn create(
         created_at: now,
         expires_at: Some(expires_at),
         owner,
-        burn_after_read: burn.then_some(true),
+        burn_after_read: read_limit.and_then(|l| (l.max_views == 1).then_some(true)),
         password_protected: password_hash.is_some().then_some(true),
         delete_token: token.map(|t| t.reveal().to_owned()),
+        max_views: read_limit.map(|l| l.max_views),
+        burn_confirm: read_limit.and_then(|l| l.confirm.then_some(true)),
     };
-    Ok((StatusCode::CREATED, [(header::LOCATION, url)], Json(body)).into_response())
+    let mut res = (StatusCode::CREATED, [(header::LOCATION, url)], Json(body)).into_response();
+    if let (Some(quota), Some(used)) = (&quota, created.usage) {
+        crate::quota::add_headers(res.headers_mut(), quota, used);
+    }
+    Ok(res)
 }
 
 /// The header's value when it is present and valid text.

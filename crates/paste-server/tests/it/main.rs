@@ -9,6 +9,8 @@ mod logs;
 mod ops;
 mod pow;
 mod prefix;
+mod quotas;
+mod read_limits;
 mod robustness;
 mod scanning;
 mod support;
