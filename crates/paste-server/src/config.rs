@@ -106,6 +106,10 @@ pub mod env {
     pub const ANON_QUOTA_BYTES: &str = "FLASKPASTE_ANON_QUOTA_BYTES";
     /// Pastes one anonymous address may create per UTC day; 0 disables.
     pub const ANON_QUOTA_PASTES: &str = "FLASKPASTE_ANON_QUOTA_PASTES";
+    /// Request-body bytes held in memory at once, across all uploads.
+    pub const BODY_BUDGET: &str = "FLASKPASTE_BODY_BUDGET";
+    /// Seconds an upload waits for room in the body budget before a 503.
+    pub const BODY_WAIT: &str = "FLASKPASTE_BODY_WAIT";
 }
 
 const MIB: u64 = 1024 * 1024;
@@ -259,6 +263,12 @@ pub struct Args {
     /// Pastes one anonymous client address may create per UTC day (0 disables).
     #[arg(long, env = env::ANON_QUOTA_PASTES, default_value_t = 1000)]
     pub anon_quota_pastes: u64,
+    /// Request-body bytes held in memory at once across all uploads; at least the largest paste.
+    #[arg(long, env = env::BODY_BUDGET, default_value_t = 96 * MIB)]
+    pub body_budget: u64,
+    /// Seconds an upload waits for room in the body budget before it is refused with 503.
+    #[arg(long, env = env::BODY_WAIT, default_value_t = 5)]
+    pub body_wait: u64,
 }
 
 /// Validated, frozen configuration.
@@ -340,6 +350,10 @@ pub struct Config {
     pub quota: paste_core::store::QuotaLimits,
     /// Per-address daily quota of anonymous creations.
     pub anon_quota: paste_core::store::QuotaLimits,
+    /// Request-body bytes held in memory at once.
+    pub body_budget: u64,
+    /// Longest wait for room in the body budget.
+    pub body_wait: Duration,
 }
 
 /// A configuration value that cannot work.
@@ -417,6 +431,13 @@ impl Config {
                 env::REQUIRE_IDENTITY,
                 env::TLS_CLIENT_CA,
                 env::TRUST_PROXY
+            )));
+        }
+        if args.body_budget < args.max_anon.max(args.max_auth) {
+            return Err(invalid(format!(
+                "{} must hold at least the largest paste ({} bytes)",
+                env::BODY_BUDGET,
+                args.max_anon.max(args.max_auth)
             )));
         }
         let webhook_urls: Vec<String> = args
@@ -516,6 +537,8 @@ impl Config {
                 bytes: args.anon_quota_bytes,
                 pastes: args.anon_quota_pastes,
             },
+            body_budget: args.body_budget,
+            body_wait: Duration::from_secs(args.body_wait),
         })
     }
 

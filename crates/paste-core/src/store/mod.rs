@@ -4,6 +4,7 @@
 //! Burning is one `DELETE ... RETURNING` statement, so exactly one reader ever gets the content
 //! of a burn-after-read paste however many ask at once.
 
+mod blob;
 mod group_commit;
 mod hot;
 mod outbox;
@@ -20,6 +21,7 @@ use platform_db::open::M;
 use platform_db::rusqlite;
 use platform_db::{Migrations, OpenError, Pool, PoolError};
 
+pub use blob::{CHUNK as CONTENT_CHUNK, STREAM_THRESHOLD};
 pub use hot::{MAX_ITEM_BYTES as MAX_CACHED_PASTE_BYTES, Readable};
 pub use outbox::OutboxItem;
 pub use quota::{Quota, QuotaLimits, QuotaScope, Usage};

@@ -259,3 +259,35 @@ async fn anonymous_quota_is_per_client_and_day() -> TestResult {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn large_content_is_written_and_read_in_chunks_and_never_from_another_paste() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = open(&dir)?;
+    let big: Vec<u8> = (0..(STREAM_THRESHOLD + 12_345))
+        .map(|i| (i % 251) as u8)
+        .collect();
+    store
+        .create(paste("g", &big, None, false), NO_DEDUP)
+        .await?;
+    let mut got = Vec::new();
+    while got.len() < big.len() {
+        let chunk = store
+            .content_chunk("g", got.len() as u64, 100_000)
+            .await?
+            .ok_or("paste vanished")?;
+        assert!(!chunk.is_empty() && chunk.len() <= 100_000);
+        got.extend_from_slice(&chunk);
+    }
+    assert!(got == big, "chunks differ from what was written");
+    assert_eq!(store.content("g", 11).await?, Some(big.clone()));
+    // Delete it and store another large paste, which may take the freed row id: a download of
+    // the first must end, not continue with the second's bytes.
+    store.delete("g").await?;
+    let other = vec![b'z'; big.len()];
+    store
+        .create(paste("h", &other, None, false), NO_DEDUP)
+        .await?;
+    assert_eq!(store.content_chunk("g", 0, 1024).await?, None);
+    Ok(())
+}

@@ -213,6 +213,7 @@ pub(super) fn insert_one(
             }
         }
     }
+    let content = super::blob::Bound::of(&paste.content)?;
     c.prepare_cached(
         "INSERT INTO pastes (id, mime_type, size, sha256, owner, created_at, expires_at, \
          burn_after_read, password_hash, delete_token_hash, scan, content) \
@@ -230,8 +231,9 @@ pub(super) fn insert_one(
         paste.password_hash,
         paste.delete_token_hash,
         paste.scan,
-        paste.content,
+        content.as_sql(),
     ])?;
+    super::blob::fill(c, c.last_insert_rowid(), &paste.content)?;
     if paste.burn_after_read {
         insert_limit(c, &paste.id, guards.read_limit.unwrap_or(ReadLimit::BURN))?;
     }

@@ -15,7 +15,7 @@ use paste_core::store::{CreateGuards, Dedup, DedupPolicy, NewPaste};
 use platform::Problem;
 use sha2::{Digest, Sha256};
 
-use super::body::read_limited;
+use super::body::read_to_vec;
 use super::paste_path;
 use crate::error::{ApiError, problem};
 use crate::identity::{ClientAddr, Identity};
@@ -74,12 +74,16 @@ pub async fn create(
         state.metrics.rejected(Rejection::Size);
         return Err(platform::layers::too_large(limit).into());
     }
-    let raw = read_limited(body, limit).await.inspect_err(|e| {
+    let _reservation = state
+        .budget
+        .reserve(announced.unwrap_or(limit).min(limit))
+        .await?;
+    let raw = read_to_vec(body, limit, announced).await.inspect_err(|e| {
         if matches!(e, ApiError::Problem(p) if p.status == 413) {
             state.metrics.rejected(Rejection::Size);
         }
     })?;
-    let content = unwrap_json(&headers, raw)?;
+    let content = unwrap_json(&headers, Bytes::from(raw))?;
     if content.is_empty() || (content.len() as u64) < cfg.min_size {
         state.metrics.rejected(Rejection::Size);
         return Err(problem(
@@ -117,7 +121,8 @@ pub async fn create(
     let new = NewPaste {
         id: id.to_string(),
         sha256: Sha256::digest(&content).into(),
-        content: content.to_vec(),
+        // Without a copy when the buffer is not shared (it is not: the body was read into it).
+        content: Vec::from(content),
         mime_type: mime_type.clone(),
         owner: owner.clone(),
         created_at: now,

@@ -4,6 +4,7 @@ use std::convert::Infallible;
 use std::sync::LazyLock;
 
 use axum::Json;
+use axum::body::Body;
 use axum::body::Bytes;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::response::Response;
@@ -13,7 +14,7 @@ use paste_api::{PasteInfo, headers};
 use paste_core::content::{PLAIN_TEXT, serving_type};
 use paste_core::id::PasteId;
 use paste_core::now_unix;
-use paste_core::store::PasteMeta;
+use paste_core::store::{PasteMeta, STREAM_THRESHOLD};
 
 use super::create::malformed_header;
 use super::paste_path;
@@ -117,6 +118,9 @@ pub async fn raw(
                 }
                 views_left = Some(read.views_left);
                 read.content
+            } else if meta.size > STREAM_THRESHOLD as u64 {
+                let body = crate::download::body(state.store.clone(), meta.id.clone(), meta.size);
+                return Ok(raw_response_with(meta, body));
             } else {
                 state
                     .store
@@ -138,7 +142,12 @@ pub async fn raw(
 /// The answer to a read of `content`, typed (and sandboxed) for what `meta` says it is. Shared
 /// with the in-memory fast path ([`crate::hot_raw`]), so both answer alike.
 pub fn raw_response(meta: &PasteMeta, content: Bytes) -> Response {
-    let mut res = Response::new(platform::sliced_body::body(content));
+    raw_response_with(meta, platform::sliced_body::body(content))
+}
+
+/// [`raw_response`] for a body that is not in memory (a large paste streamed from storage).
+pub fn raw_response_with(meta: &PasteMeta, body: Body) -> Response {
+    let mut res = Response::new(body);
     *res.headers_mut() = RAW_HEADERS.clone();
     let served = serving_type(&meta.mime_type);
     if served != PLAIN_TEXT {

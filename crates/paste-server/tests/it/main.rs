@@ -6,6 +6,7 @@ mod burn_password;
 mod hot_path;
 mod limits;
 mod logs;
+mod memory;
 mod ops;
 mod pow;
 mod prefix;
