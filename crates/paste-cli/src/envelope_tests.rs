@@ -168,7 +168,9 @@ const FIXTURE_CASES: [(&str, usize, u8); 7] = [
 ];
 
 fn fixture_key() -> Key {
-    Key::from_bytes(std::array::from_fn(|i| (i as u8).wrapping_mul(37).wrapping_add(11)))
+    Key::from_bytes(std::array::from_fn(|i| {
+        (i as u8).wrapping_mul(37).wrapping_add(11)
+    }))
 }
 
 fn fixture_dir() -> std::path::PathBuf {
@@ -189,11 +191,17 @@ fn envelopes_of_the_first_implementation_open_and_reseal_byte_for_byte() {
         }
         let fixture = std::fs::read(&path).unwrap();
         assert_eq!(unseal(&key, &fixture).unwrap(), plain, "{name} opens");
-        assert!(seal(&key, &plain, chunk_log2) == fixture, "{name} reseals identically");
+        assert!(
+            seal(&key, &plain, chunk_log2) == fixture,
+            "{name} reseals identically"
+        );
         let mut tampered = fixture.clone();
         let last = tampered.len() - 1;
         tampered[last] ^= 0x80;
-        assert!(matches!(unseal(&key, &tampered), Err(EnvelopeError::Auth)), "{name} tamper");
+        assert!(
+            matches!(unseal(&key, &tampered), Err(EnvelopeError::Auth)),
+            "{name} tamper"
+        );
     }
     // FlaskPaste's single-shot format: nonce(12) ‖ ciphertext ‖ tag.
     let path = dir.join("legacy_single_shot.bin");
