@@ -16,6 +16,14 @@ fn unseal(key: &Key, sealed: &[u8]) -> Result<Vec<u8>, EnvelopeError> {
     Ok(out)
 }
 
+/// FlaskPaste's single-shot sealing: `body` becomes `ciphertext ‖ tag` under `nonce`.
+fn seal_single(key: &Key, nonce: [u8; 12], body: &mut Vec<u8>) {
+    use ring::aead::{Aad, Nonce};
+    key.cipher()
+        .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::empty(), body)
+        .unwrap();
+}
+
 fn data(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 31 % 251) as u8).collect()
 }
@@ -143,9 +151,7 @@ fn opens_flaskpaste_single_shot_envelopes() {
     let key = Key::generate();
     let nonce = [9u8; 12];
     let mut body = b"legacy paste".to_vec();
-    key.cipher()
-        .encrypt_in_place(GenericArray::from_slice(&nonce), b"", &mut body)
-        .unwrap();
+    seal_single(&key, nonce, &mut body);
     let mut legacy = nonce.to_vec();
     legacy.extend_from_slice(&body);
     assert_eq!(unseal(&key, &legacy).unwrap(), b"legacy paste");
@@ -208,9 +214,7 @@ fn envelopes_of_the_first_implementation_open_and_reseal_byte_for_byte() {
     if write {
         let nonce = [9u8; 12];
         let mut body = data(1000);
-        key.cipher()
-            .encrypt_in_place(GenericArray::from_slice(&nonce), b"", &mut body)
-            .unwrap();
+        seal_single(&key, nonce, &mut body);
         let mut legacy = nonce.to_vec();
         legacy.extend_from_slice(&body);
         std::fs::write(&path, legacy).unwrap();
