@@ -93,34 +93,32 @@ fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
-/// Reads the next chunk of up to `size` bytes into `buf` and says whether it is the last one,
-/// carrying one byte of look-ahead in `carry` so a full final chunk is recognised as final.
+/// Reads the next chunk, filling `buf` (one chunk long) as far as the input allows; returns its
+/// length and whether it is the last one, carrying one byte of look-ahead in `carry` so a full
+/// final chunk is recognised as final. `buf` is reused chunk after chunk without being cleared:
+/// zeroing it each time was a pass over memory as costly as the cipher's.
 fn next_chunk(
     reader: &mut impl Read,
-    size: usize,
-    buf: &mut Vec<u8>,
+    buf: &mut [u8],
     carry: &mut Option<u8>,
-) -> io::Result<bool> {
-    buf.clear();
+) -> io::Result<(usize, bool)> {
     let start = match carry.take() {
         Some(byte) => {
-            buf.push(byte);
+            buf[0] = byte;
             1
         }
         None => 0,
     };
-    buf.resize(size, 0);
     let n = start + read_full(reader, &mut buf[start..])?;
-    buf.truncate(n);
-    if n < size {
-        return Ok(true);
+    if n < buf.len() {
+        return Ok((n, true));
     }
     let mut one = [0u8; 1];
     if read_full(reader, &mut one)? == 0 {
-        Ok(true)
+        Ok((n, true))
     } else {
         *carry = Some(one[0]);
-        Ok(false)
+        Ok((n, false))
     }
 }
 
@@ -130,7 +128,9 @@ pub struct SealingReader<R> {
     encryptor: Option<Stream>,
     header: [u8; HEADER_LEN],
     chunk: usize,
+    /// One sealed chunk (or the header): `out[..len]`, handed out from `pos`.
     out: Vec<u8>,
+    len: usize,
     pos: usize,
     carry: Option<u8>,
 }
@@ -151,12 +151,15 @@ impl<R: Read> SealingReader<R> {
         header[5..].copy_from_slice(&prefix);
         let encryptor = Stream::new(key.cipher(), prefix);
         let chunk = 1usize << chunk_log2;
+        let mut out = vec![0u8; chunk.max(HEADER_LEN) + TAG_LEN];
+        out[..HEADER_LEN].copy_from_slice(&header);
         Self {
             inner,
             encryptor: Some(encryptor),
             header,
             chunk,
-            out: header.to_vec(),
+            out,
+            len: HEADER_LEN,
             pos: 0,
             carry: None,
         }
@@ -167,19 +170,24 @@ impl<R: Read> SealingReader<R> {
         let Some(encryptor) = self.encryptor.as_mut() else {
             return Ok(false);
         };
-        let last = next_chunk(&mut self.inner, self.chunk, &mut self.out, &mut self.carry)?;
-        self.out.reserve(TAG_LEN);
+        let (n, last) = next_chunk(
+            &mut self.inner,
+            &mut self.out[..self.chunk],
+            &mut self.carry,
+        )?;
+        let plain = &mut self.out[..n];
         let sealed = if last {
             self.encryptor
                 .take()
-                .map(|mut e| e.seal(&self.header, &mut self.out, true))
+                .map(|mut e| e.seal(&self.header, plain, true))
         } else {
-            Some(encryptor.seal(&self.header, &mut self.out, false))
+            Some(encryptor.seal(&self.header, plain, false))
         };
         match sealed {
-            Some(Ok(())) => {}
+            Some(Ok(tag)) => self.out[n..n + TAG_LEN].copy_from_slice(&tag),
             _ => return Err(io::Error::other("encryption failed (stream too long)")),
         }
+        self.len = n + TAG_LEN;
         self.pos = 0;
         Ok(true)
     }
@@ -187,12 +195,12 @@ impl<R: Read> SealingReader<R> {
 
 impl<R: Read> Read for SealingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.pos == self.out.len() {
+        while self.pos == self.len {
             if !self.refill()? {
                 return Ok(0);
             }
         }
-        let n = buf.len().min(self.out.len() - self.pos);
+        let n = buf.len().min(self.len - self.pos);
         buf[..n].copy_from_slice(&self.out[self.pos..self.pos + n]);
         self.pos += n;
         Ok(n)
@@ -222,28 +230,23 @@ pub fn open(
     let mut prefix = [0u8; NONCE_PREFIX_LEN];
     prefix.copy_from_slice(&header[5..]);
     let mut decryptor = Stream::new(key.cipher(), prefix);
-    let mut buf = Vec::with_capacity(sealed_chunk + 1);
+    let mut buf = vec![0u8; sealed_chunk];
     let mut carry = None;
     let mut total = 0u64;
     loop {
-        let last = next_chunk(input, sealed_chunk, &mut buf, &mut carry)?;
-        if buf.len() < TAG_LEN {
+        let (n, last) = next_chunk(input, &mut buf, &mut carry)?;
+        if n < TAG_LEN {
             return Err(EnvelopeError::Auth);
         }
-        if last {
-            break;
-        }
-        decryptor
-            .open(&header, &mut buf, false)
+        let plain = decryptor
+            .open(&header, &mut buf[..n], last)
             .map_err(|_| EnvelopeError::Auth)?;
-        output.write_all(&buf)?;
-        total += buf.len() as u64;
+        output.write_all(&buf[..plain])?;
+        total += plain as u64;
+        if last {
+            return Ok(total);
+        }
     }
-    decryptor
-        .open(&header, &mut buf, true)
-        .map_err(|_| EnvelopeError::Auth)?;
-    output.write_all(&buf)?;
-    Ok(total + buf.len() as u64)
 }
 
 /// FlaskPaste's single-shot format, `nonce(12) ‖ ciphertext ‖ tag(16)`, held in memory whole.

@@ -55,27 +55,35 @@ impl Stream {
         Ok(Nonce::assume_unique_for_key(n))
     }
 
-    /// Encrypts `buf` in place and appends its tag; `last` marks the final chunk.
-    pub fn seal(&mut self, aad: &[u8], buf: &mut Vec<u8>, last: bool) -> Result<(), StreamError> {
+    /// Encrypts `buf` in place and returns its tag; `last` marks the final chunk.
+    pub fn seal(
+        &mut self,
+        aad: &[u8],
+        buf: &mut [u8],
+        last: bool,
+    ) -> Result<[u8; TAG_LEN], StreamError> {
         let nonce = self.nonce(last)?;
-        self.key
-            .seal_in_place_append_tag(nonce, Aad::from(aad), buf)
+        let tag = self
+            .key
+            .seal_in_place_separate_tag(nonce, Aad::from(aad), buf)
             .map_err(|_| StreamError)?;
         self.position += 1;
-        Ok(())
+        let mut out = [0u8; TAG_LEN];
+        out.copy_from_slice(tag.as_ref());
+        Ok(out)
     }
 
-    /// Verifies and decrypts `buf` (ciphertext ‖ tag) in place, leaving the plaintext.
-    pub fn open(&mut self, aad: &[u8], buf: &mut Vec<u8>, last: bool) -> Result<(), StreamError> {
+    /// Verifies and decrypts `buf` (ciphertext ‖ tag) in place; returns the plaintext length
+    /// (the plaintext is `buf[..len]`).
+    pub fn open(&mut self, aad: &[u8], buf: &mut [u8], last: bool) -> Result<usize, StreamError> {
         let nonce = self.nonce(last)?;
         let plain = self
             .key
             .open_in_place(nonce, Aad::from(aad), buf)
             .map_err(|_| StreamError)?
             .len();
-        buf.truncate(plain);
         self.position += 1;
-        Ok(())
+        Ok(plain)
     }
 }
 
