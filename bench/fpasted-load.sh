@@ -23,7 +23,8 @@ trap cleanup EXIT
 port=5098
 start_fpasted() {
     FLASKPASTE_LISTEN=127.0.0.1:$port FLASKPASTE_DB="$work/bench.db" FLASKPASTE_RATE_LIMIT=0 \
-    FLASKPASTE_DEDUP_MAX=0 FLASKPASTE_POW_DIFFICULTY=0 RUST_LOG=warn \
+    FLASKPASTE_DEDUP_MAX=0 FLASKPASTE_POW_DIFFICULTY=0 FLASKPASTE_ANON_QUOTA_PASTES=0 \
+    FLASKPASTE_ANON_QUOTA_BYTES=0 RUST_LOG=warn \
         "$bin/fpasted" >>"$work/fpasted.log" 2>&1 &
     fp_pid=$!
     pids+=("$fp_pid")

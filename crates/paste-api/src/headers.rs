@@ -18,3 +18,16 @@ pub const SSL_CLIENT_SHA1: &str = "x-ssl-client-sha1";
 pub const PROXY_SECRET: &str = "x-proxy-secret";
 /// SHA-256 of the client binary served by `GET /client`.
 pub const CLIENT_SHA256: &str = "x-content-sha256";
+/// On create: the paste expires after this many reads (1 is burn after read).
+pub const MAX_VIEWS: &str = "x-max-views";
+/// On create, `true` makes reads count only when confirmed; on a read of such a paste, `true`
+/// is the confirmation (a read without it gets a notice and does not count).
+pub const BURN_CONFIRM: &str = "x-burn-confirm";
+/// On a counted read: reads left after this one.
+pub const VIEWS_LEFT: &str = "x-views-left";
+/// On create: bytes left in the caller's quota after this paste (absent when unlimited).
+pub const QUOTA_REMAINING_BYTES: &str = "x-quota-remaining-bytes";
+/// On create: pastes left in the caller's quota after this paste (absent when unlimited).
+pub const QUOTA_REMAINING_PASTES: &str = "x-quota-remaining-pastes";
+/// On create by an anonymous client: Unix seconds at which its daily quota starts afresh.
+pub const QUOTA_RESET: &str = "x-quota-reset";

@@ -8,4 +8,4 @@ pub mod pow;
 pub mod types;
 pub mod webhook;
 
-pub use types::{Challenge, PasteCreated, PasteInfo, ServerInfo};
+pub use types::{Challenge, PasteCreated, PasteInfo, QuotaStatus, ServerInfo};

@@ -29,6 +29,12 @@ pub struct PasteCreated {
     /// Token an anonymous creator sends as `X-Delete-Token` to delete the paste.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delete_token: Option<String>,
+    /// Reads allowed before the paste is gone, when they are counted (1: burn after read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_views: Option<u32>,
+    /// Present and `true` when only reads sending `X-Burn-Confirm: true` count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub burn_confirm: Option<bool>,
 }
 
 /// `GET /{id}` body: metadata, never content.
@@ -58,6 +64,15 @@ pub struct PasteInfo {
     /// Malware-scan verdict, when scanning is enabled (`clean`, or `skipped: <reason>`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scan: Option<String>,
+    /// Reads allowed in all, when they are counted (1: burn after read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_views: Option<u32>,
+    /// Reads left, when they are counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub views_left: Option<u32>,
+    /// Present and `true` when only reads sending `X-Burn-Confirm: true` count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub burn_confirm: Option<bool>,
 }
 
 /// `GET /challenge` body.
@@ -90,6 +105,38 @@ pub struct ServerInfo {
     pub endpoints: serde_json::Map<String, serde_json::Value>,
     /// Limits and policies in force.
     pub limits: Limits,
+    /// Optional behaviours this server offers, by name (`max_views`, `burn_confirm`, `quotas`,
+    /// `require_identity`, ...), so clients discover them instead of guessing.
+    #[serde(default)]
+    pub features: Vec<String>,
+    /// The caller's own quota: what it may still store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quota: Option<QuotaStatus>,
+}
+
+/// One caller's quota: limits (0 = unlimited), usage and what is left.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuotaStatus {
+    /// `certificate` (live pastes of the certificate) or `address` (pastes created by this
+    /// anonymous client address today, UTC).
+    pub scope: String,
+    /// Most bytes; 0 when unlimited.
+    pub limit_bytes: u64,
+    /// Most pastes; 0 when unlimited.
+    pub limit_pastes: u64,
+    /// Bytes counted.
+    pub used_bytes: u64,
+    /// Pastes counted.
+    pub used_pastes: u64,
+    /// Bytes left; absent when unlimited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remaining_bytes: Option<u64>,
+    /// Pastes left; absent when unlimited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remaining_pastes: Option<u64>,
+    /// Unix seconds at which a daily quota starts afresh.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resets_at: Option<i64>,
 }
 
 /// Limits a client needs to know before uploading.
@@ -111,4 +158,22 @@ pub struct Limits {
     pub min_entropy_size: u64,
     /// Whether `POST /` requires a proof of work.
     pub pow_enabled: bool,
+    /// Whether `POST /` requires a client certificate (reading never does).
+    #[serde(default)]
+    pub identity_required: bool,
+    /// Largest `X-Max-Views`.
+    #[serde(default)]
+    pub max_views: u32,
+    /// Bytes of live pastes one certificate may hold; 0 when unlimited.
+    #[serde(default)]
+    pub quota_bytes: u64,
+    /// Live pastes one certificate may hold; 0 when unlimited.
+    #[serde(default)]
+    pub quota_pastes: u64,
+    /// Bytes one anonymous address may create per UTC day; 0 when unlimited.
+    #[serde(default)]
+    pub anon_quota_bytes: u64,
+    /// Pastes one anonymous address may create per UTC day; 0 when unlimited.
+    #[serde(default)]
+    pub anon_quota_pastes: u64,
 }

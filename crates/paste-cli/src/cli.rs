@@ -136,6 +136,12 @@ pub enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+    /// Seal FILE in memory, then open it into nowhere and report the opening throughput
+    #[command(hide = true)]
+    DecryptBench {
+        /// File to seal, then open
+        file: PathBuf,
+    },
     /// Solve random puzzles at --difficulty and print the median solve time
     #[command(hide = true)]
     PowBench {

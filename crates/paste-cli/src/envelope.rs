@@ -1,12 +1,10 @@
 //! The encrypted envelope: AES-256-GCM in the STREAM construction, sealed and opened chunk by
-//! chunk so files of any size go through a bounded buffer. The byte layout is in `ENVELOPE.md`.
+//! chunk so files of any size go through a bounded buffer. The byte layout is in `ENVELOPE.md`;
+//! the cipher is ring's ([`crate::stream_aead`]), which runs at the CPU's AES speed.
 
 use std::io::{self, Read, Write};
 
-use aead::generic_array::GenericArray;
-use aead::stream::{DecryptorBE32, EncryptorBE32};
-use aead::{AeadInPlace, KeyInit};
-use aes_gcm::Aes256Gcm;
+use crate::stream_aead::{self, Stream};
 
 /// First three bytes of every envelope.
 pub const MAGIC: &[u8; 3] = b"FPE";
@@ -50,8 +48,8 @@ impl Key {
         Self(bytes)
     }
 
-    fn cipher(&self) -> Aes256Gcm {
-        Aes256Gcm::new(GenericArray::from_slice(&self.0))
+    fn cipher(&self) -> ring::aead::LessSafeKey {
+        stream_aead::cipher(&self.0)
     }
 
     /// The raw bytes, for encoding into a URL fragment.
@@ -95,44 +93,44 @@ fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
-/// Reads the next chunk of up to `size` bytes into `buf` and says whether it is the last one,
-/// carrying one byte of look-ahead in `carry` so a full final chunk is recognised as final.
+/// Reads the next chunk, filling `buf` (one chunk long) as far as the input allows; returns its
+/// length and whether it is the last one, carrying one byte of look-ahead in `carry` so a full
+/// final chunk is recognised as final. `buf` is reused chunk after chunk without being cleared:
+/// zeroing it each time was a pass over memory as costly as the cipher's.
 fn next_chunk(
     reader: &mut impl Read,
-    size: usize,
-    buf: &mut Vec<u8>,
+    buf: &mut [u8],
     carry: &mut Option<u8>,
-) -> io::Result<bool> {
-    buf.clear();
+) -> io::Result<(usize, bool)> {
     let start = match carry.take() {
         Some(byte) => {
-            buf.push(byte);
+            buf[0] = byte;
             1
         }
         None => 0,
     };
-    buf.resize(size, 0);
     let n = start + read_full(reader, &mut buf[start..])?;
-    buf.truncate(n);
-    if n < size {
-        return Ok(true);
+    if n < buf.len() {
+        return Ok((n, true));
     }
     let mut one = [0u8; 1];
     if read_full(reader, &mut one)? == 0 {
-        Ok(true)
+        Ok((n, true))
     } else {
         *carry = Some(one[0]);
-        Ok(false)
+        Ok((n, false))
     }
 }
 
 /// A reader that yields the envelope of the plaintext read from `inner`, one chunk at a time.
 pub struct SealingReader<R> {
     inner: R,
-    encryptor: Option<EncryptorBE32<Aes256Gcm>>,
+    encryptor: Option<Stream>,
     header: [u8; HEADER_LEN],
     chunk: usize,
+    /// One sealed chunk (or the header): `out[..len]`, handed out from `pos`.
     out: Vec<u8>,
+    len: usize,
     pos: usize,
     carry: Option<u8>,
 }
@@ -151,14 +149,17 @@ impl<R: Read> SealingReader<R> {
         header[3] = VERSION;
         header[4] = chunk_log2;
         header[5..].copy_from_slice(&prefix);
-        let encryptor = EncryptorBE32::from_aead(key.cipher(), GenericArray::from_slice(&prefix));
+        let encryptor = Stream::new(key.cipher(), prefix);
         let chunk = 1usize << chunk_log2;
+        let mut out = vec![0u8; chunk.max(HEADER_LEN) + TAG_LEN];
+        out[..HEADER_LEN].copy_from_slice(&header);
         Self {
             inner,
             encryptor: Some(encryptor),
             header,
             chunk,
-            out: header.to_vec(),
+            out,
+            len: HEADER_LEN,
             pos: 0,
             carry: None,
         }
@@ -169,19 +170,24 @@ impl<R: Read> SealingReader<R> {
         let Some(encryptor) = self.encryptor.as_mut() else {
             return Ok(false);
         };
-        let last = next_chunk(&mut self.inner, self.chunk, &mut self.out, &mut self.carry)?;
-        self.out.reserve(TAG_LEN);
+        let (n, last) = next_chunk(
+            &mut self.inner,
+            &mut self.out[..self.chunk],
+            &mut self.carry,
+        )?;
+        let plain = &mut self.out[..n];
         let sealed = if last {
             self.encryptor
                 .take()
-                .map(|e| e.encrypt_last_in_place(&self.header, &mut self.out))
+                .map(|mut e| e.seal(&self.header, plain, true))
         } else {
-            Some(encryptor.encrypt_next_in_place(&self.header, &mut self.out))
+            Some(encryptor.seal(&self.header, plain, false))
         };
         match sealed {
-            Some(Ok(())) => {}
+            Some(Ok(tag)) => self.out[n..n + TAG_LEN].copy_from_slice(&tag),
             _ => return Err(io::Error::other("encryption failed (stream too long)")),
         }
+        self.len = n + TAG_LEN;
         self.pos = 0;
         Ok(true)
     }
@@ -189,12 +195,12 @@ impl<R: Read> SealingReader<R> {
 
 impl<R: Read> Read for SealingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.pos == self.out.len() {
+        while self.pos == self.len {
             if !self.refill()? {
                 return Ok(0);
             }
         }
-        let n = buf.len().min(self.out.len() - self.pos);
+        let n = buf.len().min(self.len - self.pos);
         buf[..n].copy_from_slice(&self.out[self.pos..self.pos + n]);
         self.pos += n;
         Ok(n)
@@ -221,30 +227,26 @@ pub fn open(
         return Err(EnvelopeError::Format("chunk size out of range"));
     }
     let sealed_chunk = (1usize << header[4]) + TAG_LEN;
-    let mut decryptor =
-        DecryptorBE32::from_aead(key.cipher(), GenericArray::from_slice(&header[5..]));
-    let mut buf = Vec::with_capacity(sealed_chunk + 1);
+    let mut prefix = [0u8; NONCE_PREFIX_LEN];
+    prefix.copy_from_slice(&header[5..]);
+    let mut decryptor = Stream::new(key.cipher(), prefix);
+    let mut buf = vec![0u8; sealed_chunk];
     let mut carry = None;
     let mut total = 0u64;
     loop {
-        let last = next_chunk(input, sealed_chunk, &mut buf, &mut carry)?;
-        if buf.len() < TAG_LEN {
+        let (n, last) = next_chunk(input, &mut buf, &mut carry)?;
+        if n < TAG_LEN {
             return Err(EnvelopeError::Auth);
         }
-        if last {
-            break;
-        }
-        decryptor
-            .decrypt_next_in_place(&header, &mut buf)
+        let plain = decryptor
+            .open(&header, &mut buf[..n], last)
             .map_err(|_| EnvelopeError::Auth)?;
-        output.write_all(&buf)?;
-        total += buf.len() as u64;
+        output.write_all(&buf[..plain])?;
+        total += plain as u64;
+        if last {
+            return Ok(total);
+        }
     }
-    decryptor
-        .decrypt_last_in_place(&header, &mut buf)
-        .map_err(|_| EnvelopeError::Auth)?;
-    output.write_all(&buf)?;
-    Ok(total + buf.len() as u64)
 }
 
 /// FlaskPaste's single-shot format, `nonce(12) ‖ ciphertext ‖ tag(16)`, held in memory whole.
@@ -264,9 +266,9 @@ fn open_legacy(
     }
     let (nonce, rest) = all.split_at(12);
     let mut body = rest.to_vec();
-    key.cipher()
-        .decrypt_in_place(GenericArray::from_slice(nonce), b"", &mut body)
-        .map_err(|_| EnvelopeError::Auth)?;
+    let mut n = [0u8; 12];
+    n.copy_from_slice(nonce);
+    stream_aead::open_single(&key.cipher(), n, &mut body).map_err(|_| EnvelopeError::Auth)?;
     output.write_all(&body)?;
     Ok(body.len() as u64)
 }

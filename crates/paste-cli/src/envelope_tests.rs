@@ -16,6 +16,14 @@ fn unseal(key: &Key, sealed: &[u8]) -> Result<Vec<u8>, EnvelopeError> {
     Ok(out)
 }
 
+/// FlaskPaste's single-shot sealing: `body` becomes `ciphertext ‖ tag` under `nonce`.
+fn seal_single(key: &Key, nonce: [u8; 12], body: &mut Vec<u8>) {
+    use ring::aead::{Aad, Nonce};
+    key.cipher()
+        .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::empty(), body)
+        .unwrap();
+}
+
 fn data(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 31 % 251) as u8).collect()
 }
@@ -143,9 +151,7 @@ fn opens_flaskpaste_single_shot_envelopes() {
     let key = Key::generate();
     let nonce = [9u8; 12];
     let mut body = b"legacy paste".to_vec();
-    key.cipher()
-        .encrypt_in_place(GenericArray::from_slice(&nonce), b"", &mut body)
-        .unwrap();
+    seal_single(&key, nonce, &mut body);
     let mut legacy = nonce.to_vec();
     legacy.extend_from_slice(&body);
     assert_eq!(unseal(&key, &legacy).unwrap(), b"legacy paste");
@@ -201,4 +207,68 @@ mod known_answers {
         assert_eq!(unseal(&key(), TWO_CHUNKS).unwrap(), data(1029));
         assert_eq!(unseal(&key(), &unhex(LEGACY)).unwrap(), b"legacy paste");
     }
+}
+
+/// Envelopes written by the aes-gcm implementation this client shipped first, committed under
+/// `tests/fixtures/envelopes`: a new AEAD implementation must open them and write the same bytes
+/// given the same key and nonce prefix. `FPASTE_WRITE_ENVELOPE_FIXTURES=1` rewrites them; only
+/// ever do that with the original implementation.
+const FIXTURE_CASES: [(&str, usize, u8); 7] = [
+    ("empty", 0, CHUNK_LOG2),
+    ("one_byte", 1, CHUNK_LOG2),
+    ("one_chunk", 1 << 16, CHUNK_LOG2),
+    ("chunk_plus_one", (1 << 16) + 1, CHUNK_LOG2),
+    ("three_chunks", 150_000, CHUNK_LOG2),
+    ("small_chunks", 5_000, SMALL),
+    ("exact_small_chunks", 3 << SMALL, SMALL),
+];
+
+fn fixture_key() -> Key {
+    Key::from_bytes(std::array::from_fn(|i| {
+        (i as u8).wrapping_mul(37).wrapping_add(11)
+    }))
+}
+
+fn fixture_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/envelopes")
+}
+
+#[test]
+fn envelopes_of_the_first_implementation_open_and_reseal_byte_for_byte() {
+    let key = fixture_key();
+    let dir = fixture_dir();
+    let write = std::env::var_os("FPASTE_WRITE_ENVELOPE_FIXTURES").is_some();
+    for (name, len, chunk_log2) in FIXTURE_CASES {
+        let path = dir.join(format!("{name}.fpe"));
+        let plain = data(len);
+        if write {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(&path, seal(&key, &plain, chunk_log2)).unwrap();
+        }
+        let fixture = std::fs::read(&path).unwrap();
+        assert_eq!(unseal(&key, &fixture).unwrap(), plain, "{name} opens");
+        assert!(
+            seal(&key, &plain, chunk_log2) == fixture,
+            "{name} reseals identically"
+        );
+        let mut tampered = fixture.clone();
+        let last = tampered.len() - 1;
+        tampered[last] ^= 0x80;
+        assert!(
+            matches!(unseal(&key, &tampered), Err(EnvelopeError::Auth)),
+            "{name} tamper"
+        );
+    }
+    // FlaskPaste's single-shot format: nonce(12) ‖ ciphertext ‖ tag.
+    let path = dir.join("legacy_single_shot.bin");
+    if write {
+        let nonce = [9u8; 12];
+        let mut body = data(1000);
+        seal_single(&key, nonce, &mut body);
+        let mut legacy = nonce.to_vec();
+        legacy.extend_from_slice(&body);
+        std::fs::write(&path, legacy).unwrap();
+    }
+    let legacy = std::fs::read(&path).unwrap();
+    assert_eq!(unseal(&key, &legacy).unwrap(), data(1000));
 }

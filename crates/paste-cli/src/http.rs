@@ -185,10 +185,13 @@ impl Api {
         ))?)
     }
 
-    /// `GET /{id}/raw`: the content as a streaming response.
+    /// `GET /{id}/raw`: the content as a streaming response. Running `get` is the person's
+    /// own read, so it confirms it: a paste that counts only confirmed reads counts this one.
     pub fn raw(&self, id: &str, password: Option<&Secret>) -> Result<Response> {
         send(with_password(
-            self.client.get(endpoint(&self.base, &format!("{id}/raw"))),
+            self.client
+                .get(endpoint(&self.base, &format!("{id}/raw")))
+                .header(headers::BURN_CONFIRM, "true"),
             password,
         ))
     }

@@ -13,4 +13,5 @@ pub mod link;
 pub mod pin;
 pub mod pow;
 pub mod progress;
+pub mod stream_aead;
 pub mod tokens;

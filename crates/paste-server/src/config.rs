@@ -94,6 +94,22 @@ pub mod env {
     pub const METRICS_LISTEN: &str = "FLASKPASTE_METRICS_LISTEN";
     /// `json` or `text`.
     pub const LOG_FORMAT: &str = "LOG_FORMAT";
+    /// Creating needs a client certificate; reading with the link never does.
+    pub const REQUIRE_IDENTITY: &str = "FLASKPASTE_REQUIRE_IDENTITY";
+    /// Counted pastes (burn after read, `X-Max-Views`) count only confirmed reads by default.
+    pub const BURN_CONFIRM: &str = "FLASKPASTE_BURN_CONFIRM";
+    /// Bytes of live pastes one certificate may hold; 0 disables.
+    pub const QUOTA_BYTES: &str = "FLASKPASTE_QUOTA_BYTES";
+    /// Live pastes one certificate may hold; 0 disables.
+    pub const QUOTA_PASTES: &str = "FLASKPASTE_QUOTA_PASTES";
+    /// Bytes one anonymous address may create per UTC day; 0 disables.
+    pub const ANON_QUOTA_BYTES: &str = "FLASKPASTE_ANON_QUOTA_BYTES";
+    /// Pastes one anonymous address may create per UTC day; 0 disables.
+    pub const ANON_QUOTA_PASTES: &str = "FLASKPASTE_ANON_QUOTA_PASTES";
+    /// Request-body bytes held in memory at once, across all uploads.
+    pub const BODY_BUDGET: &str = "FLASKPASTE_BODY_BUDGET";
+    /// Seconds an upload waits for room in the body budget before a 503.
+    pub const BODY_WAIT: &str = "FLASKPASTE_BODY_WAIT";
 }
 
 const MIB: u64 = 1024 * 1024;
@@ -228,6 +244,31 @@ pub struct Args {
     /// Log format.
     #[arg(long, env = env::LOG_FORMAT, value_enum, default_value_t = LogFormat::Json)]
     pub log_format: LogFormat,
+    /// Creating needs a client certificate; anyone with a link can still read.
+    #[arg(long, env = env::REQUIRE_IDENTITY, default_value_t = false)]
+    pub require_identity: bool,
+    /// Burn-after-read and X-Max-Views pastes count only reads sending X-Burn-Confirm: true,
+    /// unless their creator sent X-Burn-Confirm: false.
+    #[arg(long, env = env::BURN_CONFIRM, default_value_t = false)]
+    pub burn_confirm: bool,
+    /// Bytes of live pastes one certificate may hold (0 disables).
+    #[arg(long, env = env::QUOTA_BYTES, default_value_t = 1024 * MIB)]
+    pub quota_bytes: u64,
+    /// Live pastes one certificate may hold (0 disables).
+    #[arg(long, env = env::QUOTA_PASTES, default_value_t = 10_000)]
+    pub quota_pastes: u64,
+    /// Bytes one anonymous client address (IPv6 by /64) may create per UTC day (0 disables).
+    #[arg(long, env = env::ANON_QUOTA_BYTES, default_value_t = 100 * MIB)]
+    pub anon_quota_bytes: u64,
+    /// Pastes one anonymous client address may create per UTC day (0 disables).
+    #[arg(long, env = env::ANON_QUOTA_PASTES, default_value_t = 1000)]
+    pub anon_quota_pastes: u64,
+    /// Request-body bytes held in memory at once across all uploads; at least the largest paste.
+    #[arg(long, env = env::BODY_BUDGET, default_value_t = 96 * MIB)]
+    pub body_budget: u64,
+    /// Seconds an upload waits for room in the body budget before it is refused with 503.
+    #[arg(long, env = env::BODY_WAIT, default_value_t = 5)]
+    pub body_wait: u64,
 }
 
 /// Validated, frozen configuration.
@@ -303,6 +344,18 @@ pub struct Config {
     pub webhook_retry_base: Duration,
     /// Attempts before giving up.
     pub webhook_max_attempts: u32,
+    /// Creating needs a client certificate.
+    pub require_identity: bool,
+    /// Counted pastes want confirmed reads unless their creator says otherwise.
+    pub burn_confirm: bool,
+    /// Per-certificate quota of live pastes.
+    pub quota: paste_core::store::QuotaLimits,
+    /// Per-address daily quota of anonymous creations.
+    pub anon_quota: paste_core::store::QuotaLimits,
+    /// Request-body bytes held in memory at once.
+    pub body_budget: u64,
+    /// Longest wait for room in the body budget.
+    pub body_wait: Duration,
 }
 
 /// A configuration value that cannot work.
@@ -372,6 +425,21 @@ impl Config {
                 "{} needs {}",
                 env::TLS_REQUIRE_CLIENT_CERT,
                 env::TLS_CLIENT_CA
+            )));
+        }
+        if args.require_identity && args.tls_client_ca.is_none() && !args.trust_proxy {
+            return Err(invalid(format!(
+                "{} needs a source of identities: {} or {}",
+                env::REQUIRE_IDENTITY,
+                env::TLS_CLIENT_CA,
+                env::TRUST_PROXY
+            )));
+        }
+        if args.body_budget < args.max_anon.max(args.max_auth) {
+            return Err(invalid(format!(
+                "{} must hold at least the largest paste ({} bytes)",
+                env::BODY_BUDGET,
+                args.max_anon.max(args.max_auth)
             )));
         }
         let webhook_urls: Vec<String> = args
@@ -462,6 +530,18 @@ impl Config {
             webhook_secret: args.webhook_secret,
             webhook_retry_base: Duration::from_millis(args.webhook_retry_base_ms.max(1)),
             webhook_max_attempts: args.webhook_max_attempts.max(1),
+            require_identity: args.require_identity,
+            burn_confirm: args.burn_confirm,
+            quota: paste_core::store::QuotaLimits {
+                bytes: args.quota_bytes,
+                pastes: args.quota_pastes,
+            },
+            anon_quota: paste_core::store::QuotaLimits {
+                bytes: args.anon_quota_bytes,
+                pastes: args.anon_quota_pastes,
+            },
+            body_budget: args.body_budget,
+            body_wait: Duration::from_secs(args.body_wait),
         })
     }
 

@@ -4,13 +4,16 @@
 //! puts the in-memory read path ([`hot_raw`]) in front of the router, wraps both in the platform
 //! middleware and serves an already bound listener until shutdown.
 
+pub mod admission;
 pub mod client_dist;
 pub mod config;
+pub mod download;
 pub mod error;
 pub mod handlers;
 pub mod hot_raw;
 pub mod identity;
 pub mod metrics;
+pub mod quota;
 pub mod router;
 pub mod scanner;
 pub mod state;
@@ -64,6 +67,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
             flood_threshold: config.pow_flood,
         },
     )?;
+    let config_budget = (config.body_budget, config.body_wait);
     let registry = MetricsRegistry::new("flaskpaste");
     let metrics = metrics::PasteMetrics::new(&registry);
     let (count, bytes) = store.totals().await?;
@@ -83,6 +87,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
         metrics,
         registry,
         webhooks: webhooks::Webhooks::default(),
+        budget: admission::BodyBudget::new(config_budget.0, config_budget.1),
     }))
 }
 

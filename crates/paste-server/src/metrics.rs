@@ -39,6 +39,8 @@ pub enum Rejection {
     Size,
     /// Malware scanner verdict or failure.
     Scan,
+    /// Over the caller's quota.
+    Quota,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -81,6 +83,7 @@ impl PasteMetrics {
             Rejection::Entropy,
             Rejection::Size,
             Rejection::Scan,
+            Rejection::Quota,
         ] {
             let _ = m.rejected.get_or_create(&ReasonLabel {
                 reason: why.label(),
@@ -167,6 +170,7 @@ impl Rejection {
             Self::Entropy => "entropy",
             Self::Size => "size",
             Self::Scan => "scan",
+            Self::Quota => "quota",
         }
     }
 }

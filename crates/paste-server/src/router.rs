@@ -24,6 +24,7 @@ pub fn router(state: AppState) -> Router {
         .route(&format!("{p}/admin/stats"), get(admin::stats))
         .route(&format!("{p}/admin/cleanup"), post(admin::cleanup))
         .route(&format!("{p}/admin/pastes"), get(admin::list))
+        .route(&format!("{p}/admin/quota"), get(admin::quota))
         .route(
             &format!("{p}/{{id}}"),
             get(read::meta).delete(delete::delete),

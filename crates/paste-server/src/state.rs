@@ -52,4 +52,6 @@ pub struct Shared {
     pub client: Arc<ClientDist>,
     /// Wakes the webhook dispatcher.
     pub webhooks: crate::webhooks::Webhooks,
+    /// Request-body bytes that may be held in memory at once.
+    pub budget: crate::admission::BodyBudget,
 }

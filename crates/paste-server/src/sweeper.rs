@@ -37,6 +37,9 @@ pub async fn sweep(state: &AppState) {
         }
         Err(error) => tracing::error!(%error, "expiry sweep failed"),
     }
+    if let Err(error) = state.store.purge_anon_usage(state.config.clock.now()).await {
+        tracing::error!(%error, "could not forget old anonymous quota usage");
+    }
     match state.store.totals().await {
         Ok((count, bytes)) => state.metrics.set_totals(count, bytes),
         Err(error) => tracing::error!(%error, "could not read storage totals"),

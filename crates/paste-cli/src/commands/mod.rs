@@ -95,6 +95,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::EncryptBench { file, output }) => {
             return extras::encrypt_bench(file, output.as_deref());
         }
+        Some(Command::DecryptBench { file }) => return extras::decrypt_bench(file),
         Some(Command::PowBench { difficulty, runs }) => {
             return extras::pow_bench(*difficulty, *runs);
         }
@@ -118,6 +119,7 @@ pub fn run(cli: Cli) -> Result<()> {
             Command::Completions { .. }
             | Command::Manpage
             | Command::EncryptBench { .. }
+            | Command::DecryptBench { .. }
             | Command::PowBench { .. },
         ) => Ok(()),
         None => short_form(&ctx, &cli.create),

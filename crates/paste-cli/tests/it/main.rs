@@ -2,6 +2,7 @@
 
 mod auth;
 mod burn;
+mod burn_confirm;
 mod config;
 mod encryption;
 mod pow;

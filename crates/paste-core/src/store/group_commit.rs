@@ -10,7 +10,7 @@ use platform_db::rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
 use super::StoreError;
-use super::write::{Dedup, DedupPolicy, NewPaste, insert_one};
+use super::write::{CreateGuards, Created, DedupPolicy, NewPaste, insert_one};
 
 /// Most creates folded into one transaction.
 const MAX_BATCH: usize = 256;
@@ -20,7 +20,8 @@ const QUEUE: usize = 4096;
 struct Job {
     paste: NewPaste,
     dedup: DedupPolicy,
-    reply: oneshot::Sender<Result<Dedup, StoreError>>,
+    guards: CreateGuards,
+    reply: oneshot::Sender<Result<Created, StoreError>>,
 }
 
 /// The handle callers enqueue on; the thread ends when every handle is dropped.
@@ -61,12 +62,14 @@ impl Committer {
         &self,
         paste: NewPaste,
         dedup: DedupPolicy,
-    ) -> Result<Dedup, StoreError> {
+        guards: CreateGuards,
+    ) -> Result<Created, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.jobs
             .send(Job {
                 paste,
                 dedup,
+                guards,
                 reply,
             })
             .await
@@ -82,7 +85,7 @@ fn commit(conn: &mut Connection, batch: Vec<Job>) {
         for job in &batch {
             // A failing create rolls back its own savepoint only, never its neighbours.
             let mut sp = tx.savepoint()?;
-            let outcome = insert_one(&sp, &job.paste, job.dedup);
+            let outcome = insert_one(&sp, &job.paste, job.dedup, &job.guards);
             if outcome.is_ok() {
                 sp.commit()?;
             } else {

@@ -36,7 +36,8 @@ const ENTRY_OVERHEAD: u64 = 256;
 pub struct Readable {
     /// The paste's metadata.
     pub meta: PasteMeta,
-    /// The content, present unless the paste burns after reading or has a password.
+    /// The content, present unless the paste burns after reading, has a password, or is
+    /// longer than [`super::STREAM_THRESHOLD`] (streamed from the database instead).
     pub content: Option<Bytes>,
 }
 

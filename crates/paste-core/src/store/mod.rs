@@ -4,11 +4,14 @@
 //! Burning is one `DELETE ... RETURNING` statement, so exactly one reader ever gets the content
 //! of a burn-after-read paste however many ask at once.
 
+mod blob;
 mod group_commit;
 mod hot;
 mod outbox;
+mod quota;
 mod read;
 mod stats;
+mod views;
 mod write;
 
 use std::path::Path;
@@ -18,16 +21,20 @@ use platform_db::open::M;
 use platform_db::rusqlite;
 use platform_db::{Migrations, OpenError, Pool, PoolError};
 
+pub use blob::{CHUNK as CONTENT_CHUNK, STREAM_THRESHOLD};
 pub use hot::{MAX_ITEM_BYTES as MAX_CACHED_PASTE_BYTES, Readable};
 pub use outbox::OutboxItem;
+pub use quota::{Quota, QuotaLimits, QuotaScope, Usage};
 pub use stats::{Stats, Tally};
-pub use write::{Dedup, DedupPolicy, NewPaste};
+pub use views::{CountedRead, MAX_VIEWS, ReadLimit};
+pub use write::{CreateGuards, Created, Dedup, DedupPolicy, NewPaste};
 
 /// Migrations, numbered and append-only.
 fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(include_str!("../../migrations/001_pastes.sql")),
         M::up(include_str!("../../migrations/002_webhooks.sql")),
+        M::up(include_str!("../../migrations/003_read_limits_quotas.sql")),
     ])
 }
 
@@ -126,3 +133,5 @@ impl PasteStore {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_limits;

@@ -54,7 +54,7 @@ impl PasteStore {
     }
 
     /// A live paste with, in the same read, its content when it may be served without further
-    /// checks (neither burn-after-read nor password protected). The hot path of
+    /// checks (neither burn-after-read nor password protected) and is small enough to hold. The hot path of
     /// `GET /{id}/raw`: small readable pastes come from memory, others cost one round trip.
     pub async fn readable(&self, id: &str, now: i64) -> Result<Option<Arc<Readable>>, StoreError> {
         if let Some(hot) = self.cached(id, now) {
@@ -62,10 +62,12 @@ impl PasteStore {
         }
         let epoch = self.hot.epoch();
         let id = id.to_owned();
+        // Large content is left in the database, to be streamed (`content_chunk`).
         let sql = format!(
             "SELECT {META_COLUMNS}, CASE WHEN burn_after_read = 0 AND password_hash IS NULL \
-             THEN content END FROM pastes \
-             WHERE id = ?1 AND (expires_at IS NULL OR expires_at > ?2)"
+             AND size <= {} THEN content END FROM pastes \
+             WHERE id = ?1 AND (expires_at IS NULL OR expires_at > ?2)",
+            super::blob::STREAM_THRESHOLD
         );
         let found = self
             .pool

@@ -262,7 +262,7 @@ async fn group_commit_isolates_a_failing_create() -> Result<(), Box<dyn std::err
     for t in tasks {
         match t.await? {
             Ok(Dedup::Stored) => ok += 1,
-            Ok(Dedup::Throttled { .. }) => {}
+            Ok(Dedup::Throttled { .. } | Dedup::OverQuota) => {}
             Err(_) => failed += 1,
         }
     }

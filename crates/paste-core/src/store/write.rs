@@ -3,6 +3,8 @@
 
 use platform_db::rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
+use super::quota::{self, Quota, Usage};
+use super::views::{ReadLimit, insert_limit};
 use super::{PasteMeta, PasteStore, StoreError};
 
 /// A paste about to be stored.
@@ -51,13 +53,48 @@ pub enum Dedup {
         /// Seconds until the window ends.
         retry_after: u64,
     },
+    /// Refused: the paste would pass the quota of [`CreateGuards::quota`].
+    OverQuota,
+}
+
+/// What a create checks or records beside the paste itself, in the same transaction.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CreateGuards {
+    /// How reads are counted; `None` for a burn-after-read paste means one read. Ignored
+    /// unless the paste is `burn_after_read` (counted).
+    pub read_limit: Option<ReadLimit>,
+    /// The quota the paste must fit in.
+    pub quota: Option<Quota>,
+}
+
+/// The outcome of a guarded create.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Created {
+    /// Stored, or why not.
+    pub outcome: Dedup,
+    /// The quota's usage: after the paste when stored, as found when refused.
+    pub usage: Option<Usage>,
 }
 
 impl PasteStore {
     /// Stores `paste` unless the throttle refuses its content; concurrent creates share one
     /// commit (see `group_commit`).
     pub async fn create(&self, paste: NewPaste, dedup: DedupPolicy) -> Result<Dedup, StoreError> {
-        self.committer.create(paste, dedup).await
+        let created = self
+            .committer
+            .create(paste, dedup, CreateGuards::default())
+            .await?;
+        Ok(created.outcome)
+    }
+
+    /// [`PasteStore::create`], also storing a read limit and enforcing a quota atomically.
+    pub async fn create_guarded(
+        &self,
+        paste: NewPaste,
+        dedup: DedupPolicy,
+        guards: CreateGuards,
+    ) -> Result<Created, StoreError> {
+        self.committer.create(paste, dedup, guards).await
     }
 
     /// Deletes a live burn-after-read paste and returns its content; `None` when another reader
@@ -131,8 +168,23 @@ pub(super) fn insert_one(
     c: &Connection,
     paste: &NewPaste,
     dedup: DedupPolicy,
-) -> Result<Dedup, StoreError> {
+    guards: &CreateGuards,
+) -> Result<Created, StoreError> {
     let now = paste.created_at;
+    let size = u64::try_from(paste.content.len()).unwrap_or(u64::MAX);
+    let used = match &guards.quota {
+        None => None,
+        Some(q) => {
+            let used = quota::usage(c, &q.scope, now)?;
+            if !q.admits(used, size) {
+                return Ok(Created {
+                    outcome: Dedup::OverQuota,
+                    usage: Some(used),
+                });
+            }
+            Some(used)
+        }
+    };
     if dedup.max > 0 {
         let seen: Option<(i64, i64)> = c
             .prepare_cached("SELECT first_seen, count FROM content_hashes WHERE sha256 = ?1")?
@@ -142,8 +194,11 @@ pub(super) fn insert_one(
             Some((first, count)) if now - first < dedup.window_secs => {
                 if count >= i64::from(dedup.max) {
                     let retry = (first + dedup.window_secs - now).max(1);
-                    return Ok(Dedup::Throttled {
-                        retry_after: u64::try_from(retry).unwrap_or(1),
+                    return Ok(Created {
+                        outcome: Dedup::Throttled {
+                            retry_after: u64::try_from(retry).unwrap_or(1),
+                        },
+                        usage: used,
                     });
                 }
                 c.prepare_cached("UPDATE content_hashes SET count = count + 1 WHERE sha256 = ?1")?
@@ -158,6 +213,7 @@ pub(super) fn insert_one(
             }
         }
     }
+    let content = super::blob::Bound::of(&paste.content)?;
     c.prepare_cached(
         "INSERT INTO pastes (id, mime_type, size, sha256, owner, created_at, expires_at, \
          burn_after_read, password_hash, delete_token_hash, scan, content) \
@@ -175,7 +231,20 @@ pub(super) fn insert_one(
         paste.password_hash,
         paste.delete_token_hash,
         paste.scan,
-        paste.content,
+        content.as_sql(),
     ])?;
-    Ok(Dedup::Stored)
+    super::blob::fill(c, c.last_insert_rowid(), &paste.content)?;
+    if paste.burn_after_read {
+        insert_limit(c, &paste.id, guards.read_limit.unwrap_or(ReadLimit::BURN))?;
+    }
+    if let Some(q) = &guards.quota {
+        quota::record(c, &q.scope, size)?;
+    }
+    Ok(Created {
+        outcome: Dedup::Stored,
+        usage: used.map(|u| Usage {
+            bytes: u.bytes.saturating_add(size),
+            pastes: u.pastes.saturating_add(1),
+        }),
+    })
 }

@@ -139,7 +139,46 @@ pub async fn list(
                 password_protected: m.password_hash.is_some().then_some(true),
                 owner: m.owner,
                 scan: m.scan,
+                max_views: None,
+                views_left: None,
+                burn_confirm: None,
             })
             .collect(),
     ))
+}
+
+/// Query of `GET /admin/quota`.
+#[derive(Debug, Deserialize)]
+pub struct QuotaQuery {
+    owner: String,
+}
+
+/// `GET /admin/quota?owner=<fingerprint>`: the certificate's quota, usage and what is left.
+pub async fn quota(
+    State(state): State<AppState>,
+    identity: Identity,
+    Query(q): Query<QuotaQuery>,
+) -> Result<Json<paste_api::QuotaStatus>, ApiError> {
+    let admin = Admin::require(&identity)?;
+    let owner = q.owner.trim().to_ascii_lowercase();
+    if !is_fingerprint(&owner) {
+        return Err(problem(
+            StatusCode::BAD_REQUEST,
+            "invalid_owner",
+            "owner must be a SHA-1 fingerprint (40 hex digits)",
+        ));
+    }
+    let quota = crate::quota::of_owner(&state.config, &owner);
+    let used = state
+        .store
+        .usage(quota.scope.clone(), state.config.clock.now())
+        .await?;
+    tracing::info!(
+        target: "audit",
+        actor = admin.actor(),
+        action = "admin.quota",
+        owner = &owner[..8],
+        "admin action"
+    );
+    Ok(Json(crate::quota::status(&quota, used)))
 }

@@ -19,6 +19,27 @@ pub async fn read_limited(body: Body, limit: u64) -> Result<Bytes, ApiError> {
     }
 }
 
+/// Collects `body` into one buffer sized from `announced` (its `Content-Length`), so a large
+/// upload is held once rather than as chunks plus their concatenation; refused as
+/// [`read_limited`] refuses.
+pub async fn read_to_vec(
+    body: Body,
+    limit: u64,
+    announced: Option<u64>,
+) -> Result<Vec<u8>, ApiError> {
+    let cap = usize::try_from(limit).unwrap_or(usize::MAX);
+    let mut limited = Limited::new(body, cap);
+    let hint = announced.map_or(0, |n| usize::try_from(n.min(limit)).unwrap_or(0));
+    let mut buf = Vec::with_capacity(hint);
+    while let Some(frame) = limited.frame().await {
+        let frame = frame.map_err(|e| classify(e.as_ref(), limit))?;
+        if let Ok(data) = frame.into_data() {
+            buf.extend_from_slice(&data);
+        }
+    }
+    Ok(buf)
+}
+
 fn classify(error: &(dyn StdError + 'static), limit: u64) -> ApiError {
     let mut cause: Option<&(dyn StdError + 'static)> = Some(error);
     while let Some(e) = cause {

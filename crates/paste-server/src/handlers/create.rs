@@ -10,11 +10,11 @@ use paste_api::{PasteCreated, headers};
 use paste_core::content::{detect_mime, shannon_entropy};
 use paste_core::expiry::ExpiryPolicy;
 use paste_core::id::{DeleteToken, PasteId};
-use paste_core::store::{Dedup, DedupPolicy, NewPaste};
+use paste_core::store::{CreateGuards, Dedup, DedupPolicy, NewPaste};
 use platform::Problem;
 use sha2::{Digest, Sha256};
 
-use super::body::read_limited;
+use super::body::read_to_vec;
 use super::paste_path;
 use crate::error::{ApiError, problem};
 use crate::identity::{ClientAddr, Identity};
@@ -32,6 +32,13 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let cfg = &state.config;
     let now = state.config.clock.now();
+    if cfg.require_identity && identity.fingerprint().is_none() {
+        return Err(problem(
+            StatusCode::UNAUTHORIZED,
+            "identity_required",
+            "This server accepts pastes only from clients with a certificate; reading needs none",
+        ));
+    }
     if let Some(rate) = &state.rate
         && let Err(wait) = rate.check(ip)
     {
@@ -66,12 +73,16 @@ pub async fn create(
         state.metrics.rejected(Rejection::Size);
         return Err(platform::layers::too_large(limit).into());
     }
-    let raw = read_limited(body, limit).await.inspect_err(|e| {
+    let _reservation = state
+        .budget
+        .reserve(announced.unwrap_or(limit).min(limit))
+        .await?;
+    let raw = read_to_vec(body, limit, announced).await.inspect_err(|e| {
         if matches!(e, ApiError::Problem(p) if p.status == 413) {
             state.metrics.rejected(Rejection::Size);
         }
     })?;
-    let content = unwrap_json(&headers, raw)?;
+    let content = unwrap_json(&headers, Bytes::from(raw))?;
     if content.is_empty() || (content.len() as u64) < cfg.min_size {
         state.metrics.rejected(Rejection::Size);
         return Err(problem(
@@ -92,6 +103,8 @@ pub async fn create(
     .lifetime(header_checked(&headers, headers::EXPIRY)?, owner.is_some())
     .map_err(|e| problem(StatusCode::BAD_REQUEST, "invalid_expiry", e.to_string()))?;
     let burn = parse_bool(header_checked(&headers, headers::BURN_AFTER_READ)?)?;
+    let read_limit = super::read_limits::requested(&headers, burn, cfg)?;
+    let quota = crate::quota::for_caller(cfg, &identity, ip, now);
     let password_hash = match header_checked(&headers, headers::PASTE_PASSWORD)? {
         None => None,
         Some(pw) => Some(hash_password(&state, pw.to_owned()).await?),
@@ -107,12 +120,13 @@ pub async fn create(
     let new = NewPaste {
         id: id.to_string(),
         sha256: Sha256::digest(&content).into(),
-        content: content.to_vec(),
+        // Without a copy when the buffer is not shared (it is not: the body was read into it).
+        content: Vec::from(content),
         mime_type: mime_type.clone(),
         owner: owner.clone(),
         created_at: now,
         expires_at: Some(expires_at),
-        burn_after_read: burn,
+        burn_after_read: read_limit.is_some(),
         password_hash: password_hash.clone(),
         delete_token_hash: token.as_ref().map(DeleteToken::digest),
         scan,
@@ -121,15 +135,30 @@ pub async fn create(
         window_secs: i64::try_from(cfg.dedup_window).unwrap_or(i64::MAX),
         max: cfg.dedup_max,
     };
-    if let Dedup::Throttled { retry_after } = state.store.create(new, dedup).await? {
-        state.metrics.rejected(Rejection::Dedup);
-        return Err(Problem::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "duplicate_content",
-            "This content was submitted too many times recently",
-        )
-        .retry_after(retry_after)
-        .into());
+    let guards = CreateGuards {
+        read_limit,
+        quota: quota.clone(),
+    };
+    let created = state.store.create_guarded(new, dedup, guards).await?;
+    match created.outcome {
+        Dedup::Stored => {}
+        Dedup::Throttled { retry_after } => {
+            state.metrics.rejected(Rejection::Dedup);
+            return Err(Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "duplicate_content",
+                "This content was submitted too many times recently",
+            )
+            .retry_after(retry_after)
+            .into());
+        }
+        Dedup::OverQuota => {
+            state.metrics.rejected(Rejection::Quota);
+            let (quota, used) = quota
+                .zip(created.usage)
+                .ok_or_else(|| ApiError::Internal("quota refusal without a quota".into()))?;
+            return Err(crate::quota::exceeded(&quota, used, size, now));
+        }
     }
     state.pow.record_creation(now);
     state.metrics.created(size);
@@ -144,11 +173,17 @@ pub async fn create(
         created_at: now,
         expires_at: Some(expires_at),
         owner,
-        burn_after_read: burn.then_some(true),
+        burn_after_read: read_limit.and_then(|l| (l.max_views == 1).then_some(true)),
         password_protected: password_hash.is_some().then_some(true),
         delete_token: token.map(|t| t.reveal().to_owned()),
+        max_views: read_limit.map(|l| l.max_views),
+        burn_confirm: read_limit.and_then(|l| l.confirm.then_some(true)),
     };
-    Ok((StatusCode::CREATED, [(header::LOCATION, url)], Json(body)).into_response())
+    let mut res = (StatusCode::CREATED, [(header::LOCATION, url)], Json(body)).into_response();
+    if let (Some(quota), Some(used)) = (&quota, created.usage) {
+        crate::quota::add_headers(res.headers_mut(), quota, used);
+    }
+    Ok(res)
 }
 
 /// The header's value when it is present and valid text.

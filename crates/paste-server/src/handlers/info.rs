@@ -1,15 +1,23 @@
-//! `GET /`: what this server is and what it accepts.
+//! `GET /`: what this server is, what it accepts, and what the caller may still store.
 
 use axum::Json;
 use axum::extract::State;
 use paste_api::ServerInfo;
 use paste_api::types::Limits;
+use paste_core::now_unix;
+use paste_core::store::MAX_VIEWS;
 use serde_json::{Map, Value};
 
+use crate::error::ApiError;
+use crate::identity::{ClientAddr, Identity};
 use crate::state::AppState;
 
-/// API information.
-pub async fn info(State(state): State<AppState>) -> Json<ServerInfo> {
+/// API information, with the caller's quota.
+pub async fn info(
+    State(state): State<AppState>,
+    ClientAddr(ip): ClientAddr,
+    identity: Identity,
+) -> Result<Json<ServerInfo>, ApiError> {
     let c = &state.config;
     let p = &c.url_prefix;
     let mut endpoints = Map::new();
@@ -31,7 +39,26 @@ pub async fn info(State(state): State<AppState>) -> Json<ServerInfo> {
     ] {
         endpoints.insert(route, Value::from(what));
     }
-    Json(ServerInfo {
+    let now = now_unix();
+    let quota = match crate::quota::for_caller(c, &identity, ip, now) {
+        None => None,
+        Some(quota) => {
+            let used = state.store.usage(quota.scope.clone(), now).await?;
+            Some(crate::quota::status(&quota, used))
+        }
+    };
+    let mut features = vec!["max_views", "burn_confirm"];
+    let unlimited = paste_core::store::QuotaLimits {
+        bytes: 0,
+        pastes: 0,
+    };
+    if c.quota != unlimited || c.anon_quota != unlimited {
+        features.push("quotas");
+    }
+    if c.require_identity {
+        features.push("require_identity");
+    }
+    Ok(Json(ServerInfo {
         name: "fpaste".into(),
         version: env!("CARGO_PKG_VERSION").into(),
         endpoints,
@@ -44,6 +71,14 @@ pub async fn info(State(state): State<AppState>) -> Json<ServerInfo> {
             min_entropy: c.min_entropy,
             min_entropy_size: c.min_entropy_size,
             pow_enabled: state.pow.enabled(),
+            identity_required: c.require_identity,
+            max_views: MAX_VIEWS,
+            quota_bytes: c.quota.bytes,
+            quota_pastes: c.quota.pastes,
+            anon_quota_bytes: c.anon_quota.bytes,
+            anon_quota_pastes: c.anon_quota.pastes,
         },
-    })
+        features: features.into_iter().map(str::to_owned).collect(),
+        quota,
+    }))
 }

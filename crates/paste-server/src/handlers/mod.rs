@@ -7,6 +7,7 @@ pub mod delete;
 pub mod info;
 pub mod ops;
 pub mod read;
+pub mod read_limits;
 
 /// The path of a paste resource, URL prefix included.
 pub fn paste_path(prefix: &str, id: &str) -> String {

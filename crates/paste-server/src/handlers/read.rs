@@ -4,6 +4,7 @@ use std::convert::Infallible;
 use std::sync::LazyLock;
 
 use axum::Json;
+use axum::body::Body;
 use axum::body::Bytes;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::response::Response;
@@ -12,10 +13,11 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 use paste_api::{PasteInfo, headers};
 use paste_core::content::{PLAIN_TEXT, serving_type};
 use paste_core::id::PasteId;
-use paste_core::store::PasteMeta;
+use paste_core::store::{PasteMeta, STREAM_THRESHOLD};
 
 use super::create::malformed_header;
 use super::paste_path;
+use super::read_limits::BurnConfirm;
 use crate::error::{ApiError, not_found, problem};
 use crate::identity::Identity;
 use crate::state::AppState;
@@ -51,6 +53,14 @@ pub async fn meta(
         .ok_or_else(not_found)?;
     let may_see_owner = identity.is_admin()
         || (meta.owner.is_some() && identity.fingerprint() == meta.owner.as_deref());
+    let limit = if meta.burn_after_read {
+        state
+            .store
+            .read_limit(id.as_str(), state.config.clock.now())
+            .await?
+    } else {
+        None
+    };
     Ok(Json(PasteInfo {
         raw: format!("{}/raw", paste_path(&state.config.url_prefix, &meta.id)),
         id: meta.id,
@@ -58,18 +68,23 @@ pub async fn meta(
         size: meta.size,
         created_at: meta.created_at,
         expires_at: meta.expires_at,
-        burn_after_read: meta.burn_after_read.then_some(true),
+        burn_after_read: limit.and_then(|l| (l.max_views == 1).then_some(true)),
         password_protected: meta.password_hash.is_some().then_some(true),
         owner: if may_see_owner { meta.owner } else { None },
         scan: meta.scan,
+        max_views: limit.map(|l| l.max_views),
+        views_left: limit.map(|l| l.views_left()),
+        burn_confirm: limit.and_then(|l| l.confirm.then_some(true)),
     }))
 }
 
-/// Paste content with its detected type; burns a burn-after-read paste.
+/// Paste content with its detected type; counts a read of a counted paste (burning it on its
+/// last read), and only a confirmed one when the paste asks for confirmation.
 pub async fn raw(
     State(state): State<AppState>,
     Path(id): Path<String>,
     password: PastePassword,
+    confirm: BurnConfirm,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
     let now = state.config.clock.now();
@@ -79,19 +94,35 @@ pub async fn raw(
         .await?
         .ok_or_else(not_found)?;
     let meta = &paste.meta;
+    let mut views_left = None;
     let content = match &paste.content {
         Some(content) => content.clone(),
         None => {
-            check_password(&state, meta, password).await?;
-            let content = if meta.burn_after_read {
-                let burned = state
+            if meta.burn_after_read {
+                // Before the password: a link preview learns nothing and costs no Argon2 work.
+                let limit = state
                     .store
-                    .burn(id.as_str(), now)
+                    .read_limit(id.as_str(), now)
                     .await?
                     .ok_or_else(not_found)?;
-                state.metrics.deleted(meta.size);
-                state.webhooks.notify();
-                burned
+                confirm.check(&limit)?;
+            }
+            check_password(&state, meta, password).await?;
+            let content = if meta.burn_after_read {
+                let read = state
+                    .store
+                    .count_read(id.as_str(), now)
+                    .await?
+                    .ok_or_else(not_found)?;
+                if read.views_left == 0 {
+                    state.metrics.deleted(meta.size);
+                    state.webhooks.notify();
+                }
+                views_left = Some(read.views_left);
+                read.content
+            } else if meta.size > STREAM_THRESHOLD as u64 {
+                let body = crate::download::body(state.store.clone(), meta.id.clone(), meta.size);
+                return Ok(raw_response_with(meta, body));
             } else {
                 state
                     .store
@@ -102,13 +133,23 @@ pub async fn raw(
             Bytes::from(content)
         }
     };
-    Ok(raw_response(meta, content))
+    let mut res = raw_response(meta, content);
+    if let Some(left) = views_left {
+        res.headers_mut()
+            .insert(headers::VIEWS_LEFT, HeaderValue::from(left));
+    }
+    Ok(res)
 }
 
 /// The answer to a read of `content`, typed (and sandboxed) for what `meta` says it is. Shared
 /// with the in-memory fast path ([`crate::hot_raw`]), so both answer alike.
 pub fn raw_response(meta: &PasteMeta, content: Bytes) -> Response {
-    let mut res = Response::new(platform::sliced_body::body(content));
+    raw_response_with(meta, platform::sliced_body::body(content))
+}
+
+/// [`raw_response`] for a body that is not in memory (a large paste streamed from storage).
+pub fn raw_response_with(meta: &PasteMeta, body: Body) -> Response {
+    let mut res = Response::new(body);
     *res.headers_mut() = RAW_HEADERS.clone();
     let served = serving_type(&meta.mime_type);
     if served != PLAIN_TEXT {

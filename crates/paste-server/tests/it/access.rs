@@ -30,6 +30,7 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("GET", "/admin/stats", Access::Admin),
     ("POST", "/admin/cleanup", Access::Admin),
     ("GET", "/admin/pastes", Access::Admin),
+    ("GET", "/admin/quota", Access::Admin),
     ("GET", "/{id}", Access::Public),
     ("DELETE", "/{id}", Access::Owner),
     ("GET", "/{id}/raw", Access::Public),
@@ -93,7 +94,7 @@ async fn every_route_denies_unless_allowed() -> TestResult {
         for (who, client) in [("anonymous", &anon), ("bob", &as_bob), ("admin", &as_admin)] {
             let id = alices_paste(&as_alice, &server).await?;
             let mut url = server.url(&path.replace("{id}", &id));
-            if path == "/admin/pastes" {
+            if path == "/admin/pastes" || path == "/admin/quota" {
                 url.push_str(&owner_query);
             }
             let mut req = client.request(m.clone(), &url);

@@ -1,0 +1,179 @@
+//! Write only with a certificate (`require_identity`), and quotas per certificate and per
+//! anonymous address, seen in create headers, `GET /` and the admin API.
+
+use serde_json::Value;
+
+use crate::support::{Pki, Server, TestResult, http, problem, s};
+
+#[tokio::test]
+async fn require_identity_writes_with_a_certificate_and_reads_with_the_link() -> TestResult {
+    let pki = Pki::new()?;
+    let alice = pki.ca.client("alice")?;
+    let files = pki.server_files()?;
+    let server = Server::start(move |c| {
+        c.tls = Some(files);
+        c.require_identity = true;
+    })
+    .await?;
+    let anon = pki.client(None)?;
+    let as_alice = pki.client(Some(&alice))?;
+
+    problem(
+        anon.post(server.url("/")).body("no cert").send().await?,
+        401,
+        "identity_required",
+    )
+    .await?;
+    let created: Value = as_alice
+        .post(server.url("/"))
+        .body("signed")
+        .send()
+        .await?
+        .json()
+        .await?;
+    let raw = anon
+        .get(server.url(&format!("/{}/raw", s(&created, "id"))))
+        .send()
+        .await?;
+    assert_eq!(raw.status(), 200, "anyone with the link reads");
+    assert_eq!(raw.text().await?, "signed");
+    let info: Value = anon.get(server.url("/")).send().await?.json().await?;
+    assert_eq!(info["limits"]["identity_required"], true);
+    assert!(
+        info["features"]
+            .as_array()
+            .is_some_and(|f| f.contains(&"require_identity".into()))
+    );
+    Ok(())
+}
+
+#[test]
+fn require_identity_without_a_source_of_identities_is_refused_at_start() {
+    use clap::Parser;
+    use paste_server::config::{Args, Config};
+    let args = Args::parse_from(["fpasted", "--require-identity"]);
+    assert!(Config::from_args(args).is_err());
+    let args = Args::parse_from(["fpasted", "--require-identity", "--trust-proxy"]);
+    assert!(Config::from_args(args).is_ok());
+}
+
+#[tokio::test]
+async fn certificate_quota_shows_what_is_left_and_refuses_past_it() -> TestResult {
+    let pki = Pki::new()?;
+    let alice = pki.ca.client("alice")?;
+    let admin = pki.ca.client("admin")?;
+    let files = pki.server_files()?;
+    let admin_fp = admin.sha1();
+    let server = Server::start(move |c| {
+        c.tls = Some(files);
+        c.admins = vec![admin_fp];
+        c.quota.bytes = 10;
+        c.quota.pastes = 3;
+    })
+    .await?;
+    let as_alice = pki.client(Some(&alice))?;
+    let as_admin = pki.client(Some(&admin))?;
+
+    let res = as_alice.post(server.url("/")).body("123456").send().await?;
+    assert_eq!(res.status(), 201);
+    assert_eq!(res.headers()["x-quota-remaining-bytes"], "4");
+    assert_eq!(res.headers()["x-quota-remaining-pastes"], "2");
+    assert!(
+        res.headers().get("x-quota-reset").is_none(),
+        "a certificate quota does not reset"
+    );
+    let first: Value = res.json().await?;
+
+    let over = problem(
+        as_alice.post(server.url("/")).body("12345").send().await?,
+        429,
+        "quota_exceeded",
+    )
+    .await?;
+    assert_eq!(over["quota"]["remaining_bytes"], 4, "{over}");
+    assert_eq!(over["quota"]["scope"], "certificate");
+
+    let info: Value = as_alice.get(server.url("/")).send().await?.json().await?;
+    assert_eq!(info["quota"]["used_bytes"], 6);
+    assert_eq!(info["quota"]["remaining_pastes"], 2);
+
+    let seen: Value = as_admin
+        .get(server.url(&format!("/admin/quota?owner={}", alice.sha1())))
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(
+        (seen["used_pastes"].clone(), seen["limit_bytes"].clone()),
+        (1.into(), 10.into())
+    );
+    problem(
+        as_alice
+            .get(server.url(&format!("/admin/quota?owner={}", alice.sha1())))
+            .send()
+            .await?,
+        403,
+        "admin_required",
+    )
+    .await?;
+
+    // Deleting a paste gives its bytes back; admins have no quota.
+    as_alice
+        .delete(server.url(&format!("/{}", s(&first, "id"))))
+        .send()
+        .await?;
+    let res = as_alice
+        .post(server.url("/"))
+        .body("0123456789")
+        .send()
+        .await?;
+    assert_eq!(res.status(), 201);
+    assert_eq!(res.headers()["x-quota-remaining-bytes"], "0");
+    let res = as_admin
+        .post(server.url("/"))
+        .body("a long admin paste")
+        .send()
+        .await?;
+    assert_eq!(res.status(), 201);
+    assert!(res.headers().get("x-quota-remaining-bytes").is_none());
+    Ok(())
+}
+
+#[tokio::test]
+async fn anonymous_daily_quota_per_address_holds_under_concurrency() -> TestResult {
+    let server = Server::start(|c| {
+        c.anon_quota.pastes = 5;
+        c.anon_quota.bytes = 0;
+    })
+    .await?;
+    let c = http();
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let req = c.post(server.url("/")).body(format!("paste {i}"));
+            tokio::spawn(async move { req.send().await })
+        })
+        .collect();
+    let (mut created, mut refused) = (0, 0);
+    for t in tasks {
+        let res = t.await??;
+        match res.status().as_u16() {
+            201 => created += 1,
+            429 => {
+                assert!(res.headers().contains_key("retry-after"));
+                let body = problem(res, 429, "quota_exceeded").await?;
+                assert_eq!(body["quota"]["scope"], "address");
+                refused += 1;
+            }
+            other => return Err(format!("unexpected status {other}").into()),
+        }
+    }
+    assert_eq!((created, refused), (5, 15));
+    let info: Value = c.get(server.url("/")).send().await?.json().await?;
+    assert_eq!(info["quota"]["remaining_pastes"], 0);
+    assert!(
+        info["quota"]["resets_at"]
+            .as_i64()
+            .is_some_and(|t| t % 86_400 == 0)
+    );
+    Ok(())
+}
