@@ -126,3 +126,87 @@ impl BurnConfirm {
         .into())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use http::HeaderValue;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn config() -> Config {
+        Config::for_tests(std::path::Path::new("unused"))
+    }
+
+    fn with(name: &'static str, value: &str) -> Option<HeaderMap> {
+        let mut map = HeaderMap::new();
+        map.insert(name, HeaderValue::from_str(value).ok()?);
+        Some(map)
+    }
+
+    proptest! {
+        #[test]
+        fn max_views_accepts_exactly_the_counts_in_range(
+            n in prop_oneof![0..=3_u32, MAX_VIEWS - 1..=MAX_VIEWS + 1, any::<u32>()],
+            burn_confirm in any::<bool>(),
+        ) {
+            let mut headers = with(headers::MAX_VIEWS, &n.to_string()).unwrap_or_default();
+            if burn_confirm {
+                headers.insert(headers::BURN_CONFIRM, HeaderValue::from_static("true"));
+            }
+            match requested(&headers, false, &config()) {
+                Ok(Some(limit)) => {
+                    prop_assert!((1..=MAX_VIEWS).contains(&n));
+                    prop_assert_eq!(limit.max_views, n);
+                    prop_assert_eq!(limit.views, 0);
+                    prop_assert_eq!(limit.confirm, burn_confirm);
+                }
+                Ok(None) => prop_assert!(false, "a present X-Max-Views was ignored"),
+                Err(_) => prop_assert!(!(1..=MAX_VIEWS).contains(&n)),
+            }
+        }
+
+        #[test]
+        fn any_header_text_is_parsed_or_refused_never_ignored(
+            // Near-numbers and flag words as often as arbitrary text.
+            value in prop_oneof![
+                prop::sample::select(vec![
+                    "true", "1", "yes", "false", "0", "no", " TRUE ", "Yes", "2", "+1", "01",
+                    "1000000", "1000001", "",
+                ])
+                .prop_map(str::to_owned),
+                "[ +0-9a-zA-Z-]{0,8}",
+                "\\PC{0,24}",
+            ],
+            burn in any::<bool>(),
+        ) {
+            if let Some(headers) = with(headers::MAX_VIEWS, &value) {
+                let parsed = value.trim().parse::<u32>().ok().filter(|n| (1..=MAX_VIEWS).contains(n));
+                match (requested(&headers, burn, &config()), parsed) {
+                    (Ok(Some(limit)), Some(n)) => {
+                        prop_assert!(!burn || n == 1);
+                        prop_assert_eq!(limit.max_views, n);
+                    }
+                    (Err(_), None) => {}
+                    (Err(_), Some(n)) => prop_assert!(burn && n != 1),
+                    (other, parsed) => prop_assert!(false, "{other:?} for {parsed:?}"),
+                }
+            }
+            if let Some(headers) = with(headers::BURN_CONFIRM, &value) {
+                let flag = match value.trim().to_ascii_lowercase().as_str() {
+                    "true" | "1" | "yes" => Some(true),
+                    "false" | "0" | "no" => Some(false),
+                    _ => None,
+                };
+                let confirm = BurnConfirm(headers.get(headers::BURN_CONFIRM).cloned());
+                let limit = ReadLimit { max_views: 2, views: 0, confirm: true };
+                match (confirm.check(&limit), flag) {
+                    (Ok(()), Some(true)) => {}
+                    (Err(ApiError::Problem(p)), Some(false)) => prop_assert_eq!(p.status(), 428),
+                    (Err(ApiError::Problem(p)), None) => prop_assert_eq!(p.status(), 400),
+                    (other, flag) => prop_assert!(false, "{other:?} for {flag:?}"),
+                }
+            }
+        }
+    }
+}
