@@ -17,6 +17,7 @@ mod openapi;
 mod pages;
 mod privacy;
 mod proxy;
+mod rate_limit;
 mod support;
 mod thumbnails;
 mod tokens;

@@ -96,6 +96,10 @@ pub struct Options {
     pub drive_url: Option<String>,
     pub login_rate: Option<u32>,
     pub signup_rate: Option<u32>,
+    /// API requests per minute per client (default 10,000, i.e. out of the way).
+    pub api_rate: Option<u32>,
+    /// First sign-in backoff step (default: the configured 1 s).
+    pub lockout_base: Option<std::time::Duration>,
     pub public_url: Option<String>,
     pub trusted_proxy: Option<std::net::IpAddr>,
     pub tls: bool,
@@ -141,8 +145,11 @@ impl TestApp {
         config.rates = (
             o.login_rate.unwrap_or(1000),
             o.signup_rate.unwrap_or(1000),
-            10_000,
+            o.api_rate.unwrap_or(10_000),
         );
+        if let Some(base) = o.lockout_base {
+            config.lockout_base = base;
+        }
         let roots = dir.path().join("roots");
         std::fs::create_dir_all(&roots)?;
         config.local_roots = vec![roots.clone()];
@@ -228,6 +235,21 @@ impl TestApp {
 }
 
 pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Whether this run is CI (`CI` set to anything but empty, `0` or `false`), where every tool
+/// the tests use is installed (.ci/install-packages).
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false"))
+}
+
+/// A test's tool is missing: a failure in CI, a loud skip (`Ok`) on a workstation.
+pub fn tool_missing(what: &str) -> TestResult {
+    if in_ci() {
+        return Err(format!("{what} missing in CI (.ci/install-packages installs it)").into());
+    }
+    eprintln!("SKIPPED: {what} not installed (apt-get install chromium chromium-driver)");
+    Ok(())
+}
 
 /// A client that behaves like a browser tab.
 pub struct Browser {
