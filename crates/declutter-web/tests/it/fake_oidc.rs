@@ -16,12 +16,21 @@ use serde_json::json;
 
 use crate::support::TestResult;
 
-/// Claim overrides for negative tests.
+/// Claim and signature overrides for negative tests.
 #[derive(Debug, Default, Clone)]
 pub struct Knobs {
     pub nonce: Option<String>,
     pub issuer: Option<String>,
     pub tid: Option<String>,
+    /// `aud` other than the client id.
+    pub audience: Option<String>,
+    /// Seconds from now to `exp` (default 300; negative for an expired token).
+    pub expires_in: Option<i64>,
+    /// Sign with a key the JWKS does not hold, under the published key's `kid`.
+    pub rogue_key: bool,
+    /// Sign with EdDSA, by an Ed25519 key the JWKS does publish (as `k2`): a sound signature
+    /// in an algorithm outside the allow-list.
+    pub eddsa: bool,
 }
 
 struct Inner {
@@ -29,7 +38,9 @@ struct Inner {
     microsoft: bool,
     tid: String,
     enc: jsonwebtoken::EncodingKey,
-    jwk: serde_json::Value,
+    rogue: jsonwebtoken::EncodingKey,
+    ed: jsonwebtoken::EncodingKey,
+    jwks: Vec<serde_json::Value>,
     codes: HashMap<String, (String, String, String)>,
     knobs: Knobs,
     pkce_checked: usize,
@@ -50,12 +61,18 @@ impl FakeOidc {
         let raw = key.public_key_raw();
         let jwk = json!({"kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig", "kid": "k1",
             "x": B64.encode(&raw[1..33]), "y": B64.encode(&raw[33..65])});
+        let rogue = rcgen::KeyPair::generate()?;
+        let ed = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519)?;
+        let ed_jwk = json!({"kty": "OKP", "crv": "Ed25519", "use": "sig", "kid": "k2",
+            "x": B64.encode(ed.public_key_raw())});
         let inner = Arc::new(Mutex::new(Inner {
             base: base.clone(),
             microsoft,
             tid: "9188040d-6c67-4c5b-b112-36a304b66dad".into(),
             enc: jsonwebtoken::EncodingKey::from_ec_der(&key.serialize_der()),
-            jwk,
+            rogue: jsonwebtoken::EncodingKey::from_ec_der(&rogue.serialize_der()),
+            ed: jsonwebtoken::EncodingKey::from_ed_der(&ed.serialize_der()),
+            jwks: vec![jwk, ed_jwk],
             codes: HashMap::new(),
             knobs: Knobs::default(),
             pkce_checked: 0,
@@ -121,7 +138,7 @@ async fn discovery(State(s): S) -> Json<serde_json::Value> {
 }
 
 async fn jwks(State(s): S) -> Json<serde_json::Value> {
-    Json(json!({"keys": [guard(&s).jwk.clone()]}))
+    Json(json!({"keys": guard(&s).jwks.clone()}))
 }
 
 #[derive(Deserialize)]
@@ -190,14 +207,23 @@ async fn token(State(s): S, Form(f): Form<TokenForm>) -> Response {
         }
     });
     let now = declutter_web::db::now();
+    let aud = i.knobs.audience.clone().unwrap_or(client_id);
+    let exp = now + i.knobs.expires_in.unwrap_or(300);
     let claims = json!({
-        "iss": iss, "sub": "subject-123", "aud": client_id, "iat": now, "exp": now + 300,
+        "iss": iss, "sub": "subject-123", "aud": aud, "iat": now, "exp": exp,
         "nonce": i.knobs.nonce.clone().unwrap_or(nonce), "tid": tid,
         "email": "fed@example.com", "name": "Fed <i>User</i>",
     });
-    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
-    header.kid = Some("k1".into());
-    match jsonwebtoken::encode(&header, &claims, &i.enc) {
+    let (alg, kid, key) = if i.knobs.eddsa {
+        (jsonwebtoken::Algorithm::EdDSA, "k2", &i.ed)
+    } else if i.knobs.rogue_key {
+        (jsonwebtoken::Algorithm::ES256, "k1", &i.rogue)
+    } else {
+        (jsonwebtoken::Algorithm::ES256, "k1", &i.enc)
+    };
+    let mut header = jsonwebtoken::Header::new(alg);
+    header.kid = Some(kid.into());
+    match jsonwebtoken::encode(&header, &claims, key) {
         Ok(t) => Json(json!({"access_token": "at", "token_type": "Bearer", "id_token": t}))
             .into_response(),
         Err(_) => axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response(),

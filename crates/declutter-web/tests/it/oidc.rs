@@ -119,3 +119,57 @@ async fn wrong_nonce_state_or_issuer_is_refused() -> TestResult {
     );
     Ok(())
 }
+
+/// Each ID-token check, broken one at a time by the fake provider, between sign-ins that work
+/// (the control): a forged signature, an algorithm outside the allow-list with a key the JWKS
+/// does publish, another audience, an expired token.
+#[tokio::test]
+async fn forged_foreign_algorithm_wrong_audience_or_expired_tokens_are_refused() -> TestResult {
+    let (app, fake) = app_with(false).await?;
+    assert_eq!(flow(&app.browser()?, "google", false).await?.status(), 303);
+    let cases = [
+        (
+            "signature",
+            Knobs {
+                rogue_key: true,
+                ..Knobs::default()
+            },
+        ),
+        (
+            "algorithm",
+            Knobs {
+                eddsa: true,
+                ..Knobs::default()
+            },
+        ),
+        (
+            "audience",
+            Knobs {
+                audience: Some("another-client".into()),
+                ..Knobs::default()
+            },
+        ),
+        (
+            // Past the 60 s leeway.
+            "expiry",
+            Knobs {
+                expires_in: Some(-120),
+                ..Knobs::default()
+            },
+        ),
+    ];
+    for (what, knobs) in cases {
+        fake.set(knobs);
+        let b = app.browser()?;
+        assert_eq!(flow(&b, "google", false).await?.status(), 422, "{what}");
+        assert_eq!(b.get("/dashboard").await?.status(), 303, "{what} signed in");
+        fake.set(Knobs::default());
+        let control = app.browser()?;
+        assert_eq!(
+            flow(&control, "google", false).await?.status(),
+            303,
+            "control after {what}"
+        );
+    }
+    Ok(())
+}
