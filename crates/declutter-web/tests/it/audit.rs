@@ -22,12 +22,24 @@ async fn actions_are_audited_and_the_log_is_append_only() -> TestResult {
     assert_eq!(e["ip"], "127.0.0.1");
     assert!(e["request_id"].as_str().is_some_and(|r| !r.is_empty()));
     let conn = platform_db::open(&app.dir.path().join("declutter.db"))?;
-    assert!(
-        conn.execute("UPDATE audit_log SET action = 'x'", [])
-            .is_err()
-    );
-    assert!(conn.execute("DELETE FROM audit_log", []).is_err());
     let n: i64 = conn.query_row("SELECT count(*) FROM audit_log", [], |r| r.get(0))?;
     assert!(n >= 4);
+    // Refused by the triggers themselves, not by any other error a malformed statement would
+    // also raise; the control is that the same connection may still append.
+    for change in ["UPDATE audit_log SET action = 'x'", "DELETE FROM audit_log"] {
+        match conn.execute(change, []) {
+            Ok(rows) => return Err(format!("{change}: changed {rows} rows").into()),
+            Err(e) => assert!(
+                e.to_string().contains("audit_log is append-only"),
+                "{change}: {e}"
+            ),
+        }
+    }
+    let after: i64 = conn.query_row("SELECT count(*) FROM audit_log", [], |r| r.get(0))?;
+    assert_eq!(after, n, "nothing changed");
+    conn.execute(
+        "INSERT INTO audit_log (at, action) VALUES (0, 'test.append')",
+        [],
+    )?;
     Ok(())
 }
