@@ -42,6 +42,8 @@ pub struct Gate {
     calls: AtomicU64,
     refreshes: AtomicU64,
     throttled: AtomicU64,
+    /// The API call (1-based) at which every token expires; 0 for never.
+    expire_at_call: AtomicU64,
     storm: Mutex<Option<Throttle>>,
 }
 
@@ -77,6 +79,12 @@ impl Gate {
     pub fn expire_tokens(&self) {
         lock(&self.tokens).clear();
     }
+    /// Every token issued so far stops working when API call `call` (counted from the last
+    /// reset) arrives, and that call is refused: expiry at an exact point of a running job,
+    /// with no polling race.
+    pub fn expire_tokens_at_call(&self, call: u64) {
+        self.expire_at_call.store(call, Ordering::Relaxed);
+    }
     /// Starts a storm.
     pub fn throttle(&self, t: Throttle) {
         *lock(&self.storm) = Some(t);
@@ -103,7 +111,10 @@ impl Gate {
 
 /// Counts, throttles and authenticates every API request.
 pub async fn gate(State(gate): State<Arc<Gate>>, req: Request, next: Next) -> Response {
-    gate.calls.fetch_add(1, Ordering::Relaxed);
+    let call = gate.calls.fetch_add(1, Ordering::Relaxed) + 1;
+    if call == gate.expire_at_call.load(Ordering::Relaxed) {
+        gate.expire_tokens();
+    }
     if let Some(t) = gate.take_storm() {
         gate.throttled.fetch_add(1, Ordering::Relaxed);
         let (status, reason) = match t.kind {
@@ -209,6 +220,10 @@ pub trait Gated {
     /// Every access token stops working (the next request gets 401).
     fn expire_tokens(&self) {
         self.gate().expire_tokens();
+    }
+    /// Every access token stops working at API call `call` after the last reset.
+    fn expire_tokens_at_call(&self, call: u64) {
+        self.gate().expire_tokens_at_call(call);
     }
     /// Refuses the next requests as `t` says.
     fn throttle(&self, t: Throttle) {
