@@ -188,15 +188,38 @@ async fn panics_and_internal_errors_reach_sentry_scrubbed() -> anyhow::Result<()
     Ok(())
 }
 
+/// Unset, empty and blank DSNs (`SENTRY_DSN=` in a unit file) all mean "off", never an error
+/// and never a client; a service without one sends nothing, while the same requests through a
+/// service reporting to the same fake arrive (the control that the fake would have seen them).
 #[tokio::test]
 async fn without_a_dsn_nothing_is_sent() -> anyhow::Result<()> {
-    let (_dsn, received) = fake_sentry().await?;
-    let reporter = ErrorReporter::from_dsn(None, ReporterOptions::default())?;
-    assert!(reporter.is_none());
-    let server = service(reporter).await?;
-    let base = server.base_url(false);
-    hit(&base).await?;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(received.lock().map(|r| r.is_empty()).unwrap_or(false));
+    let (dsn, received) = fake_sentry().await?;
+    for off in [None, Some(""), Some("   ")] {
+        let reporter = ErrorReporter::from_dsn(off, ReporterOptions::default())?;
+        assert!(reporter.is_none(), "{off:?} gave a reporter");
+    }
+    let quiet = service(None).await?;
+    hit(&quiet.base_url(false)).await?;
+
+    let reporter = ErrorReporter::from_dsn(Some(&dsn), ReporterOptions::default())?
+        .ok_or_else(|| anyhow::anyhow!("a DSN gives a reporter"))?;
+    let loud = service(Some(reporter.clone())).await?;
+    hit(&loud.base_url(false)).await?;
+    let r = reporter.clone();
+    assert!(tokio::task::spawn_blocking(move || r.flush(Duration::from_secs(10))).await?);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let events = loop {
+        let got = received.lock().map(|r| r.clone()).unwrap_or_default();
+        if got.len() >= 2 || Instant::now() > deadline {
+            break got;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(
+        events.len(),
+        2,
+        "only the reporting service's two: {events:#?}"
+    );
+    assert!(reporter.close(Duration::from_secs(5)));
     Ok(())
 }

@@ -2,7 +2,9 @@
 
 use declutter_fakes::Gated;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use declutter_core::cloud::{OAuthRefresh, StaticToken};
 use declutter_core::engine::apply::{ApplyOptions, apply};
@@ -89,7 +91,9 @@ async fn delta_paging_then_incremental_rescan() -> TestResult {
     Ok(())
 }
 
-#[tokio::test]
+/// On tokio's paused clock: the retry waits are virtual, so `Retry-After: 1` is measured
+/// exactly and costs no real second.
+#[tokio::test(start_paused = true)]
 async fn throttling_storms_are_ridden_out_honouring_retry_after() -> TestResult {
     let fake = FakeGraph::start().await?;
     seed(&fake);

@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 use std::io::{BufRead as _, BufReader};
 use std::process::Stdio;
-use std::time::Duration;
 
 use serde_json::Value;
 
@@ -99,23 +98,58 @@ fn sigkill_between_journal_and_move_then_rerun() -> TestResult {
     Ok(())
 }
 
+/// Killed three times at moments the test picks by count, not by clock (early, midway and
+/// before the last removal), each run resuming the last: every kill is checked to have landed mid-apply
+/// (the pause was reached and exactly the removals before it are done), then a final run
+/// finishes the plan.
 #[test]
-fn sigkill_at_an_arbitrary_moment_then_rerun() -> TestResult {
+fn sigkill_repeatedly_mid_apply_then_rerun() -> TestResult {
     let env = Env::new()?;
     let expected = build(&env)?;
     env.ok(&["scan", env.root_str()?])?;
     env.ok(&["plan", "--keep", "shortest-path"])?;
-    for delay_ms in [5u64, 40, 120] {
-        let mut child = env
-            .cmd()
-            .args(["apply", "latest"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()?;
-        std::thread::sleep(Duration::from_millis(delay_ms));
-        child.kill()?;
-        child.wait()?;
+    let total = ORIGINALS as usize * 2 + expected - ORIGINALS as usize;
+    let mut done = 0;
+    // The pause counts the removals one run journals (a resumed one first), so each run moves
+    // `pause - 1` files before it is killed; the last kill lands before the very last move.
+    let half = expected / 2;
+    for pause in [2, half, expected - half] {
+        let before = done;
+        assert!(
+            kill_at_pause(&env, pause)?,
+            "run pausing at {pause} never got there"
+        );
+        done += pause - 1;
+        let removed = total - files_under(&env.root).len();
+        assert_eq!(removed, done, "moves done when killed at pause {pause}");
+        assert!(
+            before < removed && removed < expected,
+            "the kill landed mid-apply: {before} < {removed} < {expected}"
+        );
     }
     env.ok(&["apply", "latest"])?;
     check_after(&env, expected)
+}
+
+/// Runs `apply latest` until it pauses after `n` journaled removals, then SIGKILLs it; false
+/// if it ended without reaching the pause.
+fn kill_at_pause(env: &Env, n: usize) -> Result<bool, Box<dyn std::error::Error>> {
+    let mut child = env
+        .cmd()
+        .args(["apply", "latest"])
+        .env("DECLUTTER_TEST_PAUSE_AFTER", n.to_string())
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()?;
+    let stderr = child.stderr.take().ok_or("stderr")?;
+    let mut reached = false;
+    for line in BufReader::new(stderr).lines() {
+        if line?.contains("test pause reached") {
+            reached = true;
+            break;
+        }
+    }
+    child.kill()?; // SIGKILL
+    child.wait()?;
+    Ok(reached)
 }

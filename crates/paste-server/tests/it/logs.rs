@@ -1,38 +1,16 @@
 //! The real `fpasted` binary's JSON log: one line per request with consistent field names, and
 //! never content, passwords, delete tokens or full fingerprints.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::time::Duration;
-
 use serde_json::Value;
 
-use crate::support::{TestResult, http, s};
+use crate::support::{TestResult, http, s, spawn_fpasted};
 
 #[tokio::test]
 async fn one_json_line_per_request_without_secrets() -> TestResult {
     let dir = tempfile::tempdir()?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fpasted"))
-        .env("FLASKPASTE_LISTEN", format!("127.0.0.1:{port}"))
-        .env("FLASKPASTE_DB", dir.path().join("f.db"))
-        .env("LOG_FORMAT", "json")
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let base = format!("http://127.0.0.1:{port}");
+    let mut server = spawn_fpasted(&dir.path().join("f.db"), &[]).await?;
+    let base = server.base.clone();
     let c = http();
-    let mut up = false;
-    for _ in 0..100 {
-        if c.get(format!("{base}/health")).send().await.is_ok() {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(up, "fpasted did not start");
     let created: Value = c
         .post(format!("{base}/"))
         .header("x-request-id", "log-test-1")
@@ -53,13 +31,16 @@ async fn one_json_line_per_request_without_secrets() -> TestResult {
         .send()
         .await?;
     // SIGTERM: the server drains and exits, closing its stderr.
-    Command::new("kill")
+    let pid = server.child.id().ok_or("already exited")?;
+    std::process::Command::new("kill")
         .arg("-TERM")
-        .arg(child.id().to_string())
+        .arg(pid.to_string())
         .status()?;
-    let stderr = child.stderr.take().ok_or("no stderr")?;
-    let lines: Vec<String> = BufReader::new(stderr).lines().collect::<Result<_, _>>()?;
-    assert!(child.wait()?.success(), "graceful shutdown exits 0");
+    assert!(
+        server.child.wait().await?.success(),
+        "graceful shutdown exits 0"
+    );
+    let lines = server.log.await?;
 
     let log = lines.join("\n");
     for secret in [

@@ -163,3 +163,62 @@ pub async fn problem(res: reqwest::Response, status: u16, code: &str) -> Result<
     );
     Ok(body)
 }
+
+/// The real `fpasted` binary, started on a port of its own choosing.
+pub struct Fpasted {
+    pub child: tokio::process::Child,
+    /// `http://127.0.0.1:port`, read from its `listening` log line (no port guessing, no
+    /// polling).
+    pub base: String,
+    /// Every stderr line (JSON log), the whole log once the process has exited.
+    pub log: tokio::task::JoinHandle<Vec<String>>,
+}
+
+/// Starts `fpasted` over the database `db` with `env` on top of an empty environment.
+pub async fn spawn_fpasted(
+    db: &std::path::Path,
+    env: &[(&str, &str)],
+) -> Result<Fpasted, BoxError> {
+    use tokio::io::AsyncBufReadExt as _;
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_fpasted"));
+    cmd.env_clear()
+        .env("FLASKPASTE_LISTEN", "127.0.0.1:0")
+        .env("FLASKPASTE_DB", db)
+        .env("LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn()?;
+    let stderr = child.stderr.take().ok_or("no stderr")?;
+    let mut lines = tokio::io::BufReader::new(stderr).lines();
+    let mut seen = Vec::new();
+    // A bound only so a broken binary fails the test instead of hanging it.
+    let addr = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await? {
+            let event = serde_json::from_str::<Value>(&line).ok();
+            seen.push(line);
+            if let Some(e) = event.filter(|e| e["message"] == "listening") {
+                return Ok::<_, BoxError>(s(&e, "addr"));
+            }
+        }
+        Err("fpasted exited before listening".into())
+    })
+    .await??;
+    // Keep draining, so the server never blocks on a full pipe.
+    let log = tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            seen.push(line);
+        }
+        seen
+    });
+    Ok(Fpasted {
+        child,
+        base: format!("http://{addr}"),
+        log,
+    })
+}
