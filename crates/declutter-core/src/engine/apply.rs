@@ -129,34 +129,6 @@ pub async fn apply(
 ) -> Result<ApplyReport, EngineError> {
     plans::get(conn, user, plan_id)?.ok_or(EngineError::PlanNotFound(plan_id))?;
     let lease = Lease::acquire(conn, user, plan_id)?;
-    let result = apply_held(conn, user, plan_id, providers, options, progress, &lease).await;
-    let released = lease.release(conn);
-    let report = result?;
-    released?;
-    Ok(report)
-}
-
-async fn apply_held(
-    conn: &mut Connection,
-    user: &UserId,
-    plan_id: i64,
-    providers: &dyn Providers,
-    options: &ApplyOptions,
-    progress: &dyn Progress,
-    lease: &Lease,
-) -> Result<ApplyReport, EngineError> {
-    plans::set_status(conn, plan_id, "applying")?;
-    let items = plans::items(conn, plan_id)?;
-    let mut groups: BTreeMap<String, Vec<PlanItem>> = BTreeMap::new();
-    for i in items {
-        groups.entry(i.group_key.clone()).or_default().push(i);
-    }
-    let total = groups
-        .values()
-        .flatten()
-        .filter(|i| i.action == Action::Remove)
-        .count();
-    progress.phase("applying", Some(total as u64));
     let mut run = Run {
         conn,
         user,
@@ -168,17 +140,39 @@ async fn apply_held(
             ..ApplyReport::default()
         },
         journaled: 0,
-        lease,
+        lease: &lease,
     };
-    for members in groups.values() {
-        run.group(members).await?;
-    }
-    plans::set_status(run.conn, plan_id, "applied")?;
-    crate::store::groups::recompute(run.conn, user)?;
-    Ok(run.report)
+    let result = run.plan(plan_id).await;
+    let (conn, report) = (run.conn, run.report);
+    // Released whatever happened; a run that fails still frees the owner's lock.
+    let released = lease.release(conn);
+    result?;
+    released?;
+    Ok(report)
 }
 
 impl Run<'_> {
+    /// Every group of the plan, then the plan marked applied and the groups recomputed.
+    async fn plan(&mut self, plan_id: i64) -> Result<(), EngineError> {
+        plans::set_status(self.conn, plan_id, "applying")?;
+        let mut groups: BTreeMap<String, Vec<PlanItem>> = BTreeMap::new();
+        for i in plans::items(self.conn, plan_id)? {
+            groups.entry(i.group_key.clone()).or_default().push(i);
+        }
+        let total = groups
+            .values()
+            .flatten()
+            .filter(|i| i.action == Action::Remove)
+            .count();
+        self.progress.phase("applying", Some(total as u64));
+        for members in groups.values() {
+            self.group(members).await?;
+        }
+        plans::set_status(self.conn, plan_id, "applied")?;
+        crate::store::groups::recompute(self.conn, self.user)?;
+        Ok(())
+    }
+
     fn provider(&self, item: &PlanItem) -> Result<Arc<AnyProvider>, EngineError> {
         self.providers.provider(&item.source.parse::<Source>()?)
     }

@@ -119,7 +119,7 @@ impl Lease {
     }
 
     /// Gives the lock back.
-    pub fn release(self, conn: &Connection) -> Result<(), EngineError> {
+    pub fn release(&self, conn: &Connection) -> Result<(), EngineError> {
         Ok(apply_locks::release(conn, &self.user, &self.token)?)
     }
 }

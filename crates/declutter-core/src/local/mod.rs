@@ -8,7 +8,7 @@ pub mod walk;
 
 use std::collections::HashMap;
 use std::io;
-use std::os::unix::fs::MetadataExt;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -248,17 +248,7 @@ impl StorageProvider for LocalProvider {
                 Some(confined::Node::Symlink) => return Err(symlink_refused()),
                 Some(confined::Node::Entry(m)) => m,
             };
-            let entry = walk::Entry {
-                path: p.clone(),
-                is_dir: meta.is_dir(),
-                size: if meta.is_dir() { 0 } else { meta.len() },
-                mtime_ns: meta
-                    .mtime()
-                    .saturating_mul(1_000_000_000)
-                    .saturating_add(meta.mtime_nsec()),
-                dev: meta.dev(),
-                ino: meta.ino(),
-            };
+            let entry = walk::Entry::of(p.clone(), &meta);
             let hash = if meta.is_file() {
                 let (h, _) = hashing::full_hash(&root, &p)?;
                 Some(ContentHash::new(HashKind::Blake3, h))

@@ -39,6 +39,23 @@ pub struct Entry {
     pub ino: u64,
 }
 
+impl Entry {
+    /// The entry for `path` as `meta` describes it (a folder's size counts as 0).
+    pub fn of(path: PathBuf, meta: &fs::Metadata) -> Self {
+        Self {
+            path,
+            is_dir: meta.is_dir(),
+            size: if meta.is_dir() { 0 } else { meta.len() },
+            mtime_ns: meta
+                .mtime()
+                .saturating_mul(1_000_000_000)
+                .saturating_add(meta.mtime_nsec()),
+            dev: meta.dev(),
+            ino: meta.ino(),
+        }
+    }
+}
+
 /// Walk options.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct WalkOptions {
@@ -237,17 +254,7 @@ fn visit_dir<'s>(scope: &rayon::Scope<'s>, ctx: &'s Walk<'s>, dir_fd: OwnedFd, d
                         }
                     }
                 }
-                let entry = Entry {
-                    path,
-                    is_dir: meta.is_dir(),
-                    size: if meta.is_dir() { 0 } else { meta.len() },
-                    mtime_ns: meta
-                        .mtime()
-                        .saturating_mul(1_000_000_000)
-                        .saturating_add(meta.mtime_nsec()),
-                    dev: meta.dev(),
-                    ino: meta.ino(),
-                };
+                let entry = Entry::of(path, &meta);
                 local.entries.push((entry, meta.nlink()));
                 if local.entries.len() >= BATCH {
                     (ctx.sink)(std::mem::take(&mut local));

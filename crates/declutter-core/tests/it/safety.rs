@@ -192,16 +192,26 @@ async fn keep_folders_must_name_a_scanned_folder() -> TestResult {
     Ok(())
 }
 
-#[tokio::test]
-async fn opposite_plans_applied_one_after_the_other_keep_a_copy() -> TestResult {
+/// A scanned tree holding one duplicate pair, `a/x.bin` and `bb/x.bin`, of `len` bytes made
+/// from `seed`: (its folder, the root, the database).
+async fn scanned_pair(
+    seed: u64,
+    len: usize,
+) -> Result<(tempfile::TempDir, PathBuf, Connection), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let root = dir.path().join("root");
-    let content = bytes(8, 30_000);
+    let content = bytes(seed, len);
     write(&root, "a/x.bin", &content)?;
     write(&root, "bb/x.bin", &content)?;
     let mut conn = db(dir.path())?;
-    let user = UserId::local();
     scan_folder(&mut conn, &root).await?;
+    Ok((dir, root, conn))
+}
+
+#[tokio::test]
+async fn opposite_plans_applied_one_after_the_other_keep_a_copy() -> TestResult {
+    let (_dir, root, mut conn) = scanned_pair(8, 30_000).await?;
+    let user = UserId::local();
     // Both plans are made before either runs: each keeps what the other removes.
     let shortest = plan::build(&mut conn, &user, &KeepRules::parse(&["shortest-path"])?)?;
     let root_real = root.canonicalize()?;
@@ -273,14 +283,8 @@ async fn concurrent_applies_of_two_owners_sharing_files_keep_a_copy() -> TestRes
 
 #[tokio::test]
 async fn one_apply_per_owner_at_a_time() -> TestResult {
-    let dir = tempfile::tempdir()?;
-    let root = dir.path().join("root");
-    let content = bytes(9, 10_000);
-    write(&root, "a/x.bin", &content)?;
-    write(&root, "bb/x.bin", &content)?;
-    let mut conn = db(dir.path())?;
+    let (dir, root, mut conn) = scanned_pair(9, 10_000).await?;
     let user = UserId::local();
-    scan_folder(&mut conn, &root).await?;
     let first = plan::build(&mut conn, &user, &KeepRules::parse(&["shortest-path"])?)?;
     let second = plan::build(&mut conn, &user, &KeepRules::parse(&["newest"])?)?;
     // The first apply holds the lock when its first removal is journaled: a second apply of
@@ -351,14 +355,9 @@ async fn one_apply_per_owner_at_a_time() -> TestResult {
 
 #[tokio::test]
 async fn a_resume_never_trashes_a_file_that_appeared_after_the_move() -> TestResult {
-    let dir = tempfile::tempdir()?;
-    let root = dir.path().join("root");
-    let content = bytes(10, 10_000);
-    write(&root, "a/x.bin", &content)?;
-    let removed = write(&root, "bb/x.bin", &content)?;
-    let mut conn = db(dir.path())?;
+    let (_dir, root, mut conn) = scanned_pair(10, 10_000).await?;
     let user = UserId::local();
-    scan_folder(&mut conn, &root).await?;
+    let removed = root.join("bb/x.bin");
     let summary = plan::build(&mut conn, &user, &KeepRules::parse(&["shortest-path"])?)?;
     let providers = Table::local(&root);
     apply_plan(&mut conn, &user, summary.plan_id, &providers).await?;
@@ -381,14 +380,8 @@ async fn a_resume_never_trashes_a_file_that_appeared_after_the_move() -> TestRes
 
 #[tokio::test]
 async fn a_resume_whose_journal_row_is_gone_redoes_the_removal() -> TestResult {
-    let dir = tempfile::tempdir()?;
-    let root = dir.path().join("root");
-    let content = bytes(13, 10_000);
-    write(&root, "a/x.bin", &content)?;
-    write(&root, "bb/x.bin", &content)?;
-    let mut conn = db(dir.path())?;
+    let (_dir, root, mut conn) = scanned_pair(13, 10_000).await?;
     let user = UserId::local();
-    scan_folder(&mut conn, &root).await?;
     let summary = plan::build(&mut conn, &user, &KeepRules::parse(&["shortest-path"])?)?;
     // As if a run died between dropping a journal row and marking its item skipped.
     conn.execute(
