@@ -158,7 +158,7 @@ pub struct Args {
     /// Trust identity and client-address headers from a TLS-terminating proxy.
     #[arg(long, env = env::TRUST_PROXY, default_value_t = false)]
     pub trust_proxy: bool,
-    /// Secret the proxy must send as X-Proxy-Secret.
+    /// Secret the proxy must send as X-Proxy-Secret; setting it implies --trust-proxy.
     #[arg(long, env = env::PROXY_SECRET, hide_env_values = true)]
     pub proxy_secret: Option<SecretString>,
     /// Path prefix for reverse-proxy sub-paths, e.g. /paste.
@@ -423,7 +423,9 @@ impl Config {
             pow_flood: args.pow_flood,
             min_entropy: args.min_entropy,
             min_entropy_size: args.min_entropy_size,
-            trust_proxy: args.trust_proxy,
+            // FlaskPaste documents the secret alone as enabling proxy trust; honour that rather
+            // than silently ignoring every identity the proxy vouches for.
+            trust_proxy: args.trust_proxy || args.proxy_secret.is_some(),
             proxy_secret: args.proxy_secret,
             url_prefix,
             rate_limit: args.rate_limit,

@@ -125,7 +125,10 @@ async fn dedup_throttles_within_window() -> Result<(), Box<dyn std::error::Error
         store
             .create(paste("c3", b"same", 110, false), policy)
             .await?,
-        Dedup::Throttled { retry_after: 50 }
+        Dedup::Throttled {
+            retry_after: 50,
+            count: 2
+        }
     );
     assert_eq!(
         store

@@ -50,6 +50,8 @@ pub enum Dedup {
     Throttled {
         /// Seconds until the window ends.
         retry_after: u64,
+        /// Submissions of this content seen in the current window.
+        count: u64,
     },
 }
 
@@ -144,6 +146,7 @@ pub(super) fn insert_one(
                     let retry = (first + dedup.window_secs - now).max(1);
                     return Ok(Dedup::Throttled {
                         retry_after: u64::try_from(retry).unwrap_or(1),
+                        count: u64::try_from(count).unwrap_or(0),
                     });
                 }
                 c.prepare_cached("UPDATE content_hashes SET count = count + 1 WHERE sha256 = ?1")?

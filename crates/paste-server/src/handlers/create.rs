@@ -65,6 +65,9 @@ pub async fn create(
         .and_then(|v| v.parse::<u64>().ok());
     if announced.is_some_and(|n| n > limit) {
         state.metrics.rejected(Rejection::Size);
+        // Keep reading (a bounded part of) the body after answering, so clients that write it all
+        // before reading get this answer rather than a reset connection.
+        platform::layers::linger(body, cfg.body_timeout);
         return Err(platform::layers::too_large(limit).into());
     }
     let raw = read_limited(body, limit).await.inspect_err(|e| {
@@ -122,13 +125,16 @@ pub async fn create(
         window_secs: i64::try_from(cfg.dedup_window).unwrap_or(i64::MAX),
         max: cfg.dedup_max,
     };
-    if let Dedup::Throttled { retry_after } = state.store.create(new, dedup).await? {
+    if let Dedup::Throttled { retry_after, count } = state.store.create(new, dedup).await? {
         state.metrics.rejected(Rejection::Dedup);
+        // `count` and `window_seconds` are the original's members; scripts read them.
         return Err(Problem::new(
             StatusCode::TOO_MANY_REQUESTS,
             "duplicate_content",
             "This content was submitted too many times recently",
         )
+        .with("count", count)
+        .with("window_seconds", cfg.dedup_window)
         .retry_after(retry_after)
         .into());
     }

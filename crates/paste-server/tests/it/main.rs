@@ -3,6 +3,7 @@
 mod api;
 mod auth;
 mod burn_password;
+mod contract;
 mod hot_path;
 mod limits;
 mod logs;

@@ -1,0 +1,106 @@
+//! Wire-contract fixes for FlaskPaste users: the proxy secret alone enables proxy trust, the
+//! same-content 429 carries the original's members, and an early 413 reaches clients that write
+//! the whole body before reading.
+
+use clap::Parser;
+use paste_server::Config;
+use paste_server::config::Args;
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::support::{BoxError, Server, TestResult, http, problem, s};
+
+const FP: &str = "0123456789abcdef0123456789abcdef01234567";
+
+#[tokio::test]
+async fn proxy_secret_alone_implies_proxy_trust() -> TestResult {
+    let parsed = Config::from_args(Args::parse_from([
+        "fpasted",
+        "--proxy-secret",
+        "only-the-secret-is-set",
+    ]))?;
+    assert!(parsed.trust_proxy, "the secret alone must enable trust");
+    let server = Server::start(move |c| {
+        c.trust_proxy = parsed.trust_proxy;
+        c.proxy_secret = parsed.proxy_secret;
+    })
+    .await?;
+    let created: Value = http()
+        .post(server.url("/"))
+        .header("x-ssl-client-sha1", FP)
+        .header("x-proxy-secret", "only-the-secret-is-set")
+        .body("owned through the proxy")
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(s(&created, "owner"), FP);
+    Ok(())
+}
+
+#[tokio::test]
+async fn duplicate_content_429_carries_count_and_window() -> TestResult {
+    let server = Server::start(|c| {
+        c.dedup_max = 2;
+        c.dedup_window = 600;
+    })
+    .await?;
+    let c = http();
+    for _ in 0..2 {
+        let res = c.post(server.url("/")).body("same again").send().await?;
+        assert_eq!(res.status(), 201);
+    }
+    let res = c.post(server.url("/")).body("same again").send().await?;
+    let body = problem(res, 429, "duplicate_content").await?;
+    assert_eq!(body["count"], 2);
+    assert_eq!(body["window_seconds"], 600);
+    Ok(())
+}
+
+/// Sends a request with its whole body before reading a byte, as Python's `urllib` does, and
+/// returns the status line of the answer.
+async fn write_all_then_read(server: &Server, body_len: usize) -> Result<String, BoxError> {
+    let mut stream = TcpStream::connect(server.addr).await?;
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {body_len}\r\n\
+         Content-Type: application/octet-stream\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await?;
+    stream.write_all(&vec![b'z'; body_len]).await?;
+    stream.flush().await?;
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.or_else(|e| {
+        // A reset after the answer arrived still leaves the answer readable above.
+        if answer.is_empty() { Err(e) } else { Ok(0) }
+    })?;
+    let text = String::from_utf8_lossy(&answer);
+    Ok(text.lines().next().unwrap_or_default().to_owned())
+}
+
+#[tokio::test]
+async fn early_413_reaches_a_client_that_writes_everything_first() -> TestResult {
+    // 8 MiB is well past what loopback socket buffers absorb unread.
+    let len = 8 * 1024 * 1024;
+    // Past the global body bound: refused by the envelope.
+    let server = Server::start(|c| {
+        c.max_anon = 1024;
+        c.max_auth = 1024;
+    })
+    .await?;
+    assert!(
+        write_all_then_read(&server, len).await?.contains(" 413 "),
+        "global bound"
+    );
+    // Past the anonymous limit but within the global bound: refused by the handler.
+    let server = Server::start(|c| {
+        c.max_anon = 1024;
+        c.max_auth = 16 * 1024 * 1024;
+    })
+    .await?;
+    assert!(
+        write_all_then_read(&server, len).await?.contains(" 413 "),
+        "anonymous limit"
+    );
+    Ok(())
+}
