@@ -58,6 +58,9 @@ pub struct PasteInfo {
     /// Malware-scan verdict, when scanning is enabled (`clean`, or `skipped: <reason>`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scan: Option<String>,
+    /// The owner's label (`X-Display-Name`), when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
 }
 
 /// `GET /challenge` body.

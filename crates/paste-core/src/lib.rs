@@ -1,10 +1,11 @@
 //! The fpaste domain, free of HTTP.
 //!
 //! Paste ids and delete tokens ([`id`]), what content is ([`content`]: MIME sniffing, active
-//! content, entropy), the proof-of-work verifier ([`pow`]), password hashing ([`password`]),
+//! content, entropy), display names ([`display_name`]), the proof-of-work verifier ([`pow`]), password hashing ([`password`]),
 //! lifetimes ([`expiry`]) and the SQLite store ([`store`]) with its embedded migrations.
 
 pub mod content;
+pub mod display_name;
 pub mod expiry;
 pub mod id;
 pub mod password;

@@ -141,6 +141,12 @@ impl PasteMetrics {
         self.bytes.dec_by(i64::try_from(size).unwrap_or(i64::MAX));
     }
 
+    /// A paste's content replaced: stored bytes change from `old` to `new`.
+    pub fn resized(&self, old: u64, new: u64) {
+        self.bytes.dec_by(i64::try_from(old).unwrap_or(i64::MAX));
+        self.bytes.inc_by(i64::try_from(new).unwrap_or(i64::MAX));
+    }
+
     /// One paste of `size` bytes purged after expiry.
     pub fn expired(&self, size: u64) {
         self.expired.inc();

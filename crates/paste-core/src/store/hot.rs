@@ -139,6 +139,7 @@ mod tests {
                 password_hash: None,
                 delete_token_hash: None,
                 scan: None,
+                display_name: None,
             },
             content: content.map(Bytes::copy_from_slice),
         })

@@ -6,6 +6,7 @@
 
 mod group_commit;
 mod hot;
+mod manage;
 mod outbox;
 mod read;
 mod stats;
@@ -19,6 +20,7 @@ use platform_db::rusqlite;
 use platform_db::{Migrations, OpenError, Pool, PoolError};
 
 pub use hot::{MAX_ITEM_BYTES as MAX_CACHED_PASTE_BYTES, Readable};
+pub use manage::{ListFilter, ListPage, NewContent, PasteUpdate, Updated};
 pub use outbox::OutboxItem;
 pub use stats::{Stats, Tally};
 pub use write::{Dedup, DedupPolicy, NewPaste};
@@ -28,6 +30,7 @@ fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(include_str!("../../migrations/001_pastes.sql")),
         M::up(include_str!("../../migrations/002_webhooks.sql")),
+        M::up(include_str!("../../migrations/003_display_names.sql")),
     ])
 }
 
@@ -82,6 +85,8 @@ pub struct PasteMeta {
     pub delete_token_hash: Option<Vec<u8>>,
     /// Malware-scan verdict.
     pub scan: Option<String>,
+    /// The owner's label for it.
+    pub display_name: Option<String>,
 }
 
 /// The store handle; cheap to clone.
@@ -126,3 +131,6 @@ impl PasteStore {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod manage_tests;

@@ -14,6 +14,7 @@ fn paste(id: &str, content: &[u8], now: i64, burn: bool) -> NewPaste {
         password_hash: None,
         delete_token_hash: None,
         scan: None,
+        display_name: None,
     }
 }
 

@@ -131,6 +131,7 @@ pub async fn list(
                 password_protected: m.password_hash.is_some().then_some(true),
                 owner: m.owner,
                 scan: m.scan,
+                display_name: m.display_name,
             })
             .collect(),
     ))

@@ -120,6 +120,7 @@ pub async fn create(
         password_hash: password_hash.clone(),
         delete_token_hash: token.as_ref().map(DeleteToken::digest),
         scan,
+        display_name: display_name(&headers)?,
     };
     let dedup = DedupPolicy {
         window_secs: i64::try_from(cfg.dedup_window).unwrap_or(i64::MAX),
@@ -158,6 +159,34 @@ pub async fn create(
     Ok((StatusCode::CREATED, [(header::LOCATION, url)], Json(body)).into_response())
 }
 
+/// `X-Display-Name`: `None` when absent or empty; a 400 when too long, not UTF-8, or holding
+/// control characters.
+pub fn display_name_header(headers: &HeaderMap) -> Result<Option<Option<String>>, ApiError> {
+    let Some(value) = headers.get(headers::DISPLAY_NAME) else {
+        return Ok(None);
+    };
+    let text = std::str::from_utf8(value.as_bytes()).map_err(|_| {
+        problem(
+            StatusCode::BAD_REQUEST,
+            "invalid_display_name",
+            "X-Display-Name must be UTF-8 text",
+        )
+    })?;
+    paste_core::display_name::parse(text)
+        .map(Some)
+        .map_err(|e| {
+            problem(
+                StatusCode::BAD_REQUEST,
+                "invalid_display_name",
+                e.to_string(),
+            )
+        })
+}
+
+fn display_name(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    Ok(display_name_header(headers)?.flatten())
+}
+
 /// The header's value when it is present and valid text.
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
@@ -180,7 +209,7 @@ pub fn malformed_header(name: &str) -> ApiError {
     )
 }
 
-fn parse_bool(v: Option<&str>) -> Result<bool, ApiError> {
+pub fn parse_bool(v: Option<&str>) -> Result<bool, ApiError> {
     match v.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
         None | Some("false" | "0" | "no") => Ok(false),
         Some("true" | "1" | "yes") => Ok(true),
@@ -192,7 +221,7 @@ fn parse_bool(v: Option<&str>) -> Result<bool, ApiError> {
     }
 }
 
-fn unwrap_json(headers: &HeaderMap, raw: Bytes) -> Result<Bytes, ApiError> {
+pub fn unwrap_json(headers: &HeaderMap, raw: Bytes) -> Result<Bytes, ApiError> {
     let is_json = header_str(headers, header::CONTENT_TYPE.as_str())
         .and_then(|ct| ct.split(';').next())
         .is_some_and(|ct| ct.trim().eq_ignore_ascii_case("application/json"));
@@ -215,7 +244,7 @@ fn unwrap_json(headers: &HeaderMap, raw: Bytes) -> Result<Bytes, ApiError> {
 }
 
 /// Enforces the entropy minimum; returns the content's entropy for later checks.
-fn check_entropy(state: &AppState, content: &[u8]) -> Result<f64, ApiError> {
+pub fn check_entropy(state: &AppState, content: &[u8]) -> Result<f64, ApiError> {
     let cfg = &state.config;
     let entropy = shannon_entropy(content);
     if cfg.min_entropy <= 0.0
@@ -246,7 +275,7 @@ fn check_entropy(state: &AppState, content: &[u8]) -> Result<f64, ApiError> {
 
 /// Scans when a scanner is configured: infected uploads are refused, and so is everything when
 /// the scanner cannot answer (fail closed).
-async fn scan(
+pub async fn scan(
     state: &AppState,
     content: &[u8],
     entropy: f64,
@@ -274,7 +303,7 @@ async fn scan(
     }
 }
 
-async fn hash_password(state: &AppState, password: String) -> Result<String, ApiError> {
+pub async fn hash_password(state: &AppState, password: String) -> Result<String, ApiError> {
     paste_core::password::validate(&password)
         .map_err(|e| problem(StatusCode::BAD_REQUEST, "invalid_password", e.to_string()))?;
     let _permit = state

@@ -63,6 +63,7 @@ pub async fn meta(
         password_protected: meta.password_hash.is_some().then_some(true),
         owner: if may_see_owner { meta.owner } else { None },
         scan: meta.scan,
+        display_name: meta.display_name,
     }))
 }
 
@@ -133,7 +134,7 @@ pub fn parse_id(raw: &str) -> Result<PasteId, ApiError> {
 /// The `X-Paste-Password` request header, taken alone: a read needs none of the others, and
 /// copying the whole header map for it was a measurable part of serving a cached paste.
 #[derive(Debug)]
-pub struct PastePassword(Option<HeaderValue>);
+pub struct PastePassword(pub Option<HeaderValue>);
 
 impl<S: Send + Sync> FromRequestParts<S> for PastePassword {
     type Rejection = Infallible;
@@ -144,7 +145,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PastePassword {
 }
 
 /// 401 without a password, 403 with a wrong one; the Argon2 work is the same either way.
-async fn check_password(
+pub async fn check_password(
     state: &AppState,
     meta: &PasteMeta,
     password: PastePassword,

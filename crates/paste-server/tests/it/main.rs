@@ -7,6 +7,7 @@ mod contract;
 mod hot_path;
 mod limits;
 mod logs;
+mod manage;
 mod ops;
 mod pow;
 mod prefix;
