@@ -104,3 +104,54 @@ async fn early_413_reaches_a_client_that_writes_everything_first() -> TestResult
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn challenge_reports_base_difficulty_and_elevation_and_little_when_off() -> TestResult {
+    let off = Server::start(|_| {}).await?;
+    let body: Value = http()
+        .get(off.url("/challenge"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(body, serde_json::json!({"enabled": false, "difficulty": 0}));
+
+    let server = Server::start(|c| {
+        c.pow_difficulty = 4;
+        c.pow_flood = 2;
+        c.pow_secret = Some(secrecy::SecretString::from(
+            "0123456789abcdef0123456789abcdef-contract",
+        ));
+    })
+    .await?;
+    let c = http();
+    let calm: paste_api::Challenge = c.get(server.url("/challenge")).send().await?.json().await?;
+    assert_eq!(
+        (calm.base_difficulty, calm.elevated),
+        (Some(4), Some(false))
+    );
+    for i in 0..6 {
+        let ch: paste_api::Challenge = c.get(server.url("/challenge")).send().await?.json().await?;
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        let n = paste_api::pow::solve_strided(&ch.nonce, ch.difficulty, 0, 1, u64::MAX, &stop)
+            .ok_or("unsolved")?;
+        let res = c
+            .post(server.url("/"))
+            .header("x-pow-token", &ch.token)
+            .header("x-pow-solution", n.to_string())
+            .body(format!("flood {i}"))
+            .send()
+            .await?;
+        assert_eq!(res.status(), 201);
+    }
+    let raised: paste_api::Challenge = c.get(server.url("/challenge")).send().await?.json().await?;
+    assert_eq!(raised.base_difficulty, Some(4));
+    assert_eq!(
+        raised.elevated,
+        Some(true),
+        "difficulty {}",
+        raised.difficulty
+    );
+    assert!(raised.difficulty > 4);
+    Ok(())
+}
