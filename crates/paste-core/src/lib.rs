@@ -10,6 +10,7 @@ pub mod expiry;
 pub mod id;
 pub mod password;
 pub mod pow;
+pub mod short_url;
 pub mod store;
 
 /// Seconds since the Unix epoch, the unit every timestamp of the API uses.

@@ -84,6 +84,8 @@ pub mod env {
     pub const WEBHOOK_RETRY_BASE_MS: &str = "FLASKPASTE_WEBHOOK_RETRY_BASE_MS";
     /// Attempts before a delivery is given up.
     pub const WEBHOOK_MAX_ATTEMPTS: &str = "FLASKPASTE_WEBHOOK_MAX_ATTEMPTS";
+    /// Longest URL the shortener accepts, bytes.
+    pub const SHORT_URL_MAX: &str = "FLASKPASTE_SHORT_URL_MAX";
     /// clamd address (`host:port` or a socket path) to scan uploads; unset disables scanning.
     pub const CLAMAV: &str = "FLASKPASTE_CLAMAV";
     /// Seconds to wait for a scan verdict.
@@ -212,6 +214,9 @@ pub struct Args {
     /// Webhook delivery attempts before giving up.
     #[arg(long, env = env::WEBHOOK_MAX_ATTEMPTS, default_value_t = 12)]
     pub webhook_max_attempts: u32,
+    /// Longest URL the shortener (/s) accepts, bytes.
+    #[arg(long, env = env::SHORT_URL_MAX, default_value_t = 2048)]
+    pub short_url_max: usize,
     /// Scan uploads with the ClamAV daemon at this address (host:port or socket path).
     #[arg(long, env = env::CLAMAV)]
     pub clamav: Option<crate::scanner::ClamdAddr>,
@@ -301,6 +306,8 @@ pub struct Config {
     pub webhook_retry_base: Duration,
     /// Attempts before giving up.
     pub webhook_max_attempts: u32,
+    /// Longest shortened URL, bytes.
+    pub short_url_max: usize,
 }
 
 /// A configuration value that cannot work.
@@ -461,6 +468,7 @@ impl Config {
             webhook_secret: args.webhook_secret,
             webhook_retry_base: Duration::from_millis(args.webhook_retry_base_ms.max(1)),
             webhook_max_attempts: args.webhook_max_attempts.max(1),
+            short_url_max: args.short_url_max.clamp(16, 65_536),
         })
     }
 

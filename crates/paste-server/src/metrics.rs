@@ -60,6 +60,12 @@ pub struct PasteMetrics {
     deleted: Counter,
     expired: Counter,
     rejected: Family<ReasonLabel, Counter>,
+    /// Short URLs created, deleted, and redirects served.
+    pub short_created: Counter,
+    /// Short URLs deleted.
+    pub short_deleted: Counter,
+    /// Redirects served by `GET /s/{id}`.
+    pub short_redirects: Counter,
 }
 
 impl PasteMetrics {
@@ -72,6 +78,9 @@ impl PasteMetrics {
             deleted: Counter::default(),
             expired: Counter::default(),
             rejected: Family::default(),
+            short_created: Counter::default(),
+            short_deleted: Counter::default(),
+            short_redirects: Counter::default(),
         };
         // Every reason exists from the start, so dashboards and absent() see zeros, not gaps.
         for why in [
@@ -117,6 +126,21 @@ impl PasteMetrics {
                 m.rejected.clone(),
             );
             r.register("build_info", "Build information", build);
+            r.register(
+                "short_urls_created",
+                "Short URLs created",
+                m.short_created.clone(),
+            );
+            r.register(
+                "short_urls_deleted",
+                "Short URLs deleted",
+                m.short_deleted.clone(),
+            );
+            r.register(
+                "short_url_redirects",
+                "Short URL redirects served",
+                m.short_redirects.clone(),
+            );
         });
         m
     }

@@ -3,7 +3,7 @@
 use axum::Router;
 use axum::routing::{get, post};
 
-use crate::handlers::{admin, create, delete, info, mine, ops, read, update};
+use crate::handlers::{admin, create, delete, info, mine, ops, read, short, update};
 use crate::state::AppState;
 
 /// Every route, under the configured URL prefix.
@@ -25,6 +25,11 @@ pub fn router(state: AppState) -> Router {
         .route(&format!("{p}/admin/cleanup"), post(admin::cleanup))
         .route(&format!("{p}/admin/pastes"), get(admin::list))
         .route(&format!("{p}/pastes"), get(mine::list))
+        .route(&format!("{p}/s"), get(short::list).post(short::create))
+        .route(
+            &format!("{p}/s/{{id}}"),
+            get(short::redirect).delete(short::delete),
+        )
         .route(
             &format!("{p}/{{id}}"),
             get(read::meta).put(update::update).delete(delete::delete),

@@ -34,6 +34,9 @@ pub async fn sweep(state: &AppState) {
         }
         Err(error) => tracing::error!(%error, "expiry sweep failed"),
     }
+    if let Err(error) = state.store.purge_expired_shorts(now_unix()).await {
+        tracing::error!(%error, "short URL expiry sweep failed");
+    }
     match state.store.totals().await {
         Ok((count, bytes)) => state.metrics.set_totals(count, bytes),
         Err(error) => tracing::error!(%error, "could not read storage totals"),

@@ -9,6 +9,7 @@ mod hot;
 mod manage;
 mod outbox;
 mod read;
+mod short;
 mod stats;
 mod write;
 
@@ -22,6 +23,7 @@ use platform_db::{Migrations, OpenError, Pool, PoolError};
 pub use hot::{MAX_ITEM_BYTES as MAX_CACHED_PASTE_BYTES, Readable};
 pub use manage::{ListFilter, ListPage, NewContent, PasteUpdate, Updated};
 pub use outbox::OutboxItem;
+pub use short::ShortUrl;
 pub use stats::{Stats, Tally};
 pub use write::{Dedup, DedupPolicy, NewPaste};
 
@@ -31,6 +33,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../../migrations/001_pastes.sql")),
         M::up(include_str!("../../migrations/002_webhooks.sql")),
         M::up(include_str!("../../migrations/003_display_names.sql")),
+        M::up(include_str!("../../migrations/004_short_urls.sql")),
     ])
 }
 

@@ -8,6 +8,7 @@ pub mod info;
 pub mod mine;
 pub mod ops;
 pub mod read;
+pub mod short;
 pub mod update;
 
 /// The path of a paste resource, URL prefix included.

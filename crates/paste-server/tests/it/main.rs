@@ -13,5 +13,6 @@ mod pow;
 mod prefix;
 mod robustness;
 mod scanning;
+mod short;
 mod support;
 mod webhooks;
