@@ -86,6 +86,10 @@ pub mod env {
     pub const WEBHOOK_MAX_ATTEMPTS: &str = "FLASKPASTE_WEBHOOK_MAX_ATTEMPTS";
     /// Longest URL the shortener accepts, bytes.
     pub const SHORT_URL_MAX: &str = "FLASKPASTE_SHORT_URL_MAX";
+    /// Creation quota multiplier for certificate holders.
+    pub const RATE_AUTH_MULTIPLIER: &str = "FLASKPASTE_RATE_AUTH_MULTIPLIER";
+    /// Most client addresses the rate limiter tracks at once.
+    pub const RATE_MAX_CLIENTS: &str = "FLASKPASTE_RATE_MAX_CLIENTS";
     /// clamd address (`host:port` or a socket path) to scan uploads; unset disables scanning.
     pub const CLAMAV: &str = "FLASKPASTE_CLAMAV";
     /// Seconds to wait for a scan verdict.
@@ -217,6 +221,12 @@ pub struct Args {
     /// Longest URL the shortener (/s) accepts, bytes.
     #[arg(long, env = env::SHORT_URL_MAX, default_value_t = 2048)]
     pub short_url_max: usize,
+    /// Certificate holders may create this many times more per minute.
+    #[arg(long, env = env::RATE_AUTH_MULTIPLIER, default_value_t = 5)]
+    pub rate_auth_multiplier: u32,
+    /// Most client addresses the rate limiter tracks at once.
+    #[arg(long, env = env::RATE_MAX_CLIENTS, default_value_t = 100_000)]
+    pub rate_max_clients: usize,
     /// Scan uploads with the ClamAV daemon at this address (host:port or socket path).
     #[arg(long, env = env::CLAMAV)]
     pub clamav: Option<crate::scanner::ClamdAddr>,
@@ -308,6 +318,10 @@ pub struct Config {
     pub webhook_max_attempts: u32,
     /// Longest shortened URL, bytes.
     pub short_url_max: usize,
+    /// Quota multiplier for certificate holders.
+    pub rate_cert_multiplier: u32,
+    /// Bound of the rate limiter's address table.
+    pub rate_max_clients: usize,
 }
 
 /// A configuration value that cannot work.
@@ -469,6 +483,8 @@ impl Config {
             webhook_retry_base: Duration::from_millis(args.webhook_retry_base_ms.max(1)),
             webhook_max_attempts: args.webhook_max_attempts.max(1),
             short_url_max: args.short_url_max.clamp(16, 65_536),
+            rate_cert_multiplier: args.rate_auth_multiplier.max(1),
+            rate_max_clients: args.rate_max_clients.max(1),
         })
     }
 

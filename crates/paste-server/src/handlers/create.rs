@@ -33,17 +33,13 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let cfg = &state.config;
     let now = now_unix();
-    if let Some(rate) = &state.rate
-        && let Err(wait) = rate.check(ip)
-    {
+    let quota = state
+        .rate
+        .as_ref()
+        .map(|q| q.check(ip, identity.fingerprint().is_some(), now));
+    if let Some(standing) = quota.filter(|s| !s.allowed) {
         state.metrics.rejected(Rejection::RateLimit);
-        return Err(Problem::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "Too many pastes from this address; slow down",
-        )
-        .retry_after(wait)
-        .into());
+        return Ok(crate::quota::refusal(standing, now));
     }
     if state.pow.enabled() {
         let token = header_checked(&headers, headers::POW_TOKEN)?;
@@ -156,7 +152,9 @@ pub async fn create(
         password_protected: password_hash.is_some().then_some(true),
         delete_token: token.map(|t| t.reveal().to_owned()),
     };
-    Ok((StatusCode::CREATED, [(header::LOCATION, url)], Json(body)).into_response())
+    let mut res = (StatusCode::CREATED, [(header::LOCATION, url)], Json(body)).into_response();
+    crate::quota::stamp(&mut res, quota);
+    Ok(res)
 }
 
 /// `X-Display-Name`: `None` when absent or empty; a 400 when too long, not UTF-8, or holding

@@ -13,7 +13,6 @@ use paste_core::id::{DeleteToken, PasteId, delete_token_matches};
 use paste_core::now_unix;
 use paste_core::short_url;
 use paste_core::store::ShortUrl;
-use platform::Problem;
 use platform::extract::Query;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -61,17 +60,13 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let cfg = &state.config;
     let now = now_unix();
-    if let Some(rate) = &state.rate
-        && let Err(wait) = rate.check(ip)
-    {
+    let quota = state
+        .rate
+        .as_ref()
+        .map(|q| q.check(ip, identity.fingerprint().is_some(), now));
+    if let Some(standing) = quota.filter(|s| !s.allowed) {
         state.metrics.rejected(Rejection::RateLimit);
-        return Err(Problem::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "Too many requests from this address; slow down",
-        )
-        .retry_after(wait)
-        .into());
+        return Ok(crate::quota::refusal(standing, now));
     }
     if state.pow.enabled() {
         let token = header_checked(&headers, headers::POW_TOKEN)?;
@@ -120,12 +115,14 @@ pub async fn create(
         body["delete_token"] = json!(token.reveal());
     }
     let location = short_path(&cfg.url_prefix, &short.id);
-    Ok((
+    let mut res = (
         StatusCode::CREATED,
         [(header::LOCATION, location)],
         Json(body),
     )
-        .into_response())
+        .into_response();
+    crate::quota::stamp(&mut res, quota);
+    Ok(res)
 }
 
 fn target_of(headers: &HeaderMap, raw: &Bytes) -> Result<String, ApiError> {

@@ -155,3 +155,61 @@ async fn challenge_reports_base_difficulty_and_elevation_and_little_when_off() -
     assert!(raised.difficulty > 4);
     Ok(())
 }
+
+fn header_num(res: &reqwest::Response, name: &str) -> Result<i64, BoxError> {
+    Ok(res
+        .headers()
+        .get(name)
+        .ok_or_else(|| format!("{name} missing"))?
+        .to_str()?
+        .parse()?)
+}
+
+#[tokio::test]
+async fn creations_carry_rate_limit_headers_and_certificates_get_more() -> TestResult {
+    let server = Server::start(|c| {
+        c.rate_limit = 2;
+        c.rate_cert_multiplier = 3;
+    })
+    .await?;
+    let c = http();
+    let first = c.post(server.url("/")).body("one").send().await?;
+    assert_eq!(first.status(), 201);
+    assert_eq!(header_num(&first, "x-ratelimit-limit")?, 2);
+    assert_eq!(header_num(&first, "x-ratelimit-remaining")?, 1);
+    let reset = header_num(&first, "x-ratelimit-reset")?;
+    let now = paste_core::now_unix();
+    assert!(
+        reset > now - 5 && reset <= now + 60,
+        "reset {reset}, now {now}"
+    );
+    let second = c
+        .post(server.url("/s"))
+        .body("https://example.org/")
+        .send()
+        .await?;
+    assert_eq!(second.status(), 201);
+    assert_eq!(header_num(&second, "x-ratelimit-remaining")?, 0);
+    let refused = c.post(server.url("/")).body("three").send().await?;
+    assert_eq!(header_num(&refused, "x-ratelimit-limit")?, 2);
+    assert_eq!(header_num(&refused, "x-ratelimit-remaining")?, 0);
+    assert!(refused.headers().contains_key("retry-after"));
+    problem(refused, 429, "rate_limited").await?;
+
+    let server = Server::start(|c| {
+        c.rate_limit = 2;
+        c.rate_cert_multiplier = 3;
+        c.trust_proxy = true;
+    })
+    .await?;
+    let certified = c
+        .post(server.url("/"))
+        .header("x-ssl-client-sha1", FP)
+        .body("with a certificate")
+        .send()
+        .await?;
+    assert_eq!(certified.status(), 201);
+    assert_eq!(header_num(&certified, "x-ratelimit-limit")?, 6);
+    assert_eq!(header_num(&certified, "x-ratelimit-remaining")?, 5);
+    Ok(())
+}
