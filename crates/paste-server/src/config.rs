@@ -27,6 +27,8 @@ pub mod env {
     pub const EXPIRY: &str = "FLASKPASTE_EXPIRY";
     /// Default lifetime of an authenticated paste, seconds.
     pub const EXPIRY_AUTH: &str = "FLASKPASTE_EXPIRY_AUTH";
+    /// Default lifetime of pastes by certificates from this server's own PKI, seconds.
+    pub const EXPIRY_PKI: &str = "FLASKPASTE_EXPIRY_PKI";
     /// Cap on `X-Expiry`, seconds.
     pub const MAX_EXPIRY: &str = "FLASKPASTE_MAX_EXPIRY";
     /// Content-hash throttle window, seconds.
@@ -134,6 +136,9 @@ pub struct Args {
     /// Default lifetime of authenticated pastes, seconds.
     #[arg(long, env = env::EXPIRY_AUTH, default_value_t = 7 * DAY)]
     pub expiry_auth: u64,
+    /// Default lifetime of pastes by certificates from this server's PKI, seconds.
+    #[arg(long, env = env::EXPIRY_PKI, default_value_t = 30 * DAY)]
+    pub expiry_pki: u64,
     /// Largest lifetime a client may ask for with X-Expiry, seconds.
     #[arg(long, env = env::MAX_EXPIRY, default_value_t = 30 * DAY)]
     pub max_expiry: u64,
@@ -260,6 +265,8 @@ pub struct Config {
     pub expiry_anon: u64,
     /// Default authenticated lifetime.
     pub expiry_auth: u64,
+    /// Default lifetime, our-PKI certificates.
+    pub expiry_pki: u64,
     /// Cap on lifetimes.
     pub max_expiry: u64,
     /// Throttle window.
@@ -435,6 +442,7 @@ impl Config {
             min_size: args.min_size,
             expiry_anon: args.expiry,
             expiry_auth: args.expiry_auth,
+            expiry_pki: args.expiry_pki,
             max_expiry: args.max_expiry,
             dedup_window: args.dedup_window,
             dedup_max: args.dedup_max,
@@ -486,6 +494,16 @@ impl Config {
             rate_cert_multiplier: args.rate_auth_multiplier.max(1),
             rate_max_clients: args.rate_max_clients.max(1),
         })
+    }
+
+    /// The lifetime policy: defaults per tier, capped at the maximum.
+    pub fn expiry_policy(&self) -> paste_core::expiry::ExpiryPolicy {
+        paste_core::expiry::ExpiryPolicy {
+            default_anon: self.expiry_anon,
+            default_auth: self.expiry_auth,
+            default_pki: self.expiry_pki,
+            max: self.max_expiry,
+        }
     }
 
     /// Defaults for tests: a database under `dir`, no proof of work, no rate limit, no

@@ -8,7 +8,6 @@ use bytes::Bytes;
 use http::{HeaderMap, StatusCode, header};
 use paste_api::{PasteCreated, headers};
 use paste_core::content::{detect_mime, shannon_entropy};
-use paste_core::expiry::ExpiryPolicy;
 use paste_core::id::{DeleteToken, PasteId};
 use paste_core::now_unix;
 use paste_core::store::{Dedup, DedupPolicy, NewPaste};
@@ -84,13 +83,13 @@ pub async fn create(
     let mime_type = detect_mime(&content);
     let scan = scan(&state, &content, entropy, &mime_type).await?;
 
-    let expiry = ExpiryPolicy {
-        default_anon: cfg.expiry_anon,
-        default_auth: cfg.expiry_auth,
-        max: cfg.max_expiry,
-    }
-    .lifetime(header_checked(&headers, headers::EXPIRY)?, owner.is_some())
-    .map_err(|e| problem(StatusCode::BAD_REQUEST, "invalid_expiry", e.to_string()))?;
+    let expiry = cfg
+        .expiry_policy()
+        .lifetime(
+            header_checked(&headers, headers::EXPIRY)?,
+            identity.expiry_tier(),
+        )
+        .map_err(|e| problem(StatusCode::BAD_REQUEST, "invalid_expiry", e.to_string()))?;
     let burn = parse_bool(header_checked(&headers, headers::BURN_AFTER_READ)?)?;
     let password_hash = match header_checked(&headers, headers::PASTE_PASSWORD)? {
         None => None,

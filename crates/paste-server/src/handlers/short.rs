@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use paste_api::headers;
-use paste_core::expiry::ExpiryPolicy;
 use paste_core::id::{DeleteToken, PasteId, delete_token_matches};
 use paste_core::now_unix;
 use paste_core::short_url;
@@ -87,13 +86,13 @@ pub async fn create(
         problem(status, "invalid_url", e.to_string())
     })?;
     let owner = identity.fingerprint().map(str::to_owned);
-    let lifetime = ExpiryPolicy {
-        default_anon: cfg.expiry_anon,
-        default_auth: cfg.expiry_auth,
-        max: cfg.max_expiry,
-    }
-    .lifetime(header_checked(&headers, headers::EXPIRY)?, owner.is_some())
-    .map_err(|e| problem(StatusCode::BAD_REQUEST, "invalid_expiry", e.to_string()))?;
+    let lifetime = cfg
+        .expiry_policy()
+        .lifetime(
+            header_checked(&headers, headers::EXPIRY)?,
+            identity.expiry_tier(),
+        )
+        .map_err(|e| problem(StatusCode::BAD_REQUEST, "invalid_expiry", e.to_string()))?;
     let id = PasteId::generate().map_err(|e| ApiError::Internal(e.to_string()))?;
     let token = match owner {
         None => Some(DeleteToken::generate().map_err(|e| ApiError::Internal(e.to_string()))?),

@@ -12,7 +12,6 @@ use axum::extract::{Path, State};
 use http::{HeaderMap, StatusCode};
 use paste_api::{PasteInfo, headers};
 use paste_core::content::detect_mime;
-use paste_core::expiry::ExpiryPolicy;
 use paste_core::now_unix;
 use paste_core::store::{DedupPolicy, NewContent, PasteUpdate, Updated};
 use platform::Problem;
@@ -87,13 +86,10 @@ pub async fn update(
         ..PasteUpdate::default()
     };
     if let Some(expiry) = header_checked(&headers, headers::EXPIRY)? {
-        let lifetime = ExpiryPolicy {
-            default_anon: cfg.expiry_anon,
-            default_auth: cfg.expiry_auth,
-            max: cfg.max_expiry,
-        }
-        .lifetime(Some(expiry), true)
-        .map_err(|e| problem(StatusCode::BAD_REQUEST, "invalid_expiry", e.to_string()))?;
+        let lifetime = cfg
+            .expiry_policy()
+            .lifetime(Some(expiry), identity.expiry_tier())
+            .map_err(|e| problem(StatusCode::BAD_REQUEST, "invalid_expiry", e.to_string()))?;
         update.expires_at = Some(now.saturating_add(i64::try_from(lifetime).unwrap_or(i64::MAX)));
     }
     let remove = parse_bool(header_checked(&headers, REMOVE_PASSWORD)?).map_err(|_| {

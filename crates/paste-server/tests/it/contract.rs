@@ -213,3 +213,38 @@ async fn creations_carry_rate_limit_headers_and_certificates_get_more() -> TestR
     assert_eq!(header_num(&certified, "x-ratelimit-remaining")?, 5);
     Ok(())
 }
+
+#[tokio::test]
+async fn default_lifetimes_follow_the_creators_tier() -> TestResult {
+    let server = Server::start(|c| {
+        c.trust_proxy = true;
+        c.expiry_anon = 100;
+        c.expiry_auth = 200;
+        c.expiry_pki = 300;
+    })
+    .await?;
+    let lifetime =
+        |v: &Value| v["expires_at"].as_i64().unwrap_or(0) - v["created_at"].as_i64().unwrap_or(0);
+    let anon: Value = http()
+        .post(server.url("/"))
+        .body("anon tier")
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(lifetime(&anon), 100);
+    let cert: Value = http()
+        .post(server.url("/"))
+        .header("x-ssl-client-sha1", FP)
+        .body("certificate tier")
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(
+        lifetime(&cert),
+        200,
+        "no PKI yet: every certificate is from elsewhere"
+    );
+    Ok(())
+}
