@@ -193,6 +193,27 @@ impl Api {
         ))
     }
 
+    /// `GET {path}?{query}` answered with JSON.
+    pub fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T> {
+        json(send(
+            self.client.get(endpoint(&self.base, path)).query(query),
+        )?)
+    }
+
+    /// `POST {path}`: the caller adds headers and the body.
+    pub fn post(&self, path: &str) -> RequestBuilder {
+        self.client.post(endpoint(&self.base, path))
+    }
+
+    /// Sends a request and reads its JSON answer.
+    pub fn send_json<T: serde::de::DeserializeOwned>(&self, request: RequestBuilder) -> Result<T> {
+        json(send(request)?)
+    }
+
     /// `DELETE /{id}`, with the delete token when there is one.
     pub fn delete(&self, id: &str, token: Option<&str>) -> Result<()> {
         let mut request = self.client.delete(endpoint(&self.base, id));

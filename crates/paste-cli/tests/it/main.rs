@@ -4,6 +4,7 @@ mod auth;
 mod burn;
 mod config;
 mod encryption;
+mod mine;
 mod pow;
 mod roundtrip;
 mod shell;
