@@ -163,6 +163,9 @@ pub struct GetArgs {
     /// Write the content to FILE instead of stdout
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Write an encrypted paste's ciphertext as it is when the link has no #key
+    #[arg(long)]
+    pub raw: bool,
 }
 
 /// Arguments of `list`.

@@ -122,6 +122,19 @@ fn refused(response: Response) -> CliError {
     if let Some(hint) = field("hint") {
         message.push_str(&format!(" ({hint})"));
     }
+    // The server speaks in headers; a person at the CLI needs the flag.
+    match field("code").as_deref() {
+        Some("password_required") => {
+            message = "this paste is password protected: pass --password (it prompts when \
+                       given no value) or set FPASTE_PASSWORD"
+                .to_owned();
+        }
+        Some("password_invalid") => message = "wrong password (--password)".to_owned(),
+        Some("paste_not_found") => {
+            message = "not found: no such paste, or it expired, was burned or deleted".to_owned();
+        }
+        _ => {}
+    }
     CliError::Server {
         status: status.as_u16(),
         message,

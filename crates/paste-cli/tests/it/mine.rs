@@ -69,3 +69,52 @@ fn list_shows_ones_own_pastes_and_shorten_prints_a_link() -> TestResult {
     );
     Ok(())
 }
+
+#[test]
+fn messages_name_what_is_wrong_in_the_clients_words() -> TestResult {
+    let server = Server::start()?;
+    // Encrypted: without its #key the ciphertext is refused, exit 6, unless --raw.
+    let url = run(
+        server.fpaste().args(["create", "-e"]),
+        Some(b"a secret worth keeping"),
+    )?
+    .ok()?
+    .text();
+    let bare = url.split('#').next().unwrap_or_default().to_owned();
+    assert_ne!(bare, url, "encrypted links carry a #key: {url}");
+    let refused = run(server.fpaste().args(["get", &bare]), None)?;
+    assert_eq!(refused.code, 6, "{}", refused.stderr);
+    assert!(refused.stdout.is_empty(), "nothing printed");
+    assert!(refused.stderr.contains("has no #key"), "{}", refused.stderr);
+    let raw = run(server.fpaste().args(["get", "--raw", &bare]), None)?.ok()?;
+    assert!(raw.stdout.starts_with(b"FPE"), "ciphertext as is");
+
+    // A password-protected paste names the flag, not the header.
+    let locked = run(
+        server
+            .fpaste()
+            .args(["create", "--no-encrypt", "--password=hunter22"]),
+        Some(b"locked away"),
+    )?
+    .ok()?
+    .text();
+    let needs = run(server.fpaste().args(["get", &locked]), None)?;
+    assert_eq!(needs.code, 4);
+    assert!(needs.stderr.contains("pass --password"), "{}", needs.stderr);
+
+    // Wrong token, then deleted twice: each says what happened.
+    let wrong = run(
+        server.fpaste().args(["delete", &locked, "--token", "nope"]),
+        None,
+    )?;
+    assert!(
+        wrong.stderr.contains("wrong delete token"),
+        "{}",
+        wrong.stderr
+    );
+    run(server.fpaste().args(["delete", &locked]), None)?.ok()?;
+    let again = run(server.fpaste().args(["delete", &locked]), None)?;
+    assert_eq!(again.code, 4);
+    assert!(again.stderr.contains("not found"), "{}", again.stderr);
+    Ok(())
+}
