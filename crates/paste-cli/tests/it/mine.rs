@@ -118,3 +118,33 @@ fn messages_name_what_is_wrong_in_the_clients_words() -> TestResult {
     assert!(again.stderr.contains("not found"), "{}", again.stderr);
     Ok(())
 }
+
+#[test]
+fn the_original_clients_server_variable_and_config_file_are_read() -> TestResult {
+    let server = Server::start()?;
+    // FLASKPASTE_SERVER when FPASTE_SERVER is unset.
+    let mut cmd = server.fpaste();
+    cmd.env_remove("FPASTE_SERVER")
+        .env("FLASKPASTE_SERVER", &server.base)
+        .args(["--json", "config"]);
+    let shown = run(&mut cmd, None)?.ok()?.json()?;
+    assert_eq!(shown["server"]["source"], "env", "{shown}");
+    assert!(shown.to_string().contains(&server.base), "{shown}");
+
+    // ~/.config/fpaste/config with `key = value` lines when config.toml is absent.
+    let legacy = server.home.path().join("config/fpaste/config");
+    std::fs::create_dir_all(legacy.parent().ok_or("no parent")?)?;
+    std::fs::write(
+        &legacy,
+        format!(
+            "# original client\nserver = {}\ncert_sha1 = ignored\n",
+            server.base
+        ),
+    )?;
+    let mut cmd = server.fpaste();
+    cmd.env_remove("FPASTE_SERVER").args(["--json", "config"]);
+    let shown = run(&mut cmd, None)?.ok()?.json()?;
+    assert_eq!(shown["server"]["source"], "file", "{shown}");
+    assert!(shown.to_string().contains(&server.base), "{shown}");
+    Ok(())
+}
