@@ -148,3 +148,15 @@ fn the_original_clients_server_variable_and_config_file_are_read() -> TestResult
     assert!(shown.to_string().contains(&server.base), "{shown}");
     Ok(())
 }
+
+#[test]
+fn unknown_words_and_directories_are_named_as_such() -> TestResult {
+    let server = Server::start()?;
+    let word = run(server.fpaste().arg("lsit"), None)?;
+    assert_eq!(word.code, 2, "{}", word.stderr);
+    assert!(word.stderr.contains("not a command"), "{}", word.stderr);
+    let dir = run(server.fpaste().arg(server.home.path()), None)?;
+    assert_eq!(dir.code, 2, "{}", dir.stderr);
+    assert!(dir.stderr.contains("is a directory"), "{}", dir.stderr);
+    Ok(())
+}
