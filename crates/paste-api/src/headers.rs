@@ -6,6 +6,8 @@ pub const EXPIRY: &str = "x-expiry";
 pub const BURN_AFTER_READ: &str = "x-burn-after-read";
 /// Password on create; required on reads of a protected paste.
 pub const PASTE_PASSWORD: &str = "x-paste-password";
+/// A label for the paste on create and update (at most 128 characters); empty removes it.
+pub const DISPLAY_NAME: &str = "x-display-name";
 /// The delete token an anonymous creator received, sent on `DELETE`.
 pub const DELETE_TOKEN: &str = "x-delete-token";
 /// The signed challenge token from `GET /challenge`.

@@ -4,8 +4,10 @@
 //! `fpaste` client depend on this crate and on nothing of each other.
 
 pub mod headers;
+pub mod listing;
 pub mod pow;
 pub mod types;
 pub mod webhook;
 
+pub use listing::{PasteList, PasteListItem};
 pub use types::{Challenge, PasteCreated, PasteInfo, QuotaStatus, ServerInfo};

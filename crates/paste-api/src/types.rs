@@ -73,6 +73,9 @@ pub struct PasteInfo {
     /// Present and `true` when only reads sending `X-Burn-Confirm: true` count.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub burn_confirm: Option<bool>,
+    /// The owner's label (`X-Display-Name`), when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
 }
 
 /// `GET /challenge` body.
@@ -80,18 +83,28 @@ pub struct PasteInfo {
 pub struct Challenge {
     /// Whether creation requires a proof of work.
     pub enabled: bool,
-    /// Hex nonce to hash with the solution.
-    #[serde(default)]
+    /// Hex nonce to hash with the solution (absent when disabled).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub nonce: String,
     /// Leading zero bits required.
     #[serde(default)]
     pub difficulty: u32,
-    /// Unix seconds after which the token is refused.
-    #[serde(default)]
+    /// Unix seconds after which the token is refused (absent when disabled).
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub expires: i64,
-    /// Signed token to send back as `X-PoW-Token`.
-    #[serde(default)]
+    /// Signed token to send back as `X-PoW-Token` (absent when disabled).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub token: String,
+    /// The configured difficulty before any anti-flood increase (absent when disabled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_difficulty: Option<u32>,
+    /// Whether anti-flood currently raises `difficulty` above `base_difficulty`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elevated: Option<bool>,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 /// `GET /` body: what the server is and accepts.

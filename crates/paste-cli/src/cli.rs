@@ -116,6 +116,10 @@ pub enum Command {
     Delete(DeleteArgs),
     /// Show the server's limits and proof-of-work status
     Info,
+    /// List your own pastes, newest first (needs a client certificate)
+    List(ListArgs),
+    /// Shorten a http(s) URL; prints the short link
+    Shorten(ShortenArgs),
     /// Show the effective settings and where each comes from (secrets masked)
     Config,
     /// Print a shell completion script
@@ -165,6 +169,33 @@ pub struct GetArgs {
     /// Write the content to FILE instead of stdout
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Write an encrypted paste's ciphertext as it is when the link has no #key
+    #[arg(long)]
+    pub raw: bool,
+}
+
+/// Arguments of `list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Pastes per page (the server allows at most 200)
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=200))]
+    pub limit: u32,
+    /// Pastes to skip
+    #[arg(long, default_value_t = 0)]
+    pub offset: u32,
+    /// Only this MIME type, or a family such as image/*
+    #[arg(long = "type", value_name = "MIME")]
+    pub mime: Option<String>,
+}
+
+/// Arguments of `shorten`.
+#[derive(Debug, Args)]
+pub struct ShortenArgs {
+    /// The http or https URL to shorten
+    pub url: String,
+    /// Lifetime: seconds or 30m, 1h, 2d, 1w (capped by the server)
+    #[arg(short = 'x', long, value_name = "DURATION")]
+    pub expiry: Option<crate::expiry::Expiry>,
 }
 
 /// Arguments of `delete`.

@@ -11,6 +11,8 @@ use crate::error::{CliError, Result};
 
 /// Server base URL, URL prefix included.
 pub const ENV_SERVER: &str = "FPASTE_SERVER";
+/// The original FlaskPaste client's name for the server, read when `FPASTE_SERVER` is unset.
+pub const ENV_SERVER_FLASKPASTE: &str = "FLASKPASTE_SERVER";
 /// PEM client certificate for mTLS.
 pub const ENV_CLIENT_CERT: &str = "FPASTE_CLIENT_CERT";
 /// PEM private key of the client certificate.
@@ -195,10 +197,50 @@ pub fn load_file(
         Some(path) => path,
         None => match default_config_path() {
             Some(path) if path.exists() => path,
-            _ => return Ok(None),
+            Some(path) => {
+                // The original client's `config` (`key = value` lines) beside ours.
+                let legacy = path.with_file_name("config");
+                if legacy.is_file() {
+                    return Ok(Some((legacy.clone(), read_legacy(&legacy)?)));
+                }
+                return Ok(None);
+            }
+            None => return Ok(None),
         },
     };
     Ok(Some((path.clone(), read_file(&path)?)))
+}
+
+/// Reads the original FlaskPaste client's config: `key = value` lines, `#` comments. Its keys
+/// `server`, `client_cert`, `client_key`, `ca_cert` (or `ca_file`) and `password` are used;
+/// others (such as `cert_sha1`) have no meaning here and are ignored.
+pub fn read_legacy(path: &Path) -> Result<FileConfig> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::Local(format!("cannot read config {}: {e}", path.display())))?;
+    let mut cfg = FileConfig::default();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            return Err(CliError::Local(format!(
+                "invalid config {} line {}: expected key = value",
+                path.display(),
+                n + 1
+            )));
+        };
+        let value = value.trim().trim_matches('"').to_owned();
+        match key.trim() {
+            "server" => cfg.server = Some(value),
+            "client_cert" => cfg.client_cert = Some(PathBuf::from(value)),
+            "client_key" => cfg.client_key = Some(PathBuf::from(value)),
+            "ca_cert" | "ca_file" => cfg.ca_file = Some(PathBuf::from(value)),
+            "password" => cfg.password = Some(value),
+            _ => {}
+        }
+    }
+    Ok(cfg)
 }
 
 /// Merges flags, environment and file into the effective settings.
@@ -212,7 +254,8 @@ pub fn resolve(
         None => (None, FileConfig::default()),
     };
     let env = |name: &str| env(name).filter(|v| !v.is_empty());
-    let server = pick(flags.server.clone(), env(ENV_SERVER), file.server).unwrap_or(Setting {
+    let env_server = env(ENV_SERVER).or_else(|| env(ENV_SERVER_FLASKPASTE));
+    let server = pick(flags.server.clone(), env_server, file.server).unwrap_or(Setting {
         value: DEFAULT_SERVER.to_owned(),
         source: Source::Default,
     });

@@ -14,6 +14,8 @@ pub const EXIT_NETWORK: u8 = 3;
 pub const EXIT_SERVER: u8 = 4;
 /// Exit code when an encrypted paste does not decrypt: wrong key, tampering or truncation.
 pub const EXIT_DECRYPT: u8 = 5;
+/// Exit code when a paste is encrypted and its link carries no `#key` (see `get --raw`).
+pub const EXIT_KEY_MISSING: u8 = 6;
 
 /// Every way a command can fail, each with its own exit code.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +40,9 @@ pub enum CliError {
     /// An encrypted paste failed to decrypt.
     #[error("decryption failed: {0}")]
     Decrypt(String),
+    /// An encrypted paste was asked for without its key.
+    #[error("{0}")]
+    KeyMissing(String),
 }
 
 impl CliError {
@@ -49,6 +54,7 @@ impl CliError {
             Self::Network(_) => EXIT_NETWORK,
             Self::Server { .. } => EXIT_SERVER,
             Self::Decrypt(_) => EXIT_DECRYPT,
+            Self::KeyMissing(_) => EXIT_KEY_MISSING,
         }
     }
 

@@ -122,6 +122,19 @@ fn refused(response: Response) -> CliError {
     if let Some(hint) = field("hint") {
         message.push_str(&format!(" ({hint})"));
     }
+    // The server speaks in headers; a person at the CLI needs the flag.
+    match field("code").as_deref() {
+        Some("password_required") => {
+            message = "this paste is password protected: pass --password (it prompts when \
+                       given no value) or set FPASTE_PASSWORD"
+                .to_owned();
+        }
+        Some("password_invalid") => message = "wrong password (--password)".to_owned(),
+        Some("paste_not_found") => {
+            message = "not found: no such paste, or it expired, was burned or deleted".to_owned();
+        }
+        _ => {}
+    }
     CliError::Server {
         status: status.as_u16(),
         message,
@@ -194,6 +207,27 @@ impl Api {
                 .header(headers::BURN_CONFIRM, "true"),
             password,
         ))
+    }
+
+    /// `GET {path}?{query}` answered with JSON.
+    pub fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T> {
+        json(send(
+            self.client.get(endpoint(&self.base, path)).query(query),
+        )?)
+    }
+
+    /// `POST {path}`: the caller adds headers and the body.
+    pub fn post(&self, path: &str) -> RequestBuilder {
+        self.client.post(endpoint(&self.base, path))
+    }
+
+    /// Sends a request and reads its JSON answer.
+    pub fn send_json<T: serde::de::DeserializeOwned>(&self, request: RequestBuilder) -> Result<T> {
+        json(send(request)?)
     }
 
     /// `DELETE /{id}`, with the delete token when there is one.

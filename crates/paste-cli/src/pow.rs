@@ -74,6 +74,8 @@ mod tests {
             difficulty: 0,
             expires: 0,
             token: String::new(),
+            base_difficulty: None,
+            elevated: None,
         };
         assert_eq!(answer(&c).unwrap(), None);
     }

@@ -1,15 +1,18 @@
 //! The fpaste domain, free of HTTP.
 //!
 //! Paste ids and delete tokens ([`id`]), what content is ([`content`]: MIME sniffing, active
-//! content, entropy), the proof-of-work verifier ([`pow`]), password hashing ([`password`]),
-//! lifetimes ([`expiry`]), the clock they are measured by ([`clock`]) and the SQLite store ([`store`]) with its embedded migrations.
+//! content, entropy), display names ([`display_name`]), the proof-of-work verifier ([`pow`]),
+//! password hashing ([`password`]), lifetimes ([`expiry`]), the clock they are measured by
+//! ([`clock`]) and the SQLite store ([`store`]) with its embedded migrations.
 
 pub mod clock;
 pub mod content;
+pub mod display_name;
 pub mod expiry;
 pub mod id;
 pub mod password;
 pub mod pow;
+pub mod short_url;
 pub mod store;
 
 /// Seconds since the Unix epoch, the unit every timestamp of the API uses.

@@ -124,6 +124,8 @@ impl ProofOfWork {
                 difficulty: 0,
                 expires: 0,
                 token: String::new(),
+                base_difficulty: None,
+                elevated: None,
             });
         }
         let nonce = random_hex::<16>()?;
@@ -137,6 +139,8 @@ impl ProofOfWork {
             difficulty,
             expires,
             token,
+            base_difficulty: Some(self.policy.base_difficulty),
+            elevated: Some(difficulty > self.policy.base_difficulty),
         })
     }
 

@@ -27,6 +27,8 @@ pub mod env {
     pub const EXPIRY: &str = "FLASKPASTE_EXPIRY";
     /// Default lifetime of an authenticated paste, seconds.
     pub const EXPIRY_AUTH: &str = "FLASKPASTE_EXPIRY_AUTH";
+    /// Default lifetime of pastes by certificates from this server's own PKI, seconds.
+    pub const EXPIRY_PKI: &str = "FLASKPASTE_EXPIRY_PKI";
     /// Cap on `X-Expiry`, seconds.
     pub const MAX_EXPIRY: &str = "FLASKPASTE_MAX_EXPIRY";
     /// Content-hash throttle window, seconds.
@@ -84,6 +86,12 @@ pub mod env {
     pub const WEBHOOK_RETRY_BASE_MS: &str = "FLASKPASTE_WEBHOOK_RETRY_BASE_MS";
     /// Attempts before a delivery is given up.
     pub const WEBHOOK_MAX_ATTEMPTS: &str = "FLASKPASTE_WEBHOOK_MAX_ATTEMPTS";
+    /// Longest URL the shortener accepts, bytes.
+    pub const SHORT_URL_MAX: &str = "FLASKPASTE_SHORT_URL_MAX";
+    /// Creation quota multiplier for certificate holders.
+    pub const RATE_AUTH_MULTIPLIER: &str = "FLASKPASTE_RATE_AUTH_MULTIPLIER";
+    /// Most client addresses the rate limiter tracks at once.
+    pub const RATE_MAX_CLIENTS: &str = "FLASKPASTE_RATE_MAX_CLIENTS";
     /// clamd address (`host:port` or a socket path) to scan uploads; unset disables scanning.
     pub const CLAMAV: &str = "FLASKPASTE_CLAMAV";
     /// Seconds to wait for a scan verdict.
@@ -144,6 +152,9 @@ pub struct Args {
     /// Default lifetime of authenticated pastes, seconds.
     #[arg(long, env = env::EXPIRY_AUTH, default_value_t = 7 * DAY)]
     pub expiry_auth: u64,
+    /// Default lifetime of pastes by certificates from this server's PKI, seconds.
+    #[arg(long, env = env::EXPIRY_PKI, default_value_t = 30 * DAY)]
+    pub expiry_pki: u64,
     /// Largest lifetime a client may ask for with X-Expiry, seconds.
     #[arg(long, env = env::MAX_EXPIRY, default_value_t = 30 * DAY)]
     pub max_expiry: u64,
@@ -174,7 +185,7 @@ pub struct Args {
     /// Trust identity and client-address headers from a TLS-terminating proxy.
     #[arg(long, env = env::TRUST_PROXY, default_value_t = false)]
     pub trust_proxy: bool,
-    /// Secret the proxy must send as X-Proxy-Secret.
+    /// Secret the proxy must send as X-Proxy-Secret; setting it implies --trust-proxy.
     #[arg(long, env = env::PROXY_SECRET, hide_env_values = true)]
     pub proxy_secret: Option<SecretString>,
     /// Path prefix for reverse-proxy sub-paths, e.g. /paste.
@@ -228,6 +239,15 @@ pub struct Args {
     /// Webhook delivery attempts before giving up.
     #[arg(long, env = env::WEBHOOK_MAX_ATTEMPTS, default_value_t = 12)]
     pub webhook_max_attempts: u32,
+    /// Longest URL the shortener (/s) accepts, bytes.
+    #[arg(long, env = env::SHORT_URL_MAX, default_value_t = 2048)]
+    pub short_url_max: usize,
+    /// Certificate holders may create this many times more per minute.
+    #[arg(long, env = env::RATE_AUTH_MULTIPLIER, default_value_t = 5)]
+    pub rate_auth_multiplier: u32,
+    /// Most client addresses the rate limiter tracks at once.
+    #[arg(long, env = env::RATE_MAX_CLIENTS, default_value_t = 100_000)]
+    pub rate_max_clients: usize,
     /// Scan uploads with the ClamAV daemon at this address (host:port or socket path).
     #[arg(long, env = env::CLAMAV)]
     pub clamav: Option<crate::scanner::ClamdAddr>,
@@ -286,6 +306,8 @@ pub struct Config {
     pub expiry_anon: u64,
     /// Default authenticated lifetime.
     pub expiry_auth: u64,
+    /// Default lifetime, our-PKI certificates.
+    pub expiry_pki: u64,
     /// Cap on lifetimes.
     pub max_expiry: u64,
     /// Throttle window.
@@ -356,6 +378,12 @@ pub struct Config {
     pub body_budget: u64,
     /// Longest wait for room in the body budget.
     pub body_wait: Duration,
+    /// Longest shortened URL, bytes.
+    pub short_url_max: usize,
+    /// Quota multiplier for certificate holders.
+    pub rate_cert_multiplier: u32,
+    /// Bound of the rate limiter's address table.
+    pub rate_max_clients: usize,
 }
 
 /// A configuration value that cannot work.
@@ -484,6 +512,7 @@ impl Config {
             min_size: args.min_size,
             expiry_anon: args.expiry,
             expiry_auth: args.expiry_auth,
+            expiry_pki: args.expiry_pki,
             max_expiry: args.max_expiry,
             dedup_window: args.dedup_window,
             dedup_max: args.dedup_max,
@@ -493,7 +522,9 @@ impl Config {
             pow_flood: args.pow_flood,
             min_entropy: args.min_entropy,
             min_entropy_size: args.min_entropy_size,
-            trust_proxy: args.trust_proxy,
+            // FlaskPaste documents the secret alone as enabling proxy trust; honour that rather
+            // than silently ignoring every identity the proxy vouches for.
+            trust_proxy: args.trust_proxy || args.proxy_secret.is_some(),
             proxy_secret: args.proxy_secret,
             url_prefix,
             rate_limit: args.rate_limit,
@@ -542,7 +573,20 @@ impl Config {
             },
             body_budget: args.body_budget,
             body_wait: Duration::from_secs(args.body_wait),
+            short_url_max: args.short_url_max.clamp(16, 65_536),
+            rate_cert_multiplier: args.rate_auth_multiplier.max(1),
+            rate_max_clients: args.rate_max_clients.max(1),
         })
+    }
+
+    /// The lifetime policy: defaults per tier, capped at the maximum.
+    pub fn expiry_policy(&self) -> paste_core::expiry::ExpiryPolicy {
+        paste_core::expiry::ExpiryPolicy {
+            default_anon: self.expiry_anon,
+            default_auth: self.expiry_auth,
+            default_pki: self.expiry_pki,
+            max: self.max_expiry,
+        }
     }
 
     /// Defaults for tests: a database under `dir`, no proof of work, no rate limit, no

@@ -45,6 +45,16 @@ impl Identity {
     pub fn is_admin(&self) -> bool {
         matches!(self, Self::Cert { admin: true, .. })
     }
+
+    /// The expiry tier. Certificates from this server's own PKI get the longest default; no
+    /// such PKI exists yet, so every certificate is "from elsewhere" until one does and marks
+    /// the certificates it issued.
+    pub fn expiry_tier(&self) -> paste_core::expiry::Tier {
+        match self {
+            Self::Anonymous => paste_core::expiry::Tier::Anonymous,
+            Self::Cert { .. } => paste_core::expiry::Tier::Certificate,
+        }
+    }
 }
 
 /// Whether the request came through the trusted proxy; `Err` on a wrong secret.

@@ -14,6 +14,7 @@ pub mod hot_raw;
 pub mod identity;
 pub mod metrics;
 pub mod quota;
+pub mod rate_quota;
 pub mod router;
 pub mod scanner;
 pub mod state;
@@ -29,7 +30,6 @@ use paste_core::pow::{PowPolicy, ProofOfWork};
 use paste_core::store::PasteStore;
 use platform::layers::{LayerConfig, layers, routes, stack};
 use platform::metrics::{HttpMetrics, MetricsRegistry};
-use platform::rate_limit::RateLimiter;
 use platform::serve::ServeOptions;
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
@@ -76,7 +76,12 @@ pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
         .set_webhook_endpoints(config.webhook_urls.clone())
         .await?;
     Ok(state::AppState::new(state::Shared {
-        rate: RateLimiter::per_minute(config.rate_limit),
+        rate: rate_quota::CreationQuota::new(
+            config.rate_limit,
+            config.rate_cert_multiplier,
+            config.rate_max_clients,
+        )
+        .map(Arc::new),
         client: Arc::new(client_dist::ClientDist::load(
             config.client_binary.as_deref(),
         )),

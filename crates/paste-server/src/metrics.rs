@@ -62,6 +62,12 @@ pub struct PasteMetrics {
     deleted: Counter,
     expired: Counter,
     rejected: Family<ReasonLabel, Counter>,
+    /// Short URLs created, deleted, and redirects served.
+    pub short_created: Counter,
+    /// Short URLs deleted.
+    pub short_deleted: Counter,
+    /// Redirects served by `GET /s/{id}`.
+    pub short_redirects: Counter,
 }
 
 impl PasteMetrics {
@@ -74,6 +80,9 @@ impl PasteMetrics {
             deleted: Counter::default(),
             expired: Counter::default(),
             rejected: Family::default(),
+            short_created: Counter::default(),
+            short_deleted: Counter::default(),
+            short_redirects: Counter::default(),
         };
         // Every reason exists from the start, so dashboards and absent() see zeros, not gaps.
         for why in [
@@ -120,6 +129,21 @@ impl PasteMetrics {
                 m.rejected.clone(),
             );
             r.register("build_info", "Build information", build);
+            r.register(
+                "short_urls_created",
+                "Short URLs created",
+                m.short_created.clone(),
+            );
+            r.register(
+                "short_urls_deleted",
+                "Short URLs deleted",
+                m.short_deleted.clone(),
+            );
+            r.register(
+                "short_url_redirects",
+                "Short URL redirects served",
+                m.short_redirects.clone(),
+            );
         });
         m
     }
@@ -142,6 +166,12 @@ impl PasteMetrics {
         self.deleted.inc();
         self.stored.dec();
         self.bytes.dec_by(i64::try_from(size).unwrap_or(i64::MAX));
+    }
+
+    /// A paste's content replaced: stored bytes change from `old` to `new`.
+    pub fn resized(&self, old: u64, new: u64) {
+        self.bytes.dec_by(i64::try_from(old).unwrap_or(i64::MAX));
+        self.bytes.inc_by(i64::try_from(new).unwrap_or(i64::MAX));
     }
 
     /// One paste of `size` bytes purged after expiry.

@@ -3,7 +3,7 @@
 use axum::Router;
 use axum::routing::{get, post};
 
-use crate::handlers::{admin, create, delete, info, ops, read};
+use crate::handlers::{admin, create, delete, info, mine, ops, read, short, update};
 use crate::state::AppState;
 
 /// Every route, under the configured URL prefix.
@@ -25,9 +25,15 @@ pub fn router(state: AppState) -> Router {
         .route(&format!("{p}/admin/cleanup"), post(admin::cleanup))
         .route(&format!("{p}/admin/pastes"), get(admin::list))
         .route(&format!("{p}/admin/quota"), get(admin::quota))
+        .route(&format!("{p}/pastes"), get(mine::list))
+        .route(&format!("{p}/s"), get(short::list).post(short::create))
+        .route(
+            &format!("{p}/s/{{id}}"),
+            get(short::redirect).delete(short::delete),
+        )
         .route(
             &format!("{p}/{{id}}"),
-            get(read::meta).delete(delete::delete),
+            get(read::meta).put(update::update).delete(delete::delete),
         )
         .route(&format!("{p}/{{id}}/raw"), get(read::raw));
     if !p.is_empty() {

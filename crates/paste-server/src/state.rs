@@ -5,7 +5,6 @@ use std::sync::Arc;
 use paste_core::pow::ProofOfWork;
 use paste_core::store::PasteStore;
 use platform::metrics::MetricsRegistry;
-use platform::rate_limit::RateLimiter;
 use tokio::sync::Semaphore;
 
 use crate::client_dist::ClientDist;
@@ -41,7 +40,7 @@ pub struct Shared {
     /// Proof-of-work verifier.
     pub pow: Arc<ProofOfWork>,
     /// Per-client creation limit.
-    pub rate: Option<RateLimiter>,
+    pub rate: Option<Arc<crate::rate_quota::CreationQuota>>,
     /// Bounds concurrent Argon2 work (each hash holds ~19 MiB for ~tens of ms).
     pub hashing: Arc<Semaphore>,
     /// Paste metrics.

@@ -40,6 +40,13 @@ pub async fn sweep(state: &AppState) {
     if let Err(error) = state.store.purge_anon_usage(state.config.clock.now()).await {
         tracing::error!(%error, "could not forget old anonymous quota usage");
     }
+    if let Err(error) = state
+        .store
+        .purge_expired_shorts(state.config.clock.now())
+        .await
+    {
+        tracing::error!(%error, "short URL expiry sweep failed");
+    }
     match state.store.totals().await {
         Ok((count, bytes)) => state.metrics.set_totals(count, bytes),
         Err(error) => tracing::error!(%error, "could not read storage totals"),

@@ -1,8 +1,9 @@
 //! The per-request envelope: one tower layer that does, in order, what every request needs around
 //! its handler.
 //!
-//! On the way in: establish the request id, refuse an oversize `Content-Length` before reading a
-//! byte, bound a streamed body (total size and idle gaps between chunks). Around the handler: the
+//! On the way in: establish the request id, refuse an oversize `Content-Length` before running
+//! the handler (reading on a bounded part of the body, see [`LINGER_MAX_BYTES`]), bound a
+//! streamed body (total size and idle gaps between chunks). Around the handler: the
 //! whole-request timeout and panic catching (a panic becomes a problem-details 500 and the
 //! connection survives). On the way out, whatever the handler or the layers inside answered:
 //! security headers, the echoed request id, the duration histogram, the log line and, when
@@ -30,6 +31,7 @@ use axum::body::HttpBody as _;
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use http::{StatusCode, header};
+use http_body_util::BodyExt as _;
 use pin_project_lite::pin_project;
 use tokio::time::Sleep;
 use tower::{Layer, Service};
@@ -111,10 +113,15 @@ where
         req.extensions_mut().insert(route.clone());
         let started = Started::of(&req, route);
         let state = match bound_body(req, self.env.max_body_bytes, self.env.body_idle_timeout) {
-            None => State::Answered {
-                res: Some(too_large(self.env.max_body_bytes).into_response()),
-            },
-            Some(req) => match catch_unwind(AssertUnwindSafe(|| self.inner.call(req))) {
+            Err(body) => {
+                // Answer at once (a client waiting on `Expect: 100-continue` sends nothing until
+                // it hears from us), then keep reading what it does send: see [`linger`].
+                linger(body, self.env.body_idle_timeout);
+                State::Answered {
+                    res: Some(too_large(self.env.max_body_bytes).into_response()),
+                }
+            }
+            Ok(req) => match catch_unwind(AssertUnwindSafe(|| self.inner.call(req))) {
                 Ok(inner) => State::Running {
                     inner,
                     deadline: None,
@@ -218,22 +225,46 @@ fn finish(
     res
 }
 
-/// `None` for a body announced larger than `max`; otherwise the request, with a body that may
-/// still come wrapped so it is cut off at `max` bytes and times out after `idle` without a
-/// chunk. Requests without a body (most GETs) pass through untouched.
-fn bound_body(req: Request, max: u64, idle: Duration) -> Option<Request> {
+/// How much of a refused body is read and thrown away after the refusal is sent. Clients such
+/// as Python's `urllib` and `requests` write the whole body before reading anything; a server
+/// that answers and closes with their bytes unread resets the connection, and they report a
+/// broken pipe instead of the 413. Reading on after the answer (nginx's lingering close) lets
+/// every body up to this size reach its end; a larger one is cut off.
+pub const LINGER_MAX_BYTES: u64 = 32 * 1024 * 1024;
+
+/// Reads and discards a refused `body` in the background, up to [`LINGER_MAX_BYTES`] and until
+/// it stalls for `idle`, so the connection stays readable while the refusal is written. The
+/// caller answers straight away; holding the body keeps hyper reading the connection.
+pub fn linger(mut body: axum::body::Body, idle: Duration) {
+    tokio::spawn(async move {
+        let mut seen: u64 = 0;
+        while seen <= LINGER_MAX_BYTES {
+            match tokio::time::timeout(idle, body.frame()).await {
+                Ok(Some(Ok(frame))) => {
+                    seen += frame.data_ref().map_or(0, |d| d.len() as u64);
+                }
+                _ => break,
+            }
+        }
+    });
+}
+
+/// `Err(body)` for a body announced larger than `max`; otherwise the request, with a body
+/// that may still come wrapped so it is cut off at `max` bytes and times out after `idle`
+/// without a chunk. Requests without a body (most GETs) pass through untouched.
+fn bound_body(req: Request, max: u64, idle: Duration) -> Result<Request, axum::body::Body> {
     let announced = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if announced.is_some_and(|n| n > max) {
-        return None;
+        return Err(req.into_body());
     }
     if req.body().is_end_stream() {
-        return Some(req);
+        return Ok(req);
     }
-    Some(req.map(|body| {
+    Ok(req.map(|body| {
         axum::body::Body::new(TimeoutBody::new(
             idle,
             http_body_util::Limited::new(body, usize::try_from(max).unwrap_or(usize::MAX)),

@@ -13,8 +13,8 @@ use tower::util::{Either, future::EitherResponseFuture};
 use tower::{Service, ServiceBuilder};
 use tower_http::cors::{self, AllowOrigin, Cors, CorsLayer};
 
-pub use crate::envelope::too_large;
 use crate::envelope::{Envelope, EnvelopeFuture, EnvelopeLayer, EnvelopeService};
+pub use crate::envelope::{LINGER_MAX_BYTES, linger, too_large};
 use crate::error_reporting::ErrorReporter;
 use crate::metrics::HttpMetrics;
 use crate::problem::Problem;
@@ -118,7 +118,7 @@ where
 /// Wraps `app` in the whole stack, outermost first, so every later layer's answer is seen by the
 /// earlier ones:
 /// 1. the envelope (the private `platform::envelope`): request id before anything logs; body
-///    bounds (an oversize `Content-Length` refused before reading, streamed bodies cut off at
+///    bounds (an oversize `Content-Length` refused without running the handler, streamed bodies cut off at
 ///    the limit, idle gaps between chunks timed out); the whole-request timeout; panic catching
 ///    (a panic becomes a problem-details 500, the connection survives); and on every response,
 ///    errors included, security headers, the echoed id, the duration histogram, the log line

@@ -33,8 +33,25 @@ struct Input {
 fn open_input(file: Option<&Path>) -> Result<Input> {
     match file {
         Some(path) if path != Path::new("-") => {
-            let f = File::open(path)
-                .map_err(|e| CliError::io(format!("cannot open {}", path.display()), e))?;
+            if path.is_dir() {
+                return Err(CliError::Usage(format!(
+                    "{} is a directory: fpaste uploads one file (or standard input)",
+                    path.display()
+                )));
+            }
+            let f = File::open(path).map_err(|e| match e.kind() {
+                // A bare word that is no file was most likely meant as a command.
+                io::ErrorKind::NotFound
+                    if path.components().count() == 1 && path.extension().is_none() =>
+                {
+                    CliError::Usage(format!(
+                        "{}: no such file, and not a command (commands: create, get, delete, \
+                         list, shorten, info, config; see fpaste --help)",
+                        path.display()
+                    ))
+                }
+                _ => CliError::io(format!("cannot open {}", path.display()), e),
+            })?;
             let len = f
                 .metadata()
                 .map_err(|e| CliError::io(path.display(), e))?

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::{Context, emit_json};
 use crate::cli::DeleteArgs;
-use crate::error::Result;
+use crate::error::{CliError, Result};
 use crate::link::parse_target;
 use crate::tokens::Tokens;
 
@@ -19,7 +19,28 @@ pub fn run(ctx: &Context, args: &DeleteArgs) -> Result<()> {
         (None, Some(store)) => store.get(&base, &target.id)?,
         (None, None) => None,
     };
-    api.delete(&target.id, token.as_deref())?;
+    match api.delete(&target.id, token.as_deref()) {
+        Err(CliError::Server { status: 403, .. }) if token.is_some() => {
+            return Err(CliError::Server {
+                status: 403,
+                message: "wrong delete token for this paste".into(),
+            });
+        }
+        // The server refuses anonymous deletes before looking the paste up; look it up here so
+        // an already deleted paste is reported as such.
+        Err(CliError::Server { status: 401, .. }) if token.is_none() => {
+            api.metadata(&target.id, None)?;
+            return Err(CliError::Server {
+                status: 401,
+                message: format!(
+                    "no delete token is stored for {} and no client certificate is set: pass \
+                     --token TOKEN, or --client-cert and --client-key",
+                    target.id
+                ),
+            });
+        }
+        other => other?,
+    }
     if let Some(store) = store {
         store.remove(&base, &target.id)?;
     }

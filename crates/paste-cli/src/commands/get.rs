@@ -45,6 +45,21 @@ pub fn run(ctx: &Context, args: &GetArgs) -> Result<()> {
     let mut body = ProgressReader::new(response, bar.clone());
     match &target.key {
         None => {
+            // Peek at the start: ciphertext printed to a terminal helps nobody.
+            let mut head = Vec::with_capacity(envelope::HEADER_LEN);
+            (&mut body)
+                .take(envelope::HEADER_LEN as u64)
+                .read_to_end(&mut head)
+                .map_err(|e| CliError::Network(format!("download failed: {e}")))?;
+            if !args.raw && head.starts_with(envelope::MAGIC) {
+                bar.finish_and_clear();
+                return Err(CliError::KeyMissing(format!(
+                    "{} is encrypted and the link has no #key: use the full link printed at \
+                     create time (…/{}#KEY), or --raw for the ciphertext",
+                    target.id, target.id
+                )));
+            }
+            let mut body = io::Cursor::new(head).chain(body);
             let result = write_plain(&mut body, args.output.as_deref());
             bar.finish_and_clear();
             result

@@ -6,6 +6,7 @@ mod delete;
 mod extras;
 mod get;
 mod info;
+mod mine;
 
 use std::io::{self, IsTerminal, Write};
 
@@ -113,6 +114,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Get(args)) => get::run(&ctx, &args),
         Some(Command::Delete(args)) => delete::run(&ctx, &args),
         Some(Command::Info) => info::run(&ctx),
+        Some(Command::List(args)) => mine::list(&ctx, &args),
+        Some(Command::Shorten(args)) => mine::shorten(&ctx, &args),
         Some(Command::Config) => config::run(&ctx),
         // Handled above, before any settings were read.
         Some(

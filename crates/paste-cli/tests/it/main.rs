@@ -5,6 +5,7 @@ mod burn;
 mod burn_confirm;
 mod config;
 mod encryption;
+mod mine;
 mod pow;
 mod roundtrip;
 mod shell;

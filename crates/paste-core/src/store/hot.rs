@@ -155,6 +155,7 @@ mod tests {
                 password_hash: password_hash.map(str::to_owned),
                 delete_token_hash: None,
                 scan: None,
+                display_name: None,
             },
             content: content.map(Bytes::copy_from_slice),
         })

@@ -7,9 +7,11 @@
 mod blob;
 mod group_commit;
 mod hot;
+mod manage;
 mod outbox;
 mod quota;
 mod read;
+mod short;
 mod stats;
 mod views;
 mod write;
@@ -23,8 +25,10 @@ use platform_db::{Migrations, OpenError, Pool, PoolError};
 
 pub use blob::{CHUNK as CONTENT_CHUNK, STREAM_THRESHOLD};
 pub use hot::{MAX_ITEM_BYTES as MAX_CACHED_PASTE_BYTES, Readable};
+pub use manage::{ListFilter, ListPage, NewContent, PasteUpdate, Updated};
 pub use outbox::OutboxItem;
 pub use quota::{Quota, QuotaLimits, QuotaScope, Usage};
+pub use short::ShortUrl;
 pub use stats::{Stats, Tally};
 pub use views::{CountedRead, MAX_VIEWS, ReadLimit};
 pub use write::{CreateGuards, Created, Dedup, DedupPolicy, NewPaste};
@@ -35,6 +39,8 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../../migrations/001_pastes.sql")),
         M::up(include_str!("../../migrations/002_webhooks.sql")),
         M::up(include_str!("../../migrations/003_read_limits_quotas.sql")),
+        M::up(include_str!("../../migrations/004_display_names.sql")),
+        M::up(include_str!("../../migrations/005_short_urls.sql")),
     ])
 }
 
@@ -89,6 +95,8 @@ pub struct PasteMeta {
     pub delete_token_hash: Option<Vec<u8>>,
     /// Malware-scan verdict.
     pub scan: Option<String>,
+    /// The owner's label for it.
+    pub display_name: Option<String>,
 }
 
 /// The store handle; cheap to clone.
@@ -135,3 +143,6 @@ impl PasteStore {
 mod tests;
 #[cfg(test)]
 mod tests_limits;
+
+#[cfg(test)]
+mod manage_tests;

@@ -7,8 +7,8 @@ use platform_db::rusqlite::{self, OptionalExtension, Row, params};
 
 use super::{PasteMeta, PasteStore, Readable, StoreError};
 
-const META_COLUMNS: &str = "id, mime_type, size, owner, created_at, expires_at, \
-     burn_after_read, password_hash, delete_token_hash, scan";
+pub(super) const META_COLUMNS: &str = "id, mime_type, size, owner, created_at, expires_at, \
+     burn_after_read, password_hash, delete_token_hash, scan, display_name";
 
 pub(super) fn meta_from_row(row: &Row<'_>) -> rusqlite::Result<PasteMeta> {
     Ok(PasteMeta {
@@ -22,6 +22,7 @@ pub(super) fn meta_from_row(row: &Row<'_>) -> rusqlite::Result<PasteMeta> {
         password_hash: row.get(7)?,
         delete_token_hash: row.get(8)?,
         scan: row.get(9)?,
+        display_name: row.get(10)?,
     })
 }
 
@@ -76,7 +77,7 @@ impl PasteStore {
                     .query_row(params![id, now], |r| {
                         Ok(Readable {
                             meta: meta_from_row(r)?,
-                            content: r.get::<_, Option<Vec<u8>>>(10)?.map(Bytes::from),
+                            content: r.get::<_, Option<Vec<u8>>>(11)?.map(Bytes::from),
                         })
                     })
                     .optional()

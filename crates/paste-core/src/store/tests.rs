@@ -14,6 +14,7 @@ fn paste(id: &str, content: &[u8], now: i64, burn: bool) -> NewPaste {
         password_hash: None,
         delete_token_hash: None,
         scan: None,
+        display_name: None,
     }
 }
 
@@ -125,7 +126,10 @@ async fn dedup_throttles_within_window() -> Result<(), Box<dyn std::error::Error
         store
             .create(paste("c3", b"same", 110, false), policy)
             .await?,
-        Dedup::Throttled { retry_after: 50 }
+        Dedup::Throttled {
+            retry_after: 50,
+            count: 2
+        }
     );
     assert_eq!(
         store

@@ -18,6 +18,7 @@ fn paste(id: &str, content: &[u8], owner: Option<&str>, burn: bool) -> NewPaste 
         password_hash: None,
         delete_token_hash: None,
         scan: None,
+        display_name: None,
     }
 }
 

@@ -32,6 +32,8 @@ pub struct NewPaste {
     pub delete_token_hash: Option<Vec<u8>>,
     /// Malware-scan verdict.
     pub scan: Option<String>,
+    /// The owner's label for it.
+    pub display_name: Option<String>,
 }
 
 /// The content-hash throttle: at most `max` submissions of the same bytes per `window_secs`.
@@ -52,6 +54,8 @@ pub enum Dedup {
     Throttled {
         /// Seconds until the window ends.
         retry_after: u64,
+        /// Submissions of this content seen in the current window.
+        count: u64,
     },
     /// Refused: the paste would pass the quota of [`CreateGuards::quota`].
     OverQuota,
@@ -120,10 +124,10 @@ impl PasteStore {
         let gone = self
             .pool
             .write(move |c| {
-                c.prepare_cached(
-                    "DELETE FROM pastes WHERE id = ?1 RETURNING id, mime_type, size, owner, \
-                     created_at, expires_at, burn_after_read, password_hash, delete_token_hash, scan",
-                )?
+                c.prepare_cached(&format!(
+                    "DELETE FROM pastes WHERE id = ?1 RETURNING {}",
+                    super::read::META_COLUMNS
+                ))?
                 .query_row([key], super::read::meta_from_row)
                 .optional()
             })
@@ -185,39 +189,17 @@ pub(super) fn insert_one(
             Some(used)
         }
     };
-    if dedup.max > 0 {
-        let seen: Option<(i64, i64)> = c
-            .prepare_cached("SELECT first_seen, count FROM content_hashes WHERE sha256 = ?1")?
-            .query_row([&paste.sha256[..]], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        match seen {
-            Some((first, count)) if now - first < dedup.window_secs => {
-                if count >= i64::from(dedup.max) {
-                    let retry = (first + dedup.window_secs - now).max(1);
-                    return Ok(Created {
-                        outcome: Dedup::Throttled {
-                            retry_after: u64::try_from(retry).unwrap_or(1),
-                        },
-                        usage: used,
-                    });
-                }
-                c.prepare_cached("UPDATE content_hashes SET count = count + 1 WHERE sha256 = ?1")?
-                    .execute([&paste.sha256[..]])?;
-            }
-            _ => {
-                c.prepare_cached(
-                    "INSERT INTO content_hashes (sha256, first_seen, count) VALUES (?1, ?2, 1) \
-                     ON CONFLICT (sha256) DO UPDATE SET first_seen = excluded.first_seen, count = 1",
-                )?
-                .execute(params![&paste.sha256[..], now])?;
-            }
-        }
+    if let throttled @ Dedup::Throttled { .. } = throttle(c, &paste.sha256, now, dedup)? {
+        return Ok(Created {
+            outcome: throttled,
+            usage: used,
+        });
     }
     let content = super::blob::Bound::of(&paste.content)?;
     c.prepare_cached(
         "INSERT INTO pastes (id, mime_type, size, sha256, owner, created_at, expires_at, \
-         burn_after_read, password_hash, delete_token_hash, scan, content) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+         burn_after_read, password_hash, delete_token_hash, scan, content, display_name) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )?
     .execute(params![
         paste.id,
@@ -232,6 +214,7 @@ pub(super) fn insert_one(
         paste.delete_token_hash,
         paste.scan,
         content.as_sql(),
+        paste.display_name,
     ])?;
     super::blob::fill(c, c.last_insert_rowid(), &paste.content)?;
     if paste.burn_after_read {
@@ -247,4 +230,40 @@ pub(super) fn insert_one(
             pastes: u.pastes.saturating_add(1),
         }),
     })
+}
+
+/// Counts one submission of `sha256` at `now` against the content-hash throttle, or refuses it.
+pub(super) fn throttle(
+    c: &Connection,
+    sha256: &[u8; 32],
+    now: i64,
+    dedup: DedupPolicy,
+) -> Result<Dedup, StoreError> {
+    if dedup.max > 0 {
+        let seen: Option<(i64, i64)> = c
+            .prepare_cached("SELECT first_seen, count FROM content_hashes WHERE sha256 = ?1")?
+            .query_row([&sha256[..]], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        match seen {
+            Some((first, count)) if now - first < dedup.window_secs => {
+                if count >= i64::from(dedup.max) {
+                    let retry = (first + dedup.window_secs - now).max(1);
+                    return Ok(Dedup::Throttled {
+                        retry_after: u64::try_from(retry).unwrap_or(1),
+                        count: u64::try_from(count).unwrap_or(0),
+                    });
+                }
+                c.prepare_cached("UPDATE content_hashes SET count = count + 1 WHERE sha256 = ?1")?
+                    .execute([&sha256[..]])?;
+            }
+            _ => {
+                c.prepare_cached(
+                    "INSERT INTO content_hashes (sha256, first_seen, count) VALUES (?1, ?2, 1) \
+                     ON CONFLICT (sha256) DO UPDATE SET first_seen = excluded.first_seen, count = 1",
+                )?
+                .execute(params![&sha256[..], now])?;
+            }
+        }
+    }
+    Ok(Dedup::Stored)
 }

@@ -142,6 +142,7 @@ pub async fn list(
                 max_views: None,
                 views_left: None,
                 burn_confirm: None,
+                display_name: m.display_name,
             })
             .collect(),
     ))

@@ -8,7 +8,6 @@ use bytes::Bytes;
 use http::{HeaderMap, StatusCode, header};
 use paste_api::{PasteCreated, headers};
 use paste_core::content::{detect_mime, shannon_entropy};
-use paste_core::expiry::ExpiryPolicy;
 use paste_core::id::{DeleteToken, PasteId};
 use paste_core::store::{CreateGuards, Dedup, DedupPolicy, NewPaste};
 use platform::Problem;
@@ -39,17 +38,13 @@ pub async fn create(
             "This server accepts pastes only from clients with a certificate; reading needs none",
         ));
     }
-    if let Some(rate) = &state.rate
-        && let Err(wait) = rate.check(ip)
-    {
+    let rate = state
+        .rate
+        .as_ref()
+        .map(|q| q.check(ip, identity.fingerprint().is_some(), now));
+    if let Some(standing) = rate.filter(|s| !s.allowed) {
         state.metrics.rejected(Rejection::RateLimit);
-        return Err(Problem::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "Too many pastes from this address; slow down",
-        )
-        .retry_after(wait)
-        .into());
+        return Ok(crate::rate_quota::refusal(standing, now));
     }
     if state.pow.enabled() {
         let token = header_checked(&headers, headers::POW_TOKEN)?;
@@ -71,6 +66,9 @@ pub async fn create(
         .and_then(|v| v.parse::<u64>().ok());
     if announced.is_some_and(|n| n > limit) {
         state.metrics.rejected(Rejection::Size);
+        // Keep reading (a bounded part of) the body after answering, so clients that write it all
+        // before reading get this answer rather than a reset connection.
+        platform::layers::linger(body, cfg.body_timeout);
         return Err(platform::layers::too_large(limit).into());
     }
     let _reservation = state
@@ -95,13 +93,13 @@ pub async fn create(
     let mime_type = detect_mime(&content);
     let scan = scan(&state, &content, entropy, &mime_type).await?;
 
-    let expiry = ExpiryPolicy {
-        default_anon: cfg.expiry_anon,
-        default_auth: cfg.expiry_auth,
-        max: cfg.max_expiry,
-    }
-    .lifetime(header_checked(&headers, headers::EXPIRY)?, owner.is_some())
-    .map_err(|e| problem(StatusCode::BAD_REQUEST, "invalid_expiry", e.to_string()))?;
+    let expiry = cfg
+        .expiry_policy()
+        .lifetime(
+            header_checked(&headers, headers::EXPIRY)?,
+            identity.expiry_tier(),
+        )
+        .map_err(|e| problem(StatusCode::BAD_REQUEST, "invalid_expiry", e.to_string()))?;
     let burn = parse_bool(header_checked(&headers, headers::BURN_AFTER_READ)?)?;
     let read_limit = super::read_limits::requested(&headers, burn, cfg)?;
     let quota = crate::quota::for_caller(cfg, &identity, ip, now);
@@ -130,6 +128,7 @@ pub async fn create(
         password_hash: password_hash.clone(),
         delete_token_hash: token.as_ref().map(DeleteToken::digest),
         scan,
+        display_name: display_name(&headers)?,
     };
     let dedup = DedupPolicy {
         window_secs: i64::try_from(cfg.dedup_window).unwrap_or(i64::MAX),
@@ -142,13 +141,16 @@ pub async fn create(
     let created = state.store.create_guarded(new, dedup, guards).await?;
     match created.outcome {
         Dedup::Stored => {}
-        Dedup::Throttled { retry_after } => {
+        Dedup::Throttled { retry_after, count } => {
             state.metrics.rejected(Rejection::Dedup);
+            // `count` and `window_seconds` are the original's members; scripts read them.
             return Err(Problem::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "duplicate_content",
                 "This content was submitted too many times recently",
             )
+            .with("count", count)
+            .with("window_seconds", cfg.dedup_window)
             .retry_after(retry_after)
             .into());
         }
@@ -183,7 +185,36 @@ pub async fn create(
     if let (Some(quota), Some(used)) = (&quota, created.usage) {
         crate::quota::add_headers(res.headers_mut(), quota, used);
     }
+    crate::rate_quota::stamp(&mut res, rate);
     Ok(res)
+}
+
+/// `X-Display-Name`: `None` when absent or empty; a 400 when too long, not UTF-8, or holding
+/// control characters.
+pub fn display_name_header(headers: &HeaderMap) -> Result<Option<Option<String>>, ApiError> {
+    let Some(value) = headers.get(headers::DISPLAY_NAME) else {
+        return Ok(None);
+    };
+    let text = std::str::from_utf8(value.as_bytes()).map_err(|_| {
+        problem(
+            StatusCode::BAD_REQUEST,
+            "invalid_display_name",
+            "X-Display-Name must be UTF-8 text",
+        )
+    })?;
+    paste_core::display_name::parse(text)
+        .map(Some)
+        .map_err(|e| {
+            problem(
+                StatusCode::BAD_REQUEST,
+                "invalid_display_name",
+                e.to_string(),
+            )
+        })
+}
+
+fn display_name(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    Ok(display_name_header(headers)?.flatten())
 }
 
 /// The header's value when it is present and valid text.
@@ -208,7 +239,7 @@ pub fn malformed_header(name: &str) -> ApiError {
     )
 }
 
-fn parse_bool(v: Option<&str>) -> Result<bool, ApiError> {
+pub fn parse_bool(v: Option<&str>) -> Result<bool, ApiError> {
     match v.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
         None | Some("false" | "0" | "no") => Ok(false),
         Some("true" | "1" | "yes") => Ok(true),
@@ -220,7 +251,7 @@ fn parse_bool(v: Option<&str>) -> Result<bool, ApiError> {
     }
 }
 
-fn unwrap_json(headers: &HeaderMap, raw: Bytes) -> Result<Bytes, ApiError> {
+pub fn unwrap_json(headers: &HeaderMap, raw: Bytes) -> Result<Bytes, ApiError> {
     let is_json = header_str(headers, header::CONTENT_TYPE.as_str())
         .and_then(|ct| ct.split(';').next())
         .is_some_and(|ct| ct.trim().eq_ignore_ascii_case("application/json"));
@@ -243,7 +274,7 @@ fn unwrap_json(headers: &HeaderMap, raw: Bytes) -> Result<Bytes, ApiError> {
 }
 
 /// Enforces the entropy minimum; returns the content's entropy for later checks.
-fn check_entropy(state: &AppState, content: &[u8]) -> Result<f64, ApiError> {
+pub fn check_entropy(state: &AppState, content: &[u8]) -> Result<f64, ApiError> {
     let cfg = &state.config;
     let entropy = shannon_entropy(content);
     if cfg.min_entropy <= 0.0
@@ -274,7 +305,7 @@ fn check_entropy(state: &AppState, content: &[u8]) -> Result<f64, ApiError> {
 
 /// Scans when a scanner is configured: infected uploads are refused, and so is everything when
 /// the scanner cannot answer (fail closed).
-async fn scan(
+pub async fn scan(
     state: &AppState,
     content: &[u8],
     entropy: f64,
@@ -302,7 +333,7 @@ async fn scan(
     }
 }
 
-async fn hash_password(state: &AppState, password: String) -> Result<String, ApiError> {
+pub async fn hash_password(state: &AppState, password: String) -> Result<String, ApiError> {
     paste_core::password::validate(&password)
         .map_err(|e| problem(StatusCode::BAD_REQUEST, "invalid_password", e.to_string()))?;
     let _permit = state

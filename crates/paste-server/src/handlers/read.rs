@@ -75,6 +75,7 @@ pub async fn meta(
         max_views: limit.map(|l| l.max_views),
         views_left: limit.map(|l| l.views_left()),
         burn_confirm: limit.and_then(|l| l.confirm.then_some(true)),
+        display_name: meta.display_name,
     }))
 }
 
@@ -173,7 +174,7 @@ pub fn parse_id(raw: &str) -> Result<PasteId, ApiError> {
 /// The `X-Paste-Password` request header, taken alone: a read needs none of the others, and
 /// copying the whole header map for it was a measurable part of serving a cached paste.
 #[derive(Debug)]
-pub struct PastePassword(Option<HeaderValue>);
+pub struct PastePassword(pub Option<HeaderValue>);
 
 impl<S: Send + Sync> FromRequestParts<S> for PastePassword {
     type Rejection = Infallible;
@@ -184,7 +185,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PastePassword {
 }
 
 /// 401 without a password, 403 with a wrong one; the Argon2 work is the same either way.
-async fn check_password(
+pub async fn check_password(
     state: &AppState,
     meta: &PasteMeta,
     password: PastePassword,
