@@ -103,6 +103,16 @@ pub fn run(ctx: &Context, args: &CreateArgs) -> Result<()> {
     let password = ctx.password()?;
     let mut request = with_password(api.create(), password.as_ref());
     if let Some(expiry) = args.expiry {
+        let max = info.limits.max_expiry;
+        if max > 0 && expiry.seconds() > max {
+            // The server caps silently; say so before the upload, not after.
+            eprintln!(
+                "fpaste: expiry {} is more than this server allows; the paste expires in {} \
+                 (the server maximum)",
+                super::mine::human_span(i64::try_from(expiry.seconds()).unwrap_or(i64::MAX)),
+                super::mine::human_span(i64::try_from(max).unwrap_or(i64::MAX))
+            );
+        }
         request = request.header(headers::EXPIRY, expiry.to_string());
     }
     if args.burn {

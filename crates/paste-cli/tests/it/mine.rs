@@ -160,3 +160,32 @@ fn unknown_words_and_directories_are_named_as_such() -> TestResult {
     assert!(dir.stderr.contains("is a directory"), "{}", dir.stderr);
     Ok(())
 }
+
+#[test]
+fn a_capped_expiry_is_announced() -> TestResult {
+    let server = Server::with(|c| c.max_expiry = 3600)?;
+    let made = run(
+        server.fpaste().args(["create", "--no-encrypt", "-x", "2h"]),
+        Some(b"short lived"),
+    )?
+    .ok()?;
+    assert!(
+        made.stderr
+            .contains("expiry 2h 0m is more than this server allows; the paste expires in 1h 0m"),
+        "{}",
+        made.stderr
+    );
+    let quiet = run(
+        server
+            .fpaste()
+            .args(["create", "--no-encrypt", "-x", "30m"]),
+        Some(b"within the cap"),
+    )?
+    .ok()?;
+    assert!(
+        !quiet.stderr.contains("more than this server allows"),
+        "{}",
+        quiet.stderr
+    );
+    Ok(())
+}

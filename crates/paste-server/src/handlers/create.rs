@@ -213,7 +213,7 @@ pub fn parse_bool(v: Option<&str>) -> Result<bool, ApiError> {
         Some(_) => Err(problem(
             StatusCode::BAD_REQUEST,
             "invalid_burn_after_read",
-            "X-Burn-After-Read must be true or false",
+            "X-Burn-After-Read must be true or false (1/0 and yes/no are accepted too)",
         )),
     }
 }
