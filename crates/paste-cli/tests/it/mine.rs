@@ -189,3 +189,24 @@ fn a_capped_expiry_is_announced() -> TestResult {
     );
     Ok(())
 }
+
+#[test]
+fn the_shell_function_names_a_missing_file() -> TestResult {
+    let server = Server::start()?;
+    let script = server.home.path().join("fpaste.sh");
+    let text = include_str!("../../share/fpaste.sh").replace("@@BASE_URL@@", &server.base);
+    std::fs::write(&script, text)?;
+    let mut cmd = std::process::Command::new("sh");
+    cmd.arg("-c").arg(format!(
+        ". '{}'\nfpaste_paste /nonexistent/notes.txt",
+        script.display()
+    ));
+    let out = run(&mut cmd, None)?;
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("/nonexistent/notes.txt: no such file"),
+        "{}",
+        out.stderr
+    );
+    Ok(())
+}
