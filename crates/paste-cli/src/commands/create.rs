@@ -80,8 +80,15 @@ fn open_input(file: Option<&Path>) -> Result<Input> {
 pub fn run(ctx: &Context, args: &CreateArgs) -> Result<()> {
     let api = ctx.api()?;
     let info = api.info()?;
-    let encrypt = args.encrypt || (!args.no_encrypt && info.limits.min_entropy > 0.0);
+    // Encrypted unless asked otherwise, as later FlaskPaste clients do.
+    let encrypt = args.encrypt || !args.no_encrypt;
     let input = open_input(args.file.as_deref())?;
+    if input.len == 0 {
+        // Sealed, nothing would still be a paste of some bytes; refuse it here instead.
+        return Err(CliError::Usage(
+            "nothing to paste: the input is empty".into(),
+        ));
+    }
     let upload_len = if encrypt {
         sealed_len(input.len, CHUNK_LOG2)
     } else {

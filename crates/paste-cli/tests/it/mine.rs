@@ -210,3 +210,24 @@ fn the_shell_function_names_a_missing_file() -> TestResult {
     );
     Ok(())
 }
+
+#[test]
+fn pastes_are_encrypted_unless_asked_otherwise() -> TestResult {
+    let server = Server::start()?;
+    let url = run(server.fpaste().arg("create"), Some(b"private by default"))?
+        .ok()?
+        .text();
+    assert!(url.contains('#'), "the link carries its key: {url}");
+    let stored = server.stored_contents()?;
+    assert!(
+        stored.iter().all(|c| c.starts_with(b"FPE")),
+        "the server holds ciphertext only"
+    );
+    let got = run(server.fpaste().args(["get", &url]), None)?.ok()?;
+    assert_eq!(got.stdout, b"private by default");
+    let plain = run(server.fpaste().args(["create", "-E"]), Some(b"public"))?
+        .ok()?
+        .text();
+    assert!(!plain.contains('#'), "{plain}");
+    Ok(())
+}
