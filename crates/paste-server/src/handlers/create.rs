@@ -264,7 +264,7 @@ pub fn check_entropy(state: &AppState, content: &[u8]) -> Result<f64, ApiError> 
     .with("min_entropy", cfg.min_entropy)
     .with(
         "hint",
-        "This server only accepts encrypted content: upload with `fpaste create -e`, \
+        "This server only accepts encrypted content: upload with `fpaste` (it encrypts by default), \
          which sends raw ciphertext (base64 text stays below 6 bits/byte).",
     )
     .into())
