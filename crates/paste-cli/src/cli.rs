@@ -123,13 +123,11 @@ pub enum Command {
     /// Show the effective settings and where each comes from (secrets masked)
     Config,
     /// Print a shell completion script
-    #[command(hide = true)]
     Completions {
         /// Target shell
         shell: clap_complete::Shell,
     },
     /// Print the man page (roff)
-    #[command(hide = true)]
     Manpage,
     /// Encrypt FILE to --output (or nowhere) and report throughput on stderr
     #[command(hide = true)]

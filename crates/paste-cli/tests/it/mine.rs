@@ -231,3 +231,17 @@ fn pastes_are_encrypted_unless_asked_otherwise() -> TestResult {
     assert!(!plain.contains('#'), "{plain}");
     Ok(())
 }
+
+#[test]
+fn top_level_help_lists_every_user_command() -> TestResult {
+    let server = Server::start()?;
+    let help = run(server.fpaste().arg("--help"), None)?.ok()?.text();
+    for command in ["list", "shorten", "completions", "manpage"] {
+        assert!(
+            help.contains(&format!("  {command} ")),
+            "{command} missing from:\n{help}"
+        );
+    }
+    assert!(!help.contains("pow-bench"), "benchmarks stay hidden");
+    Ok(())
+}
