@@ -59,6 +59,11 @@ fpaste_paste() {
         esac
     done
     shift $((OPTIND - 1))
+    # curl would report a missing file as a failed upload; say what it is.
+    if [ -n "${1:-}" ] && [ "$1" != "-" ]; then
+        [ -d "$1" ] && { printf 'fpaste: %s is a directory\n' "$1" >&2; return 1; }
+        [ -r "$1" ] || { printf 'fpaste: %s: no such file or not readable\n' "$1" >&2; return 1; }
+    fi
     _fpaste_src="@${1:--}"
     set -- -X POST -H 'Content-Type: application/octet-stream' --data-binary "$_fpaste_src"
     [ -n "$_fpaste_burn" ] && set -- "$@" -H 'X-Burn-After-Read: true'

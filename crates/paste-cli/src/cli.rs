@@ -84,11 +84,11 @@ pub struct CreateArgs {
     /// File to paste; `-` or none reads standard input
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
-    /// Encrypt end to end (default when the server requires high-entropy content)
+    /// Encrypt end to end (the default; kept for scripts that pass it)
     #[arg(short, long, conflicts_with = "no_encrypt")]
     pub encrypt: bool,
-    /// Upload plaintext even when the server prefers encrypted content
-    #[arg(long)]
+    /// Upload plaintext, readable by anyone with the link (and by the server)
+    #[arg(short = 'E', long)]
     pub no_encrypt: bool,
     /// Lifetime: seconds or 30m, 1h, 2d, 1w (capped by the server)
     #[arg(short = 'x', long, value_name = "DURATION")]
@@ -123,13 +123,11 @@ pub enum Command {
     /// Show the effective settings and where each comes from (secrets masked)
     Config,
     /// Print a shell completion script
-    #[command(hide = true)]
     Completions {
         /// Target shell
         shell: clap_complete::Shell,
     },
     /// Print the man page (roff)
-    #[command(hide = true)]
     Manpage,
     /// Encrypt FILE to --output (or nowhere) and report throughput on stderr
     #[command(hide = true)]

@@ -80,8 +80,15 @@ fn open_input(file: Option<&Path>) -> Result<Input> {
 pub fn run(ctx: &Context, args: &CreateArgs) -> Result<()> {
     let api = ctx.api()?;
     let info = api.info()?;
-    let encrypt = args.encrypt || (!args.no_encrypt && info.limits.min_entropy > 0.0);
+    // Encrypted unless asked otherwise, as later FlaskPaste clients do.
+    let encrypt = args.encrypt || !args.no_encrypt;
     let input = open_input(args.file.as_deref())?;
+    if input.len == 0 {
+        // Sealed, nothing would still be a paste of some bytes; refuse it here instead.
+        return Err(CliError::Usage(
+            "nothing to paste: the input is empty".into(),
+        ));
+    }
     let upload_len = if encrypt {
         sealed_len(input.len, CHUNK_LOG2)
     } else {
@@ -103,6 +110,16 @@ pub fn run(ctx: &Context, args: &CreateArgs) -> Result<()> {
     let password = ctx.password()?;
     let mut request = with_password(api.create(), password.as_ref());
     if let Some(expiry) = args.expiry {
+        let max = info.limits.max_expiry;
+        if max > 0 && expiry.seconds() > max {
+            // The server caps silently; say so before the upload, not after.
+            eprintln!(
+                "fpaste: expiry {} is more than this server allows; the paste expires in {} \
+                 (the server maximum)",
+                super::mine::human_span(i64::try_from(expiry.seconds()).unwrap_or(i64::MAX)),
+                super::mine::human_span(i64::try_from(max).unwrap_or(i64::MAX))
+            );
+        }
         request = request.header(headers::EXPIRY, expiry.to_string());
     }
     if args.burn {

@@ -160,3 +160,88 @@ fn unknown_words_and_directories_are_named_as_such() -> TestResult {
     assert!(dir.stderr.contains("is a directory"), "{}", dir.stderr);
     Ok(())
 }
+
+#[test]
+fn a_capped_expiry_is_announced() -> TestResult {
+    let server = Server::with(|c| c.max_expiry = 3600)?;
+    let made = run(
+        server.fpaste().args(["create", "--no-encrypt", "-x", "2h"]),
+        Some(b"short lived"),
+    )?
+    .ok()?;
+    assert!(
+        made.stderr
+            .contains("expiry 2h 0m is more than this server allows; the paste expires in 1h 0m"),
+        "{}",
+        made.stderr
+    );
+    let quiet = run(
+        server
+            .fpaste()
+            .args(["create", "--no-encrypt", "-x", "30m"]),
+        Some(b"within the cap"),
+    )?
+    .ok()?;
+    assert!(
+        !quiet.stderr.contains("more than this server allows"),
+        "{}",
+        quiet.stderr
+    );
+    Ok(())
+}
+
+#[test]
+fn the_shell_function_names_a_missing_file() -> TestResult {
+    let server = Server::start()?;
+    let script = server.home.path().join("fpaste.sh");
+    let text = include_str!("../../share/fpaste.sh").replace("@@BASE_URL@@", &server.base);
+    std::fs::write(&script, text)?;
+    let mut cmd = std::process::Command::new("sh");
+    cmd.arg("-c").arg(format!(
+        ". '{}'\nfpaste_paste /nonexistent/notes.txt",
+        script.display()
+    ));
+    let out = run(&mut cmd, None)?;
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("/nonexistent/notes.txt: no such file"),
+        "{}",
+        out.stderr
+    );
+    Ok(())
+}
+
+#[test]
+fn pastes_are_encrypted_unless_asked_otherwise() -> TestResult {
+    let server = Server::start()?;
+    let url = run(server.fpaste().arg("create"), Some(b"private by default"))?
+        .ok()?
+        .text();
+    assert!(url.contains('#'), "the link carries its key: {url}");
+    let stored = server.stored_contents()?;
+    assert!(
+        stored.iter().all(|c| c.starts_with(b"FPE")),
+        "the server holds ciphertext only"
+    );
+    let got = run(server.fpaste().args(["get", &url]), None)?.ok()?;
+    assert_eq!(got.stdout, b"private by default");
+    let plain = run(server.fpaste().args(["create", "-E"]), Some(b"public"))?
+        .ok()?
+        .text();
+    assert!(!plain.contains('#'), "{plain}");
+    Ok(())
+}
+
+#[test]
+fn top_level_help_lists_every_user_command() -> TestResult {
+    let server = Server::start()?;
+    let help = run(server.fpaste().arg("--help"), None)?.ok()?.text();
+    for command in ["list", "shorten", "completions", "manpage"] {
+        assert!(
+            help.contains(&format!("  {command} ")),
+            "{command} missing from:\n{help}"
+        );
+    }
+    assert!(!help.contains("pow-bench"), "benchmarks stay hidden");
+    Ok(())
+}

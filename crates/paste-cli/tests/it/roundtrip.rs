@@ -6,7 +6,7 @@ use crate::support::{Server, TestResult, binary, id_of, run, write_file};
 fn text_file_round_trips_and_stdout_is_only_the_url() -> TestResult {
     let server = Server::start()?;
     let file = write_file(server.home.path(), "notes.txt", b"hello from fpaste\n")?;
-    let created = run(server.fpaste().arg("create").arg(&file), None)?.ok()?;
+    let created = run(server.fpaste().args(["create", "-E"]).arg(&file), None)?.ok()?;
     let url = created.text();
     assert!(url.starts_with(&server.base) && !url.contains('#'), "{url}");
     assert_eq!(url.lines().count(), 1, "stdout must carry only the URL");
@@ -49,7 +49,7 @@ fn json_output_and_expiry() -> TestResult {
     let created = run(
         server
             .fpaste()
-            .args(["--json", "create", "--expiry", "1h30m"]),
+            .args(["--json", "create", "--no-encrypt", "--expiry", "1h30m"]),
         Some(b"json please"),
     )?
     .ok()?;
@@ -81,9 +81,10 @@ fn exit_codes_tell_failures_apart() -> TestResult {
     );
     assert_eq!(run(server.fpaste().args(["get", "no/such"]), None)?.code, 2);
     // A bare `fpaste` with nothing piped in... stdin here is /dev/null, which is not a terminal,
-    // so it is an empty paste that the server refuses.
+    // so it is an empty paste, refused before anything is sealed or sent.
     let empty = run(&mut server.fpaste(), None)?;
-    assert_eq!(empty.code, 4, "{}", empty.stderr);
+    assert_eq!(empty.code, 2, "{}", empty.stderr);
+    assert!(empty.stderr.contains("input is empty"), "{}", empty.stderr);
     // Server refused: unknown paste.
     let missing = run(server.fpaste().args(["get", "doesnotexist"]), None)?;
     assert_eq!(missing.code, 4, "{}", missing.stderr);

@@ -246,7 +246,7 @@ pub fn parse_bool(v: Option<&str>) -> Result<bool, ApiError> {
         Some(_) => Err(problem(
             StatusCode::BAD_REQUEST,
             "invalid_burn_after_read",
-            "X-Burn-After-Read must be true or false",
+            "X-Burn-After-Read must be true or false (1/0 and yes/no are accepted too)",
         )),
     }
 }
@@ -297,7 +297,7 @@ pub fn check_entropy(state: &AppState, content: &[u8]) -> Result<f64, ApiError> 
     .with("min_entropy", cfg.min_entropy)
     .with(
         "hint",
-        "This server only accepts encrypted content: upload with `fpaste create -e`, \
+        "This server only accepts encrypted content: upload with `fpaste` (it encrypts by default), \
          which sends raw ciphertext (base64 text stays below 6 bits/byte).",
     )
     .into())

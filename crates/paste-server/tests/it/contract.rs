@@ -248,3 +248,30 @@ async fn default_lifetimes_follow_the_creators_tier() -> TestResult {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn the_burn_header_error_names_every_accepted_value() -> TestResult {
+    let server = Server::start(|_| {}).await?;
+    let yes = http()
+        .post(server.url("/"))
+        .header("x-burn-after-read", "yes")
+        .body("y")
+        .send()
+        .await?;
+    assert_eq!(yes.status(), 201);
+    let res = http()
+        .post(server.url("/"))
+        .header("x-burn-after-read", "maybe")
+        .body("m")
+        .send()
+        .await?;
+    let body = problem(res, 400, "invalid_burn_after_read").await?;
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("yes/no"),
+        "{body}"
+    );
+    Ok(())
+}
