@@ -13,6 +13,24 @@ use crate::error::{ApiError, not_found, problem};
 use crate::identity::Identity;
 use crate::state::AppState;
 
+/// The caller's `X-Delete-Token`, when it has either that or a certificate; a 401 before any
+/// lookup otherwise (so existence is not revealed). `what` names the thing ("the paste's").
+pub fn delete_credentials<'a>(
+    headers: &'a HeaderMap,
+    identity: &Identity,
+    what: &str,
+) -> Result<Option<&'a str>, ApiError> {
+    let token = header_checked(headers, headers::DELETE_TOKEN)?;
+    if token.is_none() && identity.fingerprint().is_none() {
+        return Err(problem(
+            StatusCode::UNAUTHORIZED,
+            "authentication_required",
+            format!("Deleting requires a client certificate or {what} X-Delete-Token"),
+        ));
+    }
+    Ok(token)
+}
+
 /// Deletes a paste.
 ///
 /// Without a token: 401 for anonymous callers (before any lookup, so existence is not
@@ -23,14 +41,7 @@ pub async fn delete(
     identity: Identity,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let token = header_checked(&headers, headers::DELETE_TOKEN)?;
-    if token.is_none() && identity.fingerprint().is_none() {
-        return Err(problem(
-            StatusCode::UNAUTHORIZED,
-            "authentication_required",
-            "Deleting requires a client certificate or the paste's X-Delete-Token",
-        ));
-    }
+    let token = delete_credentials(&headers, &identity, "the paste's")?;
     let id = parse_id(&id)?;
     let meta = state
         .store

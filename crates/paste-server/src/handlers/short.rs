@@ -228,14 +228,7 @@ pub async fn delete(
     identity: Identity,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let token = header_checked(&headers, headers::DELETE_TOKEN)?;
-    if token.is_none() && identity.fingerprint().is_none() {
-        return Err(problem(
-            StatusCode::UNAUTHORIZED,
-            "authentication_required",
-            "Deleting requires a client certificate or the short URL's X-Delete-Token",
-        ));
-    }
+    let token = super::delete::delete_credentials(&headers, &identity, "the short URL's")?;
     let id: PasteId = id.parse().map_err(|_| not_found())?;
     let short = state
         .store
