@@ -30,7 +30,7 @@ use super::recheck::unchanged;
 use super::{AnyProvider, EngineError, Providers};
 use crate::db::now;
 use crate::ids::{ItemId, Source, UserId};
-use crate::local::TRASH_DIR;
+use crate::local::in_trash;
 use crate::progress::Progress;
 use crate::provider::{Item, StorageProvider, TrashRequest, Whereabouts};
 use crate::store::plans::{self, Action, PlanItem};
@@ -109,13 +109,6 @@ struct Keeper {
     provider: String,
     item_id: String,
     inode: Option<(u64, u64)>,
-}
-
-/// True for a local path inside one of our trash folders (at any depth).
-fn in_trash(path: &str) -> bool {
-    std::path::Path::new(path)
-        .components()
-        .any(|c| c.as_os_str() == TRASH_DIR)
 }
 
 /// Applies (or resumes) plan `plan_id`.

@@ -7,7 +7,6 @@ use platform_db::rusqlite::{Connection, params};
 use super::EngineError;
 use super::rules::{KeepRule, KeepRules};
 use crate::ids::UserId;
-use crate::local::TRASH_DIR;
 use crate::store::files::FileRow;
 use crate::store::groups::{self, Confidence, Group};
 use crate::store::plans::{self, Action, PlanItem};
@@ -80,10 +79,7 @@ pub fn plan_group(group: &Group, rules: &KeepRules) -> Vec<PlanItem> {
 }
 
 fn trashed(f: &FileRow) -> bool {
-    f.provider == "local"
-        && Path::new(&f.path)
-            .components()
-            .any(|c| c.as_os_str() == TRASH_DIR)
+    f.provider == "local" && crate::local::in_trash(&f.path)
 }
 
 /// Is `folder` a folder of the owner's scanned sources: a local source root, or an indexed

@@ -19,7 +19,7 @@ use crate::provider::{
     Change, Item, Listing, ProviderError, ScanIssue, StorageProvider, TrashRequest, Whereabouts,
 };
 use hashing::{Candidate, HashCache};
-pub use walk::{TRASH_DIR, WalkOptions};
+pub use walk::{TRASH_DIR, WalkOptions, in_trash};
 
 /// A local folder as a storage provider.
 pub struct LocalProvider {

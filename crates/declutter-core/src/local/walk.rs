@@ -19,6 +19,13 @@ use crate::provider::ScanIssue;
 /// never walked, wherever it is.
 pub const TRASH_DIR: &str = ".declutter-trash";
 
+/// True for a local path inside one of our trash folders, at any depth: never a live copy.
+pub fn in_trash(path: &str) -> bool {
+    Path::new(path)
+        .components()
+        .any(|c| c.as_os_str() == TRASH_DIR)
+}
+
 /// Entries handed to a sink at most at once (a huge directory is split).
 const BATCH: usize = 4096;
 
