@@ -138,19 +138,27 @@ impl Providers for CliProviders {
 pub struct Context {
     /// The database.
     pub conn: Connection,
-    /// The owner (the CLI is single-user).
+    /// The owner: [`UserId::local`], or the web account named by `--user`.
     pub user: UserId,
+    /// Whether `user` is a web account (`--user`), whose scanned folders become its sources.
+    pub web_account: bool,
     /// Providers.
     pub providers: CliProviders,
 }
 
 impl Context {
-    /// Opens (creating and migrating) the database.
-    pub fn open(db: &Path) -> anyhow::Result<Self> {
-        let conn = declutter_core::db::open(db).map_err(EngineError::from)?;
+    /// Opens (creating and migrating) the database, acting as the web account with `email`
+    /// when one is given.
+    pub fn open(db: &Path, email: Option<&str>) -> anyhow::Result<Self> {
+        let mut conn = declutter_core::db::open(db).map_err(EngineError::from)?;
+        let user = match email {
+            Some(email) => super::account::resolve(&mut conn, email)?,
+            None => UserId::local(),
+        };
         Ok(Self {
             conn,
-            user: UserId::local(),
+            user,
+            web_account: email.is_some(),
             providers: CliProviders::default(),
         })
     }

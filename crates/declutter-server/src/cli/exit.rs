@@ -50,6 +50,12 @@ pub fn code(err: &anyhow::Error) -> u8 {
     if err.downcast_ref::<DbError>().is_some() {
         return DATABASE;
     }
+    if let Some(e) = err.downcast_ref::<super::account::AccountError>() {
+        return match e {
+            super::account::AccountError::Db(_) => DATABASE,
+            _ => USAGE,
+        };
+    }
     if err.downcast_ref::<super::context::ConfigError>().is_some() {
         return CONFIG;
     }

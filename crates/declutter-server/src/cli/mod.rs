@@ -1,5 +1,6 @@
 //! The command line: one module per subcommand, shared context in [`context`].
 
+mod account;
 mod apply;
 mod backup;
 mod context;
@@ -27,6 +28,8 @@ use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
 /// Environment variable naming the database file.
 pub const ENV_DB: &str = "DECLUTTER_DB";
+/// Environment variable naming the web account the engine commands act as.
+pub const ENV_USER: &str = "DECLUTTER_USER";
 
 /// Find duplicate and clutter files and remove them safely (to a restorable trash).
 #[derive(Debug, Parser)]
@@ -36,6 +39,13 @@ pub struct Cli {
     /// user's data folder, ~/.local/share/declutter, for every command and `serve` alike].
     #[arg(long, global = true, env = ENV_DB, default_value_os_t = declutter_core::db::default_path(), hide_default_value = true)]
     pub db: PathBuf,
+    /// Act as this web account (its email): engine commands read and write its scans, plans
+    /// and trash, and `scan FOLDER` adds the folder to its local sources in the web app.
+    #[arg(long, global = true, env = ENV_USER, value_name = "EMAIL")]
+    pub user: Option<String>,
+    /// Whether `--user` was written on the command line (the operations commands refuse it).
+    #[arg(skip)]
+    pub user_on_command_line: bool,
     /// Whether `--db` was written on the command line (see [`parse`]).
     #[arg(skip)]
     pub db_on_command_line: bool,
@@ -56,6 +66,7 @@ where
     let matches = Cli::command().try_get_matches_from(argv)?;
     let mut cli = Cli::from_arg_matches(&matches)?;
     cli.db_on_command_line = matches.value_source("db") == Some(ValueSource::CommandLine);
+    cli.user_on_command_line = matches.value_source("user") == Some(ValueSource::CommandLine);
     Ok(cli)
 }
 
@@ -106,7 +117,19 @@ fn serve_args(
 /// operations commands manage the database file themselves.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let db = cli.db;
-    let ctx = || context::Context::open(&db);
+    let account = cli.user;
+    let operations = matches!(
+        cli.command,
+        Command::Serve(_)
+            | Command::Backup(_)
+            | Command::Restore(_)
+            | Command::User(_)
+            | Command::RotateTokenKey(_)
+    );
+    if operations && cli.user_on_command_line {
+        return Err(account::AccountError::NotForOperations.into());
+    }
+    let ctx = || context::Context::open(&db, account.as_deref());
     let db_given = cli.db_on_command_line;
     match cli.command {
         Command::Scan(a) => scan::run(ctx()?, a).await,

@@ -41,6 +41,12 @@ pub async fn run(mut ctx: Context, args: Args) -> anyhow::Result<()> {
     let progress = super::progress::for_stderr();
     let summary = match &source {
         Source::Local(root) => {
+            if ctx.web_account && super::account::attach_folder(&ctx.conn, &ctx.user, root)? {
+                output::note(&format!(
+                    "added {} to the account's folders",
+                    output::safe(&root.display().to_string())
+                ));
+            }
             let options = WalkOptions {
                 follow_symlinks: args.follow_symlinks,
             };

@@ -3,6 +3,7 @@
 //! the operations commands, a full disaster-recovery drill, and attacks on the output by
 //! planted file names.
 
+mod account;
 mod cli;
 mod cloud;
 mod crash;
