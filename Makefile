@@ -19,8 +19,10 @@ packages:
 
 test: packages test-rust test-ops
 
+# PostgreSQL suites use the server .ci/postgres starts (or PLATFORM_TEST_POSTGRES if set).
 test-rust:
-	cargo nextest run --workspace --locked --no-fail-fast
+	url=$${PLATFORM_TEST_POSTGRES:-$$(.ci/postgres start)} && \
+	PLATFORM_TEST_POSTGRES=$$url cargo nextest run --workspace --locked --no-fail-fast
 	cargo test --workspace --locked --doc
 
 test-ops:

@@ -5,9 +5,12 @@
 //! [`backup`] takes a consistent online copy while the service keeps serving. The
 //! [`pool::Pool`] gives async code one writer and several readers, which is the only
 //! concurrency SQLite does well.
+//!
+//! [`pg`] is the PostgreSQL side, for installations that run several instances on one database.
 
 pub mod backup;
 pub mod open;
+pub mod pg;
 pub mod pool;
 
 pub use backup::{BackupError, backup, restore};

@@ -1,0 +1,122 @@
+//! A fresh PostgreSQL database per test, on the server `.ci/postgres start` runs.
+//!
+//! [`ENV_URL`] names an administrative URL of that server. Without it a test is skipped with a
+//! note on stderr, except under `CI=true`, where a missing server is a failure: CI must never
+//! pass by skipping.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use deadpool_postgres::Pool;
+use tokio_postgres::NoTls;
+
+use super::PgError;
+
+/// The variable holding the admin URL of the test server.
+pub const ENV_URL: &str = "PLATFORM_TEST_POSTGRES";
+
+/// A database created for one test and dropped (with any open sessions) when dropped.
+#[derive(Debug)]
+pub struct FreshDb {
+    /// URL of the new database.
+    pub url: String,
+    name: String,
+    admin: tokio_postgres::Config,
+}
+
+/// Why no database could be made.
+#[derive(Debug, thiserror::Error)]
+pub enum FreshError {
+    /// CI runs without a server: a failure, not a skip.
+    #[error("{ENV_URL} is not set under CI=true: start PostgreSQL with `.ci/postgres start`")]
+    Missing,
+    /// The admin setting is not a `postgres://` URL.
+    #[error("{ENV_URL} must be a postgres:// URL")]
+    NotAUrl,
+    /// The server refused.
+    #[error(transparent)]
+    Pg(#[from] PgError),
+}
+
+impl From<tokio_postgres::Error> for FreshError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        Self::Pg(PgError::Query(e))
+    }
+}
+
+static NEXT: AtomicU64 = AtomicU64::new(0);
+
+impl FreshDb {
+    /// Creates an empty database; `Ok(None)` (skip) when no server is configured outside CI.
+    pub async fn create() -> Result<Option<Self>, FreshError> {
+        let Ok(admin_url) = std::env::var(ENV_URL) else {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                return Err(FreshError::Missing);
+            }
+            eprintln!("skipped: {ENV_URL} is not set (start a server with .ci/postgres start)");
+            return Ok(None);
+        };
+        let admin: tokio_postgres::Config = admin_url.parse().map_err(PgError::Url)?;
+        let name = format!(
+            "t_{}_{}_{:08x}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed),
+            rand::random::<u32>()
+        );
+        let client = connect(&admin).await?;
+        // The name is ours (digits, letters, underscores): safe to splice in.
+        client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await?;
+        let mut url = url::Url::parse(&admin_url).map_err(|_| FreshError::NotAUrl)?;
+        url.set_path(&name);
+        Ok(Some(Self {
+            url: url.to_string(),
+            name,
+            admin,
+        }))
+    }
+
+    /// A pool of `max_size` connections to this database.
+    pub fn pool(&self, max_size: usize) -> Result<Pool, PgError> {
+        super::connect(&self.url, max_size)
+    }
+
+    /// The database's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Drop for FreshDb {
+    fn drop(&mut self) {
+        let (admin, name) = (self.admin.clone(), self.name.clone());
+        // Drop may run inside a runtime that must not block: a thread of its own with a small
+        // runtime drops the database, forcing out connections a test left open.
+        let dropped = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(async {
+                let client = connect(&admin).await.map_err(std::io::Error::other)?;
+                client
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await
+                    .map_err(std::io::Error::other)
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("warning: test database {} was not dropped", self.name);
+        }
+    }
+}
+
+async fn connect(config: &tokio_postgres::Config) -> Result<tokio_postgres::Client, PgError> {
+    let (client, connection) = config.connect(NoTls).await?;
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::debug!(error = %e, "test admin connection ended");
+        }
+    });
+    Ok(client)
+}
