@@ -51,6 +51,18 @@ impl From<platform_db::PoolError> for ApiError {
     }
 }
 
+/// Engine store failures keep their cause, and a busy database answers 503 like the web's own.
+impl From<declutter_core::db::DbError> for ApiError {
+    fn from(e: declutter_core::db::DbError) -> Self {
+        use declutter_core::db::DbError as Core;
+        Self::Db(match e {
+            Core::Open(e) => DbError::Open(e),
+            Core::Sqlite(e) => DbError::Sqlite(e),
+            Core::Corrupt(s) => DbError::Corrupt(s),
+        })
+    }
+}
+
 impl ApiError {
     /// The problem this error is shown as.
     pub fn problem(&self) -> Problem {
@@ -124,6 +136,9 @@ impl From<declutter_core::engine::EngineError> for ApiError {
             E::Provider(P::Outside(path)) => Self::Conflict(format!(
                 "{path}: refused, the path leads through a symbolic link or outside the source"
             )),
+            E::PlanItemNotFound(_) => Self::NotFound,
+            e @ (E::WouldRemoveEveryCopy(_) | E::NotOwned(_)) => Self::Invalid(e.to_string()),
+            e @ E::PlanNotEditable { .. } => Self::Conflict(e.to_string()),
             E::NotConfigured(_) => {
                 Self::Conflict("this source is not available (outside the allowed roots?)".into())
             }

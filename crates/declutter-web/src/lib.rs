@@ -16,8 +16,8 @@ pub mod connect;
 pub mod connection_tokens;
 pub mod crypto;
 pub mod db;
-pub mod dupes_cache;
 pub mod error;
+pub mod extract;
 pub mod handlers;
 pub mod local_roots;
 pub mod metrics;
@@ -25,6 +25,7 @@ pub mod oauth_flow;
 pub mod oidc;
 pub mod pages;
 pub mod proxy;
+pub mod review;
 pub mod router;
 pub mod state;
 pub mod thumbnail;
@@ -106,7 +107,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
     Ok(state::AppState {
         error_reporter,
         thumbnailing: Arc::new(Semaphore::new(THUMBNAIL_SLOTS)),
-        dupes_cache: Arc::default(),
+        review: Arc::default(),
         thumbnail_fetcher: Arc::new(
             cloud_thumbnail::Fetcher::new().context("building the thumbnail HTTP client")?,
         ),

@@ -106,16 +106,125 @@ pub struct ScanPage {
     pub status: crate::handlers::scans::ScanStatus,
 }
 
-/// Duplicate groups, one page.
+/// One option of a `<select>`.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    /// Submitted value.
+    pub value: String,
+    /// What the person reads.
+    pub label: String,
+    /// Currently chosen.
+    pub selected: bool,
+}
+
+/// Duplicate groups, one page of a filtered, sorted selection.
 #[derive(Template)]
 #[template(path = "dupes.html")]
 pub struct DupesPage {
     /// Frame.
     pub layout: Layout,
     /// The page.
-    pub dupes: std::sync::Arc<crate::handlers::dupes::DupesView>,
+    pub dupes: std::sync::Arc<crate::review::DupesView>,
+    /// What was asked for.
+    pub sel: crate::review::Selection,
     /// Human bytes reclaimable.
     pub reclaimable: String,
+    /// Link to the previous page.
+    pub prev: Option<String>,
+    /// Link to the next page.
+    pub next: Option<String>,
+    /// Type filter options.
+    pub kinds: Vec<Choice>,
+    /// Sort options.
+    pub sorts: Vec<Choice>,
+    /// Minimum size options.
+    pub sizes: Vec<Choice>,
+    /// Source options.
+    pub sources: Vec<Choice>,
+    /// The keep-folder picker (indexed folders only).
+    pub keep_options: Vec<Choice>,
+    /// The query without the folder filter.
+    pub clear_folder: String,
+    /// The query without the keep folder.
+    pub clear_keep: String,
+    /// The search text.
+    pub search: String,
+}
+
+/// One folder of the folder view.
+#[derive(Debug, Clone)]
+pub struct FolderRow {
+    /// Path.
+    pub path: String,
+    /// Duplicate copies below it.
+    pub copies: u64,
+    /// Human bytes freed by removing its copies.
+    pub reclaimable: String,
+    /// Link to its subfolders, when it has some holding duplicates.
+    pub open: Option<String>,
+    /// Link to the duplicates view filtered to it.
+    pub show: String,
+    /// Link to the duplicates view with it as the keep folder.
+    pub keep: String,
+    /// It is the keep folder.
+    pub is_keep: bool,
+    /// It is the folder being cleaned up.
+    pub is_clean: bool,
+}
+
+/// Where the duplicates are.
+#[derive(Template)]
+#[template(path = "folders.html")]
+pub struct FoldersPage {
+    /// Frame.
+    pub layout: Layout,
+    /// The folder shown (`None`: the top).
+    pub parent: Option<String>,
+    /// Link one level up.
+    pub up: Option<String>,
+    /// Its subfolders holding duplicates.
+    pub rows: Vec<FolderRow>,
+    /// The duplicates view with the current choices.
+    pub back: String,
+    /// The current choices.
+    pub sel: crate::review::Selection,
+}
+
+/// One group of a plan: the copies that stay, then the copies that go.
+#[derive(Debug, Clone)]
+pub struct PlanGroupView {
+    /// Position in the plan (1-based), the anchor of the group.
+    pub number: usize,
+    /// The first copy's name.
+    pub name: String,
+    /// Human size of one copy.
+    pub size_text: String,
+    /// Copies that stay.
+    pub keep: Vec<crate::handlers::plans::PlanItemView>,
+    /// Copies that go to the trash.
+    pub remove: Vec<crate::handlers::plans::PlanItemView>,
+}
+
+impl PlanGroupView {
+    /// From a group's items.
+    pub fn of(number: usize, items: Vec<crate::handlers::plans::PlanItemView>) -> Self {
+        let name = items
+            .first()
+            .map(|i| i.file.path.rsplit('/').next().unwrap_or("").to_owned())
+            .unwrap_or_default();
+        let size_text = items
+            .first()
+            .map(|i| i.file.size_text.clone())
+            .unwrap_or_default();
+        let (keep, remove) = items.into_iter().partition(|i| i.action == "keep");
+        Self {
+            number,
+            name,
+            size_text,
+            keep,
+            remove,
+        }
+    }
 }
 
 /// Plan preview.
@@ -124,8 +233,16 @@ pub struct DupesPage {
 pub struct PlanPage {
     /// Frame.
     pub layout: Layout,
-    /// The plan.
+    /// The plan (this page's items).
     pub plan: crate::handlers::plans::PlanView,
+    /// This page's groups.
+    pub groups: Vec<PlanGroupView>,
+    /// Link to the previous page.
+    pub prev: Option<String>,
+    /// Link to the next page.
+    pub next: Option<String>,
+    /// A draft: copies can still be switched.
+    pub editable: bool,
     /// Human bytes reclaimed.
     pub reclaimed: String,
     /// Cloud providers whose connection is read-only (the "Allow changes" buttons).

@@ -116,8 +116,10 @@ fn routes() -> Vec<Route> {
         r(M::POST, "/drives/{id}/scan", User, post(scans::drive_form)),
         r(M::GET, "/scans/{id}", User, get(scans::page_)),
         r(M::GET, "/dupes", User, get(dupes::page_)),
+        r(M::GET, "/dupes/folders", User, get(dupes::folders_page)),
         r(M::POST, "/plans", User, post(plans::create_form)),
         r(M::GET, "/plans/{id}", User, get(plans::page_)),
+        r(M::POST, "/plans/{id}/items", User, post(plans::edit_form)),
         r(M::POST, "/plans/{id}/apply", User, post(plans::apply_form)),
         r(M::GET, "/trash", User, get(trash::page_)),
         r(
@@ -157,6 +159,7 @@ fn routes() -> Vec<Route> {
         ),
         r(M::GET, "/api/scans/{id}", User, get(scans::api_status)),
         r(M::GET, "/api/dupes", User, get(dupes::api_list)),
+        r(M::GET, "/api/folders", User, get(dupes::api_folders)),
         // Owner only (looked up by id and owner: 404 for anyone else), local images only,
         // re-confined to the allow-listed roots, decoded under limits on the blocking pool.
         r(
@@ -167,6 +170,12 @@ fn routes() -> Vec<Route> {
         ),
         r(M::POST, "/api/plans", User, post(plans::api_create)),
         r(M::GET, "/api/plans/{id}", User, get(plans::api_get)),
+        r(
+            M::POST,
+            "/api/plans/{id}/items",
+            User,
+            post(plans::api_edit),
+        ),
         r(
             M::POST,
             "/api/plans/{id}/apply",

@@ -65,8 +65,8 @@ pub struct AppState {
     pub jobs: Arc<crate::work::Jobs>,
     /// Provider thumbnail fetches: one connection pool, a bound on fetches in flight.
     pub thumbnail_fetcher: Arc<crate::cloud_thumbnail::Fetcher>,
-    /// Rendered duplicate pages, reused while the owner's groups are unchanged.
-    pub dupes_cache: Arc<crate::dupes_cache::DupesCache>,
+    /// Duplicate pages and folder trees, reused while the owner's groups are unchanged.
+    pub review: Arc<crate::review::Caches>,
     /// Bounds concurrent thumbnail decodes (each may hold up to 256 MiB).
     pub thumbnailing: Arc<Semaphore>,
     /// Sentry reporting of panics and internal errors, when a DSN is configured.

@@ -53,6 +53,25 @@ pub enum EngineError {
         "keep folder {0:?} is not a folder of any scanned source (use an absolute path, or a path relative to the current folder)"
     )]
     UnknownKeepFolder(String),
+    /// The plan is being applied or was applied; only a draft plan can change.
+    #[error("plan {id} is {status}; only a draft plan can be changed")]
+    PlanNotEditable {
+        /// Plan id.
+        id: i64,
+        /// Its status.
+        status: String,
+    },
+    /// No such item in this plan.
+    #[error("plan item {0} is not part of this plan")]
+    PlanItemNotFound(i64),
+    /// A change to a plan would leave a duplicate group without a live copy.
+    #[error(
+        "this would remove every copy of {0:?}; keep at least one copy of each group (nothing was changed)"
+    )]
+    WouldRemoveEveryCopy(String),
+    /// A change to a plan would remove a file someone else owns.
+    #[error("{0:?} is shared with you by someone else and is never removed (nothing was changed)")]
+    NotOwned(String),
     /// No provider is configured for a source.
     #[error("no credentials configured for {0}")]
     NotConfigured(String),

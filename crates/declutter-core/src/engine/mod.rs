@@ -2,6 +2,7 @@
 
 pub mod any;
 pub mod apply;
+pub mod edit;
 pub mod error;
 pub mod lease;
 mod local_scan;

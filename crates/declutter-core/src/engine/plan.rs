@@ -10,6 +10,7 @@ use crate::ids::UserId;
 use crate::store::files::FileRow;
 use crate::store::groups::{self, Confidence, Group};
 use crate::store::plans::{self, Action, PlanItem};
+use crate::store::review::{self, Filter};
 
 /// What a new plan would do.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -173,6 +174,16 @@ pub fn build(
     user: &UserId,
     rules: &KeepRules,
 ) -> Result<PlanSummary, EngineError> {
+    build_for(conn, user, rules, &Filter::default())
+}
+
+/// [`build`] over the groups that pass `filter` only (a selection made in the duplicates view).
+pub fn build_for(
+    conn: &mut Connection,
+    user: &UserId,
+    rules: &KeepRules,
+    filter: &Filter,
+) -> Result<PlanSummary, EngineError> {
     for rule in &rules.0 {
         if let KeepRule::Reference(folder) = rule
             && !is_scanned_folder(conn, user, folder)?
@@ -180,7 +191,12 @@ pub fn build(
             return Err(EngineError::UnknownKeepFolder(folder.clone()));
         }
     }
-    let groups = groups::list(conn, user)?;
+    let mut groups = groups::list(conn, user)?;
+    if !filter.is_empty() {
+        let chosen: std::collections::HashSet<i64> =
+            review::ids(conn, user, filter)?.into_iter().collect();
+        groups.retain(|g| chosen.contains(&g.id));
+    }
     let exact: Vec<&Group> = groups
         .iter()
         .filter(|g| g.confidence == Confidence::Exact)

@@ -388,3 +388,20 @@ pub fn usage(conn: &Connection, user: &UserId) -> Result<Vec<UsageRow>, DbError>
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
+
+/// Whether the owner's indexed item is theirs (`false`: shared with them by someone else);
+/// `None` when it is no longer indexed.
+pub fn owned(
+    conn: &Connection,
+    user: &UserId,
+    source: &str,
+    item_id: &str,
+) -> Result<Option<bool>, DbError> {
+    use platform_db::rusqlite::OptionalExtension;
+    Ok(conn
+        .prepare_cached(
+            "SELECT owned FROM files WHERE user_id = ?1 AND source = ?2 AND item_id = ?3",
+        )?
+        .query_row(params![user.as_str(), source, item_id], |r| r.get(0))
+        .optional()?)
+}

@@ -155,6 +155,24 @@ pub fn recompute_in(tx: &Connection, user: &UserId) -> Result<(), DbError> {
             params![gid, user.as_str(), size, name],
         )?;
     }
+    describe(tx, user)
+}
+
+/// Fills what the duplicates view filters, searches and sorts on (migration 0007): the
+/// members' names, the first member's extension, the newest modification time.
+fn describe(tx: &Connection, user: &UserId) -> Result<(), DbError> {
+    tx.execute(
+        "UPDATE dup_groups SET \
+         names = coalesce((SELECT '/' || group_concat(n, '/') || '/' FROM ( \
+             SELECT DISTINCT lower(f.name) AS n FROM dup_group_files gf \
+             JOIN files f ON f.id = gf.file_id WHERE gf.group_id = dup_groups.id)), ''), \
+         ext = coalesce((SELECT f.ext FROM dup_group_files gf JOIN files f ON f.id = gf.file_id \
+             WHERE gf.group_id = dup_groups.id ORDER BY f.path, f.id LIMIT 1), ''), \
+         newest_ns = coalesce((SELECT max(f.modified_ns) FROM dup_group_files gf \
+             JOIN files f ON f.id = gf.file_id WHERE gf.group_id = dup_groups.id), 0) \
+         WHERE user_id = ?1",
+        [user.as_str()],
+    )?;
     Ok(())
 }
 
@@ -217,8 +235,14 @@ pub fn page(
         )?;
         rows.collect::<Result<_, _>>()?
     };
+    fill_members(conn, &mut groups)?;
+    Ok(groups)
+}
+
+/// Loads the members of `groups` (ordered by path) in one query.
+pub(crate) fn fill_members(conn: &Connection, groups: &mut [Group]) -> Result<(), DbError> {
     if groups.is_empty() {
-        return Ok(groups);
+        return Ok(());
     }
     // The page's group ids travel as one JSON array, so every page runs the same statement,
     // parsed once per connection and then taken from the statement cache.
@@ -242,13 +266,13 @@ pub fn page(
         let gid: i64 = r.get(0)?;
         members.entry(gid).or_default().push(from_row_at(r, 1)?);
     }
-    for g in &mut groups {
+    for g in groups.iter_mut() {
         g.files = members.remove(&g.id).unwrap_or_default();
     }
-    Ok(groups)
+    Ok(())
 }
 
-fn group_at(r: &platform_db::rusqlite::Row<'_>) -> platform_db::rusqlite::Result<Group> {
+pub(crate) fn group_at(r: &platform_db::rusqlite::Row<'_>) -> platform_db::rusqlite::Result<Group> {
     let conf: String = r.get(1)?;
     Ok(Group {
         id: r.get(0)?,
@@ -264,7 +288,7 @@ fn group_at(r: &platform_db::rusqlite::Row<'_>) -> platform_db::rusqlite::Result
     })
 }
 
-fn prefixed_columns() -> String {
+pub(crate) fn prefixed_columns() -> String {
     COLUMNS
         .split(", ")
         .map(|c| format!("f.{c}"))

@@ -5,9 +5,11 @@ pub mod apply_locks;
 pub mod cache;
 pub mod checks;
 pub mod files;
+pub mod folders;
 pub mod groups;
 pub mod local_index;
 pub mod plans;
+pub mod review;
 pub mod scans;
 pub mod trash;
 

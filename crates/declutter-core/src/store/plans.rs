@@ -230,3 +230,94 @@ pub fn set_state(
     )?;
     Ok(())
 }
+
+/// How many duplicate groups a plan covers.
+pub fn group_count(conn: &Connection, plan_id: i64) -> Result<u64, DbError> {
+    let n: i64 = conn
+        .prepare_cached(
+            "SELECT count(*) FROM (SELECT DISTINCT group_key FROM plan_items \
+             INDEXED BY plan_items_by_group WHERE plan_id = ?1)",
+        )?
+        .query_row([plan_id], |r| r.get(0))?;
+    Ok(size_of(n))
+}
+
+/// One page of a plan's groups in group order, each with its items (kept copies first), read
+/// through the `plan_items_by_group` index (migration 0007).
+pub fn group_page(
+    conn: &Connection,
+    plan_id: i64,
+    offset: u64,
+    limit: u64,
+) -> Result<Vec<Vec<PlanItem>>, DbError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {ITEM_COLUMNS} FROM plan_items WHERE plan_id = ?1 AND group_key IN ( \
+         SELECT DISTINCT group_key FROM plan_items INDEXED BY plan_items_by_group \
+         WHERE plan_id = ?1 ORDER BY group_key LIMIT ?2 OFFSET ?3) \
+         ORDER BY group_key, action, path, id"
+    ))?;
+    let rows = stmt.query_map(
+        params![plan_id, sql_size(limit), sql_size(offset)],
+        item_from,
+    )?;
+    let mut groups: Vec<Vec<PlanItem>> = Vec::new();
+    for item in rows {
+        let item = item?;
+        match groups.last_mut() {
+            Some(g) if g[0].group_key == item.group_key => g.push(item),
+            _ => groups.push(vec![item]),
+        }
+    }
+    Ok(groups)
+}
+
+/// The items of a plan's group named `group_key`.
+pub fn group_items(
+    conn: &Connection,
+    plan_id: i64,
+    group_key: &str,
+) -> Result<Vec<PlanItem>, DbError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {ITEM_COLUMNS} FROM plan_items WHERE plan_id = ?1 AND group_key = ?2 ORDER BY id"
+    ))?;
+    let rows = stmt.query_map(params![plan_id, group_key], item_from)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// One item of a plan.
+pub fn item(conn: &Connection, plan_id: i64, item_id: i64) -> Result<Option<PlanItem>, DbError> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {ITEM_COLUMNS} FROM plan_items WHERE plan_id = ?1 AND id = ?2"),
+            params![plan_id, item_id],
+            item_from,
+        )
+        .optional()?)
+}
+
+/// Sets what a pending item of a draft plan does; callers check the group still keeps a copy
+/// (`engine::plan::edit`), then call [`refresh_totals`].
+pub fn set_action(conn: &Connection, item_id: i64, action: Action) -> Result<(), DbError> {
+    conn.execute(
+        "UPDATE plan_items SET action = ?2 WHERE id = ?1 AND state = 'pending'",
+        params![
+            item_id,
+            if action == Action::Keep {
+                "keep"
+            } else {
+                "remove"
+            }
+        ],
+    )?;
+    Ok(())
+}
+
+/// Recounts a plan's removals and bytes from its items.
+pub fn refresh_totals(conn: &Connection, plan_id: i64) -> Result<(), DbError> {
+    conn.execute(
+        "UPDATE plans SET (remove_count, bytes_reclaimed) = (SELECT count(*), coalesce(sum(size), 0) \
+         FROM plan_items WHERE plan_id = ?1 AND action = 'remove') WHERE id = ?1",
+        [plan_id],
+    )?;
+    Ok(())
+}

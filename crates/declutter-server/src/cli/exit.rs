@@ -42,7 +42,11 @@ pub fn code(err: &anyhow::Error) -> u8 {
             | EngineError::TrashState { .. } => NOT_FOUND,
             EngineError::InvalidRule(_)
             | EngineError::Id(_)
-            | EngineError::UnknownKeepFolder(_) => USAGE,
+            | EngineError::UnknownKeepFolder(_)
+            | EngineError::WouldRemoveEveryCopy(_)
+            | EngineError::NotOwned(_) => USAGE,
+            EngineError::PlanItemNotFound(_) => NOT_FOUND,
+            EngineError::PlanNotEditable { .. } => BUSY,
             EngineError::ApplyBusy { .. } | EngineError::LeaseLost => BUSY,
             EngineError::NotConfigured(_) => CONFIG,
         };

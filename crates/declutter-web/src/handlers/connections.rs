@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::{audit, form_body, safe_next};
+use super::{audit, safe_next};
 use crate::auth::access::{Ctx, CurrentUser};
 use crate::cloud;
 use crate::connect::{Access, ConnectError, can_write, scopes};
@@ -57,9 +57,8 @@ pub async fn connect(
     State(state): State<AppState>,
     CurrentUser(p): CurrentUser,
     Path(provider): Path<String>,
-    form: Result<axum::Form<ConnectForm>, axum::extract::rejection::FormRejection>,
+    crate::extract::Form(f): crate::extract::Form<ConnectForm>,
 ) -> Result<Response, ApiError> {
-    let f = form_body(form)?;
     let session = p.session.as_ref().ok_or(ApiError::Forbidden)?;
     let url = state
         .connector

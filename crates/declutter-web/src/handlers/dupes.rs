@@ -1,4 +1,6 @@
-//! Duplicate groups of the caller, largest waste first, a page at a time.
+//! Duplicate groups of the caller: filtered (type, size, folder, source, name), sorted and
+//! paged ([`crate::review`]); and the folder view, where a person picks the folder to keep and
+//! the folder to clean up instead of typing paths.
 //!
 //! Images (local or in a connected drive) carry a thumbnail URL ([`super::files::thumbnail`]);
 //! the page shows one per exact group (the copies are byte-identical) and one per file in
@@ -6,180 +8,235 @@
 //! provider.
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
-use std::sync::Arc;
-
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use declutter_core::store::groups::{self, Confidence};
+use declutter_core::store::review::{Kind, Sort};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::access::{CurrentUser, Principal};
+use crate::auth::access::CurrentUser;
 use crate::error::ApiError;
-use crate::pages::{DupesPage, FileView, human};
+use crate::extract::Query;
+use crate::pages::{Choice, DupesPage, FolderRow, FoldersPage, human};
+use crate::review::{DupesQuery, Folders, Review, Selection};
 use crate::state::AppState;
 use crate::views::{Layout, page};
 use crate::work;
 
-/// Groups per page.
-pub const PAGE_SIZE: usize = 20;
+/// Folders offered in the keep-folder picker: those holding the most duplicate copies.
+const PICKER_FOLDERS: usize = 200;
 
-/// `?page=` (1-based).
-#[derive(Debug, Deserialize)]
-pub struct PageQuery {
-    /// Page number, from 1.
-    pub page: Option<usize>,
-}
-
-/// One group.
-#[derive(Debug, Clone, Serialize)]
-pub struct GroupView {
-    /// Group id.
-    pub id: i64,
-    /// `exact` (same content hash) or `probable` (same size and name; never acted on).
-    pub confidence: &'static str,
-    /// Size of each copy.
-    pub size: u64,
-    /// Bytes freed by keeping one copy.
-    pub reclaimable: u64,
-    /// Human form of `reclaimable`.
-    pub reclaimable_text: String,
-    /// The copies.
-    pub files: Vec<FileView>,
-    /// Thumbnail of the group: the first copy's, for exact groups of images.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub thumbnail: Option<String>,
-}
-
-/// One page of groups.
-#[derive(Debug, Clone, Serialize)]
-pub struct DupesView {
-    /// This page (1-based).
-    pub page: usize,
-    /// Number of pages (at least 1).
-    pub pages: usize,
-    /// Groups in total.
-    pub total_groups: usize,
-    /// Bytes reclaimable over all exact groups.
-    pub reclaimable_bytes: u64,
-    /// The groups of this page.
-    pub groups: Vec<GroupView>,
-}
-
-/// What one read of the database gave: a page still current in the cache, or fresh rows.
-enum Read {
-    Cached(Arc<DupesView>),
-    Fresh {
-        version: i64,
-        summary: groups::Summary,
-        page_no: usize,
-        pages: usize,
-        rows: Vec<groups::Group>,
-    },
-}
-
-async fn load(state: &AppState, p: &Principal, page_no: usize) -> Result<Arc<DupesView>, ApiError> {
-    let owner = work::owner(&p.user.id)?;
-    let key: Arc<str> = Arc::from(p.user.id.as_str());
-    let cache = Arc::clone(&state.dupes_cache);
-    let read_key = Arc::clone(&key);
-    // The version first, then the data: a write in between can only make the cached copy look
-    // older than it is (a later miss), never newer. Only the summary and one page are read:
-    // both come from the `dup_groups_page` index.
-    let read = state
-        .pool
-        .read(move |c| -> Result<_, declutter_core::db::DbError> {
-            let version = groups::view_version(c, &owner)?;
-            let summary = groups::summary(c, &owner)?;
-            let total = usize::try_from(summary.group_count).unwrap_or(usize::MAX);
-            let pages = total.div_ceil(PAGE_SIZE).max(1);
-            let page_no = page_no.clamp(1, pages);
-            if let Some(view) = cache.get(&read_key, page_no, version) {
-                return Ok(Read::Cached(view));
-            }
-            let offset = ((page_no - 1) * PAGE_SIZE) as u64;
-            let rows = groups::page(c, &owner, offset, PAGE_SIZE as u64)?;
-            Ok(Read::Fresh {
-                version,
-                summary,
-                page_no,
-                pages,
-                rows,
-            })
-        })
-        .await?
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let (version, summary, page_no, pages, rows) = match read {
-        Read::Cached(view) => return Ok(view),
-        Read::Fresh {
-            version,
-            summary,
-            page_no,
-            pages,
-            rows,
-        } => (version, summary, page_no, pages, rows),
-    };
-    let groups = rows
-        .iter()
-        .map(|g| {
-            let files: Vec<FileView> = g.files.iter().map(FileView::of_row).collect();
-            GroupView {
-                id: g.id,
-                confidence: match g.confidence {
-                    Confidence::Exact => "exact",
-                    Confidence::Probable => "probable",
-                },
-                size: g.size,
-                reclaimable: g.wasted(),
-                reclaimable_text: human(g.wasted()),
-                thumbnail: match g.confidence {
-                    Confidence::Exact => files.iter().find_map(|f| f.thumbnail.clone()),
-                    Confidence::Probable => None,
-                },
-                files,
-            }
-        })
-        .collect();
-    let view = Arc::new(DupesView {
-        page: page_no,
-        pages,
-        total_groups: usize::try_from(summary.group_count).unwrap_or(usize::MAX),
-        reclaimable_bytes: summary.reclaimable_bytes,
-        groups,
-    });
-    state
-        .dupes_cache
-        .put(key, page_no, version, Arc::clone(&view));
-    Ok(view)
-}
-
-fn page_no(q: Result<Query<PageQuery>, QueryRejection>) -> Result<usize, ApiError> {
-    let Query(q) = q.map_err(|_| ApiError::Invalid("page must be a positive number".into()))?;
-    Ok(q.page.unwrap_or(1))
-}
-
-/// `GET /dupes?page=`.
+/// `GET /dupes?…`.
 pub async fn page_(
     State(state): State<AppState>,
+    State(review): State<Review>,
     CurrentUser(p): CurrentUser,
-    q: Result<Query<PageQuery>, QueryRejection>,
+    Query(q): Query<DupesQuery>,
 ) -> Result<Response, ApiError> {
-    let dupes = load(&state, &p, page_no(q)?).await?;
+    let sel = Selection::try_from(q)?;
+    let owner = work::owner(&p.user.id)?;
+    let dupes = review.page(owner.clone(), &sel).await?;
+    let folders = review.folders(owner).await?;
+    let query = sel.query();
+    let link = |page: usize| format!("/dupes?{query}&page={page}");
     let view = DupesPage {
         reclaimable: human(dupes.reclaimable_bytes),
+        prev: (dupes.page > 1).then(|| link(dupes.page - 1)),
+        next: (dupes.page < dupes.pages).then(|| link(dupes.page + 1)),
+        kinds: choices(
+            Kind::ALL.iter().map(|k| (k.to_string(), kind_label(*k))),
+            sel.filter.kind.map(|k| k.to_string()),
+        ),
+        sorts: choices(
+            Sort::ALL.iter().map(|s| (s.to_string(), sort_label(*s))),
+            Some(sel.sort.to_string()),
+        ),
+        sizes: choices(
+            [
+                (1u64 << 20, "1 MiB"),
+                (10 << 20, "10 MiB"),
+                (100 << 20, "100 MiB"),
+                (1 << 30, "1 GiB"),
+            ]
+            .iter()
+            .map(|(n, l)| (n.to_string(), format!("{l} or more"))),
+            sel.filter.min_size.map(|n| n.to_string()),
+        ),
+        sources: choices(
+            folders.tree.sources.iter().map(|s| (s.clone(), s.clone())),
+            sel.filter.source.clone(),
+        ),
+        keep_options: keep_options(&folders, sel.keep.as_deref()),
+        clear_folder: sel.with("folder", None),
+        clear_keep: sel.with("keep", None),
+        search: sel.filter.name.clone().unwrap_or_default(),
+        sel,
         dupes,
         layout: Layout::new(&state, Some(&p), "", "dupes"),
     };
     Ok(page(StatusCode::OK, &view))
 }
 
-/// `GET /api/dupes?page=`.
+/// `GET /api/dupes?…`.
 pub async fn api_list(
-    State(state): State<AppState>,
+    State(review): State<Review>,
     CurrentUser(p): CurrentUser,
-    q: Result<Query<PageQuery>, QueryRejection>,
+    Query(q): Query<DupesQuery>,
 ) -> Result<Response, ApiError> {
-    let view = load(&state, &p, page_no(q)?).await?;
+    let sel = Selection::try_from(q)?;
+    let view = review.page(work::owner(&p.user.id)?, &sel).await?;
     Ok(Json(&*view).into_response())
+}
+
+/// `?parent=` of the folder view, beside the duplicates query it carries along.
+#[derive(Debug, Default, Deserialize)]
+pub struct FolderQuery {
+    /// The folder whose subfolders are shown (absent: the top).
+    pub parent: Option<String>,
+}
+
+/// One folder in the API.
+#[derive(Debug, Serialize)]
+pub struct FolderItem {
+    /// Folder path.
+    pub path: String,
+    /// Duplicate copies below it.
+    pub copies: u64,
+    /// Groups with a copy below it.
+    pub groups: u64,
+    /// Bytes freed by removing the copies below it (every group keeping one copy).
+    pub reclaimable: u64,
+}
+
+/// The subfolders of `parent` holding duplicates; an unknown parent is 404.
+fn children(folders: &Folders, parent: Option<&str>) -> Result<Vec<FolderItem>, ApiError> {
+    let parent = parent.map(|p| p.trim_end_matches('/')).unwrap_or("");
+    if !parent.is_empty() && folders.tree.get(parent).is_none() {
+        return Err(ApiError::NotFound);
+    }
+    Ok(folders
+        .tree
+        .children(parent)
+        .into_iter()
+        .map(|(path, s)| FolderItem {
+            path: path.to_owned(),
+            copies: s.copies,
+            groups: s.groups,
+            reclaimable: s.reclaimable,
+        })
+        .collect())
+}
+
+/// `GET /dupes/folders?parent=…&keep=…&folder=…`: where the duplicates are.
+pub async fn folders_page(
+    State(state): State<AppState>,
+    State(review): State<Review>,
+    CurrentUser(p): CurrentUser,
+    Query(f): Query<FolderQuery>,
+    Query(q): Query<DupesQuery>,
+) -> Result<Response, ApiError> {
+    let sel = Selection::try_from(q)?;
+    let folders = review.folders(work::owner(&p.user.id)?).await?;
+    let parent = f.parent.filter(|p| !p.is_empty());
+    let rows = children(&folders, parent.as_deref())?
+        .into_iter()
+        .map(|c| FolderRow {
+            open: (!folders.tree.children(&c.path).is_empty())
+                .then(|| format!("/dupes/folders?{}&parent={}", sel.query(), encode(&c.path))),
+            show: format!("/dupes?{}", sel.with("folder", Some(&c.path))),
+            keep: format!("/dupes?{}", sel.with("keep", Some(&c.path))),
+            is_keep: sel.keep.as_deref() == Some(c.path.as_str()),
+            is_clean: sel.filter.folder.as_deref() == Some(c.path.as_str()),
+            copies: c.copies,
+            reclaimable: human(c.reclaimable),
+            path: c.path,
+        })
+        .collect();
+    let view = FoldersPage {
+        up: parent.as_ref().map(|p| {
+            let up = p.rsplit_once('/').map_or("", |(u, _)| u);
+            format!("/dupes/folders?{}&parent={}", sel.query(), encode(up))
+        }),
+        parent,
+        rows,
+        back: format!("/dupes?{}", sel.query()),
+        sel,
+        layout: Layout::new(&state, Some(&p), "", "folders"),
+    };
+    Ok(page(StatusCode::OK, &view))
+}
+
+/// `GET /api/folders?parent=…`.
+pub async fn api_folders(
+    State(review): State<Review>,
+    CurrentUser(p): CurrentUser,
+    Query(f): Query<FolderQuery>,
+) -> Result<Json<Vec<FolderItem>>, ApiError> {
+    let folders = review.folders(work::owner(&p.user.id)?).await?;
+    Ok(Json(children(&folders, f.parent.as_deref())?))
+}
+
+fn encode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+fn choices(
+    options: impl Iterator<Item = (String, String)>,
+    current: Option<String>,
+) -> Vec<Choice> {
+    options
+        .map(|(value, label)| Choice {
+            selected: current.as_deref() == Some(value.as_str()),
+            value,
+            label,
+        })
+        .collect()
+}
+
+/// The keep-folder picker: the folders holding the most copies, by path, and the one picked.
+fn keep_options(folders: &Folders, picked: Option<&str>) -> Vec<Choice> {
+    let mut top: Vec<(&String, u64)> = folders
+        .tree
+        .folders
+        .iter()
+        .map(|(p, s)| (p, s.copies))
+        .collect();
+    top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let mut paths: Vec<String> = top
+        .into_iter()
+        .take(PICKER_FOLDERS)
+        .map(|(p, _)| p.clone())
+        .collect();
+    if let Some(p) = picked
+        && !paths.iter().any(|x| x == p)
+    {
+        paths.push(p.to_owned());
+    }
+    paths.sort();
+    choices(
+        paths.into_iter().map(|p| (p.clone(), p)),
+        picked.map(str::to_owned),
+    )
+}
+
+fn kind_label(k: Kind) -> String {
+    match k {
+        Kind::Image => "Pictures",
+        Kind::Video => "Videos",
+        Kind::Audio => "Music and audio",
+        Kind::Document => "Documents",
+        Kind::Archive => "Archives",
+        Kind::Other => "Other files",
+    }
+    .to_owned()
+}
+
+fn sort_label(s: Sort) -> String {
+    match s {
+        Sort::Reclaimable => "Most space freed",
+        Sort::Size => "Largest files",
+        Sort::Count => "Most copies",
+        Sort::Date => "Most recently changed",
+    }
+    .to_owned()
 }

@@ -47,22 +47,6 @@ pub async fn audit(
     Ok(())
 }
 
-/// A JSON body, or our problem (never axum's plain-text rejection).
-pub fn json_body<T>(
-    body: Result<axum::Json<T>, axum::extract::rejection::JsonRejection>,
-) -> Result<T, ApiError> {
-    body.map(|axum::Json(t)| t)
-        .map_err(|e| ApiError::Invalid(format!("invalid JSON body: {}", e.body_text())))
-}
-
-/// A form body, or our problem.
-pub fn form_body<T>(
-    body: Result<axum::Form<T>, axum::extract::rejection::FormRejection>,
-) -> Result<T, ApiError> {
-    body.map(|axum::Form(t)| t)
-        .map_err(|_| ApiError::Invalid("invalid form".into()))
-}
-
 /// A `next` target that stays on this site: a relative path starting with a single `/`, no
 /// scheme, no `//` or `/\` (protocol-relative), no control characters. Anything else → `/dashboard`.
 pub fn safe_next(next: Option<&str>) -> String {

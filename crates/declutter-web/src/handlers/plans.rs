@@ -1,27 +1,31 @@
 //! Keep rules → a stored plan (a dry run with bytes reclaimed) → apply, which moves the
 //! plan's removals into the trash (re-checking every file first; a group never loses its last copy).
 
-use axum::extract::rejection::{FormRejection, JsonRejection};
+use std::collections::HashMap;
+
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Json};
 use declutter_core::engine::apply::{ApplyOptions, ApplyReport, apply};
+use declutter_core::engine::edit::{self, Override};
 use declutter_core::engine::plan;
 use declutter_core::engine::rules::KeepRules;
 use declutter_core::progress::NoProgress;
-use declutter_core::store::plans::{self, Action};
+use declutter_core::store::plans::{self, Action, PlanItem};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use super::{audit, connections, form_body, json_body};
+use super::{audit, connections};
 use crate::auth::access::{Ctx, CurrentUser, Principal};
 use crate::error::ApiError;
-use crate::pages::{FileView, PlanPage, human};
+use crate::extract::{Form, Json, Query};
+use crate::pages::{FileView, PlanGroupView, PlanPage, human};
+use crate::review::{DupesQuery, Selection};
 use crate::state::AppState;
 use crate::views::{Layout, page_with_form_targets};
 use crate::work;
 
-/// The HTML form: up to two ordering rules and an optional reference folder.
+/// The HTML form: up to two ordering rules, an optional keep folder (picked from the indexed
+/// folders) and the duplicates view's filter, so the rules apply to the groups it shows.
 #[derive(Debug, Deserialize)]
 pub struct RulesForm {
     /// First rule.
@@ -33,6 +37,9 @@ pub struct RulesForm {
     /// Keep everything under this folder.
     #[serde(default)]
     pub reference: String,
+    /// The filter of the groups to plan (every group when empty).
+    #[serde(flatten)]
+    pub filter: DupesQuery,
 }
 
 /// The API body.
@@ -40,11 +47,71 @@ pub struct RulesForm {
 pub struct RulesBody {
     /// Keep rules in order: `newest`, `oldest`, `shortest-path`, `original-name`, `ref:<folder>`.
     pub rules: Vec<String>,
+    /// Only the groups passing this filter (the query of `GET /api/dupes`; every group when absent).
+    #[serde(default)]
+    pub filter: Option<FilterBody>,
+}
+
+/// A filter in a JSON body: the fields of `GET /api/dupes`'s query.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilterBody {
+    /// `image`, `video`, `audio`, `document`, `archive` or `other`.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// Smallest copy size in bytes.
+    pub min_size: Option<u64>,
+    /// Largest copy size in bytes.
+    pub max_size: Option<u64>,
+    /// Groups with a copy in this folder.
+    pub folder: Option<String>,
+    /// Groups with a copy in this source.
+    pub source: Option<String>,
+    /// Name search.
+    pub q: Option<String>,
+}
+
+impl From<FilterBody> for DupesQuery {
+    fn from(f: FilterBody) -> Self {
+        Self {
+            kind: f.kind,
+            min_size: f.min_size.map(|n| n.to_string()),
+            max_size: f.max_size.map(|n| n.to_string()),
+            folder: f.folder,
+            source: f.source,
+            q: f.q,
+            ..Self::default()
+        }
+    }
+}
+
+/// Changes to a draft plan (`POST /api/plans/{id}/items`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EditBody {
+    /// Per file: this item stays (`keep`) or goes (`remove`).
+    #[serde(default)]
+    pub changes: Vec<ItemChange>,
+    /// Per group: this item stays and every other copy of its group goes.
+    #[serde(default)]
+    pub keep_only: Vec<i64>,
+}
+
+/// One per-file change.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ItemChange {
+    /// Plan item id.
+    pub id: i64,
+    /// `keep` or `remove`.
+    pub action: String,
 }
 
 /// One planned file.
 #[derive(Debug, Clone, Serialize)]
 pub struct PlanItemView {
+    /// Plan item id (what an edit names).
+    pub id: i64,
     /// `keep` or `remove`.
     pub action: &'static str,
     /// The file.
@@ -69,16 +136,27 @@ pub struct PlanView {
     pub remove_count: u64,
     /// Bytes the plan frees.
     pub bytes_reclaimed: u64,
-    /// Every item, grouped by duplicate group.
+    /// Duplicate groups in the plan.
+    pub group_count: u64,
+    /// This page of groups (1-based).
+    pub page: usize,
+    /// Pages of groups (at least 1).
+    pub pages: usize,
+    /// The items of this page's groups, group by group, kept copies first.
     pub items: Vec<PlanItemView>,
 }
+
+/// Plan groups per page: the page stays far below 300 KB of HTML whatever the plan's size.
+pub const PLAN_PAGE_GROUPS: usize = 25;
 
 async fn create(
     state: &AppState,
     ctx: &Ctx,
     p: &Principal,
     rules: Vec<String>,
+    filter: DupesQuery,
 ) -> Result<i64, ApiError> {
+    let filter = Selection::try_from(filter)?.filter;
     let rules = KeepRules::parse(&rules)?;
     if rules.0.is_empty() {
         return Err(ApiError::Invalid("choose at least one keep rule".into()));
@@ -89,7 +167,7 @@ async fn create(
         .pool
         .write(move |c| {
             let rules = plan::resolve_rules(c, &owner, rules, plan::Base::SourceRoots)?;
-            plan::build(c, &owner, &rules)
+            plan::build_for(c, &owner, &rules, &filter)
         })
         .await??;
     audit(
@@ -107,39 +185,186 @@ async fn create(
     Ok(summary.plan_id)
 }
 
-async fn load(state: &AppState, p: &Principal, id: i64) -> Result<PlanView, ApiError> {
+async fn load(
+    state: &AppState,
+    p: &Principal,
+    id: i64,
+    page: usize,
+) -> Result<(PlanView, Vec<Vec<PlanItem>>), ApiError> {
     let owner = work::owner(&p.user.id)?;
-    let (plan, items) = state
+    let (plan, group_count, page, groups) = state
         .pool
         .read(move |c| -> Result<_, ApiError> {
             // Ownership first: items are only read for the caller's own plan.
-            let plan = plans::get(c, &owner, id)
-                .map_err(|e| ApiError::Internal(e.to_string()))?
-                .ok_or(ApiError::NotFound)?;
-            let items = plans::items(c, id).map_err(|e| ApiError::Internal(e.to_string()))?;
-            Ok((plan, items))
+            let plan = plans::get(c, &owner, id)?.ok_or(ApiError::NotFound)?;
+            let count = plans::group_count(c, id)?;
+            let pages = usize::try_from(count)
+                .unwrap_or(usize::MAX)
+                .div_ceil(PLAN_PAGE_GROUPS)
+                .max(1);
+            let page = page.clamp(1, pages);
+            let offset = ((page - 1) * PLAN_PAGE_GROUPS) as u64;
+            let groups = plans::group_page(c, id, offset, PLAN_PAGE_GROUPS as u64)?;
+            Ok((plan, count, page, groups))
         })
         .await??;
-    Ok(PlanView {
+    let view = PlanView {
         id: plan.id,
         rules: plan.rules,
         status: plan.status,
         remove_count: plan.remove_count,
         bytes_reclaimed: plan.bytes_reclaimed,
-        items: items
-            .into_iter()
-            .map(|i| PlanItemView {
-                action: if i.action == Action::Remove {
-                    "remove"
-                } else {
-                    "keep"
-                },
-                file: FileView::of(&i.path, i.size, i.modified_ns),
-                state: i.state,
-                reason: i.reason,
-            })
-            .collect(),
-    })
+        group_count,
+        page,
+        pages: usize::try_from(group_count)
+            .unwrap_or(usize::MAX)
+            .div_ceil(PLAN_PAGE_GROUPS)
+            .max(1),
+        items: groups.iter().flatten().map(item_view).collect(),
+    };
+    Ok((view, groups))
+}
+
+fn item_view(i: &PlanItem) -> PlanItemView {
+    PlanItemView {
+        id: i.id,
+        action: if i.action == Action::Remove {
+            "remove"
+        } else {
+            "keep"
+        },
+        file: FileView::of(&i.path, i.size, i.modified_ns),
+        state: i.state.clone(),
+        reason: i.reason.clone(),
+    }
+}
+
+/// `?page=` of a plan.
+#[derive(Debug, Default, Deserialize)]
+pub struct PlanQuery {
+    /// Page of groups, from 1.
+    pub page: Option<String>,
+}
+
+fn plan_page_no(q: &PlanQuery) -> Result<usize, ApiError> {
+    match q.page.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(1),
+        Some(s) => match s.parse::<usize>() {
+            Ok(n) if n >= 1 => Ok(n),
+            _ => Err(ApiError::Invalid("page must be a positive number".into())),
+        },
+    }
+}
+
+/// Applies `changes` to the caller's draft plan through the engine, which refuses any change
+/// that would leave a group without a copy.
+async fn edit_plan(
+    state: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    id: i64,
+    changes: Vec<Override>,
+) -> Result<(), ApiError> {
+    // Another account's plan is 404 whatever the body says.
+    owned_plan(state, p, id).await?;
+    if changes.is_empty() {
+        return Err(ApiError::Invalid("no change given".into()));
+    }
+    if changes.len() > 10_000 {
+        return Err(ApiError::Invalid("at most 10000 changes at once".into()));
+    }
+    let owner = work::owner(&p.user.id)?;
+    let n = changes.len();
+    let plan = state
+        .pool
+        .write(move |c| edit::edit(c, &owner, id, &changes))
+        .await??;
+    audit(
+        state,
+        ctx,
+        Some(p),
+        "plan.edited",
+        Some(id.to_string()),
+        Some(format!(
+            "{n} changes; now {} files, {} bytes",
+            plan.remove_count, plan.bytes_reclaimed
+        )),
+    )
+    .await
+}
+
+/// The caller's plan `id`, or 404.
+async fn owned_plan(state: &AppState, p: &Principal, id: i64) -> Result<plans::Plan, ApiError> {
+    let owner = work::owner(&p.user.id)?;
+    state
+        .pool
+        .read(move |c| plans::get(c, &owner, id))
+        .await??
+        .ok_or(ApiError::NotFound)
+}
+
+fn action(s: &str) -> Result<Action, ApiError> {
+    match s {
+        "keep" => Ok(Action::Keep),
+        "remove" => Ok(Action::Remove),
+        _ => Err(ApiError::Invalid("action must be keep or remove".into())),
+    }
+}
+
+/// `POST /plans/{id}/items`: one group's form, `i<item id>=keep|remove` per copy.
+pub async fn edit_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(p): CurrentUser,
+    Path(id): Path<i64>,
+    Form(fields): Form<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let mut changes = Vec::new();
+    for (k, v) in &fields {
+        if let Some(item) = k.strip_prefix('i').and_then(|n| n.parse::<i64>().ok()) {
+            changes.push(Override::Item {
+                item,
+                action: action(v)?,
+            });
+        }
+    }
+    edit_plan(&state, &ctx, &p, id, changes).await?;
+    let page = fields
+        .get("page")
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or(1);
+    let anchor = fields
+        .get("group")
+        .and_then(|n| n.parse::<usize>().ok())
+        .map_or_else(String::new, |g| format!("#g{g}"));
+    Ok(Redirect::to(&format!("/plans/{id}?page={page}{anchor}")).into_response())
+}
+
+/// `POST /api/plans/{id}/items`.
+pub async fn api_edit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(p): CurrentUser,
+    Path(id): Path<i64>,
+    body: Result<Json<EditBody>, ApiError>,
+) -> Result<Json<PlanView>, ApiError> {
+    // Another account's plan is 404 before its body is even read.
+    owned_plan(&state, &p, id).await?;
+    let Json(body) = body?;
+    let mut changes = Vec::new();
+    for c in &body.changes {
+        changes.push(Override::Item {
+            item: c.id,
+            action: action(&c.action)?,
+        });
+    }
+    changes.extend(
+        body.keep_only
+            .iter()
+            .map(|&item| Override::KeepOnly { item }),
+    );
+    edit_plan(&state, &ctx, &p, id, changes).await?;
+    Ok(Json(load(&state, &p, id, 1).await?.0))
 }
 
 async fn run_apply(
@@ -196,11 +421,8 @@ async fn needs_write(state: &AppState, p: &Principal, id: i64) -> Result<Vec<Str
     state
         .pool
         .read(move |c| -> Result<_, ApiError> {
-            plans::get(c, &owner, id)
-                .map_err(|e| ApiError::Internal(e.to_string()))?
-                .ok_or(ApiError::NotFound)?;
-            let mut providers: Vec<String> = plans::items(c, id)
-                .map_err(|e| ApiError::Internal(e.to_string()))?
+            plans::get(c, &owner, id)?.ok_or(ApiError::NotFound)?;
+            let mut providers: Vec<String> = plans::items(c, id)?
                 .into_iter()
                 .filter(|i| i.action == Action::Remove && i.provider != "local")
                 .map(|i| i.provider)
@@ -223,9 +445,8 @@ pub async fn create_form(
     State(state): State<AppState>,
     ctx: Ctx,
     CurrentUser(p): CurrentUser,
-    form: Result<Form<RulesForm>, FormRejection>,
+    Form(f): Form<RulesForm>,
 ) -> Result<Response, ApiError> {
-    let f = form_body(form)?;
     let mut rules: Vec<String> = Vec::new();
     if !f.reference.trim().is_empty() {
         rules.push(format!("ref:{}", f.reference.trim()));
@@ -235,7 +456,7 @@ pub async fn create_form(
             .into_iter()
             .filter(|r| !r.is_empty() && r != "none"),
     );
-    let id = create(&state, &ctx, &p, rules).await?;
+    let id = create(&state, &ctx, &p, rules, f.filter).await?;
     Ok(Redirect::to(&format!("/plans/{id}")).into_response())
 }
 
@@ -244,23 +465,36 @@ pub async fn api_create(
     State(state): State<AppState>,
     ctx: Ctx,
     CurrentUser(p): CurrentUser,
-    body: Result<Json<RulesBody>, JsonRejection>,
+    Json(body): Json<RulesBody>,
 ) -> Result<Response, ApiError> {
-    let id = create(&state, &ctx, &p, json_body(body)?.rules).await?;
-    Ok((StatusCode::CREATED, Json(load(&state, &p, id).await?)).into_response())
+    let filter = body.filter.map(DupesQuery::from).unwrap_or_default();
+    let id = create(&state, &ctx, &p, body.rules, filter).await?;
+    Ok((StatusCode::CREATED, Json(load(&state, &p, id, 1).await?.0)).into_response())
 }
 
-/// `GET /plans/{id}`: the preview.
+/// `GET /plans/{id}?page=`: the preview, a page of groups at a time, totals and Apply on top.
 pub async fn page_(
     State(state): State<AppState>,
     CurrentUser(p): CurrentUser,
     Path(id): Path<i64>,
+    Query(q): Query<PlanQuery>,
 ) -> Result<Response, ApiError> {
-    let plan = load(&state, &p, id).await?;
+    let (plan, groups) = load(&state, &p, id, plan_page_no(&q)?).await?;
     let needs_write = needs_write(&state, &p, id).await?;
+    let first = (plan.page - 1) * PLAN_PAGE_GROUPS;
     let view = PlanPage {
         needs_write,
         reclaimed: human(plan.bytes_reclaimed),
+        groups: groups
+            .iter()
+            .enumerate()
+            .map(|(n, items)| {
+                PlanGroupView::of(first + n + 1, items.iter().map(item_view).collect())
+            })
+            .collect(),
+        prev: (plan.page > 1).then(|| format!("/plans/{id}?page={}", plan.page - 1)),
+        next: (plan.page < plan.pages).then(|| format!("/plans/{id}?page={}", plan.page + 1)),
+        editable: plan.status == "draft",
         plan,
         layout: Layout::new(&state, Some(&p), "", "dupes"),
     };
@@ -272,13 +506,14 @@ pub async fn page_(
     ))
 }
 
-/// `GET /api/plans/{id}`.
+/// `GET /api/plans/{id}?page=`.
 pub async fn api_get(
     State(state): State<AppState>,
     CurrentUser(p): CurrentUser,
     Path(id): Path<i64>,
+    Query(q): Query<PlanQuery>,
 ) -> Result<Json<PlanView>, ApiError> {
-    Ok(Json(load(&state, &p, id).await?))
+    Ok(Json(load(&state, &p, id, plan_page_no(&q)?).await?.0))
 }
 
 /// Applies plan `id` and shows the trash; when a drive it touches is still read-only, first

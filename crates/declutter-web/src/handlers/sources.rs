@@ -1,16 +1,15 @@
 //! Local sources: admins assign allow-listed folders to accounts; users list their own.
 
 use axum::extract::State;
-use axum::extract::rejection::{FormRejection, JsonRejection};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Json};
 use http::StatusCode;
 use serde::Deserialize;
 
-use super::{audit, form_body, json_body};
+use super::audit;
 use crate::auth::access::{Ctx, CurrentUser, Principal};
 use crate::db::{self, sources::LocalSource};
 use crate::error::ApiError;
+use crate::extract::{Form, Json};
 use crate::local_roots::confine;
 use crate::pages::{AdminSourcesPage, SourcesPage};
 use crate::state::AppState;
@@ -111,9 +110,9 @@ pub async fn admin_add(
     State(state): State<AppState>,
     ctx: Ctx,
     CurrentUser(p): CurrentUser,
-    form: Result<Form<AddSource>, FormRejection>,
+    Form(form): Form<AddSource>,
 ) -> Result<Response, ApiError> {
-    add(&state, &ctx, &p, form_body(form)?).await?;
+    add(&state, &ctx, &p, form).await?;
     Ok(Redirect::to("/admin/sources").into_response())
 }
 
@@ -131,9 +130,9 @@ pub async fn api_admin_add(
     State(state): State<AppState>,
     ctx: Ctx,
     CurrentUser(p): CurrentUser,
-    body: Result<Json<AddSource>, JsonRejection>,
+    Json(body): Json<AddSource>,
 ) -> Result<Response, ApiError> {
-    let added = add(&state, &ctx, &p, json_body(body)?).await?;
+    let added = add(&state, &ctx, &p, body).await?;
     Ok((StatusCode::CREATED, Json(added)).into_response())
 }
 

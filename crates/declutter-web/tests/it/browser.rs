@@ -16,14 +16,14 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
-struct Driver {
+pub struct Driver {
     http: reqwest::Client,
     session: String,
     base: String,
 }
 
 impl Driver {
-    async fn cmd(
+    pub async fn cmd(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -38,13 +38,13 @@ impl Driver {
         Ok(v["value"].clone())
     }
 
-    async fn go(&self, url: &str) -> TestResult {
+    pub async fn go(&self, url: &str) -> TestResult {
         self.cmd(reqwest::Method::POST, "/url", Some(json!({"url": url})))
             .await?;
         Ok(())
     }
 
-    async fn find(&self, css: &str) -> TestResult<String> {
+    pub async fn find(&self, css: &str) -> TestResult<String> {
         let v = self
             .cmd(
                 reqwest::Method::POST,
@@ -58,7 +58,7 @@ impl Driver {
             .to_owned())
     }
 
-    async fn fill(&self, css: &str, text: &str) -> TestResult {
+    pub async fn fill(&self, css: &str, text: &str) -> TestResult {
         let e = self.find(css).await?;
         self.cmd(
             reqwest::Method::POST,
@@ -69,7 +69,7 @@ impl Driver {
         Ok(())
     }
 
-    async fn click(&self, css: &str) -> TestResult {
+    pub async fn click(&self, css: &str) -> TestResult {
         let e = self.find(css).await?;
         self.cmd(
             reqwest::Method::POST,
@@ -81,7 +81,7 @@ impl Driver {
     }
 
     /// Saves a PNG when `DECLUTTER_SCREENSHOT_DIR` is set (for looking at the pages by eye).
-    async fn shot(&self, name: &str) -> TestResult {
+    pub async fn shot(&self, name: &str) -> TestResult {
         let Ok(dir) = std::env::var("DECLUTTER_SCREENSHOT_DIR") else {
             return Ok(());
         };
@@ -94,7 +94,7 @@ impl Driver {
     }
 
     /// Waits until the current page's source contains `text`.
-    async fn shows(&self, text: &str) -> TestResult {
+    pub async fn shows(&self, text: &str) -> TestResult {
         let mut html = Value::Null;
         for _ in 0..50 {
             html = self.cmd(reqwest::Method::GET, "/source", None).await?;
@@ -111,7 +111,7 @@ impl Driver {
     }
 
     /// Accepts the `confirm()` a destructive form asks (app.js) once it is open.
-    async fn accept_confirm(&self) -> TestResult {
+    pub async fn accept_confirm(&self) -> TestResult {
         for _ in 0..50 {
             let text = self.cmd(reqwest::Method::GET, "/alert/text", None).await?;
             if text.is_string() {
@@ -126,7 +126,7 @@ impl Driver {
 
     /// The body of a same-origin GET made by the page (with its cookies), from `/api/docs`,
     /// the one page whose CSP allows `connect-src 'self'`.
-    async fn fetch_text(&self, app: &TestApp, path: &str) -> TestResult<String> {
+    pub async fn fetch_text(&self, app: &TestApp, path: &str) -> TestResult<String> {
         self.go(&app.url("/api/docs")).await?;
         let body = self
             .cmd(
@@ -142,7 +142,21 @@ impl Driver {
         Ok(body.as_str().unwrap_or_default().to_owned())
     }
 
-    async fn path_becomes(&self, want: &str) -> TestResult<String> {
+    /// Waits until the browser is at a path starting with `prefix`; returns that path.
+    pub async fn path_becomes_prefix(&self, prefix: &str) -> TestResult<String> {
+        for _ in 0..150 {
+            let url = self.cmd(reqwest::Method::GET, "/url", None).await?;
+            if let Some(u) = url.as_str().and_then(|u| reqwest::Url::parse(u).ok())
+                && u.path().starts_with(prefix)
+            {
+                return Ok(u.path().to_owned());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Err(format!("browser never reached {prefix}").into())
+    }
+
+    pub async fn path_becomes(&self, want: &str) -> TestResult<String> {
         let mut url = String::new();
         // Generous: under a loaded CI machine a consent round trip plus an apply takes seconds.
         for _ in 0..150 {
@@ -161,69 +175,104 @@ impl Driver {
     }
 }
 
+/// A running chromedriver with one Chromium session.
+pub struct Chromium {
+    child: tokio::process::Child,
+    pub driver: Driver,
+    _profile: tempfile::TempDir,
+}
+
+impl Chromium {
+    /// Starts chromedriver and a headless Chromium; `phone` emulates a 390 px wide phone.
+    /// `None` (after a loud skip) when they are not installed outside CI.
+    pub async fn start(phone: bool) -> TestResult<Option<Self>> {
+        if !std::path::Path::new(CHROMEDRIVER).exists() || !std::path::Path::new(CHROMIUM).exists()
+        {
+            crate::support::tool_missing("chromium/chromium-driver")?;
+            return Ok(None);
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let child = tokio::process::Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()?;
+        let base = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        let mut ready = false;
+        for _ in 0..100 {
+            if let Ok(r) = http.get(format!("{base}/status")).send().await
+                && r.json::<Value>()
+                    .await
+                    .is_ok_and(|v| v["value"]["ready"] == true)
+            {
+                ready = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(ready, "chromedriver did not start");
+        let profile = tempfile::tempdir()?;
+        let mut options = json!({
+            "binary": CHROMIUM,
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--no-first-run",
+                     format!("--user-data-dir={}", profile.path().display())]});
+        if phone {
+            options["mobileEmulation"] = json!({"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 3.0, "touch": true}});
+        }
+        let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome",
+            "goog:chromeOptions": options}}});
+        let v: Value = http
+            .post(format!("{base}/session"))
+            .json(&caps)
+            .send()
+            .await?
+            .json()
+            .await?;
+        let session = v["value"]["sessionId"]
+            .as_str()
+            .ok_or_else(|| format!("no session: {v}"))?
+            .to_owned();
+        Ok(Some(Self {
+            child,
+            driver: Driver {
+                http,
+                session,
+                base,
+            },
+            _profile: profile,
+        }))
+    }
+
+    /// Ends the session and chromedriver.
+    pub async fn stop(mut self) -> TestResult {
+        let d = &self.driver;
+        let _ = d
+            .http
+            .delete(format!("{}/session/{}", d.base, d.session))
+            .send()
+            .await;
+        self.child.kill().await?;
+        Ok(())
+    }
+}
+
 #[tokio::test]
 async fn chromium_drives_the_whole_journey_over_loopback_http() -> TestResult {
-    if !std::path::Path::new(CHROMEDRIVER).exists() || !std::path::Path::new(CHROMIUM).exists() {
-        return crate::support::tool_missing("chromium/chromium-driver");
-    }
+    let Some(chromium) = Chromium::start(false).await? else {
+        return Ok(());
+    };
     let clouds = crate::drives::clouds().await?;
     clouds.drive.add_file(None, "beach.jpg", 64, "md5-beach");
     clouds
         .drive
         .add_file(None, "beach (1).jpg", 64, "md5-beach");
-    let app = &clouds.app;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let mut child = tokio::process::Command::new(CHROMEDRIVER)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()?;
-    let base = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::new();
-    let mut ready = false;
-    for _ in 0..100 {
-        if let Ok(r) = http.get(format!("{base}/status")).send().await
-            && r.json::<Value>()
-                .await
-                .is_ok_and(|v| v["value"]["ready"] == true)
-        {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(ready, "chromedriver did not start");
-    let profile = tempfile::tempdir()?;
-    let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
-        "binary": CHROMIUM,
-        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 format!("--user-data-dir={}", profile.path().display())]}}}});
-    let v: Value = http
-        .post(format!("{base}/session"))
-        .json(&caps)
-        .send()
-        .await?
-        .json()
-        .await?;
-    let session = v["value"]["sessionId"]
-        .as_str()
-        .ok_or_else(|| format!("no session: {v}"))?
-        .to_owned();
-    let d = Driver {
-        http: http.clone(),
-        session,
-        base: base.clone(),
-    };
-    let result = journey(&d, app).await;
-    let _ = http
-        .delete(format!("{base}/session/{}", d.session))
-        .send()
-        .await;
-    child.kill().await?;
+    let result = journey(&chromium.driver, &clouds.app).await;
+    chromium.stop().await?;
     result
 }
 

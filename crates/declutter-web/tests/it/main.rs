@@ -19,6 +19,7 @@ mod pages;
 mod privacy;
 mod proxy;
 mod rate_limit;
+mod review;
 mod safety;
 mod support;
 mod thumbnails;

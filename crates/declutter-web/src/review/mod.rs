@@ -1,0 +1,212 @@
+//! Reviewing duplicates: filtered, sorted pages of groups and the folder tree with what each
+//! folder would free, read through the engine's store and reused while the owner's groups stay
+//! the same ([`cache`]). Handlers reach it through [`Review`], a narrow handle taken from the
+//! app state with `FromRef`.
+
+pub mod cache;
+pub mod query;
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use declutter_core::ids::UserId;
+use declutter_core::store::folders::{self, FolderTree};
+use declutter_core::store::groups::{self, Confidence};
+use declutter_core::store::review;
+use platform_db::Pool;
+use serde::Serialize;
+
+use crate::error::ApiError;
+use crate::pages::{FileView, human};
+use crate::state::AppState;
+use cache::VersionCache;
+pub use query::{DupesQuery, Selection};
+
+/// Groups per page.
+pub const PAGE_SIZE: usize = 20;
+
+/// One group.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupView {
+    /// Group id.
+    pub id: i64,
+    /// `exact` (same content hash) or `probable` (same size and name; never acted on).
+    pub confidence: &'static str,
+    /// Size of each copy.
+    pub size: u64,
+    /// Bytes freed by keeping one copy.
+    pub reclaimable: u64,
+    /// Human form of `reclaimable`.
+    pub reclaimable_text: String,
+    /// The copies.
+    pub files: Vec<FileView>,
+    /// Thumbnail of the group: the first copy's, for exact groups of images.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thumbnail: Option<String>,
+}
+
+/// One page of groups.
+#[derive(Debug, Clone, Serialize)]
+pub struct DupesView {
+    /// This page (1-based).
+    pub page: usize,
+    /// Number of pages (at least 1).
+    pub pages: usize,
+    /// Groups passing the filter.
+    pub total_groups: usize,
+    /// Bytes reclaimable over all exact groups (unfiltered).
+    pub reclaimable_bytes: u64,
+    /// The groups of this page.
+    pub groups: Vec<GroupView>,
+}
+
+/// The folder tree of the owner's duplicates, and the sources they are in.
+#[derive(Debug, Default)]
+pub struct Folders {
+    /// Every folder holding duplicate copies.
+    pub tree: FolderTree,
+}
+
+/// What the review handlers need: the database and the caches, nothing else of the state.
+#[derive(Debug, Clone)]
+pub struct Review {
+    pool: Pool,
+    caches: Arc<Caches>,
+}
+
+/// Reused pages and folder trees.
+#[derive(Debug)]
+pub struct Caches {
+    pages: VersionCache<DupesView>,
+    folders: VersionCache<Folders>,
+}
+
+impl Default for Caches {
+    fn default() -> Self {
+        Self {
+            // Each page holds at most 20 groups' file views.
+            pages: VersionCache::new(512),
+            // One tree per owner: a path per folder holding duplicates.
+            folders: VersionCache::new(64),
+        }
+    }
+}
+
+impl FromRef<AppState> for Review {
+    fn from_ref(state: &AppState) -> Self {
+        Self {
+            pool: state.pool.clone(),
+            caches: Arc::clone(&state.review),
+        }
+    }
+}
+
+/// What one read gave: a result still current in the cache, or fresh rows at a version.
+enum Read<C, F> {
+    Cached(Arc<C>),
+    Fresh(i64, F),
+}
+
+type Fresh = (String, groups::Summary, usize, usize, Vec<groups::Group>);
+
+impl Review {
+    /// One page of `owner`'s groups as `sel` asks (the page clamped to the last one).
+    pub async fn page(&self, owner: UserId, sel: &Selection) -> Result<Arc<DupesView>, ApiError> {
+        let key: Arc<str> = Arc::from(owner.as_str());
+        let caches = Arc::clone(&self.caches);
+        let (read_key, sel) = (Arc::clone(&key), sel.clone());
+        // The version first, then the data: a write in between can only make the cached copy
+        // look older than it is (a later miss), never newer.
+        let read = self
+            .pool
+            .read(
+                move |c| -> Result<Read<DupesView, Fresh>, declutter_core::db::DbError> {
+                    let version = groups::view_version(c, &owner)?;
+                    let summary = groups::summary(c, &owner)?;
+                    // The unfiltered count is the trigger-kept summary; a filter counts its groups.
+                    let total = if sel.filter.is_empty() {
+                        summary.group_count
+                    } else {
+                        review::count(c, &owner, &sel.filter)?
+                    };
+                    let total = usize::try_from(total).unwrap_or(usize::MAX);
+                    let page_no = sel.page.clamp(1, total.div_ceil(PAGE_SIZE).max(1));
+                    let cache_key = format!("{}&page={page_no}", sel.query());
+                    if let Some(view) = caches.pages.get(&read_key, &cache_key, version) {
+                        return Ok(Read::Cached(view));
+                    }
+                    let offset = ((page_no - 1) * PAGE_SIZE) as u64;
+                    let rows =
+                        review::page(c, &owner, &sel.filter, sel.sort, offset, PAGE_SIZE as u64)?;
+                    Ok(Read::Fresh(
+                        version,
+                        (cache_key, summary, total, page_no, rows),
+                    ))
+                },
+            )
+            .await??;
+        let (version, (cache_key, summary, total, page_no, rows)) = match read {
+            Read::Cached(view) => return Ok(view),
+            Read::Fresh(v, f) => (v, f),
+        };
+        let view = Arc::new(DupesView {
+            page: page_no,
+            pages: total.div_ceil(PAGE_SIZE).max(1),
+            total_groups: total,
+            reclaimable_bytes: summary.reclaimable_bytes,
+            groups: rows.iter().map(group_view).collect(),
+        });
+        self.caches
+            .pages
+            .put(key, cache_key, version, Arc::clone(&view));
+        Ok(view)
+    }
+
+    /// The folder tree of `owner`'s duplicates.
+    pub async fn folders(&self, owner: UserId) -> Result<Arc<Folders>, ApiError> {
+        let key: Arc<str> = Arc::from(owner.as_str());
+        let caches = Arc::clone(&self.caches);
+        let read_key = Arc::clone(&key);
+        let read = self
+            .pool
+            .read(
+                move |c| -> Result<Read<Folders, FolderTree>, declutter_core::db::DbError> {
+                    let version = groups::view_version(c, &owner)?;
+                    if let Some(f) = caches.folders.get(&read_key, "", version) {
+                        return Ok(Read::Cached(f));
+                    }
+                    Ok(Read::Fresh(version, folders::tree(c, &owner)?))
+                },
+            )
+            .await??;
+        match read {
+            Read::Cached(f) => Ok(f),
+            Read::Fresh(version, tree) => {
+                let f = Arc::new(Folders { tree });
+                self.caches
+                    .folders
+                    .put(key, String::new(), version, Arc::clone(&f));
+                Ok(f)
+            }
+        }
+    }
+}
+
+fn group_view(g: &groups::Group) -> GroupView {
+    let files: Vec<FileView> = g.files.iter().map(FileView::of_row).collect();
+    GroupView {
+        id: g.id,
+        confidence: match g.confidence {
+            Confidence::Exact => "exact",
+            Confidence::Probable => "probable",
+        },
+        size: g.size,
+        reclaimable: g.wasted(),
+        reclaimable_text: human(g.wasted()),
+        thumbnail: match g.confidence {
+            Confidence::Exact => files.iter().find_map(|f| f.thumbnail.clone()),
+            Confidence::Probable => None,
+        },
+        files,
+    }
+}
