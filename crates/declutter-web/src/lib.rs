@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod oauth_flow;
 pub mod oidc;
 pub mod pages;
+pub mod path_id;
 pub mod proxy;
 pub mod review;
 pub mod router;

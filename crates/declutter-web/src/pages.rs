@@ -25,7 +25,7 @@ pub fn human(bytes: u64) -> String {
 }
 
 /// A file as listed on a page or in the API.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FileView {
     /// Display path.
     pub path: String,

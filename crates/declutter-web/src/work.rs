@@ -155,7 +155,7 @@ impl Progress for Live {
 }
 
 /// A snapshot of [`Live`].
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct LiveView {
     /// Current phase (`walking`, `hashing`, …).
     pub phase: String,

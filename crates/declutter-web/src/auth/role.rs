@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// What an account may do beyond its own data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Manages users and roles, reads the whole audit log.

@@ -26,7 +26,7 @@ pub struct Entry {
 }
 
 /// One stored entry.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Record {
     /// Sequence number.
     pub id: i64,

@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::{DbError, now};
 
 /// A connection as listed to its owner: never the token.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ConnectionInfo {
     /// Row id.
     pub id: i64,

@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::{DbError, now};
 
 /// A local folder a user may scan.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LocalSource {
     /// Id.
     pub id: i64,
@@ -62,7 +62,7 @@ pub fn get(c: &Connection, user: &str, id: i64) -> Result<Option<LocalSource>, D
 }
 
 /// A scan job as stored.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Job {
     /// Job id.
     pub id: i64,

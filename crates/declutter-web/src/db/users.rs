@@ -8,7 +8,7 @@ use super::{DbError, now};
 use crate::auth::role::Role;
 
 /// One account, as handlers see it (the password hash never leaves this module's callers).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct User {
     /// Stable id (UUID), the `user_id` of every engine row.
     pub id: String,

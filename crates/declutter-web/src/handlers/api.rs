@@ -1,20 +1,35 @@
 //! The JSON API: access tokens, the caller, connections, audit entries.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
-use serde_json::json;
+use serde::Serialize;
 
 use super::audit;
 use crate::auth::access::{Ctx, CurrentUser};
 use crate::auth::jwt::TTL_SECS;
 use crate::db;
 use crate::error::ApiError;
+use crate::path_id::Id;
 use crate::state::AppState;
 
-/// `POST /api/tokens`: a 15-minute bearer token for the caller's browser session (the route's
-/// access level refuses bearer tokens).
+/// A bearer token for the API.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TokenIssued {
+    /// The token (a JWT), for `Authorization: Bearer`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until it expires.
+    pub expires_in: i64,
+}
+
+/// A 15-minute bearer token for the caller's browser session.
+///
+/// Only a signed-in browser session may ask (a bearer token cannot mint another).
+#[utoipa::path(post, path = "/api/tokens", tag = "account", security(("session" = [])),
+    responses((status = 201, description = "A new token", body = TokenIssued)))]
 pub async fn issue_token(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -35,17 +50,25 @@ pub async fn issue_token(
     .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"access_token": token, "token_type": "Bearer", "expires_in": TTL_SECS})),
+        Json(TokenIssued {
+            access_token: token,
+            token_type: "Bearer",
+            expires_in: TTL_SECS,
+        }),
     )
         .into_response())
 }
 
-/// `GET /api/me`.
+/// The caller's account.
+#[utoipa::path(get, path = "/api/me", tag = "account",
+    responses((status = 200, description = "The caller", body = db::users::User)))]
 pub async fn me(CurrentUser(p): CurrentUser) -> Json<db::users::User> {
     Json(p.user)
 }
 
-/// `GET /api/connections`: the caller's clouds, never their tokens.
+/// The caller's connected drives (never their tokens).
+#[utoipa::path(get, path = "/api/connections", tag = "account",
+    responses((status = 200, description = "Connections", body = Vec<db::connections::ConnectionInfo>)))]
 pub async fn connections(
     State(state): State<AppState>,
     CurrentUser(p): CurrentUser,
@@ -59,19 +82,25 @@ pub async fn connections(
     ))
 }
 
-/// `DELETE /api/connections/{id}`: revokes at the provider and forgets; 404 when not the
-/// caller's (the same answer as absent).
+/// Disconnects a drive: revokes the grant at the provider and forgets the tokens.
+///
+/// 404 when the connection is not the caller's (the same answer as absent).
+#[utoipa::path(delete, path = "/api/connections/{id}", tag = "account",
+    params(("id" = i64, Path, minimum = 1, description = "Connection id")),
+    responses((status = 204, description = "Disconnected")))]
 pub async fn disconnect(
     State(state): State<AppState>,
     ctx: Ctx,
     CurrentUser(p): CurrentUser,
-    Path(id): Path<i64>,
+    Id(id): Id,
 ) -> Result<StatusCode, ApiError> {
     super::connections::disconnect(&state, &ctx, &p, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `GET /api/audit`: the caller's own entries.
+/// The caller's own audit entries, newest first (at most 500).
+#[utoipa::path(get, path = "/api/audit", tag = "account",
+    responses((status = 200, description = "Audit entries", body = Vec<db::audit::Record>)))]
 pub async fn audit_entries(
     State(state): State<AppState>,
     CurrentUser(p): CurrentUser,
@@ -85,7 +114,9 @@ pub async fn audit_entries(
     ))
 }
 
-/// `GET /api/admin/users`.
+/// Every account (administrators only).
+#[utoipa::path(get, path = "/api/admin/users", tag = "admin",
+    responses((status = 200, description = "Accounts", body = Vec<db::users::User>)))]
 pub async fn admin_users(
     State(state): State<AppState>,
 ) -> Result<Json<Vec<db::users::User>>, ApiError> {

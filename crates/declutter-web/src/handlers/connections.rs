@@ -11,6 +11,7 @@ use crate::auth::access::{Ctx, CurrentUser};
 use crate::cloud;
 use crate::connect::{Access, ConnectError, can_write, scopes};
 use crate::error::ApiError;
+use crate::path_id::Id;
 use crate::state::AppState;
 
 /// The account label of a connection (one connection per provider and user for now).
@@ -186,7 +187,7 @@ pub async fn disconnect_form(
     State(state): State<AppState>,
     ctx: Ctx,
     CurrentUser(p): CurrentUser,
-    Path(id): Path<i64>,
+    Id(id): Id,
 ) -> Result<Response, ApiError> {
     disconnect(&state, &ctx, &p, id).await?;
     Ok(Redirect::to("/account").into_response())

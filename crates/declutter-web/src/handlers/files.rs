@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use declutter_core::ids::{ItemId, ProviderKind, Source};
 use declutter_core::store::files::{COLUMNS, FileRow, from_row};
@@ -19,6 +19,7 @@ use platform::Problem;
 use crate::auth::access::CurrentUser;
 use crate::cloud_thumbnail::{self, CloudThumbError};
 use crate::error::ApiError;
+use crate::path_id::Id;
 use crate::state::AppState;
 use crate::thumbnail::{self, ThumbError};
 use crate::work;
@@ -131,11 +132,23 @@ async fn local_bytes(state: &AppState, f: &FileRow) -> Result<Vec<u8>, Problem> 
     .map_err(|e| problem(&e))
 }
 
-/// `GET /api/files/{id}/thumbnail`: a PNG (or, for JPEG files, JPEG) at most 160 pixels a side.
+/// A thumbnail of an image file: a PNG (or, for JPEG files, JPEG) at most 160 pixels a side.
+#[utoipa::path(get, path = "/api/files/{id}/thumbnail", tag = "review",
+    params(
+        ("id" = i64, Path, minimum = 1, description = "File id (from the duplicates list)"),
+        ("v" = Option<String>, Query, description = "Cache key the pages add (the file's version); ignored"),
+    ),
+    responses(
+        (status = 200, description = "The thumbnail", content(
+            (Vec<u8> = "image/png"), (Vec<u8> = "image/jpeg"))),
+        (status = 409, description = "The drive must be connected again", body = crate::handlers::api_doc::ProblemDoc, content_type = "application/problem+json"),
+        (status = 415, description = "Not an image, or one that cannot be decoded", body = crate::handlers::api_doc::ProblemDoc, content_type = "application/problem+json"),
+        (status = 502, description = "The drive did not give a thumbnail", body = crate::handlers::api_doc::ProblemDoc, content_type = "application/problem+json"),
+    ))]
 pub async fn thumbnail(
     State(state): State<AppState>,
     CurrentUser(p): CurrentUser,
-    Path(id): Path<i64>,
+    Id(id): Id,
 ) -> Result<Response, Problem> {
     let f = owned_file(&state, &p.user.id, id)
         .await

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod admin;
 pub mod api;
+pub mod api_doc;
 pub mod auth;
 pub mod connections;
 pub mod dupes;

@@ -1,6 +1,7 @@
-//! `GET /api/openapi.json`: the hand-written OpenAPI 3.1 description of every `/api` route.
-//! A test checks that it lists exactly the `/api` routes of the route table. `GET /api/docs`
-//! is the vendored Swagger UI (`static/swagger/`, served from our own hashed assets, no CDN).
+//! `GET /api/openapi.json`: the OpenAPI 3.1 description of every `/api` route, generated from
+//! the handlers ([`super::api_doc`]). A test checks that it lists exactly the `/api` routes of
+//! the route table. `GET /api/docs` is the vendored Swagger UI (`static/swagger/`, served from
+//! our own hashed assets, no CDN).
 
 use askama::Template;
 use axum::extract::State;
@@ -9,12 +10,11 @@ use http::{HeaderValue, StatusCode, header};
 
 use crate::state::AppState;
 
-/// The document, as shipped.
-pub const DOCUMENT: &str = include_str!("../openapi.json");
-
-/// Serves [`DOCUMENT`].
+/// This document.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "docs",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")))]
 pub async fn document() -> Response {
-    let mut res = DOCUMENT.into_response();
+    let mut res = super::api_doc::JSON.as_str().into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
@@ -41,7 +41,9 @@ pub struct DocsPage {
 pub const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
      connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-/// `GET /api/docs`.
+/// This document in Swagger UI (an HTML page).
+#[utoipa::path(get, path = "/api/docs", tag = "docs",
+    responses((status = 200, description = "The Swagger UI page", content_type = "text/html")))]
 pub async fn docs(State(state): State<AppState>) -> Response {
     let a = &state.assets;
     let mut res = crate::views::page(

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use declutter_core::engine::apply::{ApplyOptions, ApplyReport, apply};
 use declutter_core::engine::edit::{self, Override};
@@ -19,6 +19,7 @@ use crate::auth::access::{Ctx, CurrentUser, Principal};
 use crate::error::ApiError;
 use crate::extract::{Form, Json, Query};
 use crate::pages::{FileView, PlanGroupView, PlanPage, human};
+use crate::path_id::Id;
 use crate::review::{DupesQuery, Selection};
 use crate::state::AppState;
 use crate::views::{Layout, page_with_form_targets};
@@ -316,7 +317,7 @@ pub async fn edit_form(
     State(state): State<AppState>,
     ctx: Ctx,
     CurrentUser(p): CurrentUser,
-    Path(id): Path<i64>,
+    Id(id): Id,
     Form(fields): Form<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let mut changes = Vec::new();
@@ -345,7 +346,7 @@ pub async fn api_edit(
     State(state): State<AppState>,
     ctx: Ctx,
     CurrentUser(p): CurrentUser,
-    Path(id): Path<i64>,
+    Id(id): Id,
     body: Result<Json<EditBody>, ApiError>,
 ) -> Result<Json<PlanView>, ApiError> {
     // Another account's plan is 404 before its body is even read.
@@ -476,7 +477,7 @@ pub async fn api_create(
 pub async fn page_(
     State(state): State<AppState>,
     CurrentUser(p): CurrentUser,
-    Path(id): Path<i64>,
+    Id(id): Id,
     Query(q): Query<PlanQuery>,
 ) -> Result<Response, ApiError> {
     let (plan, groups) = load(&state, &p, id, plan_page_no(&q)?).await?;
@@ -510,7 +511,7 @@ pub async fn page_(
 pub async fn api_get(
     State(state): State<AppState>,
     CurrentUser(p): CurrentUser,
-    Path(id): Path<i64>,
+    Id(id): Id,
     Query(q): Query<PlanQuery>,
 ) -> Result<Json<PlanView>, ApiError> {
     Ok(Json(load(&state, &p, id, plan_page_no(&q)?).await?.0))
@@ -552,7 +553,7 @@ pub async fn apply_form(
     State(state): State<AppState>,
     ctx: Ctx,
     CurrentUser(p): CurrentUser,
-    Path(id): Path<i64>,
+    Id(id): Id,
 ) -> Result<Response, ApiError> {
     apply_or_consent(&state, &ctx, &p, id).await
 }
@@ -562,7 +563,7 @@ pub async fn api_apply(
     State(state): State<AppState>,
     ctx: Ctx,
     CurrentUser(p): CurrentUser,
-    Path(id): Path<i64>,
+    Id(id): Id,
 ) -> Result<Json<ApplyReport>, ApiError> {
     Ok(Json(run_apply(&state, &ctx, &p, id).await?))
 }

@@ -19,7 +19,7 @@ use crate::work;
 pub const SECTION_LIMIT: usize = 100;
 
 /// The report, each section capped at [`SECTION_LIMIT`] entries with its full count.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReportView {
     /// Largest files.
     pub large: Vec<FileView>,
@@ -88,7 +88,10 @@ pub async fn page_(
     Ok(page(StatusCode::OK, &view))
 }
 
-/// `GET /api/report`.
+/// The clutter report: largest, untouched for a year, empty and temporary items (each
+/// section at most 100 entries).
+#[utoipa::path(get, path = "/api/report", tag = "review",
+    responses((status = 200, description = "The report", body = ReportView)))]
 pub async fn api_get(
     State(state): State<AppState>,
     CurrentUser(p): CurrentUser,

@@ -4,14 +4,13 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use declutter_core::engine::{self, EngineError, Providers as _};
 use declutter_core::ids::Source;
 use declutter_core::local::WalkOptions;
 use http::StatusCode;
 use serde::Serialize;
-use serde_json::json;
 
 use super::audit;
 use crate::auth::access::{Ctx, CurrentUser, Principal};
@@ -19,12 +18,13 @@ use crate::db::{self, sources::Job, sources::Target};
 use crate::error::ApiError;
 use crate::local_roots::confine;
 use crate::pages::ScanPage;
+use crate::path_id::Id;
 use crate::state::AppState;
 use crate::views::{Layout, page};
 use crate::work::{self, LiveView};
 
 /// A job and, while it runs, its live progress.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ScanStatus {
     /// The stored job.
     #[serde(flatten)]
@@ -156,10 +156,22 @@ async fn status(state: &AppState, p: &Principal, id: i64) -> Result<ScanStatus, 
     Ok(ScanStatus { job, progress })
 }
 
+/// A scan started in the background.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ScanStarted {
+    /// The job id.
+    pub job: i64,
+    /// Where to poll it (`GET`).
+    pub status_url: String,
+}
+
 fn started(job: i64) -> Response {
     (
         StatusCode::ACCEPTED,
-        Json(json!({"job": job, "status_url": format!("/api/scans/{job}")})),
+        Json(ScanStarted {
+            job,
+            status_url: format!("/api/scans/{job}"),
+        }),
     )
         .into_response()
 }
@@ -169,18 +181,21 @@ pub async fn start_form(
     State(state): State<AppState>,
     ctx: Ctx,
     CurrentUser(p): CurrentUser,
-    Path(id): Path<i64>,
+    Id(id): Id,
 ) -> Result<Response, ApiError> {
     let job = start(&state, &ctx, &p, Target::Local(id)).await?;
     Ok(Redirect::to(&format!("/scans/{job}")).into_response())
 }
 
-/// `POST /api/sources/{id}/scans`: 202 with the job id.
+/// Starts scanning one of the caller's local sources in the background.
+#[utoipa::path(post, path = "/api/sources/{id}/scans", tag = "sources",
+    params(("id" = i64, Path, minimum = 1, description = "Local source id")),
+    responses((status = 202, description = "Started; poll the job", body = ScanStarted)))]
 pub async fn api_start(
     State(state): State<AppState>,
     ctx: Ctx,
     CurrentUser(p): CurrentUser,
-    Path(id): Path<i64>,
+    Id(id): Id,
 ) -> Result<Response, ApiError> {
     Ok(started(start(&state, &ctx, &p, Target::Local(id)).await?))
 }
@@ -190,18 +205,22 @@ pub async fn drive_form(
     State(state): State<AppState>,
     ctx: Ctx,
     CurrentUser(p): CurrentUser,
-    Path(id): Path<i64>,
+    Id(id): Id,
 ) -> Result<Response, ApiError> {
     let job = start(&state, &ctx, &p, Target::Drive(id)).await?;
     Ok(Redirect::to(&format!("/scans/{job}")).into_response())
 }
 
-/// `POST /api/connections/{id}/scans`: 202 with the job id.
+/// Starts scanning one of the caller's connected drives in the background.
+#[utoipa::path(post, path = "/api/connections/{id}/scans", tag = "sources",
+    params(("id" = i64, Path, minimum = 1, description = "Connection id")),
+    responses((status = 202, description = "Started; poll the job", body = ScanStarted),
+        (status = 409, description = "The connection must be connected again", body = crate::handlers::api_doc::ProblemDoc, content_type = "application/problem+json")))]
 pub async fn api_drive(
     State(state): State<AppState>,
     ctx: Ctx,
     CurrentUser(p): CurrentUser,
-    Path(id): Path<i64>,
+    Id(id): Id,
 ) -> Result<Response, ApiError> {
     Ok(started(start(&state, &ctx, &p, Target::Drive(id)).await?))
 }
@@ -210,7 +229,7 @@ pub async fn api_drive(
 pub async fn page_(
     State(state): State<AppState>,
     CurrentUser(p): CurrentUser,
-    Path(id): Path<i64>,
+    Id(id): Id,
 ) -> Result<Response, ApiError> {
     let view = ScanPage {
         status: status(&state, &p, id).await?,
@@ -219,11 +238,14 @@ pub async fn page_(
     Ok(page(StatusCode::OK, &view))
 }
 
-/// `GET /api/scans/{id}`.
+/// A scan job and, while it runs, its progress.
+#[utoipa::path(get, path = "/api/scans/{id}", tag = "sources",
+    params(("id" = i64, Path, minimum = 1, description = "Job id")),
+    responses((status = 200, description = "The job", body = ScanStatus)))]
 pub async fn api_status(
     State(state): State<AppState>,
     CurrentUser(p): CurrentUser,
-    Path(id): Path<i64>,
+    Id(id): Id,
 ) -> Result<Json<ScanStatus>, ApiError> {
     Ok(Json(status(&state, &p, id).await?))
 }

@@ -16,7 +16,7 @@ use crate::state::AppState;
 use crate::views::{Layout, page};
 
 /// Body of an admin's "add a folder".
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AddSource {
     /// The account that will own the source.
     pub user_id: String,
@@ -116,7 +116,9 @@ pub async fn admin_add(
     Ok(Redirect::to("/admin/sources").into_response())
 }
 
-/// `GET /api/admin/sources`.
+/// Every local source of every account (administrators only).
+#[utoipa::path(get, path = "/api/admin/sources", tag = "admin",
+    responses((status = 200, description = "Sources", body = Vec<LocalSource>)))]
 pub async fn api_admin_list(
     State(state): State<AppState>,
 ) -> Result<Json<Vec<LocalSource>>, ApiError> {
@@ -125,7 +127,10 @@ pub async fn api_admin_list(
     ))
 }
 
-/// `POST /api/admin/sources`.
+/// Assigns a folder inside an allowed root to an account (administrators only).
+#[utoipa::path(post, path = "/api/admin/sources", tag = "admin", request_body = AddSource,
+    responses((status = 201, description = "Assigned", body = LocalSource),
+        (status = 409, description = "Already assigned to that account", body = crate::handlers::api_doc::ProblemDoc, content_type = "application/problem+json")))]
 pub async fn api_admin_add(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -165,7 +170,9 @@ pub async fn page_(
     Ok(page(StatusCode::OK, &view))
 }
 
-/// `GET /api/sources`.
+/// The caller's local sources.
+#[utoipa::path(get, path = "/api/sources", tag = "sources",
+    responses((status = 200, description = "Sources", body = Vec<LocalSource>)))]
 pub async fn api_list(
     State(state): State<AppState>,
     CurrentUser(p): CurrentUser,

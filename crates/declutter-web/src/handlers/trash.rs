@@ -1,7 +1,7 @@
 //! The trash bin: what apply moved away, days left before it may be purged, restore, purge.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use declutter_core::engine::trash::{self, PurgeSelection};
 use http::StatusCode;
@@ -12,6 +12,7 @@ use crate::auth::access::{Ctx, CurrentUser, Principal};
 use crate::db;
 use crate::error::ApiError;
 use crate::pages::{TrashPage, human};
+use crate::path_id::Id;
 use crate::state::AppState;
 use crate::views::{Layout, page};
 use crate::work;
@@ -118,7 +119,7 @@ pub async fn restore_form(
     State(state): State<AppState>,
     ctx: Ctx,
     CurrentUser(p): CurrentUser,
-    Path(id): Path<i64>,
+    Id(id): Id,
 ) -> Result<Response, ApiError> {
     restore_one(&state, &ctx, &p, id).await?;
     Ok(Redirect::to("/trash").into_response())
@@ -129,7 +130,7 @@ pub async fn purge_form(
     State(state): State<AppState>,
     ctx: Ctx,
     CurrentUser(p): CurrentUser,
-    Path(id): Path<i64>,
+    Id(id): Id,
 ) -> Result<Response, ApiError> {
     purge_one(&state, &ctx, &p, id).await?;
     Ok(Redirect::to("/trash").into_response())
@@ -140,7 +141,7 @@ pub async fn api_restore(
     State(state): State<AppState>,
     ctx: Ctx,
     CurrentUser(p): CurrentUser,
-    Path(id): Path<i64>,
+    Id(id): Id,
 ) -> Result<StatusCode, ApiError> {
     restore_one(&state, &ctx, &p, id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -151,7 +152,7 @@ pub async fn api_purge(
     State(state): State<AppState>,
     ctx: Ctx,
     CurrentUser(p): CurrentUser,
-    Path(id): Path<i64>,
+    Id(id): Id,
 ) -> Result<StatusCode, ApiError> {
     purge_one(&state, &ctx, &p, id).await?;
     Ok(StatusCode::NO_CONTENT)

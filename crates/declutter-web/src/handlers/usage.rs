@@ -17,7 +17,7 @@ use crate::work;
 const BAR_MAX: u64 = 300;
 
 /// One labelled amount, with its bar length for the server-rendered chart.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Bar {
     /// Label.
     pub label: String,
@@ -32,7 +32,7 @@ pub struct Bar {
 }
 
 /// The caller's usage.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Usage {
     /// Per scanned source.
     pub sources: Vec<Bar>,
@@ -135,7 +135,9 @@ pub async fn load(state: &AppState, p: &Principal) -> Result<Usage, ApiError> {
     })
 }
 
-/// `GET /api/usage`.
+/// Space used per source, per kind of file, and by duplicate copies.
+#[utoipa::path(get, path = "/api/usage", tag = "review",
+    responses((status = 200, description = "Usage", body = Usage)))]
 pub async fn api_get(
     State(state): State<AppState>,
     CurrentUser(p): CurrentUser,
