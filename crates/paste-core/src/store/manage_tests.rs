@@ -95,7 +95,7 @@ async fn updates_change_only_what_they_name() -> Result<(), Box<dyn std::error::
         display_name: Some(Some("notes".into())),
         ..PasteUpdate::default()
     };
-    let Updated::Done(meta) = store.update("p", renamed, NO_DEDUP, 101).await? else {
+    let Updated::Done(meta) = store.update("p", renamed, NO_DEDUP, None, 101).await? else {
         panic!("update refused");
     };
     assert_eq!(meta.display_name.as_deref(), Some("notes"));
@@ -110,7 +110,7 @@ async fn updates_change_only_what_they_name() -> Result<(), Box<dyn std::error::
         expires_at: Some(5000),
         ..PasteUpdate::default()
     };
-    let Updated::Done(meta) = store.update("p", content, NO_DEDUP, 102).await? else {
+    let Updated::Done(meta) = store.update("p", content, NO_DEDUP, None, 102).await? else {
         panic!("update refused");
     };
     assert_eq!((meta.size, meta.expires_at), (5, Some(5000)));
@@ -119,7 +119,7 @@ async fn updates_change_only_what_they_name() -> Result<(), Box<dyn std::error::
     assert_eq!(cached.content.as_deref(), Some(&b"fresh"[..]));
     assert_eq!(
         store
-            .update("nope", PasteUpdate::default(), NO_DEDUP, 103)
+            .update("nope", PasteUpdate::default(), NO_DEDUP, None, 103)
             .await?,
         Updated::NotFound
     );
