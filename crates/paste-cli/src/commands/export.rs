@@ -15,6 +15,7 @@ use super::mine::require_cert;
 use super::search::scan;
 use super::{Context, emit, emit_json};
 use crate::cli::ExportArgs;
+use crate::config::Secret;
 use crate::envelope::{self, Key};
 use crate::error::{CliError, Result};
 use crate::http::Api;
@@ -65,13 +66,12 @@ fn place(tmp: NamedTempFile, dir: &Path, name: &str) -> Result<PathBuf> {
 /// Downloads one paste into `dir`.
 fn export_one(
     api: &Api,
-    ctx: &Context,
+    password: Option<&Secret>,
     dir: &Path,
     key: Option<&Key>,
     id: &str,
 ) -> Result<Outcome> {
-    let password = ctx.password()?;
-    let meta = api.metadata(id, password.as_ref())?;
+    let meta = api.metadata(id, password)?;
     if meta
         .get("burn_after_read")
         .and_then(serde_json::Value::as_bool)
@@ -86,7 +86,7 @@ fn export_one(
             "limited views: reading it would use one up".into(),
         ));
     }
-    let mut body = api.raw(id, password.as_ref())?;
+    let mut body = api.raw(id, password)?;
     let mut head = Vec::with_capacity(envelope::HEADER_LEN);
     (&mut body)
         .take(envelope::HEADER_LEN as u64)
@@ -142,19 +142,24 @@ pub fn run(ctx: &Context, args: &ExportArgs) -> Result<()> {
         ids.push(p.id);
         true
     })?;
+    // Asked once (a prompt, when --password has no value), tried on every protected paste.
+    let password = ctx.password()?;
     let store = Tokens::default_location();
     let base = api.base().as_str().to_owned();
     let mut report = Vec::new();
-    let mut failed = 0usize;
+    let (mut saved, mut failed) = (0usize, 0usize);
     for id in &ids {
         let key = match &store {
             Some(store) => store.key(&base, id)?,
             None => None,
         };
-        let outcome = export_one(&api, ctx, &args.dir, key.as_ref(), id)
+        let outcome = export_one(&api, password.as_ref(), &args.dir, key.as_ref(), id)
             .unwrap_or_else(|e| Outcome::Failed(e.to_string()));
         let (file, state) = match outcome {
-            Outcome::Saved(path, how) => (Some(path.display().to_string()), how.to_owned()),
+            Outcome::Saved(path, how) => {
+                saved += 1;
+                (Some(path.display().to_string()), how.to_owned())
+            }
             Outcome::Skipped(why) => (None, format!("skipped: {why}")),
             Outcome::Failed(why) => {
                 failed += 1;
@@ -180,9 +185,9 @@ pub fn run(ctx: &Context, args: &ExportArgs) -> Result<()> {
             }
         }
         out.push_str(&format!(
-            "{} paste{} into {}\n",
-            report.len() - failed,
-            if report.len() - failed == 1 { "" } else { "s" },
+            "{saved} of {} paste{} saved into {}\n",
+            report.len(),
+            if report.len() == 1 { "" } else { "s" },
             args.dir.display()
         ));
         emit(out.as_bytes())?;

@@ -115,6 +115,9 @@ pub fn run(ctx: &Context, args: &UpdateArgs) -> Result<()> {
     if fresh {
         eprintln!("fpaste: the new content has a new key; the old link no longer opens it");
     }
-    eprintln!("fpaste: updated {}", info.id);
+    match &info.display_name {
+        Some(name) => eprintln!("fpaste: updated {} ({name})", info.id),
+        None => eprintln!("fpaste: updated {}", info.id),
+    }
     emit(format!("{url}\n").as_bytes())
 }

@@ -77,7 +77,7 @@ fn update_keeps_the_link_and_changes_name_expiry_and_password() -> TestResult {
     );
 
     // Name, expiry and password; metadata shows them.
-    run(
+    let renamed = run(
         o.alice().args([
             "update",
             &url,
@@ -90,6 +90,11 @@ fn update_keeps_the_link_and_changes_name_expiry_and_password() -> TestResult {
         None,
     )?
     .ok()?;
+    assert!(
+        renamed.stderr.contains("(final)"),
+        "the new name is shown: {}",
+        renamed.stderr
+    );
     let meta = run(o.alice().args(["get", "-m", "--password=pw2", &url]), None)?
         .ok()?
         .text();
@@ -242,6 +247,10 @@ fn export_decrypts_what_it_can_and_never_burns() -> TestResult {
         "ciphertext kept as is: {out}"
     );
     assert!(out.contains("skipped: burn after read"), "{out}");
+    assert!(
+        out.ends_with(&format!("3 of 4 pastes saved into {}", dir.display())),
+        "{out}"
+    );
     assert!(read(id_of(&burn)).is_err() && read(format!("{}.txt", id_of(&burn))).is_err());
     assert_eq!(
         run(o.alice().args(["get", &burn]), None)?.ok()?.stdout,
