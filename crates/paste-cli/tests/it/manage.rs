@@ -203,6 +203,14 @@ fn search_finds_ones_pastes_by_name_type_and_date() -> TestResult {
     .ok()?
     .json()?;
     assert_eq!(old["count"], 0, "{old}");
+    let future = run(
+        o.alice()
+            .args(["search", "--after", "2099-01-01", "--json"]),
+        None,
+    )?
+    .ok()?
+    .json()?;
+    assert_eq!(future["count"], 0, "{future}");
     let bad = run(o.alice().args(["search", "--after", "yesterday"]), None)?;
     assert_eq!(bad.code, 2);
     assert!(bad.stderr.contains("is not a date"), "{}", bad.stderr);
@@ -360,5 +368,16 @@ fn each_subcommand_help_lists_only_what_applies_to_it() -> TestResult {
     .ok()?
     .json()?;
     assert_eq!(shown["server"]["source"], "flag", "{shown}");
+    // And after it, where its --help lists them.
+    let info = run(
+        server
+            .fpaste()
+            .env_remove("FPASTE_SERVER")
+            .args(["info", "--server", &server.base]),
+        None,
+    )?
+    .ok()?
+    .text();
+    assert!(info.contains(&server.base), "{info}");
     Ok(())
 }
