@@ -115,11 +115,13 @@ note "shellcheck: workflow run blocks, .ci/build-release, .ci/container-publish,
 # --- the CI scripts against stubs that record their arguments
 stub=$ops_tmp/stub
 mkdir -p "$stub"
+# The stub "builds" ELF files: fpaste from STUB_FPASTE (a stripped /bin/true by default).
 cat >"$stub/cargo" <<'EOF'
 #!/usr/bin/env bash
 echo "cargo $*" >>"$STUB_LOG"
 mkdir -p "$CARGO_TARGET_DIR/release"
-for b in fpasted fpaste; do echo "$b binary" >"$CARGO_TARGET_DIR/release/$b"; done
+echo "fpasted binary" >"$CARGO_TARGET_DIR/release/fpasted"
+cp "${STUB_FPASTE:-/bin/true}" "$CARGO_TARGET_DIR/release/fpaste"
 EOF
 cat >"$stub/buildah" <<'EOF'
 #!/usr/bin/env bash
@@ -137,6 +139,20 @@ grep -qx 'cargo build --locked --release --bin fpasted --bin fpaste' "$STUB_LOG"
     fail ".ci/build-release ran: $(cat "$STUB_LOG")"
 (cd "$ops_tmp/dist" && sha256sum -c --quiet SHA256SUMS) || fail "dist/SHA256SUMS does not match"
 note ".ci/build-release: cargo build --locked --release of both binaries, staged with SHA256SUMS"
+# /client serves fpaste: an fpaste with debug info or symbols (fpasted's debug build here) must
+# stop the build before anything is staged, and the release profile must strip the client.
+readelf -S --wide /bin/true | grep -Eq '[[:space:]]\.(symtab|debug_[a-z_]+)[[:space:]]' &&
+    fail "/bin/true is not stripped here; the stub needs a stripped ELF"
+if PATH=$stub:$PATH STUB_FPASTE=${FPASTED:?} "$ops_root/.ci/build-release" "$ops_tmp/dist-debug" >/dev/null 2>&1; then
+    fail ".ci/build-release staged an fpaste with debug info"
+fi
+[[ -e $ops_tmp/dist-debug/fpaste ]] && fail ".ci/build-release staged an unstripped fpaste"
+python3 - "$ops_root/Cargo.toml" <<'PY' || fail "Cargo.toml does not strip the client's release build"
+import sys, tomllib
+profile = tomllib.load(open(sys.argv[1], "rb"))["profile"]["release"]
+sys.exit(0 if profile.get("package", {}).get("paste-cli", {}).get("strip") in (True, "symbols") else 1)
+PY
+note ".ci/build-release: refuses an fpaste with symbols or debug info; the release profile strips it"
 
 : >"$STUB_LOG"
 PATH=$stub:$PATH IMAGE=fpaste REGISTRY='' "$ops_root/.ci/container-publish" >/dev/null

@@ -20,7 +20,7 @@ Environment (flags override these; these override ~/.config/fpaste/config.toml):
   FPASTE_CONFIG              config file path
 
 Exit codes: 0 ok, 1 local error, 2 usage, 3 network/TLS, 4 refused by the server,
-5 decryption failed (wrong key, tampered or truncated paste).";
+5 decryption failed (wrong key, tampered or truncated paste), 6 encrypted paste without its key.";
 
 /// fpaste: create, fetch and delete pastes on an fpasted server.
 #[derive(Debug, Parser)]
@@ -31,7 +31,8 @@ Exit codes: 0 ok, 1 local error, 2 usage, 3 network/TLS, 4 refused by the server
     after_help = AFTER_HELP
 )]
 pub struct Cli {
-    /// Settings shared by every command.
+    /// Settings of the short form; each subcommand carries its own copy of those that apply to
+    /// it, so its `--help` lists only those. Given here, before a subcommand, they still count.
     #[command(flatten)]
     pub global: GlobalArgs,
     /// What to do; none means create from FILE or standard input.
@@ -42,40 +43,91 @@ pub struct Cli {
     pub create: CreateArgs,
 }
 
-/// Connection and output settings, valid before or after the subcommand.
-#[derive(Debug, Args)]
-pub struct GlobalArgs {
+/// Where the server is and how to reach it.
+#[derive(Debug, Args, Default, Clone)]
+#[command(next_help_heading = "Connection")]
+pub struct ConnArgs {
     /// Server URL with its URL prefix, e.g. https://paste.example/p [env: FPASTE_SERVER]
-    #[arg(short, long, global = true, value_name = "URL")]
+    #[arg(short, long, value_name = "URL")]
     pub server: Option<String>,
     /// PEM client certificate for mTLS [env: FPASTE_CLIENT_CERT]
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, value_name = "FILE")]
     pub client_cert: Option<PathBuf>,
     /// PEM private key of the client certificate [env: FPASTE_CLIENT_KEY]
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, value_name = "FILE")]
     pub client_key: Option<PathBuf>,
     /// PEM CA bundle to trust for the server [env: FPASTE_CA_FILE]
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, value_name = "FILE")]
     pub ca_file: Option<PathBuf>,
     /// Accept only the server certificate with this SHA-256 [env: FPASTE_SERVER_FINGERPRINT]
-    #[arg(long, global = true, value_name = "SHA256")]
+    #[arg(long, value_name = "SHA256")]
     pub server_fingerprint: Option<String>,
     /// Config file instead of $XDG_CONFIG_HOME/fpaste/config.toml [env: FPASTE_CONFIG]
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+}
+
+/// The paste password.
+#[derive(Debug, Args, Default, Clone)]
+pub struct PasswordArgs {
     /// Paste password; `--password` alone prompts on the terminal [env: FPASTE_PASSWORD]
-    #[arg(
-        short,
-        long,
-        global = true,
-        num_args = 0..=1,
-        require_equals = true,
-        value_name = "PASSWORD"
-    )]
+    #[arg(short, long, num_args = 0..=1, require_equals = true, value_name = "PASSWORD")]
     pub password: Option<Option<String>>,
-    /// Machine-readable JSON on stdout
-    #[arg(long, global = true)]
+}
+
+/// Output format.
+#[derive(Debug, Args, Default, Clone, Copy)]
+pub struct JsonArgs {
+    /// Machine-readable JSON on stdout (exact values: Unix times, seconds, bytes)
+    #[arg(long)]
     pub json: bool,
+}
+
+/// Every common setting, as the top level (the short form) takes them.
+#[derive(Debug, Args, Default, Clone)]
+pub struct GlobalArgs {
+    /// Connection settings.
+    #[command(flatten)]
+    pub conn: ConnArgs,
+    /// The paste password.
+    #[command(flatten)]
+    pub password: PasswordArgs,
+    /// Output format.
+    #[command(flatten)]
+    pub json: JsonArgs,
+}
+
+impl GlobalArgs {
+    /// These settings with those given after the subcommand taking precedence.
+    pub fn merged(
+        &self,
+        conn: Option<&ConnArgs>,
+        password: Option<&PasswordArgs>,
+        json: Option<JsonArgs>,
+    ) -> Self {
+        let mut out = self.clone();
+        if let Some(c) = conn {
+            let o = &mut out.conn;
+            pick(&c.server, &mut o.server);
+            pick(&c.client_cert, &mut o.client_cert);
+            pick(&c.client_key, &mut o.client_key);
+            pick(&c.ca_file, &mut o.ca_file);
+            pick(&c.server_fingerprint, &mut o.server_fingerprint);
+            pick(&c.config, &mut o.config);
+        }
+        if let Some(p) = password.filter(|p| p.password.is_some()) {
+            out.password = p.clone();
+        }
+        out.json.json |= json.is_some_and(|j| j.json);
+        out
+    }
+}
+
+/// `b` replaced by `a` when `a` is set.
+fn pick<T: Clone>(a: &Option<T>, b: &mut Option<T>) {
+    if a.is_some() {
+        b.clone_from(a);
+    }
 }
 
 /// Options of `create` (and of the short form).
@@ -96,32 +148,98 @@ pub struct CreateArgs {
     /// Delete the paste after its first read
     #[arg(short, long)]
     pub burn: bool,
+    /// A label shown in listings and metadata (at most 128 characters)
+    #[arg(short = 'n', long, value_name = "NAME")]
+    pub name: Option<String>,
 }
 
 impl CreateArgs {
     /// Whether any create option or file was given.
     pub fn is_set(&self) -> bool {
-        self.file.is_some() || self.encrypt || self.no_encrypt || self.expiry.is_some() || self.burn
+        self.file.is_some()
+            || self.encrypt
+            || self.no_encrypt
+            || self.expiry.is_some()
+            || self.burn
+            || self.name.is_some()
     }
 }
+
+/// `create`: its options and the settings it uses.
+#[derive(Debug, Args)]
+pub struct CreateCmd {
+    /// What to create.
+    #[command(flatten)]
+    pub args: CreateArgs,
+    /// The paste password.
+    #[command(flatten)]
+    pub password: PasswordArgs,
+    /// Output format.
+    #[command(flatten)]
+    pub json: JsonArgs,
+    /// Connection settings.
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// A subcommand that only talks to the server: its arguments, output format and connection.
+#[derive(Debug, Args)]
+pub struct Remote<T: Args> {
+    /// The subcommand's own arguments.
+    #[command(flatten)]
+    pub args: T,
+    /// Output format.
+    #[command(flatten)]
+    pub json: JsonArgs,
+    /// Connection settings.
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// A subcommand that may need a paste password as well.
+#[derive(Debug, Args)]
+pub struct Locked<T: Args> {
+    /// The subcommand's own arguments.
+    #[command(flatten)]
+    pub args: T,
+    /// The paste password.
+    #[command(flatten)]
+    pub password: PasswordArgs,
+    /// Output format.
+    #[command(flatten)]
+    pub json: JsonArgs,
+    /// Connection settings.
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// No arguments of its own.
+#[derive(Debug, Args)]
+pub struct NoArgs {}
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a paste from FILE or standard input; prints its URL
-    Create(CreateArgs),
+    Create(CreateCmd),
     /// Print a paste's content (decrypting when the URL carries a key)
-    Get(GetArgs),
+    Get(Locked<GetArgs>),
+    /// Replace a paste's content, or change its expiry, password or name (owner only)
+    Update(Locked<UpdateArgs>),
     /// Delete a paste (with its stored delete token, --token, or your client certificate)
-    Delete(DeleteArgs),
+    Delete(Remote<DeleteArgs>),
     /// Show the server's limits and proof-of-work status
-    Info,
+    Info(Remote<NoArgs>),
     /// List your own pastes, newest first (needs a client certificate)
-    List(ListArgs),
+    List(Remote<ListArgs>),
+    /// Find your own pastes by id, name, type or date (needs a client certificate)
+    Search(Remote<SearchArgs>),
+    /// Download your own pastes into a folder, decrypting those whose keys fpaste recorded
+    Export(Locked<ExportArgs>),
     /// Shorten a http(s) URL; prints the short link
-    Shorten(ShortenArgs),
+    Shorten(Remote<ShortenArgs>),
     /// Show the effective settings and where each comes from (secrets masked)
-    Config,
+    Config(Locked<NoArgs>),
     /// Print a shell completion script
     Completions {
         /// Target shell
@@ -161,7 +279,7 @@ pub enum Command {
 pub struct GetArgs {
     /// Paste id, `id#key`, or URL (its #fragment is the decryption key)
     pub target: String,
-    /// Print metadata (JSON) instead of content; never burns a paste
+    /// Print metadata instead of content (dates for people; exact with --json); never burns
     #[arg(short, long)]
     pub meta: bool,
     /// Write the content to FILE instead of stdout
@@ -170,6 +288,34 @@ pub struct GetArgs {
     /// Write an encrypted paste's ciphertext as it is when the link has no #key
     #[arg(long)]
     pub raw: bool,
+}
+
+/// Arguments of `update`.
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// Paste id, `id#key`, or URL; new content is sealed under its key so the link still works
+    pub target: String,
+    /// New content from FILE (`-` reads standard input); none keeps the content
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Upload the new content as plaintext
+    #[arg(short = 'E', long)]
+    pub no_encrypt: bool,
+    /// New lifetime from now: seconds or 30m, 1h, 2d, 1w (capped by the server)
+    #[arg(short = 'x', long, value_name = "DURATION")]
+    pub expiry: Option<Expiry>,
+    /// New label (at most 128 characters)
+    #[arg(short = 'n', long, value_name = "NAME", conflicts_with = "no_name")]
+    pub name: Option<String>,
+    /// Remove the label
+    #[arg(long)]
+    pub no_name: bool,
+    /// Set or replace the password (--password gives the current one); alone, it prompts
+    #[arg(long, num_args = 0..=1, require_equals = true, value_name = "PASSWORD")]
+    pub new_password: Option<Option<String>>,
+    /// Remove the password
+    #[arg(long, conflicts_with = "new_password")]
+    pub remove_password: bool,
 }
 
 /// Arguments of `list`.
@@ -181,6 +327,37 @@ pub struct ListArgs {
     /// Pastes to skip
     #[arg(long, default_value_t = 0)]
     pub offset: u32,
+    /// Only this MIME type, or a family such as image/*
+    #[arg(long = "type", value_name = "MIME")]
+    pub mime: Option<String>,
+}
+
+/// Arguments of `search`.
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Words to find in the paste's id or display name (case-insensitive; all must match)
+    #[arg(value_name = "WORD")]
+    pub words: Vec<String>,
+    /// Only this MIME type, or a family such as image/*
+    #[arg(long = "type", value_name = "MIME")]
+    pub mime: Option<String>,
+    /// Created on or after: YYYY-MM-DD, a Unix time, or a span ago such as 2d
+    #[arg(long, value_name = "WHEN", value_parser = crate::when::parse_when)]
+    pub after: Option<i64>,
+    /// Created before: YYYY-MM-DD, a Unix time, or a span ago such as 1w
+    #[arg(long, value_name = "WHEN", value_parser = crate::when::parse_when)]
+    pub before: Option<i64>,
+    /// Most matches to show
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub limit: u32,
+}
+
+/// Arguments of `export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Folder to write into (created when missing); existing files are never overwritten
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
     /// Only this MIME type, or a family such as image/*
     #[arg(long = "type", value_name = "MIME")]
     pub mime: Option<String>,
@@ -222,15 +399,15 @@ mod tests {
         assert!(cli.command.is_none() && cli.create.encrypt && cli.create.burn);
         let cli =
             Cli::try_parse_from(["fpaste", "get", "abc", "--server", "http://x", "-m"]).unwrap();
-        assert_eq!(cli.global.server.as_deref(), Some("http://x"));
-        assert!(matches!(
-            cli.command,
-            Some(Command::Get(GetArgs { meta: true, .. }))
-        ));
+        let Some(Command::Get(get)) = &cli.command else {
+            panic!("not get: {cli:?}");
+        };
+        assert!(get.args.meta);
+        assert_eq!(get.conn.server.as_deref(), Some("http://x"));
         let cli = Cli::try_parse_from(["fpaste", "--password", "create", "f"]).unwrap();
-        assert_eq!(cli.global.password, Some(None));
+        assert_eq!(cli.global.password.password, Some(None));
         let cli = Cli::try_parse_from(["fpaste", "--password=pw", "get", "x"]).unwrap();
-        assert_eq!(cli.global.password, Some(Some("pw".into())));
+        assert_eq!(cli.global.password.password, Some(Some("pw".into())));
         assert!(Cli::try_parse_from(["fpaste", "create", "-x", "soon"]).is_err());
         assert!(Cli::try_parse_from(["fpaste", "-e", "--no-encrypt"]).is_err());
         let cli = Cli::try_parse_from(["fpaste", "-e", "get", "x"]).unwrap();

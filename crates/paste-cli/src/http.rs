@@ -225,6 +225,11 @@ impl Api {
         self.client.post(endpoint(&self.base, path))
     }
 
+    /// `PUT {path}`: the caller adds headers and the body.
+    pub fn put(&self, path: &str) -> RequestBuilder {
+        self.client.put(endpoint(&self.base, path))
+    }
+
     /// Sends a request and reads its JSON answer.
     pub fn send_json<T: serde::de::DeserializeOwned>(&self, request: RequestBuilder) -> Result<T> {
         json(send(request)?)

@@ -15,3 +15,4 @@ pub mod pow;
 pub mod progress;
 pub mod stream_aead;
 pub mod tokens;
+pub mod when;

@@ -1,5 +1,8 @@
-//! Delete tokens of pastes this client created, kept in `$XDG_DATA_HOME/fpaste/tokens.json`
-//! (mode 0600) so `fpaste delete URL` works later without `--token`. Keys are never stored.
+//! What this client remembers of the pastes it created, kept in
+//! `$XDG_DATA_HOME/fpaste/tokens.json` (mode 0600): delete tokens, so `fpaste delete URL` works
+//! later without `--token`, and encryption keys, so `fpaste export` can decrypt one's pastes
+//! and `fpaste update` can seal new content under the key the link already carries. The keys
+//! never reach the server; this file is as secret as the links themselves.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -7,12 +10,17 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::envelope::Key;
 use crate::error::{CliError, Result};
+use crate::link::{decode_key, encode_key};
 
-/// The token file's content: `"<server base>|<id>"` to token.
+/// The token file's content: `"<server base>|<id>"` to token, and to key (base64url).
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Store {
     tokens: BTreeMap<String, String>,
+    /// Absent in files written before keys were recorded.
+    #[serde(default)]
+    keys: BTreeMap<String, String>,
 }
 
 /// The token store in one directory.
@@ -73,10 +81,29 @@ impl Tokens {
         Ok(self.load()?.tokens.remove(&entry(server, id)))
     }
 
-    /// Forgets a paste's token.
+    /// Remembers the encryption key of a paste.
+    pub fn put_key(&self, server: &str, id: &str, key: &Key) -> Result<()> {
+        let mut store = self.load()?;
+        store.keys.insert(entry(server, id), encode_key(key));
+        self.save(&store)
+    }
+
+    /// The encryption key of a paste, if this client recorded it.
+    pub fn key(&self, server: &str, id: &str) -> Result<Option<Key>> {
+        match self.load()?.keys.remove(&entry(server, id)) {
+            Some(text) => decode_key(&text).map(Some).map_err(|_| {
+                CliError::Local(format!("corrupt key for {id} in {}", self.path.display()))
+            }),
+            None => Ok(None),
+        }
+    }
+
+    /// Forgets a paste's token and key.
     pub fn remove(&self, server: &str, id: &str) -> Result<()> {
         let mut store = self.load()?;
-        if store.tokens.remove(&entry(server, id)).is_some() {
+        let key = entry(server, id);
+        let had_token = store.tokens.remove(&key).is_some();
+        if store.keys.remove(&key).is_some() || had_token {
             self.save(&store)?;
         }
         Ok(())
@@ -96,8 +123,17 @@ mod tests {
         tokens.put("http://b", "x", "t2").unwrap();
         assert_eq!(tokens.get("http://a", "x").unwrap().as_deref(), Some("t1"));
         assert_eq!(tokens.get("http://b/", "x").unwrap().as_deref(), Some("t2"));
+        let key = Key::generate();
+        tokens.put_key("http://a/", "x", &key).unwrap();
+        assert_eq!(tokens.key("http://a", "x").unwrap(), Some(key));
+        assert_eq!(tokens.key("http://b", "x").unwrap(), None);
         tokens.remove("http://a", "x").unwrap();
         assert_eq!(tokens.get("http://a", "x").unwrap(), None);
+        assert_eq!(
+            tokens.key("http://a", "x").unwrap(),
+            None,
+            "forgotten with the token"
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

@@ -65,3 +65,17 @@ impl IntoResponse for ApiError {
         }
     }
 }
+
+/// The 429 of a creation over the per-address rate limit, with `Retry-After` and the
+/// `X-RateLimit-*` headers.
+pub fn rate_limited(standing: platform::rate_limit::Standing, now: i64) -> Response {
+    let mut res = Problem::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        "Too many creations from this address; slow down",
+    )
+    .retry_after(standing.retry_after(now))
+    .into_response();
+    standing.apply(res.headers_mut());
+    res
+}

@@ -14,7 +14,6 @@ pub mod hot_raw;
 pub mod identity;
 pub mod metrics;
 pub mod quota;
-pub mod rate_quota;
 pub mod router;
 pub mod scanner;
 pub mod state;
@@ -76,12 +75,11 @@ pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
         .set_webhook_endpoints(config.webhook_urls.clone())
         .await?;
     Ok(state::AppState::new(state::Shared {
-        rate: rate_quota::CreationQuota::new(
+        rate: platform::rate_limit::RateLimiter::new(
             config.rate_limit,
             config.rate_cert_multiplier,
             config.rate_max_clients,
-        )
-        .map(Arc::new),
+        ),
         client: Arc::new(client_dist::ClientDist::load(
             config.client_binary.as_deref(),
         )),

@@ -39,8 +39,8 @@ pub struct Shared {
     pub store: PasteStore,
     /// Proof-of-work verifier.
     pub pow: Arc<ProofOfWork>,
-    /// Per-client creation limit.
-    pub rate: Option<Arc<crate::rate_quota::CreationQuota>>,
+    /// Per-client creation limit (pastes and short URLs together), behind `X-RateLimit-*`.
+    pub rate: Option<platform::rate_limit::RateLimiter>,
     /// Bounds concurrent Argon2 work (each hash holds ~19 MiB for ~tens of ms).
     pub hashing: Arc<Semaphore>,
     /// Paste metrics.

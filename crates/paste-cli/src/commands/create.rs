@@ -14,23 +14,27 @@ use super::{Context, emit, emit_json};
 use crate::cli::CreateArgs;
 use crate::envelope::{CHUNK_LOG2, Key, SealingReader, sealed_len};
 use crate::error::{CliError, Result};
+use crate::expiry::Expiry;
 use crate::http::with_password;
 use crate::link::{absolute, with_key};
+use crate::pow;
 use crate::progress::{self, ProgressReader};
 use crate::tokens::Tokens;
-use crate::{pow, tokens};
+use crate::when::human_span;
 
 /// Standard input held in memory up to this size, then spilled to a private temp file.
 const SPOOL_IN_MEMORY: usize = 4 << 20;
 
 /// The content to upload and its length.
-struct Input {
-    reader: Box<dyn Read + Send>,
-    len: u64,
+pub(super) struct Input {
+    /// The bytes.
+    pub reader: Box<dyn Read + Send>,
+    /// How many.
+    pub len: u64,
 }
 
 /// Opens the file, or spools stdin so its length is known before the upload starts.
-fn open_input(file: Option<&Path>) -> Result<Input> {
+pub(super) fn open_input(file: Option<&Path>) -> Result<Input> {
     match file {
         Some(path) if path != Path::new("-") => {
             if path.is_dir() {
@@ -45,8 +49,8 @@ fn open_input(file: Option<&Path>) -> Result<Input> {
                     if path.components().count() == 1 && path.extension().is_none() =>
                 {
                     CliError::Usage(format!(
-                        "{}: no such file, and not a command (commands: create, get, delete, \
-                         list, shorten, info, config; see fpaste --help)",
+                        "{}: no such file, and not a command (commands: create, get, update, \
+                         delete, list, search, export, shorten, info, config; see fpaste --help)",
                         path.display()
                     ))
                 }
@@ -110,20 +114,14 @@ pub fn run(ctx: &Context, args: &CreateArgs) -> Result<()> {
     let password = ctx.password()?;
     let mut request = with_password(api.create(), password.as_ref());
     if let Some(expiry) = args.expiry {
-        let max = info.limits.max_expiry;
-        if max > 0 && expiry.seconds() > max {
-            // The server caps silently; say so before the upload, not after.
-            eprintln!(
-                "fpaste: expiry {} is more than this server allows; the paste expires in {} \
-                 (the server maximum)",
-                super::mine::human_span(i64::try_from(expiry.seconds()).unwrap_or(i64::MAX)),
-                super::mine::human_span(i64::try_from(max).unwrap_or(i64::MAX))
-            );
-        }
+        warn_if_capped(expiry, info.limits.max_expiry);
         request = request.header(headers::EXPIRY, expiry.to_string());
     }
     if args.burn {
         request = request.header(headers::BURN_AFTER_READ, "true");
+    }
+    if let Some(name) = &args.name {
+        request = request.header(headers::DISPLAY_NAME, name_header(name)?);
     }
     if let Some((token, solution)) = pow::answer(&api.challenge()?)? {
         request = request
@@ -141,25 +139,67 @@ pub fn run(ctx: &Context, args: &CreateArgs) -> Result<()> {
     let created = api.send_create(request.body(body));
     bar.finish_and_clear();
     let created = created?;
-    remember_token(api.base().as_str(), &created);
-    report(ctx, api.base(), &created, key.as_ref())
+    remember(api.base().as_str(), &created, key.as_ref());
+    report(
+        ctx,
+        api.base(),
+        &created,
+        key.as_ref(),
+        args.name.as_deref(),
+    )
 }
 
-/// Stores the delete token; failing to store it is a warning, not a failed paste.
-fn remember_token(base: &str, created: &PasteCreated) {
-    let Some(token) = &created.delete_token else {
+/// Warns that the server will cap `expiry` at `max` seconds: it caps silently, so say so
+/// before the upload, not after.
+pub(super) fn warn_if_capped(expiry: Expiry, max: u64) {
+    if max > 0 && expiry.seconds() > max {
+        eprintln!(
+            "fpaste: expiry {} is more than this server allows; the paste expires in {} \
+             (the server maximum)",
+            human_span(i64::try_from(expiry.seconds()).unwrap_or(i64::MAX)),
+            human_span(i64::try_from(max).unwrap_or(i64::MAX))
+        );
+    }
+}
+
+/// The `X-Display-Name` value, refused here when a header cannot carry it.
+pub(super) fn name_header(name: &str) -> Result<reqwest::header::HeaderValue> {
+    if name.chars().any(char::is_control) {
+        return Err(CliError::Usage(
+            "the name must not contain control characters (newlines, tabs, ...)".into(),
+        ));
+    }
+    reqwest::header::HeaderValue::from_str(name)
+        .map_err(|_| CliError::Usage(format!("{name:?} cannot be sent as a name")))
+}
+
+/// Stores the delete token and the key; failing to store them is a warning, not a failed
+/// paste (the printed link is still the way back to it).
+fn remember(base: &str, created: &PasteCreated, key: Option<&Key>) {
+    let Some(store) = Tokens::default_location() else {
+        eprintln!("fpaste: warning: no home directory; delete token and key not stored");
         return;
     };
-    let stored = Tokens::default_location()
-        .ok_or_else(|| CliError::Local("no home directory".into()))
-        .and_then(|t: tokens::Tokens| t.put(base, &created.id, token));
-    if let Err(e) = stored {
+    if let Some(token) = &created.delete_token
+        && let Err(e) = store.put(base, &created.id, token)
+    {
         eprintln!("fpaste: warning: delete token not stored ({e}); it is {token}");
+    }
+    if let Some(key) = key
+        && let Err(e) = store.put_key(base, &created.id, key)
+    {
+        eprintln!("fpaste: warning: key not stored ({e}); `fpaste export` cannot decrypt it");
     }
 }
 
 /// Prints the URL, or the JSON summary.
-fn report(ctx: &Context, base: &url::Url, created: &PasteCreated, key: Option<&Key>) -> Result<()> {
+fn report(
+    ctx: &Context,
+    base: &url::Url,
+    created: &PasteCreated,
+    key: Option<&Key>,
+    name: Option<&str>,
+) -> Result<()> {
     let mut url = absolute(base, &created.url);
     if let Some(key) = key {
         url = with_key(url, key);
@@ -177,6 +217,7 @@ fn report(ctx: &Context, base: &url::Url, created: &PasteCreated, key: Option<&K
             "burn_after_read": created.burn_after_read.unwrap_or(false),
             "password_protected": created.password_protected.unwrap_or(false),
             "delete_token": created.delete_token,
+            "display_name": name,
         }))
     } else {
         emit(format!("{url}\n").as_bytes())

@@ -7,12 +7,13 @@ use std::path::Path;
 
 use tempfile::SpooledTempFile;
 
-use super::{Context, emit_json};
+use super::{Context, emit, emit_json};
 use crate::cli::GetArgs;
 use crate::envelope::{self, Key};
 use crate::error::{CliError, Result};
 use crate::link::parse_target;
 use crate::progress::{self, ProgressReader};
+use crate::when::{human_time_from, now};
 
 /// Ciphertext kept in memory up to this size before spilling to a private temp file.
 const SPOOL_IN_MEMORY: usize = 4 << 20;
@@ -23,7 +24,12 @@ pub fn run(ctx: &Context, args: &GetArgs) -> Result<()> {
     let api = ctx.api_for(target.base.clone())?;
     let mut password = ctx.password()?;
     if args.meta {
-        return emit_json(&api.metadata(&target.id, password.as_ref())?);
+        let meta = api.metadata(&target.id, password.as_ref())?;
+        return if ctx.json {
+            emit_json(&meta)
+        } else {
+            emit(human_meta(&meta, now()).as_bytes())
+        };
     }
     let response = match api.raw(&target.id, password.as_ref()) {
         // A protected paste and no password given: ask once, when someone is at a terminal.
@@ -66,6 +72,56 @@ pub fn run(ctx: &Context, args: &GetArgs) -> Result<()> {
         }
         Some(key) => write_decrypted(key, &mut body, &bar, args.output.as_deref()),
     }
+}
+
+/// Paste metadata for people: dates and spans instead of Unix seconds, sizes in units.
+fn human_meta(meta: &serde_json::Value, now: i64) -> String {
+    let text = |k: &str| meta.get(k).and_then(serde_json::Value::as_str);
+    let num = |k: &str| meta.get(k).and_then(serde_json::Value::as_i64);
+    let yes = |k: &str| meta.get(k).and_then(serde_json::Value::as_bool) == Some(true);
+    let mut lines: Vec<(&str, String)> = Vec::new();
+    if let Some(id) = text("id") {
+        lines.push(("id", id.to_owned()));
+    }
+    if let Some(name) = text("display_name") {
+        lines.push(("name", name.to_owned()));
+    }
+    if let Some(mime) = text("mime_type") {
+        lines.push(("type", mime.to_owned()));
+    }
+    if let Some(size) = num("size") {
+        lines.push(("size", super::info::size(u64::try_from(size).unwrap_or(0))));
+    }
+    if let Some(t) = num("created_at") {
+        lines.push(("created", human_time_from(t, now)));
+    }
+    lines.push((
+        "expires",
+        num("expires_at").map_or_else(|| "never".to_owned(), |t| human_time_from(t, now)),
+    ));
+    let mut flags = Vec::new();
+    if yes("burn_after_read") {
+        flags.push("burn after read".to_owned());
+    }
+    if yes("password_protected") {
+        flags.push("password protected".to_owned());
+    }
+    if let Some(left) = num("views_left") {
+        flags.push(format!("{left} views left"));
+    }
+    if !flags.is_empty() {
+        lines.push(("flags", flags.join(", ")));
+    }
+    if let Some(owner) = text("owner") {
+        lines.push(("owner", owner.to_owned()));
+    }
+    if let Some(scan) = text("scan") {
+        lines.push(("scan", scan.to_owned()));
+    }
+    lines
+        .into_iter()
+        .map(|(k, v)| format!("{:<9}{v}\n", format!("{k}:")))
+        .collect()
 }
 
 /// Where content goes: stdout, or a file created only once there is something to write.

@@ -4,9 +4,23 @@ use serde_json::json;
 
 use super::{Context, emit, emit_json};
 use crate::error::Result;
+use crate::when::human_span;
 
-fn mib(bytes: u64) -> String {
-    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+/// A size as people read it: `512 bytes`, `3.0 KiB`, `50.0 MiB`.
+pub fn size(bytes: u64) -> String {
+    match bytes {
+        0..1024 => format!("{bytes} bytes"),
+        1024..1_048_576 => format!("{:.1} KiB", bytes as f64 / 1024.0),
+        _ => format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0)),
+    }
+}
+
+/// A lifetime in seconds as a span; 0 means the server sets none.
+fn span(secs: u64) -> String {
+    match secs {
+        0 => "none".to_owned(),
+        s => human_span(i64::try_from(s).unwrap_or(i64::MAX)),
+    }
 }
 
 /// Runs `info`.
@@ -40,17 +54,17 @@ pub fn run(ctx: &Context) -> Result<()> {
          software:        {} {}\n\
          max size:        {} anonymous, {} authenticated\n\
          min size:        {} bytes\n\
-         expiry:          {} s default, {} s maximum\n\
+         expiry:          {} default, {} maximum\n\
          entropy:         {entropy}\n\
          proof of work:   {pow}\n",
         api.base(),
         info.name,
         info.version,
-        mib(l.max_anon_size),
-        mib(l.max_auth_size),
+        size(l.max_anon_size),
+        size(l.max_auth_size),
         l.min_size,
-        l.default_expiry,
-        l.max_expiry,
+        span(l.default_expiry),
+        span(l.max_expiry),
     );
     emit(text.as_bytes())
 }

@@ -1,68 +1,27 @@
 //! `fpaste list` (one's own pastes, `GET /pastes`) and `fpaste shorten` (`POST /s`).
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use paste_api::{PasteList, headers};
+use paste_api::{PasteList, PasteListItem, headers};
 
 use super::{Context, emit, emit_json};
 use crate::cli::{ListArgs, ShortenArgs};
 use crate::error::{CliError, Result};
 use crate::pow;
+use crate::when::{human_span, human_time, now};
 
-/// A Unix time as people read it: `2026-12-04 20:37 UTC`.
-pub fn human_time(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| {
-            t.format(time::macros::format_description!(
-                "[year]-[month]-[day] [hour]:[minute] UTC"
-            ))
-            .ok()
-        })
-        .unwrap_or_else(|| unix.to_string())
-}
-
-/// A span as people read it: `6d 23h`, `45m`, `12s`.
-pub fn human_span(secs: i64) -> String {
-    let secs = secs.max(0);
-    let (d, h, m) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
-    match (d, h, m) {
-        (0, 0, 0) => format!("{secs}s"),
-        (0, 0, m) => format!("{m}m"),
-        (0, h, m) => format!("{h}h {m}m"),
-        (d, h, _) => format!("{d}d {h}h"),
-    }
-}
-
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
-/// Runs `list`.
-pub fn list(ctx: &Context, args: &ListArgs) -> Result<()> {
-    let api = ctx.api()?;
+/// Refuses early, in the client's words, when no client certificate is set.
+pub fn require_cert(ctx: &Context, what: &str) -> Result<()> {
     if ctx.settings.client_cert.is_none() {
-        return Err(CliError::Usage(
-            "listing your pastes needs a client certificate: set --client-cert and --client-key"
-                .into(),
-        ));
+        return Err(CliError::Usage(format!(
+            "{what} needs a client certificate: set --client-cert and --client-key"
+        )));
     }
-    let mut query: Vec<(&str, String)> = vec![
-        ("limit", args.limit.to_string()),
-        ("offset", args.offset.to_string()),
-    ];
-    if let Some(mime) = &args.mime {
-        query.push(("type", mime.clone()));
-    }
-    let page: PasteList = api.get_json("pastes", &query)?;
-    if ctx.json {
-        return emit_json(&serde_json::to_value(&page).unwrap_or_default());
-    }
-    let now = now();
+    Ok(())
+}
+
+/// One line per paste: id, created, size, type, expiry, flags, display name.
+pub fn rows(pastes: &[PasteListItem], now: i64) -> String {
     let mut out = String::new();
-    for p in &page.pastes {
+    for p in pastes {
         let expires = match p.expires_at_unix {
             Some(t) => format!("expires in {}", human_span(t - now)),
             None => "never expires".to_owned(),
@@ -92,6 +51,25 @@ pub fn list(ctx: &Context, args: &ListArgs) -> Result<()> {
                 .unwrap_or_default(),
         ));
     }
+    out
+}
+
+/// Runs `list`.
+pub fn list(ctx: &Context, args: &ListArgs) -> Result<()> {
+    let api = ctx.api()?;
+    require_cert(ctx, "listing your pastes")?;
+    let mut query: Vec<(&str, String)> = vec![
+        ("limit", args.limit.to_string()),
+        ("offset", args.offset.to_string()),
+    ];
+    if let Some(mime) = &args.mime {
+        query.push(("type", mime.clone()));
+    }
+    let page: PasteList = api.get_json("pastes", &query)?;
+    if ctx.json {
+        return emit_json(&serde_json::to_value(&page).unwrap_or_default());
+    }
+    let mut out = rows(&page.pastes, now());
     out.push_str(&format!(
         "{} of {} paste{} (from {})\n",
         page.count,

@@ -3,16 +3,19 @@
 mod config;
 mod create;
 mod delete;
+mod export;
 mod extras;
 mod get;
 mod info;
 mod mine;
+mod search;
+mod update;
 
 use std::io::{self, IsTerminal, Write};
 
 use url::Url;
 
-use crate::cli::{Cli, Command, CreateArgs};
+use crate::cli::{Cli, Command, CreateArgs, GlobalArgs};
 use crate::config::{Overrides, Secret, Settings, load_file, resolve};
 use crate::error::{CliError, Result};
 use crate::http::{Api, client};
@@ -71,17 +74,35 @@ pub fn emit_json(value: &serde_json::Value) -> Result<()> {
     emit(text.as_bytes())
 }
 
+/// The common settings a subcommand was given, merged over those given before it.
+fn settings_of(cli: &Cli) -> GlobalArgs {
+    let g = &cli.global;
+    match &cli.command {
+        Some(Command::Create(c)) => g.merged(Some(&c.conn), Some(&c.password), Some(c.json)),
+        Some(Command::Get(c)) => g.merged(Some(&c.conn), Some(&c.password), Some(c.json)),
+        Some(Command::Update(c)) => g.merged(Some(&c.conn), Some(&c.password), Some(c.json)),
+        Some(Command::Export(c)) => g.merged(Some(&c.conn), Some(&c.password), Some(c.json)),
+        Some(Command::Config(c)) => g.merged(Some(&c.conn), Some(&c.password), Some(c.json)),
+        Some(Command::Delete(c)) => g.merged(Some(&c.conn), None, Some(c.json)),
+        Some(Command::Info(c)) => g.merged(Some(&c.conn), None, Some(c.json)),
+        Some(Command::List(c)) => g.merged(Some(&c.conn), None, Some(c.json)),
+        Some(Command::Search(c)) => g.merged(Some(&c.conn), None, Some(c.json)),
+        Some(Command::Shorten(c)) => g.merged(Some(&c.conn), None, Some(c.json)),
+        _ => g.clone(),
+    }
+}
+
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
-    let g = &cli.global;
+    let g = settings_of(&cli);
     let flags = Overrides {
-        config: g.config.clone(),
-        server: g.server.clone(),
-        client_cert: g.client_cert.clone(),
-        client_key: g.client_key.clone(),
-        ca_file: g.ca_file.clone(),
-        server_fingerprint: g.server_fingerprint.clone(),
-        password: g.password.clone().flatten(),
+        config: g.conn.config.clone(),
+        server: g.conn.server.clone(),
+        client_cert: g.conn.client_cert.clone(),
+        client_key: g.conn.client_key.clone(),
+        ca_file: g.conn.ca_file.clone(),
+        server_fingerprint: g.conn.server_fingerprint.clone(),
+        password: g.password.password.clone().flatten(),
     };
     if cli.command.is_some() && cli.create.is_set() {
         return Err(CliError::Usage(
@@ -106,17 +127,20 @@ pub fn run(cli: Cli) -> Result<()> {
     let settings = resolve(&flags, &env, load_file(&flags, &env)?)?;
     let ctx = Context {
         settings,
-        json: g.json,
-        prompt_password: matches!(g.password, Some(None)),
+        json: g.json.json,
+        prompt_password: matches!(g.password.password, Some(None)),
     };
     match cli.command {
-        Some(Command::Create(args)) => create::run(&ctx, &args),
-        Some(Command::Get(args)) => get::run(&ctx, &args),
-        Some(Command::Delete(args)) => delete::run(&ctx, &args),
-        Some(Command::Info) => info::run(&ctx),
-        Some(Command::List(args)) => mine::list(&ctx, &args),
-        Some(Command::Shorten(args)) => mine::shorten(&ctx, &args),
-        Some(Command::Config) => config::run(&ctx),
+        Some(Command::Create(c)) => create::run(&ctx, &c.args),
+        Some(Command::Get(c)) => get::run(&ctx, &c.args),
+        Some(Command::Update(c)) => update::run(&ctx, &c.args),
+        Some(Command::Delete(c)) => delete::run(&ctx, &c.args),
+        Some(Command::Info(_)) => info::run(&ctx),
+        Some(Command::List(c)) => mine::list(&ctx, &c.args),
+        Some(Command::Search(c)) => search::run(&ctx, &c.args),
+        Some(Command::Export(c)) => export::run(&ctx, &c.args),
+        Some(Command::Shorten(c)) => mine::shorten(&ctx, &c.args),
+        Some(Command::Config(_)) => config::run(&ctx),
         // Handled above, before any settings were read.
         Some(
             Command::Completions { .. }

@@ -12,7 +12,7 @@ fn burn_after_read_serves_exactly_once() -> TestResult {
     .ok()?
     .text();
     // Metadata never burns.
-    let meta = run(server.fpaste().args(["get", "-m", &url]), None)?
+    let meta = run(server.fpaste().args(["get", "-m", "--json", &url]), None)?
         .ok()?
         .json()?;
     assert_eq!(meta["burn_after_read"], true);

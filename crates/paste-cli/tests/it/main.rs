@@ -5,6 +5,7 @@ mod burn;
 mod burn_confirm;
 mod config;
 mod encryption;
+mod manage;
 mod mine;
 mod pow;
 mod roundtrip;

@@ -62,7 +62,7 @@ fn json_output_and_expiry() -> TestResult {
     );
     assert_eq!(json["encrypted"], false);
     let url = json["url"].as_str().ok_or("no url")?;
-    let meta = run(server.fpaste().args(["get", "-m", url]), None)?
+    let meta = run(server.fpaste().args(["get", "-m", "--json", url]), None)?
         .ok()?
         .json()?;
     assert_eq!(meta["size"], 11);

@@ -3,6 +3,7 @@
 
 use platform_db::rusqlite::{self, OptionalExtension, TransactionBehavior, params};
 
+use super::quota::{self, Quota, Usage};
 use super::read::{META_COLUMNS, meta_from_row};
 use super::write::{Dedup, DedupPolicy, throttle};
 use super::{PasteMeta, PasteStore, StoreError};
@@ -75,6 +76,11 @@ pub enum Updated {
     },
     /// Gone, expired, or burn-after-read (which is never updated).
     NotFound,
+    /// The new content would take the owner's quota past its byte limit.
+    OverQuota {
+        /// The quota's usage as found, the old content included.
+        used: Usage,
+    },
 }
 
 const FILTER: &str = "(?1 IS NULL OR owner = ?1) AND (expires_at IS NULL OR expires_at > ?2) \
@@ -123,12 +129,14 @@ impl PasteStore {
     }
 
     /// Applies `update` to a live paste that is not burn-after-read; new content passes the
-    /// content-hash throttle like a create.
+    /// content-hash throttle and, when it grows the paste, the owner's `quota`, like a create,
+    /// checked in the same transaction so concurrent updates cannot pass it together.
     pub async fn update(
         &self,
         id: &str,
         update: PasteUpdate,
         dedup: DedupPolicy,
+        quota: Option<Quota>,
         now: i64,
     ) -> Result<Updated, StoreError> {
         let key = id.to_owned();
@@ -155,6 +163,11 @@ impl PasteStore {
                         throttle(&tx, &new.sha256, now, dedup)?
                 {
                     return Ok(Updated::Throttled { retry_after, count });
+                }
+                if let (Some(new), Some(q)) = (&u.content, &quota)
+                    && let Some(used) = over_quota(&tx, &key, new.content.len(), q, now)?
+                {
+                    return Ok(Updated::OverQuota { used });
                 }
                 let content = u.content.as_ref();
                 let meta = tx
@@ -191,4 +204,28 @@ impl PasteStore {
         self.hot.evict([id]);
         outcome
     }
+}
+
+/// The usage of `quota` when replacing paste `id`'s content by `new_len` bytes would take it
+/// past its byte limit; `None` when it fits. Shrinking always fits, so an owner over a lowered
+/// limit can still make room.
+fn over_quota(
+    c: &rusqlite::Connection,
+    id: &str,
+    new_len: usize,
+    q: &Quota,
+    now: i64,
+) -> Result<Option<Usage>, StoreError> {
+    let old: Option<i64> = c
+        .prepare_cached("SELECT size FROM pastes WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?;
+    let old = u64::try_from(old.unwrap_or(0)).unwrap_or(0);
+    let new = u64::try_from(new_len).unwrap_or(u64::MAX);
+    if new <= old || q.limits.bytes == 0 {
+        return Ok(None);
+    }
+    let used = quota::usage(c, &q.scope, now)?;
+    let after = used.bytes.saturating_sub(old).saturating_add(new);
+    Ok((after > q.limits.bytes).then_some(used))
 }

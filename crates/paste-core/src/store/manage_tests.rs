@@ -95,7 +95,7 @@ async fn updates_change_only_what_they_name() -> Result<(), Box<dyn std::error::
         display_name: Some(Some("notes".into())),
         ..PasteUpdate::default()
     };
-    let Updated::Done(meta) = store.update("p", renamed, NO_DEDUP, 101).await? else {
+    let Updated::Done(meta) = store.update("p", renamed, NO_DEDUP, None, 101).await? else {
         panic!("update refused");
     };
     assert_eq!(meta.display_name.as_deref(), Some("notes"));
@@ -110,7 +110,7 @@ async fn updates_change_only_what_they_name() -> Result<(), Box<dyn std::error::
         expires_at: Some(5000),
         ..PasteUpdate::default()
     };
-    let Updated::Done(meta) = store.update("p", content, NO_DEDUP, 102).await? else {
+    let Updated::Done(meta) = store.update("p", content, NO_DEDUP, None, 102).await? else {
         panic!("update refused");
     };
     assert_eq!((meta.size, meta.expires_at), (5, Some(5000)));
@@ -119,9 +119,71 @@ async fn updates_change_only_what_they_name() -> Result<(), Box<dyn std::error::
     assert_eq!(cached.content.as_deref(), Some(&b"fresh"[..]));
     assert_eq!(
         store
-            .update("nope", PasteUpdate::default(), NO_DEDUP, 103)
+            .update("nope", PasteUpdate::default(), NO_DEDUP, None, 103)
             .await?,
         Updated::NotFound
+    );
+    Ok(())
+}
+
+fn new_content(bytes: &[u8]) -> PasteUpdate {
+    PasteUpdate {
+        content: Some(NewContent {
+            content: bytes.to_vec(),
+            sha256: Sha256::digest(bytes).into(),
+            mime_type: "text/plain".into(),
+            scan: None,
+        }),
+        ..PasteUpdate::default()
+    }
+}
+
+#[tokio::test]
+async fn growing_needs_room_in_the_quota_and_shrinking_never_does()
+-> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let store = PasteStore::open(&dir.path().join("p.db"), 2, 1 << 20)?;
+    // Two 8-byte pastes: 16 bytes held, over a limit of 10 lowered after they were stored.
+    for id in ["paste-01", "paste-02"] {
+        store
+            .create(owned(id, "a", 100, "text/plain"), NO_DEDUP)
+            .await?;
+    }
+    let quota = || {
+        Some(Quota {
+            scope: QuotaScope::Owner("a".into()),
+            limits: QuotaLimits {
+                bytes: 10,
+                pastes: 0,
+            },
+        })
+    };
+    let grown = store
+        .update(
+            "paste-01",
+            new_content(b"0123456789"),
+            NO_DEDUP,
+            quota(),
+            101,
+        )
+        .await?;
+    assert_eq!(
+        grown,
+        Updated::OverQuota {
+            used: Usage {
+                bytes: 16,
+                pastes: 2
+            }
+        }
+    );
+    assert_eq!(store.meta("paste-01", 101).await?.ok_or("gone")?.size, 8);
+    // Shrinking is allowed even while over the limit, so the owner can make room.
+    let shrunk = store
+        .update("paste-01", new_content(b"0123"), NO_DEDUP, quota(), 102)
+        .await?;
+    assert!(
+        matches!(shrunk, Updated::Done(ref m) if m.size == 4),
+        "{shrunk:?}"
     );
     Ok(())
 }

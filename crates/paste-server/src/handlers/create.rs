@@ -41,10 +41,10 @@ pub async fn create(
     let rate = state
         .rate
         .as_ref()
-        .map(|q| q.check(ip, identity.fingerprint().is_some(), now));
+        .map(|q| q.check_at(ip, identity.fingerprint().is_some(), now));
     if let Some(standing) = rate.filter(|s| !s.allowed) {
         state.metrics.rejected(Rejection::RateLimit);
-        return Ok(crate::rate_quota::refusal(standing, now));
+        return Ok(crate::error::rate_limited(standing, now));
     }
     if state.pow.enabled() {
         let token = header_checked(&headers, headers::POW_TOKEN)?;
@@ -185,7 +185,9 @@ pub async fn create(
     if let (Some(quota), Some(used)) = (&quota, created.usage) {
         crate::quota::add_headers(res.headers_mut(), quota, used);
     }
-    crate::rate_quota::stamp(&mut res, rate);
+    if let Some(standing) = rate {
+        standing.apply(res.headers_mut());
+    }
     Ok(res)
 }
 

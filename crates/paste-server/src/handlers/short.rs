@@ -62,10 +62,10 @@ pub async fn create(
     let quota = state
         .rate
         .as_ref()
-        .map(|q| q.check(ip, identity.fingerprint().is_some(), now));
+        .map(|q| q.check_at(ip, identity.fingerprint().is_some(), now));
     if let Some(standing) = quota.filter(|s| !s.allowed) {
         state.metrics.rejected(Rejection::RateLimit);
-        return Ok(crate::rate_quota::refusal(standing, now));
+        return Ok(crate::error::rate_limited(standing, now));
     }
     if state.pow.enabled() {
         let token = header_checked(&headers, headers::POW_TOKEN)?;
@@ -120,7 +120,9 @@ pub async fn create(
         Json(body),
     )
         .into_response();
-    crate::rate_quota::stamp(&mut res, quota);
+    if let Some(standing) = quota {
+        standing.apply(res.headers_mut());
+    }
     Ok(res)
 }
 

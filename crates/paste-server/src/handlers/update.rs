@@ -160,9 +160,29 @@ pub async fn update(
         window_secs: i64::try_from(cfg.dedup_window).unwrap_or(i64::MAX),
         max: cfg.dedup_max,
     };
-    let meta = match state.store.update(id.as_str(), update, dedup, now).await? {
+    // New content counts against the owner's quota as a create does (admins' are unlimited).
+    let quota = meta
+        .owner
+        .as_deref()
+        .map(|owner| crate::quota::of_owner(cfg, owner))
+        .filter(|q| q.limits.bytes > 0);
+    let new_size = update
+        .content
+        .as_ref()
+        .map_or(0, |c| c.content.len() as u64);
+    let outcome = state
+        .store
+        .update(id.as_str(), update, dedup, quota.clone(), now)
+        .await?;
+    let meta = match outcome {
         Updated::Done(meta) => meta,
         Updated::NotFound => return Err(not_found()),
+        Updated::OverQuota { used } => {
+            state.metrics.rejected(Rejection::Quota);
+            let quota =
+                quota.ok_or_else(|| ApiError::Internal("quota refusal without a quota".into()))?;
+            return Err(crate::quota::exceeded(&quota, used, new_size, now));
+        }
         Updated::Throttled { retry_after, count } => {
             state.metrics.rejected(Rejection::Dedup);
             return Err(Problem::new(

@@ -177,3 +177,61 @@ async fn anonymous_daily_quota_per_address_holds_under_concurrency() -> TestResu
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn an_update_that_grows_a_paste_counts_against_the_owners_quota() -> TestResult {
+    let pki = Pki::new()?;
+    let alice = pki.ca.client("alice")?;
+    let admin = pki.ca.client("admin")?;
+    let files = pki.server_files()?;
+    let admin_fp = admin.sha1();
+    let server = Server::start(move |c| {
+        c.tls = Some(files);
+        c.admins = vec![admin_fp];
+        c.quota.bytes = 10;
+        c.quota.pastes = 3;
+    })
+    .await?;
+    let as_alice = pki.client(Some(&alice))?;
+    let as_admin = pki.client(Some(&admin))?;
+    let made: Value = as_alice
+        .post(server.url("/"))
+        .body("123456")
+        .send()
+        .await?
+        .json()
+        .await?;
+    let url = server.url(&format!("/{}", s(&made, "id")));
+
+    // 6 of 10 bytes used: growing the paste to 11 bytes would hold 11, refused like a create,
+    // and the content stays as it was.
+    let over = problem(
+        as_alice.put(&url).body("0123456789a").send().await?,
+        429,
+        "quota_exceeded",
+    )
+    .await?;
+    assert_eq!(over["quota"]["used_bytes"], 6, "{over}");
+    let raw = as_alice
+        .get(format!("{url}/raw"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert_eq!(raw, "123456", "a refused update changes nothing");
+    // Up to the limit exactly, then shrinking, both fit (the old bytes are given back).
+    let res = as_alice.put(&url).body("0123456789").send().await?;
+    assert_eq!(res.status(), 200, "{}", res.text().await?);
+    let res = as_alice.put(&url).body("0123").send().await?;
+    assert_eq!(res.status(), 200);
+    let info: Value = as_alice.get(server.url("/")).send().await?.json().await?;
+    assert_eq!(info["quota"]["used_bytes"], 4);
+    // An admin updating alice's paste is held to alice's quota, not to the admin's none.
+    problem(
+        as_admin.put(&url).body("a much longer text").send().await?,
+        429,
+        "quota_exceeded",
+    )
+    .await?;
+    Ok(())
+}
