@@ -120,6 +120,11 @@ pub enum Command {
     List(ListArgs),
     /// Shorten a http(s) URL; prints the short link
     Shorten(ShortenArgs),
+    /// Get a client certificate from the server's PKI (solves its proof of work)
+    Register(RegisterArgs),
+    /// The server's built-in PKI: status, CA certificate, issuing (admins)
+    #[command(subcommand)]
+    Pki(PkiCommand),
     /// Show the effective settings and where each comes from (secrets masked)
     Config,
     /// Print a shell completion script
@@ -194,6 +199,51 @@ pub struct ShortenArgs {
     /// Lifetime: seconds or 30m, 1h, 2d, 1w (capped by the server)
     #[arg(short = 'x', long, value_name = "DURATION")]
     pub expiry: Option<crate::expiry::Expiry>,
+}
+
+/// Arguments of `register`.
+#[derive(Debug, Args)]
+pub struct RegisterArgs {
+    /// Common name for the certificate (default: chosen by the server)
+    #[arg(short, long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Point the config file at the new certificate and key
+    #[arg(long)]
+    pub configure: bool,
+    /// Write the files into DIR instead of the config directory
+    #[arg(short, long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Replace existing certificate files
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Subcommands of `pki`.
+#[derive(Debug, Subcommand)]
+pub enum PkiCommand {
+    /// Show whether the server has a CA, its fingerprint and how many certificates it issued
+    Status,
+    /// Print the CA certificate (PEM), or write it to --output
+    Download {
+        /// File to write the CA certificate to
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Issue a certificate and key for someone (admin certificate required)
+    Issue {
+        /// Common name of the new certificate
+        #[arg(short, long, value_name = "NAME")]
+        name: String,
+        /// Give the new certificate admin rights
+        #[arg(long)]
+        admin: bool,
+        /// Directory for NAME.crt, NAME.key and ca.crt (default: the current one)
+        #[arg(short, long, value_name = "DIR")]
+        output: Option<PathBuf>,
+        /// Replace existing files
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 /// Arguments of `delete`.

@@ -1,5 +1,6 @@
 //! One module per subcommand, sharing a [`Context`] built once from the effective settings.
 
+mod certfiles;
 mod config;
 mod create;
 mod delete;
@@ -7,6 +8,8 @@ mod extras;
 mod get;
 mod info;
 mod mine;
+mod pki;
+mod register;
 
 use std::io::{self, IsTerminal, Write};
 
@@ -116,6 +119,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Info) => info::run(&ctx),
         Some(Command::List(args)) => mine::list(&ctx, &args),
         Some(Command::Shorten(args)) => mine::shorten(&ctx, &args),
+        Some(Command::Register(args)) => register::run(&ctx, &args),
+        Some(Command::Pki(command)) => pki::run(&ctx, &command),
         Some(Command::Config) => config::run(&ctx),
         // Handled above, before any settings were read.
         Some(

@@ -7,6 +7,7 @@ mod config;
 mod encryption;
 mod mine;
 mod pow;
+mod register;
 mod roundtrip;
 mod shell;
 mod support;
