@@ -149,16 +149,26 @@ pub async fn crl(State(state): State<AppState>) -> Result<Response, ApiError> {
 }
 
 /// `POST /pki/ca`: creates the CA (optional `{"common_name": ...}`). Admins only, except
-/// while nobody is admin yet (no `FLASKPASTE_ADMINS`, no admin certificate issued): then the
-/// first caller may, as the first registration would create it anyway.
+/// while nobody is admin yet (no `FLASKPASTE_ADMINS`, no admin certificate issued), when the
+/// first registration would create it anyway, and for a process on this host talking to
+/// fpasted directly (loopback, no forwarding header, as for `/metrics`): the deployment's
+/// CRL job, which needs the CA before nginx can verify anyone.
 pub async fn create_ca(
     State(state): State<AppState>,
     identity: Identity,
+    conn: Option<axum::Extension<platform::serve::ConnInfo>>,
+    headers: http::HeaderMap,
     body: axum::body::Body,
 ) -> Result<Response, ApiError> {
     let pki = enabled(&state)?;
     let nobody_admin = state.config.admins.is_empty() && !pki.has_admin();
-    let actor = if nobody_admin {
+    let forwarded = super::ops::FORWARDING_HEADERS
+        .iter()
+        .any(|h| headers.contains_key(*h));
+    let local = !forwarded && conn.is_some_and(|c| c.peer.ip().is_loopback());
+    let actor = if local && identity.fingerprint().is_none() {
+        "local".to_owned()
+    } else if nobody_admin {
         identity
             .fingerprint()
             .map_or("anonymous", |f| &f[..8])

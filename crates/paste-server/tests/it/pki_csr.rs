@@ -238,3 +238,37 @@ async fn revoked_fingerprints_are_refused_even_through_a_proxy() -> TestResult {
     .await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn creating_the_ca_needs_an_admin_once_admins_exist() -> TestResult {
+    let admin = "ab".repeat(20);
+    let server = Server::start(|c| {
+        c.pki = pki_on(0);
+        c.admins = vec![admin];
+    })
+    .await?;
+    let client = http();
+    // Through a proxy (a forwarding header) an anonymous caller is refused...
+    problem(
+        client
+            .post(server.url("/pki/ca"))
+            .header("x-forwarded-for", "203.0.113.7")
+            .send()
+            .await?,
+        401,
+        "authentication_required",
+    )
+    .await?;
+    // ...while a process on this host talking to fpasted directly may (the CRL job).
+    let res = client.post(server.url("/pki/ca")).send().await?;
+    assert_eq!(res.status(), 201);
+    // With FLASKPASTE_ADMINS set, the first registration is no admin.
+    let res = client.post(server.url("/register")).send().await?;
+    assert_eq!(
+        res.headers()
+            .get("x-is-admin")
+            .and_then(|v| v.to_str().ok()),
+        Some("0")
+    );
+    Ok(())
+}
