@@ -8,7 +8,7 @@ set -euo pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 ops_init ansible
-need_pkgs ansible-core curl
+need_pkgs ansible-core curl openssl
 [[ -x ${FPASTED:-} ]] || fail "FPASTED must point at a built fpasted binary"
 
 export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_HOME=$ops_tmp/ansible-home \
@@ -83,6 +83,38 @@ grep -q 'location = /paste/metrics' "$ops_tmp/root2/etc/nginx/sites-available/fp
     fail "prefix not rendered into the nginx site"
 grep -qx 'FLASKPASTE_URL_PREFIX=/paste' "$ops_tmp/root2/etc/fpaste/fpasted.env" || fail "prefix not in the environment"
 note "static user and URL prefix variants render"
+
+# The built-in PKI: nginx gets the CRL line, fpasted its variables, the host the refresh job.
+pki_password=ansible-test-ca-password
+play -e fpaste_root="$ops_tmp/root3" -e fpaste_pki_enabled=true -e fpaste_pki_ca_password="$pki_password" \
+    --diff >"$ops_tmp/run4.log" 2>&1 || fail "run with the PKI failed: $(tail -n 20 "$ops_tmp/run4.log")"
+root3=$ops_tmp/root3
+grep -qx '    ssl_crl /etc/fpaste/tls/client-crl.pem;' "$root3/etc/nginx/sites-available/fpaste.conf" ||
+    fail "ssl_crl not rendered into the nginx site"
+grep -qx 'FLASKPASTE_PKI_ENABLED=true' "$root3/etc/fpaste/fpasted.env" || fail "PKI not in the environment"
+grep -qx "FLASKPASTE_PKI_CA_PASSWORD=$pki_password" "$root3/etc/fpaste/fpasted.env" ||
+    fail "CA password not in the environment"
+grep -qF "$pki_password" "$ops_tmp/run4.log" && fail "the CA password appears in the --diff output"
+[[ $(mode "$root3/usr/local/bin/fpaste-crl-refresh") == 755 ]] || fail "CRL refresh script not installed"
+grep -q 'OnCalendar=\*:0/15' "$root3/etc/systemd/system/fpaste-crl.timer" || fail "CRL timer not installed"
+grep -q 'ExecStart=/usr/local/bin/fpaste-crl-refresh' "$root3/etc/systemd/system/fpaste-crl.service" ||
+    fail "CRL service not installed"
+sh -n "$root3/usr/local/bin/fpaste-crl-refresh" || fail "CRL refresh script is not valid sh"
+note "PKI variant: ssl_crl, PKI environment (password kept out of --diff), CRL refresh script and timer"
+
+# The rendered refresh script against a live fpasted: creates the CA, fetches CA and CRL.
+port=$(free_port)
+play -e fpaste_root="$ops_tmp/root4" -e fpaste_pki_enabled=true -e fpaste_pki_ca_password="$pki_password" \
+    -e fpaste_listen="127.0.0.1:$port" -e fpaste_nginx_client_ca="$ops_tmp/pki-ca.pem" \
+    -e fpaste_nginx_client_crl="$ops_tmp/pki-crl.pem" >"$ops_tmp/run5.log" 2>&1 ||
+    fail "run for the refresh script failed: $(tail -n 20 "$ops_tmp/run5.log")"
+start_fpasted "$port" FLASKPASTE_PKI_ENABLED=true FLASKPASTE_PKI_CA_PASSWORD="$pki_password"
+"$ops_tmp/root4/usr/local/bin/fpaste-crl-refresh" || fail "the CRL refresh script failed"
+openssl x509 -in "$ops_tmp/pki-ca.pem" -noout 2>/dev/null || fail "refresh wrote no CA certificate"
+openssl crl -in "$ops_tmp/pki-crl.pem" -noout 2>/dev/null || fail "refresh wrote no CRL"
+[[ $(curl -s "http://127.0.0.1:$port/pki/status" | json_get ca_exists) == True ]] ||
+    fail "the refresh script did not create the CA"
+note "rendered fpaste-crl-refresh creates the CA and fetches CA certificate and CRL from fpasted"
 
 # The installed binary accepts the rendered environment.
 port=$(free_port)

@@ -5,6 +5,7 @@
 
 pub mod headers;
 pub mod listing;
+pub mod pki;
 pub mod pow;
 pub mod types;
 pub mod webhook;

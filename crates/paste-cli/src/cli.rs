@@ -238,6 +238,10 @@ pub enum Command {
     Export(Locked<ExportArgs>),
     /// Shorten a http(s) URL; prints the short link
     Shorten(Remote<ShortenArgs>),
+    /// Get a client certificate from the server's PKI (solves its proof of work)
+    Register(Remote<RegisterArgs>),
+    /// The server's built-in PKI: status, CA certificate, issuing (admins)
+    Pki(PkiArgs),
     /// Show the effective settings and where each comes from (secrets masked)
     Config(Locked<NoArgs>),
     /// Print a shell completion script
@@ -371,6 +375,78 @@ pub struct ShortenArgs {
     /// Lifetime: seconds or 30m, 1h, 2d, 1w (capped by the server)
     #[arg(short = 'x', long, value_name = "DURATION")]
     pub expiry: Option<crate::expiry::Expiry>,
+}
+
+/// Arguments of `register`.
+#[derive(Debug, Args)]
+pub struct RegisterArgs {
+    /// Common name for the certificate (default: chosen by the server)
+    #[arg(short, long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Point the config file at the new certificate and key
+    #[arg(long)]
+    pub configure: bool,
+    /// Write the files into DIR instead of the config directory
+    #[arg(short, long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Replace existing certificate files
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `pki`: which action.
+#[derive(Debug, Args)]
+pub struct PkiArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: PkiCommand,
+}
+
+/// Subcommands of `pki`.
+#[derive(Debug, Subcommand)]
+pub enum PkiCommand {
+    /// Show whether the server has a CA, its fingerprint and how many certificates it issued
+    Status(Remote<NoArgs>),
+    /// Print the CA certificate (PEM), or write it to --output
+    Download(Remote<PkiDownloadArgs>),
+    /// Issue a certificate and key for someone (admin certificate required)
+    Issue(Remote<PkiIssueArgs>),
+}
+
+impl PkiCommand {
+    /// The connection settings and output format given to the action.
+    pub fn common(&self) -> (&ConnArgs, JsonArgs) {
+        match self {
+            Self::Status(r) => (&r.conn, r.json),
+            Self::Download(r) => (&r.conn, r.json),
+            Self::Issue(r) => (&r.conn, r.json),
+        }
+    }
+}
+
+/// `pki download`.
+#[derive(Debug, Args)]
+pub struct PkiDownloadArgs {
+    /// File to write the CA certificate to
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `pki issue`.
+#[derive(Debug, Args)]
+pub struct PkiIssueArgs {
+    /// Common name of the new certificate
+    #[arg(short, long, value_name = "NAME")]
+    pub name: String,
+    /// Give the new certificate admin rights
+    #[arg(long)]
+    pub admin: bool,
+    /// Directory for NAME.crt, NAME.key and ca.crt (default: the current one)
+    #[arg(short, long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Replace existing files
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Arguments of `delete`.

@@ -220,6 +220,11 @@ impl Api {
         )?)
     }
 
+    /// `GET {path}`: the caller sends it (with [`send`]) and reads the answer.
+    pub fn get(&self, path: &str) -> RequestBuilder {
+        self.client.get(endpoint(&self.base, path))
+    }
+
     /// `POST {path}`: the caller adds headers and the body.
     pub fn post(&self, path: &str) -> RequestBuilder {
         self.client.post(endpoint(&self.base, path))

@@ -289,6 +289,9 @@ pub struct Args {
     /// Seconds an upload waits for room in the body budget before it is refused with 503.
     #[arg(long, env = env::BODY_WAIT, default_value_t = 5)]
     pub body_wait: u64,
+    /// The built-in PKI (`FLASKPASTE_PKI_*`, `FLASKPASTE_REGISTER_POW`).
+    #[command(flatten)]
+    pub pki: crate::pki::config::PkiArgs,
 }
 
 /// Validated, frozen configuration.
@@ -384,6 +387,8 @@ pub struct Config {
     pub rate_cert_multiplier: u32,
     /// Bound of the rate limiter's address table.
     pub rate_max_clients: usize,
+    /// The built-in PKI.
+    pub pki: crate::pki::config::PkiConfig,
 }
 
 /// A configuration value that cannot work.
@@ -455,7 +460,8 @@ impl Config {
                 env::TLS_CLIENT_CA
             )));
         }
-        if args.require_identity && args.tls_client_ca.is_none() && !args.trust_proxy {
+        let pki_mtls = args.pki.pki_enabled && args.tls_cert.is_some();
+        if args.require_identity && args.tls_client_ca.is_none() && !pki_mtls && !args.trust_proxy {
             return Err(invalid(format!(
                 "{} needs a source of identities: {} or {}",
                 env::REQUIRE_IDENTITY,
@@ -576,6 +582,7 @@ impl Config {
             short_url_max: args.short_url_max.clamp(16, 65_536),
             rate_cert_multiplier: args.rate_auth_multiplier.max(1),
             rate_max_clients: args.rate_max_clients.max(1),
+            pki: crate::pki::config::PkiConfig::from_args(args.pki)?,
         })
     }
 

@@ -27,8 +27,10 @@ pub enum Identity {
     Cert {
         /// 40 lowercase hex digits.
         fingerprint: String,
-        /// Configured as an admin.
+        /// Configured as an admin, or issued as one by the built-in PKI.
         admin: bool,
+        /// Issued by the built-in PKI (our CA): the longest default expiry.
+        ours: bool,
     },
 }
 
@@ -46,12 +48,12 @@ impl Identity {
         matches!(self, Self::Cert { admin: true, .. })
     }
 
-    /// The expiry tier. Certificates from this server's own PKI get the longest default; no
-    /// such PKI exists yet, so every certificate is "from elsewhere" until one does and marks
-    /// the certificates it issued.
+    /// The expiry tier: certificates issued by this server's own PKI get the longest default,
+    /// certificates from elsewhere the middle one.
     pub fn expiry_tier(&self) -> paste_core::expiry::Tier {
         match self {
             Self::Anonymous => paste_core::expiry::Tier::Anonymous,
+            Self::Cert { ours: true, .. } => paste_core::expiry::Tier::OurPki,
             Self::Cert { .. } => paste_core::expiry::Tier::Certificate,
         }
     }
@@ -102,8 +104,23 @@ where
         Ok(match fingerprint {
             None => Self::Anonymous,
             Some(fingerprint) => {
-                let admin = state.config.is_admin(&fingerprint);
-                Self::Cert { fingerprint, admin }
+                let standing = state.pki.as_ref().and_then(|p| p.standing(&fingerprint));
+                // Native mTLS already refused a revoked certificate; this catches one vouched
+                // for by a proxy whose CRL is stale.
+                if standing.is_some_and(|s| s.revoked) {
+                    return Err(problem(
+                        StatusCode::FORBIDDEN,
+                        "certificate_revoked",
+                        "This client certificate has been revoked",
+                    ));
+                }
+                let admin =
+                    state.config.is_admin(&fingerprint) || standing.is_some_and(|s| s.admin);
+                Self::Cert {
+                    fingerprint,
+                    admin,
+                    ours: standing.is_some(),
+                }
             }
         })
     }

@@ -13,6 +13,7 @@ pub mod handlers;
 pub mod hot_raw;
 pub mod identity;
 pub mod metrics;
+pub mod pki;
 pub mod quota;
 pub mod router;
 pub mod scanner;
@@ -46,6 +47,14 @@ const JSON_OVERHEAD: u64 = 64 * 1024;
 
 /// Builds the state: opens the store, keys the proof of work, registers metrics.
 pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
+    build_state_with(config, None).await
+}
+
+/// As [`build_state`], with the native-mTLS verifier the PKI keeps current.
+pub async fn build_state_with(
+    config: Config,
+    trust: Option<pki::boot::Trust>,
+) -> anyhow::Result<state::AppState> {
     if config.trust_proxy && config.proxy_secret.is_none() {
         tracing::warn!(
             "proxy trust is enabled without TRUSTED_PROXY_SECRET: any client that reaches this \
@@ -74,6 +83,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
     store
         .set_webhook_endpoints(config.webhook_urls.clone())
         .await?;
+    let pki = pki::boot::open(&config, &store, trust).await?;
     Ok(state::AppState::new(state::Shared {
         rate: platform::rate_limit::RateLimiter::new(
             config.rate_limit,
@@ -91,6 +101,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
         registry,
         webhooks: webhooks::Webhooks::default(),
         budget: admission::BodyBudget::new(config_budget.0, config_budget.1),
+        pki,
     }))
 }
 
@@ -100,11 +111,15 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let trust = pki::boot::trust(&config)?;
     let tls = match &config.tls {
-        Some(files) => Some(platform::tls::server_config(files)?),
+        Some(files) => Some(platform::tls::server_config_with_trust(
+            files,
+            trust.as_ref().map(|(t, _)| t.clone()),
+        )?),
         None => None,
     };
-    let state = build_state(config).await?;
+    let state = build_state_with(config, trust).await?;
     let cfg = Arc::clone(&state.config);
     let http_metrics = HttpMetrics::new(&state.registry);
     let app = stack(

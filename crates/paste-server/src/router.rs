@@ -3,7 +3,7 @@
 use axum::Router;
 use axum::routing::{get, post};
 
-use crate::handlers::{admin, create, delete, info, mine, ops, read, short, update};
+use crate::handlers::{admin, create, delete, info, mine, ops, pki, read, register, short, update};
 use crate::state::AppState;
 
 /// Every route, under the configured URL prefix.
@@ -26,6 +26,16 @@ pub fn router(state: AppState) -> Router {
         .route(&format!("{p}/admin/pastes"), get(admin::list))
         .route(&format!("{p}/admin/quota"), get(admin::quota))
         .route(&format!("{p}/pastes"), get(mine::list))
+        // The built-in PKI: 404 `pki_disabled` unless FLASKPASTE_PKI_ENABLED (status says so).
+        .route(&format!("{p}/pki/status"), get(pki::status))
+        .route(&format!("{p}/pki/ca"), post(pki::create_ca))
+        .route(&format!("{p}/pki/ca.crt"), get(pki::ca_cert))
+        .route(&format!("{p}/pki/crl"), get(pki::crl))
+        .route(&format!("{p}/pki/issue"), post(pki::issue))
+        .route(&format!("{p}/pki/revoke"), post(pki::revoke))
+        .route(&format!("{p}/register/challenge"), get(register::challenge))
+        .route(&format!("{p}/register"), post(register::register))
+        .route(&format!("{p}/csr"), post(register::csr))
         .route(&format!("{p}/s"), get(short::list).post(short::create))
         .route(
             &format!("{p}/s/{{id}}"),

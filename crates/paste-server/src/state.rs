@@ -53,4 +53,6 @@ pub struct Shared {
     pub webhooks: crate::webhooks::Webhooks,
     /// Request-body bytes that may be held in memory at once.
     pub budget: crate::admission::BodyBudget,
+    /// The built-in PKI, when enabled.
+    pub pki: Option<Arc<crate::pki::Pki>>,
 }

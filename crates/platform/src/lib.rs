@@ -7,6 +7,7 @@
 //! JSON lines, metrics in the Prometheus text format.
 
 pub mod client_ip;
+pub mod client_trust;
 pub mod cookies;
 mod drain;
 mod envelope;

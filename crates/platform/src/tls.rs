@@ -66,6 +66,15 @@ pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError>
 
 /// Builds the rustls server configuration (HTTP/2 and HTTP/1.1 via ALPN).
 pub fn server_config(files: &TlsFiles) -> Result<Arc<rustls::ServerConfig>, TlsError> {
+    server_config_with_trust(files, None)
+}
+
+/// As [`server_config`], but client certificates are verified by `trust` (whose anchors and
+/// CRLs the service keeps current) instead of a fixed `files.client_ca`.
+pub fn server_config_with_trust(
+    files: &TlsFiles,
+    trust: Option<Arc<crate::client_trust::ClientTrust>>,
+) -> Result<Arc<rustls::ServerConfig>, TlsError> {
     let certs = load_certs(&files.cert)?;
     let key = PrivateKeyDer::from_pem_file(&files.key)
         .map_err(|e| pem_error("private key", &files.key, e))?;
@@ -73,9 +82,10 @@ pub fn server_config(files: &TlsFiles) -> Result<Arc<rustls::ServerConfig>, TlsE
     let builder = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
         .map_err(|e| TlsError::Rustls(e.to_string()))?;
-    let builder = match &files.client_ca {
-        None => builder.with_no_client_auth(),
-        Some(ca) => {
+    let builder = match (&files.client_ca, trust) {
+        (_, Some(trust)) => builder.with_client_cert_verifier(trust),
+        (None, None) => builder.with_no_client_auth(),
+        (Some(ca), None) => {
             let mut roots = RootCertStore::empty();
             for cert in load_certs(ca)? {
                 roots.add(cert).map_err(|e| pem_error("client CA", ca, e))?;

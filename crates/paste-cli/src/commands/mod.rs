@@ -1,5 +1,6 @@
 //! One module per subcommand, sharing a [`Context`] built once from the effective settings.
 
+mod certfiles;
 mod config;
 mod create;
 mod delete;
@@ -8,6 +9,8 @@ mod extras;
 mod get;
 mod info;
 mod mine;
+mod pki;
+mod register;
 mod search;
 mod update;
 
@@ -88,6 +91,11 @@ fn settings_of(cli: &Cli) -> GlobalArgs {
         Some(Command::List(c)) => g.merged(Some(&c.conn), None, Some(c.json)),
         Some(Command::Search(c)) => g.merged(Some(&c.conn), None, Some(c.json)),
         Some(Command::Shorten(c)) => g.merged(Some(&c.conn), None, Some(c.json)),
+        Some(Command::Register(c)) => g.merged(Some(&c.conn), None, Some(c.json)),
+        Some(Command::Pki(c)) => {
+            let (conn, json) = c.action.common();
+            g.merged(Some(conn), None, Some(json))
+        }
         _ => g.clone(),
     }
 }
@@ -140,6 +148,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Search(c)) => search::run(&ctx, &c.args),
         Some(Command::Export(c)) => export::run(&ctx, &c.args),
         Some(Command::Shorten(c)) => mine::shorten(&ctx, &c.args),
+        Some(Command::Register(c)) => register::run(&ctx, &c.args),
+        Some(Command::Pki(c)) => pki::run(&ctx, &c.action),
         Some(Command::Config(_)) => config::run(&ctx),
         // Handled above, before any settings were read.
         Some(

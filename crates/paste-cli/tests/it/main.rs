@@ -8,6 +8,7 @@ mod encryption;
 mod manage;
 mod mine;
 mod pow;
+mod register;
 mod roundtrip;
 mod shell;
 mod support;

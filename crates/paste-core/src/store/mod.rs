@@ -9,6 +9,7 @@ mod group_commit;
 mod hot;
 mod manage;
 mod outbox;
+mod pki;
 mod quota;
 mod read;
 mod short;
@@ -27,6 +28,7 @@ pub use blob::{CHUNK as CONTENT_CHUNK, STREAM_THRESHOLD};
 pub use hot::{MAX_ITEM_BYTES as MAX_CACHED_PASTE_BYTES, Readable};
 pub use manage::{ListFilter, ListPage, NewContent, PasteUpdate, Updated};
 pub use outbox::OutboxItem;
+pub use pki::{IssuedCert, Revocation, StoredCa};
 pub use quota::{Quota, QuotaLimits, QuotaScope, Usage};
 pub use short::ShortUrl;
 pub use stats::{Stats, Tally};
@@ -41,6 +43,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../../migrations/003_read_limits_quotas.sql")),
         M::up(include_str!("../../migrations/004_display_names.sql")),
         M::up(include_str!("../../migrations/005_short_urls.sql")),
+        M::up(include_str!("../../migrations/006_pki.sql")),
     ])
 }
 

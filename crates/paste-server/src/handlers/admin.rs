@@ -27,7 +27,7 @@ const MAX_LIST: u32 = 1000;
 pub struct Admin(String);
 
 impl Admin {
-    fn require(identity: &Identity) -> Result<Self, ApiError> {
+    pub(crate) fn require(identity: &Identity) -> Result<Self, ApiError> {
         match identity {
             Identity::Anonymous => Err(problem(
                 StatusCode::UNAUTHORIZED,
@@ -44,7 +44,7 @@ impl Admin {
     }
 
     /// The audit-log actor: a fingerprint prefix, enough to tell admins apart, not a credential.
-    fn actor(&self) -> &str {
+    pub(crate) fn actor(&self) -> &str {
         &self.0[..8.min(self.0.len())]
     }
 }

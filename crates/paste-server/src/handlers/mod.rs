@@ -7,8 +7,10 @@ pub mod delete;
 pub mod info;
 pub mod mine;
 pub mod ops;
+pub mod pki;
 pub mod read;
 pub mod read_limits;
+pub mod register;
 pub mod short;
 pub mod update;
 

@@ -34,7 +34,7 @@ pub async fn challenge(State(state): State<AppState>) -> Result<Json<Challenge>,
 }
 
 /// Headers a reverse proxy adds; their presence means the loopback peer is only the proxy.
-const FORWARDING_HEADERS: [&str; 4] = [
+pub(crate) const FORWARDING_HEADERS: [&str; 4] = [
     "x-forwarded-for",
     "forwarded",
     "x-real-ip",

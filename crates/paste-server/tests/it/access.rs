@@ -21,6 +21,10 @@ enum Access {
     /// Routes whose `{id}` is a short-URL id, not a paste id: their access (owner, another
     /// certificate, admin, delete token) is tried in `tests/it/short.rs`, not walked here.
     ShortUrl,
+    /// The built-in PKI's routes, which exist only with the PKI enabled (this server has it
+    /// off): admin-only issue and revoke, public status, registration and CSR are tried in
+    /// `tests/it/pki.rs` and `tests/it/pki_csr.rs`.
+    Pki,
 }
 
 /// Every route of `router.rs`, `{id}` standing for a paste id.
@@ -37,6 +41,15 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("GET", "/admin/pastes", Access::Admin),
     ("GET", "/admin/quota", Access::Admin),
     ("GET", "/pastes", Access::Identity),
+    ("GET", "/pki/status", Access::Pki),
+    ("POST", "/pki/ca", Access::Pki),
+    ("GET", "/pki/ca.crt", Access::Pki),
+    ("GET", "/pki/crl", Access::Pki),
+    ("POST", "/pki/issue", Access::Pki),
+    ("POST", "/pki/revoke", Access::Pki),
+    ("GET", "/register/challenge", Access::Pki),
+    ("POST", "/register", Access::Pki),
+    ("POST", "/csr", Access::Pki),
     ("GET", "/s", Access::ShortUrl),
     ("POST", "/s", Access::ShortUrl),
     ("GET", "/s/{id}", Access::ShortUrl),
@@ -101,7 +114,7 @@ async fn every_route_denies_unless_allowed() -> TestResult {
     let owner_query = format!("?owner={}", alice.sha1());
 
     for &(method, path, access) in TABLE {
-        if access == Access::ShortUrl {
+        if matches!(access, Access::ShortUrl | Access::Pki) {
             continue;
         }
         let m = Method::from_bytes(method.as_bytes())?;
@@ -122,7 +135,7 @@ async fn every_route_denies_unless_allowed() -> TestResult {
                 (_, "anonymous") => Some((401, "authentication_required")),
                 (Access::Owner, _) => Some((403, "not_owner")),
                 (Access::Admin, _) => Some((403, "admin_required")),
-                (Access::Identity | Access::ShortUrl, _) => None,
+                (Access::Identity | Access::ShortUrl | Access::Pki, _) => None,
             };
             match denied {
                 Some((code, name)) => {
