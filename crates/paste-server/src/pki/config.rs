@@ -30,7 +30,13 @@ pub const MAX_CERT_DAYS: u32 = 3650;
 #[derive(Debug, clap::Args)]
 pub struct PkiArgs {
     /// Enable the built-in PKI: a CA, registration and certificate endpoints.
-    #[arg(long, env = env::PKI_ENABLED, default_value_t = false)]
+    // Boolish: FlaskPaste documents `FLASKPASTE_PKI_ENABLED=1`.
+    #[arg(
+        long,
+        env = env::PKI_ENABLED,
+        default_value_t = false,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     pub pki_enabled: bool,
     /// Password that seals the CA private key (at least 12 characters).
     #[arg(long, env = env::PKI_CA_PASSWORD, hide_env_values = true)]
@@ -143,7 +149,10 @@ mod tests {
     #[test]
     fn enabled_without_a_password_names_the_variable() {
         let err = parse(&["--pki-enabled"]).err().unwrap_or_default();
-        assert!(err.contains("FLASKPASTE_PKI_CA_PASSWORD"), "{err}");
+        assert!(
+            err.contains("needs FLASKPASTE_PKI_CA_PASSWORD (or FLASKPASTE_PKI_CA_PASSWORD_FILE)"),
+            "{err}"
+        );
         let err = parse(&["--pki-enabled", "--pki-ca-password", "short"])
             .err()
             .unwrap_or_default();
