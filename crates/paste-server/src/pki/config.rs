@@ -159,5 +159,17 @@ mod tests {
         assert!(err.contains("at least 12"), "{err}");
         assert!(parse(&["--pki-enabled", "--pki-ca-password", "long enough secret"]).is_ok());
         assert!(parse(&["--pki-cert-days", "0"]).is_err());
+        // Native TLS with the PKI: its CA is the client CA, so requiring certificates works.
+        let tls = [
+            "--tls-cert",
+            "c.pem",
+            "--tls-key",
+            "k.pem",
+            "--tls-require-client-cert",
+        ];
+        assert!(parse(&tls).is_err());
+        let mut with_pki = tls.to_vec();
+        with_pki.extend(["--pki-enabled", "--pki-ca-password", "long enough secret"]);
+        assert!(parse(&with_pki).is_ok());
     }
 }
