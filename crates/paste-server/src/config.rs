@@ -453,14 +453,15 @@ impl Config {
                 env::POW_SECRET
             )));
         }
-        if args.tls_require_client_cert && args.tls_client_ca.is_none() {
+        // With the built-in PKI and native TLS, its CA verifies client certificates.
+        let pki_mtls = args.pki.pki_enabled && args.tls_cert.is_some();
+        if args.tls_require_client_cert && args.tls_client_ca.is_none() && !pki_mtls {
             return Err(invalid(format!(
                 "{} needs {}",
                 env::TLS_REQUIRE_CLIENT_CERT,
                 env::TLS_CLIENT_CA
             )));
         }
-        let pki_mtls = args.pki.pki_enabled && args.tls_cert.is_some();
         if args.require_identity && args.tls_client_ca.is_none() && !pki_mtls && !args.trust_proxy {
             return Err(invalid(format!(
                 "{} needs a source of identities: {} or {}",

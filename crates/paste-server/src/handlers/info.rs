@@ -39,6 +39,32 @@ pub async fn info(
     ] {
         endpoints.insert(route, Value::from(what));
     }
+    if c.pki.enabled {
+        for (route, what) in [
+            (
+                format!("GET {p}/pki/status"),
+                "The built-in PKI: CA and counts",
+            ),
+            (
+                format!("GET {p}/pki/ca.crt"),
+                "The PKI's CA certificate (PEM)",
+            ),
+            (
+                format!("GET {p}/pki/crl"),
+                "The PKI's revocation list (PEM)",
+            ),
+            (
+                format!("POST {p}/register"),
+                "A client certificate as PKCS#12 (proof of work: GET /register/challenge)",
+            ),
+            (
+                format!("POST {p}/csr"),
+                "Sign a PEM CSR (same proof of work)",
+            ),
+        ] {
+            endpoints.insert(route, Value::from(what));
+        }
+    }
     let now = now_unix();
     let quota = match crate::quota::for_caller(c, &identity, ip, now) {
         None => None,
@@ -57,6 +83,9 @@ pub async fn info(
     }
     if c.require_identity {
         features.push("require_identity");
+    }
+    if c.pki.enabled {
+        features.push("pki");
     }
     Ok(Json(ServerInfo {
         name: "fpaste".into(),

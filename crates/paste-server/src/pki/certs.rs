@@ -129,14 +129,15 @@ pub struct Signed {
     pub expires_at: i64,
 }
 
-/// Signs a client certificate for `public_key` named `cn`, valid `days` from `now`.
+/// Signs a client certificate for `public_key` named `cn`, valid from `now` until
+/// `not_after` (Unix seconds).
 pub fn sign_client(
     ca: &Authority,
     cn: &str,
     public_key: &impl PublicKeyData,
     serial: &[u8],
     now: i64,
-    days: u32,
+    not_after: i64,
 ) -> Result<Signed, CertError> {
     let mut params = CertificateParams::default();
     params.distinguished_name = rcgen::DistinguishedName::new();
@@ -148,7 +149,7 @@ pub fn sign_client(
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
     params.serial_number = Some(SerialNumber::from_slice(serial));
     params.use_authority_key_identifier_extension = true;
-    let expires = at(now)? + Duration::days(i64::from(days));
+    let expires = at(not_after)?;
     params.not_before = at(now)? - BACKDATE;
     params.not_after = expires;
     let cert = params.signed_by(public_key, &ca.issuer)?;
@@ -221,7 +222,14 @@ mod tests {
         let pem = req.serialize_request(&key)?.pem()?;
         let (cn, public) = parse_csr(&pem)?;
         assert_eq!(cn, "mallory");
-        let signed = sign_client(&ca, &cn, &public, &random_serial(), 1_700_000_000, 1)?;
+        let signed = sign_client(
+            &ca,
+            &cn,
+            &public,
+            &random_serial(),
+            1_700_000_000,
+            1_700_086_400,
+        )?;
         let (_, x509) =
             x509_parser::parse_x509_certificate(&signed.der).map_err(|_| CertError::Time)?;
         assert!(!x509.is_ca(), "a CSR must never obtain a CA certificate");

@@ -30,7 +30,13 @@ pub const MAX_CERT_DAYS: u32 = 3650;
 #[derive(Debug, clap::Args)]
 pub struct PkiArgs {
     /// Enable the built-in PKI: a CA, registration and certificate endpoints.
-    #[arg(long, env = env::PKI_ENABLED, default_value_t = false)]
+    // Boolish: FlaskPaste documents `FLASKPASTE_PKI_ENABLED=1`.
+    #[arg(
+        long,
+        env = env::PKI_ENABLED,
+        default_value_t = false,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     pub pki_enabled: bool,
     /// Password that seals the CA private key (at least 12 characters).
     #[arg(long, env = env::PKI_CA_PASSWORD, hide_env_values = true)]
@@ -143,12 +149,27 @@ mod tests {
     #[test]
     fn enabled_without_a_password_names_the_variable() {
         let err = parse(&["--pki-enabled"]).err().unwrap_or_default();
-        assert!(err.contains("FLASKPASTE_PKI_CA_PASSWORD"), "{err}");
+        assert!(
+            err.contains("needs FLASKPASTE_PKI_CA_PASSWORD (or FLASKPASTE_PKI_CA_PASSWORD_FILE)"),
+            "{err}"
+        );
         let err = parse(&["--pki-enabled", "--pki-ca-password", "short"])
             .err()
             .unwrap_or_default();
         assert!(err.contains("at least 12"), "{err}");
         assert!(parse(&["--pki-enabled", "--pki-ca-password", "long enough secret"]).is_ok());
         assert!(parse(&["--pki-cert-days", "0"]).is_err());
+        // Native TLS with the PKI: its CA is the client CA, so requiring certificates works.
+        let tls = [
+            "--tls-cert",
+            "c.pem",
+            "--tls-key",
+            "k.pem",
+            "--tls-require-client-cert",
+        ];
+        assert!(parse(&tls).is_err());
+        let mut with_pki = tls.to_vec();
+        with_pki.extend(["--pki-enabled", "--pki-ca-password", "long enough secret"]);
+        assert!(parse(&with_pki).is_ok());
     }
 }

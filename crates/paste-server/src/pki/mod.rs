@@ -315,7 +315,8 @@ impl Pki {
         let ca = self.ensure_ca().await?;
         let cn = certs::valid_cn(cn)?.to_owned();
         let now = self.clock.now();
-        let days = self.cert_days;
+        // Never past the CA's own expiry: nothing could verify it afterwards.
+        let not_after = (now + i64::from(self.cert_days) * 86_400).min(ca.stored.expires_at);
         let serial = certs::random_serial();
         let name = cn.clone();
         let (signed, key_pkcs8) = blocking(move || {
@@ -323,11 +324,11 @@ impl Pki {
                 KeySource::Generate => {
                     let pair = rcgen::KeyPair::generate().map_err(CertError::from)?;
                     let signed =
-                        certs::sign_client(&ca.authority, &name, &pair, &serial, now, days)?;
+                        certs::sign_client(&ca.authority, &name, &pair, &serial, now, not_after)?;
                     (signed, Some(pair.serialize_der()))
                 }
                 KeySource::Csr(public) => (
-                    certs::sign_client(&ca.authority, &name, &public, &serial, now, days)?,
+                    certs::sign_client(&ca.authority, &name, &public, &serial, now, not_after)?,
                     None,
                 ),
             })

@@ -87,3 +87,60 @@ async fn ca_key_is_sealed_and_needs_the_password() -> TestResult {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn pki_changes_are_audit_lines_without_secrets() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut server = crate::support::spawn_fpasted(
+        &dir.path().join("f.db"),
+        &[
+            ("FLASKPASTE_PKI_ENABLED", "1"),
+            ("FLASKPASTE_PKI_CA_PASSWORD", "audit-test-ca-password"),
+            ("FLASKPASTE_REGISTER_POW", "0"),
+        ],
+    )
+    .await?;
+    let base = server.base.clone();
+    let res = http().post(format!("{base}/register")).send().await?;
+    assert_eq!(res.status(), 200);
+    let fp = res
+        .headers()
+        .get("x-fingerprint-sha1")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let p12 = res.bytes().await?;
+    let admin = crate::pki::from_p12(&p12)?;
+    let pid = server.child.id().ok_or("already exited")?;
+    std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .status()?;
+    server.child.wait().await?;
+    let log = server.log.await?.join("\n");
+    let audit: Vec<Value> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["target"] == "audit")
+        .collect();
+    let issue = audit
+        .iter()
+        .find(|v| v["fields"]["action"] == "pki.issue" || v["action"] == "pki.issue")
+        .ok_or_else(|| format!("no pki.issue audit line in {log}"))?;
+    assert!(issue.to_string().contains("register"), "{issue}");
+    assert!(
+        audit
+            .iter()
+            .any(|v| v.to_string().contains("pki.ca_created")),
+        "{log}"
+    );
+    let key_body: String = admin
+        .key_pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    for secret in ["audit-test-ca-password", fp.as_str(), &key_body[..40]] {
+        assert!(!log.contains(secret), "{secret:?} leaked into the log");
+    }
+    Ok(())
+}
