@@ -17,6 +17,7 @@ pub static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("migrations/0004_scan_upkeep.sql")),
         M::up(include_str!("migrations/0005_dupes_view_version.sql")),
         M::up(include_str!("migrations/0006_one_identity.sql")),
+        M::up(include_str!("migrations/0007_jobs.sql")),
     ])
 });
 

@@ -81,6 +81,9 @@ pub struct ApplyReport {
     pub skipped: Vec<(String, String)>,
     /// Items already done by an earlier run.
     pub already_done: u64,
+    /// The run stopped on request between two items; the plan stays `applying`, and applying
+    /// it again resumes.
+    pub cancelled: bool,
 }
 
 fn request(item: &PlanItem, trash_id: i64) -> Result<TrashRequest, EngineError> {
@@ -122,6 +125,21 @@ pub async fn apply(
 ) -> Result<ApplyReport, EngineError> {
     plans::get(conn, user, plan_id)?.ok_or(EngineError::PlanNotFound(plan_id))?;
     let lease = Lease::acquire(conn, user, plan_id)?;
+    apply_leased(conn, user, plan_id, lease, providers, options, progress).await
+}
+
+/// Applies (or resumes) plan `plan_id` under a `lease` already taken for it (a web request
+/// takes it before answering, so a second apply is refused at once, then runs in the
+/// background). The lease is released at the end, whatever happened.
+pub async fn apply_leased(
+    conn: &mut Connection,
+    user: &UserId,
+    plan_id: i64,
+    lease: Lease,
+    providers: &dyn Providers,
+    options: &ApplyOptions,
+    progress: &dyn Progress,
+) -> Result<ApplyReport, EngineError> {
     let mut run = Run {
         conn,
         user,
@@ -160,8 +178,13 @@ impl Run<'_> {
         self.progress.phase("applying", Some(total as u64));
         for members in groups.values() {
             self.group(members).await?;
+            if self.report.cancelled {
+                break;
+            }
         }
-        plans::set_status(self.conn, plan_id, "applied")?;
+        if !self.report.cancelled {
+            plans::set_status(self.conn, plan_id, "applied")?;
+        }
         crate::store::groups::recompute(self.conn, self.user)?;
         Ok(())
     }
@@ -172,6 +195,7 @@ impl Run<'_> {
 
     fn skip(&mut self, item: &PlanItem, reason: &str) -> Result<(), EngineError> {
         plans::set_state(self.conn, item.id, "skipped", Some(reason), None)?;
+        self.progress.error(&item.path, reason);
         self.report
             .skipped
             .push((item.path.clone(), reason.to_owned()));
@@ -212,6 +236,11 @@ impl Run<'_> {
                 "skipped" => continue,
                 _ => {}
             }
+            // Between items only: a stop never leaves an item half moved.
+            if self.progress.cancelled() {
+                self.report.cancelled = true;
+                return Ok(());
+            }
             if item.state == "started" && self.settle(item).await? {
                 self.progress.advance(1);
                 continue;
@@ -239,6 +268,7 @@ impl Run<'_> {
         }
         plans::set_state(&tx, item.id, "skipped", Some(reason), None)?;
         tx.commit()?;
+        self.progress.error(&item.path, reason);
         self.report
             .skipped
             .push((item.path.clone(), reason.to_owned()));
@@ -301,6 +331,7 @@ impl Run<'_> {
         tx.commit()?;
         self.report.trashed += 1;
         self.report.bytes += item.size;
+        self.progress.bytes(item.size);
         Ok(())
     }
 

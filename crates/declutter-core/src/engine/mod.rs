@@ -3,6 +3,7 @@
 pub mod any;
 pub mod apply;
 pub mod error;
+pub mod jobs;
 pub mod lease;
 mod local_scan;
 pub mod plan;

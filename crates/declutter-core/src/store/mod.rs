@@ -6,6 +6,7 @@ pub mod cache;
 pub mod checks;
 pub mod files;
 pub mod groups;
+pub mod jobs;
 pub mod local_index;
 pub mod plans;
 pub mod scans;

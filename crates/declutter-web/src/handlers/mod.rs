@@ -7,6 +7,7 @@ pub mod auth;
 pub mod connections;
 pub mod dupes;
 pub mod files;
+pub mod jobs;
 pub mod oidc;
 pub mod openapi;
 pub mod ops;

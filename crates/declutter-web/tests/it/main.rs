@@ -23,3 +23,4 @@ mod safety;
 mod support;
 mod thumbnails;
 mod tokens;
+mod undo;
