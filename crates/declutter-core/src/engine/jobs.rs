@@ -217,3 +217,26 @@ impl Progress for JobProgress {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_jobs_whose_run_is_gone_are_failed() -> Result<(), Box<dyn std::error::Error>> {
+        let mut conn = crate::db::open_in_memory()?;
+        let user = "u".parse::<UserId>()?;
+        let job = jobs::insert(&conn, &user, JobKind::Apply, Some(7))?;
+        // Its run holds the owner's lock for plan 7: left alone.
+        let lease = Lease::acquire(&mut conn, &user, 7)?;
+        assert_eq!(fail_orphans(&conn)?, 0);
+        assert_eq!(jobs::get(&conn, &user, job)?.ok_or("job")?.state, "running");
+        // The lock is gone (the run's process ended): failed, with a reason.
+        lease.release(&conn)?;
+        assert_eq!(fail_orphans(&conn)?, 1);
+        let failed = jobs::get(&conn, &user, job)?.ok_or("job")?;
+        assert_eq!(failed.state, "failed");
+        assert!(failed.error.is_some_and(|e| e.contains("interrupted")));
+        Ok(())
+    }
+}

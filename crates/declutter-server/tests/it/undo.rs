@@ -7,12 +7,13 @@ use std::path::PathBuf;
 
 use crate::support::{Env, TestResult, content, files_under};
 
-/// Twelve duplicate pairs (`d/fN` and `d/fN (1)`); the tree's bytes before any clean-up.
-fn pairs(env: &Env) -> TestResult<BTreeMap<PathBuf, Vec<u8>>> {
+/// Twelve duplicate pairs (`DIR/fN` and `DIR/fN (1)`, contents seeded by `seed`); the
+/// tree's bytes after writing them.
+fn pairs(env: &Env, dir: &str, seed: u64) -> TestResult<BTreeMap<PathBuf, Vec<u8>>> {
     for i in 0..12 {
-        let bytes = content(100 + i, 3_000 + i as usize);
-        env.write(&format!("d/f{i}"), &bytes)?;
-        env.write(&format!("d/f{i} (1)"), &bytes)?;
+        let bytes = content(seed + i, 3_000 + i as usize);
+        env.write(&format!("{dir}/f{i}"), &bytes)?;
+        env.write(&format!("{dir}/f{i} (1)"), &bytes)?;
     }
     snapshot(env)
 }
@@ -34,30 +35,46 @@ fn clean(env: &Env) -> TestResult {
 #[test]
 fn restore_plan_then_all_brings_every_file_back() -> TestResult {
     let env = Env::new()?;
-    let before = pairs(&env)?;
+    let mut before = pairs(&env, "d", 100)?;
+    clean(&env)?;
+    // A second clean-up (plan 2) of new pairs, so plan 1's undo has something to leave alone.
+    before.extend(pairs(&env, "e", 500)?);
     clean(&env)?;
     assert_eq!(
         files_under(&env.root).len(),
-        12,
-        "the copies went to the trash"
+        24,
+        "both plans' copies went to the trash"
     );
 
     let out = env.ok(&["trash", "restore", "--plan", "1"])?;
     assert!(out.contains("restored 12 files"), "{out}");
-    assert_eq!(snapshot(&env)?, before, "plan 1 undone byte for byte");
-    assert_eq!(env.ok(&["trash", "list"])?, "", "nothing left in the trash");
+    let now = snapshot(&env)?;
+    assert_eq!(now.len(), 36, "plan 1's copies are back, plan 2's are not");
+    assert!(
+        now.keys()
+            .all(|p| !p.starts_with(env.root.join("e")) || !p.to_string_lossy().ends_with(" (1)"))
+    );
+    assert_eq!(
+        now.iter()
+            .filter(|(p, _)| p.starts_with(env.root.join("d")))
+            .count(),
+        24
+    );
+    assert_eq!(
+        env.ok(&["trash", "list"])?.lines().count(),
+        12,
+        "plan 2's entries stay"
+    );
     assert_eq!(
         env.run(&["trash", "restore", "1"])?.status.code(),
         Some(5),
         "an entry is restored once"
     );
 
-    // A second clean-up, undone with --all.
-    clean(&env)?;
-    assert_eq!(files_under(&env.root).len(), 12);
     let out = env.ok(&["trash", "restore", "--all"])?;
     assert!(out.contains("restored 12 files"), "{out}");
-    assert_eq!(snapshot(&env)?, before, "--all undone byte for byte");
+    assert_eq!(snapshot(&env)?, before, "everything back byte for byte");
+    assert_eq!(env.ok(&["trash", "list"])?, "", "nothing left in the trash");
 
     // Ids, --plan and --all exclude each other, and one is needed.
     for args in [
@@ -80,7 +97,7 @@ fn restore_plan_then_all_brings_every_file_back() -> TestResult {
 #[test]
 fn restore_plan_reports_a_conflict_and_restores_the_rest() -> TestResult {
     let env = Env::new()?;
-    let before = pairs(&env)?;
+    let before = pairs(&env, "d", 100)?;
     clean(&env)?;
     let squatter = env.write("d/f3 (1)", b"someone put a new file here")?;
     let out = env.run(&["trash", "restore", "--plan", "1"])?;
