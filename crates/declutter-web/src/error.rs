@@ -127,7 +127,8 @@ impl From<declutter_core::engine::EngineError> for ApiError {
         use declutter_core::engine::EngineError as E;
         use declutter_core::provider::ProviderError as P;
         match e {
-            E::PlanNotFound(_) | E::TrashNotFound(_) => Self::NotFound,
+            E::PlanNotFound(_) | E::TrashNotFound(_) | E::FileNotFound(_) => Self::NotFound,
+            E::NothingToRemove(m) => Self::Invalid(format!("nothing to remove: {m}")),
             E::TrashState { state, .. } => Self::Conflict(format!("the entry is already {state}")),
             E::InvalidRule(r) => Self::Invalid(format!(
                 "unknown keep rule {r:?}: use newest, oldest, shortest-path, original-name or ref:<folder>"

@@ -144,6 +144,7 @@ fn routes() -> Vec<Route> {
         ),
         r(M::POST, "/trash/{id}/purge", User, post(trash::purge_form)),
         r(M::GET, "/report", User, get(report::page_)),
+        r(M::POST, "/plans/clutter", User, post(report::plan_form)),
         r(M::GET, "/api/openapi.json", Public, get(openapi::document)),
         r(M::GET, "/api/docs", Public, get(openapi::docs)),
         r(
@@ -182,6 +183,7 @@ fn routes() -> Vec<Route> {
             get(files::thumbnail),
         ),
         r(M::POST, "/api/plans", User, post(plans::api_create)),
+        r(M::POST, "/api/plans/clutter", User, post(report::api_plan)),
         r(M::GET, "/api/plans/{id}", User, get(plans::api_get)),
         r(
             M::POST,

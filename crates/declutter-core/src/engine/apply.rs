@@ -25,6 +25,7 @@ use platform_db::rusqlite::Connection;
 
 use platform_db::rusqlite::TransactionBehavior;
 
+use super::clutter;
 use super::lease::Lease;
 use super::recheck::unchanged;
 use super::{AnyProvider, EngineError, Providers};
@@ -225,6 +226,11 @@ impl Run<'_> {
     }
 
     async fn group(&mut self, members: &[PlanItem]) -> Result<(), EngineError> {
+        // A single-file removal (clutter) has no kept copy; its own checks are in
+        // `journal_start`.
+        let single = members
+            .first()
+            .is_some_and(|m| m.group_key.starts_with(clutter::SINGLE));
         let mut keepers: Option<Vec<Keeper>> = None;
         for item in members.iter().filter(|i| i.action == Action::Remove) {
             match item.state.as_str() {
@@ -245,14 +251,14 @@ impl Run<'_> {
                 self.progress.advance(1);
                 continue;
             }
-            if keepers.is_none() {
+            if keepers.is_none() && !single {
                 keepers = Some(self.verified_keepers(members).await?);
             }
             let keepers = keepers.as_deref().unwrap_or_default();
-            if keepers.is_empty() {
+            if keepers.is_empty() && !single {
                 self.abandon(item, "no kept copy could be verified; group left untouched")?;
             } else {
-                self.remove(item, keepers).await?;
+                self.remove(item, keepers, single).await?;
             }
             self.progress.advance(1);
         }
@@ -335,7 +341,12 @@ impl Run<'_> {
         Ok(())
     }
 
-    async fn remove(&mut self, item: &PlanItem, keepers: &[Keeper]) -> Result<(), EngineError> {
+    async fn remove(
+        &mut self,
+        item: &PlanItem,
+        keepers: &[Keeper],
+        single: bool,
+    ) -> Result<(), EngineError> {
         let provider = self.provider(item)?;
         let current = match provider.stat(&item.item_id.parse()?).await {
             Ok(c) => c,
@@ -356,10 +367,10 @@ impl Run<'_> {
             .iter()
             .filter(|k| !same_file(k, item, &now))
             .collect();
-        if others.is_empty() {
+        if others.is_empty() && !single {
             return self.abandon(item, "its kept copy is this very file; left untouched");
         }
-        let trash_id = match self.journal_start(item, &provider, &others)? {
+        let trash_id = match self.journal_start(item, &provider, &others, single)? {
             Ok(t) => t,
             Err(reason) => return self.abandon(item, reason),
         };
@@ -389,13 +400,26 @@ impl Run<'_> {
         }
     }
 
+    /// True when some kept copy is claimed by no trash row (read inside the journal's
+    /// transaction).
+    fn any_live(tx: &Connection, keepers: &[&Keeper]) -> Result<bool, EngineError> {
+        for k in keepers {
+            if !trash::claimed(tx, &k.provider, &k.item_id, None)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// Journals the removal of `item` after checking the claims, in one immediate transaction.
-    /// `Ok(Err(reason))` when the claims forbid it.
+    /// `Ok(Err(reason))` when the claims forbid it. A `single` removal (no kept copy) is
+    /// refused when the file is a duplicate or a copy kept for another plan's removal.
     fn journal_start(
         &mut self,
         item: &PlanItem,
         provider: &AnyProvider,
         keepers: &[&Keeper],
+        single: bool,
     ) -> Result<Result<i64, &'static str>, EngineError> {
         let tx = self
             .conn
@@ -403,14 +427,11 @@ impl Run<'_> {
         if trash::claimed(&tx, &item.provider, &item.item_id, item.trash_id)? {
             return Ok(Err("already in the trash or being trashed by another plan"));
         }
-        let mut any_live = false;
-        for k in keepers {
-            if !trash::claimed(&tx, &k.provider, &k.item_id, None)? {
-                any_live = true;
-                break;
+        if single {
+            if let Some(reason) = clutter::blocked(&tx, self.user, item)? {
+                return Ok(Err(reason));
             }
-        }
-        if !any_live {
+        } else if !Self::any_live(&tx, keepers)? {
             return Ok(Err(
                 "every kept copy is being removed by another plan; left untouched",
             ));

@@ -53,6 +53,12 @@ pub enum EngineError {
         "keep folder {0:?} is not a folder of any scanned source (use an absolute path, or a path relative to the current folder)"
     )]
     UnknownKeepFolder(String),
+    /// No indexed file with this id for this owner.
+    #[error("file {0} not found")]
+    FileNotFound(i64),
+    /// A single-file plan would remove nothing.
+    #[error("nothing to remove: {0}")]
+    NothingToRemove(String),
     /// No provider is configured for a source.
     #[error("no credentials configured for {0}")]
     NotConfigured(String),

@@ -2,6 +2,7 @@
 
 pub mod any;
 pub mod apply;
+pub mod clutter;
 pub mod error;
 pub mod jobs;
 pub mod lease;

@@ -10,6 +10,7 @@ pub mod jobs;
 pub mod local_index;
 pub mod plans;
 pub mod scans;
+pub mod singles;
 pub mod trash;
 
 pub use crate::db::DbError;

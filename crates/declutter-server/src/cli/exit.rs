@@ -38,11 +38,13 @@ pub fn code(err: &anyhow::Error) -> u8 {
             ))) => CONFIG,
             EngineError::Provider(_) => PROVIDER,
             EngineError::PlanNotFound(_)
+            | EngineError::FileNotFound(_)
             | EngineError::TrashNotFound(_)
             | EngineError::TrashState { .. } => NOT_FOUND,
             EngineError::InvalidRule(_)
             | EngineError::Id(_)
-            | EngineError::UnknownKeepFolder(_) => USAGE,
+            | EngineError::UnknownKeepFolder(_)
+            | EngineError::NothingToRemove(_) => USAGE,
             EngineError::ApplyBusy { .. } | EngineError::LeaseLost => BUSY,
             EngineError::NotConfigured(_) => CONFIG,
         };

@@ -12,7 +12,7 @@ use declutter_core::store::trash::{PlanInTrash, TrashEntry};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use super::{audit, json_body};
+use super::{audit, form_ids, form_pairs, json_body};
 use crate::auth::access::{Ctx, CurrentUser, Principal};
 use crate::db;
 use crate::error::ApiError;
@@ -288,21 +288,6 @@ pub async fn purge_form(
     Ok(Redirect::to("/trash").into_response())
 }
 
-/// The form fields of the trash page, in order (checkboxes repeat `ids`).
-fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
-    let Ok(text) = std::str::from_utf8(body) else {
-        return Vec::new();
-    };
-    let mut url = match reqwest::Url::parse("http://form.invalid/") {
-        Ok(u) => u,
-        Err(_) => return Vec::new(),
-    };
-    url.set_query(Some(text));
-    url.query_pairs()
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
-}
-
 /// `POST /trash/selection`: restore or purge the ticked entries (`ids`, `action`).
 pub async fn selection_form(
     State(state): State<AppState>,
@@ -312,12 +297,7 @@ pub async fn selection_form(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let pairs = form_pairs(&body);
-    let ids = pairs
-        .iter()
-        .filter(|(k, _)| k == "ids")
-        .map(|(_, v)| v.parse::<i64>())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| ApiError::Invalid("invalid selection".into()))?;
+    let ids = form_ids(&pairs, "ids")?;
     let action = pairs
         .iter()
         .find(|(k, _)| k == "action")

@@ -166,6 +166,20 @@ impl Cleanup {
         });
     }
 
+    /// Stores a draft plan removing `user`'s indexed files `ids` one by one (the clutter
+    /// report's); duplicates and files kept for another plan are left out, with the reason.
+    pub async fn plan_singles(
+        &self,
+        user: &UserId,
+        ids: Vec<i64>,
+    ) -> Result<declutter_core::engine::clutter::ClutterPlan, ApiError> {
+        let owner = user.clone();
+        Ok(self
+            .pool
+            .write(move |c| declutter_core::engine::clutter::build(c, &owner, &ids))
+            .await??)
+    }
+
     /// Job `id` of `user`.
     pub async fn job(&self, user: &UserId, id: i64) -> Result<Job, ApiError> {
         let owner = user.clone();

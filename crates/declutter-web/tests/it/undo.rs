@@ -410,3 +410,146 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// The report's id for the file at `path` in `section` (`large`, `old`, `empty`, `temp`).
+async fn report_id(b: &Browser, section: &str, path: &Path) -> TestResult<i64> {
+    let r: Value = b.get("/api/report").await?.json().await?;
+    r[section]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["path"].as_str() == path.to_str())
+        .and_then(|f| f["id"].as_i64())
+        .ok_or_else(|| format!("{} not in {section}: {r}", path.display()).into())
+}
+
+async fn rescan(b: &Browser) -> TestResult {
+    let sources: Vec<Value> = b.get("/api/sources").await?.json().await?;
+    let source = sources[0]["id"].as_i64().ok_or("source")?;
+    let res = b
+        .submit("/sources", &format!("/sources/{source}/scan"), &[])
+        .await?;
+    assert_eq!(
+        wait_scan(b, tail_id(&location(&res))?).await?["state"],
+        "done"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn clutter_picks_are_planned_applied_and_undone_but_never_a_duplicate() -> TestResult {
+    let app = TestApp::start().await?;
+    let admin = app.user("admin@example.com", "Admin").await?;
+    let dir = app.roots.join("mess");
+    std::fs::create_dir_all(&dir)?;
+    let (big, junk, dup, copy, lone) = (
+        dir.join("big.iso"),
+        dir.join("junk.tmp"),
+        dir.join("dup.txt"),
+        dir.join("dup (1).txt"),
+        dir.join("lone.bin"),
+    );
+    std::fs::write(&big, b"big ".repeat(5000))?;
+    std::fs::write(&junk, b"scratch")?;
+    std::fs::write(&dup, b"twice")?;
+    std::fs::write(&copy, b"twice")?;
+    std::fs::write(&lone, b"only me, for now")?;
+    let plan = planned(&admin, &dir).await?; // the duplicates plan (kept: dup.txt)
+    let (big_id, junk_id, dup_id, lone_id) = (
+        report_id(&admin, "large", &big).await?,
+        report_id(&admin, "temp", &junk).await?,
+        report_id(&admin, "large", &dup).await?,
+        report_id(&admin, "large", &lone).await?,
+    );
+    assert!(
+        admin
+            .text("/report")
+            .await?
+            .contains("action=\"/plans/clutter\"")
+    );
+
+    // Picks become a plan; the duplicate is left out, with the reason.
+    let res = post_api(
+        &admin,
+        "/api/plans/clutter",
+        Some(serde_json::json!({ "ids": [big_id, junk_id, dup_id] })),
+    )
+    .await?;
+    assert_eq!(res.status(), 201);
+    let c: Value = res.json().await?;
+    assert_eq!(c["remove_count"], 2, "{c}");
+    assert_eq!(c["bytes_reclaimed"], 20_007);
+    assert_eq!(c["refused"][0][0], dup.to_str().ok_or("utf-8")?);
+    assert!(
+        c["refused"][0][1]
+            .as_str()
+            .is_some_and(|r| r.contains("duplicate"))
+    );
+    // The form does the same and shows the plan's preview.
+    let res = admin
+        .submit(
+            "/report",
+            "/plans/clutter",
+            &[("ids", &big_id.to_string()), ("ids", &junk_id.to_string())],
+        )
+        .await?;
+    assert_eq!(res.status(), 303);
+    let clutter_plan = tail_id(&location(&res))?;
+    let job =
+        job_started(post_api(&admin, &format!("/api/plans/{clutter_plan}/apply"), None).await?)
+            .await?;
+    let s = wait_job(&admin, job).await?;
+    assert_eq!(s["summary"]["trashed"], 2, "{s}");
+    assert!(!big.exists() && !junk.exists());
+    assert!(dup.exists() && copy.exists(), "duplicates untouched");
+
+    // Undo brings them back byte for byte.
+    let job =
+        job_started(post_api(&admin, &format!("/api/plans/{clutter_plan}/restore"), None).await?)
+            .await?;
+    assert_eq!(wait_job(&admin, job).await?["state"], "done");
+    assert_eq!(std::fs::read(&big)?, b"big ".repeat(5000));
+    assert_eq!(std::fs::read(&junk)?, b"scratch");
+
+    // Once the duplicates plan moved the copy, dup.txt is what keeps that content alive: it
+    // is never removed on its own.
+    let job =
+        job_started(post_api(&admin, &format!("/api/plans/{plan}/apply"), None).await?).await?;
+    assert_eq!(wait_job(&admin, job).await?["state"], "done");
+    assert!(!copy.exists());
+    let res = post_api(
+        &admin,
+        "/api/plans/clutter",
+        Some(serde_json::json!({ "ids": [dup_id] })),
+    )
+    .await?;
+    assert_eq!(
+        res.status(),
+        422,
+        "only a kept copy picked: nothing to remove"
+    );
+
+    // A file that gained a duplicate between planning and applying is skipped at apply.
+    let res = post_api(
+        &admin,
+        "/api/plans/clutter",
+        Some(serde_json::json!({ "ids": [lone_id] })),
+    )
+    .await?;
+    let lone_plan = res.json::<Value>().await?["plan_id"]
+        .as_i64()
+        .ok_or("plan id")?;
+    std::fs::write(dir.join("lone copy.bin"), b"only me, for now")?;
+    rescan(&admin).await?;
+    let job = job_started(post_api(&admin, &format!("/api/plans/{lone_plan}/apply"), None).await?)
+        .await?;
+    let s = wait_job(&admin, job).await?;
+    assert_eq!(s["summary"]["trashed"], 0, "{s}");
+    assert!(
+        s["summary"]["skipped"][0][1]
+            .as_str()
+            .is_some_and(|r| r.contains("duplicate"))
+    );
+    assert!(lone.exists());
+    Ok(())
+}

@@ -25,3 +25,9 @@ CREATE INDEX jobs_owner ON jobs (user_id, id);
 
 -- The trash page lists an owner's entries newest first, a page at a time.
 CREATE INDEX trash_owner_page ON trash (user_id, state, id);
+
+-- A single-file removal (the clutter report's) checks, inside the transaction that journals
+-- it, that no plan keeps this file for a removal it made: a lookup by item.
+CREATE INDEX plan_items_item ON plan_items (item_id, provider);
+-- Undoing a plan finds its trash rows through its items.
+CREATE INDEX trash_by_plan_item ON trash (plan_item_id);
