@@ -40,26 +40,34 @@ pub enum ApiError {
     /// Storage failed.
     #[error(transparent)]
     Db(#[from] DbError),
+    /// The engine failed in a way the person cannot fix; the cause is logged, never shown
+    /// (a busy engine database answers 503, like the web's own).
+    #[error(transparent)]
+    Engine(declutter_core::engine::EngineError),
+    /// A background task panicked or was cancelled.
+    #[error(transparent)]
+    Task(#[from] tokio::task::JoinError),
     /// Anything else unexpected; the text is logged, never shown.
     #[error("{0}")]
     Internal(String),
 }
 
-impl From<platform_db::PoolError> for ApiError {
-    fn from(e: platform_db::PoolError) -> Self {
-        Self::Db(DbError::Pool(e))
+impl From<declutter_core::db::DbError> for ApiError {
+    fn from(e: declutter_core::db::DbError) -> Self {
+        declutter_core::engine::EngineError::Db(e).into()
     }
 }
 
-/// Engine store failures keep their cause, and a busy database answers 503 like the web's own.
-impl From<declutter_core::db::DbError> for ApiError {
-    fn from(e: declutter_core::db::DbError) -> Self {
-        use declutter_core::db::DbError as Core;
-        Self::Db(match e {
-            Core::Open(e) => DbError::Open(e),
-            Core::Sqlite(e) => DbError::Sqlite(e),
-            Core::Corrupt(s) => DbError::Corrupt(s),
-        })
+/// Whether the engine's database was busy or locked (a retry later will do).
+fn engine_busy(e: &declutter_core::engine::EngineError) -> bool {
+    use declutter_core::platform_db::rusqlite::{Error, ErrorCode};
+    matches!(e, declutter_core::engine::EngineError::Db(declutter_core::db::DbError::Sqlite(Error::SqliteFailure(f, _)))
+        if matches!(f.code, ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked))
+}
+
+impl From<platform_db::PoolError> for ApiError {
+    fn from(e: platform_db::PoolError) -> Self {
+        Self::Db(DbError::Pool(e))
     }
 }
 
@@ -100,6 +108,9 @@ impl ApiError {
             .retry_after(*secs),
             Self::Db(e) if e.is_busy() => Problem::unavailable(e),
             Self::Db(e) => Problem::internal(e),
+            Self::Engine(e) if engine_busy(e) => Problem::unavailable(e),
+            Self::Engine(e) => Problem::internal(e),
+            Self::Task(e) => Problem::internal(e),
             Self::Internal(cause) => Problem::internal(cause),
         }
     }
@@ -116,7 +127,8 @@ impl From<declutter_core::engine::EngineError> for ApiError {
         use declutter_core::engine::EngineError as E;
         use declutter_core::provider::ProviderError as P;
         match e {
-            E::PlanNotFound(_) | E::TrashNotFound(_) => Self::NotFound,
+            E::PlanNotFound(_) | E::TrashNotFound(_) | E::FileNotFound(_) => Self::NotFound,
+            E::NothingToRemove(m) => Self::Invalid(format!("nothing to remove: {m}")),
             E::TrashState { state, .. } => Self::Conflict(format!("the entry is already {state}")),
             E::InvalidRule(r) => Self::Invalid(format!(
                 "unknown keep rule {r:?}: use newest, oldest, shortest-path, original-name or ref:<folder>"
@@ -142,7 +154,7 @@ impl From<declutter_core::engine::EngineError> for ApiError {
             E::NotConfigured(_) => {
                 Self::Conflict("this source is not available (outside the allowed roots?)".into())
             }
-            other => Self::Internal(other.to_string()),
+            other => Self::Engine(other),
         }
     }
 }

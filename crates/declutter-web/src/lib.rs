@@ -28,6 +28,7 @@ pub mod path_id;
 pub mod proxy;
 pub mod review;
 pub mod router;
+pub mod services;
 pub mod state;
 pub mod thumbnail;
 pub mod user_data;
@@ -79,6 +80,14 @@ pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
     };
     // Jobs left running by an earlier process can never finish.
     pool.write(|c| db::sources::fail_stale_jobs(c)).await??;
+    // Clean-up jobs whose run is gone (its process ended) are marked failed; a job another
+    // live process runs on this database is left alone.
+    let orphans = pool
+        .write(|c| declutter_core::engine::jobs::fail_orphans(c))
+        .await??;
+    if orphans > 0 {
+        tracing::info!(orphans, "clean-up jobs of an earlier process marked failed");
+    }
     let registry = MetricsRegistry::new("declutter");
     let origin = reqwest::Url::parse(&config.public_url)?
         .origin()
@@ -135,6 +144,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
         metrics: metrics::WebMetrics::new(&registry),
         registry,
         jobs: Arc::new(work::Jobs::default()),
+        item_hook: services::cleanup::Hook::default(),
         pool,
         config: Arc::new(config),
     })

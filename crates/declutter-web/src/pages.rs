@@ -24,6 +24,11 @@ pub fn human(bytes: u64) -> String {
     }
 }
 
+/// [`human`] for templates, whose loop variables are references.
+pub fn human_of(bytes: &u64) -> String {
+    human(*bytes)
+}
+
 /// A file as listed on a page or in the API.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FileView {
@@ -255,10 +260,26 @@ pub struct PlanPage {
 pub struct TrashPage {
     /// Frame.
     pub layout: Layout,
-    /// Entries.
+    /// Entries of this page.
     pub entries: Vec<crate::handlers::trash::TrashView>,
+    /// The whole trash in numbers.
+    pub summary: crate::handlers::trash::TrashSummary,
+    /// This page, from 1.
+    pub page: u64,
+    /// Pages in all (at least 1).
+    pub pages: u64,
     /// Message after an action.
     pub notice: Option<String>,
+}
+
+/// A clean-up job: live progress, then its summary.
+#[derive(Template)]
+#[template(path = "job.html")]
+pub struct JobPage {
+    /// Frame.
+    pub layout: Layout,
+    /// The job.
+    pub job: crate::handlers::jobs::JobDisplay,
 }
 
 /// Clutter report.

@@ -10,8 +10,8 @@ use http::Method;
 use crate::assets;
 use crate::auth::access::{Access, enforce};
 use crate::handlers::{
-    account, admin, api, auth, connections, dupes, files, oidc, openapi, ops, plans, report, scans,
-    sources, trash, usage,
+    account, admin, api, auth, connections, dupes, files, jobs, oidc, openapi, ops, plans, report,
+    scans, sources, trash, usage,
 };
 use crate::state::AppState;
 
@@ -121,7 +121,23 @@ fn routes() -> Vec<Route> {
         r(M::GET, "/plans/{id}", User, get(plans::page_)),
         r(M::POST, "/plans/{id}/items", User, post(plans::edit_form)),
         r(M::POST, "/plans/{id}/apply", User, post(plans::apply_form)),
+        // Apply and undo run as jobs: the request answers at once, the page follows the job.
+        r(
+            M::POST,
+            "/plans/{id}/restore",
+            User,
+            post(jobs::restore_plan_form),
+        ),
+        r(M::GET, "/jobs/{id}", User, get(jobs::page_)),
+        r(M::POST, "/jobs/{id}/cancel", User, post(jobs::cancel_form)),
         r(M::GET, "/trash", User, get(trash::page_)),
+        r(
+            M::POST,
+            "/trash/selection",
+            User,
+            post(trash::selection_form),
+        ),
+        r(M::POST, "/trash/empty", User, post(trash::empty_form)),
         r(
             M::POST,
             "/trash/{id}/restore",
@@ -130,6 +146,7 @@ fn routes() -> Vec<Route> {
         ),
         r(M::POST, "/trash/{id}/purge", User, post(trash::purge_form)),
         r(M::GET, "/report", User, get(report::page_)),
+        r(M::POST, "/plans/clutter", User, post(report::plan_form)),
         r(M::GET, "/api/openapi.json", Public, get(openapi::document)),
         r(M::GET, "/api/docs", Public, get(openapi::docs)),
         r(
@@ -169,6 +186,7 @@ fn routes() -> Vec<Route> {
             get(files::thumbnail),
         ),
         r(M::POST, "/api/plans", User, post(plans::api_create)),
+        r(M::POST, "/api/plans/clutter", User, post(report::api_plan)),
         r(M::GET, "/api/plans/{id}", User, get(plans::api_get)),
         r(
             M::POST,
@@ -182,7 +200,33 @@ fn routes() -> Vec<Route> {
             User,
             post(plans::api_apply),
         ),
+        r(
+            M::POST,
+            "/api/plans/{id}/restore",
+            User,
+            post(jobs::api_restore_plan),
+        ),
+        r(M::GET, "/api/jobs/{id}", User, get(jobs::api_get)),
+        r(
+            M::POST,
+            "/api/jobs/{id}/cancel",
+            User,
+            post(jobs::api_cancel),
+        ),
         r(M::GET, "/api/trash", User, get(trash::api_list)),
+        r(M::GET, "/api/trash/summary", User, get(trash::api_summary)),
+        r(
+            M::POST,
+            "/api/trash/restore",
+            User,
+            post(trash::api_restore_selection),
+        ),
+        r(
+            M::POST,
+            "/api/trash/purge",
+            User,
+            post(trash::api_purge_selection),
+        ),
         r(
             M::POST,
             "/api/trash/{id}/restore",

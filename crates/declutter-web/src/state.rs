@@ -71,4 +71,18 @@ pub struct AppState {
     pub thumbnailing: Arc<Semaphore>,
     /// Sentry reporting of panics and internal errors, when a DSN is configured.
     pub error_reporter: Option<platform::error_reporting::ErrorReporter>,
+    /// Test hook run after each item of a clean-up job (`None` in production).
+    pub item_hook: crate::services::cleanup::Hook,
+}
+
+impl axum::extract::FromRef<AppState> for crate::services::cleanup::Cleanup {
+    fn from_ref(state: &AppState) -> Self {
+        let st = state.clone();
+        Self {
+            pool: state.pool.clone(),
+            db: state.config.db.clone(),
+            providers: Arc::new(move |user| crate::work::WebProviders::for_user(&st, user)),
+            hook: state.item_hook.clone(),
+        }
+    }
 }

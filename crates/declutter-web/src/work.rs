@@ -5,7 +5,7 @@
 //! local folders re-checked against the allow-listed roots every time, cloud drives from the
 //! caller's own sealed connection (never another account's).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -165,37 +165,12 @@ pub struct LiveView {
     pub total: u64,
 }
 
-/// Running jobs' progress, by job id (in memory: a restart marks running jobs failed), and the
-/// plans being applied right now.
+/// Running scans' progress, by job id (in memory: a restart marks running scans failed).
+/// Clean-up jobs keep theirs in the database instead (`services::cleanup`).
 #[derive(Debug, Default)]
-pub struct Jobs(Mutex<HashMap<i64, Arc<Live>>>, Mutex<HashSet<i64>>);
-
-/// Holds a plan for one apply run; released on drop.
-#[derive(Debug)]
-pub struct PlanClaim(Arc<Jobs>, i64);
-
-impl Drop for PlanClaim {
-    fn drop(&mut self) {
-        self.0
-            .1
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&self.1);
-    }
-}
+pub struct Jobs(Mutex<HashMap<i64, Arc<Live>>>);
 
 impl Jobs {
-    /// Claims `plan` for applying; `None` while another request applies it (two concurrent
-    /// runs of one plan would race on the same items).
-    pub fn claim_plan(self: &Arc<Self>, plan: i64) -> Option<PlanClaim> {
-        let fresh = self
-            .1
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(plan);
-        fresh.then(|| PlanClaim(Arc::clone(self), plan))
-    }
-
     /// Registers a job.
     pub fn start(&self, id: i64) -> Arc<Live> {
         let live = Arc::new(Live::default());

@@ -1,8 +1,12 @@
 // Progressive enhancement only: every page works without this file.
-// Confirm destructive forms (those with data-confirm) before they submit.
+// Confirm destructive forms (those with data-confirm, or submitted by a button with
+// data-confirm-button) before they submit.
 document.addEventListener("submit", function (event) {
   var form = event.target;
-  var message = form.getAttribute("data-confirm");
+  var button = event.submitter;
+  var message =
+    (button && button.getAttribute("data-confirm-button")) ||
+    form.getAttribute("data-confirm");
   if (message && !window.confirm(message)) {
     event.preventDefault();
   }

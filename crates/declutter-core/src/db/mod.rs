@@ -18,6 +18,7 @@ pub static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("migrations/0005_dupes_view_version.sql")),
         M::up(include_str!("migrations/0006_one_identity.sql")),
         M::up(include_str!("migrations/0007_review.sql")),
+        M::up(include_str!("migrations/0008_jobs.sql")),
     ])
 });
 

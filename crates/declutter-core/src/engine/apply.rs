@@ -25,6 +25,7 @@ use platform_db::rusqlite::Connection;
 
 use platform_db::rusqlite::TransactionBehavior;
 
+use super::clutter;
 use super::lease::Lease;
 use super::recheck::unchanged;
 use super::{AnyProvider, EngineError, Providers};
@@ -81,6 +82,9 @@ pub struct ApplyReport {
     pub skipped: Vec<(String, String)>,
     /// Items already done by an earlier run.
     pub already_done: u64,
+    /// The run stopped on request between two items; the plan stays `applying`, and applying
+    /// it again resumes.
+    pub cancelled: bool,
 }
 
 fn request(item: &PlanItem, trash_id: i64) -> Result<TrashRequest, EngineError> {
@@ -122,6 +126,21 @@ pub async fn apply(
 ) -> Result<ApplyReport, EngineError> {
     plans::get(conn, user, plan_id)?.ok_or(EngineError::PlanNotFound(plan_id))?;
     let lease = Lease::acquire(conn, user, plan_id)?;
+    apply_leased(conn, user, plan_id, lease, providers, options, progress).await
+}
+
+/// Applies (or resumes) plan `plan_id` under a `lease` already taken for it (a web request
+/// takes it before answering, so a second apply is refused at once, then runs in the
+/// background). The lease is released at the end, whatever happened.
+pub async fn apply_leased(
+    conn: &mut Connection,
+    user: &UserId,
+    plan_id: i64,
+    lease: Lease,
+    providers: &dyn Providers,
+    options: &ApplyOptions,
+    progress: &dyn Progress,
+) -> Result<ApplyReport, EngineError> {
     let mut run = Run {
         conn,
         user,
@@ -160,8 +179,13 @@ impl Run<'_> {
         self.progress.phase("applying", Some(total as u64));
         for members in groups.values() {
             self.group(members).await?;
+            if self.report.cancelled {
+                break;
+            }
         }
-        plans::set_status(self.conn, plan_id, "applied")?;
+        if !self.report.cancelled {
+            plans::set_status(self.conn, plan_id, "applied")?;
+        }
         crate::store::groups::recompute(self.conn, self.user)?;
         Ok(())
     }
@@ -172,6 +196,7 @@ impl Run<'_> {
 
     fn skip(&mut self, item: &PlanItem, reason: &str) -> Result<(), EngineError> {
         plans::set_state(self.conn, item.id, "skipped", Some(reason), None)?;
+        self.progress.error(&item.path, reason);
         self.report
             .skipped
             .push((item.path.clone(), reason.to_owned()));
@@ -201,6 +226,11 @@ impl Run<'_> {
     }
 
     async fn group(&mut self, members: &[PlanItem]) -> Result<(), EngineError> {
+        // A single-file removal (clutter) has no kept copy; its own checks are in
+        // `journal_start`.
+        let single = members
+            .first()
+            .is_some_and(|m| m.group_key.starts_with(clutter::SINGLE));
         let mut keepers: Option<Vec<Keeper>> = None;
         for item in members.iter().filter(|i| i.action == Action::Remove) {
             match item.state.as_str() {
@@ -212,18 +242,23 @@ impl Run<'_> {
                 "skipped" => continue,
                 _ => {}
             }
+            // Between items only: a stop never leaves an item half moved.
+            if self.progress.cancelled() {
+                self.report.cancelled = true;
+                return Ok(());
+            }
             if item.state == "started" && self.settle(item).await? {
                 self.progress.advance(1);
                 continue;
             }
-            if keepers.is_none() {
+            if keepers.is_none() && !single {
                 keepers = Some(self.verified_keepers(members).await?);
             }
             let keepers = keepers.as_deref().unwrap_or_default();
-            if keepers.is_empty() {
+            if keepers.is_empty() && !single {
                 self.abandon(item, "no kept copy could be verified; group left untouched")?;
             } else {
-                self.remove(item, keepers).await?;
+                self.remove(item, keepers, single).await?;
             }
             self.progress.advance(1);
         }
@@ -239,6 +274,7 @@ impl Run<'_> {
         }
         plans::set_state(&tx, item.id, "skipped", Some(reason), None)?;
         tx.commit()?;
+        self.progress.error(&item.path, reason);
         self.report
             .skipped
             .push((item.path.clone(), reason.to_owned()));
@@ -301,10 +337,16 @@ impl Run<'_> {
         tx.commit()?;
         self.report.trashed += 1;
         self.report.bytes += item.size;
+        self.progress.bytes(item.size);
         Ok(())
     }
 
-    async fn remove(&mut self, item: &PlanItem, keepers: &[Keeper]) -> Result<(), EngineError> {
+    async fn remove(
+        &mut self,
+        item: &PlanItem,
+        keepers: &[Keeper],
+        single: bool,
+    ) -> Result<(), EngineError> {
         let provider = self.provider(item)?;
         let current = match provider.stat(&item.item_id.parse()?).await {
             Ok(c) => c,
@@ -325,10 +367,10 @@ impl Run<'_> {
             .iter()
             .filter(|k| !same_file(k, item, &now))
             .collect();
-        if others.is_empty() {
+        if others.is_empty() && !single {
             return self.abandon(item, "its kept copy is this very file; left untouched");
         }
-        let trash_id = match self.journal_start(item, &provider, &others)? {
+        let trash_id = match self.journal_start(item, &provider, &others, single)? {
             Ok(t) => t,
             Err(reason) => return self.abandon(item, reason),
         };
@@ -358,13 +400,26 @@ impl Run<'_> {
         }
     }
 
+    /// True when some kept copy is claimed by no trash row (read inside the journal's
+    /// transaction).
+    fn any_live(tx: &Connection, keepers: &[&Keeper]) -> Result<bool, EngineError> {
+        for k in keepers {
+            if !trash::claimed(tx, &k.provider, &k.item_id, None)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// Journals the removal of `item` after checking the claims, in one immediate transaction.
-    /// `Ok(Err(reason))` when the claims forbid it.
+    /// `Ok(Err(reason))` when the claims forbid it. A `single` removal (no kept copy) is
+    /// refused when the file is a duplicate or a copy kept for another plan's removal.
     fn journal_start(
         &mut self,
         item: &PlanItem,
         provider: &AnyProvider,
         keepers: &[&Keeper],
+        single: bool,
     ) -> Result<Result<i64, &'static str>, EngineError> {
         let tx = self
             .conn
@@ -372,14 +427,11 @@ impl Run<'_> {
         if trash::claimed(&tx, &item.provider, &item.item_id, item.trash_id)? {
             return Ok(Err("already in the trash or being trashed by another plan"));
         }
-        let mut any_live = false;
-        for k in keepers {
-            if !trash::claimed(&tx, &k.provider, &k.item_id, None)? {
-                any_live = true;
-                break;
+        if single {
+            if let Some(reason) = clutter::blocked(&tx, self.user, item)? {
+                return Ok(Err(reason));
             }
-        }
-        if !any_live {
+        } else if !Self::any_live(&tx, keepers)? {
             return Ok(Err(
                 "every kept copy is being removed by another plan; left untouched",
             ));

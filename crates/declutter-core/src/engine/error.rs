@@ -72,6 +72,12 @@ pub enum EngineError {
     /// A change to a plan would remove a file someone else owns.
     #[error("{0:?} is shared with you by someone else and is never removed (nothing was changed)")]
     NotOwned(String),
+    /// No indexed file with this id for this owner.
+    #[error("file {0} not found")]
+    FileNotFound(i64),
+    /// A single-file plan would remove nothing.
+    #[error("nothing to remove: {0}")]
+    NothingToRemove(String),
     /// No provider is configured for a source.
     #[error("no credentials configured for {0}")]
     NotConfigured(String),

@@ -69,6 +69,11 @@ fn stale(h: &Holder, t: i64) -> bool {
     t - h.renewed_at > LEASE_SECS
 }
 
+/// The live holder of `user`'s apply lock, if any (a stale one counts as none).
+pub fn holder(conn: &Connection, user: &UserId) -> Result<Option<Holder>, crate::db::DbError> {
+    Ok(apply_locks::get(conn, user)?.filter(|h| !stale(h, now())))
+}
+
 impl Lease {
     /// Takes `user`'s apply lock for `plan_id`, or fails with [`EngineError::ApplyBusy`].
     pub fn acquire(

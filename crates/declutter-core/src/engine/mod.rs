@@ -2,8 +2,10 @@
 
 pub mod any;
 pub mod apply;
+pub mod clutter;
 pub mod edit;
 pub mod error;
+pub mod jobs;
 pub mod lease;
 mod local_scan;
 pub mod plan;

@@ -1,4 +1,5 @@
-//! Has a file changed since it was planned? Local: size, mtime and content hash. OneDrive:
+//! Has a file changed since it was planned? Local: size, mtime and content hash (size and mtime
+//! for a never-hashed file removed on its own). OneDrive:
 //! eTag. Google Drive: md5 and modifiedTime. Anything else different counts as changed.
 
 use crate::provider::Item;
@@ -14,8 +15,13 @@ pub fn unchanged(planned: &PlanItem, now: &Item) -> bool {
         .as_ref()
         .map(|h| (h.kind.as_str(), h.value.as_str()))
         == planned.hash_kind.as_deref().zip(planned.hash.as_deref());
+    // A file removed on its own (clutter) may never have been hashed (no other file shares
+    // its size): the plan has no content hash to compare, so size and mtime decide, as they do
+    // for the scan. A duplicate's plan item always has one.
+    let unhashed_single =
+        planned.hash.is_none() && planned.group_key.starts_with(super::clutter::SINGLE);
     match planned.provider.as_str() {
-        "local" => same_hash && now.modified_ns == planned.modified_ns,
+        "local" => (same_hash || unhashed_single) && now.modified_ns == planned.modified_ns,
         "onedrive" => match (&planned.etag, &now.etag) {
             (Some(a), Some(b)) => a == b,
             _ => same_hash && now.modified_ns == planned.modified_ns,

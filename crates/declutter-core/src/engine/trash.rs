@@ -2,10 +2,12 @@
 
 use platform_db::rusqlite::Connection;
 
+use super::lease::Lease;
 use super::{EngineError, Providers};
 use crate::db::now;
 use crate::ids::{Source, UserId};
-use crate::provider::{StorageProvider, TrashRequest};
+use crate::progress::Progress;
+use crate::provider::{ProviderError, StorageProvider, TrashRequest};
 use crate::store::trash::{self, TrashEntry};
 
 fn request(e: &TrashEntry) -> Result<TrashRequest, EngineError> {
@@ -41,6 +43,114 @@ pub async fn restore(
     provider.restore(&request(&entry)?, &entry.location).await?;
     trash::set_state(conn, id, "restored")?;
     Ok(entry)
+}
+
+/// Which trashed entries to put back.
+#[derive(Debug, Clone)]
+pub enum RestoreSelection {
+    /// Everything plan `0` moved to the trash (undo a whole clean-up).
+    Plan(i64),
+    /// Every trashed entry of the owner.
+    All,
+    /// These entries.
+    Ids(Vec<i64>),
+}
+
+/// What a restore of several entries did. A conflict or a refusal of one entry is reported
+/// and the rest go on.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct RestoreReport {
+    /// Entries put back.
+    pub restored: u64,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Original paths where something exists now: left in the trash, never overwritten.
+    pub conflicts: Vec<String>,
+    /// Entries that could not be restored, with the reason (path, reason).
+    pub failed: Vec<(String, String)>,
+    /// The run stopped on request between two entries.
+    pub cancelled: bool,
+}
+
+/// Restores the `selection`, one entry at a time, reporting each conflict (something now at
+/// the original place: never overwritten) and refusal instead of stopping. Ids of the
+/// selection that are not the owner's ([`EngineError::TrashNotFound`]) or no longer in the
+/// trash ([`EngineError::TrashState`]) refuse the whole selection before anything moves.
+/// With a `lease` (a whole-plan undo run as a job), the owner's apply lock is renewed as it goes.
+pub async fn restore_many(
+    conn: &mut Connection,
+    user: &UserId,
+    selection: &RestoreSelection,
+    providers: &dyn Providers,
+    progress: &dyn Progress,
+    lease: Option<&Lease>,
+) -> Result<RestoreReport, EngineError> {
+    let mut report = RestoreReport::default();
+    let chosen: Vec<TrashEntry> = match selection {
+        RestoreSelection::Plan(plan_id) => {
+            crate::store::plans::get(conn, user, *plan_id)?
+                .ok_or(EngineError::PlanNotFound(*plan_id))?;
+            trash::of_plan(conn, user, *plan_id)?
+        }
+        RestoreSelection::All => list(conn, user)?,
+        RestoreSelection::Ids(ids) => {
+            let mut out = Vec::new();
+            for id in ids {
+                let e = trash::get(conn, user, *id)?.ok_or(EngineError::TrashNotFound(*id))?;
+                if e.state != "trashed" {
+                    return Err(EngineError::TrashState {
+                        id: *id,
+                        state: e.state,
+                    });
+                }
+                out.push(e);
+            }
+            out
+        }
+    };
+    progress.phase("restoring", Some(chosen.len() as u64));
+    for e in &chosen {
+        if progress.cancelled() {
+            report.cancelled = true;
+            break;
+        }
+        let outcome = match providers.provider(&e.source.parse::<Source>()?) {
+            Ok(provider) => provider.restore(&request(e)?, &e.location).await,
+            Err(EngineError::NotConfigured(why)) => Err(ProviderError::Refused(why)),
+            Err(other) => return Err(other),
+        };
+        match outcome {
+            Ok(()) => {
+                let tx = conn.transaction()?;
+                trash::set_state(&tx, e.id, "restored")?;
+                if let Some(lease) = lease {
+                    lease.renew(&tx)?;
+                }
+                tx.commit()?;
+                report.restored += 1;
+                report.bytes += e.size;
+                progress.bytes(e.size);
+            }
+            Err(ProviderError::RestoreConflict(path)) => {
+                progress.error(&path, "something exists at the original place now");
+                report.conflicts.push(path);
+            }
+            Err(ProviderError::NotFound(_)) => {
+                let reason = "missing from the trash folder".to_owned();
+                progress.error(&e.original_path, &reason);
+                report.failed.push((e.original_path.clone(), reason));
+            }
+            Err(err) => match err.item_refusal() {
+                Some(reason) => {
+                    progress.error(&e.original_path, &reason);
+                    report.failed.push((e.original_path.clone(), reason));
+                }
+                None => return Err(err.into()),
+            },
+        }
+        progress.advance(1);
+    }
+    Ok(report)
 }
 
 /// Which entries to purge.

@@ -7,10 +7,12 @@ pub mod checks;
 pub mod files;
 pub mod folders;
 pub mod groups;
+pub mod jobs;
 pub mod local_index;
 pub mod plans;
 pub mod review;
 pub mod scans;
+pub mod singles;
 pub mod trash;
 
 pub use crate::db::DbError;

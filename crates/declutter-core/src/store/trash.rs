@@ -117,6 +117,51 @@ pub fn list(conn: &Connection, user: &UserId, states: &[&str]) -> Result<Vec<Tra
         .collect())
 }
 
+/// One page of the owner's trashed entries, newest first.
+pub fn page(
+    conn: &Connection,
+    user: &UserId,
+    offset: u64,
+    limit: u64,
+) -> Result<Vec<TrashEntry>, DbError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM trash INDEXED BY trash_owner_page \
+         WHERE user_id = ?1 AND state = 'trashed' ORDER BY id DESC LIMIT ?2 OFFSET ?3"
+    ))?;
+    let rows = stmt.query_map(
+        params![user.as_str(), sql_size(limit), sql_size(offset)],
+        from_row,
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// How many entries the owner's trash holds, and their bytes.
+pub fn totals(conn: &Connection, user: &UserId) -> Result<(u64, u64), DbError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT count(*), coalesce(sum(size), 0) FROM trash INDEXED BY trash_owner_page \
+             WHERE user_id = ?1 AND state = 'trashed'",
+        )?
+        .query_row([user.as_str()], |r| {
+            Ok((size_of(r.get(0)?), size_of(r.get(1)?)))
+        })?)
+}
+
+/// The owner's trashed entries that plan `plan_id` put there, oldest first.
+pub fn of_plan(conn: &Connection, user: &UserId, plan_id: i64) -> Result<Vec<TrashEntry>, DbError> {
+    let columns = COLUMNS
+        .split(", ")
+        .map(|c| format!("t.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {columns} FROM trash t JOIN plan_items p ON p.id = t.plan_item_id \
+         WHERE p.plan_id = ?1 AND t.user_id = ?2 AND t.state = 'trashed' ORDER BY t.id"
+    ))?;
+    let rows = stmt.query_map(params![plan_id, user.as_str()], from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// Deletes an entry that never took effect.
 pub fn delete(conn: &Connection, id: i64) -> Result<(), DbError> {
     conn.execute(
@@ -141,4 +186,37 @@ pub fn claimed(
              AND provider = ?2 AND state IN ('trashing', 'trashed') AND id IS NOT ?3)",
         )?
         .query_row(params![item_id, provider, except], |r| r.get(0))?)
+}
+
+/// What one plan still holds in the owner's trash.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PlanInTrash {
+    /// The plan.
+    pub plan_id: i64,
+    /// Its entries still in the trash.
+    pub count: u64,
+    /// Their bytes.
+    pub bytes: u64,
+}
+
+/// The owner's plans with entries still in the trash, newest first, at most `limit`.
+pub fn plans_in_trash(
+    conn: &Connection,
+    user: &UserId,
+    limit: u64,
+) -> Result<Vec<PlanInTrash>, DbError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT p.plan_id, count(*), coalesce(sum(t.size), 0) FROM trash t \
+         JOIN plan_items p ON p.id = t.plan_item_id \
+         WHERE t.user_id = ?1 AND t.state = 'trashed' \
+         GROUP BY p.plan_id ORDER BY p.plan_id DESC LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![user.as_str(), sql_size(limit)], |r| {
+        Ok(PlanInTrash {
+            plan_id: r.get(0)?,
+            count: size_of(r.get(1)?),
+            bytes: size_of(r.get(2)?),
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }

@@ -38,12 +38,14 @@ pub fn code(err: &anyhow::Error) -> u8 {
             ))) => CONFIG,
             EngineError::Provider(_) => PROVIDER,
             EngineError::PlanNotFound(_)
+            | EngineError::FileNotFound(_)
             | EngineError::TrashNotFound(_)
             | EngineError::TrashState { .. } => NOT_FOUND,
             EngineError::InvalidRule(_)
             | EngineError::Id(_)
             | EngineError::UnknownKeepFolder(_)
             | EngineError::WouldRemoveEveryCopy(_)
+            | EngineError::NothingToRemove(_)
             | EngineError::NotOwned(_) => USAGE,
             EngineError::PlanItemNotFound(_) => NOT_FOUND,
             EngineError::PlanNotEditable { .. } => BUSY,

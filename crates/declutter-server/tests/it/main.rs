@@ -18,4 +18,5 @@ mod server;
 mod snapshot;
 mod support;
 mod token_file;
+mod undo;
 mod web;

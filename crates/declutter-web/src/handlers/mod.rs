@@ -8,6 +8,7 @@ pub mod auth;
 pub mod connections;
 pub mod dupes;
 pub mod files;
+pub mod jobs;
 pub mod oidc;
 pub mod openapi;
 pub mod ops;
@@ -46,6 +47,30 @@ pub async fn audit(
         .write(move |c| db::audit::append(c, &entry))
         .await??;
     Ok(())
+}
+
+/// The fields of a form body, in order; a repeated name (checkboxes) appears once per value.
+pub fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
+    let Ok(text) = std::str::from_utf8(body) else {
+        return Vec::new();
+    };
+    let Ok(mut url) = reqwest::Url::parse("http://form.invalid/") else {
+        return Vec::new();
+    };
+    url.set_query(Some(text));
+    url.query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+/// The values of every `name` field of a form body, as ids.
+pub fn form_ids(pairs: &[(String, String)], name: &str) -> Result<Vec<i64>, ApiError> {
+    pairs
+        .iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.parse::<i64>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| ApiError::Invalid("invalid selection".into()))
 }
 
 /// A `next` target that stays on this site: a relative path starting with a single `/`, no

@@ -3,13 +3,11 @@
 
 use std::collections::HashMap;
 
-use axum::extract::State;
+use axum::extract::{FromRef as _, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use declutter_core::engine::apply::{ApplyOptions, ApplyReport, apply};
 use declutter_core::engine::edit::{self, Override};
 use declutter_core::engine::plan;
 use declutter_core::engine::rules::KeepRules;
-use declutter_core::progress::NoProgress;
 use declutter_core::store::plans::{self, Action, PlanItem};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -21,6 +19,7 @@ use crate::extract::{Form, Json, Query};
 use crate::pages::{FileView, PlanGroupView, PlanPage, human};
 use crate::path_id::Id;
 use crate::review::{DupesQuery, Selection};
+use crate::services::cleanup::Cleanup;
 use crate::state::AppState;
 use crate::views::{Layout, page_with_form_targets};
 use crate::work;
@@ -368,12 +367,8 @@ pub async fn api_edit(
     Ok(Json(load(&state, &p, id, 1).await?.0))
 }
 
-async fn run_apply(
-    state: &AppState,
-    ctx: &Ctx,
-    p: &Principal,
-    id: i64,
-) -> Result<ApplyReport, ApiError> {
+/// Starts applying plan `id` as a background job and returns its id at once.
+async fn start_apply(state: &AppState, ctx: &Ctx, p: &Principal, id: i64) -> Result<i64, ApiError> {
     let needs = needs_write(state, p, id).await?;
     if let Some(provider) = needs.first() {
         // Incremental consent: connections start read-only; write access is asked for here,
@@ -384,35 +379,18 @@ async fn run_apply(
         )));
     }
     let owner = work::owner(&p.user.id)?;
-    let _claim = state
-        .jobs
-        .claim_plan(id)
-        .ok_or_else(|| ApiError::Conflict("this plan is being applied already".into()))?;
-    let report = work::run(state, &p.user.id, move |conn, rt, providers| {
-        rt.block_on(apply(
-            conn,
-            &owner,
-            id,
-            providers,
-            &ApplyOptions::default(),
-            &NoProgress,
-        ))
-    })
-    .await?;
+    // The owner's apply lock is taken here: a second apply answers 409 now.
+    let job = Cleanup::from_ref(state).start_apply(&owner, id).await?;
     audit(
         state,
         ctx,
         Some(p),
-        "plan.applied",
+        "plan.apply_started",
         Some(id.to_string()),
-        Some(format!(
-            "{} trashed, {} skipped",
-            report.trashed,
-            report.skipped.len()
-        )),
+        Some(format!("job {job}")),
     )
     .await?;
-    Ok(report)
+    Ok(job)
 }
 
 /// The cloud providers this plan removes files from whose connection lacks write scope.
@@ -517,7 +495,7 @@ pub async fn api_get(
     Ok(Json(load(&state, &p, id, plan_page_no(&q)?).await?.0))
 }
 
-/// Applies plan `id` and shows the trash; when a drive it touches is still read-only, first
+/// Starts applying plan `id` and shows its progress; when a drive it touches is still read-only, first
 /// sends the browser to that provider's consent for write access, remembering the plan so the
 /// connect callback comes back here and the apply continues by itself.
 pub async fn apply_or_consent(
@@ -544,11 +522,11 @@ pub async fn apply_or_consent(
             .map_err(|e| connections::failed(&e))?;
         return Ok(Redirect::to(&url).into_response());
     }
-    run_apply(state, ctx, p, id).await?;
-    Ok(Redirect::to("/trash").into_response())
+    let job = start_apply(state, ctx, p, id).await?;
+    Ok(Redirect::to(&format!("/jobs/{job}")).into_response())
 }
 
-/// `POST /plans/{id}/apply`: then the trash page (via write consent when needed).
+/// `POST /plans/{id}/apply`: then the job's progress page (via write consent when needed).
 pub async fn apply_form(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -558,12 +536,14 @@ pub async fn apply_form(
     apply_or_consent(&state, &ctx, &p, id).await
 }
 
-/// `POST /api/plans/{id}/apply`.
+/// `POST /api/plans/{id}/apply`: 202 with the job to watch.
 pub async fn api_apply(
     State(state): State<AppState>,
     ctx: Ctx,
     CurrentUser(p): CurrentUser,
     Id(id): Id,
-) -> Result<Json<ApplyReport>, ApiError> {
-    Ok(Json(run_apply(&state, &ctx, &p, id).await?))
+) -> Result<Response, ApiError> {
+    Ok(super::jobs::accepted(
+        start_apply(&state, &ctx, &p, id).await?,
+    ))
 }

@@ -1,16 +1,21 @@
-//! The clutter report: largest, untouched, empty, temporary.
+//! The clutter report: largest, untouched, empty, temporary; files picked there become a plan
+//! (`POST /plans/clutter`) applied and undone like any other.
 
-use axum::Json;
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
+use declutter_core::engine::clutter::ClutterPlan;
 use declutter_core::engine::report::{self, ReportOptions};
 use declutter_core::store::files::FileRow;
 use http::StatusCode;
 use serde::Serialize;
 
-use crate::auth::access::{CurrentUser, Principal};
+use super::{audit, form_ids, form_pairs};
+use crate::auth::access::{Ctx, CurrentUser, Principal};
 use crate::error::ApiError;
+use crate::extract::Json;
 use crate::pages::{FileView, ReportPage};
+use crate::services::cleanup::Cleanup;
 use crate::state::AppState;
 use crate::views::{Layout, page};
 use crate::work;
@@ -34,7 +39,10 @@ pub struct ReportView {
 fn views(rows: &[FileRow]) -> Vec<FileView> {
     rows.iter()
         .take(SECTION_LIMIT)
-        .map(|f| FileView::of(&f.path, f.size, f.modified_ns))
+        .map(|f| FileView {
+            id: Some(f.id),
+            ..FileView::of(&f.path, f.size, f.modified_ns)
+        })
         .collect()
 }
 
@@ -97,4 +105,62 @@ pub async fn api_get(
     CurrentUser(p): CurrentUser,
 ) -> Result<Json<ReportView>, ApiError> {
     Ok(Json(load(&state, &p).await?))
+}
+
+/// The files to plan the removal of.
+#[derive(Debug, serde::Deserialize)]
+pub struct Picked {
+    /// File ids from the report.
+    pub ids: Vec<i64>,
+}
+
+async fn plan(
+    state: &AppState,
+    cleanup: &Cleanup,
+    ctx: &Ctx,
+    p: &Principal,
+    ids: Vec<i64>,
+) -> Result<ClutterPlan, ApiError> {
+    let plan = cleanup.plan_singles(&work::owner(&p.user.id)?, ids).await?;
+    audit(
+        state,
+        ctx,
+        Some(p),
+        "plan.created",
+        Some(plan.plan_id.to_string()),
+        Some(format!(
+            "clutter: {} files, {} bytes, {} left out",
+            plan.remove_count,
+            plan.bytes_reclaimed,
+            plan.refused.len()
+        )),
+    )
+    .await?;
+    Ok(plan)
+}
+
+/// `POST /plans/clutter`: the ticked report rows (`ids`) become a plan; then its preview.
+pub async fn plan_form(
+    State(state): State<AppState>,
+    State(cleanup): State<Cleanup>,
+    ctx: Ctx,
+    CurrentUser(p): CurrentUser,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let ids = form_ids(&form_pairs(&body), "ids")?;
+    let plan = plan(&state, &cleanup, &ctx, &p, ids).await?;
+    Ok(Redirect::to(&format!("/plans/{}", plan.plan_id)).into_response())
+}
+
+/// `POST /api/plans/clutter` `{"ids": [...]}`: 201 with the plan and what was left out.
+pub async fn api_plan(
+    State(state): State<AppState>,
+    State(cleanup): State<Cleanup>,
+    ctx: Ctx,
+    CurrentUser(p): CurrentUser,
+    Json(picked): Json<Picked>,
+) -> Result<Response, ApiError> {
+    let ids = picked.ids;
+    let plan = plan(&state, &cleanup, &ctx, &p, ids).await?;
+    Ok((StatusCode::CREATED, Json(plan)).into_response())
 }

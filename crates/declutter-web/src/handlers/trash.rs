@@ -1,21 +1,29 @@
-//! The trash bin: what apply moved away, days left before it may be purged, restore, purge.
+//! The trash bin: what apply moved away, a page at a time, with the days left before it may be
+//! purged and the space it holds; restore or purge one entry, a selection or a whole plan, and
+//! "free space now" (purge everything, confirmed).
 
-use axum::Json;
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
-use declutter_core::engine::trash::{self, PurgeSelection};
+use declutter_core::engine::trash::{PurgeSelection, RestoreReport};
+use declutter_core::store::trash::{PlanInTrash, TrashEntry};
 use http::StatusCode;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::audit;
+use super::{audit, form_ids, form_pairs};
 use crate::auth::access::{Ctx, CurrentUser, Principal};
 use crate::db;
 use crate::error::ApiError;
+use crate::extract::{Json, Query};
 use crate::pages::{TrashPage, human};
 use crate::path_id::Id;
+use crate::services::cleanup::{Cleanup, PAGE_SIZE};
 use crate::state::AppState;
 use crate::views::{Layout, page};
 use crate::work;
+
+/// Highest page number accepted (100 entries a page: ten million entries).
+const MAX_PAGE: u64 = 100_000;
 
 /// One trashed file.
 #[derive(Debug, Clone, Serialize)]
@@ -36,13 +44,9 @@ pub struct TrashView {
     pub days_left: i64,
 }
 
-async fn list(state: &AppState, p: &Principal) -> Result<Vec<TrashView>, ApiError> {
-    let owner = work::owner(&p.user.id)?;
-    let entries = state.pool.read(move |c| trash::list(c, &owner)).await??;
-    let now = db::now();
-    Ok(entries
-        .into_iter()
-        .map(|e| TrashView {
+impl TrashView {
+    fn of(e: TrashEntry, now: i64) -> Self {
+        Self {
             id: e.id,
             size_text: human(e.size),
             original_path: e.original_path,
@@ -50,110 +54,349 @@ async fn list(state: &AppState, p: &Principal) -> Result<Vec<TrashView>, ApiErro
             trashed_at: e.trashed_at,
             expires_at: e.expires_at,
             days_left: ((e.expires_at - now).max(0) + 86_399) / 86_400,
-        })
-        .collect())
+        }
+    }
 }
 
-async fn restore_one(state: &AppState, ctx: &Ctx, p: &Principal, id: i64) -> Result<(), ApiError> {
-    let owner = work::owner(&p.user.id)?;
-    work::run(state, &p.user.id, move |conn, rt, providers| {
-        rt.block_on(trash::restore(conn, &owner, id, providers))
+/// The whole trash in numbers.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrashSummary {
+    /// Entries in the trash.
+    pub count: u64,
+    /// Bytes they hold (freed only when purged).
+    pub bytes: u64,
+    /// Human bytes.
+    pub bytes_text: String,
+    /// Plans with files in the trash, newest first.
+    pub plans: Vec<PlanInTrash>,
+}
+
+/// `?page=N` (from 1).
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    /// Page number, from 1.
+    pub page: Option<u64>,
+}
+
+fn page_number(q: &PageQuery) -> Result<u64, ApiError> {
+    match q.page.unwrap_or(1) {
+        n @ 1..=MAX_PAGE => Ok(n),
+        _ => Err(ApiError::Invalid(format!(
+            "page must be from 1 to {MAX_PAGE}"
+        ))),
+    }
+}
+
+/// The ids to act on, in the API body.
+#[derive(Debug, Deserialize)]
+pub struct Selection {
+    /// Trash entry ids.
+    #[serde(default)]
+    pub ids: Vec<i64>,
+    /// Purge only: everything in the trash.
+    #[serde(default)]
+    pub all: bool,
+}
+
+/// What a purge removed for good.
+#[derive(Debug, Clone, Serialize)]
+pub struct PurgeReport {
+    /// Entries purged.
+    pub purged: u64,
+    /// Bytes freed.
+    pub bytes: u64,
+}
+
+async fn view(
+    state: &AppState,
+    cleanup: &Cleanup,
+    p: &Principal,
+    page_no: u64,
+    notice: Option<String>,
+) -> Result<TrashPage, ApiError> {
+    let t = cleanup
+        .trash_page(&work::owner(&p.user.id)?, page_no)
+        .await?;
+    let now = db::now();
+    let pages = t.count.div_ceil(PAGE_SIZE).max(1);
+    Ok(TrashPage {
+        entries: t
+            .entries
+            .into_iter()
+            .map(|e| TrashView::of(e, now))
+            .collect(),
+        summary: TrashSummary {
+            count: t.count,
+            bytes_text: human(t.bytes),
+            bytes: t.bytes,
+            plans: t.plans,
+        },
+        page: page_no,
+        pages,
+        layout: Layout::new(state, Some(p), "", "trash"),
+        notice,
     })
-    .await?;
+}
+
+async fn restore(
+    state: &AppState,
+    cleanup: &Cleanup,
+    ctx: &Ctx,
+    p: &Principal,
+    ids: Vec<i64>,
+) -> Result<RestoreReport, ApiError> {
+    let target = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let report = cleanup.restore(&work::owner(&p.user.id)?, ids).await?;
     audit(
         state,
         ctx,
         Some(p),
         "trash.restored",
-        Some(id.to_string()),
-        None,
+        Some(target),
+        Some(format!(
+            "{} restored, {} conflicts",
+            report.restored,
+            report.conflicts.len()
+        )),
     )
-    .await
+    .await?;
+    Ok(report)
 }
 
-async fn purge_one(state: &AppState, ctx: &Ctx, p: &Principal, id: i64) -> Result<(), ApiError> {
-    let owner = work::owner(&p.user.id)?;
-    work::run(state, &p.user.id, move |conn, rt, providers| {
-        rt.block_on(trash::purge(
-            conn,
-            &owner,
-            &PurgeSelection::Ids(vec![id]),
-            providers,
-        ))
-    })
-    .await?;
+async fn purge(
+    state: &AppState,
+    cleanup: &Cleanup,
+    ctx: &Ctx,
+    p: &Principal,
+    selection: PurgeSelection,
+) -> Result<PurgeReport, ApiError> {
+    let target = match &selection {
+        PurgeSelection::Ids(ids) => ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","),
+        PurgeSelection::All => "all".into(),
+        PurgeSelection::Expired => "expired".into(),
+    };
+    let purged = cleanup.purge(&work::owner(&p.user.id)?, selection).await?;
+    let report = PurgeReport {
+        purged: purged.len() as u64,
+        bytes: purged.iter().map(|e| e.size).sum(),
+    };
     audit(
         state,
         ctx,
         Some(p),
         "trash.purged",
-        Some(id.to_string()),
-        None,
+        Some(target),
+        Some(format!("{} files, {} bytes", report.purged, report.bytes)),
     )
-    .await
+    .await?;
+    Ok(report)
 }
 
-/// `GET /trash`.
+/// One entry restored, or the reason it was not, as an error (409 for a conflict).
+fn single(report: RestoreReport) -> Result<(), ApiError> {
+    if !report.conflicts.is_empty() {
+        return Err(ApiError::Conflict(
+            "cannot restore: something now exists at the original place".into(),
+        ));
+    }
+    match report.failed.into_iter().next() {
+        Some((_, reason)) => Err(ApiError::Conflict(format!("cannot restore: {reason}"))),
+        None => Ok(()),
+    }
+}
+
+fn restore_notice(r: &RestoreReport) -> String {
+    let mut s = format!("{} files restored ({}).", r.restored, human(r.bytes));
+    if !r.conflicts.is_empty() {
+        s.push_str(&format!(
+            " {} left in the trash because something exists at the original place now: {}.",
+            r.conflicts.len(),
+            r.conflicts.join(", ")
+        ));
+    }
+    if !r.failed.is_empty() {
+        s.push_str(&format!(" {} could not be restored.", r.failed.len()));
+    }
+    s
+}
+
+/// `GET /trash?page=N`.
 pub async fn page_(
     State(state): State<AppState>,
+    State(cleanup): State<Cleanup>,
     CurrentUser(p): CurrentUser,
+    Query(q): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
-    let view = TrashPage {
-        entries: list(&state, &p).await?,
-        layout: Layout::new(&state, Some(&p), "", "trash"),
-        notice: None,
-    };
+    let view = view(&state, &cleanup, &p, page_number(&q)?, None).await?;
     Ok(page(StatusCode::OK, &view))
 }
 
-/// `GET /api/trash`.
+/// `GET /api/trash?page=N`: one page (100 entries), newest first.
 pub async fn api_list(
-    State(state): State<AppState>,
+    State(cleanup): State<Cleanup>,
     CurrentUser(p): CurrentUser,
+    Query(q): Query<PageQuery>,
 ) -> Result<Json<Vec<TrashView>>, ApiError> {
-    Ok(Json(list(&state, &p).await?))
+    let t = cleanup
+        .trash_page(&work::owner(&p.user.id)?, page_number(&q)?)
+        .await?;
+    let now = db::now();
+    Ok(Json(
+        t.entries
+            .into_iter()
+            .map(|e| TrashView::of(e, now))
+            .collect(),
+    ))
+}
+
+/// `GET /api/trash/summary`: entries, bytes held, plans with files in the trash.
+pub async fn api_summary(
+    State(cleanup): State<Cleanup>,
+    CurrentUser(p): CurrentUser,
+) -> Result<Json<TrashSummary>, ApiError> {
+    let t = cleanup.trash_page(&work::owner(&p.user.id)?, 1).await?;
+    Ok(Json(TrashSummary {
+        count: t.count,
+        bytes_text: human(t.bytes),
+        bytes: t.bytes,
+        plans: t.plans,
+    }))
 }
 
 /// `POST /trash/{id}/restore`.
 pub async fn restore_form(
     State(state): State<AppState>,
+    State(cleanup): State<Cleanup>,
     ctx: Ctx,
     CurrentUser(p): CurrentUser,
     Id(id): Id,
 ) -> Result<Response, ApiError> {
-    restore_one(&state, &ctx, &p, id).await?;
+    single(restore(&state, &cleanup, &ctx, &p, vec![id]).await?)?;
     Ok(Redirect::to("/trash").into_response())
 }
 
 /// `POST /trash/{id}/purge`.
 pub async fn purge_form(
     State(state): State<AppState>,
+    State(cleanup): State<Cleanup>,
     ctx: Ctx,
     CurrentUser(p): CurrentUser,
     Id(id): Id,
 ) -> Result<Response, ApiError> {
-    purge_one(&state, &ctx, &p, id).await?;
+    purge(&state, &cleanup, &ctx, &p, PurgeSelection::Ids(vec![id])).await?;
     Ok(Redirect::to("/trash").into_response())
+}
+
+/// `POST /trash/selection`: restore or purge the ticked entries (`ids`, `action`).
+pub async fn selection_form(
+    State(state): State<AppState>,
+    State(cleanup): State<Cleanup>,
+    ctx: Ctx,
+    CurrentUser(p): CurrentUser,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let pairs = form_pairs(&body);
+    let ids = form_ids(&pairs, "ids")?;
+    let action = pairs
+        .iter()
+        .find(|(k, _)| k == "action")
+        .map(|(_, v)| v.as_str());
+    let notice = match action {
+        Some("restore") => restore_notice(&restore(&state, &cleanup, &ctx, &p, ids).await?),
+        Some("purge") => {
+            let r = purge(&state, &cleanup, &ctx, &p, PurgeSelection::Ids(ids)).await?;
+            format!(
+                "{} files deleted for good; {} freed.",
+                r.purged,
+                human(r.bytes)
+            )
+        }
+        _ => return Err(ApiError::Invalid("choose restore or purge".into())),
+    };
+    let view = view(&state, &cleanup, &p, 1, Some(notice)).await?;
+    Ok(page(StatusCode::OK, &view))
+}
+
+/// `POST /trash/empty`: "free space now", purging everything; needs the `confirm` box ticked.
+pub async fn empty_form(
+    State(state): State<AppState>,
+    State(cleanup): State<Cleanup>,
+    ctx: Ctx,
+    CurrentUser(p): CurrentUser,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    if !form_pairs(&body)
+        .iter()
+        .any(|(k, v)| k == "confirm" && v == "yes")
+    {
+        return Err(ApiError::Invalid(
+            "tick the box to confirm that every file in the trash is deleted for good".into(),
+        ));
+    }
+    let r = purge(&state, &cleanup, &ctx, &p, PurgeSelection::All).await?;
+    let notice = format!(
+        "The trash is empty: {} files deleted for good, {} freed.",
+        r.purged,
+        human(r.bytes)
+    );
+    let view = view(&state, &cleanup, &p, 1, Some(notice)).await?;
+    Ok(page(StatusCode::OK, &view))
 }
 
 /// `POST /api/trash/{id}/restore`.
 pub async fn api_restore(
     State(state): State<AppState>,
+    State(cleanup): State<Cleanup>,
     ctx: Ctx,
     CurrentUser(p): CurrentUser,
     Id(id): Id,
 ) -> Result<StatusCode, ApiError> {
-    restore_one(&state, &ctx, &p, id).await?;
+    single(restore(&state, &cleanup, &ctx, &p, vec![id]).await?)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `DELETE /api/trash/{id}`: purges for good.
 pub async fn api_purge(
     State(state): State<AppState>,
+    State(cleanup): State<Cleanup>,
     ctx: Ctx,
     CurrentUser(p): CurrentUser,
     Id(id): Id,
 ) -> Result<StatusCode, ApiError> {
-    purge_one(&state, &ctx, &p, id).await?;
+    purge(&state, &cleanup, &ctx, &p, PurgeSelection::Ids(vec![id])).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/trash/restore` `{"ids": [...]}`: conflicts and refusals are in the report.
+pub async fn api_restore_selection(
+    State(state): State<AppState>,
+    State(cleanup): State<Cleanup>,
+    ctx: Ctx,
+    CurrentUser(p): CurrentUser,
+    Json(s): Json<Selection>,
+) -> Result<Json<RestoreReport>, ApiError> {
+    if s.all {
+        return Err(ApiError::Invalid(
+            "restore a plan (POST /api/plans/{id}/restore) or name the entries".into(),
+        ));
+    }
+    Ok(Json(restore(&state, &cleanup, &ctx, &p, s.ids).await?))
+}
+
+/// `POST /api/trash/purge` `{"ids": [...]}` or `{"all": true}`: deletes for good.
+pub async fn api_purge_selection(
+    State(state): State<AppState>,
+    State(cleanup): State<Cleanup>,
+    ctx: Ctx,
+    CurrentUser(p): CurrentUser,
+    Json(s): Json<Selection>,
+) -> Result<Json<PurgeReport>, ApiError> {
+    let selection = match (s.all, s.ids.is_empty()) {
+        (true, true) => PurgeSelection::All,
+        (false, false) => PurgeSelection::Ids(s.ids),
+        _ => {
+            return Err(ApiError::Invalid("give either ids or \"all\": true".into()));
+        }
+    };
+    Ok(Json(purge(&state, &cleanup, &ctx, &p, selection).await?))
 }

@@ -219,6 +219,8 @@ async fn every_owned_resource_route_refuses_the_wrong_user() -> TestResult {
             trash_id.clone()
         } else if path.contains("/files/") {
             file_id.to_string()
+        } else if path.contains("/jobs/") {
+            owned.applied.to_string()
         } else {
             return Err(format!("{method} {path}: add an owner check to this test").into());
         };

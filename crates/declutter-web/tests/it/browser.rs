@@ -341,13 +341,19 @@ async fn journey(d: &Driver, app: &TestApp) -> TestResult {
     d.shot("plan").await?;
     d.click("form[action$='/apply'] button").await?;
     d.accept_confirm().await?;
-    d.path_becomes("/trash").await?;
+    // Apply runs as a job: its page follows it (refreshing itself) to the summary.
+    d.shows("moved to the trash").await?;
+    d.shot("job").await?;
+    d.go(&app.url("/trash")).await?;
     d.shows("days left").await?;
     d.shot("trash").await?;
-    let restorable = |html: &Value| html.as_str().map_or(0, |s| s.matches("/restore\"").count());
+    let restorable = |html: &Value| {
+        html.as_str()
+            .map_or(0, |s| s.matches("formaction=\"/trash/").count() / 2)
+    };
     let before = restorable(&d.cmd(reqwest::Method::GET, "/source", None).await?);
     assert!(before > 0, "the applied plan put files in the trash");
-    d.click("form[action$='/restore'] button").await?;
+    d.click("button[formaction$='/restore']").await?;
     // The restore redirects back to /trash: wait for the new page, not the URL.
     let mut after = before;
     for _ in 0..100 {

@@ -44,11 +44,25 @@ pub async fn wait_scan(b: &Browser, job: i64) -> TestResult<Value> {
     Err("scan did not finish".into())
 }
 
+/// Polls a clean-up job's JSON status until it leaves `running`.
+pub async fn wait_job(b: &Browser, job: i64) -> TestResult<Value> {
+    for _ in 0..600 {
+        let s: Value = b.get(&format!("/api/jobs/{job}")).await?.json().await?;
+        if s["state"] != "running" {
+            return Ok(s);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    Err("job did not finish".into())
+}
+
 /// Ids left behind by [`scanned_and_applied`].
 pub struct Owned {
     pub source: i64,
     pub job: i64,
     pub plan: i64,
+    /// The apply job.
+    pub applied: i64,
     pub trash: Vec<i64>,
 }
 
@@ -94,13 +108,18 @@ pub async fn scanned_and_applied(
         )
         .await?;
     assert_eq!(res.status(), 303);
-    assert_eq!(location(&res), "/trash");
+    let applying = location(&res);
+    assert!(applying.starts_with("/jobs/"), "{applying}");
+    let applied = tail_id(&applying)?;
+    let done = wait_job(owner, applied).await?;
+    assert_eq!(done["state"], "done", "{done}");
     let trash: Vec<Value> = owner.get("/api/trash").await?.json().await?;
     let trash = trash.iter().filter_map(|e| e["id"].as_i64()).collect();
     Ok(Owned {
         source,
         job,
         plan,
+        applied,
         trash,
     })
 }

@@ -7,7 +7,7 @@ use declutter_fakes::{FakeDrive, FakeGraph, Gated as _};
 use declutter_web::connect::GOOGLE_WRITE;
 use serde_json::Value;
 
-use crate::cleanup::{make_folder, my_id, scanned_and_applied, tail_id, wait_scan};
+use crate::cleanup::{make_folder, my_id, scanned_and_applied, tail_id, wait_job, wait_scan};
 use crate::connections::{connect, connections, db_bytes};
 use crate::fake_oauth::FakeOAuth;
 use crate::support::{Browser, Options, PASSWORD, TestApp, TestResult, location};
@@ -271,7 +271,13 @@ async fn applying_on_a_drive_asks_consent_then_resumes_and_restores() -> TestRes
     // ...and the callback finishes the apply without another click.
     let res = b.client.get(location(&res)).send().await?;
     assert_eq!(res.status(), 303);
-    assert_eq!(location(&res), "/trash", "applied after the upgrade");
+    let job = location(&res);
+    assert!(
+        job.starts_with("/jobs/"),
+        "applied after the upgrade: {job}"
+    );
+    let done = wait_job(&b, tail_id(&job)?).await?;
+    assert_eq!(done["state"], "done", "{done}");
     let applied: Value = b.get(&format!("/api/plans/{plan}")).await?.json().await?;
     assert_eq!(applied["status"], "applied", "{applied}");
     assert!(

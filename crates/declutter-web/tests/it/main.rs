@@ -24,3 +24,4 @@ mod safety;
 mod support;
 mod thumbnails;
 mod tokens;
+mod undo;

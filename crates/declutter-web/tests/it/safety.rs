@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::cleanup::{my_id, tail_id, wait_scan};
+use crate::cleanup::{my_id, tail_id, wait_job, wait_scan};
 use crate::support::{Browser, TestApp, TestResult, location};
 
 /// Assigns `dir` to the admin itself and scans it; returns the source id.
@@ -51,8 +51,11 @@ async fn api_apply(b: &Browser, plan: i64) -> TestResult<Value> {
         .header("x-csrf-token", b.csrf("/account").await?)
         .send()
         .await?;
-    assert_eq!(res.status(), 200);
-    Ok(res.json().await?)
+    assert_eq!(res.status(), 202);
+    let started: Value = res.json().await?;
+    let job = wait_job(b, started["job"].as_i64().ok_or("job id")?).await?;
+    assert_eq!(job["state"], "done", "{job}");
+    Ok(job["summary"].clone())
 }
 
 fn live(dir: &Path) -> Vec<PathBuf> {

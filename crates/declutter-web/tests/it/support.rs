@@ -103,6 +103,8 @@ pub struct Options {
     pub public_url: Option<String>,
     pub trusted_proxy: Option<std::net::IpAddr>,
     pub tls: bool,
+    /// Run after each item of a clean-up job (holds a job between two items).
+    pub item_hook: Option<declutter_core::engine::jobs::ItemHook>,
 }
 
 impl TestApp {
@@ -166,6 +168,7 @@ impl TestApp {
         let mut state = declutter_web::build_state(config).await?;
         let revoked = Arc::new(RecordingRevoker::default());
         state.revoker = revoked.clone();
+        state.item_hook = declutter_web::services::cleanup::Hook(o.item_hook);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(declutter_web::serve_state(
             state.clone(),

@@ -1,0 +1,236 @@
+//! Clean-up jobs: applying a plan and undoing it run in the background; their pages and API
+//! read the job row (progress, cancel, summary), so a reload or another instance sees the same.
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use declutter_core::store::jobs::{Job, JobKind};
+use http::{StatusCode, header};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::audit;
+use crate::auth::access::{Ctx, CurrentUser, Principal};
+use crate::error::ApiError;
+use crate::pages::{JobPage, human};
+use crate::path_id::Id;
+use crate::services::cleanup::Cleanup;
+use crate::state::AppState;
+use crate::views::{Layout, page};
+use crate::work;
+
+/// Most skipped files or conflicts listed on the page (the API has them all).
+const LISTED: usize = 50;
+
+/// A job as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct JobView {
+    /// The stored job.
+    #[serde(flatten)]
+    pub job: Job,
+    /// Where to poll it.
+    pub status_url: String,
+}
+
+impl From<Job> for JobView {
+    fn from(job: Job) -> Self {
+        Self {
+            status_url: format!("/api/jobs/{}", job.id),
+            job,
+        }
+    }
+}
+
+/// 202 Accepted for a started job: its id and where to watch it.
+pub fn accepted(job: i64) -> Response {
+    let url = format!("/api/jobs/{job}");
+    (
+        StatusCode::ACCEPTED,
+        [(header::LOCATION, url.clone())],
+        Json(serde_json::json!({ "job": job, "status_url": url })),
+    )
+        .into_response()
+}
+
+/// What the page shows of a job.
+#[derive(Debug, Clone)]
+pub struct JobDisplay {
+    /// The stored job.
+    pub job: Job,
+    /// `applying` or `restoring`, for headings.
+    pub verb: &'static str,
+    /// Done out of total, 0–100.
+    pub percent: u64,
+    /// Bytes moved so far, for people.
+    pub bytes_text: String,
+    /// Files skipped or refused, with the reason (at most [`LISTED`]).
+    pub skipped: Vec<(String, String)>,
+    /// Original paths where something exists now (restore; at most [`LISTED`]).
+    pub conflicts: Vec<String>,
+    /// Files moved by the run (trashed or restored).
+    pub moved: u64,
+}
+
+impl JobDisplay {
+    fn of(job: Job) -> Self {
+        let summary = job.summary.clone().unwrap_or(Value::Null);
+        let pairs = |key: &str| -> Vec<(String, String)> {
+            summary[key]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .take(LISTED)
+                .filter_map(|p| Some((p[0].as_str()?.to_owned(), p[1].as_str()?.to_owned())))
+                .collect()
+        };
+        let (skipped, moved) = match job.kind {
+            JobKind::Apply => (pairs("skipped"), summary["trashed"].as_u64()),
+            JobKind::Restore => (pairs("failed"), summary["restored"].as_u64()),
+        };
+        Self {
+            verb: match job.kind {
+                JobKind::Apply => "Applying",
+                JobKind::Restore => "Restoring",
+            },
+            percent: (job.done * 100)
+                .checked_div(job.total)
+                .unwrap_or(0)
+                .min(100),
+            bytes_text: human(job.bytes),
+            conflicts: summary["conflicts"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .take(LISTED)
+                .filter_map(|c| c.as_str().map(str::to_owned))
+                .collect(),
+            skipped,
+            moved: moved.unwrap_or(0),
+            job,
+        }
+    }
+
+    /// Whether the page should keep refreshing.
+    pub fn running(&self) -> bool {
+        self.job.state == "running"
+    }
+}
+
+async fn job(cleanup: &Cleanup, p: &Principal, id: i64) -> Result<Job, ApiError> {
+    cleanup.job(&work::owner(&p.user.id)?, id).await
+}
+
+/// `GET /jobs/{id}`: live progress (the page refreshes itself while the job runs), then the
+/// summary.
+pub async fn page_(
+    State(state): State<AppState>,
+    State(cleanup): State<Cleanup>,
+    CurrentUser(p): CurrentUser,
+    Id(id): Id,
+) -> Result<Response, ApiError> {
+    let view = JobPage {
+        job: JobDisplay::of(job(&cleanup, &p, id).await?),
+        layout: Layout::new(&state, Some(&p), "", "trash"),
+    };
+    Ok(page(StatusCode::OK, &view))
+}
+
+/// `GET /api/jobs/{id}`.
+pub async fn api_get(
+    State(cleanup): State<Cleanup>,
+    CurrentUser(p): CurrentUser,
+    Id(id): Id,
+) -> Result<Json<JobView>, ApiError> {
+    Ok(Json(job(&cleanup, &p, id).await?.into()))
+}
+
+async fn cancel(
+    state: &AppState,
+    cleanup: &Cleanup,
+    ctx: &Ctx,
+    p: &Principal,
+    id: i64,
+) -> Result<Job, ApiError> {
+    let job = cleanup.cancel(&work::owner(&p.user.id)?, id).await?;
+    audit(
+        state,
+        ctx,
+        Some(p),
+        "job.cancelled",
+        Some(id.to_string()),
+        None,
+    )
+    .await?;
+    Ok(job)
+}
+
+/// `POST /jobs/{id}/cancel`: stops the job before its next file, then back to its page.
+pub async fn cancel_form(
+    State(state): State<AppState>,
+    State(cleanup): State<Cleanup>,
+    ctx: Ctx,
+    CurrentUser(p): CurrentUser,
+    Id(id): Id,
+) -> Result<Response, ApiError> {
+    cancel(&state, &cleanup, &ctx, &p, id).await?;
+    Ok(Redirect::to(&format!("/jobs/{id}")).into_response())
+}
+
+/// `POST /api/jobs/{id}/cancel`: 202 with the job; it stops before its next file.
+pub async fn api_cancel(
+    State(state): State<AppState>,
+    State(cleanup): State<Cleanup>,
+    ctx: Ctx,
+    CurrentUser(p): CurrentUser,
+    Id(id): Id,
+) -> Result<Response, ApiError> {
+    let job: JobView = cancel(&state, &cleanup, &ctx, &p, id).await?.into();
+    Ok((StatusCode::ACCEPTED, Json(job)).into_response())
+}
+
+async fn restore_plan(
+    state: &AppState,
+    cleanup: &Cleanup,
+    ctx: &Ctx,
+    p: &Principal,
+    plan: i64,
+) -> Result<i64, ApiError> {
+    let job = cleanup
+        .start_restore(&work::owner(&p.user.id)?, plan)
+        .await?;
+    audit(
+        state,
+        ctx,
+        Some(p),
+        "plan.restore_started",
+        Some(plan.to_string()),
+        Some(format!("job {job}")),
+    )
+    .await?;
+    Ok(job)
+}
+
+/// `POST /plans/{id}/restore`: undoes the whole plan in the background; shows its progress.
+pub async fn restore_plan_form(
+    State(state): State<AppState>,
+    State(cleanup): State<Cleanup>,
+    ctx: Ctx,
+    CurrentUser(p): CurrentUser,
+    Id(id): Id,
+) -> Result<Response, ApiError> {
+    let job = restore_plan(&state, &cleanup, &ctx, &p, id).await?;
+    Ok(Redirect::to(&format!("/jobs/{job}")).into_response())
+}
+
+/// `POST /api/plans/{id}/restore`: 202 with the job to watch.
+pub async fn api_restore_plan(
+    State(state): State<AppState>,
+    State(cleanup): State<Cleanup>,
+    ctx: Ctx,
+    CurrentUser(p): CurrentUser,
+    Id(id): Id,
+) -> Result<Response, ApiError> {
+    Ok(accepted(
+        restore_plan(&state, &cleanup, &ctx, &p, id).await?,
+    ))
+}
