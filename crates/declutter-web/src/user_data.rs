@@ -54,6 +54,7 @@ const EXPORTED: &[(&str, &str)] = &[
         "trash",
         "SELECT * FROM trash WHERE user_id = ?1 ORDER BY id",
     ),
+    ("jobs", "SELECT * FROM jobs WHERE user_id = ?1 ORDER BY id"),
 ];
 
 fn json_of(v: ValueRef<'_>) -> Value {

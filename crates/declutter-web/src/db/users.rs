@@ -209,6 +209,7 @@ pub fn delete(c: &mut Connection, id: &str) -> Result<Deleted, DbError> {
         "sources",
         "content_checks",
         "apply_locks",
+        "jobs",
         "dup_summary",
         "dupes_view_version",
     ] {

@@ -84,15 +84,23 @@ pub struct TrashPage {
 /// Plans listed with an undo button on the trash page.
 const PLANS_LISTED: u64 = 20;
 
+/// A started job and what its run needs.
+struct Ready {
+    job: i64,
+    lease: Lease,
+    conn: Connection,
+    progress: JobProgress,
+}
+
 /// Entries of one trash page.
 pub const PAGE_SIZE: u64 = 100;
 
 impl Cleanup {
     /// Starts applying plan `plan` for `user`; returns the job id at once.
     pub async fn start_apply(&self, user: &UserId, plan: i64) -> Result<i64, ApiError> {
-        let (job, lease) = self.begin(user, JobKind::Apply, plan).await?;
-        let owner = user.clone();
-        self.spawn(user, job, move |conn, rt, providers, progress| {
+        let ready = self.begin(user, JobKind::Apply, plan).await?;
+        let (job, owner) = (ready.job, user.clone());
+        self.spawn(user, ready, move |conn, rt, providers, progress, lease| {
             rt.block_on(jobs::run_apply(
                 conn,
                 &owner,
@@ -110,9 +118,9 @@ impl Cleanup {
 
     /// Starts putting back everything plan `plan` moved to the trash; returns the job id.
     pub async fn start_restore(&self, user: &UserId, plan: i64) -> Result<i64, ApiError> {
-        let (job, lease) = self.begin(user, JobKind::Restore, plan).await?;
-        let owner = user.clone();
-        self.spawn(user, job, move |conn, rt, providers, progress| {
+        let ready = self.begin(user, JobKind::Restore, plan).await?;
+        let (job, owner) = (ready.job, user.clone());
+        self.spawn(user, ready, move |conn, rt, providers, progress, lease| {
             rt.block_on(jobs::run_restore(
                 conn, &owner, job, plan, lease, providers, progress,
             ))
@@ -121,45 +129,64 @@ impl Cleanup {
         Ok(job)
     }
 
-    /// Takes the owner's apply lock and records the job, in the request: a second clean-up of
-    /// the account is refused now (409), not in the background.
-    async fn begin(
-        &self,
-        user: &UserId,
-        kind: JobKind,
-        plan: i64,
-    ) -> Result<(i64, Lease), ApiError> {
-        let owner = user.clone();
+    /// Takes the owner's apply lock, records the job and opens what its run needs, in the
+    /// request: a second clean-up of the account is refused now (409), and a run that could
+    /// not start gives its lock back at once instead of holding it until a restart.
+    async fn begin(&self, user: &UserId, kind: JobKind, plan: i64) -> Result<Ready, ApiError> {
+        let (owner, db, hook) = (user.clone(), self.db.clone(), self.hook.0.clone());
         Ok(self
             .pool
-            .write(move |c| jobs::begin(c, &owner, kind, plan))
+            .write(move |c| -> Result<Ready, EngineError> {
+                let (job, lease) = jobs::begin(c, &owner, kind, plan)?;
+                let opened = declutter_core::db::open(&db)
+                    .and_then(|conn| Ok((conn, JobProgress::open(&db, job, hook)?)));
+                match opened {
+                    Ok((conn, progress)) => Ok(Ready {
+                        job,
+                        lease,
+                        conn,
+                        progress,
+                    }),
+                    Err(e) => {
+                        lease.release(c)?;
+                        declutter_core::store::jobs::finish(
+                            c,
+                            job,
+                            "failed",
+                            None,
+                            Some("the job could not start; try again"),
+                        )?;
+                        Err(e.into())
+                    }
+                }
+            })
             .await??)
     }
 
-    /// Runs a job on the blocking pool; its end (or failure) is recorded in its row by the
-    /// engine, and logged here.
-    fn spawn<F>(&self, user: &UserId, job: i64, f: F)
+    /// Runs a started job on the blocking pool; its end (or failure) is recorded in its row by
+    /// the engine, and logged here.
+    fn spawn<F>(&self, user: &UserId, ready: Ready, f: F)
     where
         F: FnOnce(
                 &mut Connection,
                 &tokio::runtime::Handle,
                 &WebProviders,
                 &JobProgress,
+                Lease,
             ) -> Result<u64, EngineError>
             + Send
             + 'static,
     {
-        let db = self.db.clone();
         let providers = (self.providers)(user.as_str());
-        let hook = self.hook.0.clone();
         let rt = tokio::runtime::Handle::current();
         tokio::task::spawn_blocking(move || {
-            let run = || -> Result<u64, EngineError> {
-                let mut conn = declutter_core::db::open(&db)?;
-                let progress = JobProgress::open(&db, job, hook)?;
-                f(&mut conn, &rt, &providers, &progress)
-            };
-            match run() {
+            let Ready {
+                job,
+                lease,
+                mut conn,
+                progress,
+            } = ready;
+            match f(&mut conn, &rt, &providers, &progress, lease) {
                 Ok(items) => tracing::info!(job, items, "clean-up job ended"),
                 Err(error) => tracing::warn!(job, %error, "clean-up job failed"),
             }
