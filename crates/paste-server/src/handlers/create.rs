@@ -282,10 +282,10 @@ pub fn malformed_header(name: &str) -> ApiError {
 }
 
 pub fn parse_bool(v: Option<&str>) -> Result<bool, ApiError> {
-    match v.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
-        None | Some("false" | "0" | "no") => Ok(false),
-        Some("true" | "1" | "yes") => Ok(true),
-        Some(_) => Err(problem(
+    match v.map(headers::parse_flag) {
+        None | Some(Some(false)) => Ok(false),
+        Some(Some(true)) => Ok(true),
+        Some(None) => Err(problem(
             StatusCode::BAD_REQUEST,
             "invalid_burn_after_read",
             "X-Burn-After-Read must be true or false (1/0 and yes/no are accepted too)",

@@ -378,3 +378,29 @@ pub fn response(status: u16) -> Response {
     }
     res.build()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_status_has_its_own_response() {
+        for status in statuses() {
+            assert_eq!(response_name(status), format!("Problem{status}"));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for p in PROBLEMS {
+            assert!(
+                seen.insert((p.status, p.code)),
+                "{} {} listed twice",
+                p.status,
+                p.code
+            );
+            assert!(
+                p.code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{}",
+                p.code
+            );
+        }
+    }
+}
