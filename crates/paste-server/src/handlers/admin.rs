@@ -120,6 +120,7 @@ pub async fn cleanup(
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// The owner's certificate fingerprint (SHA-1, 40 hex digits).
+    #[param(pattern = "^[0-9A-Fa-f]{40}$")]
     owner: String,
     /// Page size (clamped to the server's maximum).
     limit: Option<u32>,
@@ -195,6 +196,7 @@ pub async fn list(
 #[into_params(parameter_in = Query)]
 pub struct QuotaQuery {
     /// The owner's certificate fingerprint (SHA-1, 40 hex digits).
+    #[param(pattern = "^[0-9A-Fa-f]{40}$")]
     owner: String,
 }
 
