@@ -9,7 +9,7 @@ help:
 	@echo "make test   - every test: Rust unit + integration suites, then the deployment tests"
 	@echo "make lint   - rustfmt check and clippy -D warnings"
 	@echo "make deny   - licenses and advisories (offline snapshot)"
-	@echo "make security - attack tests, then schemathesis against the declutter web API (about 1 min)"
+	@echo "make security - attack tests, schemathesis against declutter and fpasted, AFL++ fuzzing (about 8 min)"
 
 run:
 	cargo run --release --locked -p paste-server --bin fpasted
@@ -44,5 +44,8 @@ deny:
 # temporary database, the first account's bearer token). Checks run: `not_a_server_error` only
 # (the full conformance checks fail until the document is fixed, issue #14); 50 examples per
 # operation, 150 s at most (SECURITY_CHECKS, SECURITY_MAX_EXAMPLES, SECURITY_TIMEOUT override).
+# Then schemathesis against fpasted's generated document (/openapi.json) on a live fpasted
+# (.ci/schemathesis-fpasted: server errors and full response conformance, 0 failures), and
+# each AFL++ fuzz target of fuzz/ for FUZZ_SECONDS (45) seconds (.ci/fuzz, cargo afl on stable).
 security: packages
 	.ci/security

@@ -33,3 +33,41 @@ pub const QUOTA_REMAINING_BYTES: &str = "x-quota-remaining-bytes";
 pub const QUOTA_REMAINING_PASTES: &str = "x-quota-remaining-pastes";
 /// On create by an anonymous client: Unix seconds at which its daily quota starts afresh.
 pub const QUOTA_RESET: &str = "x-quota-reset";
+
+/// A yes/no header value (`X-Burn-After-Read`, `X-Burn-Confirm`, `X-Remove-Password`):
+/// `true`/`false`, `1`/`0` or `yes`/`no`, any case, surrounding whitespace ignored; `None` for
+/// anything else, which the server refuses rather than guesses.
+pub fn parse_flag(value: &str) -> Option<bool> {
+    let value = value.trim();
+    let is = |word: &str| value.eq_ignore_ascii_case(word);
+    if is("true") || is("1") || is("yes") {
+        Some(true)
+    } else if is("false") || is("0") || is("no") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_flag;
+
+    #[test]
+    fn flags_are_the_six_words_in_any_case() {
+        for (v, want) in [
+            ("true", Some(true)),
+            (" YES ", Some(true)),
+            ("1", Some(true)),
+            ("False", Some(false)),
+            ("0", Some(false)),
+            ("no\t", Some(false)),
+            ("", None),
+            ("2", None),
+            ("truee", None),
+            ("y", None),
+        ] {
+            assert_eq!(parse_flag(v), want, "{v:?}");
+        }
+    }
+}

@@ -7,8 +7,10 @@ pub mod headers;
 pub mod listing;
 pub mod pki;
 pub mod pow;
+pub mod short;
 pub mod types;
 pub mod webhook;
 
 pub use listing::{PasteList, PasteListItem};
+pub use short::{Deleted, Purged, ShortUrl, ShortUrlList};
 pub use types::{Challenge, PasteCreated, PasteInfo, QuotaStatus, ServerInfo};

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 /// One paste in a listing. Unlike [`crate::PasteInfo`], every flag is always present, as in
 /// FlaskPaste's listing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PasteListItem {
     /// The paste id.
     pub id: String,
@@ -34,6 +35,7 @@ pub struct PasteListItem {
 
 /// `GET /pastes` body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PasteList {
     /// This page, newest first.
     pub pastes: Vec<PasteListItem>,

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// `201 Created` body of `POST /`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PasteCreated {
     /// The paste id.
     pub id: String,
@@ -39,6 +40,7 @@ pub struct PasteCreated {
 
 /// `GET /{id}` body: metadata, never content.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PasteInfo {
     /// The paste id.
     pub id: String,
@@ -80,6 +82,7 @@ pub struct PasteInfo {
 
 /// `GET /challenge` body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Challenge {
     /// Whether creation requires a proof of work.
     pub enabled: bool,
@@ -109,17 +112,24 @@ fn is_zero(n: &i64) -> bool {
 
 /// `GET /` body: what the server is and accepts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ServerInfo {
     /// Service name.
     pub name: String,
     /// Server version.
     pub version: String,
     /// Endpoint summary, `"METHOD path"` to description.
+    #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<String, String>))]
     pub endpoints: serde_json::Map<String, serde_json::Value>,
+    /// Path of this API's OpenAPI 3.1 document (`/openapi.json`, URL prefix included): every
+    /// route, header and problem code, generated from the server's code.
+    #[serde(default)]
+    pub openapi: String,
     /// Limits and policies in force.
     pub limits: Limits,
-    /// Optional behaviours this server offers, by name (`max_views`, `burn_confirm`, `quotas`,
-    /// `require_identity`, ...), so clients discover them instead of guessing.
+    /// Optional behaviours this server offers, by name (`max_views`, `burn_confirm`,
+    /// `short_urls`, `openapi`, and when configured `pow`, `malware_scan`, `quotas`,
+    /// `require_identity`), so clients discover them instead of guessing.
     #[serde(default)]
     pub features: Vec<String>,
     /// The caller's own quota: what it may still store.
@@ -129,6 +139,7 @@ pub struct ServerInfo {
 
 /// One caller's quota: limits (0 = unlimited), usage and what is left.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QuotaStatus {
     /// `certificate` (live pastes of the certificate) or `address` (pastes created by this
     /// anonymous client address today, UTC).
@@ -154,6 +165,7 @@ pub struct QuotaStatus {
 
 /// Limits a client needs to know before uploading.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Limits {
     /// Largest anonymous paste in bytes.
     pub max_anon_size: u64,

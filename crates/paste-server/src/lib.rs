@@ -13,6 +13,7 @@ pub mod handlers;
 pub mod hot_raw;
 pub mod identity;
 pub mod metrics;
+pub mod openapi;
 pub mod pki;
 pub mod quota;
 pub mod router;

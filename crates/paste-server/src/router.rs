@@ -4,6 +4,7 @@ use axum::Router;
 use axum::routing::{get, post};
 
 use crate::handlers::{admin, create, delete, info, mine, ops, pki, read, register, short, update};
+use crate::openapi::openapi_json;
 use crate::state::AppState;
 
 /// Every route, under the configured URL prefix.
@@ -16,6 +17,7 @@ pub fn router(state: AppState) -> Router {
     };
     let mut routes = Router::new()
         .route(&root, get(info::info).post(create::create))
+        .route(&format!("{p}/openapi.json"), get(openapi_json))
         .route(&format!("{p}/health"), get(ops::health))
         .route(&format!("{p}/challenge"), get(ops::challenge))
         .route(&format!("{p}/metrics"), get(ops::metrics))

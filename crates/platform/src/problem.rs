@@ -16,23 +16,28 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// An API error as RFC 9457 problem details.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Problem {
     /// A URI reference naming the problem type; ours are relative `urn`-style tags.
     #[serde(rename = "type")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^urn:problem:[a-z_]+$"))]
     pub kind: String,
     /// Short summary of the problem type.
     pub title: String,
     /// The HTTP status code.
+    #[cfg_attr(feature = "openapi", schema(minimum = 400, maximum = 599))]
     pub status: u16,
     /// Human-readable explanation of this occurrence.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
     /// Stable machine-readable code, e.g. `paste_not_found`.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[a-z_]+$"))]
     pub code: String,
     /// FlaskPaste-compatible message member.
     pub error: String,
-    /// Extension members (e.g. `entropy`, `min_entropy`).
+    /// Extension members (e.g. `entropy`, `min_entropy`), documented per problem by each service.
     #[serde(flatten)]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
     pub extensions: Map<String, Value>,
     #[serde(skip)]
     retry_after_secs: Option<u64>,

@@ -9,6 +9,7 @@ use super::{PasteStore, StoreError};
 
 /// Counts and bytes of one group.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Tally {
     /// Pastes.
     pub count: i64,
@@ -18,6 +19,7 @@ pub struct Tally {
 
 /// What the admin stats endpoint reports.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Stats {
     /// Live pastes.
     pub total: Tally,

@@ -10,7 +10,6 @@ use paste_core::store::Stats;
 use platform::extract::Query;
 use platform::tls::is_fingerprint;
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use super::paste_path;
 use crate::error::{ApiError, problem};
@@ -50,6 +49,18 @@ impl Admin {
 }
 
 /// `GET /admin/stats`.
+#[utoipa::path(
+    get,
+    path = "/admin/stats",
+    operation_id = "adminStats",
+    tag = "admin",
+    responses(
+        (status = 200, description = "Counts and bytes of live, expiring and expired pastes", body = paste_core::store::Stats),
+        (status = 400, response = crate::openapi::problems::Problem400),
+        (status = 401, response = crate::openapi::problems::Problem401),
+        (status = 403, response = crate::openapi::problems::Problem403),
+    )
+)]
 pub async fn stats(
     State(state): State<AppState>,
     identity: Identity,
@@ -64,10 +75,22 @@ pub async fn stats(
 }
 
 /// `POST /admin/cleanup`: purge expired pastes now.
+#[utoipa::path(
+    post,
+    path = "/admin/cleanup",
+    operation_id = "adminCleanup",
+    tag = "admin",
+    responses(
+        (status = 200, description = "Expired pastes purged now", body = paste_api::Purged),
+        (status = 400, response = crate::openapi::problems::Problem400),
+        (status = 401, response = crate::openapi::problems::Problem401),
+        (status = 403, response = crate::openapi::problems::Problem403),
+    )
+)]
 pub async fn cleanup(
     State(state): State<AppState>,
     identity: Identity,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<paste_api::Purged>, ApiError> {
     let admin = Admin::require(&identity)?;
     let window = i64::try_from(state.config.dedup_window).unwrap_or(i64::MAX);
     let purged = state
@@ -86,17 +109,37 @@ pub async fn cleanup(
         bytes,
         "admin action"
     );
-    Ok(Json(json!({"purged": purged.len(), "bytes": bytes})))
+    Ok(Json(paste_api::Purged {
+        purged: purged.len(),
+        bytes,
+    }))
 }
 
 /// Query of `GET /admin/pastes`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// The owner's certificate fingerprint (SHA-1, 40 hex digits).
+    #[param(pattern = "^[0-9A-Fa-f]{40}$")]
     owner: String,
+    /// Page size (clamped to the server's maximum).
     limit: Option<u32>,
 }
 
 /// `GET /admin/pastes?owner=<fingerprint>`.
+#[utoipa::path(
+    get,
+    path = "/admin/pastes",
+    operation_id = "adminListPastes",
+    tag = "admin",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "The owner's live pastes, newest first", body = Vec<paste_api::PasteInfo>),
+        (status = 400, response = crate::openapi::problems::Problem400),
+        (status = 401, response = crate::openapi::problems::Problem401),
+        (status = 403, response = crate::openapi::problems::Problem403),
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     identity: Identity,
@@ -149,12 +192,28 @@ pub async fn list(
 }
 
 /// Query of `GET /admin/quota`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct QuotaQuery {
+    /// The owner's certificate fingerprint (SHA-1, 40 hex digits).
+    #[param(pattern = "^[0-9A-Fa-f]{40}$")]
     owner: String,
 }
 
 /// `GET /admin/quota?owner=<fingerprint>`: the certificate's quota, usage and what is left.
+#[utoipa::path(
+    get,
+    path = "/admin/quota",
+    operation_id = "adminQuota",
+    tag = "admin",
+    params(QuotaQuery),
+    responses(
+        (status = 200, description = "The certificate's quota, usage and what is left", body = paste_api::QuotaStatus),
+        (status = 400, response = crate::openapi::problems::Problem400),
+        (status = 401, response = crate::openapi::problems::Problem401),
+        (status = 403, response = crate::openapi::problems::Problem403),
+    )
+)]
 pub async fn quota(
     State(state): State<AppState>,
     identity: Identity,

@@ -22,6 +22,48 @@ use crate::scanner::Verdict;
 use crate::state::AppState;
 
 /// Creates a paste from a raw body or a JSON `{"content": "..."}`.
+#[utoipa::path(
+    post,
+    path = "/",
+    operation_id = "createPaste",
+    tag = "pastes",
+    params(crate::openapi::params::CreateHeaders),
+    request_body(
+        description = "The content, raw (any type; the server sniffs it), or JSON `{\"content\": ...}`",
+        content(
+            (String = "text/plain"),
+            ([u8] = "application/octet-stream"),
+            (crate::openapi::bodies::PasteJson = "application/json"),
+        )
+    ),
+    responses(
+        (status = 201, description = "Created", body = paste_api::PasteCreated,
+            headers(
+                ("Location" = String, description = "Path of the paste's metadata"),
+                ("X-Quota-Remaining-Bytes" = u64, description = "Bytes left in the caller's quota (absent when unlimited)"),
+                ("X-Quota-Remaining-Pastes" = u64, description = "Pastes left in the caller's quota (absent when unlimited)"),
+                ("X-Quota-Reset" = u64, description = "Anonymous callers: Unix seconds at which the daily quota starts afresh"),
+                ("X-RateLimit-Limit" = u64, description = "Creations allowed per minute for this address (when rate limiting is on)"),
+                ("X-RateLimit-Remaining" = u64, description = "Creations left in this window"),
+                ("X-RateLimit-Reset" = u64, description = "Unix seconds at which the window starts afresh"),
+            ),
+            links(
+                ("getPaste" = (operation_id = "getPaste", parameters(("id" = "$response.body#/id")))),
+                ("getRawPaste" = (operation_id = "getRawPaste", parameters(("id" = "$response.body#/id")))),
+                ("updatePaste" = (operation_id = "updatePaste", parameters(("id" = "$response.body#/id")))),
+                ("deletePaste" = (operation_id = "deletePaste", parameters(("id" = "$response.body#/id")))),
+            )
+        ),
+        (status = 400, response = crate::openapi::problems::Problem400),
+        (status = 401, response = crate::openapi::problems::Problem401),
+        (status = 403, response = crate::openapi::problems::Problem403),
+        (status = 408, response = crate::openapi::problems::Problem408),
+        (status = 413, response = crate::openapi::problems::Problem413),
+        (status = 422, response = crate::openapi::problems::Problem422),
+        (status = 429, response = crate::openapi::problems::Problem429),
+        (status = 503, response = crate::openapi::problems::Problem503),
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     ClientAddr(ip): ClientAddr,
@@ -242,10 +284,10 @@ pub fn malformed_header(name: &str) -> ApiError {
 }
 
 pub fn parse_bool(v: Option<&str>) -> Result<bool, ApiError> {
-    match v.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
-        None | Some("false" | "0" | "no") => Ok(false),
-        Some("true" | "1" | "yes") => Ok(true),
-        Some(_) => Err(problem(
+    match v.map(headers::parse_flag) {
+        None | Some(Some(false)) => Ok(false),
+        Some(Some(true)) => Ok(true),
+        Some(None) => Err(problem(
             StatusCode::BAD_REQUEST,
             "invalid_burn_after_read",
             "X-Burn-After-Read must be true or false (1/0 and yes/no are accepted too)",

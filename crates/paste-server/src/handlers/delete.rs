@@ -5,7 +5,6 @@ use axum::extract::{Path, State};
 use http::{HeaderMap, StatusCode};
 use paste_api::headers;
 use paste_core::id::delete_token_matches;
-use serde_json::{Value, json};
 
 use super::create::header_checked;
 use super::read::parse_id;
@@ -35,12 +34,26 @@ pub fn delete_credentials<'a>(
 ///
 /// Without a token: 401 for anonymous callers (before any lookup, so existence is not
 /// revealed), 404 for unknown ids, 403 for someone else's paste.
+#[utoipa::path(
+    delete,
+    path = "/{id}",
+    operation_id = "deletePaste",
+    tag = "pastes",
+    params(crate::openapi::params::IdPath, crate::openapi::params::DeleteHeaders),
+    responses(
+        (status = 200, description = "Deleted", body = paste_api::Deleted),
+        (status = 400, response = crate::openapi::problems::Problem400),
+        (status = 401, response = crate::openapi::problems::Problem401),
+        (status = 403, response = crate::openapi::problems::Problem403),
+        (status = 404, response = crate::openapi::problems::Problem404),
+    )
+)]
 pub async fn delete(
     State(state): State<AppState>,
     Path(id): Path<String>,
     identity: Identity,
     headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<paste_api::Deleted>, ApiError> {
     let token = delete_credentials(&headers, &identity, "the paste's")?;
     let id = parse_id(&id)?;
     let meta = state
@@ -74,7 +87,8 @@ pub async fn delete(
             );
         }
     }
-    Ok(Json(
-        json!({"message": "Paste deleted", "id": id.to_string()}),
-    ))
+    Ok(Json(paste_api::Deleted {
+        message: "Paste deleted".into(),
+        id: id.to_string(),
+    }))
 }

@@ -13,6 +13,18 @@ use crate::identity::{ClientAddr, Identity};
 use crate::state::AppState;
 
 /// API information, with the caller's quota.
+#[utoipa::path(
+    get,
+    path = "/",
+    operation_id = "getInfo",
+    tag = "meta",
+    responses(
+        (status = 200, description = "What the server is and accepts: the OpenAPI document's \
+            path, limits, features, and the caller's own quota", body = paste_api::ServerInfo),
+        (status = 400, response = crate::openapi::problems::Problem400),
+        (status = 403, response = crate::openapi::problems::Problem403),
+    )
+)]
 pub async fn info(
     State(state): State<AppState>,
     ClientAddr(ip): ClientAddr,
@@ -34,6 +46,10 @@ pub async fn info(
             "Delete a paste (owner, admin or X-Delete-Token)",
         ),
         (format!("GET {p}/challenge"), "Proof-of-work challenge"),
+        (
+            format!("GET {p}/openapi.json"),
+            "OpenAPI 3.1 document: every route, header and problem code",
+        ),
         (format!("GET {p}/health"), "Health check"),
         (format!("GET {p}/client"), "Download the fpaste client"),
     ] {
@@ -73,7 +89,13 @@ pub async fn info(
             Some(crate::quota::status(&quota, used))
         }
     };
-    let mut features = vec!["max_views", "burn_confirm"];
+    let mut features = vec!["max_views", "burn_confirm", "short_urls", "openapi"];
+    if state.pow.enabled() {
+        features.push("pow");
+    }
+    if c.scanner.is_some() {
+        features.push("malware_scan");
+    }
     let unlimited = paste_core::store::QuotaLimits {
         bytes: 0,
         pastes: 0,
@@ -91,6 +113,7 @@ pub async fn info(
         name: "fpaste".into(),
         version: env!("CARGO_PKG_VERSION").into(),
         endpoints,
+        openapi: format!("{p}/openapi.json"),
         limits: Limits {
             max_anon_size: c.max_anon,
             max_auth_size: c.max_auth,

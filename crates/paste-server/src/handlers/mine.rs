@@ -24,9 +24,12 @@ pub const MAX_LIMIT: u32 = 200;
 const MAX_OFFSET: u32 = 100_000;
 
 /// Query of `GET /pastes`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Page size, 1 to 200 (default 50).
     limit: Option<u32>,
+    /// Items to skip (at most 100000).
     offset: Option<u32>,
     /// A MIME type, or a family such as `image/*`.
     #[serde(rename = "type")]
@@ -42,6 +45,19 @@ pub struct ListQuery {
 }
 
 /// Lists pastes; 401 without a certificate, 403 for `owner`/`all` from a non-admin.
+#[utoipa::path(
+    get,
+    path = "/pastes",
+    operation_id = "listPastes",
+    tag = "pastes",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "The caller's pastes (admins: anyone's), newest first", body = paste_api::PasteList),
+        (status = 400, response = crate::openapi::problems::Problem400),
+        (status = 401, response = crate::openapi::problems::Problem401),
+        (status = 403, response = crate::openapi::problems::Problem403),
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     identity: Identity,

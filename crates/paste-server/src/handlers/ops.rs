@@ -13,6 +13,16 @@ use crate::identity::Identity;
 use crate::state::AppState;
 
 /// `GET /health`: liveness plus a database round trip, FlaskPaste's shape.
+#[utoipa::path(
+    get,
+    path = "/health",
+    operation_id = "health",
+    tag = "meta",
+    responses(
+        (status = 200, description = "Healthy: the database answers", body = crate::openapi::bodies::Health),
+        (status = 503, description = "Unhealthy: the database does not answer", body = crate::openapi::bodies::Health),
+    )
+)]
 pub async fn health(State(state): State<AppState>) -> Response {
     let db = match state.store.ping().await {
         Ok(()) => Check::Ok,
@@ -25,6 +35,15 @@ pub async fn health(State(state): State<AppState>) -> Response {
 }
 
 /// `GET /challenge`: a signed proof-of-work challenge.
+#[utoipa::path(
+    get,
+    path = "/challenge",
+    operation_id = "getChallenge",
+    tag = "meta",
+    responses(
+        (status = 200, description = "A signed proof-of-work challenge, or `enabled: false`", body = paste_api::Challenge),
+    )
+)]
 pub async fn challenge(State(state): State<AppState>) -> Result<Json<Challenge>, ApiError> {
     state
         .pow
@@ -44,6 +63,20 @@ pub(crate) const FORWARDING_HEADERS: [&str; 4] = [
 /// `GET /metrics` on the main listener: local clients and admins only; 404 to the rest so the
 /// endpoint is not even advertised. A request relayed by a proxy on the same host arrives from
 /// loopback too, so any forwarding header disqualifies the loopback exemption.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "getMetrics",
+    tag = "meta",
+    responses(
+        (status = 200, description = "Prometheus metrics (OpenMetrics text), to loopback clients \
+            and admins when no separate metrics listener is configured",
+            content_type = "application/openmetrics-text", body = String),
+        (status = 400, response = crate::openapi::problems::Problem400),
+        (status = 403, response = crate::openapi::problems::Problem403),
+        (status = 404, response = crate::openapi::problems::Problem404),
+    )
+)]
 pub async fn metrics(
     State(state): State<AppState>,
     identity: Identity,
@@ -59,6 +92,22 @@ pub async fn metrics(
 }
 
 /// `GET /client`: the fpaste binary for this server's platform.
+#[utoipa::path(
+    get,
+    path = "/client",
+    operation_id = "getClient",
+    tag = "meta",
+    responses(
+        (status = 200, description = "The fpaste binary for this server's platform",
+            content_type = "application/octet-stream", body = [u8],
+            headers(
+                ("X-Content-SHA256" = String, description = "SHA-256 of the binary, hex"),
+                ("Content-Disposition" = String, description = "`attachment; filename=\"fpaste\"`"),
+            )
+        ),
+        (status = 404, response = crate::openapi::problems::Problem404),
+    )
+)]
 pub async fn client(State(state): State<AppState>) -> Result<Response, ApiError> {
     let Some((bytes, sum)) = &state.client.binary else {
         return Err(problem(
@@ -87,6 +136,16 @@ pub async fn client(State(state): State<AppState>) -> Result<Response, ApiError>
 const SHELL_FUNCTIONS: &str = include_str!("../../../paste-cli/share/fpaste.sh");
 
 /// `GET /client/fpaste.sh`: POSIX shell functions (curl only) bound to this server's URL.
+#[utoipa::path(
+    get,
+    path = "/client/fpaste.sh",
+    operation_id = "getClientScript",
+    tag = "meta",
+    responses(
+        (status = 200, description = "POSIX shell functions (curl only) bound to this server's URL",
+            content_type = "text/plain", body = String),
+    )
+)]
 pub async fn client_script(
     State(state): State<AppState>,
     conn: Option<axum::Extension<ConnInfo>>,

@@ -40,6 +40,19 @@ static RAW_HEADERS: LazyLock<HeaderMap> = LazyLock::new(|| {
 });
 
 /// Paste metadata.
+#[utoipa::path(
+    get,
+    path = "/{id}",
+    operation_id = "getPaste",
+    tag = "pastes",
+    params(crate::openapi::params::IdPath),
+    responses(
+        (status = 200, description = "Metadata (never the content; never counts as a read)", body = paste_api::PasteInfo),
+        (status = 400, response = crate::openapi::problems::Problem400),
+        (status = 403, response = crate::openapi::problems::Problem403),
+        (status = 404, response = crate::openapi::problems::Problem404),
+    )
+)]
 pub async fn meta(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -81,6 +94,29 @@ pub async fn meta(
 
 /// Paste content with its detected type; counts a read of a counted paste (burning it on its
 /// last read), and only a confirmed one when the paste asks for confirmation.
+#[utoipa::path(
+    get,
+    path = "/{id}/raw",
+    operation_id = "getRawPaste",
+    tag = "pastes",
+    params(crate::openapi::params::IdPath, crate::openapi::params::ReadHeaders),
+    responses(
+        (status = 200, description = "The content, typed as detected (plain text for anything \
+            a browser would run), sandboxed by `Content-Security-Policy`",
+            content(("*/*")),
+            headers(
+                ("X-Views-Left" = u32, description = "On a counted read: reads left after this one (0: the paste is gone)"),
+                ("Content-Disposition" = String, description = "`inline`"),
+                ("Content-Security-Policy" = String, description = "`sandbox; default-src 'none'`"),
+            )
+        ),
+        (status = 400, response = crate::openapi::problems::Problem400),
+        (status = 401, response = crate::openapi::problems::Problem401),
+        (status = 403, response = crate::openapi::problems::Problem403),
+        (status = 404, response = crate::openapi::problems::Problem404),
+        (status = 428, response = crate::openapi::problems::Problem428),
+    )
+)]
 pub async fn raw(
     State(state): State<AppState>,
     Path(id): Path<String>,

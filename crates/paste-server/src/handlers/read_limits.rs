@@ -72,14 +72,10 @@ pub fn requested(
 
 /// `true`/`false` (also `1`/`0`, `yes`/`no`) or absent; anything else is a 400 with `code`.
 fn parse_flag(headers: &HeaderMap, name: &str, code: &str) -> Result<Option<bool>, ApiError> {
-    match header_checked(headers, name)?
-        .map(|s| s.trim().to_ascii_lowercase())
-        .as_deref()
-    {
+    match header_checked(headers, name)?.map(headers::parse_flag) {
         None => Ok(None),
-        Some("true" | "1" | "yes") => Ok(Some(true)),
-        Some("false" | "0" | "no") => Ok(Some(false)),
-        Some(_) => Err(problem(
+        Some(Some(flag)) => Ok(Some(flag)),
+        Some(None) => Err(problem(
             StatusCode::BAD_REQUEST,
             code,
             format!("{name} must be true or false"),

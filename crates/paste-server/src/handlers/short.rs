@@ -8,13 +8,13 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use paste_api::headers;
+use paste_api::{Deleted, ShortUrlList};
 use paste_core::id::{DeleteToken, PasteId, delete_token_matches};
 use paste_core::now_unix;
 use paste_core::short_url;
 use paste_core::store::ShortUrl;
 use platform::extract::Query;
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use super::body::read_limited;
 use super::create::header_checked;
@@ -38,18 +38,53 @@ fn not_found() -> ApiError {
     )
 }
 
-fn describe(prefix: &str, s: &ShortUrl) -> Value {
-    json!({
-        "id": s.id,
-        "url": short_path(prefix, &s.id),
-        "target_url": s.target,
-        "created_at": s.created_at,
-        "expires_at": s.expires_at,
-        "owner": s.owner,
-    })
+fn describe(prefix: &str, s: &ShortUrl) -> paste_api::ShortUrl {
+    paste_api::ShortUrl {
+        id: s.id.clone(),
+        url: short_path(prefix, &s.id),
+        target_url: s.target.clone(),
+        created_at: s.created_at,
+        expires_at: s.expires_at,
+        owner: s.owner.clone(),
+        delete_token: None,
+    }
 }
 
 /// `POST /s`: the target as the raw body, or JSON `{"url": "..."}`.
+#[utoipa::path(
+    post,
+    path = "/s",
+    operation_id = "createShortUrl",
+    tag = "short",
+    params(crate::openapi::params::ShortenHeaders),
+    request_body(
+        description = "The target URL, raw or as JSON `{\"url\": ...}`",
+        content(
+            (String = "text/plain"),
+            (crate::openapi::bodies::ShortenJson = "application/json"),
+        )
+    ),
+    responses(
+        (status = 201, description = "Created", body = paste_api::ShortUrl,
+            headers(
+                ("Location" = String, description = "Path of the redirect"),
+                ("X-RateLimit-Limit" = u64, description = "Creations allowed per minute for this address (when rate limiting is on)"),
+                ("X-RateLimit-Remaining" = u64, description = "Creations left in this window"),
+                ("X-RateLimit-Reset" = u64, description = "Unix seconds at which the window starts afresh"),
+            ),
+            links(
+                ("followShortUrl" = (operation_id = "followShortUrl", parameters(("id" = "$response.body#/id")))),
+                ("deleteShortUrl" = (operation_id = "deleteShortUrl", parameters(("id" = "$response.body#/id")))),
+            )
+        ),
+        (status = 400, response = crate::openapi::problems::Problem400),
+        (status = 403, response = crate::openapi::problems::Problem403),
+        (status = 408, response = crate::openapi::problems::Problem408),
+        (status = 413, response = crate::openapi::problems::Problem413),
+        (status = 429, response = crate::openapi::problems::Problem429),
+        (status = 503, response = crate::openapi::problems::Problem503),
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     ClientAddr(ip): ClientAddr,
@@ -111,7 +146,7 @@ pub async fn create(
     state.metrics.short_created.inc();
     let mut body = describe(&cfg.url_prefix, &short);
     if let Some(token) = token {
-        body["delete_token"] = json!(token.reveal());
+        body.delete_token = Some(token.reveal().to_owned());
     }
     let location = short_path(&cfg.url_prefix, &short.id);
     let mut res = (
@@ -152,6 +187,23 @@ fn target_of(headers: &HeaderMap, raw: &Bytes) -> Result<String, ApiError> {
 }
 
 /// `GET /s/{id}`: 302 to the target.
+#[utoipa::path(
+    get,
+    path = "/s/{id}",
+    operation_id = "followShortUrl",
+    tag = "short",
+    params(crate::openapi::params::IdPath),
+    responses(
+        (status = 302, description = "Redirect to the target",
+            headers(
+                ("Location" = String, description = "The target URL"),
+                ("Referrer-Policy" = String, description = "`no-referrer`"),
+                ("Cache-Control" = String, description = "`no-store`"),
+            )
+        ),
+        (status = 404, response = crate::openapi::problems::Problem404),
+    )
+)]
 pub async fn redirect(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -180,18 +232,34 @@ pub async fn redirect(
 }
 
 /// Query of `GET /s`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Page size, 1 to 200 (default 50).
     limit: Option<u32>,
+    /// Items to skip.
     offset: Option<u32>,
 }
 
 /// `GET /s`: one's own short URLs, newest first.
+#[utoipa::path(
+    get,
+    path = "/s",
+    operation_id = "listShortUrls",
+    tag = "short",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "The caller's short URLs, newest first", body = paste_api::ShortUrlList),
+        (status = 400, response = crate::openapi::problems::Problem400),
+        (status = 401, response = crate::openapi::problems::Problem401),
+        (status = 403, response = crate::openapi::problems::Problem403),
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     identity: Identity,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ShortUrlList>, ApiError> {
     let Some(me) = identity.fingerprint() else {
         return Err(problem(
             StatusCode::UNAUTHORIZED,
@@ -213,23 +281,37 @@ pub async fn list(
         .shorts_by_owner(me, now_unix(), limit, offset)
         .await?;
     let prefix = &state.config.url_prefix;
-    let urls: Vec<Value> = rows.iter().map(|s| describe(prefix, s)).collect();
-    Ok(Json(json!({
-        "count": urls.len(),
-        "urls": urls,
-        "total": total,
-        "limit": limit,
-        "offset": offset,
-    })))
+    let urls: Vec<_> = rows.iter().map(|s| describe(prefix, s)).collect();
+    Ok(Json(ShortUrlList {
+        count: urls.len(),
+        urls,
+        total,
+        limit,
+        offset,
+    }))
 }
 
 /// `DELETE /s/{id}`.
+#[utoipa::path(
+    delete,
+    path = "/s/{id}",
+    operation_id = "deleteShortUrl",
+    tag = "short",
+    params(crate::openapi::params::IdPath, crate::openapi::params::DeleteHeaders),
+    responses(
+        (status = 200, description = "Deleted", body = paste_api::Deleted),
+        (status = 400, response = crate::openapi::problems::Problem400),
+        (status = 401, response = crate::openapi::problems::Problem401),
+        (status = 403, response = crate::openapi::problems::Problem403),
+        (status = 404, response = crate::openapi::problems::Problem404),
+    )
+)]
 pub async fn delete(
     State(state): State<AppState>,
     Path(id): Path<String>,
     identity: Identity,
     headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Deleted>, ApiError> {
     let token = super::delete::delete_credentials(&headers, &identity, "the short URL's")?;
     let id: PasteId = id.parse().map_err(|_| not_found())?;
     let short = state
@@ -254,7 +336,8 @@ pub async fn delete(
     if state.store.delete_short(id.as_str()).await? {
         state.metrics.short_deleted.inc();
     }
-    Ok(Json(
-        json!({"message": "Short URL deleted", "id": id.to_string()}),
-    ))
+    Ok(Json(Deleted {
+        message: "Short URL deleted".into(),
+        id: id.to_string(),
+    }))
 }

@@ -35,6 +35,34 @@ pub const NEW_PASSWORD: &str = "x-new-password";
 pub const REMOVE_PASSWORD: &str = "x-remove-password";
 
 /// Updates a paste; answers its new metadata.
+#[utoipa::path(
+    put,
+    path = "/{id}",
+    operation_id = "updatePaste",
+    tag = "pastes",
+    params(crate::openapi::params::IdPath, crate::openapi::params::UpdateHeaders),
+    request_body(
+        description = "New content (optional: an empty body keeps it), raw or JSON `{\"content\": ...}`",
+        content(
+            (String = "text/plain"),
+            ([u8] = "application/octet-stream"),
+            (crate::openapi::bodies::PasteJson = "application/json"),
+        )
+    ),
+    responses(
+        (status = 200, description = "Updated; the new metadata", body = paste_api::PasteInfo),
+        (status = 400, response = crate::openapi::problems::Problem400),
+        (status = 401, response = crate::openapi::problems::Problem401),
+        (status = 403, response = crate::openapi::problems::Problem403),
+        (status = 404, response = crate::openapi::problems::Problem404),
+        (status = 408, response = crate::openapi::problems::Problem408),
+        (status = 409, response = crate::openapi::problems::Problem409),
+        (status = 413, response = crate::openapi::problems::Problem413),
+        (status = 422, response = crate::openapi::problems::Problem422),
+        (status = 429, response = crate::openapi::problems::Problem429),
+        (status = 503, response = crate::openapi::problems::Problem503),
+    )
+)]
 pub async fn update(
     State(state): State<AppState>,
     Path(id): Path<String>,

@@ -31,6 +31,7 @@ enum Access {
 const TABLE: &[(&str, &str, Access)] = &[
     ("GET", "/", Access::Public),
     ("POST", "/", Access::Public),
+    ("GET", "/openapi.json", Access::Public),
     ("GET", "/health", Access::Public),
     ("GET", "/challenge", Access::Public),
     ("GET", "/metrics", Access::Public),

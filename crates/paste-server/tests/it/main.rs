@@ -11,6 +11,7 @@ mod limits;
 mod logs;
 mod manage;
 mod memory;
+mod openapi;
 mod ops;
 mod pki;
 mod pki_csr;
