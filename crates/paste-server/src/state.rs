@@ -53,4 +53,8 @@ pub struct Shared {
     pub webhooks: crate::webhooks::Webhooks,
     /// Request-body bytes that may be held in memory at once.
     pub budget: crate::admission::BodyBudget,
+    /// Bytes of uploads that may be spooled to disk at once.
+    pub spool: crate::admission::BodyBudget,
+    /// Where uploads are spooled: the database's directory, writable wherever the database is.
+    pub spool_dir: std::path::PathBuf,
 }

@@ -19,5 +19,6 @@ mod read_limits;
 mod robustness;
 mod scanning;
 mod short;
+mod streamed;
 mod support;
 mod webhooks;
