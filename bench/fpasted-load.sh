@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Load benchmark of fpasted against a bare hyper "hello" ceiling, on loopback, with wrk.
-#   bench/fpasted-load.sh [seconds-per-run]   (default 10)
+#   bench/fpasted-load.sh [seconds-per-run]   (default 10; FPASTED=path measures that binary, for
+#   A/B runs, with the hello server still built here)
 # Prints requests/s and latency percentiles for GET /{id}/raw (1 KiB), POST / (1 KiB, PoW,
 # rate limit and throttle off), the hello server, and a hyper server answering with exactly the
 # bytes fpasted sends for that paste (headers included); the peak RSS of fpasted; and whether a
@@ -10,8 +11,13 @@ cd "$(dirname "$0")/.."
 secs="${1:-10}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/fpaste-declutter/target}"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-cargo build --release --quiet -p paste-server --bin fpasted -p platform --example hello
+if [ -n "${FPASTED:-}" ]; then
+    cargo build --release --quiet -p platform --example hello
+else
+    cargo build --release --quiet -p paste-server --bin fpasted -p platform --example hello
+fi
 bin="$CARGO_TARGET_DIR/release"
+fpasted="${FPASTED:-$bin/fpasted}"
 work=$(mktemp -d)
 pids=()
 cleanup() { # waiting on each keeps bash from reporting the kills
@@ -25,7 +31,7 @@ start_fpasted() {
     FLASKPASTE_LISTEN=127.0.0.1:$port FLASKPASTE_DB="$work/bench.db" FLASKPASTE_RATE_LIMIT=0 \
     FLASKPASTE_DEDUP_MAX=0 FLASKPASTE_POW_DIFFICULTY=0 FLASKPASTE_ANON_QUOTA_PASTES=0 \
     FLASKPASTE_ANON_QUOTA_BYTES=0 RUST_LOG=warn \
-        "$bin/fpasted" >>"$work/fpasted.log" 2>&1 &
+        "$fpasted" >>"$work/fpasted.log" 2>&1 &
     fp_pid=$!
     pids+=("$fp_pid")
     for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/health" >/dev/null && return; sleep 0.05; done
@@ -48,7 +54,7 @@ report() { # name, wrk output
 
 start_fpasted
 id=$(curl -fs --data-binary @"$work/body" "http://127.0.0.1:$port/" | sed -E 's/.*"id":"([^"]+)".*/\1/')
-echo "fpasted $(${bin}/fpasted --version) on $(nproc) cores, wrk -t2 -c32 -d${secs}s"
+echo "fpasted $("$fpasted" --version) on $(nproc) cores, wrk -t2 -c32 -d${secs}s"
 raw=$(wrk -t2 -c32 -d"${secs}s" --latency "http://127.0.0.1:$port/$id/raw"); echo "$raw" | report "GET /{id}/raw 1KiB"
 post=$(wrk -t2 -c32 -d"${secs}s" --latency -s "$work/post.lua" "http://127.0.0.1:$port/"); echo "$post" | report "POST / 1KiB"
 rss_kib=$(awk '/VmHWM/ {print $2}' "/proc/$fp_pid/status")

@@ -259,6 +259,10 @@ pub enum Command {
         /// Where to write the envelope
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// Read FILE into memory first (untimed), as decrypt-bench does, so that only sealing
+        /// is timed and not the kernel's copy out of the page cache
+        #[arg(long)]
+        in_memory: bool,
     },
     /// Seal FILE in memory, then open it into nowhere and report the opening throughput
     #[command(hide = true)]

@@ -2,7 +2,7 @@
 //! chunk so files of any size go through a bounded buffer. The byte layout is in `ENVELOPE.md`;
 //! the cipher is ring's ([`crate::stream_aead`]), which runs at the CPU's AES speed.
 
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, Read, Write};
 
 use crate::stream_aead::{self, Stream};
 
@@ -93,36 +93,12 @@ fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
-/// Reads the next chunk, filling `buf` (one chunk long) as far as the input allows; returns its
-/// length and whether it is the last one, carrying one byte of look-ahead in `carry` so a full
-/// final chunk is recognised as final. `buf` is reused chunk after chunk without being cleared:
-/// zeroing it each time was a pass over memory as costly as the cipher's.
-fn next_chunk(
-    reader: &mut impl Read,
-    buf: &mut [u8],
-    carry: &mut Option<u8>,
-) -> io::Result<(usize, bool)> {
-    let start = match carry.take() {
-        Some(byte) => {
-            buf[0] = byte;
-            1
-        }
-        None => 0,
-    };
-    let n = start + read_full(reader, &mut buf[start..])?;
-    if n < buf.len() {
-        return Ok((n, true));
-    }
-    let mut one = [0u8; 1];
-    if read_full(reader, &mut one)? == 0 {
-        Ok((n, true))
-    } else {
-        *carry = Some(one[0]);
-        Ok((n, false))
-    }
-}
-
 /// A reader that yields the envelope of the plaintext read from `inner`, one chunk at a time.
+///
+/// The plaintext of the next chunk is read ahead, so whether the current chunk is the last is
+/// known without a read of its own (a one-byte look-ahead cost a system call per chunk), and
+/// each chunk is sealed in place where it was read. [`BufRead`] hands the sealed chunks out
+/// without copying them; [`Read`] copies them into the caller's buffer.
 pub struct SealingReader<R> {
     inner: R,
     encryptor: Option<Stream>,
@@ -132,7 +108,9 @@ pub struct SealingReader<R> {
     out: Vec<u8>,
     len: usize,
     pos: usize,
-    carry: Option<u8>,
+    /// The next chunk's plaintext, `ahead[..n]` once read.
+    ahead: Vec<u8>,
+    ahead_len: Option<usize>,
 }
 
 impl<R: Read> SealingReader<R> {
@@ -158,10 +136,11 @@ impl<R: Read> SealingReader<R> {
             encryptor: Some(encryptor),
             header,
             chunk,
+            ahead: vec![0u8; out.len()],
             out,
             len: HEADER_LEN,
             pos: 0,
-            carry: None,
+            ahead_len: None,
         }
     }
 
@@ -170,11 +149,17 @@ impl<R: Read> SealingReader<R> {
         let Some(encryptor) = self.encryptor.as_mut() else {
             return Ok(false);
         };
-        let (n, last) = next_chunk(
-            &mut self.inner,
-            &mut self.out[..self.chunk],
-            &mut self.carry,
-        )?;
+        let n = match self.ahead_len.take() {
+            Some(n) => n,
+            None => read_full(&mut self.inner, &mut self.ahead[..self.chunk])?,
+        };
+        std::mem::swap(&mut self.out, &mut self.ahead);
+        // A short chunk is the last; a full one is the last when nothing follows it.
+        let last = n < self.chunk || {
+            let next = read_full(&mut self.inner, &mut self.ahead[..self.chunk])?;
+            self.ahead_len = Some(next);
+            next == 0
+        };
         let plain = &mut self.out[..n];
         let sealed = if last {
             self.encryptor
@@ -193,16 +178,27 @@ impl<R: Read> SealingReader<R> {
     }
 }
 
-impl<R: Read> Read for SealingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+impl<R: Read> BufRead for SealingReader<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
         while self.pos == self.len {
             if !self.refill()? {
-                return Ok(0);
+                return Ok(&[]);
             }
         }
-        let n = buf.len().min(self.len - self.pos);
-        buf[..n].copy_from_slice(&self.out[self.pos..self.pos + n]);
-        self.pos += n;
+        Ok(&self.out[self.pos..self.len])
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.pos = (self.pos + amount).min(self.len);
+    }
+}
+
+impl<R: Read> Read for SealingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let sealed = self.fill_buf()?;
+        let n = buf.len().min(sealed.len());
+        buf[..n].copy_from_slice(&sealed[..n]);
+        self.consume(n);
         Ok(n)
     }
 }
@@ -230,11 +226,18 @@ pub fn open(
     let mut prefix = [0u8; NONCE_PREFIX_LEN];
     prefix.copy_from_slice(&header[5..]);
     let mut decryptor = Stream::new(key.cipher(), prefix);
+    // Two buffers: the next sealed chunk is read ahead, which tells whether this one is the last.
     let mut buf = vec![0u8; sealed_chunk];
-    let mut carry = None;
+    let mut ahead = vec![0u8; sealed_chunk];
+    let mut n = read_full(input, &mut buf)?;
     let mut total = 0u64;
     loop {
-        let (n, last) = next_chunk(input, &mut buf, &mut carry)?;
+        let next = if n < sealed_chunk {
+            0
+        } else {
+            read_full(input, &mut ahead)?
+        };
+        let last = next == 0;
         if n < TAG_LEN {
             return Err(EnvelopeError::Auth);
         }
@@ -246,6 +249,8 @@ pub fn open(
         if last {
             return Ok(total);
         }
+        std::mem::swap(&mut buf, &mut ahead);
+        n = next;
     }
 }
 

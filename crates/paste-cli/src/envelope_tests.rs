@@ -74,6 +74,28 @@ fn byte_at_a_time_reads_give_the_same_envelope() {
 }
 
 #[test]
+fn sealed_chunks_handed_out_in_place_give_the_same_envelope() {
+    let key = Key::generate();
+    let c = 1usize << SMALL;
+    for len in [0, 1, c, 2 * c, 3 * c + 17] {
+        let plain = data(len);
+        let mut reader = SealingReader::with_nonce(&plain[..], &key, [7; NONCE_PREFIX_LEN], SMALL);
+        let mut out = Vec::new();
+        loop {
+            let sealed = reader.fill_buf().unwrap();
+            if sealed.is_empty() {
+                break;
+            }
+            // Take part of what is offered, as a writer that accepts a partial write would.
+            let n = sealed.len().min(1000);
+            out.extend_from_slice(&sealed[..n]);
+            reader.consume(n);
+        }
+        assert_eq!(out, seal(&key, &plain, SMALL), "len {len}");
+    }
+}
+
+#[test]
 fn every_flipped_byte_is_rejected() {
     let key = Key::generate();
     let sealed = seal(&key, &data(2500), SMALL);

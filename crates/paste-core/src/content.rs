@@ -5,13 +5,20 @@ use std::borrow::Cow;
 
 /// Detects the MIME type from magic bytes; valid UTF-8 without a signature is `text/plain`.
 pub fn detect_mime(content: &[u8]) -> String {
-    if let Some(kind) = infer::get(content) {
+    detect_mime_of(content, std::str::from_utf8(content).is_ok())
+}
+
+/// [`detect_mime`] from the content's first bytes (`head`) and whether the whole is UTF-8, for
+/// content that is never held whole (see [`crate::sniff`]). Every active type has its signature
+/// at the very start, so a head can demote or name one exactly as the whole would.
+pub fn detect_mime_of(head: &[u8], utf8: bool) -> String {
+    if let Some(kind) = infer::get(head) {
         return kind.mime_type().to_owned();
     }
-    if looks_like_markup(content) {
+    if looks_like_markup(head) {
         return "text/html".to_owned();
     }
-    if std::str::from_utf8(content).is_ok() {
+    if utf8 {
         "text/plain".to_owned()
     } else {
         "application/octet-stream".to_owned()
@@ -86,11 +93,19 @@ pub fn shannon_entropy(content: &[u8]) -> f64 {
     for &b in content {
         counts[usize::from(b)] += 1;
     }
+    entropy_of_counts(&counts, content.len() as u64)
+}
+
+/// Shannon entropy in bits per byte of content of `len` bytes with byte histogram `counts`.
+pub fn entropy_of_counts(counts: &[u64; 256], len: u64) -> f64 {
+    if len == 0 {
+        return 0.0;
+    }
     #[expect(
         clippy::cast_precision_loss,
         reason = "byte counts far below 2^52 are exact in f64"
     )]
-    let len = content.len() as f64;
+    let len = len as f64;
     counts
         .iter()
         .filter(|&&c| c > 0)

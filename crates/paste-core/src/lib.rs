@@ -1,7 +1,7 @@
 //! The fpaste domain, free of HTTP.
 //!
 //! Paste ids and delete tokens ([`id`]), what content is ([`content`]: MIME sniffing, active
-//! content, entropy), display names ([`display_name`]), the proof-of-work verifier ([`pow`]),
+//! content, entropy; [`sniff`] the same a chunk at a time), display names ([`display_name`]), the proof-of-work verifier ([`pow`]),
 //! password hashing ([`password`]), lifetimes ([`expiry`]), the clock they are measured by
 //! ([`clock`]) and the SQLite store ([`store`]) with its embedded migrations.
 
@@ -13,6 +13,7 @@ pub mod id;
 pub mod password;
 pub mod pow;
 pub mod short_url;
+pub mod sniff;
 pub mod store;
 
 /// Seconds since the Unix epoch, the unit every timestamp of the API uses.

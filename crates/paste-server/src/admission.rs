@@ -1,9 +1,10 @@
-//! Admission control for request bodies: a global budget of body bytes held in memory at
-//! once. An upload reserves what it may hold (its `Content-Length`, or its size limit when it
-//! does not announce one) before a byte of it is read, waits briefly when the budget is spent,
-//! and is refused with 503 and `Retry-After` when it stays spent, so a crowd of large uploads
-//! costs time, never an out-of-memory. A refused client that announced `Expect: 100-continue`
-//! (curl does above 1 MiB) never sends its body at all.
+//! Admission control for request bodies: global budgets of bytes held at once, one for memory
+//! and one for the spool on disk. An upload reserves what it may hold (see [`crate::upload`]:
+//! a streamed upload's head and buffers in memory and its length on disk, a JSON body its whole
+//! length in memory) before a byte of it is read, waits briefly when a budget is spent, and is
+//! refused with 503 and `Retry-After` when it stays spent, so a crowd of large uploads costs
+//! time, never an out-of-memory or a full disk. A refused client that announced
+//! `Expect: 100-continue` (curl does above 1 MiB) never sends its body at all.
 
 use std::sync::Arc;
 use std::time::Duration;

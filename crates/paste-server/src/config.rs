@@ -118,6 +118,8 @@ pub mod env {
     pub const BODY_BUDGET: &str = "FLASKPASTE_BODY_BUDGET";
     /// Seconds an upload waits for room in the body budget before a 503.
     pub const BODY_WAIT: &str = "FLASKPASTE_BODY_WAIT";
+    /// Bytes of uploads spooled to disk at once (beside the database) while they arrive.
+    pub const SPOOL_BUDGET: &str = "FLASKPASTE_SPOOL_BUDGET";
 }
 
 const MIB: u64 = 1024 * 1024;
@@ -292,6 +294,10 @@ pub struct Args {
     /// The built-in PKI (`FLASKPASTE_PKI_*`, `FLASKPASTE_REGISTER_POW`).
     #[command(flatten)]
     pub pki: crate::pki::config::PkiArgs,
+    /// Bytes of large uploads spooled to disk at once while they arrive; at least the largest
+    /// paste. Uploads past it wait as for the body budget.
+    #[arg(long, env = env::SPOOL_BUDGET, default_value_t = 1024 * MIB)]
+    pub spool_budget: u64,
 }
 
 /// Validated, frozen configuration.
@@ -381,6 +387,8 @@ pub struct Config {
     pub body_budget: u64,
     /// Longest wait for room in the body budget.
     pub body_wait: Duration,
+    /// Bytes of uploads spooled to disk at once.
+    pub spool_budget: u64,
     /// Longest shortened URL, bytes.
     pub short_url_max: usize,
     /// Quota multiplier for certificate holders.
@@ -470,12 +478,16 @@ impl Config {
                 env::TRUST_PROXY
             )));
         }
-        if args.body_budget < args.max_anon.max(args.max_auth) {
-            return Err(invalid(format!(
-                "{} must hold at least the largest paste ({} bytes)",
-                env::BODY_BUDGET,
-                args.max_anon.max(args.max_auth)
-            )));
+        for (name, budget) in [
+            (env::BODY_BUDGET, args.body_budget),
+            (env::SPOOL_BUDGET, args.spool_budget),
+        ] {
+            if budget < args.max_anon.max(args.max_auth) {
+                return Err(invalid(format!(
+                    "{name} must hold at least the largest paste ({} bytes)",
+                    args.max_anon.max(args.max_auth)
+                )));
+            }
         }
         let webhook_urls: Vec<String> = args
             .webhook_urls
@@ -580,6 +592,7 @@ impl Config {
             },
             body_budget: args.body_budget,
             body_wait: Duration::from_secs(args.body_wait),
+            spool_budget: args.spool_budget,
             short_url_max: args.short_url_max.clamp(16, 65_536),
             rate_cert_multiplier: args.rate_auth_multiplier.max(1),
             rate_max_clients: args.rate_max_clients.max(1),

@@ -1,5 +1,6 @@
 //! Large pastes streamed from the database a chunk at a time, so a download holds one chunk
-//! (`paste_core::store::CONTENT_CHUNK`) however large the paste and however slow the reader.
+//! (`paste_core::store::CONTENT_CHUNK`) however large the paste and however slow the reader;
+//! [`sized`] serves the client binary (`client_dist`) the same way.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -20,6 +21,9 @@ pub enum DownloadError {
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Reading a file failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
 }
 
 /// A body of `size` bytes read from paste `id` on demand.
@@ -39,8 +43,13 @@ pub fn body(store: PasteStore, id: String, size: u64) -> Body {
             Some((Ok(next), offset))
         }
     });
+    sized(chunks.boxed(), size)
+}
+
+/// A body of the `size` bytes `chunks` yields, announced with its exact length.
+pub fn sized(chunks: BoxStream<'static, Result<Bytes, DownloadError>>, size: u64) -> Body {
     Body::new(Sized {
-        chunks: chunks.boxed(),
+        chunks,
         remaining: size,
     })
 }

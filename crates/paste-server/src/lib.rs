@@ -20,6 +20,7 @@ pub mod router;
 pub mod scanner;
 pub mod state;
 pub mod sweeper;
+pub mod upload;
 pub mod webhooks;
 
 use std::future::Future;
@@ -77,6 +78,11 @@ pub async fn build_state_with(
         },
     )?;
     let config_budget = (config.body_budget, config.body_wait);
+    let spool_budget = admission::BodyBudget::new(config.spool_budget, config.body_wait);
+    let spool_dir = match config.db.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+        _ => std::path::PathBuf::from("."),
+    };
     let registry = MetricsRegistry::new("flaskpaste");
     let metrics = metrics::PasteMetrics::new(&registry);
     let (count, bytes) = store.totals().await?;
@@ -103,6 +109,8 @@ pub async fn build_state_with(
         webhooks: webhooks::Webhooks::default(),
         budget: admission::BodyBudget::new(config_budget.0, config_budget.1),
         pki,
+        spool: spool_budget,
+        spool_dir,
     }))
 }
 
@@ -171,6 +179,7 @@ pub async fn serve(
             tls,
             header_read_timeout: cfg.header_timeout,
             drain_timeout: Duration::from_secs(10),
+            max_buffer_bytes: upload::READ_BUFFER,
             ..ServeOptions::default()
         },
         async move {

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clamav_client::tokio::{Socket, Tcp, scan_buffer};
+use clamav_client::tokio::{Socket, Tcp, TransportProtocol, scan_buffer, scan_file};
 
 /// Entropy above which unrecognised bytes are taken for ciphertext.
 const CIPHERTEXT_ENTROPY: f64 = 7.5;
@@ -79,6 +79,15 @@ pub enum ScanError {
     Daemon(String),
 }
 
+/// What to scan: bytes in memory, or an upload spooled to a file.
+#[derive(Debug, Clone, Copy)]
+pub enum Target<'a> {
+    /// Content held whole.
+    Bytes(&'a [u8]),
+    /// A spool file, streamed to clamd from its start.
+    File(&'a std::fs::File),
+}
+
 /// A configured scanner.
 #[derive(Debug, Clone)]
 pub struct Scanner {
@@ -89,10 +98,10 @@ pub struct Scanner {
 }
 
 impl Scanner {
-    /// Scans `content` whose entropy and detected MIME type are given.
+    /// Scans `target` whose entropy and detected MIME type are given.
     pub async fn scan(
         &self,
-        content: &[u8],
+        target: Target<'_>,
         entropy: f64,
         mime: &str,
     ) -> Result<Verdict, ScanError> {
@@ -102,22 +111,20 @@ impl Scanner {
         let request = async {
             match &self.addr {
                 ClamdAddr::Tcp(host_address) => {
-                    scan_buffer(
-                        content,
+                    send(
+                        target,
                         Tcp {
                             host_address: host_address.as_str(),
                         },
-                        None,
                     )
                     .await
                 }
                 ClamdAddr::Unix(socket_path) => {
-                    scan_buffer(
-                        content,
+                    send(
+                        target,
                         Socket {
                             socket_path: socket_path.as_path(),
                         },
-                        None,
                     )
                     .await
                 }
@@ -127,6 +134,19 @@ impl Scanner {
             .await
             .map_err(|_| ScanError::Timeout)??;
         parse_reply(&reply)
+    }
+}
+
+async fn send<T: TransportProtocol>(target: Target<'_>, connection: T) -> std::io::Result<Vec<u8>> {
+    match target {
+        Target::Bytes(content) => scan_buffer(content, connection, None).await,
+        Target::File(file) => {
+            // The spool file has no name; Linux reopens it through its descriptor (a fresh
+            // offset, so concurrent readers of the same file cannot disturb each other).
+            use std::os::fd::AsRawFd;
+            let path = format!("/proc/self/fd/{}", file.as_raw_fd());
+            scan_file(path, connection, None).await
+        }
     }
 }
 

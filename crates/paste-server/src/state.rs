@@ -55,4 +55,8 @@ pub struct Shared {
     pub budget: crate::admission::BodyBudget,
     /// The built-in PKI, when enabled.
     pub pki: Option<Arc<crate::pki::Pki>>,
+    /// Bytes of uploads that may be spooled to disk at once.
+    pub spool: crate::admission::BodyBudget,
+    /// Where uploads are spooled: the database's directory, writable wherever the database is.
+    pub spool_dir: std::path::PathBuf,
 }

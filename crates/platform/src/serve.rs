@@ -53,6 +53,10 @@ pub struct ServeOptions {
     pub drain_timeout: Duration,
     /// Most connections open at once; further clients wait in the kernel's accept queue.
     pub max_connections: usize,
+    /// Largest read (and write) buffer of one HTTP/1 connection, at least 8 KiB. A body is read
+    /// from the socket at most this much at a time, so it bounds what each uploading client
+    /// costs in memory; hyper's own default is about 400 KiB.
+    pub max_buffer_bytes: usize,
 }
 
 impl std::fmt::Debug for ServeOptions {
@@ -63,6 +67,7 @@ impl std::fmt::Debug for ServeOptions {
             .field("header_read_timeout", &self.header_read_timeout)
             .field("drain_timeout", &self.drain_timeout)
             .field("max_connections", &self.max_connections)
+            .field("max_buffer_bytes", &self.max_buffer_bytes)
             .finish()
     }
 }
@@ -75,6 +80,7 @@ impl Default for ServeOptions {
             header_read_timeout: Duration::from_secs(10),
             drain_timeout: Duration::from_secs(20),
             max_connections: 10_000,
+            max_buffer_bytes: 8192 + 4096 * 100,
         }
     }
 }
@@ -101,6 +107,7 @@ where
     builder
         .http1()
         .header_read_timeout(opts.header_read_timeout)
+        .max_buf_size(opts.max_buffer_bytes.max(8192))
         .writev(false);
     builder
         .http2()

@@ -122,8 +122,12 @@ pub fn run(cli: Cli) -> Result<()> {
     match &cli.command {
         Some(Command::Completions { shell }) => return extras::completions(*shell),
         Some(Command::Manpage) => return extras::manpage(),
-        Some(Command::EncryptBench { file, output }) => {
-            return extras::encrypt_bench(file, output.as_deref());
+        Some(Command::EncryptBench {
+            file,
+            output,
+            in_memory,
+        }) => {
+            return extras::encrypt_bench(file, output.as_deref(), *in_memory);
         }
         Some(Command::DecryptBench { file }) => return extras::decrypt_bench(file),
         Some(Command::PowBench { difficulty, runs }) => {

@@ -3,7 +3,8 @@
 //!
 //! Binding a blob makes SQLite copy it (the bytes are transient to it), so a 50 MiB paste was
 //! held twice while it was written; a `zeroblob` of the right length filled through a blob
-//! handle writes the caller's buffer straight into pages. Reads find the row again by id, in one
+//! handle writes the caller's buffer straight into pages, and a spooled upload is copied from
+//! its file a [`COPY_CHUNK`] at a time. Reads find the row again by id, in one
 //! read transaction per chunk, so a chunk never comes from a different paste that reused the
 //! row id of a deleted one, and no connection is held while a slow client reads.
 
@@ -11,6 +12,7 @@ use bytes::Bytes;
 use platform_db::rusqlite::blob::ZeroBlob;
 use platform_db::rusqlite::{Connection, MAIN_DB, OptionalExtension, ToSql, params};
 
+use super::spool::{COPY_CHUNK, Content, read_at};
 use super::{PasteStore, StoreError};
 
 /// Content longer than this is written through a blob handle and downloaded in chunks.
@@ -27,9 +29,11 @@ pub(super) enum Bound<'a> {
 }
 
 impl<'a> Bound<'a> {
-    pub(super) fn of(content: &'a [u8]) -> Result<Self, StoreError> {
-        if content.len() <= STREAM_THRESHOLD {
-            return Ok(Self::Bytes(content));
+    pub(super) fn of(content: &'a Content) -> Result<Self, StoreError> {
+        if let Content::Memory(bytes) = content
+            && bytes.len() <= STREAM_THRESHOLD
+        {
+            return Ok(Self::Bytes(bytes));
         }
         let len = i32::try_from(content.len())
             .map_err(|_| StoreError::Batch("content larger than SQLite allows".into()))?;
@@ -45,13 +49,29 @@ impl<'a> Bound<'a> {
 }
 
 /// Writes `content` into the zeroblob of row `rowid`, when [`Bound::of`] chose one.
-pub(super) fn fill(c: &Connection, rowid: i64, content: &[u8]) -> Result<(), StoreError> {
-    if content.len() <= STREAM_THRESHOLD {
-        return Ok(());
+pub(super) fn fill(c: &Connection, rowid: i64, content: &Content) -> Result<(), StoreError> {
+    match content {
+        Content::Memory(bytes) if bytes.len() <= STREAM_THRESHOLD => Ok(()),
+        Content::Memory(bytes) => {
+            let mut blob = c.blob_open(MAIN_DB, c"pastes", c"content", rowid, false)?;
+            blob.write_at(bytes, 0)?;
+            Ok(())
+        }
+        Content::Spooled { file, len } => {
+            let mut blob = c.blob_open(MAIN_DB, c"pastes", c"content", rowid, false)?;
+            let len = usize::try_from(*len).unwrap_or(usize::MAX);
+            let mut buf = vec![0; len.min(COPY_CHUNK)];
+            let mut at = 0;
+            while at < len {
+                let step = (len - at).min(buf.len());
+                read_at(file, &mut buf[..step], at as u64)
+                    .map_err(|e| StoreError::Batch(format!("reading the spool file: {e}")))?;
+                blob.write_at(&buf[..step], at)?;
+                at += step;
+            }
+            Ok(())
+        }
     }
-    let mut blob = c.blob_open(MAIN_DB, c"pastes", c"content", rowid, false)?;
-    blob.write_at(content, 0)?;
-    Ok(())
 }
 
 impl PasteStore {

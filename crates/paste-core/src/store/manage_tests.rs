@@ -12,7 +12,7 @@ const NO_DEDUP: DedupPolicy = DedupPolicy {
 fn owned(id: &str, owner: &str, created_at: i64, mime: &str) -> NewPaste {
     NewPaste {
         id: id.to_owned(),
-        content: id.as_bytes().to_vec(),
+        content: id.as_bytes().to_vec().into(),
         mime_type: mime.to_owned(),
         sha256: Sha256::digest(id.as_bytes()).into(),
         owner: Some(owner.to_owned()),

@@ -4,7 +4,7 @@ use sha2::{Digest, Sha256};
 fn paste(id: &str, content: &[u8], now: i64, burn: bool) -> NewPaste {
     NewPaste {
         id: id.to_owned(),
-        content: content.to_vec(),
+        content: content.to_vec().into(),
         mime_type: "text/plain".into(),
         sha256: Sha256::digest(content).into(),
         owner: None,

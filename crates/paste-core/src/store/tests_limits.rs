@@ -8,7 +8,7 @@ type TestResult = Result<(), Box<dyn std::error::Error>>;
 fn paste(id: &str, content: &[u8], owner: Option<&str>, burn: bool) -> NewPaste {
     NewPaste {
         id: id.to_owned(),
-        content: content.to_vec(),
+        content: content.to_vec().into(),
         mime_type: "text/plain".into(),
         sha256: Sha256::digest(content).into(),
         owner: owner.map(str::to_owned),

@@ -4,6 +4,7 @@
 use platform_db::rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::quota::{self, Quota, Usage};
+use super::spool::Content;
 use super::views::{ReadLimit, insert_limit};
 use super::{PasteMeta, PasteStore, StoreError};
 
@@ -12,8 +13,8 @@ use super::{PasteMeta, PasteStore, StoreError};
 pub struct NewPaste {
     /// The id.
     pub id: String,
-    /// The bytes.
-    pub content: Vec<u8>,
+    /// The bytes, in memory or spooled.
+    pub content: Content,
     /// Detected MIME type.
     pub mime_type: String,
     /// SHA-256 of the content.
@@ -175,7 +176,7 @@ pub(super) fn insert_one(
     guards: &CreateGuards,
 ) -> Result<Created, StoreError> {
     let now = paste.created_at;
-    let size = u64::try_from(paste.content.len()).unwrap_or(u64::MAX);
+    let size = paste.content.len();
     let used = match &guards.quota {
         None => None,
         Some(q) => {
@@ -204,7 +205,7 @@ pub(super) fn insert_one(
     .execute(params![
         paste.id,
         paste.mime_type,
-        i64::try_from(paste.content.len()).unwrap_or(i64::MAX),
+        i64::try_from(size).unwrap_or(i64::MAX),
         &paste.sha256[..],
         paste.owner,
         paste.created_at,

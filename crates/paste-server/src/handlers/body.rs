@@ -40,7 +40,8 @@ pub async fn read_to_vec(
     Ok(buf)
 }
 
-fn classify(error: &(dyn StdError + 'static), limit: u64) -> ApiError {
+/// The problem for a body that failed to arrive: too large, too slow, or unreadable.
+pub fn classify(error: &(dyn StdError + 'static), limit: u64) -> ApiError {
     let mut cause: Option<&(dyn StdError + 'static)> = Some(error);
     while let Some(e) = cause {
         if e.is::<LengthLimitError>() {

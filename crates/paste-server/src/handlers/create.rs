@@ -7,18 +7,15 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode, header};
 use paste_api::{PasteCreated, headers};
-use paste_core::content::{detect_mime, shannon_entropy};
 use paste_core::id::{DeleteToken, PasteId};
-use paste_core::store::{CreateGuards, Dedup, DedupPolicy, NewPaste};
+use paste_core::store::{Content, CreateGuards, Dedup, DedupPolicy, NewPaste};
 use platform::Problem;
-use sha2::{Digest, Sha256};
 
-use super::body::read_to_vec;
 use super::paste_path;
 use crate::error::{ApiError, problem};
 use crate::identity::{ClientAddr, Identity};
 use crate::metrics::Rejection;
-use crate::scanner::Verdict;
+use crate::scanner::{Target, Verdict};
 use crate::state::AppState;
 
 /// Creates a paste from a raw body or a JSON `{"content": "..."}`.
@@ -102,28 +99,9 @@ pub async fn create(
     } else {
         cfg.max_anon
     };
-    let announced = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if announced.is_some_and(|n| n > limit) {
-        state.metrics.rejected(Rejection::Size);
-        // Keep reading (a bounded part of) the body after answering, so clients that write it all
-        // before reading get this answer rather than a reset connection.
-        platform::layers::linger(body, cfg.body_timeout);
-        return Err(platform::layers::too_large(limit).into());
-    }
-    let _reservation = state
-        .budget
-        .reserve(announced.unwrap_or(limit).min(limit))
-        .await?;
-    let raw = read_to_vec(body, limit, announced).await.inspect_err(|e| {
-        if matches!(e, ApiError::Problem(p) if p.status == 413) {
-            state.metrics.rejected(Rejection::Size);
-        }
-    })?;
-    let content = unwrap_json(&headers, Bytes::from(raw))?;
-    if content.is_empty() || (content.len() as u64) < cfg.min_size {
+    let received = crate::upload::receive(&state, &headers, body, limit).await?;
+    let (content, facts) = (&received.upload.content, &received.upload.facts);
+    if content.is_empty() || facts.len < cfg.min_size {
         state.metrics.rejected(Rejection::Size);
         return Err(problem(
             StatusCode::BAD_REQUEST,
@@ -131,9 +109,13 @@ pub async fn create(
             format!("Content must be at least {} bytes", cfg.min_size.max(1)),
         ));
     }
-    let entropy = check_entropy(&state, &content)?;
-    let mime_type = detect_mime(&content);
-    let scan = scan(&state, &content, entropy, &mime_type).await?;
+    let entropy = check_entropy(&state, facts.entropy, facts.len)?;
+    let mime_type = facts.mime.clone();
+    let target = match content {
+        Content::Memory(bytes) => Target::Bytes(bytes),
+        Content::Spooled { file, .. } => Target::File(file),
+    };
+    let scan = scan(&state, target, entropy, &mime_type).await?;
 
     let expiry = cfg
         .expiry_policy()
@@ -155,13 +137,12 @@ pub async fn create(
         None => Some(DeleteToken::generate().map_err(|e| ApiError::Internal(e.to_string()))?),
         Some(_) => None,
     };
-    let size = content.len() as u64;
+    let size = facts.len;
     let expires_at = now.saturating_add(i64::try_from(expiry).unwrap_or(i64::MAX));
     let new = NewPaste {
         id: id.to_string(),
-        sha256: Sha256::digest(&content).into(),
-        // Without a copy when the buffer is not shared (it is not: the body was read into it).
-        content: Vec::from(content),
+        sha256: facts.sha256,
+        content: received.upload.content,
         mime_type: mime_type.clone(),
         owner: owner.clone(),
         created_at: now,
@@ -181,6 +162,8 @@ pub async fn create(
         quota: quota.clone(),
     };
     let created = state.store.create_guarded(new, dedup, guards).await?;
+    // Stored or refused, the upload's bytes are no longer held.
+    drop(received.holds);
     match created.outcome {
         Dedup::Stored => {}
         Dedup::Throttled { retry_after, count } => {
@@ -317,14 +300,10 @@ pub fn unwrap_json(headers: &HeaderMap, raw: Bytes) -> Result<Bytes, ApiError> {
         })
 }
 
-/// Enforces the entropy minimum; returns the content's entropy for later checks.
-pub fn check_entropy(state: &AppState, content: &[u8]) -> Result<f64, ApiError> {
+/// Enforces the entropy minimum on content of `len` bytes; returns the entropy for later checks.
+pub fn check_entropy(state: &AppState, entropy: f64, len: u64) -> Result<f64, ApiError> {
     let cfg = &state.config;
-    let entropy = shannon_entropy(content);
-    if cfg.min_entropy <= 0.0
-        || (content.len() as u64) < cfg.min_entropy_size
-        || entropy >= cfg.min_entropy
-    {
+    if cfg.min_entropy <= 0.0 || len < cfg.min_entropy_size || entropy >= cfg.min_entropy {
         return Ok(entropy);
     }
     state.metrics.rejected(Rejection::Entropy);
@@ -351,7 +330,7 @@ pub fn check_entropy(state: &AppState, content: &[u8]) -> Result<f64, ApiError> 
 /// the scanner cannot answer (fail closed).
 pub async fn scan(
     state: &AppState,
-    content: &[u8],
+    content: Target<'_>,
     entropy: f64,
     mime: &str,
 ) -> Result<Option<String>, ApiError> {

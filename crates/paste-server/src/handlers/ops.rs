@@ -109,14 +109,14 @@ pub async fn metrics(
     )
 )]
 pub async fn client(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let Some((bytes, sum)) = &state.client.binary else {
+    let Some(binary) = &state.client.binary else {
         return Err(problem(
             StatusCode::NOT_FOUND,
             "client_unavailable",
             "No client binary is installed on this server; use /client/fpaste.sh",
         ));
     };
-    let mut res = bytes.clone().into_response();
+    let mut res = binary.body().into_response();
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -126,7 +126,7 @@ pub async fn client(State(state): State<AppState>) -> Result<Response, ApiError>
         header::CONTENT_DISPOSITION,
         HeaderValue::from_static("attachment; filename=\"fpaste\""),
     );
-    if let Ok(v) = HeaderValue::from_str(sum) {
+    if let Ok(v) = HeaderValue::from_str(&binary.sha256) {
         h.insert(headers::CLIENT_SHA256, v);
     }
     Ok(res)

@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use http::{HeaderMap, StatusCode};
 use paste_api::{PasteInfo, headers};
-use paste_core::content::detect_mime;
+use paste_core::content::{detect_mime, shannon_entropy};
 use paste_core::now_unix;
 use paste_core::store::{DedupPolicy, NewContent, PasteUpdate, Updated};
 use platform::Problem;
@@ -27,6 +27,7 @@ use super::read::{PastePassword, check_password, parse_id};
 use crate::error::{ApiError, not_found, problem};
 use crate::identity::Identity;
 use crate::metrics::Rejection;
+use crate::scanner::Target;
 use crate::state::AppState;
 
 /// Sets or replaces the password of a paste on update.
@@ -162,9 +163,9 @@ pub async fn update(
                 format!("Content must be at least {} bytes", cfg.min_size.max(1)),
             ));
         }
-        let entropy = check_entropy(&state, &content)?;
+        let entropy = check_entropy(&state, shannon_entropy(&content), content.len() as u64)?;
         let mime_type = detect_mime(&content);
-        let verdict = scan(&state, &content, entropy, &mime_type).await?;
+        let verdict = scan(&state, Target::Bytes(&content), entropy, &mime_type).await?;
         update.content = Some(NewContent {
             sha256: Sha256::digest(&content).into(),
             content: content.to_vec(),

@@ -23,5 +23,6 @@ mod read_limits;
 mod robustness;
 mod scanning;
 mod short;
+mod streamed;
 mod support;
 mod webhooks;
