@@ -203,14 +203,16 @@ pub fn table() -> Vec<(Method, &'static str, Access)> {
         .collect()
 }
 
-/// Every route with its access check; browser routes render problems as HTML pages.
+/// Every route with its access check; browser routes render problems as HTML pages, the
+/// platform's 404 and 405 fallbacks included (so they are added here, inside that layer, and
+/// `app` wraps the result in the stack without adding them again).
 pub fn router(state: AppState) -> Router {
     let mut router = Router::new();
     for route in routes() {
         let layer = from_fn_with_state((state.clone(), route.access), enforce);
         router = router.route(route.path, route.handler.route_layer(layer));
     }
-    router
+    platform::layers::routes(router)
         .layer(from_fn_with_state(state.clone(), crate::views::html_errors))
         .layer(from_fn_with_state(
             state.clone(),
