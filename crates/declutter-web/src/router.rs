@@ -10,8 +10,8 @@ use http::Method;
 use crate::assets;
 use crate::auth::access::{Access, enforce};
 use crate::handlers::{
-    account, admin, api, auth, connections, dupes, files, oidc, openapi, ops, plans, report, scans,
-    sources, trash, usage,
+    account, admin, api, auth, connections, dupes, files, oidc, openapi, ops, plan_edit, plans,
+    report, scans, sources, trash, usage,
 };
 use crate::state::AppState;
 
@@ -119,7 +119,12 @@ fn routes() -> Vec<Route> {
         r(M::GET, "/dupes/folders", User, get(dupes::folders_page)),
         r(M::POST, "/plans", User, post(plans::create_form)),
         r(M::GET, "/plans/{id}", User, get(plans::page_)),
-        r(M::POST, "/plans/{id}/items", User, post(plans::edit_form)),
+        r(
+            M::POST,
+            "/plans/{id}/items",
+            User,
+            post(plan_edit::edit_form),
+        ),
         r(M::POST, "/plans/{id}/apply", User, post(plans::apply_form)),
         r(M::GET, "/trash", User, get(trash::page_)),
         r(
@@ -174,7 +179,7 @@ fn routes() -> Vec<Route> {
             M::POST,
             "/api/plans/{id}/items",
             User,
-            post(plans::api_edit),
+            post(plan_edit::api_edit),
         ),
         r(
             M::POST,

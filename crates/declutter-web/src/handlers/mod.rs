@@ -10,6 +10,7 @@ pub mod files;
 pub mod oidc;
 pub mod openapi;
 pub mod ops;
+pub mod plan_edit;
 pub mod plans;
 pub mod report;
 pub mod scans;
