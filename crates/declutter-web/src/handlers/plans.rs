@@ -167,12 +167,21 @@ pub(crate) async fn load(
     page: usize,
 ) -> Result<(PlanView, Vec<Vec<PlanItem>>), ApiError> {
     let owner = work::owner(&p.user.id)?;
+    let caches = std::sync::Arc::clone(&state.review);
     let (plan, group_count, page, groups) = state
         .pool
         .read(move |c| -> Result<_, ApiError> {
             // Ownership first: items are only read for the caller's own plan.
             let plan = plans::get(c, &owner, id)?.ok_or(ApiError::NotFound)?;
-            let count = plans::group_count(c, id)?;
+            let key = (plan.id, plan.created_at);
+            let count = match caches.plan_groups.get(&key) {
+                Some(n) => n,
+                None => {
+                    let n = plans::group_count(c, id)?;
+                    caches.plan_groups.insert(key, n);
+                    n
+                }
+            };
             let pages = usize::try_from(count)
                 .unwrap_or(usize::MAX)
                 .div_ceil(PLAN_PAGE_GROUPS)
@@ -286,13 +295,13 @@ async fn needs_write(state: &AppState, p: &Principal, id: i64) -> Result<Vec<Str
         .pool
         .read(move |c| -> Result<_, ApiError> {
             plans::get(c, &owner, id)?.ok_or(ApiError::NotFound)?;
-            let mut providers: Vec<String> = plans::items(c, id)?
-                .into_iter()
-                .filter(|i| i.action == Action::Remove && i.provider != "local")
-                .map(|i| i.provider)
-                .collect();
-            providers.sort();
-            providers.dedup();
+            // Two index lookups, not a read of every item (a plan may hold 100k).
+            let mut providers: Vec<String> = Vec::new();
+            for prov in ["gdrive", "onedrive"] {
+                if plans::removes_from(c, id, prov)? {
+                    providers.push(prov.to_owned());
+                }
+            }
             let conns = crate::db::connections::list(c, &uid)?;
             providers.retain(|prov| {
                 !conns
