@@ -2,10 +2,13 @@
 # Read benchmark of the declutter web app with a large index, on loopback, with wrk.
 #   bench/declutter-web.sh [seconds-per-run]   (default 10)
 # Seeds one account with 100k indexed files in 10k duplicate groups (examples/seed.rs, straight
-# into SQLite through the engine's store API), starts the release `declutter serve`, and prints
-# p50/p95/p99 latency of the duplicates page, GET /api/dupes (first and a deep page) and the
-# dashboard's GET /api/usage at 8 connections, then GET /api/dupes at 1000 connections.
-# Targets (issue 6): p95 < 100 ms for the duplicates page and API; p99 < 250 ms at 1k.
+# into SQLite through the engine's store API), starts the release `declutter serve`, builds one
+# plan over every group (10k groups, 90k removals), and prints p50/p95/p99 latency of every
+# review page and API call at 8 connections: the duplicates page and API (first and deep pages,
+# filtered by type, size, folder and name, each sort), the folder view, the plan preview (first,
+# middle and last page) and its API, the dashboard; then GET /api/dupes at 1000 connections.
+# Targets: issue 6, p95 < 100 ms for the duplicates page and API and p99 < 250 ms at 1k;
+# issue 14, every page and API call p95 < 200 ms at 8 connections, the plan page < 300 KB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-10}"
@@ -59,10 +62,33 @@ run() { # label, script, connections, path
     out=$(wrk -t2 -c"$3" -d"${secs}s" --timeout 10s -s "$work/$2" "$base$4" | grep RESULT)
     printf '%-34s c=%-5s %s\n' "$1" "$3" "${out#RESULT }"
 }
+t0=$(date +%s.%N)
+plan=$(curl -fs -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+    -d '{"rules":["newest"]}' "$base/api/plans" | sed -n 's/^{"id":\([0-9]*\).*/\1/p')
+[ -n "$plan" ] || { echo "no plan was made" >&2; exit 1; }
+echo "plan $plan over 10000 groups built in $(echo "$(date +%s.%N) - $t0" | bc) s"
+for page in 1 200 400; do
+    bytes=$(curl -fs -H "Cookie: __Host-declutter=$SESSION" "$base/plans/$plan?page=$page" | wc -c)
+    echo "GET /plans/$plan?page=$page: $bytes bytes of HTML (limit 300000)"
+    [ "$bytes" -lt 300000 ] || { echo "plan page too large" >&2; exit 1; }
+done
 echo "declutter $("$bin/declutter" --version 2>/dev/null | head -1) on $(nproc) cores, wrk -t2 -d${secs}s (ms)"
 run "GET /dupes (HTML, page 1)" cookie.lua 8 /dupes
+run "GET /dupes?type=image&sort=size&p=3" cookie.lua 8 "/dupes?type=image&sort=size&page=3"
+run "GET /dupes/folders (HTML)" cookie.lua 8 /dupes/folders
+run "GET /dupes/folders?parent=/Photos" cookie.lua 8 "/dupes/folders?parent=/Photos"
+run "GET /plans/N (HTML, page 1)" cookie.lua 8 "/plans/$plan"
+run "GET /plans/N?page=200 (HTML)" cookie.lua 8 "/plans/$plan?page=200"
+run "GET /plans/N?page=400 (last)" cookie.lua 8 "/plans/$plan?page=400"
 run "GET /api/dupes (page 1)" bearer.lua 8 /api/dupes
 run "GET /api/dupes?page=400 (last)" bearer.lua 8 "/api/dupes?page=400"
+run "GET /api/dupes?sort=count&page=250" bearer.lua 8 "/api/dupes?sort=count&page=250"
+run "GET /api/dupes?sort=date&page=100" bearer.lua 8 "/api/dupes?sort=date&page=100"
+run "GET /api/dupes?folder=/Backup/7" bearer.lua 8 "/api/dupes?folder=/Backup/7&page=5"
+run "GET /api/dupes?min_size=4000000" bearer.lua 8 "/api/dupes?min_size=4000000&sort=size"
+run "GET /api/dupes?q=img_0042" bearer.lua 8 "/api/dupes?q=img_0042"
+run "GET /api/folders?parent=/Backup" bearer.lua 8 "/api/folders?parent=/Backup"
+run "GET /api/plans/N?page=300" bearer.lua 8 "/api/plans/$plan?page=300"
 run "GET /api/usage (dashboard)" bearer.lua 8 /api/usage
 run "GET /dashboard (HTML)" cookie.lua 8 /dashboard
 run "GET /api/dupes 1k concurrent" bearer.lua 1000 /api/dupes

@@ -18,17 +18,53 @@ use declutter_web::auth::role::Role;
 use declutter_web::auth::sha256_hex;
 use declutter_web::db;
 
+/// Copies 0–4 of a group lie in `/Photos/<g % 97>`, the rest in `/Backup/<g % 31>`, so the
+/// folder view has a tree to sum (Drive paths are rebuilt from parent ids, as in a real listing).
+fn folder_of(g: u64, c: u64) -> (String, String) {
+    if c < 5 {
+        ("Photos".to_owned(), (g % 97).to_string())
+    } else {
+        ("Backup".to_owned(), (g % 31).to_string())
+    }
+}
+
+fn dir(path: &str, parent: Option<&str>) -> anyhow::Result<Item> {
+    Ok(Item {
+        id: ItemId::from_str(&format!("dir{path}"))?,
+        parent_id: parent
+            .map(|p| ItemId::from_str(&format!("dir{p}")))
+            .transpose()?,
+        path: path.to_owned(),
+        name: path.rsplit('/').next().unwrap_or("").to_owned(),
+        is_dir: true,
+        size: 0,
+        modified_ns: 1_700_000_000_000_000_000,
+        hash: None,
+        etag: None,
+        mime: None,
+        comparable: true,
+        inode: None,
+    })
+}
+
 fn item(g: u64, c: u64) -> anyhow::Result<Item> {
-    let name = format!("IMG_{g:05}_{c}.jpg");
+    let name = if c == 0 {
+        format!("IMG_{g:05}.jpg")
+    } else {
+        format!("IMG_{g:05} ({c}).jpg")
+    };
+    let (top, sub) = folder_of(g, c);
+    let folder = format!("/{top}/{sub}");
     Ok(Item {
         id: ItemId::from_str(&format!("item-{g}-{c}"))?,
-        parent_id: None,
-        path: format!("/Photos/{}/{name}", g % 97),
+        parent_id: Some(ItemId::from_str(&format!("dir{folder}"))?),
+        path: format!("{folder}/{name}"),
         name,
         is_dir: false,
         // Varied sizes so the page order (largest waste first) is not trivial.
         size: 10_000 + (g * 7919) % 5_000_000,
-        modified_ns: 1_700_000_000_000_000_000 + i64::try_from(g * 1000 + c)?,
+        modified_ns: 1_700_000_000_000_000_000
+            + i64::try_from(((g * 7927) % 10_007) * 1_000_000_000 + c)?,
         hash: Some(ContentHash::new(HashKind::Md5, format!("{g:032x}"))),
         etag: None,
         mime: Some("image/jpeg".to_owned()),
@@ -51,6 +87,13 @@ async fn main() -> anyhow::Result<()> {
         .await??;
     let owner = UserId::from_str(&user.id)?;
     let mut changes = Vec::new();
+    for (top, n) in [("Photos", 97), ("Backup", 31)] {
+        let root = format!("/{top}");
+        changes.push(Change::Upsert(dir(&root, None)?));
+        for i in 0..n {
+            changes.push(Change::Upsert(dir(&format!("{root}/{i}"), Some(&root))?));
+        }
+    }
     for g in 0..group_count {
         for c in 0..copies {
             changes.push(Change::Upsert(item(g, c)?));

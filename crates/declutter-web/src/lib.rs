@@ -41,7 +41,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use http::HeaderValue;
 use platform::error_reporting::{ErrorReporter, ReporterOptions};
-use platform::layers::{LayerConfig, layers};
+use platform::layers::{LayerConfig, layers, stack};
 use platform::metrics::{HttpMetrics, MetricsRegistry};
 use platform::rate_limit::RateLimiter;
 use platform::serve::ServeOptions;
@@ -155,7 +155,8 @@ pub fn app(state: state::AppState) -> platform::layers::App {
     let cfg = Arc::clone(&state.config);
     let http_metrics = HttpMetrics::new(&state.registry);
     let error_reporter = state.error_reporter.clone();
-    layers(
+    // `router` already carries the platform's fallbacks (inside the HTML error pages).
+    stack(
         router(state),
         LayerConfig {
             hsts: cfg.https(),

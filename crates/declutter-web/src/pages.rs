@@ -87,6 +87,10 @@ pub struct AdminSourcesPage {
     pub sources: Vec<(LocalSource, String)>,
     /// Accounts to assign to: (id, email).
     pub users: Vec<(String, String)>,
+    /// Why the last add was refused.
+    pub error: Option<String>,
+    /// What was typed into the form (kept when an add is refused).
+    pub typed: crate::handlers::sources::AddSource,
 }
 
 /// The caller's sources.
@@ -99,6 +103,8 @@ pub struct SourcesPage {
     pub sources: Vec<LocalSource>,
     /// Connected cloud drives: (connection id, human name).
     pub drives: Vec<(i64, &'static str)>,
+    /// Cloud drives that can be connected here (none: no OAuth client is configured).
+    pub clouds: Vec<&'static str>,
 }
 
 /// Scan progress.

@@ -10,8 +10,8 @@ use http::Method;
 use crate::assets;
 use crate::auth::access::{Access, enforce};
 use crate::handlers::{
-    account, admin, api, auth, connections, dupes, files, jobs, oidc, openapi, ops, plans, report,
-    scans, sources, trash, usage,
+    account, admin, api, auth, connections, dupes, files, jobs, oidc, openapi, ops, plan_edit,
+    plans, report, scans, sources, trash, usage,
 };
 use crate::state::AppState;
 
@@ -119,7 +119,12 @@ fn routes() -> Vec<Route> {
         r(M::GET, "/dupes/folders", User, get(dupes::folders_page)),
         r(M::POST, "/plans", User, post(plans::create_form)),
         r(M::GET, "/plans/{id}", User, get(plans::page_)),
-        r(M::POST, "/plans/{id}/items", User, post(plans::edit_form)),
+        r(
+            M::POST,
+            "/plans/{id}/items",
+            User,
+            post(plan_edit::edit_form),
+        ),
         r(M::POST, "/plans/{id}/apply", User, post(plans::apply_form)),
         // Apply and undo run as jobs: the request answers at once, the page follows the job.
         r(
@@ -192,7 +197,7 @@ fn routes() -> Vec<Route> {
             M::POST,
             "/api/plans/{id}/items",
             User,
-            post(plans::api_edit),
+            post(plan_edit::api_edit),
         ),
         r(
             M::POST,
@@ -247,14 +252,16 @@ pub fn table() -> Vec<(Method, &'static str, Access)> {
         .collect()
 }
 
-/// Every route with its access check; browser routes render problems as HTML pages.
+/// Every route with its access check; browser routes render problems as HTML pages, the
+/// platform's 404 and 405 fallbacks included (so they are added here, inside that layer, and
+/// `app` wraps the result in the stack without adding them again).
 pub fn router(state: AppState) -> Router {
     let mut router = Router::new();
     for route in routes() {
         let layer = from_fn_with_state((state.clone(), route.access), enforce);
         router = router.route(route.path, route.handler.route_layer(layer));
     }
-    router
+    platform::layers::routes(router)
         .layer(from_fn_with_state(state.clone(), crate::views::html_errors))
         .layer(from_fn_with_state(
             state.clone(),

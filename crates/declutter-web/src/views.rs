@@ -105,6 +105,10 @@ pub struct DashboardPage {
     pub usage: crate::handlers::usage::Usage,
     /// Human bytes reclaimable.
     pub reclaimable: String,
+    /// Cloud drives that can be connected here (none: no OAuth client is configured).
+    pub clouds: Vec<&'static str>,
+    /// Whether `DECLUTTER_LOCAL_ROOTS` allows any local folder.
+    pub has_roots: bool,
 }
 
 /// Account page.
@@ -291,5 +295,45 @@ pub async fn html_errors(
         }
     }
     *out.extensions_mut() = parts.extensions;
+    out
+}
+
+/// An audit entry in words: `plan.created` on plan 7 → "Made clean-up plan 7". Unknown actions
+/// (added later, or written by another version) show as they are stored.
+pub fn audit_words(e: &Record) -> String {
+    let target = e.target.as_deref().unwrap_or("");
+    let what = match e.action.as_str() {
+        "auth.login" => "Signed in",
+        "auth.login_failed" => "Failed sign-in attempt",
+        "auth.logout" => "Signed out",
+        "user.signup" => "Created the account",
+        "user.password_changed" => "Changed the password",
+        "user.exported" => "Downloaded an export of the account's data",
+        "user.deleted" => "Deleted an account",
+        "user.role_changed" => "Changed an account's role",
+        "token.issued" => "Created an API token",
+        "connection.created" => "Connected a cloud drive",
+        "connection.updated" => "Changed a cloud drive's permissions",
+        "connection.deleted" => "Disconnected a cloud drive",
+        "source.added" => "Assigned a local folder",
+        "scan.started" => "Started a scan",
+        "plan.created" => "Made clean-up plan",
+        "plan.edited" => "Changed which copies clean-up plan keeps:",
+        "plan.applied" => "Applied clean-up plan",
+        "trash.restored" => "Restored from the trash: entry",
+        "trash.purged" => "Deleted for good from the trash: entry",
+        other => return format!("{other} {target}").trim_end().to_owned(),
+    };
+    let mut out = match e.action.as_str() {
+        "plan.created" | "plan.applied" | "plan.edited" | "trash.restored" | "trash.purged"
+            if !target.is_empty() =>
+        {
+            format!("{} {target}", what.trim_end_matches(':'))
+        }
+        _ => what.to_owned(),
+    };
+    if let Some(d) = e.detail.as_deref().filter(|d| !d.is_empty()) {
+        out.push_str(&format!(" ({d})"));
+    }
     out
 }

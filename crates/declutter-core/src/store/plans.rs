@@ -231,6 +231,16 @@ pub fn set_state(
     Ok(())
 }
 
+/// Whether a plan removes anything from `provider` (an index lookup, whatever the plan's size).
+pub fn removes_from(conn: &Connection, plan_id: i64, provider: &str) -> Result<bool, DbError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM plan_items INDEXED BY plan_items_by_provider \
+             WHERE plan_id = ?1 AND action = 'remove' AND provider = ?2)",
+        )?
+        .query_row(params![plan_id, provider], |r| r.get(0))?)
+}
+
 /// How many duplicate groups a plan covers.
 pub fn group_count(conn: &Connection, plan_id: i64) -> Result<u64, DbError> {
     let n: i64 = conn

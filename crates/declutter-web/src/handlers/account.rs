@@ -33,8 +33,19 @@ pub async fn dashboard(
         connections: conns.len(),
         reclaimable: crate::pages::human(usage.reclaimable),
         usage,
+        clouds: cloud_labels(&state),
+        has_roots: !state.config.local_roots.is_empty(),
     };
     Ok(views::page(StatusCode::OK, &view))
+}
+
+/// The cloud drives this server can connect (an OAuth client is configured for them).
+pub fn cloud_labels(state: &AppState) -> Vec<&'static str> {
+    ["onedrive", "gdrive"]
+        .into_iter()
+        .filter(|d| state.connector.enabled(d))
+        .map(crate::connect::label)
+        .collect()
 }
 
 async fn account_view(

@@ -23,9 +23,6 @@ use crate::state::AppState;
 use crate::views::{Layout, page};
 use crate::work;
 
-/// Folders offered in the keep-folder picker: those holding the most duplicate copies.
-const PICKER_FOLDERS: usize = 200;
-
 /// `GET /dupes?…`.
 pub async fn page_(
     State(state): State<AppState>,
@@ -195,24 +192,13 @@ fn choices(
 
 /// The keep-folder picker: the folders holding the most copies, by path, and the one picked.
 fn keep_options(folders: &Folders, picked: Option<&str>) -> Vec<Choice> {
-    let mut top: Vec<(&String, u64)> = folders
-        .tree
-        .folders
-        .iter()
-        .map(|(p, s)| (p, s.copies))
-        .collect();
-    top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    let mut paths: Vec<String> = top
-        .into_iter()
-        .take(PICKER_FOLDERS)
-        .map(|(p, _)| p.clone())
-        .collect();
+    let mut paths = folders.picker.clone();
     if let Some(p) = picked
         && !paths.iter().any(|x| x == p)
     {
         paths.push(p.to_owned());
+        paths.sort();
     }
-    paths.sort();
     choices(
         paths.into_iter().map(|p| (p.clone(), p)),
         picked.map(str::to_owned),

@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod oidc;
 pub mod openapi;
 pub mod ops;
+pub mod plan_edit;
 pub mod plans;
 pub mod report;
 pub mod scans;

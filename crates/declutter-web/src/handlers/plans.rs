@@ -1,11 +1,8 @@
 //! Keep rules → a stored plan (a dry run with bytes reclaimed) → apply, which moves the
 //! plan's removals into the trash (re-checking every file first; a group never loses its last copy).
 
-use std::collections::HashMap;
-
 use axum::extract::{FromRef as _, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use declutter_core::engine::edit::{self, Override};
 use declutter_core::engine::plan;
 use declutter_core::engine::rules::KeepRules;
 use declutter_core::store::plans::{self, Action, PlanItem};
@@ -83,28 +80,6 @@ impl From<FilterBody> for DupesQuery {
             ..Self::default()
         }
     }
-}
-
-/// Changes to a draft plan (`POST /api/plans/{id}/items`).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EditBody {
-    /// Per file: this item stays (`keep`) or goes (`remove`).
-    #[serde(default)]
-    pub changes: Vec<ItemChange>,
-    /// Per group: this item stays and every other copy of its group goes.
-    #[serde(default)]
-    pub keep_only: Vec<i64>,
-}
-
-/// One per-file change.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ItemChange {
-    /// Plan item id.
-    pub id: i64,
-    /// `keep` or `remove`.
-    pub action: String,
 }
 
 /// One planned file.
@@ -185,19 +160,28 @@ async fn create(
     Ok(summary.plan_id)
 }
 
-async fn load(
+pub(crate) async fn load(
     state: &AppState,
     p: &Principal,
     id: i64,
     page: usize,
 ) -> Result<(PlanView, Vec<Vec<PlanItem>>), ApiError> {
     let owner = work::owner(&p.user.id)?;
+    let caches = std::sync::Arc::clone(&state.review);
     let (plan, group_count, page, groups) = state
         .pool
         .read(move |c| -> Result<_, ApiError> {
             // Ownership first: items are only read for the caller's own plan.
             let plan = plans::get(c, &owner, id)?.ok_or(ApiError::NotFound)?;
-            let count = plans::group_count(c, id)?;
+            let key = (plan.id, plan.created_at);
+            let count = match caches.plan_groups.get(&key) {
+                Some(n) => n,
+                None => {
+                    let n = plans::group_count(c, id)?;
+                    caches.plan_groups.insert(key, n);
+                    n
+                }
+            };
             let pages = usize::try_from(count)
                 .unwrap_or(usize::MAX)
                 .div_ceil(PLAN_PAGE_GROUPS)
@@ -256,117 +240,6 @@ fn plan_page_no(q: &PlanQuery) -> Result<usize, ApiError> {
     }
 }
 
-/// Applies `changes` to the caller's draft plan through the engine, which refuses any change
-/// that would leave a group without a copy.
-async fn edit_plan(
-    state: &AppState,
-    ctx: &Ctx,
-    p: &Principal,
-    id: i64,
-    changes: Vec<Override>,
-) -> Result<(), ApiError> {
-    // Another account's plan is 404 whatever the body says.
-    owned_plan(state, p, id).await?;
-    if changes.is_empty() {
-        return Err(ApiError::Invalid("no change given".into()));
-    }
-    if changes.len() > 10_000 {
-        return Err(ApiError::Invalid("at most 10000 changes at once".into()));
-    }
-    let owner = work::owner(&p.user.id)?;
-    let n = changes.len();
-    let plan = state
-        .pool
-        .write(move |c| edit::edit(c, &owner, id, &changes))
-        .await??;
-    audit(
-        state,
-        ctx,
-        Some(p),
-        "plan.edited",
-        Some(id.to_string()),
-        Some(format!(
-            "{n} changes; now {} files, {} bytes",
-            plan.remove_count, plan.bytes_reclaimed
-        )),
-    )
-    .await
-}
-
-/// The caller's plan `id`, or 404.
-async fn owned_plan(state: &AppState, p: &Principal, id: i64) -> Result<plans::Plan, ApiError> {
-    let owner = work::owner(&p.user.id)?;
-    state
-        .pool
-        .read(move |c| plans::get(c, &owner, id))
-        .await??
-        .ok_or(ApiError::NotFound)
-}
-
-fn action(s: &str) -> Result<Action, ApiError> {
-    match s {
-        "keep" => Ok(Action::Keep),
-        "remove" => Ok(Action::Remove),
-        _ => Err(ApiError::Invalid("action must be keep or remove".into())),
-    }
-}
-
-/// `POST /plans/{id}/items`: one group's form, `i<item id>=keep|remove` per copy.
-pub async fn edit_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    CurrentUser(p): CurrentUser,
-    Id(id): Id,
-    Form(fields): Form<HashMap<String, String>>,
-) -> Result<Response, ApiError> {
-    let mut changes = Vec::new();
-    for (k, v) in &fields {
-        if let Some(item) = k.strip_prefix('i').and_then(|n| n.parse::<i64>().ok()) {
-            changes.push(Override::Item {
-                item,
-                action: action(v)?,
-            });
-        }
-    }
-    edit_plan(&state, &ctx, &p, id, changes).await?;
-    let page = fields
-        .get("page")
-        .and_then(|n| n.parse::<usize>().ok())
-        .unwrap_or(1);
-    let anchor = fields
-        .get("group")
-        .and_then(|n| n.parse::<usize>().ok())
-        .map_or_else(String::new, |g| format!("#g{g}"));
-    Ok(Redirect::to(&format!("/plans/{id}?page={page}{anchor}")).into_response())
-}
-
-/// `POST /api/plans/{id}/items`.
-pub async fn api_edit(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    CurrentUser(p): CurrentUser,
-    Id(id): Id,
-    body: Result<Json<EditBody>, ApiError>,
-) -> Result<Json<PlanView>, ApiError> {
-    // Another account's plan is 404 before its body is even read.
-    owned_plan(&state, &p, id).await?;
-    let Json(body) = body?;
-    let mut changes = Vec::new();
-    for c in &body.changes {
-        changes.push(Override::Item {
-            item: c.id,
-            action: action(&c.action)?,
-        });
-    }
-    changes.extend(
-        body.keep_only
-            .iter()
-            .map(|&item| Override::KeepOnly { item }),
-    );
-    edit_plan(&state, &ctx, &p, id, changes).await?;
-    Ok(Json(load(&state, &p, id, 1).await?.0))
-}
-
 /// Starts applying plan `id` as a background job and returns its id at once.
 async fn start_apply(state: &AppState, ctx: &Ctx, p: &Principal, id: i64) -> Result<i64, ApiError> {
     let needs = needs_write(state, p, id).await?;
@@ -401,13 +274,13 @@ async fn needs_write(state: &AppState, p: &Principal, id: i64) -> Result<Vec<Str
         .pool
         .read(move |c| -> Result<_, ApiError> {
             plans::get(c, &owner, id)?.ok_or(ApiError::NotFound)?;
-            let mut providers: Vec<String> = plans::items(c, id)?
-                .into_iter()
-                .filter(|i| i.action == Action::Remove && i.provider != "local")
-                .map(|i| i.provider)
-                .collect();
-            providers.sort();
-            providers.dedup();
+            // Two index lookups, not a read of every item (a plan may hold 100k).
+            let mut providers: Vec<String> = Vec::new();
+            for prov in ["gdrive", "onedrive"] {
+                if plans::removes_from(c, id, prov)? {
+                    providers.push(prov.to_owned());
+                }
+            }
             let conns = crate::db::connections::list(c, &uid)?;
             providers.retain(|prov| {
                 !conns

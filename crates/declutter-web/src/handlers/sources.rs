@@ -16,7 +16,7 @@ use crate::state::AppState;
 use crate::views::{Layout, page};
 
 /// Body of an admin's "add a folder".
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct AddSource {
     /// The account that will own the source.
     pub user_id: String,
@@ -69,6 +69,17 @@ pub async fn admin_page(
     State(state): State<AppState>,
     CurrentUser(p): CurrentUser,
 ) -> Result<Response, ApiError> {
+    admin_view(&state, &p, StatusCode::OK, None, AddSource::default()).await
+}
+
+/// The admin page, with an error and what was typed when an add failed (so nothing is lost).
+async fn admin_view(
+    state: &AppState,
+    p: &Principal,
+    status: StatusCode,
+    error: Option<String>,
+    typed: AddSource,
+) -> Result<Response, ApiError> {
     let (sources, users) = state
         .pool
         .read(|c| -> Result<_, db::DbError> {
@@ -83,7 +94,9 @@ pub async fn admin_page(
             .unwrap_or_default()
     };
     let view = AdminSourcesPage {
-        layout: Layout::new(&state, Some(&p), "", "admin_sources"),
+        layout: Layout::new(state, Some(p), "", "admin_sources"),
+        error,
+        typed,
         roots: state
             .config
             .local_roots
@@ -102,18 +115,24 @@ pub async fn admin_page(
             .map(|u| (u.id.clone(), u.email.clone()))
             .collect(),
     };
-    Ok(page(StatusCode::OK, &view))
+    Ok(page(status, &view))
 }
 
-/// `POST /admin/sources`.
+/// `POST /admin/sources`: back to the page; a refused folder shows why, with the form as typed.
 pub async fn admin_add(
     State(state): State<AppState>,
     ctx: Ctx,
     CurrentUser(p): CurrentUser,
     Form(form): Form<AddSource>,
 ) -> Result<Response, ApiError> {
-    add(&state, &ctx, &p, form).await?;
-    Ok(Redirect::to("/admin/sources").into_response())
+    match add(&state, &ctx, &p, form.clone()).await {
+        Ok(_) => Ok(Redirect::to("/admin/sources").into_response()),
+        Err(e @ (ApiError::Invalid(_) | ApiError::Conflict(_))) => {
+            let status = e.problem().status();
+            admin_view(&state, &p, status, Some(e.to_string()), form).await
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Every local source of every account (administrators only).
@@ -165,6 +184,7 @@ pub async fn page_(
     let view = SourcesPage {
         sources: own(&state, &p).await?,
         drives,
+        clouds: super::account::cloud_labels(&state),
         layout: Layout::new(&state, Some(&p), "", "sources"),
     };
     Ok(page(StatusCode::OK, &view))

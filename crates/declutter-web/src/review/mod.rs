@@ -65,6 +65,26 @@ pub struct DupesView {
 pub struct Folders {
     /// Every folder holding duplicate copies.
     pub tree: FolderTree,
+    /// The keep-folder picker's folders: those holding the most copies, by path.
+    pub picker: Vec<String>,
+}
+
+/// Folders offered in the keep-folder picker.
+const PICKER_FOLDERS: usize = 200;
+
+impl Folders {
+    fn new(tree: FolderTree) -> Self {
+        let mut top: Vec<(&String, u64)> =
+            tree.folders.iter().map(|(p, s)| (p, s.copies)).collect();
+        top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let mut picker: Vec<String> = top
+            .into_iter()
+            .take(PICKER_FOLDERS)
+            .map(|(p, _)| p.clone())
+            .collect();
+        picker.sort();
+        Self { tree, picker }
+    }
 }
 
 /// What the review handlers need: the database and the caches, nothing else of the state.
@@ -74,11 +94,14 @@ pub struct Review {
     caches: Arc<Caches>,
 }
 
-/// Reused pages and folder trees.
+/// Reused pages and folder trees, and the group counts of plans (fixed when a plan is made:
+/// edits and applies change actions and states, never which groups a plan holds).
 #[derive(Debug)]
 pub struct Caches {
     pages: VersionCache<DupesView>,
     folders: VersionCache<Folders>,
+    /// (plan id, created at) → groups.
+    pub plan_groups: quick_cache::sync::Cache<(i64, i64), u64>,
 }
 
 impl Default for Caches {
@@ -88,6 +111,7 @@ impl Default for Caches {
             pages: VersionCache::new(512),
             // One tree per owner: a path per folder holding duplicates.
             folders: VersionCache::new(64),
+            plan_groups: quick_cache::sync::Cache::new(1024),
         }
     }
 }
@@ -122,6 +146,11 @@ impl Review {
             .read(
                 move |c| -> Result<Read<DupesView, Fresh>, declutter_core::db::DbError> {
                     let version = groups::view_version(c, &owner)?;
+                    // The page asked for, when rendered at this version: no count, no query.
+                    let asked = format!("{}&page={}", sel.query(), sel.page);
+                    if let Some(view) = caches.pages.get(&read_key, &asked, version) {
+                        return Ok(Read::Cached(view));
+                    }
                     let summary = groups::summary(c, &owner)?;
                     // The unfiltered count is the trigger-kept summary; a filter counts its groups.
                     let total = if sel.filter.is_empty() {
@@ -182,7 +211,7 @@ impl Review {
         match read {
             Read::Cached(f) => Ok(f),
             Read::Fresh(version, tree) => {
-                let f = Arc::new(Folders { tree });
+                let f = Arc::new(Folders::new(tree));
                 self.caches
                     .folders
                     .put(key, String::new(), version, Arc::clone(&f));

@@ -9,6 +9,7 @@ mod cleanup;
 mod connections;
 mod csrf;
 mod drives;
+mod error_pages;
 mod fake_oauth;
 mod fake_oidc;
 mod hardening;

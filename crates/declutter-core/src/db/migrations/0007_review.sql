@@ -23,5 +23,7 @@ CREATE INDEX dup_groups_by_size ON dup_groups (user_id, size DESC, id);
 CREATE INDEX dup_groups_by_count ON dup_groups (user_id, file_count DESC, id);
 CREATE INDEX dup_groups_by_date ON dup_groups (user_id, newest_ns DESC, id);
 
--- The plan preview pages through a plan's groups.
+-- The plan preview pages through a plan's groups, and asks whether a plan removes anything from
+-- a provider (the "Allow changes" buttons) without reading every item.
 CREATE INDEX plan_items_by_group ON plan_items (plan_id, group_key, id);
+CREATE INDEX plan_items_by_provider ON plan_items (plan_id, action, provider);
