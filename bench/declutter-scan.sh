@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Benchmark: `declutter scan` against `fclones group` on a generated tree, plus cold vs warm
-# rescans. Parameterised through the environment:
-#   FILES=100000     number of files to generate
+# rescans. The comparison is made fair: the tree is read once first so both tools read from the
+# page cache, then the cold scan (into a fresh database) and `fclones group` alternate, A B A B,
+# for ROUNDS rounds, and medians are reported (a single run on a shared machine is noise).
+# Parameterised through the environment:
+#   FILES=100000     number of files to generate (e.g. FILES=20000 for quick iterations)
 #   AVG_KIB=32       mean file size in KiB (100k x 32 KiB ~ 3 GiB)
 #   DUP_PCT=20       percentage of files that are copies of another file
+#   ROUNDS=5         interleaved rounds (one cold declutter scan and one fclones run each)
 #   WORK=/tmp/declutter-bench   where the tree and databases go (kept between runs)
 #   KEEP_TREE=1      reuse an existing tree of the same parameters
 #   DECLUTTER=path   benchmark this binary instead of building one (e.g. a baseline build)
-# Prints a Markdown table of wall time and max RSS to stdout, then the ratios the targets are
-# stated in (wall and RSS against fclones, warm against cold) and both tools' group counts.
+# Prints every run, then a Markdown table of medians (wall, user+sys CPU, cores busy = CPU/wall,
+# max RSS) with the spread of the wall times, the declutter/fclones ratios the targets are
+# stated in, the warm-rescan speed-up, and both tools' group counts.
 set -euo pipefail
 
 FILES=${FILES:-100000}
@@ -16,6 +21,7 @@ AVG_KIB=${AVG_KIB:-32}
 DUP_PCT=${DUP_PCT:-20}
 WORK=${WORK:-/tmp/declutter-bench}
 KEEP_TREE=${KEEP_TREE:-1}
+ROUNDS=${ROUNDS:-5}
 ROOT_DIR=$(cd "$(dirname "$0")/.." && pwd)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/fpaste-declutter/target}
 TREE="$WORK/tree-$FILES-$AVG_KIB-$DUP_PCT"
@@ -68,36 +74,67 @@ secs() { # m:ss.cc or h:mm:ss -> seconds
   echo "$1" | awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; print s }'
 }
 
-measure() { # key label command... ; records WALL_<key> (s) and RSS_<key> (MiB), prints a row
+# One run under GNU time; appends "wall cpu rss_mib" to $WORK/<key>.runs and prints a row.
+measure() { # key label command...
   local key=$1 label=$2; shift 2
-  local out wall rss
+  local out wall user sys rss cpu
   out=$( /usr/bin/time -v "$@" 2>&1 >"$WORK/$key.out" | tail -n 30 )
-  wall=$(echo "$out" | sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p')
-  rss=$(echo "$out" | sed -n 's/.*Maximum resident set size (kbytes): //p')
-  printf -v "WALL_$key" '%s' "$(secs "$wall")"
-  printf -v "RSS_$key" '%s' "$(( ${rss:-0} / 1024 ))"
-  echo "| $label | $wall | $(( ${rss:-0} / 1024 )) MiB |"
+  wall=$(secs "$(echo "$out" | sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p')")
+  user=$(echo "$out" | sed -n 's/.*User time (seconds): //p')
+  sys=$(echo "$out" | sed -n 's/.*System time (seconds): //p')
+  rss=$(( $(echo "$out" | sed -n 's/.*Maximum resident set size (kbytes): //p') / 1024 ))
+  cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
+  echo "$wall $cpu $rss" >>"$WORK/$key.runs"
+  printf '| %s | %.2f s | %.2f s | %.2f | %s MiB |\n' "$label" "$wall" "$cpu" \
+    "$(awk -v c="$cpu" -v w="$wall" 'BEGIN { print (w > 0 ? c / w : 0) }')" "$rss"
 }
 
+# median <key> <column 1-3>, over the recorded runs
+median() {
+  awk -v c="$2" '{ print $c }' "$WORK/$1.runs" | sort -g |
+    awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+spread() { # min-max of the wall times
+  awk '{ print $1 }' "$WORK/$1.runs" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f-%.2f s", lo, hi }'
+}
+busy() { awk -v c="$(median "$1" 2)" -v w="$(median "$1" 1)" 'BEGIN { printf "%.2f", (w > 0 ? c / w : 0) }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
-# Warm the page cache once so every contender reads from memory alike.
-cat "$TREE"/d*/s*/* > /dev/null 2>&1 || true
+# Warm-up: read the whole tree once so every contender reads from the page cache alike.
+find "$TREE" -type f -print0 | xargs -0 cat > /dev/null 2>&1 || true
 
-echo "Tree: $FILES files, $SIZE, $DUP_PCT% duplicates, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "Tree: $FILES files, $SIZE, $DUP_PCT% duplicates, $(nproc) cores, $ROUNDS interleaved rounds, load before $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| run | wall (m:ss) | max RSS |"
-echo "| --- | --- | --- |"
-measure fclones "fclones group" fclones group --threads "$(nproc)" "$TREE"
+echo "| run | wall | CPU (user+sys) | cores busy | max RSS |"
+echo "| --- | --- | --- | --- | --- |"
+rm -f "$WORK"/{cold,fclones,warm}.runs
 DB="$WORK/bench.db"
-rm -f "$DB" "$DB-wal" "$DB-shm"
-measure cold "declutter scan (cold: empty database)" "$DECLUTTER" --db "$DB" scan "$TREE"
-measure warm "declutter scan (warm: rescan, hash cache)" "$DECLUTTER" --db "$DB" scan "$TREE"
+for round in $(seq 1 "$ROUNDS"); do
+  rm -f "$DB" "$DB-wal" "$DB-shm"
+  measure cold "declutter scan, cold ($round)" "$DECLUTTER" --db "$DB" scan "$TREE"
+  measure fclones "fclones group ($round)" fclones group --threads "$(nproc)" "$TREE"
+done
+# Warm rescans of the last cold database (hash cache hit for every file).
+for round in $(seq 1 "$ROUNDS"); do
+  measure warm "declutter scan, warm rescan ($round)" "$DECLUTTER" --db "$DB" scan "$TREE"
+done
 NGROUPS=$("$DECLUTTER" --db "$DB" dupes --csv | tail -n +2 | cut -d, -f1 | sort -u | wc -l)
 # fclones' report: one header line per group (hash, size, count), files indented below.
 FGROUPS=$(grep -cv '^\(#\|[[:space:]]\|$\)' "$WORK/fclones.out" || true)
 echo
+echo "Medians of $ROUNDS runs (load after $(cut -d' ' -f1-3 /proc/loadavg)):"
+echo
+echo "| tool | wall | wall spread | CPU (user+sys) | cores busy | max RSS |"
+echo "| --- | --- | --- | --- | --- | --- |"
+for key in cold fclones warm; do
+  printf '| %s | %.2f s | %s | %.2f s | %s | %s MiB |\n' "$key" "$(median $key 1)" "$(spread $key)" \
+    "$(median $key 2)" "$(busy $key)" "$(median $key 3)"
+done
+echo
 echo "declutter found $NGROUPS duplicate groups, fclones $FGROUPS"
-echo "cold wall vs fclones: $(ratio "$WALL_cold" "$WALL_fclones")x (target <= 1.0)"
-echo "cold max RSS vs fclones: $(ratio "$RSS_cold" "$RSS_fclones")x, warm: $(ratio "$RSS_warm" "$RSS_fclones")x (target <= 1.0)"
-echo "warm rescan speed-up over cold: $(ratio "$WALL_cold" "$WALL_warm")x (target >= 10)"
+echo "cold/fclones wall: $(ratio "$(median cold 1)" "$(median fclones 1)")x (target <= 1.0)," \
+  "CPU: $(ratio "$(median cold 2)" "$(median fclones 2)")x," \
+  "cores busy: $(busy cold) vs $(busy fclones)"
+echo "max RSS vs fclones: cold $(ratio "$(median cold 3)" "$(median fclones 3)")x," \
+  "warm $(ratio "$(median warm 3)" "$(median fclones 3)")x (target <= 1.0)"
+echo "warm rescan speed-up over cold: $(ratio "$(median cold 1)" "$(median warm 1)")x (target >= 10)"
