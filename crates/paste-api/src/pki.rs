@@ -38,6 +38,7 @@ pub const PKCS12_TYPE: &str = "application/x-pkcs12";
 
 /// `GET /pki/status`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PkiStatus {
     /// The PKI is enabled (everything else is absent when not).
     pub enabled: bool,
@@ -75,6 +76,7 @@ pub struct PkiStatus {
 
 /// `POST /pki/ca` body (optional) and `POST /register` body (optional).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NameRequest {
     /// Subject common name, 1 to 64 characters.
@@ -84,6 +86,7 @@ pub struct NameRequest {
 
 /// `POST /pki/issue` body.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct IssueRequest {
     /// Subject common name, 1 to 64 characters.
@@ -95,6 +98,7 @@ pub struct IssueRequest {
 
 /// A certificate as issued (`POST /pki/issue`; the key only there, once).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IssuedCertificate {
     /// Serial, lowercase hex.
     pub serial: String,
@@ -119,6 +123,7 @@ pub struct IssuedCertificate {
 
 /// `POST /pki/revoke` body.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RevokeRequest {
     /// Serial in hex (colons and case ignored).
@@ -127,6 +132,7 @@ pub struct RevokeRequest {
 
 /// `POST /pki/revoke` answer.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Revoked {
     /// Serial, lowercase hex.
     pub serial: String,
