@@ -79,8 +79,16 @@ pub struct PkiStatus {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NameRequest {
-    /// Subject common name, 1 to 64 characters.
+    /// Subject common name, 1 to 64 characters, no control characters.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 64,
+            pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]+$"
+        )
+    )]
     pub common_name: Option<String>,
 }
 
@@ -89,7 +97,15 @@ pub struct NameRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct IssueRequest {
-    /// Subject common name, 1 to 64 characters.
+    /// Subject common name, 1 to 64 characters, no control characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 64,
+            pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]+$"
+        )
+    )]
     pub common_name: String,
     /// Grant admin rights.
     #[serde(default)]
@@ -126,7 +142,8 @@ pub struct IssuedCertificate {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RevokeRequest {
-    /// Serial in hex (colons and case ignored).
+    /// Serial in hex, 2 to 40 digits (colons and case ignored).
+    #[cfg_attr(feature = "openapi", schema(pattern = "^([0-9A-Fa-f]{2}:?){1,20}$"))]
     pub serial: String,
 }
 

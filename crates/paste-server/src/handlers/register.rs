@@ -120,6 +120,7 @@ fn certificate_headers(issued: &Issued) -> Result<[(HeaderName, HeaderValue); 4]
             )
         ),
         (status = 400, response = crate::openapi::problems::Problem400),
+        (status = 403, response = crate::openapi::problems::Problem403),
         (status = 404, response = crate::openapi::problems::Problem404),
         (status = 408, response = crate::openapi::problems::Problem408),
         (status = 413, response = crate::openapi::problems::Problem413),
@@ -213,6 +214,7 @@ pub async fn register(
             )
         ),
         (status = 400, response = crate::openapi::problems::Problem400),
+        (status = 403, response = crate::openapi::problems::Problem403),
         (status = 404, response = crate::openapi::problems::Problem404),
         (status = 408, response = crate::openapi::problems::Problem408),
         (status = 413, response = crate::openapi::problems::Problem413),
