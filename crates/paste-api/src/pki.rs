@@ -38,6 +38,7 @@ pub const PKCS12_TYPE: &str = "application/x-pkcs12";
 
 /// `GET /pki/status`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PkiStatus {
     /// The PKI is enabled (everything else is absent when not).
     pub enabled: bool,
@@ -75,18 +76,36 @@ pub struct PkiStatus {
 
 /// `POST /pki/ca` body (optional) and `POST /register` body (optional).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NameRequest {
-    /// Subject common name, 1 to 64 characters.
+    /// Subject common name, 1 to 64 characters, no control characters.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 64,
+            pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]+$"
+        )
+    )]
     pub common_name: Option<String>,
 }
 
 /// `POST /pki/issue` body.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct IssueRequest {
-    /// Subject common name, 1 to 64 characters.
+    /// Subject common name, 1 to 64 characters, no control characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 64,
+            pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]+$"
+        )
+    )]
     pub common_name: String,
     /// Grant admin rights.
     #[serde(default)]
@@ -95,6 +114,7 @@ pub struct IssueRequest {
 
 /// A certificate as issued (`POST /pki/issue`; the key only there, once).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IssuedCertificate {
     /// Serial, lowercase hex.
     pub serial: String,
@@ -119,14 +139,17 @@ pub struct IssuedCertificate {
 
 /// `POST /pki/revoke` body.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RevokeRequest {
-    /// Serial in hex (colons and case ignored).
+    /// Serial in hex, 2 to 40 digits (colons and case ignored).
+    #[cfg_attr(feature = "openapi", schema(pattern = "^([0-9A-Fa-f]{2}:?){1,20}$"))]
     pub serial: String,
 }
 
 /// `POST /pki/revoke` answer.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Revoked {
     /// Serial, lowercase hex.
     pub serial: String,

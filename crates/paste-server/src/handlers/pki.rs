@@ -93,6 +93,15 @@ fn pem(body: String) -> Response {
 }
 
 /// `GET /pki/status`: `{enabled:false}` when the PKI is off.
+#[utoipa::path(
+    get,
+    path = "/pki/status",
+    operation_id = "getPkiStatus",
+    tag = "pki",
+    responses(
+        (status = 200, description = "Whether the PKI is enabled, its CA and its counts (`enabled: false` and nothing else of use when it is off)", body = paste_api::pki::PkiStatus),
+    )
+)]
 pub async fn status(State(state): State<AppState>) -> Json<PkiStatus> {
     let Some(pki) = state.pki.as_ref() else {
         return Json(PkiStatus {
@@ -136,6 +145,17 @@ fn no_ca() -> ApiError {
 }
 
 /// `GET /pki/ca.crt`: the CA certificate, PEM.
+#[utoipa::path(
+    get,
+    path = "/pki/ca.crt",
+    operation_id = "getPkiCaCertificate",
+    tag = "pki",
+    responses(
+        (status = 200, description = "The CA certificate, PEM (`-----BEGIN CERTIFICATE-----`)",
+            content_type = "application/x-pem-file", body = String),
+        (status = 404, response = crate::openapi::problems::Problem404),
+    )
+)]
 pub async fn ca_cert(State(state): State<AppState>) -> Result<Response, ApiError> {
     let ca = enabled(&state)?.ca().ok_or_else(no_ca)?;
     Ok(pem(ca.authority.cert_pem.clone()))
@@ -143,6 +163,18 @@ pub async fn ca_cert(State(state): State<AppState>) -> Result<Response, ApiError
 
 /// `GET /pki/crl`: the revocation list, PEM (`-----BEGIN X509 CRL-----`), for nginx's
 /// `ssl_crl`.
+#[utoipa::path(
+    get,
+    path = "/pki/crl",
+    operation_id = "getPkiCrl",
+    tag = "pki",
+    responses(
+        (status = 200, description = "The certificate revocation list, PEM (`-----BEGIN X509 CRL-----`)",
+            content_type = "application/x-pem-file", body = String),
+        (status = 404, response = crate::openapi::problems::Problem404),
+        (status = 503, response = crate::openapi::problems::Problem503),
+    )
+)]
 pub async fn crl(State(state): State<AppState>) -> Result<Response, ApiError> {
     let crl = enabled(&state)?.crl().await?.ok_or_else(no_ca)?;
     Ok(pem(crl.pem.clone()))
@@ -153,6 +185,28 @@ pub async fn crl(State(state): State<AppState>) -> Result<Response, ApiError> {
 /// first registration would create it anyway, and for a process on this host talking to
 /// fpasted directly (loopback, no forwarding header, as for `/metrics`): the deployment's
 /// CRL job, which needs the CA before nginx can verify anyone.
+#[utoipa::path(
+    post,
+    path = "/pki/ca",
+    operation_id = "createPkiCa",
+    tag = "pki",
+    request_body(
+        description = "Optional: the CA's common name (an empty body takes the default)",
+        content = Option<paste_api::pki::NameRequest>,
+        content_type = "application/json",
+    ),
+    responses(
+        (status = 201, description = "The certificate authority was created", body = crate::openapi::bodies::CaCreated),
+        (status = 400, response = crate::openapi::problems::Problem400),
+        (status = 401, response = crate::openapi::problems::Problem401),
+        (status = 403, response = crate::openapi::problems::Problem403),
+        (status = 404, response = crate::openapi::problems::Problem404),
+        (status = 408, response = crate::openapi::problems::Problem408),
+        (status = 409, response = crate::openapi::problems::Problem409),
+        (status = 413, response = crate::openapi::problems::Problem413),
+        (status = 503, response = crate::openapi::problems::Problem503),
+    )
+)]
 pub async fn create_ca(
     State(state): State<AppState>,
     identity: Identity,
@@ -195,6 +249,27 @@ pub async fn create_ca(
 
 /// `POST /pki/issue` (admins): `{"common_name", "is_admin"?}` → 201 with certificate, key
 /// and CA as PEM. The key is generated here, handed over once and never stored.
+#[utoipa::path(
+    post,
+    path = "/pki/issue",
+    operation_id = "issuePkiCertificate",
+    tag = "pki",
+    request_body(
+        description = "The subject's common name and whether it is an admin",
+        content = paste_api::pki::IssueRequest,
+        content_type = "application/json",
+    ),
+    responses(
+        (status = 201, description = "Issued: certificate, its new private key (handed over once, never stored) and the CA, PEM", body = paste_api::pki::IssuedCertificate),
+        (status = 400, response = crate::openapi::problems::Problem400),
+        (status = 401, response = crate::openapi::problems::Problem401),
+        (status = 403, response = crate::openapi::problems::Problem403),
+        (status = 404, response = crate::openapi::problems::Problem404),
+        (status = 408, response = crate::openapi::problems::Problem408),
+        (status = 413, response = crate::openapi::problems::Problem413),
+        (status = 503, response = crate::openapi::problems::Problem503),
+    )
+)]
 pub async fn issue(
     State(state): State<AppState>,
     identity: Identity,
@@ -257,6 +332,28 @@ pub fn pem_encode(label: &str, der: &[u8]) -> String {
 
 /// `POST /pki/revoke` (admins): `{"serial": "..."}`; refused by native mTLS from the next
 /// handshake and listed in the CRL at once.
+#[utoipa::path(
+    post,
+    path = "/pki/revoke",
+    operation_id = "revokePkiCertificate",
+    tag = "pki",
+    request_body(
+        description = "The serial of the certificate to revoke, hex (colons and case ignored)",
+        content = paste_api::pki::RevokeRequest,
+        content_type = "application/json",
+    ),
+    responses(
+        (status = 200, description = "Revoked: refused from the next handshake and listed in the CRL", body = paste_api::pki::Revoked),
+        (status = 400, response = crate::openapi::problems::Problem400),
+        (status = 401, response = crate::openapi::problems::Problem401),
+        (status = 403, response = crate::openapi::problems::Problem403),
+        (status = 404, response = crate::openapi::problems::Problem404),
+        (status = 408, response = crate::openapi::problems::Problem408),
+        (status = 409, response = crate::openapi::problems::Problem409),
+        (status = 413, response = crate::openapi::problems::Problem413),
+        (status = 503, response = crate::openapi::problems::Problem503),
+    )
+)]
 pub async fn revoke(
     State(state): State<AppState>,
     identity: Identity,

@@ -24,6 +24,16 @@ pub const MAX_CSR_BYTES: u64 = 16 * 1024;
 
 /// `GET /register/challenge`: the challenge `/register` and `/csr` want, at
 /// `FLASKPASTE_REGISTER_POW` bits (`{enabled:false, difficulty:0}` at 0).
+#[utoipa::path(
+    get,
+    path = "/register/challenge",
+    operation_id = "getRegisterChallenge",
+    tag = "pki",
+    responses(
+        (status = 200, description = "A signed proof-of-work challenge for `/register` and `/csr`, or `enabled: false`", body = paste_api::Challenge),
+        (status = 404, response = crate::openapi::problems::Problem404),
+    )
+)]
 pub async fn challenge(State(state): State<AppState>) -> Result<Json<Challenge>, ApiError> {
     enabled(&state)?
         .register_pow()
@@ -86,6 +96,38 @@ fn certificate_headers(issued: &Issued) -> Result<[(HeaderName, HeaderValue); 4]
 /// `POST /register`: optional `{"common_name": ...}` → 200, a PKCS#12 bundle (empty
 /// password) with the new key, its certificate and the CA; `X-Is-Admin` and the certificate
 /// headers of `/csr`.
+#[utoipa::path(
+    post,
+    path = "/register",
+    operation_id = "register",
+    tag = "pki",
+    params(crate::openapi::params::RegisterHeaders),
+    request_body(
+        description = "Optional: the certificate's common name (an empty body takes `fpaste-<random>`)",
+        content = Option<paste_api::pki::NameRequest>,
+        content_type = "application/json",
+    ),
+    responses(
+        (status = 200, description = "A PKCS#12 bundle (empty password) with a new private key, its certificate and the CA",
+            content_type = "application/x-pkcs12", body = [u8],
+            headers(
+                ("X-Fingerprint-SHA1" = String, description = "SHA-1 fingerprint of the new certificate: the identity it grants"),
+                ("X-Certificate-Expires" = i64, description = "notAfter of the new certificate, Unix seconds"),
+                ("X-Certificate-Serial" = String, description = "Serial of the new certificate, lowercase hex (what `POST /pki/revoke` takes)"),
+                ("X-Is-Admin" = String, description = "`1` when the certificate has admin rights, else `0`"),
+                ("Content-Disposition" = String, description = "An attachment with a file name"),
+                ("Cache-Control" = String, description = "`no-store`: the bundle holds a private key"),
+            )
+        ),
+        (status = 400, response = crate::openapi::problems::Problem400),
+        (status = 403, response = crate::openapi::problems::Problem403),
+        (status = 404, response = crate::openapi::problems::Problem404),
+        (status = 408, response = crate::openapi::problems::Problem408),
+        (status = 413, response = crate::openapi::problems::Problem413),
+        (status = 429, response = crate::openapi::problems::Problem429),
+        (status = 503, response = crate::openapi::problems::Problem503),
+    )
+)]
 pub async fn register(
     State(state): State<AppState>,
     ClientAddr(ip): ClientAddr,
@@ -149,6 +191,37 @@ pub async fn register(
 /// `POST /csr`: a PEM CSR (`application/x-pem-file`, at most 16 KiB) → 200, the certificate
 /// as PEM with `X-Fingerprint-SHA1`, `X-Certificate-Expires`, `X-Certificate-Serial` and
 /// `X-Is-Admin`. Only the CSR's public key and common name are used.
+#[utoipa::path(
+    post,
+    path = "/csr",
+    operation_id = "signCsr",
+    tag = "pki",
+    params(crate::openapi::params::RegisterHeaders),
+    request_body(
+        description = "A PKCS#10 certificate signing request, PEM (at most 16 KiB); only its public key and common name are used",
+        content = String,
+        content_type = "application/x-pem-file",
+    ),
+    responses(
+        (status = 200, description = "The certificate for the CSR's key, PEM",
+            content_type = "application/x-pem-file", body = String,
+            headers(
+                ("X-Fingerprint-SHA1" = String, description = "SHA-1 fingerprint of the new certificate: the identity it grants"),
+                ("X-Certificate-Expires" = i64, description = "notAfter of the new certificate, Unix seconds"),
+                ("X-Certificate-Serial" = String, description = "Serial of the new certificate, lowercase hex (what `POST /pki/revoke` takes)"),
+                ("X-Is-Admin" = String, description = "`1` when the certificate has admin rights, else `0`"),
+                ("Content-Disposition" = String, description = "An attachment with a file name"),
+            )
+        ),
+        (status = 400, response = crate::openapi::problems::Problem400),
+        (status = 403, response = crate::openapi::problems::Problem403),
+        (status = 404, response = crate::openapi::problems::Problem404),
+        (status = 408, response = crate::openapi::problems::Problem408),
+        (status = 413, response = crate::openapi::problems::Problem413),
+        (status = 429, response = crate::openapi::problems::Problem429),
+        (status = 503, response = crate::openapi::problems::Problem503),
+    )
+)]
 pub async fn csr(
     State(state): State<AppState>,
     ClientAddr(ip): ClientAddr,

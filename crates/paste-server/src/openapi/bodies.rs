@@ -27,3 +27,18 @@ pub struct Health {
     #[schema(pattern = "^(ok|error)$")]
     pub database: String,
 }
+
+/// `POST /pki/ca` answer (201): the new certificate authority.
+#[derive(Debug, ToSchema)]
+pub struct CaCreated {
+    /// The CA's common name.
+    pub common_name: String,
+    /// SHA-1 fingerprint of the CA certificate.
+    pub fingerprint_sha1: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// notAfter of the CA certificate, Unix seconds.
+    pub expires_at: i64,
+    /// Path of the CA certificate download, URL prefix included.
+    pub download: String,
+}

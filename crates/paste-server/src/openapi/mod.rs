@@ -19,7 +19,7 @@ use utoipa::openapi::server::Server;
 use utoipa::openapi::{Object, OpenApi as Document, RefOr, Required};
 use utoipa::{Modify, OpenApi};
 
-use crate::handlers::{admin, create, delete, info, mine, ops, read, short, update};
+use crate::handlers::{admin, create, delete, info, mine, ops, pki, read, register, short, update};
 use crate::state::AppState;
 
 /// The document's paths and components; [`document`] adds the server's URL prefix.
@@ -56,6 +56,15 @@ use crate::state::AppState;
         update::update,
         delete::delete,
         read::raw,
+        pki::status,
+        pki::create_ca,
+        pki::ca_cert,
+        pki::crl,
+        pki::issue,
+        pki::revoke,
+        register::challenge,
+        register::register,
+        register::csr,
     ),
     components(schemas(platform::Problem)),
     modifiers(&Contract),
@@ -63,6 +72,7 @@ use crate::state::AppState;
         (name = "pastes", description = "Create, read, update and delete pastes"),
         (name = "short", description = "The URL shortener"),
         (name = "admin", description = "Admin certificates only"),
+        (name = "pki", description = "The built-in PKI (404 `pki_disabled` unless enabled): its CA and CRL, registration, issuing and revoking certificates"),
         (name = "meta", description = "What the server is: information, health, the client, this document"),
     )
 )]

@@ -60,6 +60,18 @@ pub struct ShortenHeaders {
     pub pow_solution: String,
 }
 
+/// Headers of `POST /register` and `POST /csr`.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct RegisterHeaders {
+    /// When `FLASKPASTE_REGISTER_POW` is above 0: the `token` of a `GET /register/challenge`.
+    #[param(rename = "X-PoW-Token", required = false)]
+    pub pow_token: String,
+    /// When `FLASKPASTE_REGISTER_POW` is above 0: the decimal solution to that challenge.
+    #[param(rename = "X-PoW-Solution", required = false)]
+    pub pow_solution: String,
+}
+
 /// Headers of `GET /{id}/raw`.
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Header)]

@@ -139,6 +139,21 @@ pub const PROBLEMS: &[ProblemDoc] = &[
         "the proof-of-work token was already used",
     ),
     p(
+        400,
+        "invalid_common_name",
+        "PKI: a common name is empty, above 64 characters or holds control characters",
+    ),
+    p(
+        400,
+        "invalid_serial",
+        "`POST /pki/revoke`: `serial` is not 2 to 40 hex digits",
+    ),
+    p(
+        400,
+        "invalid_csr",
+        "`POST /csr`: the body is not a PEM CSR with a valid signature and common name",
+    ),
+    p(
         401,
         "authentication_required",
         "the route needs a client certificate (or a delete token)",
@@ -166,6 +181,11 @@ pub const PROBLEMS: &[ProblemDoc] = &[
         "behind a trusted proxy: wrong `X-Proxy-Secret`",
     ),
     p(
+        403,
+        "certificate_revoked",
+        "the client certificate was issued by this server's PKI and has been revoked",
+    ),
+    p(
         404,
         "paste_not_found",
         "unknown, expired or burned paste (alike, so existence is not revealed)",
@@ -182,6 +202,21 @@ pub const PROBLEMS: &[ProblemDoc] = &[
         "no such route (also `/metrics` for remote non-admin callers)",
     ),
     p(
+        404,
+        "pki_disabled",
+        "a PKI route on a server without `FLASKPASTE_PKI_ENABLED`",
+    ),
+    p(
+        404,
+        "ca_not_found",
+        "no certificate authority has been created yet",
+    ),
+    p(
+        404,
+        "certificate_not_found",
+        "`POST /pki/revoke`: no certificate with this serial",
+    ),
+    p(
         405,
         "method_not_allowed",
         "the route exists, not with this method",
@@ -195,6 +230,16 @@ pub const PROBLEMS: &[ProblemDoc] = &[
         409,
         "burn_after_read_immutable",
         "counted (burn-after-read, max-views) pastes cannot be updated",
+    ),
+    p(
+        409,
+        "ca_exists",
+        "`POST /pki/ca` when the certificate authority exists already",
+    ),
+    p(
+        409,
+        "already_revoked",
+        "`POST /pki/revoke` of a certificate revoked before",
     ),
     p(
         413,

@@ -23,6 +23,14 @@ pub fn pkcs12(
         [Certificate::from_der(leaf)?, Certificate::from_der(ca)?],
     );
     let mut store = KeyStore::new();
-    store.add_entry(alias, KeyStoreEntry::PrivateKeyChain(chain));
+    store.add_entry(&friendly_name(alias), KeyStoreEntry::PrivateKeyChain(chain));
     store.writer(PASSWORD).write()
+}
+
+/// The bundle's `friendlyName` for a common name: a BMPString, which cannot hold characters
+/// beyond U+FFFF (a valid common name may), so those become U+FFFD. It is only a label.
+fn friendly_name(cn: &str) -> String {
+    cn.chars()
+        .map(|c| if u32::from(c) > 0xFFFF { '\u{FFFD}' } else { c })
+        .collect()
 }

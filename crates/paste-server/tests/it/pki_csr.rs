@@ -272,3 +272,18 @@ async fn creating_the_ca_needs_an_admin_once_admins_exist() -> TestResult {
     );
     Ok(())
 }
+
+/// A common name beyond the Basic Multilingual Plane is valid for the certificate; the
+/// bundle's BMPString label must not turn it into a 500 (schemathesis found this).
+#[tokio::test]
+async fn registration_takes_a_common_name_beyond_the_bmp() -> TestResult {
+    let server = Server::start(|c| c.pki = pki_on(0)).await?;
+    let res = http()
+        .post(server.url("/register"))
+        .json(&json!({"common_name": "\u{76577}\u{e0}\u{12c}]\u{9fb97}\u{134}"}))
+        .send()
+        .await?;
+    assert_eq!(res.status(), 200);
+    from_p12(&res.bytes().await?)?;
+    Ok(())
+}
