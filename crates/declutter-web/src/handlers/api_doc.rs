@@ -8,41 +8,16 @@
 
 use std::sync::LazyLock;
 
-use serde::Serialize;
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, Ref, RefOr, Response, ResponseBuilder};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{Modify, OpenApi};
 
 use crate::handlers;
 
 /// The hand-written description of the routes not annotated yet (the review and clean-up
 /// routes, which are being reworked): merged in until each carries its own annotation.
 const UNANNOTATED: &str = include_str!("../openapi.json");
-
-/// An RFC 9457 problem document, as every error of the API is sent
-/// (`application/problem+json`).
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = Problem)]
-pub struct ProblemDoc {
-    /// Problem type (a relative tag).
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// Short summary of the problem type.
-    pub title: String,
-    /// The HTTP status code.
-    pub status: u16,
-    /// What happened this time.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-    /// Stable machine-readable code, e.g. `not_found`.
-    pub code: String,
-    /// The message again, for clients that read `error`.
-    pub error: String,
-    /// The request id, also in the `X-Request-Id` header.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<String>,
-}
 
 /// The document.
 #[derive(OpenApi)]
@@ -75,7 +50,7 @@ pub struct ProblemDoc {
         handlers::openapi::document,
         handlers::openapi::docs,
     ),
-    components(schemas(ProblemDoc)),
+    components(schemas(platform::Problem)),
     modifiers(&SecuritySchemes, &CommonResponses),
     tags(
         (name = "account", description = "The caller, tokens, connections, audit"),

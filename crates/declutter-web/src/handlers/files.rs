@@ -141,9 +141,9 @@ async fn local_bytes(state: &AppState, f: &FileRow) -> Result<Vec<u8>, Problem> 
     responses(
         (status = 200, description = "The thumbnail", content(
             (Vec<u8> = "image/png"), (Vec<u8> = "image/jpeg"))),
-        (status = 409, description = "The drive must be connected again", body = crate::handlers::api_doc::ProblemDoc, content_type = "application/problem+json"),
-        (status = 415, description = "Not an image, or one that cannot be decoded", body = crate::handlers::api_doc::ProblemDoc, content_type = "application/problem+json"),
-        (status = 502, description = "The drive did not give a thumbnail", body = crate::handlers::api_doc::ProblemDoc, content_type = "application/problem+json"),
+        (status = 409, description = "The drive must be connected again", body = platform::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not an image, or one that cannot be decoded", body = platform::Problem, content_type = "application/problem+json"),
+        (status = 502, description = "The drive did not give a thumbnail", body = platform::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn thumbnail(
     State(state): State<AppState>,

@@ -215,7 +215,7 @@ pub async fn drive_form(
 #[utoipa::path(post, path = "/api/connections/{id}/scans", tag = "sources",
     params(("id" = i64, Path, minimum = 1, description = "Connection id")),
     responses((status = 202, description = "Started; poll the job", body = ScanStarted),
-        (status = 409, description = "The connection must be connected again", body = crate::handlers::api_doc::ProblemDoc, content_type = "application/problem+json")))]
+        (status = 409, description = "The connection must be connected again", body = platform::Problem, content_type = "application/problem+json")))]
 pub async fn api_drive(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -149,7 +149,7 @@ pub async fn api_admin_list(
 /// Assigns a folder inside an allowed root to an account (administrators only).
 #[utoipa::path(post, path = "/api/admin/sources", tag = "admin", request_body = AddSource,
     responses((status = 201, description = "Assigned", body = LocalSource),
-        (status = 409, description = "Already assigned to that account", body = crate::handlers::api_doc::ProblemDoc, content_type = "application/problem+json")))]
+        (status = 409, description = "Already assigned to that account", body = platform::Problem, content_type = "application/problem+json")))]
 pub async fn api_admin_add(
     State(state): State<AppState>,
     ctx: Ctx,
