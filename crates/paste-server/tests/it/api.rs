@@ -272,7 +272,12 @@ async fn metrics_are_private_to_loopback_and_use_flaskpaste_names() -> TestResul
     let server = Server::start(|_| {}).await?;
     let c = http();
     let id = s(&create(&c, &server, b"count me").await?, "id");
-    c.get(server.url(&format!("/{id}/raw"))).send().await?;
+    // Read the body: the request's duration is recorded when its response completes.
+    c.get(server.url(&format!("/{id}/raw")))
+        .send()
+        .await?
+        .bytes()
+        .await?;
     let text = c.get(server.url("/metrics")).send().await?.text().await?;
     for name in [
         "flaskpaste_pastes_total 1",
