@@ -11,7 +11,7 @@ need_pkgs systemd curl
 
 unit_src=$ops_root/deploy/systemd/fpasted.service
 env_src=$ops_root/deploy/systemd/fpasted.env.example
-config_rs=$ops_root/crates/paste-server/src/config.rs
+config_srcs=("$ops_root/crates/paste-server/src/config/env.rs" "$ops_root/crates/paste-server/src/pki/config.rs")
 [[ -x ${FPASTED:-} ]] || fail "FPASTED must point at a built fpasted binary"
 
 # verify checks that ExecStart= exists and is executable, so point it at the binary under test.
@@ -37,8 +37,8 @@ note "$(grep -o 'Overall exposure level.*' <<<"$report")"
 
 # Every variable the example or the unit sets must be one fpasted reads (catches typos that
 # would silently fall back to defaults).
-mapfile -t known < <(grep -oE '"[A-Z][A-Z0-9_]+"' "$config_rs" | tr -d '"' | sort -u)
-((${#known[@]} > 20)) || fail "could not read the variable names from config.rs"
+mapfile -t known < <(grep -hoE '"[A-Z][A-Z0-9_]+"' "${config_srcs[@]}" | tr -d '"' | sort -u)
+((${#known[@]} > 20)) || fail "could not read the variable names from config/env.rs and pki/config.rs"
 mapfile -t used < <({
     sed -nE 's/^#?([A-Z][A-Z0-9_]*)=.*/\1/p' "$env_src"
     sed -nE 's/^Environment=([A-Z][A-Z0-9_]*)=.*/\1/p' "$unit_src"
