@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Parser;
+use clap::builder::BoolishValueParser;
 use platform::telemetry::LogFormat;
 use platform::tls::{TlsFiles, is_fingerprint};
 use secrecy::SecretString;
@@ -77,7 +78,7 @@ pub struct Args {
     #[arg(long, env = env::MIN_ENTROPY_SIZE, default_value_t = 256)]
     pub min_entropy_size: u64,
     /// Trust identity and client-address headers from a TLS-terminating proxy.
-    #[arg(long, env = env::TRUST_PROXY, default_value_t = false)]
+    #[arg(long, env = env::TRUST_PROXY, default_value_t = false, value_parser = BoolishValueParser::new())]
     pub trust_proxy: bool,
     /// Secret the proxy must send as X-Proxy-Secret; setting it implies --trust-proxy.
     #[arg(long, env = env::PROXY_SECRET, hide_env_values = true)]
@@ -101,7 +102,7 @@ pub struct Args {
     #[arg(long, env = env::TLS_CLIENT_CA, requires = "tls_cert")]
     pub tls_client_ca: Option<PathBuf>,
     /// Refuse TLS clients without a certificate.
-    #[arg(long, env = env::TLS_REQUIRE_CLIENT_CERT, default_value_t = false)]
+    #[arg(long, env = env::TLS_REQUIRE_CLIENT_CERT, default_value_t = false, value_parser = BoolishValueParser::new())]
     pub tls_require_client_cert: bool,
     /// Whole-request timeout, seconds.
     #[arg(long, env = env::REQUEST_TIMEOUT, default_value_t = 60)]
@@ -159,11 +160,11 @@ pub struct Args {
     #[arg(long, env = env::LOG_FORMAT, value_enum, default_value_t = LogFormat::Json)]
     pub log_format: LogFormat,
     /// Creating needs a client certificate; anyone with a link can still read.
-    #[arg(long, env = env::REQUIRE_IDENTITY, default_value_t = false)]
+    #[arg(long, env = env::REQUIRE_IDENTITY, default_value_t = false, value_parser = BoolishValueParser::new())]
     pub require_identity: bool,
     /// Burn-after-read and X-Max-Views pastes count only reads sending X-Burn-Confirm: true,
     /// unless their creator sent X-Burn-Confirm: false.
-    #[arg(long, env = env::BURN_CONFIRM, default_value_t = false)]
+    #[arg(long, env = env::BURN_CONFIRM, default_value_t = false, value_parser = BoolishValueParser::new())]
     pub burn_confirm: bool,
     /// Bytes of live pastes one certificate may hold (0 disables).
     #[arg(long, env = env::QUOTA_BYTES, default_value_t = 1024 * MIB)]

@@ -235,3 +235,37 @@ async fn an_update_that_grows_a_paste_counts_against_the_owners_quota() -> TestR
     .await?;
     Ok(())
 }
+
+/// Every boolean variable reads the spellings FlaskPaste's docs use (`1`, `yes`, `on`), not
+/// only `true`, and a typo stops the server instead of silently meaning "off".
+#[tokio::test]
+async fn boolean_variables_accept_one_and_refuse_typos() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let server = crate::support::spawn_fpasted(
+        &dir.path().join("f.db"),
+        &[
+            ("FLASKPASTE_TRUST_PROXY", "1"),
+            ("FLASKPASTE_REQUIRE_IDENTITY", "yes"),
+            ("FLASKPASTE_BURN_CONFIRM", "on"),
+            ("FLASKPASTE_TLS_REQUIRE_CLIENT_CERT", "0"),
+        ],
+    )
+    .await?;
+    problem(
+        http().post(format!("{}/", server.base)).body("x").send().await?,
+        401,
+        "identity_required",
+    )
+    .await?;
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_fpasted"))
+        .env_clear()
+        .env("FLASKPASTE_LISTEN", "127.0.0.1:0")
+        .env("FLASKPASTE_DB", dir.path().join("g.db"))
+        .env("FLASKPASTE_REQUIRE_IDENTITY", "maybe")
+        .output()
+        .await?;
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("maybe"), "names the bad value: {err}");
+    Ok(())
+}
