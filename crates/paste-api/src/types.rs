@@ -36,6 +36,9 @@ pub struct PasteCreated {
     /// Present and `true` when only reads sending `X-Burn-Confirm: true` count.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub burn_confirm: Option<bool>,
+    /// The `X-Display-Name` the paste was created with, when one was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
 }
 
 /// `GET /{id}` body: metadata, never content.

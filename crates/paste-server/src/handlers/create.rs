@@ -139,6 +139,7 @@ pub async fn create(
     };
     let size = facts.len;
     let expires_at = now.saturating_add(i64::try_from(expiry).unwrap_or(i64::MAX));
+    let display_name = display_name(&headers)?;
     let new = NewPaste {
         id: id.to_string(),
         sha256: facts.sha256,
@@ -151,7 +152,7 @@ pub async fn create(
         password_hash: password_hash.clone(),
         delete_token_hash: token.as_ref().map(DeleteToken::digest),
         scan,
-        display_name: display_name(&headers)?,
+        display_name: display_name.clone(),
     };
     let dedup = DedupPolicy {
         window_secs: i64::try_from(cfg.dedup_window).unwrap_or(i64::MAX),
@@ -205,6 +206,7 @@ pub async fn create(
         delete_token: token.map(|t| t.reveal().to_owned()),
         max_views: read_limit.map(|l| l.max_views),
         burn_confirm: read_limit.and_then(|l| l.confirm.then_some(true)),
+        display_name,
     };
     let mut res = (StatusCode::CREATED, [(header::LOCATION, url)], Json(body)).into_response();
     if let (Some(quota), Some(used)) = (&quota, created.usage) {

@@ -272,13 +272,22 @@ async fn metrics_are_private_to_loopback_and_use_flaskpaste_names() -> TestResul
     let server = Server::start(|_| {}).await?;
     let c = http();
     let id = s(&create(&c, &server, b"count me").await?, "id");
-    // Read the body: the request's duration is recorded when its response completes.
     c.get(server.url(&format!("/{id}/raw")))
         .send()
         .await?
         .bytes()
         .await?;
-    let text = c.get(server.url("/metrics")).send().await?.text().await?;
+    // The server records a request's duration when its side of the response ends, which can
+    // come after the client has read the last byte: ask again until the read shows up (the
+    // bound only turns a broken build into a failure instead of a hang).
+    let mut text = String::new();
+    for _ in 0..200 {
+        text = c.get(server.url("/metrics")).send().await?.text().await?;
+        if text.contains("route=\"/{id}/raw\"") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     for name in [
         "flaskpaste_pastes_total 1",
         "flaskpaste_pastes_created_total 1",

@@ -37,6 +37,11 @@ async fn make(
     let res = req.send().await?;
     assert_eq!(res.status(), 201);
     let v: Value = res.json().await?;
+    // The create answer names the paste as the metadata will.
+    assert_eq!(
+        v.get("display_name").and_then(Value::as_str),
+        name.map(str::trim)
+    );
     Ok(s(&v, "id"))
 }
 

@@ -252,7 +252,11 @@ async fn boolean_variables_accept_one_and_refuse_typos() -> TestResult {
     )
     .await?;
     problem(
-        http().post(format!("{}/", server.base)).body("x").send().await?,
+        http()
+            .post(format!("{}/", server.base))
+            .body("x")
+            .send()
+            .await?,
         401,
         "identity_required",
     )
