@@ -415,6 +415,8 @@ pub enum PkiCommand {
     Download(Remote<PkiDownloadArgs>),
     /// Issue a certificate and key for someone (admin certificate required)
     Issue(Remote<PkiIssueArgs>),
+    /// Revoke a certificate by serial (admin certificate required)
+    Revoke(Remote<PkiRevokeArgs>),
 }
 
 impl PkiCommand {
@@ -424,6 +426,7 @@ impl PkiCommand {
             Self::Status(r) => (&r.conn, r.json),
             Self::Download(r) => (&r.conn, r.json),
             Self::Issue(r) => (&r.conn, r.json),
+            Self::Revoke(r) => (&r.conn, r.json),
         }
     }
 }
@@ -451,6 +454,20 @@ pub struct PkiIssueArgs {
     /// Replace existing files
     #[arg(long)]
     pub force: bool,
+}
+
+/// `pki revoke`.
+#[derive(Debug, Args)]
+pub struct PkiRevokeArgs {
+    /// Serial of the certificate, hex (as `pki issue` printed it; colons allowed)
+    #[arg(value_name = "SERIAL", value_parser = parse_serial)]
+    pub serial: String,
+}
+
+/// A serial as the server accepts it, checked before anything is sent.
+fn parse_serial(raw: &str) -> Result<String, String> {
+    paste_api::pki::normalise_serial(raw)
+        .ok_or_else(|| "a serial is 2 to 40 hex digits, an even number of them".into())
 }
 
 /// Arguments of `delete`.

@@ -1,6 +1,8 @@
-//! `fpaste pki status | download | issue`: the server's built-in PKI as seen by a client.
+//! `fpaste pki status | download | issue | revoke`: the server's built-in PKI as seen by a client.
 
-use paste_api::pki::{self as wire, IssueRequest, IssuedCertificate, PkiStatus};
+use paste_api::pki::{
+    self as wire, IssueRequest, IssuedCertificate, PkiStatus, RevokeRequest, Revoked,
+};
 
 use super::certfiles::write_all;
 use super::{Context, emit, emit_json};
@@ -17,7 +19,44 @@ pub fn run(ctx: &Context, command: &PkiCommand) -> Result<()> {
             let a = &i.args;
             issue(ctx, &a.name, a.admin, a.output.as_deref(), a.force)
         }
+        PkiCommand::Revoke(r) => revoke(ctx, &r.args.serial),
     }
+}
+
+/// Refuses up front when no certificate is configured: the server would only say 401.
+fn need_admin_cert(ctx: &Context, what: &str) -> Result<()> {
+    if ctx.settings.client_cert.is_none() {
+        return Err(CliError::Usage(format!(
+            "{what} needs an admin client certificate: set --client-cert and --client-key \
+             (or run `fpaste register --configure` first)"
+        )));
+    }
+    Ok(())
+}
+
+fn revoke(ctx: &Context, serial: &str) -> Result<()> {
+    need_admin_cert(ctx, "revoking certificates")?;
+    let api = ctx.api()?;
+    let revoked: Revoked = api.send_json(
+        api.post(wire::REVOKE_PATH.trim_start_matches('/'))
+            .json(&RevokeRequest {
+                serial: serial.to_owned(),
+            }),
+    )?;
+    if ctx.json {
+        return emit_json(
+            &serde_json::to_value(&revoked).map_err(|e| CliError::Local(e.to_string()))?,
+        );
+    }
+    emit(
+        format!(
+            "revoked:      {}\nserial:       {}\nat:           {}\n",
+            revoked.fingerprint_sha1,
+            revoked.serial,
+            crate::when::human_time(revoked.revoked_at),
+        )
+        .as_bytes(),
+    )
 }
 
 fn status(ctx: &Context) -> Result<()> {
@@ -87,13 +126,7 @@ fn issue(
     output: Option<&std::path::Path>,
     force: bool,
 ) -> Result<()> {
-    if ctx.settings.client_cert.is_none() {
-        return Err(CliError::Usage(
-            "issuing certificates needs an admin client certificate: set --client-cert and \
-             --client-key (or run `fpaste register --configure` first)"
-                .into(),
-        ));
-    }
+    need_admin_cert(ctx, "issuing certificates")?;
     let api = ctx.api()?;
     let issued: IssuedCertificate = api.send_json(
         api.post(wire::ISSUE_PATH.trim_start_matches('/'))

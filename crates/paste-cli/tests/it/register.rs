@@ -77,6 +77,30 @@ fn register_configures_an_identity_and_pki_commands_work() -> TestResult {
     );
     assert!(out.join("bob.crt").is_file() && out.join("bob.key").is_file());
 
+    // And revokes it by the serial it printed; the server's status counts it.
+    let serial = issued
+        .text()
+        .lines()
+        .find_map(|l| l.strip_prefix("serial:"))
+        .map(str::trim)
+        .ok_or("no serial printed")?
+        .to_owned();
+    let revoked = run(fpaste().args(["pki", "revoke", &serial]), None)?.ok()?;
+    assert!(revoked.text().contains("revoked:"), "{}", revoked.text());
+    let status = run(fpaste().args(["pki", "status", "--json"]), None)?
+        .ok()?
+        .json()?;
+    assert_eq!(status["revoked"], 1);
+    let twice = run(fpaste().args(["pki", "revoke", &serial]), None)?;
+    assert_ne!(
+        twice.code, 0,
+        "revoking twice is an error: {}",
+        twice.stderr
+    );
+    let bad = run(fpaste().args(["pki", "revoke", "xyz"]), None)?;
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("hex digits"), "{}", bad.stderr);
+
     // A second registration would overwrite the files: refused without --force.
     let again = run(fpaste().args(["register"]), None)?;
     assert_eq!(again.code, 2, "{}", again.stderr);
