@@ -3,8 +3,10 @@
 
 use platform_db::rusqlite::{self, OptionalExtension, TransactionBehavior, params};
 
+use super::blob::{Bound, fill};
 use super::quota::{self, Quota, Usage};
 use super::read::{META_COLUMNS, meta_from_row};
+use super::spool::Content;
 use super::write::{Dedup, DedupPolicy, throttle};
 use super::{PasteMeta, PasteStore, StoreError};
 
@@ -39,14 +41,26 @@ pub struct ListPage {
 /// New content for an update, checked by the caller like a create's.
 #[derive(Debug, Clone)]
 pub struct NewContent {
-    /// The bytes.
-    pub content: Vec<u8>,
+    /// The bytes, in memory or spooled to a file (written with incremental blob I/O).
+    pub content: Content,
     /// SHA-256 of the bytes.
     pub sha256: [u8; 32],
     /// Detected MIME type.
     pub mime_type: String,
     /// Malware-scan verdict.
     pub scan: Option<String>,
+}
+
+impl NewContent {
+    /// Its length in bytes.
+    pub fn len(&self) -> u64 {
+        self.content.len()
+    }
+
+    /// Whether it holds no bytes (an update never sends such content).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// What an update changes; `None` leaves a field as it is.
@@ -165,19 +179,20 @@ impl PasteStore {
                     return Ok(Updated::Throttled { retry_after, count });
                 }
                 if let (Some(new), Some(q)) = (&u.content, &quota)
-                    && let Some(used) = over_quota(&tx, &key, new.content.len(), q, now)?
+                    && let Some(used) = over_quota(&tx, &key, new.len(), q, now)?
                 {
                     return Ok(Updated::OverQuota { used });
                 }
                 let content = u.content.as_ref();
+                let bound = content.map(|n| Bound::of(&n.content)).transpose()?;
                 let meta = tx
                     .prepare_cached(&sql)?
                     .query_row(
                         params![
                             key,
                             content.is_some(),
-                            content.map(|n| &n.content),
-                            content.map(|n| i64::try_from(n.content.len()).unwrap_or(i64::MAX)),
+                            bound.as_ref().map(Bound::as_sql),
+                            content.map(|n| i64::try_from(n.len()).unwrap_or(i64::MAX)),
                             content.map(|n| &n.sha256[..]),
                             content.map(|n| &n.mime_type),
                             content.and_then(|n| n.scan.as_ref()),
@@ -194,6 +209,12 @@ impl PasteStore {
                 // A refused update must not count against the content's throttle.
                 match meta {
                     Some(meta) => {
+                        if let Some(new) = content {
+                            let rowid = tx
+                                .prepare_cached("SELECT rowid FROM pastes WHERE id = ?1")?
+                                .query_row([&key], |r| r.get(0))?;
+                            fill(&tx, rowid, &new.content)?;
+                        }
                         tx.commit()?;
                         Ok(Updated::Done(meta))
                     }
@@ -206,13 +227,13 @@ impl PasteStore {
     }
 }
 
-/// The usage of `quota` when replacing paste `id`'s content by `new_len` bytes would take it
+/// The usage of `quota` when replacing paste `id`'s content by `new` bytes would take it
 /// past its byte limit; `None` when it fits. Shrinking always fits, so an owner over a lowered
 /// limit can still make room.
 fn over_quota(
     c: &rusqlite::Connection,
     id: &str,
-    new_len: usize,
+    new: u64,
     q: &Quota,
     now: i64,
 ) -> Result<Option<Usage>, StoreError> {
@@ -221,7 +242,6 @@ fn over_quota(
         .query_row([id], |r| r.get(0))
         .optional()?;
     let old = u64::try_from(old.unwrap_or(0)).unwrap_or(0);
-    let new = u64::try_from(new_len).unwrap_or(u64::MAX);
     if new <= old || q.limits.bytes == 0 {
         return Ok(None);
     }

@@ -102,7 +102,7 @@ async fn updates_change_only_what_they_name() -> Result<(), Box<dyn std::error::
     assert_eq!(meta.expires_at, Some(1100), "expiry untouched");
     let content = PasteUpdate {
         content: Some(NewContent {
-            content: b"fresh".to_vec(),
+            content: Content::Memory(b"fresh".to_vec()),
             sha256: Sha256::digest(b"fresh").into(),
             mime_type: "text/plain".into(),
             scan: None,
@@ -129,7 +129,7 @@ async fn updates_change_only_what_they_name() -> Result<(), Box<dyn std::error::
 fn new_content(bytes: &[u8]) -> PasteUpdate {
     PasteUpdate {
         content: Some(NewContent {
-            content: bytes.to_vec(),
+            content: Content::Memory(bytes.to_vec()),
             sha256: Sha256::digest(bytes).into(),
             mime_type: "text/plain".into(),
             scan: None,

@@ -11,16 +11,12 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use http::{HeaderMap, StatusCode};
 use paste_api::{PasteInfo, headers};
-use paste_core::content::{detect_mime, shannon_entropy};
 use paste_core::now_unix;
-use paste_core::store::{DedupPolicy, NewContent, PasteUpdate, Updated};
+use paste_core::store::{Content, DedupPolicy, NewContent, PasteUpdate, Updated};
 use platform::Problem;
-use sha2::{Digest, Sha256};
 
-use super::body::read_limited;
 use super::create::{
     check_entropy, display_name_header, hash_password, header_checked, parse_bool, scan,
-    unwrap_json,
 };
 use super::paste_path;
 use super::read::{PastePassword, check_password, parse_id};
@@ -148,14 +144,11 @@ pub async fn update(
         (false, None) => {}
     }
 
-    let raw = read_limited(body, cfg.max_auth).await.inspect_err(|e| {
-        if matches!(e, ApiError::Problem(p) if p.status == 413) {
-            state.metrics.rejected(Rejection::Size);
-        }
-    })?;
-    if !raw.is_empty() {
-        let content = unwrap_json(&headers, raw)?;
-        if (content.len() as u64) < cfg.min_size.max(1) {
+    let crate::upload::Received { upload, holds } =
+        crate::upload::receive(&state, &headers, body, cfg.max_auth).await?;
+    let facts = upload.facts;
+    if facts.len > 0 {
+        if facts.len < cfg.min_size.max(1) {
             state.metrics.rejected(Rejection::Size);
             return Err(problem(
                 StatusCode::BAD_REQUEST,
@@ -163,12 +156,16 @@ pub async fn update(
                 format!("Content must be at least {} bytes", cfg.min_size.max(1)),
             ));
         }
-        let entropy = check_entropy(&state, shannon_entropy(&content), content.len() as u64)?;
-        let mime_type = detect_mime(&content);
-        let verdict = scan(&state, Target::Bytes(&content), entropy, &mime_type).await?;
+        let entropy = check_entropy(&state, facts.entropy, facts.len)?;
+        let mime_type = facts.mime.clone();
+        let target = match &upload.content {
+            Content::Memory(bytes) => Target::Bytes(bytes),
+            Content::Spooled { file, .. } => Target::File(file),
+        };
+        let verdict = scan(&state, target, entropy, &mime_type).await?;
         update.content = Some(NewContent {
-            sha256: Sha256::digest(&content).into(),
-            content: content.to_vec(),
+            sha256: facts.sha256,
+            content: upload.content,
             mime_type,
             scan: verdict,
         });
@@ -195,14 +192,13 @@ pub async fn update(
         .as_deref()
         .map(|owner| crate::quota::of_owner(cfg, owner))
         .filter(|q| q.limits.bytes > 0);
-    let new_size = update
-        .content
-        .as_ref()
-        .map_or(0, |c| c.content.len() as u64);
+    let new_size = update.content.as_ref().map_or(0, NewContent::len);
     let outcome = state
         .store
         .update(id.as_str(), update, dedup, quota.clone(), now)
         .await?;
+    // Stored or refused, the upload's bytes are no longer held.
+    drop(holds);
     let meta = match outcome {
         Updated::Done(meta) => meta,
         Updated::NotFound => return Err(not_found()),

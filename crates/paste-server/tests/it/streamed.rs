@@ -277,3 +277,57 @@ async fn wait_for(mut done: impl FnMut() -> bool) -> TestResult {
     }
     Err("condition never held".into())
 }
+
+#[tokio::test]
+async fn updates_are_spooled_like_creates() -> TestResult {
+    const MAX: usize = 1024 * 1024;
+    const OWNER: &str = "a11ce00000000000000000000000000000000001";
+    let server = Server::start(|c| {
+        c.trust_proxy = true;
+        c.max_auth = MAX as u64;
+        c.body_wait = Duration::ZERO;
+    })
+    .await?;
+    let c = http();
+    let created = c
+        .post(server.url("/"))
+        .header("x-ssl-client-sha1", OWNER)
+        .body("first version")
+        .send()
+        .await?;
+    assert_eq!(created.status(), 201);
+    let id = s(&created.json().await?, "id");
+
+    // Half of a 1 MiB replacement sent: it is in a spool file, not in memory.
+    let content = noise(MAX, 10);
+    let mut tcp = TcpStream::connect(server.addr).await?;
+    tcp.write_all(
+        format!(
+            "PUT /{id} HTTP/1.1\r\nHost: x\r\nX-SSL-Client-SHA1: {OWNER}\r\n\
+             Content-Length: {MAX}\r\n\r\n"
+        )
+        .as_bytes(),
+    )
+    .await?;
+    tcp.write_all(&content[..MAX / 2]).await?;
+    tcp.flush().await?;
+    let dir = server.dir.path().to_owned();
+    wait_for(|| spool_files_open(&dir) == 1).await?;
+    tcp.write_all(&content[MAX / 2..]).await?;
+    let answer = read_answer(&mut tcp).await?;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let raw = c.get(server.url(&format!("/{id}/raw"))).send().await?;
+    assert_eq!(raw.bytes().await?.as_ref(), content.as_slice());
+
+    // A replacement over the limit is refused to the byte and leaves the paste as it was.
+    let over = c
+        .put(server.url(&format!("/{id}")))
+        .header("x-ssl-client-sha1", OWNER)
+        .body(chunked(&noise(MAX + 1, 3)))
+        .send()
+        .await?;
+    problem(over, 413, "payload_too_large").await?;
+    let raw = c.get(server.url(&format!("/{id}/raw"))).send().await?;
+    assert_eq!(raw.bytes().await?.as_ref(), content.as_slice());
+    Ok(())
+}
