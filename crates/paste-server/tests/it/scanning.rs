@@ -130,6 +130,29 @@ async fn infected_uploads_are_refused_clean_ones_are_labelled() -> TestResult {
         .await?;
     assert_eq!(meta["scan"], "clean");
 
+    // A large upload is spooled to a nameless file past its first 64 KiB; clamd scans the
+    // file, so a signature far past the head is found there too.
+    let mut spooled = "harmless line of text\n".repeat(10_000).into_bytes();
+    spooled.extend(eicar());
+    let res = c.post(server.url("/")).body(spooled).send().await?;
+    problem(res, 422, "malware_detected").await?;
+    let clean_spooled = "another harmless line\n".repeat(10_000);
+    let created: Value = c
+        .post(server.url("/"))
+        .body(clean_spooled)
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(created["mime_type"], "text/plain");
+    let meta: Value = c
+        .get(server.url(&format!("/{}", s(&created, "id"))))
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(meta["scan"], "clean");
+
     let mut ciphertext = vec![0u8; 8192];
     let mut x: u32 = 0x1234_5678;
     for b in &mut ciphertext {
