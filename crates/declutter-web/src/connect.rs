@@ -12,7 +12,7 @@
 //! not create (`drive.file` covers only files created or opened with the app, so it never
 //! covers a person's existing duplicates).
 
-use crate::oauth_flow::{Authorize, PendingFlows, outbound_client};
+use crate::oauth_flow::{Authorize, FlowError, PendingFlows, outbound_client};
 use std::collections::HashMap;
 
 use futures_util::future::BoxFuture;
@@ -71,10 +71,13 @@ pub enum ConnectError {
     /// Talking to the provider failed (the text never contains tokens).
     #[error("provider request failed: {0}")]
     Http(String),
+    /// Storing or taking the flow failed.
+    #[error(transparent)]
+    Flow(#[from] FlowError),
 }
 
 /// One connect flow in progress, keyed by its `state`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Pending {
     /// `onedrive` or `gdrive`.
     pub provider: String,
@@ -177,7 +180,8 @@ pub fn can_write(provider: &str, scopes: &str) -> bool {
     }
 }
 
-/// The configured drive clients and the flows in progress (in memory: a restart cancels them).
+/// The configured drive clients and the flows in progress (in the database: any instance
+/// finishes a flow another started).
 #[derive(Debug)]
 pub struct Connector {
     clients: HashMap<&'static str, OAuthClient>,
@@ -190,6 +194,7 @@ impl Connector {
     pub fn new(
         onedrive: Option<OAuthClient>,
         gdrive: Option<OAuthClient>,
+        pending: PendingFlows<Pending>,
     ) -> Result<Self, ConnectError> {
         let mut clients = HashMap::new();
         if let Some(c) = onedrive {
@@ -201,7 +206,7 @@ impl Connector {
         let http = outbound_client().map_err(|e| ConnectError::Http(e.to_string()))?;
         Ok(Self {
             clients,
-            pending: PendingFlows::default(),
+            pending,
             http,
         })
     }
@@ -235,7 +240,7 @@ impl Connector {
 
     /// Starts a flow for `user_id` in session `session_hash`: returns the authorize URL.
     /// `resume_plan` is applied by the callback once write access is granted.
-    pub fn start(
+    pub async fn start(
         &self,
         provider: &str,
         access: Access,
@@ -276,14 +281,12 @@ impl Connector {
             next,
             resume_plan,
         };
-        self.pending
-            .insert(state, flow, crate::db::now())
-            .map_err(|_| ConnectError::Http("too many connections in progress".into()))?;
+        self.pending.insert(&state, &flow, crate::db::now()).await?;
         Ok(url.into())
     }
 
     /// Takes (once) the flow for `state`, checking provider, account, session and age.
-    pub fn take(
+    pub async fn take(
         &self,
         provider: &str,
         state: &str,
@@ -293,6 +296,7 @@ impl Connector {
         let p = self
             .pending
             .take(state, crate::db::now())
+            .await?
             .ok_or(ConnectError::State)?;
         if p.provider != provider
             || p.user_id != user_id

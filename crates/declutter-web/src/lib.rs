@@ -40,6 +40,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use http::HeaderValue;
+use oauth_flow::PendingFlows;
 use platform::error_reporting::{ErrorReporter, ReporterOptions};
 use platform::layers::{LayerConfig, layers, stack};
 use platform::metrics::{HttpMetrics, MetricsRegistry};
@@ -74,6 +75,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
         config.dev,
         &data_dir,
     )?;
+    let keyring = Arc::new(keyring);
     let jwt_secret = match &config.jwt_secret {
         Some(s) => s.expose_secret().as_bytes().to_vec(),
         None => auth::random_token().into_bytes(),
@@ -96,6 +98,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
     let connector = Arc::new(connect::Connector::new(
         config.onedrive.clone(),
         config.gdrive.clone(),
+        PendingFlows::new("connect", pool.clone(), keyring.clone()),
     )?);
     let error_reporter = ErrorReporter::from_dsn(
         config.sentry_dsn.as_ref().map(|d| d.expose_secret()),
@@ -128,11 +131,12 @@ pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
         hasher: auth::password::Hasher::new(config.argon2_memory_kib),
         hashing: Arc::new(Semaphore::new(HASHING_SLOTS)),
         signer: auth::jwt::TokenSigner::new(&jwt_secret),
-        keyring: Arc::new(keyring),
         oidc: Arc::new(oidc::Providers::new(
             config.google.clone(),
             config.microsoft.clone(),
+            PendingFlows::new("sign_in", pool.clone(), keyring.clone()),
         )?),
+        keyring,
         connector: connector.clone(),
         rates: state::Rates {
             login: RateLimiter::per_minute(login),

@@ -7,6 +7,7 @@
 pub mod attempts;
 pub mod audit;
 pub mod connections;
+pub mod flows;
 pub mod sessions;
 pub mod sources;
 pub mod users;
@@ -21,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_web.sql"),
     include_str!("migrations/0002_sources.sql"),
     include_str!("migrations/0003_cloud_scan_jobs.sql"),
+    include_str!("migrations/0004_oauth_flows.sql"),
 ];
 
 /// Read connections; requests are short and the machine small.

@@ -11,6 +11,7 @@ use crate::auth::access::{Ctx, CurrentUser};
 use crate::cloud;
 use crate::connect::{Access, ConnectError, can_write, scopes};
 use crate::error::ApiError;
+use crate::oauth_flow::{FLOW_RETRY_SECS, FlowError};
 use crate::path_id::Id;
 use crate::state::AppState;
 
@@ -47,6 +48,8 @@ pub fn failed(e: &ConnectError) -> ApiError {
     tracing::warn!(error = %e, "cloud connection flow failed");
     match e {
         ConnectError::UnknownProvider => ApiError::NotFound,
+        // Anyone can start a flow: a flood of them is answered like one of sign-ins.
+        ConnectError::Flow(FlowError::Full) => ApiError::TooMany(FLOW_RETRY_SECS),
         _ => ApiError::Invalid(
             "Connecting the cloud drive did not complete. Please try again.".into(),
         ),
@@ -72,6 +75,7 @@ pub async fn connect(
             safe_next(f.next.as_deref().or(Some("/account"))),
             None,
         )
+        .await
         .map_err(|e| failed(&e))?;
     Ok(Redirect::to(&url).into_response())
 }
@@ -93,6 +97,7 @@ pub async fn callback(
     let pending = state
         .connector
         .take(&provider, st, &p.user.id, &session.id_hash)
+        .await
         .map_err(|e| failed(&e))?;
     if q.error.is_some() {
         return Err(failed(&ConnectError::Denied));

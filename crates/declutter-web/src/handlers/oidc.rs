@@ -11,6 +11,7 @@ use crate::auth::access::{Ctx, Principal};
 use crate::auth::{random_token, session, sha256_hex};
 use crate::db;
 use crate::error::ApiError;
+use crate::oauth_flow::{FLOW_RETRY_SECS, FlowError};
 use crate::oidc::OidcError;
 use crate::state::AppState;
 
@@ -36,6 +37,8 @@ fn failed(e: &OidcError) -> ApiError {
     tracing::warn!(error = %e, "OpenID Connect sign-in failed");
     match e {
         OidcError::UnknownProvider => ApiError::NotFound,
+        // Anyone can start a flow: a flood of them is answered like one of sign-ins.
+        OidcError::Flow(FlowError::Full) => ApiError::TooMany(FLOW_RETRY_SECS),
         _ => ApiError::Invalid(
             "Sign-in with the provider did not complete. Please try again.".into(),
         ),
@@ -89,6 +92,7 @@ pub async fn callback(
     let pending = state
         .oidc
         .take(&provider, st, binding.as_deref())
+        .await
         .map_err(|e| failed(&e))?;
     if q.error.is_some() {
         return Err(failed(&OidcError::Denied));

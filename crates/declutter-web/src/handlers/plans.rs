@@ -392,6 +392,7 @@ pub async fn apply_or_consent(
                 format!("/plans/{id}"),
                 Some(id),
             )
+            .await
             .map_err(|e| connections::failed(&e))?;
         return Ok(Redirect::to(&url).into_response());
     }

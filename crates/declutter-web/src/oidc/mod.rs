@@ -6,11 +6,11 @@
 
 pub mod verify;
 
-use crate::oauth_flow::{Authorize, PendingFlows, outbound_client};
+use crate::oauth_flow::{Authorize, FlowError, PendingFlows, outbound_client};
 use std::collections::HashMap;
 
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::OidcSettings;
 
@@ -34,6 +34,9 @@ pub enum OidcError {
     /// The ID token did not verify.
     #[error("invalid ID token: {0}")]
     Token(String),
+    /// Storing or taking the flow failed.
+    #[error(transparent)]
+    Flow(#[from] FlowError),
 }
 
 /// The provider's discovery document (the members we use).
@@ -50,7 +53,7 @@ pub struct Discovery {
 }
 
 /// One flow in progress, keyed by its `state`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Pending {
     /// Provider name.
     pub provider: String,
@@ -64,7 +67,8 @@ pub struct Pending {
     pub next: String,
 }
 
-/// The configured providers and the flows in progress (in memory: a restart cancels them).
+/// The configured providers and the flows in progress (in the database: any instance finishes
+/// a flow another started, and a restart cancels none).
 #[derive(Debug)]
 pub struct Providers {
     settings: HashMap<&'static str, OidcSettings>,
@@ -78,6 +82,7 @@ impl Providers {
     pub fn new(
         google: Option<OidcSettings>,
         microsoft: Option<OidcSettings>,
+        pending: PendingFlows<Pending>,
     ) -> Result<Self, OidcError> {
         let mut settings = HashMap::new();
         if let Some(g) = google {
@@ -90,7 +95,7 @@ impl Providers {
         Ok(Self {
             settings,
             discovery: tokio::sync::Mutex::default(),
-            pending: PendingFlows::default(),
+            pending,
             http,
         })
     }
@@ -160,14 +165,12 @@ impl Providers {
             verifier,
             next,
         };
-        self.pending
-            .insert(state, flow, crate::db::now())
-            .map_err(|_| OidcError::Http("too many sign-ins in progress".into()))?;
+        self.pending.insert(&state, &flow, crate::db::now()).await?;
         Ok(url.into())
     }
 
     /// Takes (once) the pending flow for `state`, checking provider, browser binding and age.
-    pub fn take(
+    pub async fn take(
         &self,
         name: &str,
         state: &str,
@@ -176,6 +179,7 @@ impl Providers {
         let p = self
             .pending
             .take(state, crate::db::now())
+            .await?
             .ok_or(OidcError::State)?;
         let bound = binding_hash.is_some_and(|b| crate::auth::same(b, &p.binding_hash));
         if p.provider != name || !bound {

@@ -242,6 +242,11 @@ async fn disconnect_revokes_at_the_provider() -> TestResult {
     let connector = std::sync::Arc::new(declutter_web::connect::Connector::new(
         None,
         Some(fake.client()),
+        declutter_web::oauth_flow::PendingFlows::new(
+            "connect",
+            app.state.pool.clone(),
+            app.state.keyring.clone(),
+        ),
     )?);
     use declutter_web::cloud::Revoker as _;
     declutter_web::connect::HttpRevoker(connector)

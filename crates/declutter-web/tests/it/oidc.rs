@@ -173,3 +173,45 @@ async fn forged_foreign_algorithm_wrong_audience_or_expired_tokens_are_refused()
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn a_sign_in_started_on_one_instance_finishes_on_another() -> TestResult {
+    let fake = FakeOidc::start(false).await?;
+    let settings = || OidcSettings {
+        client_id: "declutter-test".into(),
+        client_secret: SecretString::from("test-secret".to_owned()),
+        issuer: fake.configured_issuer(),
+    };
+    let first = TestApp::start_with(Options {
+        google: Some(settings()),
+        ..Default::default()
+    })
+    .await?;
+    let second = first
+        .second_instance(Options {
+            google: Some(settings()),
+            ..Default::default()
+        })
+        .await?;
+    let b = first.browser()?;
+    let res = b.get("/auth/google/start?next=/account").await?;
+    assert_eq!(res.status(), 303);
+    let res = b.client.get(location(&res)).send().await?;
+    assert_eq!(res.status(), 303, "fake provider consents");
+    // The load balancer sends the callback to the other instance.
+    let callback = location(&res).replacen(&first.base, &second.base, 1);
+    assert!(callback.starts_with(&second.base), "{callback}");
+    let res = b.client.get(&callback).send().await?;
+    assert_eq!(res.status(), 303, "the second instance finished the flow");
+    assert_eq!(location(&res), "/account");
+    let on_second = Browser {
+        client: b.client.clone(),
+        base: second.base.clone(),
+    };
+    let me: serde_json::Value = on_second.get("/api/me").await?.json().await?;
+    assert_eq!(me["email"], "fed@example.com");
+    // The flow was taken: replaying the callback on the first instance is refused.
+    let replay = callback.replacen(&second.base, &first.base, 1);
+    assert_eq!(b.client.get(&replay).send().await?.status(), 422);
+    Ok(())
+}

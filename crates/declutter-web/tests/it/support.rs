@@ -80,6 +80,8 @@ pub struct TestApp {
     pub dir: tempfile::TempDir,
     /// The one allow-listed local root (`DECLUTTER_LOCAL_ROOTS`).
     pub roots: std::path::PathBuf,
+    /// The token keyring's key, so a second instance can share the data.
+    token_key: String,
     ca: Option<platform::testkit::Minted>,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
@@ -113,6 +115,22 @@ impl TestApp {
     }
 
     pub async fn start_with(o: Options) -> TestResult<Self> {
+        Self::start_on(o, None).await
+    }
+
+    /// Another instance on this one's database and token key (as several `declutter serve`
+    /// processes behind a load balancer), with its own address; `o.public_url` defaults to
+    /// this instance's, the address the provider redirects back to.
+    pub async fn second_instance(&self, mut o: Options) -> TestResult<Self> {
+        o.public_url.get_or_insert_with(|| self.base.clone());
+        let db = self.state.config.db.clone();
+        Self::start_on(o, Some((db, self.token_key.clone()))).await
+    }
+
+    async fn start_on(
+        o: Options,
+        shared: Option<(std::path::PathBuf, String)>,
+    ) -> TestResult<Self> {
         std::sync::LazyLock::force(&LOGS);
         let dir = tempfile::tempdir()?;
         let listener = TcpListener::bind("127.0.0.1:0").await?;
@@ -134,13 +152,15 @@ impl TestApp {
         } else {
             (format!("http://127.0.0.1:{port}"), None, None)
         };
-        let args = Args::try_parse_from([
-            "declutter-serve",
-            "--token-key",
-            &declutter_web::crypto::generate_key(),
-        ])?;
+        let (db, token_key) = shared.unwrap_or_else(|| {
+            (
+                dir.path().join("declutter.db"),
+                declutter_web::crypto::generate_key(),
+            )
+        });
+        let args = Args::try_parse_from(["declutter-serve", "--token-key", &token_key])?;
         let mut config = Config::from_args(args)?;
-        config.db = dir.path().join("declutter.db");
+        config.db = db;
         config.public_url = o.public_url.clone().unwrap_or_else(|| base.clone());
         config.trusted_proxy = o.trusted_proxy;
         config.argon2_memory_kib = 64;
@@ -184,6 +204,7 @@ impl TestApp {
             revoked,
             dir,
             roots,
+            token_key,
             ca,
             _stop: stop,
         })
