@@ -59,6 +59,24 @@ const HASHING_SLOTS: usize = 4;
 /// Concurrent thumbnail decodes (each bounded by `thumbnail::MAX_ALLOC_BYTES`).
 const THUMBNAIL_SLOTS: usize = 2;
 
+/// How often a serving instance looks for jobs whose run is gone (a job on another machine is
+/// failed once silent for the lease, `engine::lease::LEASE_SECS`).
+const JOB_SWEEP: std::time::Duration = std::time::Duration::from_secs(60);
+/// Expired sessions are swept every this many job sweeps (10 minutes).
+const SESSION_SWEEP_ROUNDS: u64 = 10;
+
+/// Marks failed the scan and clean-up jobs whose run is gone.
+async fn sweep_jobs(pool: &platform_db::Pool) -> anyhow::Result<()> {
+    let scans = pool.write(db::sources::fail_stale_jobs).await??;
+    let cleanups = pool
+        .write(|c| declutter_core::engine::jobs::fail_orphans(c))
+        .await??;
+    if scans > 0 || cleanups > 0 {
+        tracing::info!(scans, cleanups, "jobs whose run is gone marked failed");
+    }
+    Ok(())
+}
+
 /// Builds the state: opens and migrates the database, loads the token key, registers metrics.
 pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
     let pool = db::open(&config.db)
@@ -80,16 +98,9 @@ pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
         Some(s) => s.expose_secret().as_bytes().to_vec(),
         None => auth::random_token().into_bytes(),
     };
-    // Jobs left running by an earlier process can never finish.
-    pool.write(|c| db::sources::fail_stale_jobs(c)).await??;
-    // Clean-up jobs whose run is gone (its process ended) are marked failed; a job another
-    // live process runs on this database is left alone.
-    let orphans = pool
-        .write(|c| declutter_core::engine::jobs::fail_orphans(c))
-        .await??;
-    if orphans > 0 {
-        tracing::info!(orphans, "clean-up jobs of an earlier process marked failed");
-    }
+    // Jobs whose run is gone (its process ended) are marked failed; a job another live
+    // instance runs on this database is left alone. The sweep repeats while serving.
+    sweep_jobs(&pool).await?;
     let registry = MetricsRegistry::new("declutter");
     let origin = reqwest::Url::parse(&config.public_url)?
         .origin()
@@ -233,9 +244,17 @@ pub async fn serve_state(
     };
     let sweeper_pool = state.pool.clone();
     let sweeper = tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(std::time::Duration::from_secs(600)).await;
-            if let Ok(Err(error)) = sweeper_pool.write(|c| db::sessions::sweep(c)).await {
+        let mut tick = tokio::time::interval(JOB_SWEEP);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        for round in 1u64.. {
+            tick.tick().await;
+            if let Err(error) = sweep_jobs(&sweeper_pool).await {
+                tracing::warn!(%error, "job sweep failed");
+            }
+            if round % SESSION_SWEEP_ROUNDS == 0
+                && let Ok(Err(error)) = sweeper_pool.write(|c| db::sessions::sweep(c)).await
+            {
                 tracing::warn!(%error, "session sweep failed");
             }
         }

@@ -28,14 +28,19 @@ pub struct Lease {
     token: String,
 }
 
-/// This machine and process, as a holder records them.
-struct Me {
-    host: String,
-    pid: i64,
-    pid_start: Option<i64>,
+/// A process that runs work (an apply, a scan), as the rows it holds record it, so another
+/// process can later tell whether it is still there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Runner {
+    /// Machine (`/etc/machine-id`, or the host name).
+    pub host: String,
+    /// Process id.
+    pub pid: i64,
+    /// Process start time (clock ticks since boot), to tell a reused pid apart.
+    pub pid_start: Option<i64>,
 }
 
-static ME: LazyLock<Me> = LazyLock::new(|| {
+static ME: LazyLock<Runner> = LazyLock::new(|| {
     let host = ["/etc/machine-id", "/proc/sys/kernel/hostname"]
         .iter()
         .find_map(|p| {
@@ -46,12 +51,29 @@ static ME: LazyLock<Me> = LazyLock::new(|| {
         })
         .unwrap_or_else(|| "unknown".into());
     let pid = i64::from(std::process::id());
-    Me {
+    Runner {
         host,
         pid,
         pid_start: start_time(pid),
     }
 });
+
+impl Runner {
+    /// This process.
+    pub fn me() -> &'static Self {
+        &ME
+    }
+
+    /// Is this run gone at `t`: its process ended (on this machine), or, elsewhere, silent
+    /// since `seen_at` for longer than [`LEASE_SECS`]? A live process here is never gone,
+    /// however long it is silent.
+    pub fn gone(&self, seen_at: i64, t: i64) -> bool {
+        if self.host == ME.host && ME.pid_start.is_some() {
+            return self.pid_start.is_none() || start_time(self.pid) != self.pid_start;
+        }
+        t - seen_at > LEASE_SECS
+    }
+}
 
 /// Start time of process `pid` in clock ticks since boot (`/proc/PID/stat`, field 22).
 fn start_time(pid: i64) -> Option<i64> {
@@ -63,10 +85,12 @@ fn start_time(pid: i64) -> Option<i64> {
 
 /// Is `h` gone: its process ended (same machine), or silent past the lease (elsewhere)?
 fn stale(h: &Holder, t: i64) -> bool {
-    if h.host == ME.host && ME.pid_start.is_some() {
-        return h.pid_start.is_none() || start_time(h.pid) != h.pid_start;
+    Runner {
+        host: h.host.clone(),
+        pid: h.pid,
+        pid_start: h.pid_start,
     }
-    t - h.renewed_at > LEASE_SECS
+    .gone(h.renewed_at, t)
 }
 
 /// The live holder of `user`'s apply lock, if any (a stale one counts as none).

@@ -23,6 +23,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_sources.sql"),
     include_str!("migrations/0003_cloud_scan_jobs.sql"),
     include_str!("migrations/0004_oauth_flows.sql"),
+    include_str!("migrations/0005_scan_job_runner.sql"),
 ];
 
 /// Read connections; requests are short and the machine small.

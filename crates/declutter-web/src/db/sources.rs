@@ -1,6 +1,7 @@
 //! Local sources (admin-assigned folders) and the web's scan jobs, always scoped to an owner.
 
-use platform_db::rusqlite::{Connection, OptionalExtension, Row, params};
+use declutter_core::engine::lease::Runner;
+use platform_db::rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use serde::Serialize;
 
 use super::{DbError, now};
@@ -108,10 +109,13 @@ pub fn begin_job(c: &Connection, user: &str, target: Target) -> Result<Option<i6
     if running {
         return Ok(None);
     }
+    let me = Runner::me();
+    let t = now();
     c.execute(
-        "INSERT INTO scan_jobs (user_id, source_id, connection_id, state, started_at)
-         VALUES (?1, ?2, ?3, 'running', ?4)",
-        params![user, source, connection, now()],
+        "INSERT INTO scan_jobs (user_id, source_id, connection_id, state, started_at,
+                                runner_host, runner_pid, runner_pid_start, heartbeat_at)
+         VALUES (?1, ?2, ?3, 'running', ?4, ?5, ?6, ?7, ?4)",
+        params![user, source, connection, t, me.host, me.pid, me.pid_start],
     )?;
     Ok(Some(c.last_insert_rowid()))
 }
@@ -133,12 +137,50 @@ pub fn finish_job(
     Ok(())
 }
 
-/// Jobs left running by a previous process can never finish: mark them failed.
-pub fn fail_stale_jobs(c: &Connection) -> Result<usize, DbError> {
-    Ok(c.execute(
-        "UPDATE scan_jobs SET state = 'failed', finished_at = ?1 WHERE state = 'running'",
-        [now()],
-    )?)
+/// Shows that running job `id` is alive (its process calls this while the scan runs).
+pub fn heartbeat(c: &Connection, id: i64) -> Result<(), DbError> {
+    c.execute(
+        "UPDATE scan_jobs SET heartbeat_at = ?2 WHERE id = ?1 AND state = 'running'",
+        params![id, now()],
+    )?;
+    Ok(())
+}
+
+/// Marks failed the running jobs whose run is gone: its process on this machine ended, or on
+/// another machine it has not shown life for the lease; a job another live process runs on
+/// this database is left alone. Answers how many were failed.
+pub fn fail_stale_jobs(c: &mut Connection) -> Result<usize, DbError> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let t = now();
+    let running: Vec<(i64, Option<Runner>, i64)> = tx
+        .prepare(
+            "SELECT id, runner_host, runner_pid, runner_pid_start,
+                    coalesce(heartbeat_at, started_at)
+             FROM scan_jobs WHERE state = 'running'",
+        )?
+        .query_map([], |r| {
+            let runner = match (r.get::<_, Option<String>>(1)?, r.get(2)?) {
+                (Some(host), Some(pid)) => Some(Runner {
+                    host,
+                    pid,
+                    pid_start: r.get(3)?,
+                }),
+                _ => None,
+            };
+            Ok((r.get(0)?, runner, r.get(4)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut failed = 0;
+    for (id, runner, seen_at) in running {
+        if runner.is_none_or(|r| r.gone(seen_at, t)) {
+            failed += tx.execute(
+                "UPDATE scan_jobs SET state = 'failed', finished_at = ?2 WHERE id = ?1",
+                params![id, t],
+            )?;
+        }
+    }
+    tx.commit()?;
+    Ok(failed)
 }
 
 /// One of the owner's jobs.

@@ -23,6 +23,11 @@ use crate::state::AppState;
 use crate::views::{Layout, page};
 use crate::work::{self, LiveView};
 
+/// How often a running scan records that it is alive: a quarter of the lease after which
+/// another instance's sweep presumes it gone.
+const HEARTBEAT: std::time::Duration =
+    std::time::Duration::from_secs(engine::lease::LEASE_SECS.unsigned_abs() / 4);
+
 /// A job and, while it runs, its live progress.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ScanStatus {
@@ -97,6 +102,17 @@ async fn start(
     let st = state.clone();
     let user_id = p.user.id.clone();
     tokio::spawn(async move {
+        // Shows other instances the scan is alive, so their sweeps leave it running.
+        let pool = st.pool.clone();
+        let beat = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(HEARTBEAT);
+            loop {
+                tick.tick().await;
+                if let Ok(Err(error)) = pool.write(move |c| db::sources::heartbeat(c, job)).await {
+                    tracing::warn!(job, %error, "recording that the scan is alive failed");
+                }
+            }
+        });
         let roots = st.config.local_roots.clone();
         let progress: Arc<dyn declutter_core::progress::Progress> = live;
         let result = work::run(&st, &user_id, move |conn, rt, providers| match scan {
@@ -120,6 +136,7 @@ async fn start(
             }
         })
         .await;
+        beat.abort();
         let summary = match result {
             Ok(s) => Some((
                 s.scan_id,

@@ -13,6 +13,7 @@ mod error_pages;
 mod fake_oauth;
 mod fake_oidc;
 mod hardening;
+mod instances;
 mod logs;
 mod oidc;
 mod openapi;
