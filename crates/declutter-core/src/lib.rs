@@ -18,5 +18,6 @@ pub mod progress;
 pub mod provider;
 pub mod quickxor;
 pub mod store;
+pub mod units;
 
 pub use platform_db;

@@ -7,22 +7,7 @@ use serde::Serialize;
 use crate::db::sources::LocalSource;
 use crate::views::Layout;
 
-/// `1.5 MB`-style sizes (powers of 1000, as file managers show them).
-pub fn human(bytes: u64) -> String {
-    // Binary (IEC) units, as the CLI shows them.
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = bytes as f64;
-    let mut unit = 0;
-    while v >= 1024.0 && unit + 1 < UNITS.len() {
-        v /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{v:.1} {}", UNITS[unit])
-    }
-}
+pub use declutter_core::units::human_bytes as human;
 
 /// [`human`] for templates, whose loop variables are references.
 pub fn human_of(bytes: &u64) -> String {
@@ -296,15 +281,4 @@ pub struct ReportPage {
     pub layout: Layout,
     /// Sections: (title, hint, files).
     pub sections: Vec<(&'static str, &'static str, Vec<FileView>)>,
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn human_sizes() {
-        assert_eq!(super::human(0), "0 B");
-        assert_eq!(super::human(999), "999 B");
-        assert_eq!(super::human(1500), "1.5 KiB");
-        assert_eq!(super::human(2_000_000_000), "1.9 GiB");
-    }
 }

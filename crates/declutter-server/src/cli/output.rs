@@ -72,21 +72,7 @@ pub fn json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
     print(&s)
 }
 
-/// `1.5 MiB`-style sizes: binary (IEC) units, as the web app shows them.
-pub fn human(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = bytes as f64;
-    let mut unit = 0;
-    while v >= 1024.0 && unit < UNITS.len() - 1 {
-        v /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{v:.1} {}", UNITS[unit])
-    }
-}
+pub use declutter_core::units::human_bytes as human;
 
 /// One RFC 4180 CSV field.
 pub fn csv_field(s: &str) -> String {
