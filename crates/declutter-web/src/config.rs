@@ -72,6 +72,10 @@ pub mod env {
     pub const METRICS_LISTEN: &str = "DECLUTTER_METRICS_LISTEN";
     /// Comma-separated folders under which admins may add local sources.
     pub const LOCAL_ROOTS: &str = "DECLUTTER_LOCAL_ROOTS";
+    /// Scan workers per process.
+    pub const SCAN_WORKERS: &str = "DECLUTTER_SCAN_WORKERS";
+    /// `serve` without scan workers (the web UI alone).
+    pub const NO_WORKER: &str = "DECLUTTER_NO_WORKER";
     /// Sentry DSN: report panics and internal errors there (unset: nothing is reported).
     pub const SENTRY_DSN: &str = "DECLUTTER_SENTRY_DSN";
     /// The conventional variable, read when [`SENTRY_DSN`] is unset.
@@ -177,6 +181,13 @@ pub struct Args {
     /// Folders under which admins may add local sources (none by default).
     #[arg(long, env = env::LOCAL_ROOTS, value_delimiter = ',')]
     pub local_roots: Vec<PathBuf>,
+    /// Scan workers in this process, each running one queued scan at a time.
+    #[arg(long, env = env::SCAN_WORKERS, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub scan_workers: u16,
+    /// Serve the web UI only: scans queued here are run by other instances' workers
+    /// (`declutter worker`, or a `serve` without this flag) on the same database.
+    #[arg(long, env = env::NO_WORKER, value_parser = clap::builder::BoolishValueParser::new(), default_value = "false")]
+    pub no_worker: bool,
     /// Sentry DSN for error reports (panics and internal errors; never bodies, cookies or
     /// credentials). Unset: nothing is reported and nothing is initialised.
     #[arg(long, env = env::SENTRY_DSN, hide_env_values = true)]
@@ -261,6 +272,8 @@ pub struct Config {
     pub lockout_base: Duration,
     /// Allow-listed roots for local sources.
     pub local_roots: Vec<PathBuf>,
+    /// Scan workers this process runs (0 with `--no-worker`).
+    pub scan_workers: usize,
     /// Sentry DSN (redacted in `Debug`).
     pub sentry_dsn: Option<SecretString>,
     /// `environment` of reported events.
@@ -376,6 +389,11 @@ impl Config {
                 .into_iter()
                 .filter(|p| !p.as_os_str().is_empty())
                 .collect(),
+            scan_workers: if a.no_worker {
+                0
+            } else {
+                usize::from(a.scan_workers)
+            },
             sentry_dsn: a.sentry_dsn.or(a.sentry_dsn_conventional),
             sentry_environment: a.sentry_environment.filter(|e| !e.is_empty()),
         })

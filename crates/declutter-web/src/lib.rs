@@ -39,6 +39,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use axum::extract::FromRef as _;
 use http::HeaderValue;
 use oauth_flow::PendingFlows;
 use platform::error_reporting::{ErrorReporter, ReporterOptions};
@@ -65,14 +66,59 @@ const JOB_SWEEP: std::time::Duration = std::time::Duration::from_secs(60);
 /// Expired sessions are swept every this many job sweeps (10 minutes).
 const SESSION_SWEEP_ROUNDS: u64 = 10;
 
-/// Marks failed the scan and clean-up jobs whose run is gone.
+/// Puts back into the queue the scans whose run is gone, and marks failed the clean-up jobs
+/// whose run is gone (a rerun of the apply resumes it).
 async fn sweep_jobs(pool: &platform_db::Pool) -> anyhow::Result<()> {
-    let scans = pool.write(db::sources::fail_stale_jobs).await??;
+    let scans = pool.write(db::scan_jobs::recover_stale).await??;
     let cleanups = pool
         .write(|c| declutter_core::engine::jobs::fail_orphans(c))
         .await??;
-    if scans > 0 || cleanups > 0 {
-        tracing::info!(scans, cleanups, "jobs whose run is gone marked failed");
+    if scans != db::scan_jobs::Recovered::default() || cleanups > 0 {
+        tracing::info!(
+            scans_requeued = scans.requeued,
+            scans_failed = scans.failed,
+            cleanups_failed = cleanups,
+            "jobs whose run is gone recovered"
+        );
+    }
+    Ok(())
+}
+
+/// Sweeps jobs every [`JOB_SWEEP`] and expired sessions every [`SESSION_SWEEP_ROUNDS`] of
+/// those, until aborted.
+fn spawn_sweeper(pool: platform_db::Pool) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(JOB_SWEEP);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        for round in 1u64.. {
+            tick.tick().await;
+            if let Err(error) = sweep_jobs(&pool).await {
+                tracing::warn!(%error, "job sweep failed");
+            }
+            if round % SESSION_SWEEP_ROUNDS == 0
+                && let Ok(Err(error)) = pool.write(|c| db::sessions::sweep(c)).await
+            {
+                tracing::warn!(%error, "session sweep failed");
+            }
+        }
+    })
+}
+
+/// Runs scan workers and the sweeps without the web UI (`declutter worker`) until `shutdown`.
+pub async fn work(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let workers = config.scan_workers.max(1);
+    let state = build_state(config).await?;
+    let scans = services::scans::Scans::from_ref(&state);
+    let mut tasks = scans.spawn_workers(workers);
+    tasks.push(spawn_sweeper(state.pool.clone()));
+    tracing::info!(workers, "declutter worker running");
+    shutdown.await;
+    for t in tasks {
+        t.abort();
     }
     Ok(())
 }
@@ -158,7 +204,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
         revoker: Arc::new(connect::HttpRevoker(connector)),
         metrics: metrics::WebMetrics::new(&registry),
         registry,
-        jobs: Arc::new(work::Jobs::default()),
+        scan_wake: Arc::new(tokio::sync::Notify::new()),
         item_hook: services::cleanup::Hook::default(),
         pool,
         config: Arc::new(config),
@@ -242,23 +288,8 @@ pub async fn serve_state(
         }
         None => None,
     };
-    let sweeper_pool = state.pool.clone();
-    let sweeper = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(JOB_SWEEP);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        tick.tick().await;
-        for round in 1u64.. {
-            tick.tick().await;
-            if let Err(error) = sweep_jobs(&sweeper_pool).await {
-                tracing::warn!(%error, "job sweep failed");
-            }
-            if round % SESSION_SWEEP_ROUNDS == 0
-                && let Ok(Err(error)) = sweeper_pool.write(|c| db::sessions::sweep(c)).await
-            {
-                tracing::warn!(%error, "session sweep failed");
-            }
-        }
-    });
+    let sweeper = spawn_sweeper(state.pool.clone());
+    let workers = services::scans::Scans::from_ref(&state).spawn_workers(state.config.scan_workers);
     let mut stop = stop_rx;
     let reporter = state.error_reporter.clone();
     platform::serve::serve(
@@ -274,6 +305,9 @@ pub async fn serve_state(
     )
     .await?;
     sweeper.abort();
+    for w in workers {
+        w.abort();
+    }
     if let Some(m) = metrics {
         m.abort();
     }

@@ -61,8 +61,8 @@ pub struct AppState {
     pub metrics: WebMetrics,
     /// The registry rendered at `/metrics` on the metrics listener.
     pub registry: MetricsRegistry,
-    /// Live progress of running scans.
-    pub jobs: Arc<crate::work::Jobs>,
+    /// Wakes this instance's idle scan workers when a scan is queued here.
+    pub scan_wake: Arc<tokio::sync::Notify>,
     /// Provider thumbnail fetches: one connection pool, a bound on fetches in flight.
     pub thumbnail_fetcher: Arc<crate::cloud_thumbnail::Fetcher>,
     /// Duplicate pages and folder trees, reused while the owner's groups are unchanged.
@@ -73,6 +73,21 @@ pub struct AppState {
     pub error_reporter: Option<platform::error_reporting::ErrorReporter>,
     /// Test hook run after each item of a clean-up job (`None` in production).
     pub item_hook: crate::services::cleanup::Hook,
+}
+
+impl axum::extract::FromRef<AppState> for crate::services::scans::Scans {
+    fn from_ref(state: &AppState) -> Self {
+        let st = state.clone();
+        let connector = Arc::clone(&state.connector);
+        Self {
+            pool: state.pool.clone(),
+            db: state.config.db.clone(),
+            roots: state.config.local_roots.clone().into(),
+            providers: Arc::new(move |user| crate::work::WebProviders::for_user(&st, user)),
+            cloud: Arc::new(move |provider| connector.enabled(provider)),
+            wake: Arc::clone(&state.scan_wake),
+        }
+    }
 }
 
 impl axum::extract::FromRef<AppState> for crate::services::cleanup::Cleanup {

@@ -18,9 +18,9 @@ use declutter_core::local::LocalProvider;
 use declutter_core::onedrive::OneDriveProvider;
 use declutter_core::platform_db::rusqlite::Connection;
 use declutter_core::progress::Progress;
-use serde::Serialize;
 
 use crate::connection_tokens::ConnectionTokens;
+use crate::db::scan_jobs::ScanProgress;
 use crate::error::ApiError;
 use crate::handlers::connections::ACCOUNT;
 use crate::local_roots::confine;
@@ -135,12 +135,27 @@ pub fn owner(id: &str) -> Result<UserId, ApiError> {
         .map_err(|_| ApiError::Internal("account id is not a valid owner id".into()))
 }
 
-/// Live progress of one running scan.
+/// Live progress of one running scan, written to its job's row by the worker running it.
 #[derive(Debug, Default)]
 pub struct Live {
     phase: Mutex<String>,
     total: AtomicU64,
     done: AtomicU64,
+}
+
+impl Live {
+    /// A snapshot, as the job's row keeps it.
+    pub fn view(&self) -> ScanProgress {
+        ScanProgress {
+            phase: self
+                .phase
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone(),
+            done: self.done.load(Ordering::Relaxed),
+            total: self.total.load(Ordering::Relaxed),
+        }
+    }
 }
 
 impl Progress for Live {
@@ -151,53 +166,5 @@ impl Progress for Live {
     }
     fn advance(&self, n: u64) {
         self.done.fetch_add(n, Ordering::Relaxed);
-    }
-}
-
-/// A snapshot of [`Live`].
-#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
-pub struct LiveView {
-    /// Current phase (`walking`, `hashing`, …).
-    pub phase: String,
-    /// Units done in this phase.
-    pub done: u64,
-    /// Units in this phase (0 when unknown).
-    pub total: u64,
-}
-
-/// Running scans' progress, by job id (in memory: a restart marks running scans failed).
-/// Clean-up jobs keep theirs in the database instead (`services::cleanup`).
-#[derive(Debug, Default)]
-pub struct Jobs(Mutex<HashMap<i64, Arc<Live>>>);
-
-impl Jobs {
-    /// Registers a job.
-    pub fn start(&self, id: i64) -> Arc<Live> {
-        let live = Arc::new(Live::default());
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(id, Arc::clone(&live));
-        live
-    }
-    /// Forgets a finished job.
-    pub fn end(&self, id: i64) {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&id);
-    }
-    /// Progress of a running job.
-    pub fn view(&self, id: i64) -> Option<LiveView> {
-        let map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        map.get(&id).map(|l| LiveView {
-            phase: l
-                .phase
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .clone(),
-            done: l.done.load(Ordering::Relaxed),
-            total: l.total.load(Ordering::Relaxed),
-        })
     }
 }

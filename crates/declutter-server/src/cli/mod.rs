@@ -91,6 +91,9 @@ pub enum Command {
     /// Serve the web app (embedded defaults: SQLite in the user's data folder, plain HTTP on
     /// 127.0.0.1:8080).
     Serve(Box<declutter_web::Args>),
+    /// Run scan workers without the web UI, on the same database and settings as `serve`
+    /// (scale out: `serve --no-worker` for the UI, `worker` where the folders are mounted).
+    Worker(Box<declutter_web::Args>),
     /// Write a consistent online backup of the database to a new file (safe while serving).
     Backup(backup::Args),
     /// Restore a backup into --db after checking its integrity (stop the service first).
@@ -121,6 +124,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let operations = matches!(
         cli.command,
         Command::Serve(_)
+            | Command::Worker(_)
             | Command::Backup(_)
             | Command::Restore(_)
             | Command::User(_)
@@ -140,6 +144,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Trash(a) => trash::run(ctx()?, a).await,
         Command::Report(a) => report::run(ctx()?, a),
         Command::Serve(a) => serve::run(serve_args(*a, &db, db_given)).await,
+        Command::Worker(a) => serve::work(serve_args(*a, &db, db_given)).await,
         Command::Backup(a) => backup::run(&db, a),
         Command::Restore(a) => restore::run(&db, a),
         Command::User(a) => user::run(&db, a).await,

@@ -1,6 +1,7 @@
-//! `declutter serve`: the web app on embedded defaults. The one decision made here is the
-//! token key: an instance reachable only from this machine may run on a generated development
-//! key (with a loud warning); any other instance refuses to start without a real key.
+//! `declutter serve`: the web app on embedded defaults; `declutter worker`: its scan workers
+//! alone. The one decision made here is the token key: an instance reachable only from this
+//! machine may run on a generated development key (with a loud warning); any other instance
+//! refuses to start without a real key.
 
 use std::net::IpAddr;
 
@@ -82,6 +83,17 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     a.listen = listener.local_addr()?;
     let config = declutter_web::Config::from_args(a)?;
     declutter_web::serve(config, listener, platform::shutdown::signal()).await
+}
+
+/// Runs `worker` until SIGINT or SIGTERM: the same key rules as `serve`, no listener.
+pub async fn work(a: Args) -> anyhow::Result<()> {
+    platform::telemetry::init(a.log_format);
+    let a = decide_dev(a)?;
+    if a.dev {
+        output::note(DEV_BANNER);
+    }
+    let config = declutter_web::Config::from_args(a)?;
+    declutter_web::work(config, platform::shutdown::signal()).await
 }
 
 #[cfg(test)]

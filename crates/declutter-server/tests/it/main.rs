@@ -20,3 +20,4 @@ mod support;
 mod token_file;
 mod undo;
 mod web;
+mod workers;

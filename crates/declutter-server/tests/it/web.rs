@@ -52,13 +52,24 @@ impl Browser {
     /// Gets the form page (which sets the pre-session CSRF cookie), then posts the form with
     /// the token it rendered; returns the status and the Location header.
     async fn submit(&self, page: &str, fields: &[(&str, &str)]) -> TestResult<(u16, String)> {
+        self.post_form(page, page, fields).await
+    }
+
+    /// Gets `page`, then posts `fields` to `action` with the CSRF token the page rendered;
+    /// returns the status and the Location header.
+    pub async fn post_form(
+        &self,
+        page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> TestResult<(u16, String)> {
         let html = self.get(page).await?.text().await?;
         let token = csrf_in(&html).ok_or_else(|| format!("no csrf field in {page}"))?;
         let mut form = fields.to_vec();
         form.push(("csrf", &token));
         let res = self
             .client
-            .post(format!("{}{page}", self.base))
+            .post(format!("{}{action}", self.base))
             .form(&form)
             .send()
             .await?;

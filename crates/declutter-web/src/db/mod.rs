@@ -8,6 +8,7 @@ pub mod attempts;
 pub mod audit;
 pub mod connections;
 pub mod flows;
+pub mod scan_jobs;
 pub mod sessions;
 pub mod sources;
 pub mod users;
@@ -23,7 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_sources.sql"),
     include_str!("migrations/0003_cloud_scan_jobs.sql"),
     include_str!("migrations/0004_oauth_flows.sql"),
-    include_str!("migrations/0005_scan_job_runner.sql"),
+    include_str!("migrations/0005_scan_job_queue.sql"),
 ];
 
 /// Read connections; requests are short and the machine small.

@@ -1,32 +1,21 @@
-//! Starting a scan of one of the caller's sources (an assigned local folder or a connected
-//! cloud drive) in the background, and watching it.
-
-use std::sync::Arc;
+//! Queueing a scan of one of the caller's sources (an assigned local folder or a connected
+//! cloud drive) for the workers (`services::scans`), and watching it.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{FromRef as _, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use declutter_core::engine::{self, EngineError, Providers as _};
-use declutter_core::ids::Source;
-use declutter_core::local::WalkOptions;
 use http::StatusCode;
 use serde::Serialize;
 
 use super::audit;
 use crate::auth::access::{Ctx, CurrentUser, Principal};
-use crate::db::{self, sources::Job, sources::Target};
+use crate::db::scan_jobs::{Job, ScanProgress, Target};
 use crate::error::ApiError;
-use crate::local_roots::confine;
 use crate::pages::ScanPage;
 use crate::path_id::Id;
+use crate::services::scans::Scans;
 use crate::state::AppState;
 use crate::views::{Layout, page};
-use crate::work::{self, LiveView};
-
-/// How often a running scan records that it is alive: a quarter of the lease after which
-/// another instance's sweep presumes it gone.
-const HEARTBEAT: std::time::Duration =
-    std::time::Duration::from_secs(engine::lease::LEASE_SECS.unsigned_abs() / 4);
 
 /// A job and, while it runs, its live progress.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -34,21 +23,15 @@ pub struct ScanStatus {
     /// The stored job.
     #[serde(flatten)]
     pub job: Job,
-    /// Live progress while running.
-    pub progress: Option<LiveView>,
+    /// Progress while running, as the worker last wrote it.
+    pub progress: Option<ScanProgress>,
 }
 
 impl ScanStatus {
-    /// Whether the page should keep refreshing.
+    /// Whether the page should keep refreshing: queued or running.
     pub fn running(&self) -> bool {
-        self.job.state == "running"
+        matches!(self.job.state.as_str(), "queued" | "running")
     }
-}
-
-/// What to scan, resolved for the caller.
-enum Scan {
-    Local(db::sources::LocalSource),
-    Drive(Source),
 }
 
 async fn start(
@@ -57,34 +40,7 @@ async fn start(
     p: &Principal,
     target: Target,
 ) -> Result<i64, ApiError> {
-    let uid = p.user.id.clone();
-    let owner = work::owner(&uid)?;
-    let (scan, job) = state
-        .pool
-        .write(move |c| -> Result<_, ApiError> {
-            // Ownership first: another account's source or connection is "not found".
-            let scan = match target {
-                Target::Local(id) => {
-                    Scan::Local(db::sources::get(c, &uid, id)?.ok_or(ApiError::NotFound)?)
-                }
-                Target::Drive(id) => {
-                    let conn = db::connections::list(c, &uid)?
-                        .into_iter()
-                        .find(|k| k.id == id)
-                        .ok_or(ApiError::NotFound)?;
-                    Scan::Drive(match conn.provider.as_str() {
-                        "onedrive" => Source::OneDrive,
-                        "gdrive" => Source::GDrive,
-                        _ => return Err(ApiError::NotFound),
-                    })
-                }
-            };
-            let job = db::sources::begin_job(c, &uid, target)?.ok_or_else(|| {
-                ApiError::Conflict("a scan of this source is already running".into())
-            })?;
-            Ok((scan, job))
-        })
-        .await??;
+    let job = Scans::from_ref(state).enqueue(&p.user.id, target).await?;
     let (target_id, detail) = match target {
         Target::Local(id) => (id, None),
         Target::Drive(id) => (id, Some("connection".to_owned())),
@@ -98,78 +54,11 @@ async fn start(
         detail,
     )
     .await?;
-    let live = state.jobs.start(job);
-    let st = state.clone();
-    let user_id = p.user.id.clone();
-    tokio::spawn(async move {
-        // Shows other instances the scan is alive, so their sweeps leave it running.
-        let pool = st.pool.clone();
-        let beat = tokio::spawn(async move {
-            let mut tick = tokio::time::interval(HEARTBEAT);
-            loop {
-                tick.tick().await;
-                if let Ok(Err(error)) = pool.write(move |c| db::sources::heartbeat(c, job)).await {
-                    tracing::warn!(job, %error, "recording that the scan is alive failed");
-                }
-            }
-        });
-        let roots = st.config.local_roots.clone();
-        let progress: Arc<dyn declutter_core::progress::Progress> = live;
-        let result = work::run(&st, &user_id, move |conn, rt, providers| match scan {
-            Scan::Local(source) => {
-                // Re-checked now: the folder may have been swapped for a symlink since it was added.
-                let root = confine(&roots, std::path::Path::new(&source.path))
-                    .map_err(|e| EngineError::NotConfigured(e.to_string()))?;
-                rt.block_on(engine::scan::scan_local(
-                    conn,
-                    &owner,
-                    &root,
-                    WalkOptions::default(),
-                    progress,
-                ))
-            }
-            Scan::Drive(source) => {
-                // Cloud listings report no per-item progress; the phase says what happens.
-                progress.phase("listing", None);
-                let provider = providers.provider(&source)?;
-                rt.block_on(engine::scan::scan(conn, &owner, &source, provider.as_ref()))
-            }
-        })
-        .await;
-        beat.abort();
-        let summary = match result {
-            Ok(s) => Some((
-                s.scan_id,
-                i64::try_from(s.indexed).unwrap_or(i64::MAX),
-                i64::try_from(s.issues.len()).unwrap_or(i64::MAX),
-            )),
-            Err(error) => {
-                tracing::warn!(job, %error, "scan failed");
-                None
-            }
-        };
-        match st
-            .pool
-            .write(move |c| db::sources::finish_job(c, job, summary))
-            .await
-        {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => tracing::warn!(job, %error, "recording the scan's end failed"),
-            Err(error) => tracing::warn!(job, %error, "recording the scan's end failed"),
-        }
-        st.jobs.end(job);
-    });
     Ok(job)
 }
 
 async fn status(state: &AppState, p: &Principal, id: i64) -> Result<ScanStatus, ApiError> {
-    let uid = p.user.id.clone();
-    let job = state
-        .pool
-        .read(move |c| db::sources::job(c, &uid, id))
-        .await??
-        .ok_or(ApiError::NotFound)?;
-    let progress = state.jobs.view(id);
+    let (job, progress) = Scans::from_ref(state).status(&p.user.id, id).await?;
     Ok(ScanStatus { job, progress })
 }
 

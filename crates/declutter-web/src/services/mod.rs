@@ -2,3 +2,4 @@
 //! (built from the app state with `FromRef`), never the whole state.
 
 pub mod cleanup;
+pub mod scans;

@@ -36,7 +36,7 @@ pub fn tail_id(loc: &str) -> TestResult<i64> {
 pub async fn wait_scan(b: &Browser, job: i64) -> TestResult<Value> {
     for _ in 0..200 {
         let s: Value = b.get(&format!("/api/scans/{job}")).await?.json().await?;
-        if s["state"] != "running" {
+        if s["state"] != "queued" && s["state"] != "running" {
             return Ok(s);
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;

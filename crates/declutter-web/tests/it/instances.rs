@@ -1,26 +1,34 @@
-//! Several instances on one database: an instance starting up (or its periodic sweep) fails
-//! only the jobs whose run is gone, never one another live instance runs.
+//! Several instances on one database: scans are a queue any instance's workers claim, only
+//! where the folder is mounted; a sweep puts back the scans whose runner is gone and leaves
+//! alone the ones another live instance runs.
+
+use std::time::Duration;
 
 use declutter_core::engine::lease::{LEASE_SECS, Runner};
 use platform_db::rusqlite::{Connection, params};
+use serde_json::Value;
 
-use crate::support::{Options, TestApp, TestResult};
+use crate::cleanup::{make_folder, my_id, tail_id, wait_scan};
+use crate::support::{Browser, Options, TestApp, TestResult, location};
 
-/// Inserts a running scan job for `runner`, last alive at `seen_at`; answers its id.
+/// Inserts a running scan job for `runner`, last alive at `seen_at`, in its `attempts`-th run;
+/// answers its id.
 fn running_scan(
     db: &Connection,
     runner: Option<&Runner>,
     seen_at: i64,
+    attempts: i64,
 ) -> Result<i64, platform_db::rusqlite::Error> {
     db.execute(
         "INSERT INTO scan_jobs (user_id, source_id, state, started_at, runner_host, runner_pid,
-                                runner_pid_start, heartbeat_at)
-         VALUES ('u', 1, 'running', ?1, ?2, ?3, ?4, ?1)",
+                                runner_pid_start, heartbeat_at, attempts)
+         VALUES ('u', 1, 'running', ?1, ?2, ?3, ?4, ?1, ?5)",
         params![
             seen_at,
             runner.map(|r| r.host.clone()),
             runner.map(|r| r.pid),
-            runner.and_then(|r| r.pid_start)
+            runner.and_then(|r| r.pid_start),
+            attempts
         ],
     )?;
     Ok(db.last_insert_rowid())
@@ -33,9 +41,10 @@ fn state_of(db: &Connection, id: i64) -> Result<String, platform_db::rusqlite::E
 }
 
 #[tokio::test]
-async fn starting_an_instance_fails_only_the_scans_whose_run_is_gone() -> TestResult {
+async fn starting_an_instance_requeues_only_the_scans_whose_run_is_gone() -> TestResult {
     let first = TestApp::start().await?;
-    // Rows written straight into the file, without the users and sources they name.
+    // Rows written straight into the file, without the users and sources they name (so no
+    // worker can run them once they are queued again).
     let db = Connection::open(&first.state.config.db)?;
     db.pragma_update(None, "foreign_keys", false)?;
     let now = declutter_web::db::now();
@@ -50,29 +59,95 @@ async fn starting_an_instance_fails_only_the_scans_whose_run_is_gone() -> TestRe
         pid_start: me.pid_start.map(|s| s + 1),
         ..me.clone()
     };
-    let live_here = running_scan(&db, Some(me), now - 10 * LEASE_SECS)?;
-    let live_elsewhere = running_scan(&db, Some(&other), now - 5)?;
-    let silent_elsewhere = running_scan(&db, Some(&other), now - LEASE_SECS - 5)?;
-    let ended = running_scan(&db, Some(&ended_here), now)?;
-    let before_runners = running_scan(&db, None, now)?;
+    let live_here = running_scan(&db, Some(me), now - 10 * LEASE_SECS, 1)?;
+    let live_elsewhere = running_scan(&db, Some(&other), now - 5, 1)?;
+    let silent_elsewhere = running_scan(&db, Some(&other), now - LEASE_SECS - 5, 1)?;
+    let ended = running_scan(&db, Some(&ended_here), now, 2)?;
+    let ended_thrice = running_scan(&db, Some(&ended_here), now, 3)?;
+    let before_runners = running_scan(&db, None, now, 1)?;
 
     let _second = first.second_instance(Options::default()).await?;
-    assert_eq!(state_of(&db, live_here)?, "running", "its process is alive");
-    assert_eq!(
-        state_of(&db, live_elsewhere)?,
-        "running",
-        "alive within the lease"
+    let state = |id| state_of(&db, id);
+    assert_eq!(state(live_here)?, "running", "its process is alive");
+    assert_eq!(state(live_elsewhere)?, "running", "alive within the lease");
+    assert_eq!(state(silent_elsewhere)?, "queued", "silent past the lease");
+    assert_eq!(state(ended)?, "queued", "its process ended");
+    assert_eq!(state(ended_thrice)?, "failed", "run three times");
+    assert_eq!(state(before_runners)?, "failed", "no runner recorded");
+    Ok(())
+}
+
+/// `admin` assigns a folder of duplicates under `app`'s roots to `owner`, who queues its scan;
+/// answers the job id.
+async fn queue_scan(app: &TestApp, admin: &Browser, owner: &Browser) -> TestResult<i64> {
+    let dir = app.roots.join("photos");
+    make_folder(&dir)?;
+    let uid = my_id(owner).await?;
+    let path = dir.to_str().ok_or("utf-8")?;
+    let res = admin
+        .submit(
+            "/admin/sources",
+            "/admin/sources",
+            &[("user_id", &uid), ("path", path)],
+        )
+        .await?;
+    assert_eq!(res.status(), 303, "admin assigns the folder");
+    let sources: Vec<Value> = owner.get("/api/sources").await?.json().await?;
+    let source = sources[0]["id"].as_i64().ok_or("source id")?;
+    let res = owner
+        .submit("/sources", &format!("/sources/{source}/scan"), &[])
+        .await?;
+    assert_eq!(res.status(), 303);
+    tail_id(&location(&res))
+}
+
+#[tokio::test]
+async fn a_scan_queued_on_a_web_only_instance_runs_where_its_folder_is_mounted() -> TestResult {
+    let web = TestApp::start_with(Options {
+        scan_workers: Some(0),
+        ..Options::default()
+    })
+    .await?;
+    let admin = web.user("admin@example.com", "Admin").await?;
+    let owner = web.user("owner@example.com", "Owner").await?;
+    let job = queue_scan(&web, &admin, &owner).await?;
+    let state = async || -> TestResult<Value> {
+        let s: Value = owner
+            .get(&format!("/api/scans/{job}"))
+            .await?
+            .json()
+            .await?;
+        Ok(s["state"].clone())
+    };
+    assert_eq!(state().await?, "queued", "no worker here");
+    // A page in the browser keeps refreshing while the scan waits.
+    assert!(
+        owner
+            .text(&format!("/scans/{job}"))
+            .await?
+            .contains("http-equiv=\"refresh\"")
     );
-    assert_eq!(
-        state_of(&db, silent_elsewhere)?,
-        "failed",
-        "silent past the lease"
-    );
-    assert_eq!(state_of(&db, ended)?, "failed", "its process ended");
-    assert_eq!(
-        state_of(&db, before_runners)?,
-        "failed",
-        "no runner recorded"
+
+    // A worker whose roots are elsewhere does not take it.
+    let elsewhere = tempfile::tempdir()?;
+    let _unmounted = web
+        .second_instance(Options {
+            local_roots: Some(vec![elsewhere.path().to_owned()]),
+            ..Options::default()
+        })
+        .await?;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(state().await?, "queued", "folder not mounted there");
+
+    // A worker with the folder mounted runs it; the web-only instance shows the outcome.
+    let _worker = web.second_instance(Options::default()).await?;
+    let done = wait_scan(&owner, job).await?;
+    assert_eq!(done["state"], "done", "{done}");
+    assert!(done["indexed"].as_i64().is_some_and(|n| n > 0), "{done}");
+    let groups: Value = owner.get("/api/dupes").await?.json().await?;
+    assert!(
+        groups["groups"].as_array().is_some_and(|g| !g.is_empty()),
+        "{groups}"
     );
     Ok(())
 }

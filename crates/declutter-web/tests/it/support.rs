@@ -107,6 +107,10 @@ pub struct Options {
     pub tls: bool,
     /// Run after each item of a clean-up job (holds a job between two items).
     pub item_hook: Option<declutter_core::engine::jobs::ItemHook>,
+    /// Scan workers of this instance (default 2; 0 is `serve --no-worker`).
+    pub scan_workers: Option<usize>,
+    /// The allowed local roots, instead of this instance's own `roots` folder.
+    pub local_roots: Option<Vec<std::path::PathBuf>>,
 }
 
 impl TestApp {
@@ -120,9 +124,12 @@ impl TestApp {
 
     /// Another instance on this one's database and token key (as several `declutter serve`
     /// processes behind a load balancer), with its own address; `o.public_url` defaults to
-    /// this instance's, the address the provider redirects back to.
+    /// this instance's (the address the provider redirects back to), and `o.local_roots` to
+    /// this instance's roots (the same folders mounted).
     pub async fn second_instance(&self, mut o: Options) -> TestResult<Self> {
         o.public_url.get_or_insert_with(|| self.base.clone());
+        o.local_roots
+            .get_or_insert_with(|| self.state.config.local_roots.clone());
         let db = self.state.config.db.clone();
         Self::start_on(o, Some((db, self.token_key.clone()))).await
     }
@@ -174,7 +181,11 @@ impl TestApp {
         }
         let roots = dir.path().join("roots");
         std::fs::create_dir_all(&roots)?;
-        config.local_roots = vec![roots.clone()];
+        config.local_roots = o.local_roots.unwrap_or_else(|| vec![roots.clone()]);
+        let roots = config.local_roots.first().cloned().unwrap_or(roots);
+        if let Some(n) = o.scan_workers {
+            config.scan_workers = n;
+        }
         config.google = o.google;
         config.microsoft = o.microsoft;
         config.onedrive = o.onedrive;

@@ -1,0 +1,178 @@
+//! Scale-out with the real binary: `serve --no-worker` queues scans, `declutter worker`
+//! processes run them; a worker killed with SIGKILL mid-scan leaves the job to the next worker,
+//! which runs it to the end with the index exactly as one uninterrupted run leaves it.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use platform_db::rusqlite::{Connection, OpenFlags, OptionalExtension as _};
+
+use crate::server::Server;
+use crate::support::TestResult;
+use crate::web::Browser;
+
+/// Files in the scanned folder, in [`FOLDERS`] folders: enough that a debug build is still
+/// scanning when it is killed.
+const FILES: usize = 6_000;
+const FOLDERS: usize = 60;
+
+/// A `declutter worker` on `db` with `roots` allowed; killed on drop.
+struct Worker(Child);
+
+impl Worker {
+    fn start(db: &Path, roots: &Path) -> TestResult<Self> {
+        Ok(Self(
+            Command::new(env!("CARGO_BIN_EXE_declutter"))
+                .arg("worker")
+                .env_remove("DECLUTTER_TOKEN_KEY")
+                .env_remove("DECLUTTER_TOKEN_KEY_FILE")
+                .env_remove("DECLUTTER_PUBLIC_URL")
+                .env_remove("DECLUTTER_TRUSTED_PROXY")
+                .env("DECLUTTER_DB", db)
+                .env("DECLUTTER_LOCAL_ROOTS", roots)
+                .env("DECLUTTER_LISTEN", "127.0.0.1:0")
+                .env("RUST_LOG", "warn")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()?,
+        ))
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `(state, attempts, engine scans committed)` of scan job `id`, read from the database file
+/// (the engine indexes a local folder in one transaction: nothing of it shows before the end).
+fn job(db: &Path, id: i64) -> TestResult<Option<(String, i64, i64)>> {
+    let c = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    c.busy_timeout(Duration::from_secs(5))?;
+    Ok(c.query_row(
+        "SELECT state, attempts, (SELECT count(*) FROM scans WHERE status = 'done')
+         FROM scan_jobs WHERE id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )
+    .optional()?)
+}
+
+/// Polls job `id` until `pred` holds (bounded).
+fn wait_for(
+    db: &Path,
+    id: i64,
+    what: &str,
+    pred: impl Fn(&(String, i64, i64)) -> bool,
+) -> TestResult<(String, i64, i64)> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while Instant::now() < deadline {
+        if let Some(j) = job(db, id)?
+            && pred(&j)
+        {
+            return Ok(j);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Err(format!("job {id} never became {what}: {:?}", job(db, id)?).into())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_killed_mid_scan_leaves_the_job_to_the_next_one() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("declutter.db");
+    let roots = dir.path().join("roots");
+    let folder = roots.join("photos");
+    for i in 0..FILES {
+        let sub = folder.join(format!("d{:03}", i % FOLDERS));
+        std::fs::create_dir_all(&sub)?;
+        // Pairs of equal contents: FILES / 2 duplicate groups.
+        std::fs::write(sub.join(format!("f{i}.bin")), format!("content {}", i / 2))?;
+    }
+    let roots_str = roots.to_str().ok_or("utf-8")?;
+    let web = Server::start(
+        &db,
+        &[
+            ("DECLUTTER_NO_WORKER", "1"),
+            ("DECLUTTER_LOCAL_ROOTS", roots_str),
+        ],
+    )
+    .await?;
+    let b = Browser::new(&web.base)?;
+    let (status, _) = b
+        .signup("admin@example.com", "Admin", "correct horse battery staple")
+        .await?;
+    assert_eq!(status, 303, "the first account is the admin");
+    let me = b.json("/api/me").await?;
+    let uid = me["id"].as_str().ok_or("id")?;
+    let folder_str = folder.to_str().ok_or("utf-8")?;
+    let (status, _) = b
+        .post_form(
+            "/admin/sources",
+            "/admin/sources",
+            &[("user_id", uid), ("path", folder_str)],
+        )
+        .await?;
+    assert_eq!(status, 303, "the folder is assigned");
+    let sources = b.json("/api/sources").await?;
+    let source = sources[0]["id"].as_i64().ok_or("source id")?;
+    let (status, location) = b
+        .post_form("/sources", &format!("/sources/{source}/scan"), &[])
+        .await?;
+    assert_eq!(status, 303);
+    let id: i64 = location.rsplit('/').next().ok_or("job")?.parse()?;
+    assert_eq!(
+        job(&db, id)?.ok_or("no job")?.0,
+        "queued",
+        "the web instance runs no scans"
+    );
+
+    // The first worker takes it and is killed as soon as it runs, mid-scan.
+    let mut first = Worker::start(&db, &roots)?;
+    let (_, attempts, _) = wait_for(&db, id, "running", |(s, _, _)| s == "running")?;
+    assert_eq!(attempts, 1);
+    first.0.kill()?;
+    first.0.wait()?;
+    let (state, _, committed) = job(&db, id)?.ok_or("no job")?;
+    assert_eq!(
+        (state.as_str(), committed),
+        ("running", 0),
+        "killed before the engine's scan ended"
+    );
+    let c = Connection::open_with_flags(&db, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let indexed: i64 = c.query_row("SELECT count(*) FROM files", [], |r| r.get(0))?;
+    assert_eq!(indexed, 0, "an interrupted scan leaves no partial index");
+
+    // The next worker finds the runner gone (its process ended), runs the job again to the end.
+    let _second = Worker::start(&db, &roots)?;
+    let (state, attempts, _) = wait_for(&db, id, "finished", |(s, _, _)| {
+        s == "done" || s == "failed"
+    })?;
+    assert_eq!((state.as_str(), attempts), ("done", 2));
+    let status = b.json(&format!("/api/scans/{id}")).await?;
+    assert_eq!(
+        status["indexed"],
+        FILES + FOLDERS,
+        "files and folders: {status}"
+    );
+    // Exactly the folder's files are indexed, once each, and every pair is one group.
+    let (rows, paths): (i64, i64) = c.query_row(
+        "SELECT count(*), count(DISTINCT path) FROM files WHERE is_dir = 0",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    assert_eq!((rows, paths), (FILES as i64, FILES as i64));
+    let dupes = b.json("/api/dupes").await?;
+    assert_eq!(
+        dupes["total_groups"],
+        FILES / 2,
+        "{}",
+        dupes["total_groups"]
+    );
+    web.stop()?;
+    Ok(())
+}
