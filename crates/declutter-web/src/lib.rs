@@ -205,6 +205,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
         metrics: metrics::WebMetrics::new(&registry),
         registry,
         scan_wake: Arc::new(tokio::sync::Notify::new()),
+        scan_workers_alive: Arc::default(),
         item_hook: services::cleanup::Hook::default(),
         pool,
         config: Arc::new(config),

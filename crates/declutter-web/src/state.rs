@@ -63,6 +63,8 @@ pub struct AppState {
     pub registry: MetricsRegistry,
     /// Wakes this instance's idle scan workers when a scan is queued here.
     pub scan_wake: Arc<tokio::sync::Notify>,
+    /// This instance's scan workers still running.
+    pub scan_workers_alive: Arc<std::sync::atomic::AtomicUsize>,
     /// Provider thumbnail fetches: one connection pool, a bound on fetches in flight.
     pub thumbnail_fetcher: Arc<crate::cloud_thumbnail::Fetcher>,
     /// Duplicate pages and folder trees, reused while the owner's groups are unchanged.
@@ -86,6 +88,7 @@ impl axum::extract::FromRef<AppState> for crate::services::scans::Scans {
             providers: Arc::new(move |user| crate::work::WebProviders::for_user(&st, user)),
             cloud: Arc::new(move |provider| connector.enabled(provider)),
             wake: Arc::clone(&state.scan_wake),
+            alive: Arc::clone(&state.scan_workers_alive),
         }
     }
 }

@@ -128,6 +128,16 @@ pub fn enqueue(c: &mut Connection, user: &str, target: Target) -> Result<Enqueue
     Ok(Enqueued::Queued(id))
 }
 
+/// Jobs waiting for a worker.
+pub fn queued(c: &Connection) -> Result<u64, DbError> {
+    let n: i64 = c.query_row(
+        "SELECT count(*) FROM scan_jobs WHERE state = 'queued'",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
 /// Takes the oldest queued job this worker can run (`runnable`: for example, a local folder
 /// under one of its mounted roots) and marks it running by this process; `None` when there is
 /// none.

@@ -1,10 +1,11 @@
 //! Liveness, readiness and the root redirect.
 
-use axum::extract::State;
+use axum::extract::{FromRef as _, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use platform::health::{Check, report};
 
 use crate::auth::access::MaybeUser;
+use crate::services::scans::Scans;
 use crate::state::AppState;
 
 /// `GET /`: the dashboard when signed in, else the sign-in page.
@@ -17,7 +18,8 @@ pub async fn healthz() -> Response {
     platform::health::live().await
 }
 
-/// `GET /readyz`: the database answers.
+/// `GET /readyz`: the database answers, the scan queue can be read, and every scan worker
+/// this instance started is still running.
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let db = if crate::db::ping(&state.pool).await {
         Check::Ok
@@ -25,5 +27,18 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         tracing::warn!("readiness: database check failed");
         Check::Failed
     };
-    report(&[("database", db)]).into_response()
+    let (alive, readable) = Scans::from_ref(&state).health().await;
+    let started = state.config.scan_workers;
+    let queue = if readable && alive == started {
+        Check::Ok
+    } else {
+        tracing::warn!(
+            readable,
+            alive,
+            started,
+            "readiness: scan queue check failed"
+        );
+        Check::Failed
+    };
+    report(&[("database", db), ("queue", queue)]).into_response()
 }

@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use declutter_core::engine::{self, EngineError, Providers as _};
@@ -45,6 +46,24 @@ pub struct Scans {
     pub cloud: Arc<dyn Fn(&str) -> bool + Send + Sync>,
     /// Wakes this instance's idle workers when a job is queued here.
     pub wake: Arc<Notify>,
+    /// This instance's workers still running (readiness compares it with those started).
+    pub alive: Arc<AtomicUsize>,
+}
+
+/// Counts a worker as alive until its task ends, however it ends (returned, panicked, aborted).
+struct AliveGuard(Arc<AtomicUsize>);
+
+impl AliveGuard {
+    fn new(alive: &Arc<AtomicUsize>) -> Self {
+        alive.fetch_add(1, Ordering::Relaxed);
+        Self(Arc::clone(alive))
+    }
+}
+
+impl Drop for AliveGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Scans {
@@ -89,10 +108,21 @@ impl Scans {
     /// Starts `n` workers; abort the handles to stop them (a scan cut off this way is put back
     /// into the queue by the next sweep of any instance, once this process has ended).
     pub fn spawn_workers(&self, n: usize) -> Vec<JoinHandle<()>> {
-        (0..n).map(|_| tokio::spawn(self.clone().work())).collect()
+        (0..n)
+            .map(|_| {
+                let guard = AliveGuard::new(&self.alive);
+                tokio::spawn(self.clone().work(guard))
+            })
+            .collect()
     }
 
-    async fn work(self) {
+    /// How many of this instance's workers are running, and whether the queue can be read.
+    pub async fn health(&self) -> (usize, bool) {
+        let readable = matches!(self.pool.read(scan_jobs::queued).await, Ok(Ok(_)));
+        (self.alive.load(Ordering::Relaxed), readable)
+    }
+
+    async fn work(self, _alive: AliveGuard) {
         loop {
             let me = self.clone();
             let claimed = self

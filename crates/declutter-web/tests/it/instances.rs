@@ -151,3 +151,27 @@ async fn a_scan_queued_on_a_web_only_instance_runs_where_its_folder_is_mounted()
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn readiness_counts_the_scan_workers_still_running() -> TestResult {
+    use axum::extract::FromRef as _;
+    let app = TestApp::start().await?;
+    let c = app.plain()?;
+    let ready = async || -> TestResult<(u16, Value)> {
+        let res = c.get(app.url("/readyz")).send().await?;
+        Ok((res.status().as_u16(), res.json().await?))
+    };
+    assert_eq!(ready().await?.0, 200);
+    // One worker more than configured, then that one gone: ready only when they match.
+    let scans = declutter_web::services::scans::Scans::from_ref(&app.state);
+    let extra = scans.spawn_workers(1);
+    let (status, body) = ready().await?;
+    assert_eq!((status, &body["queue"]), (503, &Value::from("error")), "{body}");
+    for w in extra {
+        w.abort();
+        assert!(w.await.is_err_and(|e| e.is_cancelled()));
+    }
+    let (status, body) = ready().await?;
+    assert_eq!((status, &body["queue"]), (200, &Value::from("ok")), "{body}");
+    Ok(())
+}

@@ -68,6 +68,7 @@ async fn health_and_unknown_routes() -> TestResult {
     assert_eq!(c.get(app.url("/healthz")).send().await?.status(), 200);
     let ready: serde_json::Value = c.get(app.url("/readyz")).send().await?.json().await?;
     assert_eq!(ready["database"], "ok");
+    assert_eq!(ready["queue"], "ok", "both scan workers run");
     let res = c.get(app.url("/nope")).send().await?;
     assert_eq!(res.status(), 404);
     let res = c.get(app.url("/metrics")).send().await?;
