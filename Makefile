@@ -26,8 +26,9 @@ test-rust:
 	cargo test --workspace --locked --doc
 
 test-ops:
-	cargo build --locked -p paste-server --bin fpasted -p paste-cli --bin fpaste
-	FPASTED=$(CARGO_TARGET_DIR)/debug/fpasted FPASTE=$(CARGO_TARGET_DIR)/debug/fpaste .ci/ops-tests/run-all.sh
+	cargo build --locked -p paste-server --bin fpasted -p paste-cli --bin fpaste -p declutter-server --bin declutter
+	FPASTED=$(CARGO_TARGET_DIR)/debug/fpasted FPASTE=$(CARGO_TARGET_DIR)/debug/fpaste \
+		DECLUTTER=$(CARGO_TARGET_DIR)/debug/declutter .ci/ops-tests/run-all.sh
 
 lint:
 	cargo fmt --all --check
