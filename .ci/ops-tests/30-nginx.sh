@@ -42,27 +42,8 @@ chmod 755 "$ops_tmp" "$tls"
 # job) with SITE and waits until fpasted's health answers through it.
 run_nginx() {
     local site=$1 backend=$2 health=$3 dir=$ops_tmp/nginx-$1
-    mkdir -p "$dir/snippets" "$dir/logs" "$dir/temp"
-    local user_line=""
-    [[ $(id -u) -eq 0 ]] && user_line="user nobody nogroup;"
-    cat >"$dir/nginx.conf" <<EOF
-$user_line
-daemon off;
-master_process on;
-worker_processes 1;
-pid $dir/nginx.pid;
-error_log $dir/logs/error.log warn;
-events { worker_connections 64; }
-http {
-    access_log $dir/logs/access.log;
-    client_body_temp_path $dir/temp/body;
-    proxy_temp_path $dir/temp/proxy;
-    fastcgi_temp_path $dir/temp/fastcgi;
-    uwsgi_temp_path $dir/temp/uwsgi;
-    scgi_temp_path $dir/temp/scgi;
-    include $dir/site.conf;
-}
-EOF
+    mkdir -p "$dir/snippets"
+    nginx_main_conf "$dir"
     sed -e "/listen \[::\]/d" \
         -e "s|listen 80;|listen 127.0.0.1:$http_port;|" \
         -e "s|listen 443 ssl http2;|listen 127.0.0.1:$https_port ssl http2;|" \

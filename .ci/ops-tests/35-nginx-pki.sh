@@ -56,29 +56,10 @@ fetch_pki() { # what nginx verifies clients with, straight from fpasted
 fetch_pki
 
 dir=$ops_tmp/nginx
-mkdir -p "$dir/snippets" "$dir/logs" "$dir/temp"
-user_line=""
-[[ $(id -u) -eq 0 ]] && user_line="user nobody nogroup;"
+mkdir -p "$dir/snippets"
 chmod 755 "$ops_tmp" "$tls"
 chmod 644 "$tls"/*
-cat >"$dir/nginx.conf" <<CONF
-$user_line
-daemon off;
-master_process on;
-worker_processes 1;
-pid $dir/nginx.pid;
-error_log $dir/logs/error.log warn;
-events { worker_connections 64; }
-http {
-    access_log $dir/logs/access.log;
-    client_body_temp_path $dir/temp/body;
-    proxy_temp_path $dir/temp/proxy;
-    fastcgi_temp_path $dir/temp/fastcgi;
-    uwsgi_temp_path $dir/temp/uwsgi;
-    scgi_temp_path $dir/temp/scgi;
-    include $dir/site.conf;
-}
-CONF
+nginx_main_conf "$dir"
 grep -q '^    # ssl_crl /etc/fpaste/tls/client-crl.pem;$' "$ops_root/deploy/nginx/fpaste.conf" ||
     fail "deploy/nginx/fpaste.conf no longer ships the ssl_crl line"
 sed -e "/listen \[::\]/d" \

@@ -57,28 +57,8 @@ start_declutter "$(free_port)"
 for port in "${ports[@]}"; do wait_http "http://127.0.0.1:$port/readyz"; done
 
 dir=$ops_tmp/nginx
-mkdir -p "$dir/logs" "$dir/temp"
-user_line=""
-[[ $(id -u) -eq 0 ]] && user_line="user nobody nogroup;"
-cat >"$dir/nginx.conf" <<CONF
-$user_line
-daemon off;
-master_process on;
-worker_processes 1;
-pid $dir/nginx.pid;
-error_log $dir/logs/error.log warn;
-events { worker_connections 64; }
-http {
-    log_format upstream '\$request_method \$uri \$status \$upstream_addr';
-    access_log $dir/logs/access.log upstream;
-    client_body_temp_path $dir/temp/body;
-    proxy_temp_path $dir/temp/proxy;
-    fastcgi_temp_path $dir/temp/fastcgi;
-    uwsgi_temp_path $dir/temp/uwsgi;
-    scgi_temp_path $dir/temp/scgi;
-    include $dir/site.conf;
-}
-CONF
+# shellcheck disable=SC2016 # nginx variables, written literally
+nginx_main_conf "$dir" 'log_format upstream '"'"'$request_method $uri $status $upstream_addr'"'"';'
 sed -e "/listen \[::\]/d" \
     -e "/listen 80;/d" -e "/return 308/d" \
     -e "s|listen 443 ssl http2;|listen 127.0.0.1:$https_port ssl http2;|" \

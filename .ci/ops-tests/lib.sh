@@ -107,3 +107,32 @@ start_fpasted() {
 json_get() {
     python3 -c 'import json,sys; v=json.load(sys.stdin).get(sys.argv[1]); print("" if v is None else v)' "$1"
 }
+
+# nginx_main_conf DIR [ACCESS_LOG_FORMAT_LINE]: writes DIR/nginx.conf for an nginx run in the
+# foreground with its prefix, logs and temp files under DIR, including DIR/site.conf; a
+# `log_format upstream ...;` line given as the second argument becomes the access log's format.
+nginx_main_conf() {
+    local dir=$1 log_format=${2:-} user_line="" access="access_log $1/logs/access.log;"
+    mkdir -p "$dir/logs" "$dir/temp"
+    [[ $(id -u) -eq 0 ]] && user_line="user nobody nogroup;"
+    [[ -n $log_format ]] && access="access_log $dir/logs/access.log upstream;"
+    cat >"$dir/nginx.conf" <<CONF
+$user_line
+daemon off;
+master_process on;
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/logs/error.log warn;
+events { worker_connections 64; }
+http {
+    $log_format
+    $access
+    client_body_temp_path $dir/temp/body;
+    proxy_temp_path $dir/temp/proxy;
+    fastcgi_temp_path $dir/temp/fastcgi;
+    uwsgi_temp_path $dir/temp/uwsgi;
+    scgi_temp_path $dir/temp/scgi;
+    include $dir/site.conf;
+}
+CONF
+}

@@ -66,12 +66,9 @@ pub struct Owned {
     pub trash: Vec<i64>,
 }
 
-/// `admin` assigns `dir` to `owner`, who scans it, plans with `original-name` and applies.
-pub async fn scanned_and_applied(
-    admin: &Browser,
-    owner: &Browser,
-    dir: &Path,
-) -> TestResult<Owned> {
+/// `admin` assigns `dir` to `owner` (their first source), who asks for its scan through the
+/// form; answers the source and the scan job.
+pub async fn queue_scan(admin: &Browser, owner: &Browser, dir: &Path) -> TestResult<(i64, i64)> {
     let uid = my_id(owner).await?;
     let path = dir.to_str().ok_or("utf-8")?;
     let res = admin
@@ -88,7 +85,16 @@ pub async fn scanned_and_applied(
         .submit("/sources", &format!("/sources/{source}/scan"), &[])
         .await?;
     assert_eq!(res.status(), 303);
-    let job = tail_id(&location(&res))?;
+    Ok((source, tail_id(&location(&res))?))
+}
+
+/// `admin` assigns `dir` to `owner`, who scans it, plans with `original-name` and applies.
+pub async fn scanned_and_applied(
+    admin: &Browser,
+    owner: &Browser,
+    dir: &Path,
+) -> TestResult<Owned> {
+    let (source, job) = queue_scan(admin, owner, dir).await?;
     let s = wait_scan(owner, job).await?;
     assert_eq!(s["state"], "done", "{s}");
     let res = owner

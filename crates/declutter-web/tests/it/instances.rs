@@ -8,8 +8,8 @@ use declutter_core::engine::lease::{LEASE_SECS, Runner};
 use platform_db::rusqlite::{Connection, params};
 use serde_json::Value;
 
-use crate::cleanup::{make_folder, my_id, tail_id, wait_scan};
-use crate::support::{Browser, Options, TestApp, TestResult, location};
+use crate::cleanup::{make_folder, queue_scan, wait_scan};
+use crate::support::{Browser, Options, TestApp, TestResult};
 
 /// Inserts a running scan job for `runner`, last alive at `seen_at`, in its `attempts`-th run;
 /// answers its id.
@@ -79,26 +79,10 @@ async fn starting_an_instance_requeues_only_the_scans_whose_run_is_gone() -> Tes
 
 /// `admin` assigns a folder of duplicates under `app`'s roots to `owner`, who queues its scan;
 /// answers the job id.
-async fn queue_scan(app: &TestApp, admin: &Browser, owner: &Browser) -> TestResult<i64> {
+async fn queue_photos(app: &TestApp, admin: &Browser, owner: &Browser) -> TestResult<i64> {
     let dir = app.roots.join("photos");
     make_folder(&dir)?;
-    let uid = my_id(owner).await?;
-    let path = dir.to_str().ok_or("utf-8")?;
-    let res = admin
-        .submit(
-            "/admin/sources",
-            "/admin/sources",
-            &[("user_id", &uid), ("path", path)],
-        )
-        .await?;
-    assert_eq!(res.status(), 303, "admin assigns the folder");
-    let sources: Vec<Value> = owner.get("/api/sources").await?.json().await?;
-    let source = sources[0]["id"].as_i64().ok_or("source id")?;
-    let res = owner
-        .submit("/sources", &format!("/sources/{source}/scan"), &[])
-        .await?;
-    assert_eq!(res.status(), 303);
-    tail_id(&location(&res))
+    Ok(queue_scan(admin, owner, &dir).await?.1)
 }
 
 #[tokio::test]
@@ -110,7 +94,7 @@ async fn a_scan_queued_on_a_web_only_instance_runs_where_its_folder_is_mounted()
     .await?;
     let admin = web.user("admin@example.com", "Admin").await?;
     let owner = web.user("owner@example.com", "Owner").await?;
-    let job = queue_scan(&web, &admin, &owner).await?;
+    let job = queue_photos(&web, &admin, &owner).await?;
     let state = async || -> TestResult<Value> {
         let s: Value = owner
             .get(&format!("/api/scans/{job}"))
@@ -166,12 +150,20 @@ async fn readiness_counts_the_scan_workers_still_running() -> TestResult {
     let scans = declutter_web::services::scans::Scans::from_ref(&app.state);
     let extra = scans.spawn_workers(1);
     let (status, body) = ready().await?;
-    assert_eq!((status, &body["queue"]), (503, &Value::from("error")), "{body}");
+    assert_eq!(
+        (status, &body["queue"]),
+        (503, &Value::from("error")),
+        "{body}"
+    );
     for w in extra {
         w.abort();
         assert!(w.await.is_err_and(|e| e.is_cancelled()));
     }
     let (status, body) = ready().await?;
-    assert_eq!((status, &body["queue"]), (200, &Value::from("ok")), "{body}");
+    assert_eq!(
+        (status, &body["queue"]),
+        (200, &Value::from("ok")),
+        "{body}"
+    );
     Ok(())
 }

@@ -10,10 +10,10 @@ use serde_json::Value;
 
 use declutter_fakes::Gated as _;
 
-use crate::cleanup::{my_id, tail_id, wait_scan};
+use crate::cleanup::{queue_scan, wait_scan};
 use crate::connections::connect;
 use crate::drives::{clouds, connection_id, scan_form};
-use crate::support::{Browser, TestApp, TestResult, location};
+use crate::support::{Browser, TestApp, TestResult};
 
 fn gradient_png(w: u32, h: u32) -> TestResult<Vec<u8>> {
     let img = image::RgbImage::from_fn(w, h, |x, y| {
@@ -83,22 +83,8 @@ fn make_images(dir: &Path) -> TestResult {
 
 /// `admin` assigns `dir` to `owner`, who scans it; returns the owner's duplicate groups.
 async fn scanned(admin: &Browser, owner: &Browser, dir: &Path) -> TestResult<Vec<Value>> {
-    let uid = my_id(owner).await?;
-    let res = admin
-        .submit(
-            "/admin/sources",
-            "/admin/sources",
-            &[("user_id", &uid), ("path", dir.to_str().ok_or("utf-8")?)],
-        )
-        .await?;
-    assert_eq!(res.status(), 303);
-    let sources: Vec<Value> = owner.get("/api/sources").await?.json().await?;
-    let source = sources[0]["id"].as_i64().ok_or("source id")?;
-    let res = owner
-        .submit("/sources", &format!("/sources/{source}/scan"), &[])
-        .await?;
-    assert_eq!(res.status(), 303);
-    let s = wait_scan(owner, tail_id(&location(&res))?).await?;
+    let (_, job) = queue_scan(admin, owner, dir).await?;
+    let s = wait_scan(owner, job).await?;
     assert_eq!(s["state"], "done", "{s}");
     let dupes: Value = owner.get("/api/dupes").await?.json().await?;
     Ok(dupes["groups"].as_array().ok_or("groups")?.clone())
