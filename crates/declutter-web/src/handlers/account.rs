@@ -197,6 +197,7 @@ pub async fn export(
     CurrentUser(p): CurrentUser,
 ) -> Result<Response, ApiError> {
     let uid = p.user.id.clone();
+    let owner = crate::work::owner(&uid)?;
     let (identities, connections, activity, engine) = state
         .pool
         .read(move |c| -> Result<_, db::DbError> {
@@ -204,7 +205,7 @@ pub async fn export(
                 db::users::identities(c, &uid)?,
                 db::connections::list(c, &uid)?,
                 db::audit::recent(c, Some(&uid), 10_000)?,
-                crate::user_data::engine_rows(c, &uid)?,
+                declutter_core::store::owners::export(c, &owner)?,
             ))
         })
         .await??;
@@ -264,7 +265,9 @@ pub async fn erase(
     }
     cloud::revoke_connections(state, user_id, None).await?;
     // Before the rows go: the trash log is how the files are found.
-    let removed = crate::user_data::remove_local_trash(state, user_id).await;
+    let owner = crate::work::owner(user_id)?;
+    let roots = state.config.local_roots.clone();
+    let removed = crate::user_data::remove_local_trash(&state.pool, roots, &owner).await;
     tracing::info!(removed, "local trash of a deleted account removed");
     let uid = user_id.to_owned();
     let deleted = state

@@ -4,6 +4,7 @@
 
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use declutter_core::ids::{ProviderKind, Source};
 use serde::Deserialize;
 
 use super::{audit, safe_next};
@@ -145,6 +146,16 @@ pub async fn callback(
     Ok(Redirect::to(&pending.next).into_response())
 }
 
+/// The drive a connection's provider names (`None` for a name the engine does not know, which
+/// then has nothing indexed to forget).
+fn drive_source(provider: &str) -> Option<Source> {
+    match provider.parse::<ProviderKind>().ok()? {
+        ProviderKind::OneDrive => Some(Source::OneDrive),
+        ProviderKind::GDrive => Some(Source::GDrive),
+        ProviderKind::Local => None,
+    }
+}
+
 /// Revokes `id` (one of the caller's connections) at the provider, forgets it and what was
 /// indexed of its drive, audits.
 pub async fn disconnect(
@@ -166,11 +177,13 @@ pub async fn disconnect(
         return Err(ApiError::NotFound);
     }
     // Its files leave the duplicate groups; a later connection starts with a full listing.
-    let (uid, prov) = (p.user.id.clone(), provider.clone());
-    state
-        .pool
-        .write(move |c| crate::user_data::forget_drive(c, &uid, &prov))
-        .await??;
+    let owner = crate::work::owner(&p.user.id)?;
+    if let Some(drive) = drive_source(&provider) {
+        state
+            .pool
+            .write(move |c| declutter_core::store::owners::forget_source(c, &owner, &drive))
+            .await??;
+    }
     audit(
         state,
         ctx,
