@@ -125,14 +125,12 @@ where
         let mut conn = declutter_core::db::open(&path).map_err(EngineError::from)?;
         Ok(f(&mut conn, &handle, &providers)?)
     })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .await?
 }
 
 /// The engine's owner id for a web account (its UUID).
 pub fn owner(id: &str) -> Result<UserId, ApiError> {
-    id.parse()
-        .map_err(|_| ApiError::Internal("account id is not a valid owner id".into()))
+    id.parse().map_err(|e| ApiError::internal(e))
 }
 
 /// Live progress of one running scan.

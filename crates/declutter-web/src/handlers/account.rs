@@ -130,11 +130,12 @@ async fn password_matches(
         .hashing
         .acquire()
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(|e| ApiError::internal(e))?;
     let hasher = state.hasher.clone();
-    tokio::task::spawn_blocking(move || hasher.verify(&password, &hash).unwrap_or(false))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))
+    Ok(
+        tokio::task::spawn_blocking(move || hasher.verify(&password, &hash).unwrap_or(false))
+            .await?,
+    )
 }
 
 /// `POST /account/password`: re-authenticates, applies the policy, revokes every session and

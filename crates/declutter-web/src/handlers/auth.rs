@@ -177,11 +177,12 @@ async fn verify(state: &AppState, password: String, hash: String) -> Result<bool
         .hashing
         .acquire()
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(|e| ApiError::internal(e))?;
     let hasher = state.hasher.clone();
-    tokio::task::spawn_blocking(move || hasher.verify(&password, &hash).unwrap_or(false))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))
+    Ok(
+        tokio::task::spawn_blocking(move || hasher.verify(&password, &hash).unwrap_or(false))
+            .await?,
+    )
 }
 
 /// Hashes a new password on the blocking pool.
@@ -190,12 +191,11 @@ pub async fn hash(state: &AppState, password: String) -> Result<String, ApiError
         .hashing
         .acquire()
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(|e| ApiError::internal(e))?;
     let hasher = state.hasher.clone();
     tokio::task::spawn_blocking(move || hasher.hash(&password))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(|e| ApiError::Internal(e.to_string()))
+        .await?
+        .map_err(|e| ApiError::internal(e))
 }
 
 /// `GET /signup`.
