@@ -1,8 +1,7 @@
 //! The signed-in user's own pages: dashboard, account, password change, export, deletion.
 
-use axum::Form;
+use crate::extract::Form;
 use axum::extract::State;
-use axum::extract::rejection::FormRejection;
 use axum::response::{IntoResponse, Redirect, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::Deserialize;
@@ -145,9 +144,8 @@ pub async fn change_password(
     ctx: Ctx,
     CurrentUser(p): CurrentUser,
     headers: HeaderMap,
-    form: Result<Form<PasswordForm>, FormRejection>,
+    Form(f): Form<PasswordForm>,
 ) -> Result<Response, ApiError> {
-    let Form(f) = form.map_err(|e| ApiError::Invalid(e.body_text()))?;
     if p.user.has_password && !password_matches(&state, &p.user.id, f.current).await? {
         return account_view(
             &state,
@@ -299,9 +297,8 @@ pub async fn delete(
     State(state): State<AppState>,
     ctx: Ctx,
     CurrentUser(p): CurrentUser,
-    form: Result<Form<DeleteForm>, FormRejection>,
+    Form(f): Form<DeleteForm>,
 ) -> Result<Response, ApiError> {
-    let Form(f) = form.map_err(|e| ApiError::Invalid(e.body_text()))?;
     if !password_matches(&state, &p.user.id, f.password).await? {
         return account_view(
             &state,
