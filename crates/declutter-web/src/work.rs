@@ -66,11 +66,10 @@ impl WebProviders {
         if let Some(p) = built.get(&kind) {
             return Ok(Arc::clone(p));
         }
-        let provider: &'static str = match kind {
-            ProviderKind::OneDrive => "onedrive",
-            ProviderKind::GDrive => "gdrive",
-            ProviderKind::Local => return Err(EngineError::NotConfigured(name.to_owned())),
-        };
+        if kind == ProviderKind::Local {
+            return Err(EngineError::NotConfigured(name.to_owned()));
+        }
+        let provider = name;
         let tokens = Arc::new(ConnectionTokens::new(
             state.clone(),
             user_id,

@@ -4,7 +4,7 @@
 
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use declutter_core::ids::{ProviderKind, Source};
+use declutter_core::ids::Source;
 use serde::Deserialize;
 
 use super::{audit, safe_next};
@@ -146,16 +146,6 @@ pub async fn callback(
     Ok(Redirect::to(&pending.next).into_response())
 }
 
-/// The drive a connection's provider names (`None` for a name the engine does not know, which
-/// then has nothing indexed to forget).
-fn drive_source(provider: &str) -> Option<Source> {
-    match provider.parse::<ProviderKind>().ok()? {
-        ProviderKind::OneDrive => Some(Source::OneDrive),
-        ProviderKind::GDrive => Some(Source::GDrive),
-        ProviderKind::Local => None,
-    }
-}
-
 /// Revokes `id` (one of the caller's connections) at the provider, forgets it and what was
 /// indexed of its drive, audits.
 pub async fn disconnect(
@@ -178,7 +168,8 @@ pub async fn disconnect(
     }
     // Its files leave the duplicate groups; a later connection starts with a full listing.
     let owner = crate::work::owner(&p.user.id)?;
-    if let Some(drive) = drive_source(&provider) {
+    // A provider name the engine does not know has nothing indexed to forget.
+    if let Some(drive) = provider.parse().ok().and_then(Source::drive) {
         state
             .pool
             .write(move |c| declutter_core::store::owners::forget_source(c, &owner, &drive))
