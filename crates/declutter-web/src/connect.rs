@@ -68,20 +68,9 @@ pub enum ConnectError {
     /// The provider said no.
     #[error("provider returned an error")]
     Denied,
-    /// Talking to the provider failed. The error is kept whole (status, kind, inner cause)
-    /// but always without its URL, which may hold a code or token; reqwest never includes
-    /// the body.
+    /// Talking to the provider failed (the text never contains tokens).
     #[error("provider request failed: {0}")]
-    Http(reqwest::Error),
-    /// The configured authorize endpoint is not a URL.
-    #[error("authorize endpoint: {0}")]
-    Endpoint(String),
-    /// Too many flows are in progress at once.
-    #[error("too many connections in progress")]
-    Busy,
-    /// A refresh was asked of a connection that holds no refresh token.
-    #[error("no refresh token stored")]
-    NoRefreshToken,
+    Http(String),
 }
 
 /// One connect flow in progress, keyed by its `state`.
@@ -209,7 +198,7 @@ impl Connector {
         if let Some(c) = gdrive {
             clients.insert("gdrive", c);
         }
-        let http = outbound_client().map_err(ConnectError::Http)?;
+        let http = outbound_client().map_err(|e| ConnectError::Http(e.to_string()))?;
         Ok(Self {
             clients,
             pending: PendingFlows::default(),
@@ -269,7 +258,7 @@ impl Connector {
             verifier: &verifier,
         }
         .url()
-        .map_err(ConnectError::Endpoint)?;
+        .map_err(ConnectError::Http)?;
         if key == "gdrive" {
             // Offline access gives a refresh token; the upgrade keeps the earlier grant.
             let mut q = url.query_pairs_mut();
@@ -289,7 +278,7 @@ impl Connector {
         };
         self.pending
             .insert(state, flow, crate::db::now())
-            .map_err(|_| ConnectError::Busy)?;
+            .map_err(|_| ConnectError::Http("too many connections in progress".into()))?;
         Ok(url.into())
     }
 
@@ -345,7 +334,7 @@ impl Connector {
         let refresh_token = current
             .refresh_token
             .as_deref()
-            .ok_or(ConnectError::NoRefreshToken)?;
+            .ok_or_else(|| ConnectError::Http("no refresh token stored".into()))?;
         let form = [
             ("grant_type", "refresh_token"),
             ("refresh_token", refresh_token),
@@ -382,10 +371,10 @@ impl Connector {
             .send()
             .await
             .and_then(reqwest::Response::error_for_status)
-            .map_err(|e| ConnectError::Http(e.without_url()))?
+            .map_err(|e| ConnectError::Http(e.without_url().to_string()))?
             .json()
             .await
-            .map_err(|e| ConnectError::Http(e.without_url()))?;
+            .map_err(|e| ConnectError::Http(e.without_url().to_string()))?;
         Ok(TokenSet {
             access_token: raw.access_token,
             refresh_token: raw.refresh_token,
@@ -406,7 +395,7 @@ impl Connector {
             .send()
             .await
             .and_then(reqwest::Response::error_for_status)
-            .map_err(|e| ConnectError::Http(e.without_url()))?;
+            .map_err(|e| ConnectError::Http(e.without_url().to_string()))?;
         Ok(())
     }
 }

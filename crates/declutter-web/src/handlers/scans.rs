@@ -67,8 +67,11 @@ async fn start(
                         .into_iter()
                         .find(|k| k.id == id)
                         .ok_or(ApiError::NotFound)?;
-                    let kind = conn.provider.parse().map_err(|_| ApiError::NotFound)?;
-                    Scan::Drive(Source::drive(kind).ok_or(ApiError::NotFound)?)
+                    Scan::Drive(match conn.provider.as_str() {
+                        "onedrive" => Source::OneDrive,
+                        "gdrive" => Source::GDrive,
+                        _ => return Err(ApiError::NotFound),
+                    })
                 }
             };
             let job = db::sources::begin_job(c, &uid, target)?.ok_or_else(|| {
