@@ -9,36 +9,54 @@ use declutter_core::local::TRASH_DIR;
 use declutter_core::store::owners;
 use platform_db::Pool;
 
-use crate::local_roots::confine;
+use crate::local_roots::{RootError, confine};
+
+/// Why one trash entry could not be removed; logged only.
+#[derive(Debug, thiserror::Error)]
+enum RemoveError {
+    /// The source folder is no longer an allowed local root.
+    #[error("the source folder is no longer allowed")]
+    Confine(#[from] RootError),
+    /// The source folder's canonical form changed (a symlink was swapped in).
+    #[error("the source folder now resolves elsewhere")]
+    Moved,
+    /// `.declutter-trash` is a symlink or a file.
+    #[error("the trash folder is not a plain folder")]
+    NotAFolder,
+    /// Reading or removing failed (std's I/O errors carry no path).
+    #[error("cannot remove the entry: {0}")]
+    Io(#[from] std::io::Error),
+}
 
 /// Removes the folder of one trash entry, `<root>/.declutter-trash/<id>`, without following
 /// symlinks: the root must still be canonical and inside the allow-listed roots, the trash
 /// folder a real folder, and a symlink in the entry's place is unlinked, never followed.
-fn remove_entry(roots: &[PathBuf], root: &Path, id: i64) -> Result<bool, String> {
-    let real = confine(roots, root).map_err(|e| e.to_string())?;
+/// `false` when there was nothing to remove.
+fn remove_entry(roots: &[PathBuf], root: &Path, id: i64) -> Result<bool, RemoveError> {
+    let real = confine(roots, root)?;
     if real != root {
-        return Err("the source folder now resolves elsewhere".into());
+        return Err(RemoveError::Moved);
     }
     let trash = real.join(TRASH_DIR);
     match std::fs::symlink_metadata(&trash) {
         Ok(m) if m.file_type().is_dir() => {}
-        Ok(_) => return Err("the trash folder is not a plain folder".into()),
+        Ok(_) => return Err(RemoveError::NotAFolder),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(e) => return Err(e.kind().to_string()),
+        Err(e) => return Err(e.into()),
     }
     let entry = trash.join(id.to_string());
     let meta = match std::fs::symlink_metadata(&entry) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(e) => return Err(e.kind().to_string()),
+        Err(e) => return Err(e.into()),
     };
     // `remove_dir_all` removes symlinks inside the tree rather than following them.
-    let removed = if meta.file_type().is_dir() {
-        std::fs::remove_dir_all(&entry)
+    if meta.file_type().is_dir() {
+        std::fs::remove_dir_all(&entry)?;
     } else {
-        std::fs::remove_file(&entry)
-    };
-    removed.map(|()| true).map_err(|e| e.kind().to_string())
+        std::fs::remove_file(&entry)?;
+    }
+    Ok(true)
 }
 
 /// Deletes the files the engine moved into local trash folders for `owner` (only entries of
@@ -111,7 +129,10 @@ mod tests {
         );
         assert!(!remove_entry(&roots, &root, 10)?);
         assert!(
-            remove_entry(&roots, &outside, 8).is_err(),
+            matches!(
+                remove_entry(&roots, &outside, 8),
+                Err(RemoveError::Confine(RootError::Outside))
+            ),
             "outside the roots"
         );
         Ok(())
