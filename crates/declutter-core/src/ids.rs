@@ -109,6 +109,16 @@ pub enum Source {
 }
 
 impl Source {
+    /// The whole drive served by cloud provider `kind`; `None` for [`ProviderKind::Local`],
+    /// whose sources are folders.
+    pub fn drive(kind: ProviderKind) -> Option<Self> {
+        match kind {
+            ProviderKind::Local => None,
+            ProviderKind::OneDrive => Some(Self::OneDrive),
+            ProviderKind::GDrive => Some(Self::GDrive),
+        }
+    }
+
     /// The provider serving this source.
     pub fn provider(&self) -> ProviderKind {
         match self {
@@ -195,6 +205,14 @@ impl fmt::Display for ItemId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cloud_provider_names_its_drive_and_local_names_none() {
+        for kind in [ProviderKind::OneDrive, ProviderKind::GDrive] {
+            assert_eq!(Source::drive(kind).map(|s| s.provider()), Some(kind));
+        }
+        assert_eq!(Source::drive(ProviderKind::Local), None);
+    }
 
     #[test]
     fn names_round_trip() -> Result<(), IdError> {

@@ -61,7 +61,7 @@ async fn seal_and_write<T: Send + 'static>(
     let (kid, sealed) = state
         .keyring
         .seal(user_id, provider, secret)
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(|e| ApiError::internal(e))?;
     let (u, p, a, s) = (
         user_id.to_owned(),
         provider.to_owned(),
@@ -83,7 +83,7 @@ pub async fn save_tokens(
     scopes: &str,
     tokens: &crate::connect::TokenSet,
 ) -> Result<i64, ApiError> {
-    let json = serde_json::to_string(tokens).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let json = serde_json::to_string(tokens).map_err(|e| ApiError::internal(e))?;
     save_connection(
         state,
         user_id,
@@ -104,7 +104,7 @@ pub async fn replace_tokens(
     scopes: &str,
     tokens: &crate::connect::TokenSet,
 ) -> Result<bool, ApiError> {
-    let json = serde_json::to_string(tokens).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let json = serde_json::to_string(tokens).map_err(|e| ApiError::internal(e))?;
     let row = (user_id, provider, account, scopes);
     seal_and_write(state, row, json.as_bytes(), db::connections::update_sealed).await
 }
@@ -138,7 +138,7 @@ pub async fn load_tokens(
     let plain = state
         .keyring
         .open(&row.key_id, user_id, provider, &row.sealed)
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(|e| ApiError::internal(e))?;
     // Rows stored before the connect flow hold a bare token; they have nothing to carry over.
     Ok(serde_json::from_slice(&plain).ok().map(|t| (conn, t)))
 }

@@ -14,6 +14,7 @@ use declutter_core::ids::ProviderKind;
 use reqwest::Url;
 
 use crate::connection_tokens::ConnectionTokens;
+use crate::error::Internal;
 use crate::handlers::connections::ACCOUNT;
 use crate::state::AppState;
 
@@ -62,8 +63,8 @@ pub enum CloudThumbError {
     #[error("the connection to this drive is missing or has expired")]
     Connection,
     /// The provider failed, timed out or answered out of protocol; logged, never shown.
-    #[error("{0}")]
-    Provider(String),
+    #[error(transparent)]
+    Provider(Internal),
 }
 
 impl From<HttpError> for CloudThumbError {
@@ -72,9 +73,11 @@ impl From<HttpError> for CloudThumbError {
             HttpError::Status { status: 404, .. } => Self::NoThumbnail,
             HttpError::Token(_) | HttpError::Unauthorized => Self::Connection,
             // Without the URL: Graph redirects to a pre-authenticated one (`tempauth=`).
-            HttpError::Network(e) => Self::Provider(format!("network error: {}", e.without_url())),
+            HttpError::Network(e) => {
+                Self::Provider(Internal::new(HttpError::Network(e.without_url())))
+            }
             // The texts hold a status and the API's message, never a token.
-            other => Self::Provider(other.to_string()),
+            other => Self::Provider(Internal::new(other)),
         }
     }
 }
@@ -114,7 +117,7 @@ pub async fn fetch(
             .slots
             .acquire()
             .await
-            .map_err(|e| CloudThumbError::Provider(e.to_string()))?;
+            .map_err(|e| CloudThumbError::Provider(Internal::new(e)))?;
         match kind {
             ProviderKind::OneDrive => graph(&client, &state.config.graph_url, item_id).await,
             _ => drive(&client, &state.config.drive_url, item_id).await,
@@ -122,14 +125,16 @@ pub async fn fetch(
     };
     tokio::time::timeout(FETCH_DEADLINE, work)
         .await
-        .map_err(|_| CloudThumbError::Provider(format!("{provider} thumbnail timed out")))?
+        .map_err(|_| {
+            CloudThumbError::Provider(Internal::new(format!("{provider} thumbnail timed out")))
+        })?
 }
 
 /// `base` with `segments` appended, each percent-encoded (ids are the provider's, not ours).
 fn endpoint(base: &str, segments: &[&str]) -> Result<Url, CloudThumbError> {
-    let mut url = Url::parse(base).map_err(|e| CloudThumbError::Provider(e.to_string()))?;
+    let mut url = Url::parse(base).map_err(|e| CloudThumbError::Provider(Internal::new(e)))?;
     url.path_segments_mut()
-        .map_err(|()| CloudThumbError::Provider("base URL cannot have a path".into()))?
+        .map_err(|()| CloudThumbError::Provider(Internal::new("base URL cannot have a path")))?
         .pop_if_empty()
         .extend(segments);
     Ok(url)
@@ -172,13 +177,13 @@ async fn drive(client: &HttpClient, base: &str, id: &str) -> Result<Vec<u8>, Clo
         .and_then(|f| f.thumbnail_link)
         .ok_or(CloudThumbError::NoThumbnail)?;
     let link = Url::parse(&link)
-        .map_err(|_| CloudThumbError::Provider("thumbnailLink is not a URL".into()))?;
+        .map_err(|_| CloudThumbError::Provider(Internal::new("thumbnailLink is not a URL")))?;
     if !trusted_link(&link, base) {
         // The bearer token goes only to Google's thumbnail hosts (or the configured API).
-        return Err(CloudThumbError::Provider(format!(
+        return Err(CloudThumbError::Provider(Internal::new(format!(
             "thumbnailLink on an unexpected host {:?}",
             link.host_str().unwrap_or_default()
-        )));
+        ))));
     }
     bounded(client, &link).await
 }

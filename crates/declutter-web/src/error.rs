@@ -1,5 +1,15 @@
 //! The service's one error type. Every failure becomes an RFC 9457 problem; for browser routes
 //! [`crate::views::html_errors`] renders the same problem as an HTML page.
+//!
+//! The tiers: each module has its own `thiserror` enum (`DbError`, `EngineError`,
+//! `ConnectError`, …); handlers and services return [`ApiError`], reached through `From`
+//! impls (a busy database, the web's or the engine's, is a 503 there, never a string match);
+//! anything unexpected is [`ApiError::internal`], which keeps the cause and the caller's
+//! location. A 5xx body is fixed text: the cause travels to the request log (logged once,
+//! with the request id), never to the client.
+
+use std::fmt;
+use std::panic::Location;
 
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
@@ -47,9 +57,51 @@ pub enum ApiError {
     /// A background task panicked or was cancelled.
     #[error(transparent)]
     Task(#[from] tokio::task::JoinError),
-    /// Anything else unexpected; the text is logged, never shown.
-    #[error("{0}")]
-    Internal(String),
+    /// Anything else unexpected; the cause is logged, never shown.
+    #[error(transparent)]
+    Internal(Internal),
+}
+
+/// An unexpected failure: its cause and the source line that met it, for the log only.
+pub struct Internal {
+    cause: Box<dyn std::error::Error + Send + Sync>,
+    at: &'static Location<'static>,
+}
+
+impl Internal {
+    /// `cause`, met by the caller.
+    #[track_caller]
+    pub fn new(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self {
+            cause: cause.into(),
+            at: Location::caller(),
+        }
+    }
+}
+
+impl fmt::Debug for Internal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl fmt::Display for Internal {
+    /// The cause with its chain of sources, then where it was met.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.cause)?;
+        let mut next = self.cause.source();
+        while let Some(e) = next {
+            write!(f, ": {e}")?;
+            next = e.source();
+        }
+        write!(f, " (at {}:{})", self.at.file(), self.at.line())
+    }
+}
+
+impl std::error::Error for Internal {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.cause)
+    }
 }
 
 impl From<declutter_core::db::DbError> for ApiError {
@@ -72,6 +124,13 @@ impl From<platform_db::PoolError> for ApiError {
 }
 
 impl ApiError {
+    /// An unexpected failure caused by `cause`: a 500 whose body says nothing; the cause and
+    /// the caller's file and line go to the request log.
+    #[track_caller]
+    pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Internal(Internal::new(cause))
+    }
+
     /// The problem this error is shown as.
     pub fn problem(&self) -> Problem {
         use StatusCode as S;
@@ -156,5 +215,36 @@ impl From<declutter_core::engine::EngineError> for ApiError {
             }
             other => Self::Engine(other),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot write the index")]
+    struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn an_internal_error_logs_its_cause_chain_and_place_and_shows_neither()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let io = std::io::Error::other("disk full at /srv/secret");
+        let line = line!() + 1;
+        let err = ApiError::internal(Outer(io));
+        let logged = err.to_string();
+        assert!(
+            logged.starts_with("cannot write the index: disk full at /srv/secret"),
+            "{logged}"
+        );
+        assert!(logged.contains(&format!("error.rs:{line}")), "{logged}");
+        assert!(std::error::Error::source(&err).is_some());
+        let res = err.into_response();
+        let cause = res.extensions().get::<platform::problem::InternalCause>();
+        assert!(cause.is_some_and(|c| c.0.contains("/srv/secret")));
+        let body = axum::body::to_bytes(res.into_body(), 4096);
+        let body = tokio::runtime::Runtime::new()?.block_on(body)?;
+        assert!(!String::from_utf8_lossy(&body).contains("secret"));
+        Ok(())
     }
 }

@@ -26,7 +26,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Form<T> {
         axum::Form::<T>::from_request(req, state)
             .await
             .map(|axum::Form(t)| Self(t))
-            .map_err(|_| ApiError::Invalid("invalid form".into()))
+            .map_err(|e| ApiError::Invalid(format!("invalid form: {}", e.body_text())))
     }
 }
 

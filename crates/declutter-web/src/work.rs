@@ -66,11 +66,10 @@ impl WebProviders {
         if let Some(p) = built.get(&kind) {
             return Ok(Arc::clone(p));
         }
-        let provider: &'static str = match kind {
-            ProviderKind::OneDrive => "onedrive",
-            ProviderKind::GDrive => "gdrive",
-            ProviderKind::Local => return Err(EngineError::NotConfigured(name.to_owned())),
-        };
+        if kind == ProviderKind::Local {
+            return Err(EngineError::NotConfigured(name.to_owned()));
+        }
+        let provider = name;
         let tokens = Arc::new(ConnectionTokens::new(
             state.clone(),
             user_id,
@@ -125,14 +124,12 @@ where
         let mut conn = declutter_core::db::open(&path).map_err(EngineError::from)?;
         Ok(f(&mut conn, &handle, &providers)?)
     })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .await?
 }
 
 /// The engine's owner id for a web account (its UUID).
 pub fn owner(id: &str) -> Result<UserId, ApiError> {
-    id.parse()
-        .map_err(|_| ApiError::Internal("account id is not a valid owner id".into()))
+    id.parse().map_err(|e| ApiError::internal(e))
 }
 
 /// Live progress of one running scan, written to its job's row by the worker running it.

@@ -9,6 +9,7 @@ pub mod folders;
 pub mod groups;
 pub mod jobs;
 pub mod local_index;
+pub mod owners;
 pub mod plans;
 pub mod review;
 pub mod scans;

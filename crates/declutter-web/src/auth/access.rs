@@ -262,6 +262,6 @@ impl FromRequestParts<AppState> for Ctx {
             .extensions
             .get::<Ctx>()
             .cloned()
-            .ok_or_else(|| ApiError::Internal("route without access check".into()))
+            .ok_or_else(|| ApiError::internal("route without access check"))
     }
 }

@@ -49,10 +49,16 @@ pub fn check_policy(password: &str, email: &str) -> Result<(), PolicyError> {
     Ok(())
 }
 
-/// Hashing failed (parameters or an unparsable stored hash).
+/// Hashing failed; the cause never holds the password.
 #[derive(Debug, thiserror::Error)]
-#[error("password hashing failed: {0}")]
-pub struct HashError(String);
+pub enum HashError {
+    /// The configured cost is out of Argon2's range.
+    #[error("Argon2 refused the parameters")]
+    Params(#[source] argon2::Error),
+    /// Hashing failed, or a stored hash does not parse as a PHC string.
+    #[error("password hashing failed")]
+    Hash(#[source] argon2::password_hash::Error),
+}
 
 /// An Argon2id hasher with the given memory cost (OWASP: 19 MiB, 2 passes, 1 lane).
 #[derive(Debug, Clone)]
@@ -67,8 +73,7 @@ impl Hasher {
     }
 
     fn argon2(&self) -> Result<Argon2<'static>, HashError> {
-        let params = Params::new(self.memory_kib.max(8), 2, 1, None)
-            .map_err(|e| HashError(e.to_string()))?;
+        let params = Params::new(self.memory_kib.max(8), 2, 1, None).map_err(HashError::Params)?;
         Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
     }
 
@@ -78,13 +83,13 @@ impl Hasher {
         Ok(self
             .argon2()?
             .hash_password(password.as_bytes(), &salt)
-            .map_err(|e| HashError(e.to_string()))?
+            .map_err(HashError::Hash)?
             .to_string())
     }
 
     /// Whether `password` matches `phc` (parameters are read from the PHC string).
     pub fn verify(&self, password: &str, phc: &str) -> Result<bool, HashError> {
-        let parsed = PasswordHash::new(phc).map_err(|e| HashError(e.to_string()))?;
+        let parsed = PasswordHash::new(phc).map_err(HashError::Hash)?;
         Ok(self
             .argon2()?
             .verify_password(password.as_bytes(), &parsed)

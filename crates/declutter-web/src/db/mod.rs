@@ -47,6 +47,17 @@ pub enum DbError {
     Corrupt(String),
 }
 
+impl From<declutter_core::db::DbError> for DbError {
+    fn from(e: declutter_core::db::DbError) -> Self {
+        use declutter_core::db::DbError as E;
+        match e {
+            E::Open(e) => Self::Open(e),
+            E::Sqlite(e) => Self::Sqlite(e),
+            E::Corrupt(m) => Self::Corrupt(m),
+        }
+    }
+}
+
 impl DbError {
     /// A unique or primary-key constraint refused the write.
     pub fn is_conflict(&self) -> bool {

@@ -191,38 +191,19 @@ pub enum Deleted {
 }
 
 /// Erases the account unless it is the last admin: its sessions, identities and connections
-/// cascade; the engine's rows for this owner go too. The audit log keeps its entries
-/// (append-only, ids only). The last-admin check is inside the same transaction, so two
-/// admins deleting themselves at once cannot both succeed.
+/// cascade; the engine's rows for this owner go too (`declutter_core::store::owners`). The
+/// audit log keeps its entries (append-only, ids only). The last-admin check is inside the
+/// same transaction, so two admins deleting themselves at once cannot both succeed.
 pub fn delete(c: &mut Connection, id: &str) -> Result<Deleted, DbError> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     if is_last_admin(&tx, id)? {
         return Ok(Deleted::LastAdmin);
     }
-    // The per-owner aggregates come last: deleting groups updates them through triggers.
-    for table in [
-        "trash",
-        "plans",
-        "dup_groups",
-        "files",
-        "scans",
-        "sources",
-        "content_checks",
-        "apply_locks",
-        "jobs",
-        "dup_summary",
-        "dupes_view_version",
-    ] {
-        // The engine's tables carry `user_id`; a table the engine has not created yet is skipped.
-        let exists: bool = tx.query_row(
-            "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?1",
-            [table],
-            |r| r.get(0),
-        )?;
-        if exists {
-            tx.execute(&format!("DELETE FROM {table} WHERE user_id = ?1"), [id])?;
-        }
-    }
+    // Web account ids are UUIDs, always valid owner ids; the engine knows its own tables.
+    let owner: declutter_core::ids::UserId = id
+        .parse()
+        .map_err(|e: declutter_core::ids::IdError| DbError::Corrupt(e.to_string()))?;
+    declutter_core::store::owners::delete_in(&tx, &owner)?;
     let n = tx.execute("DELETE FROM users WHERE id = ?1", [id])?;
     tx.commit()?;
     Ok(if n == 1 {

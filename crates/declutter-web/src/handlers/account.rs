@@ -1,8 +1,7 @@
 //! The signed-in user's own pages: dashboard, account, password change, export, deletion.
 
-use axum::Form;
+use crate::extract::Form;
 use axum::extract::State;
-use axum::extract::rejection::FormRejection;
 use axum::response::{IntoResponse, Redirect, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::Deserialize;
@@ -130,11 +129,12 @@ async fn password_matches(
         .hashing
         .acquire()
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(|e| ApiError::internal(e))?;
     let hasher = state.hasher.clone();
-    tokio::task::spawn_blocking(move || hasher.verify(&password, &hash).unwrap_or(false))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))
+    Ok(
+        tokio::task::spawn_blocking(move || hasher.verify(&password, &hash).unwrap_or(false))
+            .await?,
+    )
 }
 
 /// `POST /account/password`: re-authenticates, applies the policy, revokes every session and
@@ -144,9 +144,8 @@ pub async fn change_password(
     ctx: Ctx,
     CurrentUser(p): CurrentUser,
     headers: HeaderMap,
-    form: Result<Form<PasswordForm>, FormRejection>,
+    Form(f): Form<PasswordForm>,
 ) -> Result<Response, ApiError> {
-    let Form(f) = form.map_err(|e| ApiError::Invalid(e.body_text()))?;
     if p.user.has_password && !password_matches(&state, &p.user.id, f.current).await? {
         return account_view(
             &state,
@@ -197,6 +196,7 @@ pub async fn export(
     CurrentUser(p): CurrentUser,
 ) -> Result<Response, ApiError> {
     let uid = p.user.id.clone();
+    let owner = crate::work::owner(&uid)?;
     let (identities, connections, activity, engine) = state
         .pool
         .read(move |c| -> Result<_, db::DbError> {
@@ -204,7 +204,7 @@ pub async fn export(
                 db::users::identities(c, &uid)?,
                 db::connections::list(c, &uid)?,
                 db::audit::recent(c, Some(&uid), 10_000)?,
-                crate::user_data::engine_rows(c, &uid)?,
+                declutter_core::store::owners::export(c, &owner)?,
             ))
         })
         .await??;
@@ -264,7 +264,9 @@ pub async fn erase(
     }
     cloud::revoke_connections(state, user_id, None).await?;
     // Before the rows go: the trash log is how the files are found.
-    let removed = crate::user_data::remove_local_trash(state, user_id).await;
+    let owner = crate::work::owner(user_id)?;
+    let roots = state.config.local_roots.clone();
+    let removed = crate::user_data::remove_local_trash(&state.pool, roots, &owner).await;
     tracing::info!(removed, "local trash of a deleted account removed");
     let uid = user_id.to_owned();
     let deleted = state
@@ -295,9 +297,8 @@ pub async fn delete(
     State(state): State<AppState>,
     ctx: Ctx,
     CurrentUser(p): CurrentUser,
-    form: Result<Form<DeleteForm>, FormRejection>,
+    Form(f): Form<DeleteForm>,
 ) -> Result<Response, ApiError> {
-    let Form(f) = form.map_err(|e| ApiError::Invalid(e.body_text()))?;
     if !password_matches(&state, &p.user.id, f.password).await? {
         return account_view(
             &state,

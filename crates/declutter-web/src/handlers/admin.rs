@@ -1,7 +1,6 @@
 //! Admin pages (user and role management, the whole audit log) and the own-activity page.
 
-use axum::Form;
-use axum::extract::rejection::FormRejection;
+use crate::extract::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use http::StatusCode;
@@ -42,9 +41,8 @@ pub async fn set_role(
     ctx: Ctx,
     CurrentUser(p): CurrentUser,
     Path(id): Path<String>,
-    form: Result<Form<RoleForm>, FormRejection>,
+    Form(f): Form<RoleForm>,
 ) -> Result<Response, ApiError> {
-    let Form(f) = form.map_err(|e| ApiError::Invalid(e.body_text()))?;
     let role: Role = f
         .role
         .parse()

@@ -38,7 +38,7 @@ pub async fn issue_token(
     let (token, claims) = state
         .signer
         .issue(&p.user.id, p.user.token_version, db::now())
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(|e| ApiError::internal(e))?;
     audit(
         &state,
         &ctx,

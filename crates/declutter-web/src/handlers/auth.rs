@@ -1,7 +1,6 @@
 //! Sign-up, sign-in and sign-out with email and password.
 
-use axum::Form;
-use axum::extract::rejection::FormRejection;
+use crate::extract::Form;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use http::{HeaderMap, StatusCode};
@@ -96,9 +95,8 @@ pub async fn login(
     State(state): State<AppState>,
     ctx: Ctx,
     headers: HeaderMap,
-    form: Result<Form<LoginForm>, FormRejection>,
+    Form(f): Form<LoginForm>,
 ) -> Result<Response, ApiError> {
-    let Form(f) = form.map_err(|e| ApiError::Invalid(e.body_text()))?;
     if let Some(l) = &state.rates.login {
         l.check(ctx.ip).map_err(ApiError::TooMany)?;
     }
@@ -177,11 +175,12 @@ async fn verify(state: &AppState, password: String, hash: String) -> Result<bool
         .hashing
         .acquire()
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(|e| ApiError::internal(e))?;
     let hasher = state.hasher.clone();
-    tokio::task::spawn_blocking(move || hasher.verify(&password, &hash).unwrap_or(false))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))
+    Ok(
+        tokio::task::spawn_blocking(move || hasher.verify(&password, &hash).unwrap_or(false))
+            .await?,
+    )
 }
 
 /// Hashes a new password on the blocking pool.
@@ -190,12 +189,11 @@ pub async fn hash(state: &AppState, password: String) -> Result<String, ApiError
         .hashing
         .acquire()
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(|e| ApiError::internal(e))?;
     let hasher = state.hasher.clone();
     tokio::task::spawn_blocking(move || hasher.hash(&password))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(|e| ApiError::Internal(e.to_string()))
+        .await?
+        .map_err(|e| ApiError::internal(e))
 }
 
 /// `GET /signup`.
@@ -230,9 +228,8 @@ pub async fn signup(
     State(state): State<AppState>,
     ctx: Ctx,
     headers: HeaderMap,
-    form: Result<Form<SignupForm>, FormRejection>,
+    Form(f): Form<SignupForm>,
 ) -> Result<Response, ApiError> {
-    let Form(f) = form.map_err(|e| ApiError::Invalid(e.body_text()))?;
     if let Some(l) = &state.rates.signup {
         l.check(ctx.ip).map_err(ApiError::TooMany)?;
     }

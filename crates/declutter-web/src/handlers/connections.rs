@@ -4,6 +4,7 @@
 
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use declutter_core::ids::Source;
 use serde::Deserialize;
 
 use super::{audit, safe_next};
@@ -171,11 +172,14 @@ pub async fn disconnect(
         return Err(ApiError::NotFound);
     }
     // Its files leave the duplicate groups; a later connection starts with a full listing.
-    let (uid, prov) = (p.user.id.clone(), provider.clone());
-    state
-        .pool
-        .write(move |c| crate::user_data::forget_drive(c, &uid, &prov))
-        .await??;
+    let owner = crate::work::owner(&p.user.id)?;
+    // A provider name the engine does not know has nothing indexed to forget.
+    if let Some(drive) = provider.parse().ok().and_then(Source::drive) {
+        state
+            .pool
+            .write(move |c| declutter_core::store::owners::forget_source(c, &owner, &drive))
+            .await??;
+    }
     audit(
         state,
         ctx,

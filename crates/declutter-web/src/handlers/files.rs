@@ -12,7 +12,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use declutter_core::ids::{ItemId, ProviderKind, Source};
-use declutter_core::store::files::{COLUMNS, FileRow, from_row};
+use declutter_core::store::files::FileRow;
 use http::{HeaderValue, StatusCode, header};
 use platform::Problem;
 
@@ -60,20 +60,8 @@ async fn owned_file(state: &AppState, user_id: &str, id: i64) -> Result<FileRow,
     let owner = work::owner(user_id)?;
     state
         .pool
-        .read(
-            move |c| -> Result<Option<FileRow>, declutter_core::db::DbError> {
-                let mut stmt = c.prepare_cached(&format!(
-                    "SELECT {COLUMNS} FROM files WHERE id = ?1 AND user_id = ?2"
-                ))?;
-                let mut rows = stmt.query_map(
-                    declutter_core::platform_db::rusqlite::params![id, owner.as_str()],
-                    from_row,
-                )?;
-                Ok(rows.next().transpose()?)
-            },
-        )
-        .await?
-        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .read(move |c| declutter_core::store::singles::file(c, &owner, id))
+        .await??
         .ok_or(ApiError::NotFound)
 }
 

@@ -14,7 +14,7 @@ use super::{audit, form_ids, form_pairs};
 use crate::auth::access::{Ctx, CurrentUser, Principal};
 use crate::db;
 use crate::error::ApiError;
-use crate::extract::{Json, Query};
+use crate::extract::{Form, Json, Query};
 use crate::pages::{TrashPage, human};
 use crate::path_id::Id;
 use crate::services::cleanup::{Cleanup, PAGE_SIZE};
@@ -317,18 +317,22 @@ pub async fn selection_form(
     Ok(page(StatusCode::OK, &view))
 }
 
+/// The body of `POST /trash/empty`.
+#[derive(Debug, Deserialize)]
+pub struct EmptyForm {
+    /// `yes` when the confirmation box is ticked; absent otherwise.
+    confirm: Option<String>,
+}
+
 /// `POST /trash/empty`: "free space now", purging everything; needs the `confirm` box ticked.
 pub async fn empty_form(
     State(state): State<AppState>,
     State(cleanup): State<Cleanup>,
     ctx: Ctx,
     CurrentUser(p): CurrentUser,
-    body: Bytes,
+    Form(form): Form<EmptyForm>,
 ) -> Result<Response, ApiError> {
-    if !form_pairs(&body)
-        .iter()
-        .any(|(k, v)| k == "confirm" && v == "yes")
-    {
+    if form.confirm.as_deref() != Some("yes") {
         return Err(ApiError::Invalid(
             "tick the box to confirm that every file in the trash is deleted for good".into(),
         ));

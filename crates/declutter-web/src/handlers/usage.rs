@@ -93,8 +93,7 @@ pub async fn load(state: &AppState, p: &Principal) -> Result<Usage, ApiError> {
         .read(move |c| -> Result<_, declutter_core::db::DbError> {
             Ok((files::usage(c, &owner)?, groups::summary(c, &owner)?))
         })
-        .await?
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .await??;
     let mut per_source: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     let mut per_kind: BTreeMap<&'static str, (u64, u64)> = BTreeMap::new();
     let mut total = 0u64;
