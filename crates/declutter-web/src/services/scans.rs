@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use declutter_core::engine::{self, EngineError, Providers as _};
-use declutter_core::ids::Source;
+use declutter_core::ids::{ProviderKind, Source};
 use declutter_core::local::WalkOptions;
 use declutter_core::platform_db::rusqlite::Connection;
 use platform_db::Pool;
@@ -286,11 +286,8 @@ impl Scans {
                     Target::Drive(id) => db::connections::list(c, &user)?
                         .into_iter()
                         .find(|k| k.id == id)
-                        .and_then(|k| match k.provider.as_str() {
-                            "onedrive" => Some(Source::OneDrive),
-                            "gdrive" => Some(Source::GDrive),
-                            _ => None,
-                        }),
+                        .and_then(|k| k.provider.parse::<ProviderKind>().ok())
+                        .and_then(Source::drive),
                 })
             })
             .await
