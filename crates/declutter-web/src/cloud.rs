@@ -2,13 +2,31 @@
 //! and the hook that revokes them at the provider on disconnect and account deletion.
 //! The connect flow itself is in [`crate::connect`] and `handlers/connections.rs`.
 
+use std::sync::Arc;
+
 use futures_util::future::BoxFuture;
+use platform_db::Pool;
 use platform_db::rusqlite::Connection;
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::connect::Connector;
+use crate::crypto::Keyring;
 use crate::db;
 use crate::error::ApiError;
-use crate::state::AppState;
+
+/// What reading, sealing, refreshing and revoking a user's connections needs (`FromRef` of the
+/// app state), nothing else of it.
+#[derive(Clone, Debug)]
+pub struct Vault {
+    /// The shared pool.
+    pub pool: Pool,
+    /// Seals and opens stored tokens.
+    pub keyring: Arc<Keyring>,
+    /// The drive clients (refresh grants, which providers are configured).
+    pub connector: Arc<Connector>,
+    /// Revokes tokens at the provider.
+    pub revoker: Arc<dyn Revoker>,
+}
 
 /// Revokes a provider token (Google's revoke endpoint, Microsoft's session revoke, ...).
 pub trait Revoker: Send + Sync + std::fmt::Debug {
@@ -34,7 +52,7 @@ impl Revoker for LogRevoker {
 
 /// Stores a connection's token sealed; returns the connection id.
 pub async fn save_connection(
-    state: &AppState,
+    vault: &Vault,
     user_id: &str,
     provider: &str,
     account: &str,
@@ -43,7 +61,7 @@ pub async fn save_connection(
 ) -> Result<i64, ApiError> {
     let row = (user_id, provider, account, scopes);
     let secret = token.expose_secret().as_bytes();
-    seal_and_write(state, row, secret, db::connections::upsert).await
+    seal_and_write(vault, row, secret, db::connections::upsert).await
 }
 
 /// A statement that stores a sealed token for (user, provider, account, scopes, key id, sealed).
@@ -53,12 +71,12 @@ type SealedWrite<T> =
 /// Seals `secret` for the connection's owner and provider, then runs `write` with the
 /// connection's columns, the key id and the sealed bytes on the writer connection.
 async fn seal_and_write<T: Send + 'static>(
-    state: &AppState,
+    vault: &Vault,
     (user_id, provider, account, scopes): (&str, &str, &str, &str),
     secret: &[u8],
     write: SealedWrite<T>,
 ) -> Result<T, ApiError> {
-    let (kid, sealed) = state
+    let (kid, sealed) = vault
         .keyring
         .seal(user_id, provider, secret)
         .map_err(|e| ApiError::internal(e))?;
@@ -68,7 +86,7 @@ async fn seal_and_write<T: Send + 'static>(
         account.to_owned(),
         scopes.to_owned(),
     );
-    Ok(state
+    Ok(vault
         .pool
         .write(move |c| write(c, &u, &p, &a, &s, &kid, &sealed))
         .await??)
@@ -76,7 +94,7 @@ async fn seal_and_write<T: Send + 'static>(
 
 /// Stores a token set from the connect flow sealed (as JSON); returns the connection id.
 pub async fn save_tokens(
-    state: &AppState,
+    vault: &Vault,
     user_id: &str,
     provider: &str,
     account: &str,
@@ -85,7 +103,7 @@ pub async fn save_tokens(
 ) -> Result<i64, ApiError> {
     let json = serde_json::to_string(tokens).map_err(|e| ApiError::internal(e))?;
     save_connection(
-        state,
+        vault,
         user_id,
         provider,
         account,
@@ -97,7 +115,7 @@ pub async fn save_tokens(
 
 /// Reseals a refreshed token set over an existing connection; `false` when it was removed.
 pub async fn replace_tokens(
-    state: &AppState,
+    vault: &Vault,
     user_id: &str,
     provider: &str,
     account: &str,
@@ -106,18 +124,18 @@ pub async fn replace_tokens(
 ) -> Result<bool, ApiError> {
     let json = serde_json::to_string(tokens).map_err(|e| ApiError::internal(e))?;
     let row = (user_id, provider, account, scopes);
-    seal_and_write(state, row, json.as_bytes(), db::connections::update_sealed).await
+    seal_and_write(vault, row, json.as_bytes(), db::connections::update_sealed).await
 }
 
 /// The stored token set of `user_id`'s connection to `provider`/`account`, if any.
 pub async fn load_tokens(
-    state: &AppState,
+    vault: &Vault,
     user_id: &str,
     provider: &str,
     account: &str,
 ) -> Result<Option<(db::connections::ConnectionInfo, crate::connect::TokenSet)>, ApiError> {
     let uid = user_id.to_owned();
-    let list = state
+    let list = vault
         .pool
         .read(move |c| db::connections::list(c, &uid))
         .await??;
@@ -128,14 +146,14 @@ pub async fn load_tokens(
         return Ok(None);
     };
     let (uid, id) = (user_id.to_owned(), conn.id);
-    let Some(row) = state
+    let Some(row) = vault
         .pool
         .read(move |c| db::connections::sealed_for(c, &uid, id))
         .await??
     else {
         return Ok(None);
     };
-    let plain = state
+    let plain = vault
         .keyring
         .open(&row.key_id, user_id, provider, &row.sealed)
         .map_err(|e| ApiError::internal(e))?;
@@ -153,12 +171,12 @@ fn revocable_token(plain: &[u8]) -> SecretString {
 
 /// Revokes at the provider, then forgets, every connection of `user_id` (or just `only`).
 pub async fn revoke_connections(
-    state: &AppState,
+    vault: &Vault,
     user_id: &str,
     only: Option<i64>,
 ) -> Result<usize, ApiError> {
     let uid = user_id.to_owned();
-    let list = state
+    let list = vault
         .pool
         .read(move |c| db::connections::list(c, &uid))
         .await??;
@@ -169,18 +187,18 @@ pub async fn revoke_connections(
     {
         let uid = user_id.to_owned();
         let id = conn.id;
-        let row = state
+        let row = vault
             .pool
             .read(move |c| db::connections::sealed_for(c, &uid, id))
             .await??;
         if let Some(row) = row {
-            match state
+            match vault
                 .keyring
                 .open(&row.key_id, user_id, &conn.provider, &row.sealed)
             {
                 Ok(plain) => {
                     let token = revocable_token(&plain);
-                    if let Err(error) = state.revoker.revoke(&conn.provider, token).await {
+                    if let Err(error) = vault.revoker.revoke(&conn.provider, token).await {
                         tracing::warn!(provider = %conn.provider, %error, "provider token revocation failed");
                     }
                 }
@@ -188,7 +206,7 @@ pub async fn revoke_connections(
             }
         }
         let uid = user_id.to_owned();
-        state
+        vault
             .pool
             .write(move |c| db::connections::delete(c, &uid, id))
             .await??;

@@ -13,10 +13,10 @@ use declutter_core::cloud::{HttpClient, HttpError, RetryPolicy};
 use declutter_core::ids::ProviderKind;
 use reqwest::Url;
 
+use crate::connect::ACCOUNT;
 use crate::connection_tokens::ConnectionTokens;
 use crate::error::Internal;
-use crate::handlers::connections::ACCOUNT;
-use crate::state::AppState;
+use crate::work::CloudApis;
 
 /// Largest thumbnail body accepted from a provider (theirs are a few KiB).
 pub const MAX_PROVIDER_BYTES: u64 = 2 * 1024 * 1024;
@@ -95,22 +95,22 @@ fn policy() -> RetryPolicy {
 
 /// The provider's thumbnail bytes of `user_id`'s item `item_id` in drive `kind`.
 pub async fn fetch(
-    state: &AppState,
+    apis: &CloudApis,
+    fetcher: &Fetcher,
     user_id: &str,
     kind: ProviderKind,
     item_id: &str,
 ) -> Result<Vec<u8>, CloudThumbError> {
     let provider = kind.as_str();
-    if kind == ProviderKind::Local || !state.connector.enabled(provider) {
+    if kind == ProviderKind::Local || !apis.vault.connector.enabled(provider) {
         return Err(CloudThumbError::NoThumbnail);
     }
     let tokens = Arc::new(ConnectionTokens::new(
-        state.clone(),
+        apis.vault.clone(),
         user_id,
         provider,
         ACCOUNT,
     ));
-    let fetcher = &state.thumbnail_fetcher;
     let client = HttpClient::with_http(fetcher.http.clone(), tokens, policy());
     let work = async {
         let _slot = fetcher
@@ -119,8 +119,8 @@ pub async fn fetch(
             .await
             .map_err(|e| CloudThumbError::Provider(Internal::new(e)))?;
         match kind {
-            ProviderKind::OneDrive => graph(&client, &state.config.graph_url, item_id).await,
-            _ => drive(&client, &state.config.drive_url, item_id).await,
+            ProviderKind::OneDrive => graph(&client, &apis.graph_url, item_id).await,
+            _ => drive(&client, &apis.drive_url, item_id).await,
         }
     };
     tokio::time::timeout(FETCH_DEADLINE, work)

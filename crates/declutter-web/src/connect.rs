@@ -76,6 +76,9 @@ pub enum ConnectError {
     Flow(#[from] FlowError),
 }
 
+/// The account name a connection is stored under: one connection per provider and user.
+pub const ACCOUNT: &str = "default";
+
 /// One connect flow in progress, keyed by its `state`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Pending {

@@ -10,13 +10,12 @@ use declutter_core::cloud::{TokenError, TokenSource};
 use futures_util::future::BoxFuture;
 use tokio::sync::Mutex;
 
-use crate::cloud;
+use crate::cloud::{self, Vault};
 use crate::connect::TokenSet;
-use crate::state::AppState;
 
 /// Bearer tokens of one user's connection to one provider.
 pub struct ConnectionTokens {
-    state: AppState,
+    vault: Vault,
     user_id: String,
     provider: &'static str,
     account: String,
@@ -34,9 +33,9 @@ impl std::fmt::Debug for ConnectionTokens {
 
 impl ConnectionTokens {
     /// Tokens of `user_id`'s connection `account` at `provider` (`onedrive` or `gdrive`).
-    pub fn new(state: AppState, user_id: &str, provider: &'static str, account: &str) -> Self {
+    pub fn new(vault: Vault, user_id: &str, provider: &'static str, account: &str) -> Self {
         Self {
-            state,
+            vault,
             user_id: user_id.to_owned(),
             provider,
             account: account.to_owned(),
@@ -45,7 +44,7 @@ impl ConnectionTokens {
     }
 
     async fn load(&self) -> Result<(String, TokenSet), TokenError> {
-        let found = cloud::load_tokens(&self.state, &self.user_id, self.provider, &self.account)
+        let found = cloud::load_tokens(&self.vault, &self.user_id, self.provider, &self.account)
             .await
             .map_err(|e| TokenError::Refresh(format!("cannot read the stored connection: {e}")))?;
         let (info, tokens) = found.ok_or_else(|| {
@@ -85,7 +84,7 @@ impl TokenSource for ConnectionTokens {
                 return Ok(access);
             }
             let fresh = self
-                .state
+                .vault
                 .connector
                 .refresh(self.provider, &stored)
                 .await
@@ -97,7 +96,7 @@ impl TokenSource for ConnectionTokens {
             // Keep what the provider granted on refresh, else the scopes recorded before.
             let granted = fresh.scope.clone().unwrap_or(scopes);
             let kept = cloud::replace_tokens(
-                &self.state,
+                &self.vault,
                 &self.user_id,
                 self.provider,
                 &self.account,

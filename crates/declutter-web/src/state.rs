@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use axum::extract::FromRef as _;
+
 use platform::metrics::MetricsRegistry;
 use platform::rate_limit::RateLimiter;
 use platform_db::Pool;
@@ -77,15 +79,43 @@ pub struct AppState {
     pub item_hook: crate::services::cleanup::Hook,
 }
 
+impl axum::extract::FromRef<AppState> for crate::cloud::Vault {
+    fn from_ref(state: &AppState) -> Self {
+        Self {
+            pool: state.pool.clone(),
+            keyring: Arc::clone(&state.keyring),
+            connector: Arc::clone(&state.connector),
+            revoker: Arc::clone(&state.revoker),
+        }
+    }
+}
+
+impl axum::extract::FromRef<AppState> for crate::work::CloudApis {
+    fn from_ref(state: &AppState) -> Self {
+        Self {
+            vault: crate::cloud::Vault::from_ref(state),
+            graph_url: state.config.graph_url.as_str().into(),
+            drive_url: state.config.drive_url.as_str().into(),
+        }
+    }
+}
+
+/// Builds each account's providers: local folders confined to this instance's roots, and the
+/// account's own drives.
+fn providers_for(state: &AppState) -> crate::services::cleanup::ProvidersFor {
+    let roots = state.config.local_roots.clone();
+    let apis = crate::work::CloudApis::from_ref(state);
+    Arc::new(move |user| crate::work::WebProviders::for_user(roots.clone(), &apis, user))
+}
+
 impl axum::extract::FromRef<AppState> for crate::services::scans::Scans {
     fn from_ref(state: &AppState) -> Self {
-        let st = state.clone();
         let connector = Arc::clone(&state.connector);
         Self {
             pool: state.pool.clone(),
             db: state.config.db.clone(),
             roots: state.config.local_roots.clone().into(),
-            providers: Arc::new(move |user| crate::work::WebProviders::for_user(&st, user)),
+            providers: providers_for(state),
             cloud: Arc::new(move |provider| connector.enabled(provider)),
             wake: Arc::clone(&state.scan_wake),
             alive: Arc::clone(&state.scan_workers_alive),
@@ -95,11 +125,10 @@ impl axum::extract::FromRef<AppState> for crate::services::scans::Scans {
 
 impl axum::extract::FromRef<AppState> for crate::services::cleanup::Cleanup {
     fn from_ref(state: &AppState) -> Self {
-        let st = state.clone();
         Self {
             pool: state.pool.clone(),
             db: state.config.db.clone(),
-            providers: Arc::new(move |user| crate::work::WebProviders::for_user(&st, user)),
+            providers: providers_for(state),
             hook: state.item_hook.clone(),
         }
     }

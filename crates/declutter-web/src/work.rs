@@ -16,22 +16,33 @@ use declutter_core::gdrive::GDriveProvider;
 use declutter_core::ids::{ProviderKind, Source, UserId};
 use declutter_core::local::LocalProvider;
 use declutter_core::onedrive::OneDriveProvider;
-use declutter_core::platform_db::rusqlite::Connection;
 use declutter_core::progress::Progress;
 
+use crate::cloud::Vault;
+use crate::connect::ACCOUNT;
 use crate::connection_tokens::ConnectionTokens;
 use crate::db::scan_jobs::ScanProgress;
 use crate::error::ApiError;
-use crate::handlers::connections::ACCOUNT;
 use crate::local_roots::confine;
-use crate::state::AppState;
+
+/// What building a user's cloud providers needs (`FromRef` of the app state): their sealed
+/// connections and the APIs' base URLs.
+#[derive(Clone, Debug)]
+pub struct CloudApis {
+    /// The user's connections.
+    pub vault: Vault,
+    /// Microsoft Graph base URL.
+    pub graph_url: Arc<str>,
+    /// Google Drive v3 base URL.
+    pub drive_url: Arc<str>,
+}
 
 /// Serves the caller's sources: local folders inside the allow-listed roots, and the
 /// caller's connected drives through their sealed tokens.
 #[derive(Debug)]
 pub struct WebProviders {
     roots: Vec<PathBuf>,
-    cloud: Option<(AppState, String)>,
+    cloud: Option<(CloudApis, String)>,
     /// Cloud providers built so far (one HTTP client and token source per drive and run).
     built: Mutex<HashMap<ProviderKind, Arc<AnyProvider>>>,
 }
@@ -47,46 +58,43 @@ impl WebProviders {
     }
 
     /// Local folders as [`Self::new`], plus `user_id`'s connected drives.
-    pub fn for_user(state: &AppState, user_id: &str) -> Self {
+    pub fn for_user(roots: Vec<PathBuf>, apis: &CloudApis, user_id: &str) -> Self {
         Self {
-            cloud: Some((state.clone(), user_id.to_owned())),
-            ..Self::new(state.config.local_roots.clone())
+            cloud: Some((apis.clone(), user_id.to_owned())),
+            ..Self::new(roots)
         }
     }
 
     fn cloud(&self, kind: ProviderKind) -> Result<Arc<AnyProvider>, EngineError> {
         let name = kind.as_str();
-        let Some((state, user_id)) = &self.cloud else {
+        let Some((apis, user_id)) = &self.cloud else {
             return Err(EngineError::NotConfigured(name.to_owned()));
         };
-        if !state.connector.enabled(name) {
+        if !apis.vault.connector.enabled(name) {
             return Err(EngineError::NotConfigured(name.to_owned()));
         }
         let mut built = self.built.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(p) = built.get(&kind) {
             return Ok(Arc::clone(p));
         }
-        if kind == ProviderKind::Local {
-            return Err(EngineError::NotConfigured(name.to_owned()));
-        }
-        let provider = name;
         let tokens = Arc::new(ConnectionTokens::new(
-            state.clone(),
+            apis.vault.clone(),
             user_id,
-            provider,
+            name,
             ACCOUNT,
         ));
         let any = match kind {
             ProviderKind::OneDrive => AnyProvider::OneDrive(OneDriveProvider::new(
-                &state.config.graph_url,
+                &apis.graph_url,
                 tokens,
                 RetryPolicy::default(),
             )?),
-            _ => AnyProvider::GDrive(GDriveProvider::new(
-                &state.config.drive_url,
+            ProviderKind::GDrive => AnyProvider::GDrive(GDriveProvider::new(
+                &apis.drive_url,
                 tokens,
                 RetryPolicy::default(),
             )?),
+            ProviderKind::Local => return Err(EngineError::NotConfigured(name.to_owned())),
         };
         let any = Arc::new(any);
         built.insert(kind, Arc::clone(&any));
@@ -106,25 +114,6 @@ impl Providers for WebProviders {
             Source::GDrive => self.cloud(ProviderKind::GDrive),
         }
     }
-}
-
-/// Runs `f` for `user_id` on a fresh engine connection on the blocking pool; `f` may
-/// `block_on` engine futures.
-pub async fn run<T, F>(state: &AppState, user_id: &str, f: F) -> Result<T, ApiError>
-where
-    T: Send + 'static,
-    F: FnOnce(&mut Connection, &tokio::runtime::Handle, &WebProviders) -> Result<T, EngineError>
-        + Send
-        + 'static,
-{
-    let path = state.config.db.clone();
-    let providers = WebProviders::for_user(state, user_id);
-    let handle = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || -> Result<T, ApiError> {
-        let mut conn = declutter_core::db::open(&path).map_err(EngineError::from)?;
-        Ok(f(&mut conn, &handle, &providers)?)
-    })
-    .await?
 }
 
 /// The engine's owner id for a web account (its UUID).

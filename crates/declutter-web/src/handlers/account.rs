@@ -1,7 +1,7 @@
 //! The signed-in user's own pages: dashboard, account, password change, export, deletion.
 
 use crate::extract::Form;
-use axum::extract::State;
+use axum::extract::{FromRef as _, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::Deserialize;
@@ -262,7 +262,7 @@ pub async fn erase(
     {
         return Err(ApiError::Conflict(LAST_ADMIN.into()));
     }
-    cloud::revoke_connections(state, user_id, None).await?;
+    cloud::revoke_connections(&crate::cloud::Vault::from_ref(state), user_id, None).await?;
     // Before the rows go: the trash log is how the files are found.
     let owner = crate::work::owner(user_id)?;
     let roots = state.config.local_roots.clone();

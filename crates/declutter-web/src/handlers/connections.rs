@@ -2,22 +2,21 @@
 //! OneDrive or Google Drive read-only, or upgrade a connection to write access (incremental
 //! consent) with `access=write`. The flow is bound to the browser session that started it.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRef as _, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use declutter_core::ids::Source;
 use serde::Deserialize;
 
 use super::{audit, safe_next};
 use crate::auth::access::{Ctx, CurrentUser};
-use crate::cloud;
+use crate::cloud::{self, Vault};
 use crate::connect::{Access, ConnectError, can_write, scopes};
 use crate::error::ApiError;
 use crate::oauth_flow::{FLOW_RETRY_SECS, FlowError};
 use crate::path_id::Id;
 use crate::state::AppState;
 
-/// The account label of a connection (one connection per provider and user for now).
-pub const ACCOUNT: &str = "default";
+pub use crate::connect::ACCOUNT;
 
 /// Form of the connect route (the CSRF field is checked by the access layer).
 #[derive(Debug, Deserialize)]
@@ -112,7 +111,8 @@ pub async fn callback(
         .exchange(&provider, code, &redirect_uri(&state, &provider), &pending)
         .await
         .map_err(|e| failed(&e))?;
-    let previous = cloud::load_tokens(&state, &p.user.id, &provider, ACCOUNT).await?;
+    let previous =
+        cloud::load_tokens(&Vault::from_ref(&state), &p.user.id, &provider, ACCOUNT).await?;
     if tokens.refresh_token.is_none() {
         // Re-consent may omit the refresh token; the earlier grant's one stays valid.
         tokens.refresh_token = previous.as_ref().and_then(|(_, t)| t.refresh_token.clone());
@@ -123,7 +123,15 @@ pub async fn callback(
         .clone()
         .or_else(|| scopes(&provider, Access::Scan).map(str::to_owned))
         .unwrap_or_default();
-    let id = cloud::save_tokens(&state, &p.user.id, &provider, ACCOUNT, &granted, &tokens).await?;
+    let id = cloud::save_tokens(
+        &Vault::from_ref(&state),
+        &p.user.id,
+        &provider,
+        ACCOUNT,
+        &granted,
+        &tokens,
+    )
+    .await?;
     let action = if previous.is_some() {
         "connection.updated"
     } else {
@@ -168,7 +176,7 @@ pub async fn disconnect(
         .find(|k| k.id == id)
         .map(|k| k.provider)
         .ok_or(ApiError::NotFound)?;
-    if cloud::revoke_connections(state, &p.user.id, Some(id)).await? == 0 {
+    if cloud::revoke_connections(&Vault::from_ref(state), &p.user.id, Some(id)).await? == 0 {
         return Err(ApiError::NotFound);
     }
     // Its files leave the duplicate groups; a later connection starts with a full listing.

@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{FromRef as _, State};
 use axum::response::{IntoResponse, Response};
 use declutter_core::ids::{ItemId, ProviderKind, Source};
 use declutter_core::store::files::FileRow;
@@ -161,9 +161,15 @@ pub async fn thumbnail(
         }
         ProviderKind::OneDrive | ProviderKind::GDrive => {
             // The provider wait is outside the decode slots: a slow drive must not hold them.
-            let bytes = cloud_thumbnail::fetch(&state, &p.user.id, kind, &f.item_id)
-                .await
-                .map_err(|e| cloud_problem(&e))?;
+            let bytes = cloud_thumbnail::fetch(
+                &crate::work::CloudApis::from_ref(&state),
+                &state.thumbnail_fetcher,
+                &p.user.id,
+                kind,
+                &f.item_id,
+            )
+            .await
+            .map_err(|e| cloud_problem(&e))?;
             (bytes, slot().await?)
         }
     };

@@ -76,7 +76,7 @@ async fn owners_only_touch_their_own_connections() -> TestResult {
         .ok_or("id")?
         .to_owned();
     let conn = declutter_web::cloud::save_connection(
-        &app.state,
+        &app.vault(),
         &a_id,
         "gdrive",
         "a@gmail.example",
@@ -190,7 +190,7 @@ async fn every_owned_resource_route_refuses_the_wrong_user() -> TestResult {
         .await??;
     let a_id = crate::cleanup::my_id(&a).await?;
     let connection = declutter_web::cloud::save_connection(
-        &app.state,
+        &app.vault(),
         &a_id,
         "gdrive",
         "default",

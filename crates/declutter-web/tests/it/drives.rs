@@ -159,7 +159,7 @@ async fn an_expired_token_is_refreshed_once_and_resealed() -> TestResult {
     let b = c.app.user("refresh@example.com", "R").await?;
     connect(&c.app, &b, "onedrive", &[]).await?;
     let uid = my_id(&b).await?;
-    let before = declutter_web::cloud::load_tokens(&c.app.state, &uid, "onedrive", "default")
+    let before = declutter_web::cloud::load_tokens(&c.app.vault(), &uid, "onedrive", "default")
         .await?
         .ok_or("stored")?
         .1;
@@ -184,7 +184,7 @@ async fn an_expired_token_is_refreshed_once_and_resealed() -> TestResult {
     assert_eq!(job["indexed"].as_u64(), Some(FILES as u64 + 1), "{job}");
     assert_eq!(c.graph.refreshes(), 1, "refreshed once");
     assert_eq!(c.ms.refreshes(), 1);
-    let after = declutter_web::cloud::load_tokens(&c.app.state, &uid, "onedrive", "default")
+    let after = declutter_web::cloud::load_tokens(&c.app.vault(), &uid, "onedrive", "default")
         .await?
         .ok_or("stored")?
         .1;

@@ -158,7 +158,7 @@ async fn attack_the_last_admin_cannot_delete_itself() -> TestResult {
         .ok_or("id")?
         .to_owned();
     declutter_web::cloud::save_connection(
-        &app.state,
+        &app.vault(),
         &admin_id,
         "gdrive",
         "admin@gmail.example",

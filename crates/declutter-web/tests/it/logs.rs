@@ -44,7 +44,7 @@ async fn secrets_never_reach_the_logs() -> TestResult {
         .to_owned();
     let cloud = "cloud-refresh-LOGCANARY-99";
     let conn = declutter_web::cloud::save_connection(
-        &app.state,
+        &app.vault(),
         &id,
         "gdrive",
         "t@gmail.example",

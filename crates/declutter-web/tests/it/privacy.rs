@@ -14,7 +14,7 @@ async fn cloud_tokens_are_not_stored_in_plaintext() -> TestResult {
         .to_owned();
     let secret = "1//0gPLAINTEXT-REFRESH-TOKEN-do-not-store";
     declutter_web::cloud::save_connection(
-        &app.state,
+        &app.vault(),
         &id,
         "onedrive",
         "o@outlook.example",
@@ -83,7 +83,7 @@ async fn export_and_delete() -> TestResult {
     crate::cleanup::make_folder(&admin_dir)?;
     crate::cleanup::scanned_and_applied(&admin, &admin, &admin_dir).await?;
     declutter_web::cloud::save_connection(
-        &app.state,
+        &app.vault(),
         &id,
         "gdrive",
         "q@gmail.example",

@@ -225,6 +225,11 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// The handle on stored connections, as the app's handlers take it.
+    pub fn vault(&self) -> declutter_web::cloud::Vault {
+        axum::extract::FromRef::from_ref(&self.state)
+    }
+
     /// A browser-like client: cookie store, no automatic redirects.
     pub fn browser(&self) -> TestResult<Browser> {
         let mut headers = HeaderMap::new();
