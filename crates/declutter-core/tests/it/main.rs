@@ -10,6 +10,7 @@ mod local_scan;
 mod model;
 mod onedrive;
 mod onedrive_strict;
+mod picks;
 mod plan_apply;
 mod props;
 mod rescan;
