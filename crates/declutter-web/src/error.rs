@@ -209,7 +209,7 @@ impl From<declutter_core::engine::EngineError> for ApiError {
             )),
             E::PlanItemNotFound(_) => Self::NotFound,
             e @ (E::WouldRemoveEveryCopy(_) | E::NotOwned(_)) => Self::Invalid(e.to_string()),
-            e @ E::PlanNotEditable { .. } => Self::Conflict(e.to_string()),
+            e @ (E::PlanNotEditable { .. } | E::SelectionChanged) => Self::Conflict(e.to_string()),
             E::NotConfigured(_) => {
                 Self::Conflict("this source is not available (outside the allowed roots?)".into())
             }

@@ -11,3 +11,56 @@ document.addEventListener("submit", function (event) {
     event.preventDefault();
   }
 });
+
+// Job pages: follow a running apply or restore through its status (GET /api/jobs/{id}) once
+// a second, updating the counters in place, and reload for the summary when it ends. Without
+// this script the page refreshes itself (<noscript> meta refresh).
+(function () {
+  var box = document.querySelector("[data-job-poll]");
+  if (!box || !window.fetch) {
+    return;
+  }
+  var url = box.getAttribute("data-job-poll");
+  function set(field, text) {
+    document.querySelectorAll('[data-field="' + field + '"]').forEach(function (e) {
+      e.textContent = text;
+    });
+  }
+  function show(job) {
+    set("done", job.total > 0 ? job.done + " of " + job.total : String(job.done));
+    set("bytes", job.bytes_text);
+    set("errors", String(job.errors));
+    set("state", job.state);
+    var bar = document.querySelector('progress[data-field="percent"]');
+    if (bar && job.total > 0) {
+      bar.value = Math.min(100, Math.floor((job.done * 100) / job.total));
+    }
+  }
+  function tick() {
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (res) {
+        if (!res.ok) {
+          // Signed out, or the job is gone: the page itself says what happened.
+          window.location.reload();
+          return null;
+        }
+        return res.json();
+      })
+      .then(function (job) {
+        if (!job) {
+          return;
+        }
+        if (job.state !== "running") {
+          window.location.reload();
+          return;
+        }
+        show(job);
+        window.setTimeout(tick, 1000);
+      })
+      .catch(function () {
+        // The network or the server hiccuped: try again, more slowly.
+        window.setTimeout(tick, 5000);
+      });
+  }
+  window.setTimeout(tick, 1000);
+})();

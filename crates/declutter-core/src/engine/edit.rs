@@ -48,7 +48,20 @@ pub fn edit(
     changes: &[Override],
 ) -> Result<plans::Plan, EngineError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let plan = plans::get(&tx, user, plan_id)?.ok_or(EngineError::PlanNotFound(plan_id))?;
+    let plan = edit_in(&tx, user, plan_id, changes)?;
+    tx.commit()?;
+    Ok(plan)
+}
+
+/// [`edit`] inside the caller's (immediate) transaction: on an error the caller must roll
+/// back, since earlier groups may already be written.
+pub fn edit_in(
+    tx: &Connection,
+    user: &UserId,
+    plan_id: i64,
+    changes: &[Override],
+) -> Result<plans::Plan, EngineError> {
+    let plan = plans::get(tx, user, plan_id)?.ok_or(EngineError::PlanNotFound(plan_id))?;
     if plan.status != "draft" {
         return Err(EngineError::PlanNotEditable {
             id: plan_id,
@@ -58,18 +71,18 @@ pub fn edit(
     // The groups touched, each with every item as it will be after the changes.
     let mut groups: BTreeMap<String, Vec<PlanItem>> = BTreeMap::new();
     for change in changes {
-        let item = plans::item(&tx, plan_id, change.item())?
+        let item = plans::item(tx, plan_id, change.item())?
             .ok_or(EngineError::PlanItemNotFound(change.item()))?;
         if let Override::Item {
             action: Action::Remove,
             ..
         } = change
-            && files::owned(&tx, user, &item.source, &item.item_id)? != Some(true)
+            && files::owned(tx, user, &item.source, &item.item_id)? != Some(true)
         {
             return Err(EngineError::NotOwned(item.path));
         }
         if !groups.contains_key(&item.group_key) {
-            let members = plans::group_items(&tx, plan_id, &item.group_key)?;
+            let members = plans::group_items(tx, plan_id, &item.group_key)?;
             groups.insert(item.group_key.clone(), members);
         }
         let members = groups
@@ -86,15 +99,13 @@ pub fn edit(
         }
     }
     for members in groups.values_mut() {
-        check_group(&tx, user, members)?;
+        check_group(tx, user, members)?;
         for m in members.iter() {
-            plans::set_action(&tx, m.id, m.action)?;
+            plans::set_action(tx, m.id, m.action)?;
         }
     }
-    plans::refresh_totals(&tx, plan_id)?;
-    let plan = plans::get(&tx, user, plan_id)?.ok_or(EngineError::PlanNotFound(plan_id))?;
-    tx.commit()?;
-    Ok(plan)
+    plans::refresh_totals(tx, plan_id)?;
+    plans::get(tx, user, plan_id)?.ok_or(EngineError::PlanNotFound(plan_id))
 }
 
 /// Files someone else owns always stay (a `KeepOnly` puts them back); a group must still keep a

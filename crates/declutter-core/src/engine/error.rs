@@ -72,6 +72,10 @@ pub enum EngineError {
     /// A change to a plan would remove a file someone else owns.
     #[error("{0:?} is shared with you by someone else and is never removed (nothing was changed)")]
     NotOwned(String),
+    /// A group or copy picked in the duplicates view is no longer among the owner's
+    /// duplicates (a scan regrouped them since the page was shown).
+    #[error("the duplicates changed since they were shown; reload the page and choose again")]
+    SelectionChanged,
     /// No indexed file with this id for this owner.
     #[error("file {0} not found")]
     FileNotFound(i64),

@@ -8,6 +8,7 @@ pub mod error;
 pub mod jobs;
 pub mod lease;
 mod local_scan;
+pub mod pick;
 pub mod plan;
 pub mod recheck;
 pub mod report;

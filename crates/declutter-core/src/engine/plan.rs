@@ -8,9 +8,9 @@ use super::EngineError;
 use super::rules::{KeepRule, KeepRules};
 use crate::ids::UserId;
 use crate::store::files::FileRow;
-use crate::store::groups::{self, Confidence, Group};
-use crate::store::plans::{self, Action, PlanItem};
-use crate::store::review::{self, Filter};
+use crate::store::groups::{Confidence, Group};
+use crate::store::plans::{Action, PlanItem};
+use crate::store::review::Filter;
 
 /// What a new plan would do.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -177,13 +177,13 @@ pub fn build(
     build_for(conn, user, rules, &Filter::default())
 }
 
-/// [`build`] over the groups that pass `filter` only (a selection made in the duplicates view).
-pub fn build_for(
-    conn: &mut Connection,
+/// Refuses rules whose keep folder is not a folder of the owner's scanned sources: such a rule
+/// would protect nothing, silently.
+pub(crate) fn check_keep_folders(
+    conn: &Connection,
     user: &UserId,
     rules: &KeepRules,
-    filter: &Filter,
-) -> Result<PlanSummary, EngineError> {
+) -> Result<(), EngineError> {
     for rule in &rules.0 {
         if let KeepRule::Reference(folder) = rule
             && !is_scanned_folder(conn, user, folder)?
@@ -191,31 +191,15 @@ pub fn build_for(
             return Err(EngineError::UnknownKeepFolder(folder.clone()));
         }
     }
-    let mut groups = groups::list(conn, user)?;
-    if !filter.is_empty() {
-        let chosen: std::collections::HashSet<i64> =
-            review::ids(conn, user, filter)?.into_iter().collect();
-        groups.retain(|g| chosen.contains(&g.id));
-    }
-    let exact: Vec<&Group> = groups
-        .iter()
-        .filter(|g| g.confidence == Confidence::Exact)
-        .collect();
-    let items: Vec<PlanItem> = exact.iter().flat_map(|g| plan_group(g, rules)).collect();
-    let plan_id = plans::insert(conn, user, &rules.to_string(), &items)?;
-    let items = plans::items(conn, plan_id)?;
-    let removes = items.iter().filter(|i| i.action == Action::Remove);
-    let not_owned = exact
-        .iter()
-        .flat_map(|g| &g.files)
-        .filter(|f| !f.owned)
-        .count() as u64;
-    Ok(PlanSummary {
-        plan_id,
-        groups: exact.len(),
-        not_owned,
-        remove_count: removes.clone().count() as u64,
-        bytes_reclaimed: removes.map(|i| i.size).sum(),
-        items,
-    })
+    Ok(())
+}
+
+/// [`build`] over the groups that pass `filter` only (a selection made in the duplicates view).
+pub fn build_for(
+    conn: &mut Connection,
+    user: &UserId,
+    rules: &KeepRules,
+    filter: &Filter,
+) -> Result<PlanSummary, EngineError> {
+    super::pick::build_picked(conn, user, rules, filter, &super::pick::Picks::default())
 }

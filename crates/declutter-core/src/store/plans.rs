@@ -122,12 +122,24 @@ pub fn insert(
     rules: &str,
     items: &[PlanItem],
 ) -> Result<i64, DbError> {
+    let tx = conn.transaction()?;
+    let plan_id = insert_in(&tx, user, rules, items)?;
+    tx.commit()?;
+    Ok(plan_id)
+}
+
+/// [`insert`] inside the caller's transaction.
+pub fn insert_in(
+    tx: &Connection,
+    user: &UserId,
+    rules: &str,
+    items: &[PlanItem],
+) -> Result<i64, DbError> {
     let removes: Vec<&PlanItem> = items
         .iter()
         .filter(|i| i.action == Action::Remove)
         .collect();
     let bytes: u64 = removes.iter().map(|i| i.size).sum();
-    let tx = conn.transaction()?;
     tx.execute(
         "INSERT INTO plans (user_id, created_at, rules, status, remove_count, bytes_reclaimed) VALUES (?1, ?2, ?3, 'draft', ?4, ?5)",
         params![user.as_str(), now(), rules, removes.len() as i64, sql_size(bytes)],
@@ -162,7 +174,6 @@ pub fn insert(
             ])?;
         }
     }
-    tx.commit()?;
     Ok(plan_id)
 }
 

@@ -11,6 +11,7 @@ mod model;
 mod onedrive;
 mod onedrive_strict;
 mod owners;
+mod picks;
 mod plan_apply;
 mod props;
 mod rescan;

@@ -48,7 +48,7 @@ pub fn code(err: &anyhow::Error) -> u8 {
             | EngineError::NothingToRemove(_)
             | EngineError::NotOwned(_) => USAGE,
             EngineError::PlanItemNotFound(_) => NOT_FOUND,
-            EngineError::PlanNotEditable { .. } => BUSY,
+            EngineError::PlanNotEditable { .. } | EngineError::SelectionChanged => BUSY,
             EngineError::ApplyBusy { .. } | EngineError::LeaseLost => BUSY,
             EngineError::NotConfigured(_) => CONFIG,
         };

@@ -1,11 +1,16 @@
 //! Clean-up jobs: applying a plan and undoing it run in the background; their pages and API
 //! read the job row (progress, cancel, summary), so a reload or another instance sees the same.
+//!
+//! Live progress is polling, not a stream: the job page's script (`static/app.js`) reads
+//! `GET /api/jobs/{id}` once a second, one indexed row read per request and nothing held open
+//! per viewer, and reloads the page for the summary when the job ends. Without script the page
+//! refreshes itself (a meta refresh inside `<noscript>`).
 
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use declutter_core::store::jobs::{Job, JobKind};
-use http::{StatusCode, header};
+use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -22,12 +27,20 @@ use crate::work;
 /// Most skipped files or conflicts listed on the page (the API has them all).
 const LISTED: usize = 50;
 
+/// The job page's CSP: the HTML one plus `connect-src 'self'`, so its script may read the
+/// job's status from this origin (and nowhere else).
+pub const JOB_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
 /// A job as the API shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct JobView {
     /// The stored job.
     #[serde(flatten)]
     pub job: Job,
+    /// `bytes` in the units the pages use (IEC, as the CLI), so the page's script shows the
+    /// same text as the server.
+    pub bytes_text: String,
     /// Where to poll it.
     pub status_url: String,
 }
@@ -36,6 +49,7 @@ impl From<Job> for JobView {
     fn from(job: Job) -> Self {
         Self {
             status_url: format!("/api/jobs/{}", job.id),
+            bytes_text: human(job.bytes),
             job,
         }
     }
@@ -120,8 +134,8 @@ async fn job(cleanup: &Cleanup, p: &Principal, id: i64) -> Result<Job, ApiError>
     cleanup.job(&work::owner(&p.user.id)?, id).await
 }
 
-/// `GET /jobs/{id}`: live progress (the page refreshes itself while the job runs), then the
-/// summary.
+/// `GET /jobs/{id}`: live progress (its script polls the job; without script the page
+/// refreshes itself), then the summary.
 pub async fn page_(
     State(state): State<AppState>,
     State(cleanup): State<Cleanup>,
@@ -132,7 +146,14 @@ pub async fn page_(
         job: JobDisplay::of(job(&cleanup, &p, id).await?),
         layout: Layout::new(&state, Some(&p), "", "trash"),
     };
-    Ok(page(StatusCode::OK, &view))
+    let mut res = page(StatusCode::OK, &view);
+    if res.headers().contains_key(header::CONTENT_SECURITY_POLICY) {
+        res.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(JOB_CSP),
+        );
+    }
+    Ok(res)
 }
 
 /// `GET /api/jobs/{id}`.

@@ -19,6 +19,7 @@ mod oidc;
 mod openapi;
 mod pages;
 mod privacy;
+mod progress;
 mod proxy;
 mod rate_limit;
 mod review;

@@ -15,9 +15,9 @@ use crate::cleanup::{my_id, tail_id, wait_job, wait_scan};
 use crate::support::{Browser, Options, TestApp, TestResult, location};
 
 /// Duplicate pairs: `pN.bin` and `pN (1).bin`; the plan removes the ` (1)` copies.
-const PAIRS: usize = 220;
+pub const PAIRS: usize = 220;
 /// Bytes of every file.
-const SIZE: usize = 700;
+pub const SIZE: usize = 700;
 /// Where the held job stops.
 const HOLD_AT: u64 = 60;
 
@@ -25,7 +25,7 @@ fn bytes_of(i: usize) -> Vec<u8> {
     format!("pair {i:04} ").into_bytes().repeat(SIZE / 10)
 }
 
-fn make_pairs(dir: &Path, n: usize) -> TestResult<BTreeMap<PathBuf, Vec<u8>>> {
+pub fn make_pairs(dir: &Path, n: usize) -> TestResult<BTreeMap<PathBuf, Vec<u8>>> {
     std::fs::create_dir_all(dir)?;
     let mut all = BTreeMap::new();
     for i in 0..n {
@@ -50,13 +50,13 @@ fn live(dir: &Path) -> TestResult<BTreeMap<PathBuf, Vec<u8>>> {
     Ok(out)
 }
 
-/// Holds the first job that reaches `at` items until released.
+/// Holds jobs at given item counts, each once, until released.
 struct Gate {
-    reached: Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
+    stops: Mutex<Vec<(u64, tokio::sync::oneshot::Sender<()>)>>,
     release: Mutex<mpsc::Receiver<()>>,
-    at: u64,
 }
 
+/// Holds the first job that reaches `at` items until released.
 fn gate(
     at: u64,
 ) -> (
@@ -64,38 +64,53 @@ fn gate(
     tokio::sync::oneshot::Receiver<()>,
     mpsc::Sender<()>,
 ) {
-    let (reached_tx, reached_rx) = tokio::sync::oneshot::channel();
+    let (hook, mut reached, release) = gates(&[at]);
+    let first = reached.remove(0);
+    (hook, first, release)
+}
+
+/// A hook that holds the job at each count of `at` (once each) until a release is sent; one
+/// receiver per stop tells that the job is held there.
+pub fn gates(
+    at: &[u64],
+) -> (
+    declutter_core::engine::jobs::ItemHook,
+    Vec<tokio::sync::oneshot::Receiver<()>>,
+    mpsc::Sender<()>,
+) {
     let (release_tx, release_rx) = mpsc::channel();
+    let mut stops = Vec::new();
+    let mut reached = Vec::new();
+    for &n in at {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        stops.push((n, tx));
+        reached.push(rx);
+    }
     let g = Arc::new(Gate {
-        reached: Mutex::new(Some(reached_tx)),
+        stops: Mutex::new(stops),
         release: Mutex::new(release_rx),
-        at,
     });
     let hook = Arc::new(move |done: u64| {
-        if done != g.at {
-            return;
-        }
-        // Once only: later jobs pass freely.
-        let Some(tx) = g
-            .reached
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-        else {
-            return;
+        // Once per stop: later jobs pass freely.
+        let stop = {
+            let mut stops = g.stops.lock().unwrap_or_else(PoisonError::into_inner);
+            let Some(i) = stops.iter().position(|(n, _)| *n == done) else {
+                return;
+            };
+            stops.remove(i)
         };
-        let _ = tx.send(());
+        let _ = stop.1.send(());
         let _ = g
             .release
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .recv();
     });
-    (hook, reached_rx, release_tx)
+    (hook, reached, release_tx)
 }
 
 /// `admin` assigns `dir` to itself, scans it and makes an `original-name` plan; its id.
-async fn planned(admin: &Browser, dir: &Path) -> TestResult<i64> {
+pub async fn planned(admin: &Browser, dir: &Path) -> TestResult<i64> {
     let uid = my_id(admin).await?;
     let res = admin
         .submit(
@@ -125,7 +140,11 @@ async fn planned(admin: &Browser, dir: &Path) -> TestResult<i64> {
     tail_id(&location(&res))
 }
 
-async fn post_api(b: &Browser, path: &str, body: Option<Value>) -> TestResult<reqwest::Response> {
+pub async fn post_api(
+    b: &Browser,
+    path: &str,
+    body: Option<Value>,
+) -> TestResult<reqwest::Response> {
     let mut req = b
         .client
         .post(b.url(path))
@@ -136,7 +155,7 @@ async fn post_api(b: &Browser, path: &str, body: Option<Value>) -> TestResult<re
     Ok(req.send().await?)
 }
 
-async fn job_started(res: reqwest::Response) -> TestResult<i64> {
+pub async fn job_started(res: reqwest::Response) -> TestResult<i64> {
     assert_eq!(res.status(), 202);
     let url = location(&res);
     let body: Value = res.json().await?;

@@ -1,0 +1,180 @@
+//! Plans from picks in the duplicates view: only the chosen groups, the chosen copy kept
+//! whatever the rules say, stale picks refused, and the edit's safety net (never every copy,
+//! never someone else's file) refusing a pick without leaving a plan behind.
+
+use std::str::FromStr;
+
+use declutter_core::engine::EngineError;
+use declutter_core::engine::pick::{Picks, build_picked};
+use declutter_core::engine::rules::KeepRules;
+use declutter_core::hash::{ContentHash, HashKind};
+use declutter_core::ids::{ItemId, Source, UserId};
+use declutter_core::platform_db::rusqlite::Connection;
+use declutter_core::provider::{Change, Item, Listing};
+use declutter_core::store::plans::Action;
+use declutter_core::store::review::Filter;
+use declutter_core::store::{files, groups};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+fn item(
+    id: &str,
+    path: &str,
+    modified_ns: i64,
+    hash: &str,
+) -> Result<Item, Box<dyn std::error::Error>> {
+    Ok(Item {
+        id: ItemId::from_str(id)?,
+        parent_id: None,
+        name: path.rsplit('/').next().unwrap_or(path).to_owned(),
+        path: path.to_owned(),
+        is_dir: false,
+        size: 100,
+        modified_ns,
+        hash: Some(ContentHash::new(HashKind::Md5, hash)),
+        etag: None,
+        mime: None,
+        comparable: true,
+        inode: None,
+    })
+}
+
+/// Three groups `a`, `b`, `c` of copies in `/old` (older) and `/new` (newer); `a` has a
+/// third copy in `/mid`. `shared` is marked as someone else's.
+fn seed(conn: &mut Connection, user: &UserId, shared: &[&str]) -> TestResult {
+    let mut items = Vec::new();
+    for g in ["a", "b", "c"] {
+        items.push(item(&format!("{g}-old"), &format!("/old/{g}.jpg"), 1, g)?);
+        items.push(item(&format!("{g}-new"), &format!("/new/{g}.jpg"), 3, g)?);
+    }
+    items.push(item("a-mid", "/mid/a.jpg", 2, "a")?);
+    let listing = Listing {
+        full: true,
+        changes: items.into_iter().map(Change::Upsert).collect(),
+        cursor: None,
+        issues: Vec::new(),
+        api_calls: 0,
+    };
+    files::apply_listing(conn, user, &Source::GDrive, &listing, 0)?;
+    let not_owned: Vec<ItemId> = shared
+        .iter()
+        .map(|s| ItemId::from_str(s))
+        .collect::<Result<_, _>>()?;
+    files::set_ownership(conn, user, &Source::GDrive, &listing, &not_owned)?;
+    groups::recompute(conn, user)?;
+    Ok(())
+}
+
+/// Group id and file ids (by item id) of group `g`.
+fn group_of(
+    conn: &Connection,
+    user: &UserId,
+    g: &str,
+) -> Result<groups::Group, Box<dyn std::error::Error>> {
+    groups::list(conn, user)?
+        .into_iter()
+        .find(|x| x.hash.as_deref() == Some(g))
+        .ok_or_else(|| format!("no group {g}").into())
+}
+
+fn file_id(g: &groups::Group, item: &str) -> Result<i64, Box<dyn std::error::Error>> {
+    Ok(g.files
+        .iter()
+        .find(|f| f.item_id == item)
+        .ok_or(item.to_owned())?
+        .id)
+}
+
+fn plan_count(conn: &Connection) -> Result<i64, Box<dyn std::error::Error>> {
+    Ok(conn.query_row("SELECT count(*) FROM plans", [], |r| r.get(0))?)
+}
+
+#[test]
+fn only_picked_groups_are_planned_and_a_picked_copy_stays() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut conn = super::support::db(dir.path())?;
+    let user = UserId::local();
+    seed(&mut conn, &user, &[])?;
+    let (a, b) = (group_of(&conn, &user, "a")?, group_of(&conn, &user, "b")?);
+    let rules = KeepRules::parse(&["newest".to_owned()])?;
+
+    // Groups a and b only; in a, the oldest copy stays although the rule says newest.
+    let picks = Picks {
+        groups: Some(vec![a.id, b.id]),
+        keep: [(a.id, file_id(&a, "a-old")?)].into(),
+    };
+    let plan = build_picked(&mut conn, &user, &rules, &Filter::default(), &picks)?;
+    assert_eq!(plan.groups, 2);
+    let action = |item: &str| {
+        plan.items
+            .iter()
+            .find(|i| i.item_id == item)
+            .map(|i| i.action)
+    };
+    assert_eq!(action("a-old"), Some(Action::Keep));
+    assert_eq!(action("a-mid"), Some(Action::Remove));
+    assert_eq!(action("a-new"), Some(Action::Remove));
+    assert_eq!(action("b-new"), Some(Action::Keep), "the rule elsewhere");
+    assert_eq!(action("b-old"), Some(Action::Remove));
+    assert_eq!(action("c-old"), None, "group c was not picked");
+    assert_eq!((plan.remove_count, plan.bytes_reclaimed), (3, 300));
+    let stored = declutter_core::store::plans::get(&conn, &user, plan.plan_id)?.ok_or("plan")?;
+    assert_eq!((stored.remove_count, stored.bytes_reclaimed), (3, 300));
+
+    // No group list: every group passing the filter, picks still applied.
+    let picks = Picks {
+        groups: None,
+        keep: [(b.id, file_id(&b, "b-old")?)].into(),
+    };
+    let plan = build_picked(&mut conn, &user, &rules, &Filter::default(), &picks)?;
+    assert_eq!(plan.groups, 3);
+    assert_eq!(plan.remove_count, 4);
+    Ok(())
+}
+
+#[test]
+fn stale_or_unsafe_picks_are_refused_and_leave_no_plan() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut conn = super::support::db(dir.path())?;
+    let user = UserId::local();
+    seed(&mut conn, &user, &["b-old"])?;
+    let (a, b) = (group_of(&conn, &user, "a")?, group_of(&conn, &user, "b")?);
+    let rules = KeepRules::parse(&["newest".to_owned()])?;
+    let refused = |conn: &mut Connection, picks: Picks| {
+        build_picked(conn, &user, &rules, &Filter::default(), &picks)
+    };
+
+    // A group that is gone (regrouped by a scan since the page was shown).
+    let r = refused(
+        &mut conn,
+        Picks {
+            groups: Some(vec![a.id, a.id + b.id + 1000]),
+            ..Picks::default()
+        },
+    );
+    assert!(matches!(r, Err(EngineError::SelectionChanged)), "{r:?}");
+    // A copy of another group.
+    let r = refused(
+        &mut conn,
+        Picks {
+            groups: None,
+            keep: [(a.id, file_id(&b, "b-new")?)].into(),
+        },
+    );
+    assert!(matches!(r, Err(EngineError::SelectionChanged)), "{r:?}");
+    // Keeping only a copy someone else owns would remove every copy of ours: the edit's
+    // safety net refuses it, and the plan made in the same transaction is gone with it.
+    let r = refused(
+        &mut conn,
+        Picks {
+            groups: None,
+            keep: [(b.id, file_id(&b, "b-old")?)].into(),
+        },
+    );
+    assert!(
+        matches!(r, Err(EngineError::WouldRemoveEveryCopy(_))),
+        "{r:?}"
+    );
+    assert_eq!(plan_count(&conn)?, 0, "no plan left behind by a refusal");
+    Ok(())
+}
