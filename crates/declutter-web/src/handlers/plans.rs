@@ -3,6 +3,7 @@
 
 use axum::extract::{FromRef as _, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use declutter_core::engine::pick::{self, Picks};
 use declutter_core::engine::plan;
 use declutter_core::engine::rules::KeepRules;
 use declutter_core::store::plans::{self, Action, PlanItem};
@@ -22,8 +23,9 @@ use crate::views::{Layout, page_with_form_targets};
 use crate::work;
 
 /// The HTML form: up to two ordering rules, an optional keep folder (picked from the indexed
-/// folders) and the duplicates view's filter, so the rules apply to the groups it shows.
-#[derive(Debug, Deserialize)]
+/// folders) and the duplicates view's filter, so the rules apply to the groups it shows; the
+/// groups and copies picked on the page come with it ([`crate::review::picks`]).
+#[derive(Debug, Default, Deserialize)]
 pub struct RulesForm {
     /// First rule.
     #[serde(default)]
@@ -37,6 +39,34 @@ pub struct RulesForm {
     /// The filter of the groups to plan (every group when empty).
     #[serde(flatten)]
     pub filter: DupesQuery,
+}
+
+impl RulesForm {
+    /// The form's fields by name (the first of each; picks are read from the same fields).
+    fn of_fields(fields: &[(String, String)]) -> Self {
+        let get = |key: &str| {
+            fields
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+        };
+        Self {
+            prefer: get("prefer").unwrap_or_default(),
+            then: get("then").unwrap_or_default(),
+            reference: get("reference").unwrap_or_default(),
+            filter: DupesQuery {
+                page: get("page"),
+                sort: get("sort"),
+                kind: get("type"),
+                min_size: get("min_size"),
+                max_size: get("max_size"),
+                folder: get("folder"),
+                source: get("source"),
+                q: get("q"),
+                keep: get("keep"),
+            },
+        }
+    }
 }
 
 /// The API body.
@@ -130,6 +160,7 @@ async fn create(
     p: &Principal,
     rules: Vec<String>,
     filter: DupesQuery,
+    picks: Picks,
 ) -> Result<i64, ApiError> {
     let filter = Selection::try_from(filter)?.filter;
     let rules = KeepRules::parse(&rules)?;
@@ -137,12 +168,19 @@ async fn create(
         return Err(ApiError::Invalid("choose at least one keep rule".into()));
     }
     let owner = work::owner(&p.user.id)?;
+    let picked = match &picks.groups {
+        Some(g) => format!("; {} groups picked", g.len()),
+        None => String::new(),
+    } + &match picks.keep.len() {
+        0 => String::new(),
+        n => format!("; {n} kept copies chosen"),
+    };
     // Relative keep folders are read against each source root; each must name a scanned folder.
     let summary = state
         .pool
         .write(move |c| {
             let rules = plan::resolve_rules(c, &owner, rules, plan::Base::SourceRoots)?;
-            plan::build_for(c, &owner, &rules, &filter)
+            pick::build_picked(c, &owner, &rules, &filter, &picks)
         })
         .await??;
     audit(
@@ -152,7 +190,7 @@ async fn create(
         "plan.created",
         Some(summary.plan_id.to_string()),
         Some(format!(
-            "{} files, {} bytes",
+            "{} files, {} bytes{picked}",
             summary.remove_count, summary.bytes_reclaimed
         )),
     )
@@ -292,13 +330,16 @@ async fn needs_write(state: &AppState, p: &Principal, id: i64) -> Result<Vec<Str
         .await?
 }
 
-/// `POST /plans`.
+/// `POST /plans`: the rules over every group matching the filter, or over the groups picked on
+/// the duplicates page, with the copies chosen there kept; answers with the editable preview.
 pub async fn create_form(
     State(state): State<AppState>,
     ctx: Ctx,
     CurrentUser(p): CurrentUser,
-    Form(f): Form<RulesForm>,
+    Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
+    let picks = crate::review::picks::parse(&fields)?;
+    let f = RulesForm::of_fields(&fields);
     let mut rules: Vec<String> = Vec::new();
     if !f.reference.trim().is_empty() {
         rules.push(format!("ref:{}", f.reference.trim()));
@@ -308,7 +349,7 @@ pub async fn create_form(
             .into_iter()
             .filter(|r| !r.is_empty() && r != "none"),
     );
-    let id = create(&state, &ctx, &p, rules, f.filter).await?;
+    let id = create(&state, &ctx, &p, rules, f.filter, picks).await?;
     Ok(Redirect::to(&format!("/plans/{id}")).into_response())
 }
 
@@ -320,7 +361,7 @@ pub async fn api_create(
     Json(body): Json<RulesBody>,
 ) -> Result<Response, ApiError> {
     let filter = body.filter.map(DupesQuery::from).unwrap_or_default();
-    let id = create(&state, &ctx, &p, body.rules, filter).await?;
+    let id = create(&state, &ctx, &p, body.rules, filter, Picks::default()).await?;
     Ok((StatusCode::CREATED, Json(load(&state, &p, id, 1).await?.0)).into_response())
 }
 

@@ -4,6 +4,7 @@
 //! app state with `FromRef`.
 
 pub mod cache;
+pub mod picks;
 pub mod query;
 
 use std::sync::Arc;

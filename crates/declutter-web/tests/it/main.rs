@@ -18,6 +18,7 @@ mod logs;
 mod oidc;
 mod openapi;
 mod pages;
+mod picks;
 mod privacy;
 mod progress;
 mod proxy;

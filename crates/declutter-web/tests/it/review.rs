@@ -83,7 +83,7 @@ fn item(id: String, path: String, name: String, size: u64, is_dir: bool) -> Test
 }
 
 /// Seeds `groups` exact groups (Drive files, MD5-hashed) for `uid`, with their folders indexed.
-async fn seed(app: &TestApp, uid: &str, group_count: u64) -> TestResult {
+pub async fn seed(app: &TestApp, uid: &str, group_count: u64) -> TestResult {
     let owner = UserId::from_str(uid)?;
     let mut changes = Vec::new();
     let mut dirs: Vec<String> = vec!["/Photos".into(), "/Backup".into(), "/Misc".into()];
@@ -130,7 +130,7 @@ async fn seed(app: &TestApp, uid: &str, group_count: u64) -> TestResult {
     Ok(())
 }
 
-async fn json_ok(b: &Browser, path: &str) -> TestResult<Value> {
+pub async fn json_ok(b: &Browser, path: &str) -> TestResult<Value> {
     let res = b.get(path).await?;
     assert_eq!(res.status(), 200, "{path}");
     Ok(res.json().await?)
@@ -150,7 +150,7 @@ async fn all_ids(b: &Browser, query: &str) -> TestResult<Vec<i64>> {
     Ok(ids)
 }
 
-fn count(n: u64, f: impl Fn(u64) -> bool) -> u64 {
+pub fn count(n: u64, f: impl Fn(u64) -> bool) -> u64 {
     (0..n).filter(|g| f(*g)).count() as u64
 }
 
