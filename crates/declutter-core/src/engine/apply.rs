@@ -13,6 +13,9 @@
 //! 4. The provider moves the item into the trash, never replacing anything there.
 //! 5. One transaction marks the trash row `trashed`, the item `done`, and renews the lock.
 //!
+//! 6. With `remove_empty_folders`, the local folders the plan's files left empty are removed
+//!    (module `emptied`), journaled so that a restore recreates them.
+//!
 //! A crash between 3 and 5 leaves a `started` item; the next run asks the provider where it is
 //! and finishes, or redoes the removal with every check above. A refusal that concerns one
 //! item (a link planted below the root, a provider's permanent refusal) skips that item, with
@@ -48,6 +51,9 @@ pub type PauseHook = Arc<dyn Fn() + Send + Sync>;
 pub struct ApplyOptions {
     /// Days to keep trashed items.
     pub retention_days: u32,
+    /// Once the plan's files are in the trash, remove the local folders they left empty
+    /// (recorded, so a restore recreates them). Folders empty before are never removed.
+    pub remove_empty_folders: bool,
     /// Test hook: `(n, hook)` runs `hook` once `n` removals have been journaled.
     pub pause: Option<(u64, PauseHook)>,
 }
@@ -56,6 +62,7 @@ impl std::fmt::Debug for ApplyOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ApplyOptions")
             .field("retention_days", &self.retention_days)
+            .field("remove_empty_folders", &self.remove_empty_folders)
             .finish_non_exhaustive()
     }
 }
@@ -64,6 +71,7 @@ impl Default for ApplyOptions {
     fn default() -> Self {
         Self {
             retention_days: DEFAULT_RETENTION_DAYS,
+            remove_empty_folders: false,
             pause: None,
         }
     }
@@ -85,6 +93,8 @@ pub struct ApplyReport {
     /// The run stopped on request between two items; the plan stays `applying`, and applying
     /// it again resumes.
     pub cancelled: bool,
+    /// Folders removed because this plan left them empty (`remove_empty_folders`).
+    pub folders_removed: Vec<String>,
 }
 
 fn request(item: &PlanItem, trash_id: i64) -> Result<TrashRequest, EngineError> {
@@ -182,6 +192,11 @@ impl Run<'_> {
             if self.report.cancelled {
                 break;
             }
+        }
+        // Before the plan is marked applied: a crash in between reruns this step.
+        if !self.report.cancelled && self.options.remove_empty_folders {
+            self.report.folders_removed =
+                super::emptied::remove(self.conn, self.user, plan_id, self.providers)?;
         }
         if !self.report.cancelled {
             plans::set_status(self.conn, plan_id, "applied")?;

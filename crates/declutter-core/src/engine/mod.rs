@@ -4,6 +4,7 @@ pub mod any;
 pub mod apply;
 pub mod clutter;
 pub mod edit;
+mod emptied;
 pub mod error;
 pub mod jobs;
 pub mod lease;

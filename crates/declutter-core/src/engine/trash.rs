@@ -40,6 +40,7 @@ pub async fn restore(
         });
     }
     let provider = providers.provider(&entry.source.parse::<Source>()?)?;
+    super::emptied::recreate_for(conn, user, &entry, providers)?;
     provider.restore(&request(&entry)?, &entry.location).await?;
     trash::set_state(conn, id, "restored")?;
     Ok(entry)
@@ -108,6 +109,10 @@ pub async fn restore_many(
             out
         }
     };
+    // The folders the plan's apply removed come back first, each with its mode.
+    if let RestoreSelection::Plan(plan_id) = selection {
+        super::emptied::recreate_plan(conn, user, *plan_id, providers)?;
+    }
     progress.phase("restoring", Some(chosen.len() as u64));
     for e in &chosen {
         if progress.cancelled() {
@@ -115,7 +120,10 @@ pub async fn restore_many(
             break;
         }
         let outcome = match providers.provider(&e.source.parse::<Source>()?) {
-            Ok(provider) => provider.restore(&request(e)?, &e.location).await,
+            Ok(provider) => {
+                super::emptied::recreate_for(conn, user, e, providers)?;
+                provider.restore(&request(e)?, &e.location).await
+            }
             Err(EngineError::NotConfigured(why)) => Err(ProviderError::Refused(why)),
             Err(other) => return Err(other),
         };

@@ -210,6 +210,55 @@ impl Root {
         )?)
     }
 
+    /// The permission bits of the folder at `abs`; `None` when nothing (or no folder) is there.
+    /// A link in its place, or on the way, is refused.
+    pub fn dir_mode(&self, abs: &Path) -> io::Result<Option<u32>> {
+        match self.lstat(abs)? {
+            None => Ok(None),
+            Some(Node::Symlink) => Err(escape()),
+            Some(Node::Entry(meta)) if meta.is_dir() => Ok(Some(
+                std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o7777,
+            )),
+            Some(Node::Entry(_)) => Ok(None),
+        }
+    }
+
+    /// Removes the folder at `abs` if it is empty, by name in its confined parent: `rmdir`
+    /// itself refuses a folder that gained an entry (`false`), and a link put in its place is
+    /// never followed (`rmdir` of a link fails). `false` as well when nothing is there.
+    pub fn remove_empty_dir(&self, abs: &Path) -> io::Result<bool> {
+        let (dir, name) = match self.parent_of(abs) {
+            Ok(found) => found,
+            Err(e) if gone(&e) => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        match rustix::fs::unlinkat(&dir, name.as_os_str(), AtFlags::REMOVEDIR) {
+            Ok(()) => Ok(true),
+            Err(Errno::NOTEMPTY | Errno::EXIST | Errno::NOENT) => Ok(false),
+            // A link (or a file) now holds the name: left alone.
+            Err(Errno::NOTDIR) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Makes the folder `abs` with exactly `mode` (not masked by the umask), its missing
+    /// parents with [`RESTORED_DIR_MODE`]; `false` when something already holds the name
+    /// (left as it is). Links on the way are refused.
+    pub fn make_dir(&self, abs: &Path, mode: u32) -> io::Result<bool> {
+        let rel = self.relative(abs)?;
+        let name = rel.file_name().ok_or_else(escape)?.to_owned();
+        let parent = self.create_dirs(rel.parent().unwrap_or(Path::new("")), RESTORED_DIR_MODE)?;
+        // Private until its mode is set: nobody gets in through a wider umask meanwhile.
+        match rustix::fs::mkdirat(&parent, name.as_os_str(), Mode::from_raw_mode(0o700)) {
+            Ok(()) => {}
+            Err(Errno::EXIST) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        }
+        let made = open_beneath(parent.as_fd(), Path::new(&name), DIR)?;
+        rustix::fs::fchmod(&made, Mode::from_raw_mode(mode & 0o7777))?;
+        Ok(true)
+    }
+
     /// Removes now-empty folders from `start` up to (not including) `stop`, both below the root.
     pub fn prune_empty_dirs(&self, start: &Path, stop: &Path) {
         let mut dir = Some(start);

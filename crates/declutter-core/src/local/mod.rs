@@ -2,6 +2,7 @@
 //! and a trash folder at the root of the source that keeps each file's relative path.
 
 pub mod confined;
+mod emptied;
 pub mod hashing;
 pub mod paths;
 pub mod walk;

@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod local_index;
 pub mod owners;
 pub mod plans;
+pub mod removed_folders;
 pub mod review;
 pub mod scans;
 pub mod singles;

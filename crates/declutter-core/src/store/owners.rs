@@ -14,6 +14,7 @@ use crate::ids::{ProviderKind, Source, UserId};
 /// list names exactly the schema's tables with a `user_id` column, so a new owned table cannot
 /// be forgotten here.
 pub const OWNED_TABLES: &[&str] = &[
+    "removed_folders",
     "trash",
     "jobs",
     "plans",
@@ -67,6 +68,10 @@ const EXPORTED: &[(&str, &str)] = &[
         "SELECT * FROM trash WHERE user_id = ?1 ORDER BY id",
     ),
     ("jobs", "SELECT * FROM jobs WHERE user_id = ?1 ORDER BY id"),
+    (
+        "removed_folders",
+        "SELECT * FROM removed_folders WHERE user_id = ?1 ORDER BY id",
+    ),
 ];
 
 fn json_of(v: ValueRef<'_>) -> Value {

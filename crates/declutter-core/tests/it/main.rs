@@ -3,6 +3,7 @@
 
 mod api_calls;
 mod contracts;
+mod emptied;
 mod gdrive;
 mod gdrive_strict;
 mod group_paging;

@@ -9,7 +9,9 @@ use declutter_core::platform_db::rusqlite::Connection;
 use declutter_core::provider::{Change, Item, Listing};
 use declutter_core::store::plans::{self, Action, PlanItem};
 use declutter_core::store::trash::{self, TrashEntry};
-use declutter_core::store::{apply_locks, checks, files, groups, jobs, owners, scans};
+use declutter_core::store::{
+    apply_locks, checks, files, groups, jobs, owners, removed_folders, scans,
+};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -110,6 +112,7 @@ fn seed(conn: &mut Connection, user: &UserId) -> TestResult {
         },
     )?;
     jobs::insert(conn, user, jobs::JobKind::Apply, Some(plan))?;
+    removed_folders::journal(conn, user, plan, "local:/r", "/r/emptied", 0o755)?;
     apply_locks::put(
         conn,
         user,

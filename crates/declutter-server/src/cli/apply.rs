@@ -22,6 +22,10 @@ pub struct Args {
     /// Days trashed files are kept before `trash purge` removes them.
     #[arg(long, default_value_t = DEFAULT_RETENTION_DAYS)]
     pub retention_days: u32,
+    /// Then remove the folders the plan's files left empty (never one that was empty before,
+    /// never a source root); `trash restore` recreates them.
+    #[arg(long)]
+    pub remove_empty_folders: bool,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
@@ -51,6 +55,7 @@ pub async fn run(mut ctx: Context, args: Args) -> anyhow::Result<()> {
     };
     let options = ApplyOptions {
         retention_days: args.retention_days,
+        remove_empty_folders: args.remove_empty_folders,
         pause: pause_hook(),
     };
     let progress = super::progress::for_stderr();
@@ -76,5 +81,9 @@ pub async fn run(mut ctx: Context, args: Args) -> anyhow::Result<()> {
         human(report.bytes),
         report.skipped.len(),
         report.already_done
-    ))
+    ))?;
+    for folder in &report.folders_removed {
+        output::print(&format!("removed empty folder {folder}\n"))?;
+    }
+    Ok(())
 }

@@ -153,8 +153,16 @@ pub async fn callback(
     if let Some(plan) = pending.resume_plan
         && can_write(&provider, &granted)
     {
-        // The apply that asked for this upgrade continues now, without a second click.
-        return super::plans::apply_or_consent(&state, &ctx, &p, plan).await;
+        // The apply that asked for this upgrade continues now, without a second click (drive
+        // folders are never removed: the option is for local folders).
+        return super::plans::apply_or_consent(
+            &state,
+            &ctx,
+            &p,
+            plan,
+            &super::plans::ApplyChoice::default(),
+        )
+        .await;
     }
     Ok(Redirect::to(&pending.next).into_response())
 }

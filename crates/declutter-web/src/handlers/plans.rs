@@ -278,8 +278,36 @@ fn plan_page_no(q: &PlanQuery) -> Result<usize, ApiError> {
     }
 }
 
+/// How an apply runs, from the plan page's form or the API's query.
+#[derive(Debug, Default, Deserialize)]
+pub struct ApplyChoice {
+    /// Then remove the local folders the plan's files left empty (a restore recreates them);
+    /// the form's checkbox sends `on`.
+    #[serde(default, deserialize_with = "checkbox")]
+    pub remove_empty_folders: bool,
+}
+
+/// A checkbox or a boolean query value: `on`, `true` or `1` is set; absent, `false`, `0` or
+/// empty is not; anything else is refused.
+fn checkbox<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    let v = String::deserialize(d)?;
+    match v.as_str() {
+        "on" | "true" | "1" => Ok(true),
+        "" | "false" | "0" => Ok(false),
+        _ => Err(serde::de::Error::custom(
+            "remove_empty_folders must be true or false",
+        )),
+    }
+}
+
 /// Starts applying plan `id` as a background job and returns its id at once.
-async fn start_apply(state: &AppState, ctx: &Ctx, p: &Principal, id: i64) -> Result<i64, ApiError> {
+async fn start_apply(
+    state: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    id: i64,
+    choice: &ApplyChoice,
+) -> Result<i64, ApiError> {
     let needs = needs_write(state, p, id).await?;
     if let Some(provider) = needs.first() {
         // Incremental consent: connections start read-only; write access is asked for here,
@@ -291,7 +319,9 @@ async fn start_apply(state: &AppState, ctx: &Ctx, p: &Principal, id: i64) -> Res
     }
     let owner = work::owner(&p.user.id)?;
     // The owner's apply lock is taken here: a second apply answers 409 now.
-    let job = Cleanup::from_ref(state).start_apply(&owner, id).await?;
+    let job = Cleanup::from_ref(state)
+        .start_apply(&owner, id, choice.remove_empty_folders)
+        .await?;
     audit(
         state,
         ctx,
@@ -417,6 +447,7 @@ pub async fn apply_or_consent(
     ctx: &Ctx,
     p: &Principal,
     id: i64,
+    choice: &ApplyChoice,
 ) -> Result<Response, ApiError> {
     let needs = needs_write(state, p, id).await?;
     if let (Some(provider), Some(session)) = (needs.first(), p.session.as_ref())
@@ -437,7 +468,7 @@ pub async fn apply_or_consent(
             .map_err(|e| connections::failed(&e))?;
         return Ok(Redirect::to(&url).into_response());
     }
-    let job = start_apply(state, ctx, p, id).await?;
+    let job = start_apply(state, ctx, p, id, choice).await?;
     Ok(Redirect::to(&format!("/jobs/{job}")).into_response())
 }
 
@@ -447,8 +478,9 @@ pub async fn apply_form(
     ctx: Ctx,
     CurrentUser(p): CurrentUser,
     Id(id): Id,
+    Form(choice): Form<ApplyChoice>,
 ) -> Result<Response, ApiError> {
-    apply_or_consent(&state, &ctx, &p, id).await
+    apply_or_consent(&state, &ctx, &p, id, &choice).await
 }
 
 /// `POST /api/plans/{id}/apply`: 202 with the job to watch.
@@ -457,8 +489,9 @@ pub async fn api_apply(
     ctx: Ctx,
     CurrentUser(p): CurrentUser,
     Id(id): Id,
+    Query(choice): Query<ApplyChoice>,
 ) -> Result<Response, ApiError> {
     Ok(super::jobs::accepted(
-        start_apply(&state, &ctx, &p, id).await?,
+        start_apply(&state, &ctx, &p, id, &choice).await?,
     ))
 }

@@ -96,8 +96,14 @@ struct Ready {
 pub const PAGE_SIZE: u64 = 100;
 
 impl Cleanup {
-    /// Starts applying plan `plan` for `user`; returns the job id at once.
-    pub async fn start_apply(&self, user: &UserId, plan: i64) -> Result<i64, ApiError> {
+    /// Starts applying plan `plan` for `user`, then (with `remove_empty_folders`) removing the
+    /// local folders it left empty; returns the job id at once.
+    pub async fn start_apply(
+        &self,
+        user: &UserId,
+        plan: i64,
+        remove_empty_folders: bool,
+    ) -> Result<i64, ApiError> {
         let ready = self.begin(user, JobKind::Apply, plan).await?;
         let (job, owner) = (ready.job, user.clone());
         self.spawn(user, ready, move |conn, rt, providers, progress, lease| {
@@ -108,7 +114,10 @@ impl Cleanup {
                 plan,
                 lease,
                 providers,
-                &ApplyOptions::default(),
+                &ApplyOptions {
+                    remove_empty_folders,
+                    ..ApplyOptions::default()
+                },
                 progress,
             ))
             .map(|r: ApplyReport| r.trashed)

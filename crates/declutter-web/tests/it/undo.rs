@@ -572,3 +572,76 @@ async fn clutter_picks_are_planned_applied_and_undone_but_never_a_duplicate() ->
     assert!(lone.exists());
     Ok(())
 }
+
+#[tokio::test]
+async fn folders_an_apply_empties_go_with_the_checkbox_and_come_back_with_the_undo() -> TestResult {
+    let app = TestApp::start().await?;
+    let admin = app.user("admin@example.com", "Admin").await?;
+    let dir = app.roots.join("tidy");
+    // Originals in keep/, their copies alone in copies/sub/; copies/ also holds a unique file.
+    let mut before = BTreeMap::new();
+    for i in 0..3 {
+        let b = bytes_of(i);
+        for (folder, name) in [
+            ("keep", format!("p{i}.bin")),
+            ("copies/sub", format!("p{i} (1).bin")),
+        ] {
+            std::fs::create_dir_all(dir.join(folder))?;
+            std::fs::write(dir.join(folder).join(&name), &b)?;
+            before.insert(dir.join(folder).join(name), b.clone());
+        }
+    }
+    std::fs::write(dir.join("copies/notes.txt"), b"only me")?;
+    std::fs::create_dir_all(dir.join("empty before"))?;
+    let plan = planned(&admin, &dir).await?;
+
+    let res = admin
+        .submit(
+            &format!("/plans/{plan}"),
+            &format!("/plans/{plan}/apply"),
+            &[("remove_empty_folders", "on")],
+        )
+        .await?;
+    assert_eq!(res.status(), 303);
+    let done = wait_job(&admin, tail_id(&location(&res))?).await?;
+    assert_eq!(
+        (&done["state"], &done["summary"]["trashed"]),
+        (&"done".into(), &3.into())
+    );
+    assert!(
+        !dir.join("copies/sub").exists(),
+        "the emptied folder is gone"
+    );
+    assert!(
+        dir.join("copies/notes.txt").exists(),
+        "a folder still holding a file stays"
+    );
+    assert!(
+        dir.join("empty before").is_dir(),
+        "a folder empty before stays"
+    );
+
+    let res = admin
+        .submit(
+            &format!("/plans/{plan}"),
+            &format!("/plans/{plan}/restore"),
+            &[],
+        )
+        .await?;
+    assert_eq!(res.status(), 303);
+    let restored = wait_job(&admin, tail_id(&location(&res))?).await?;
+    assert_eq!(restored["summary"]["restored"], 3);
+    for (path, bytes) in &before {
+        assert_eq!(&std::fs::read(path)?, bytes, "{}", path.display());
+    }
+
+    // A value that is neither true nor false is refused before anything runs.
+    let res = post_api(
+        &admin,
+        &format!("/api/plans/{plan}/apply?remove_empty_folders=maybe"),
+        None,
+    )
+    .await?;
+    assert_eq!(res.status(), 422, "{:?}", res.text().await);
+    Ok(())
+}
