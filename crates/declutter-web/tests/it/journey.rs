@@ -16,9 +16,11 @@ use sha2::{Digest, Sha256};
 
 use crate::browser::{Chromium, Driver};
 use crate::cleanup::{queue_scan, wait_scan_for};
-use crate::support::{PASSWORD, TestApp, TestResult};
+use crate::support::{Options, PASSWORD, TestApp, TestResult};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+/// The apply item at which the test holds the job to look at its progress.
+const HOLD_AT: u64 = 10;
 /// Copies per duplicate group: one in `keep/`, one in each of `c1/` … `c9/`.
 const COPIES: usize = 10;
 
@@ -120,7 +122,7 @@ async fn seeded_account_filter_keep_folder_apply_undo_in_chromium() -> TestResul
     let Some(chromium) = Chromium::start(false).await? else {
         return Ok(());
     };
-    let result = seeded_journey(&chromium.driver, "wide").await;
+    let result = seeded_journey(&chromium.driver, "1400").await;
     chromium.stop().await?;
     result
 }
@@ -132,7 +134,7 @@ async fn seeded_journey_on_a_phone() -> TestResult {
     let Some(chromium) = Chromium::start(true).await? else {
         return Ok(());
     };
-    let result = seeded_journey(&chromium.driver, "phone").await;
+    let result = seeded_journey(&chromium.driver, "390").await;
     chromium.stop().await?;
     result
 }
@@ -140,7 +142,13 @@ async fn seeded_journey_on_a_phone() -> TestResult {
 async fn seeded_journey(d: &Driver, width: &str) -> TestResult {
     let groups = (journey_files() / COPIES).max(1);
     let limit = Duration::from_secs(60 + (groups as u64) / 20);
-    let app = TestApp::start().await?;
+    // The apply is held at its tenth item so the browser sees it running.
+    let (hook, reached, release) = crate::undo::gate(HOLD_AT);
+    let app = TestApp::start_with(Options {
+        item_hook: Some(hook),
+        ..Options::default()
+    })
+    .await?;
     let dir = app.roots.join("journey");
     seed(&dir, groups)?;
     let before = hashes(&dir)?;
@@ -152,7 +160,7 @@ async fn seeded_journey(d: &Driver, width: &str) -> TestResult {
     let s = wait_scan_for(&user, job, limit).await?;
     assert_eq!(s["state"], "done", "{s}");
 
-    if width == "wide" {
+    if width == "1400" {
         d.cmd(
             reqwest::Method::POST,
             "/window/rect",
@@ -237,8 +245,11 @@ async fn seeded_journey(d: &Driver, width: &str) -> TestResult {
     d.click("form[action$='/apply'] button").await?;
     d.accept_confirm().await?;
     d.path_becomes_prefix("/jobs/").await?;
+    tokio::time::timeout(limit, reached).await??;
+    shows_within(d, &format!("{HOLD_AT} of {removed}"), limit).await?;
     d.shows("<progress").await?;
     d.shot(&shot("job-progress")).await?;
+    release.send(())?;
     shows_within(d, "moved to the trash", limit).await?;
     d.shot(&shot("job-summary")).await?;
     let after_apply = hashes(&dir)?;

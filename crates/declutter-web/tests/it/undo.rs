@@ -57,7 +57,9 @@ struct Gate {
     at: u64,
 }
 
-fn gate(
+/// A hook that holds the first job reaching `at` items: answers it, a receiver told when it
+/// is reached, and the sender that releases it.
+pub fn gate(
     at: u64,
 ) -> (
     declutter_core::engine::jobs::ItemHook,
