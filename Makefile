@@ -64,5 +64,5 @@ journey:
 screenshots:
 	mkdir -p docs/screenshots
 	DECLUTTER_JOURNEY_FILES=200 DECLUTTER_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots \
-		cargo test --locked -p declutter-web --test it journey:: -- --include-ignored
+		cargo test --locked -p declutter-web --test it journey::
 	! find docs/screenshots -name '*.png' -size +300k | grep .

@@ -5,7 +5,8 @@
 //! plan from the trash page; on disk every file is back byte for byte (SHA-256 of each).
 //!
 //! The default tree is 2,000 files (200 groups); `DECLUTTER_JOURNEY_FILES=100000` runs the
-//! full 10,000 groups / 100,000 files (`make journey`).
+//! full 10,000 groups / 100,000 files (`make journey`). It runs at 1400 px and on a 390 px phone;
+//! no page it visits may scroll sideways.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -76,6 +77,35 @@ fn hashes(dir: &Path) -> TestResult<BTreeMap<PathBuf, [u8; 32]>> {
     Ok(out)
 }
 
+/// A page the journey looks at, at one width.
+struct Page {
+    name: &'static str,
+    width: &'static str,
+}
+
+/// Saves the page's screenshot (with `DECLUTTER_SCREENSHOT_DIR`) and fails when it scrolls
+/// sideways: nothing may be wider than the viewport.
+async fn look(d: &Driver, p: Page) -> TestResult {
+    d.shot(&format!("{}-{}", p.name, p.width)).await?;
+    let v = d
+        .cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": "const w = document.documentElement.clientWidth; \
+                return [document.documentElement.scrollWidth, w, [...document.querySelectorAll('body *')]\
+                .filter(e => e.getBoundingClientRect().right > w + 1)\
+                .map(e => e.tagName + '.' + e.className).slice(0, 5)];", "args": []})),
+        )
+        .await?;
+    assert!(
+        v[0].as_u64().is_some() && v[0] == v[1],
+        "{} at {} px scrolls sideways (scroll width, viewport, widest): {v}",
+        p.name,
+        p.width
+    );
+    Ok(())
+}
+
 async fn click_xpath(d: &Driver, xpath: &str) -> TestResult {
     let v = d
         .cmd(
@@ -127,9 +157,8 @@ async fn seeded_account_filter_keep_folder_apply_undo_in_chromium() -> TestResul
     result
 }
 
-/// The same journey on a 390 px phone, only to take its screenshots (`make screenshots`).
+/// The same journey on a 390 px phone: no page scrolls sideways.
 #[tokio::test]
-#[ignore = "screenshots only: make screenshots"]
 async fn seeded_journey_on_a_phone() -> TestResult {
     let Some(chromium) = Chromium::start(true).await? else {
         return Ok(());
@@ -139,7 +168,7 @@ async fn seeded_journey_on_a_phone() -> TestResult {
     result
 }
 
-async fn seeded_journey(d: &Driver, width: &str) -> TestResult {
+async fn seeded_journey(d: &Driver, width: &'static str) -> TestResult {
     let groups = (journey_files() / COPIES).max(1);
     let limit = Duration::from_secs(60 + (groups as u64) / 20);
     // The apply is held at its tenth item so the browser sees it running.
@@ -168,20 +197,20 @@ async fn seeded_journey(d: &Driver, width: &str) -> TestResult {
         )
         .await?;
     }
-    let shot = |name: &str| format!("{name}-{width}");
+    let shot = |name: &'static str| Page { name, width };
     d.go(&app.url("/login")).await?;
     d.fill("#email", "journey@example.com").await?;
     d.fill("#password", PASSWORD).await?;
     d.click("form[action='/login'] button[type=submit]").await?;
     d.path_becomes("/dashboard").await?;
-    d.shot(&shot("dashboard")).await?;
+    look(d, shot("dashboard")).await?;
 
     // Filter: only the photos, not the notes.
     d.go(&app.url("/dupes")).await?;
     d.fill("#q", "photo").await?;
     d.click("form.filters button[type=submit]").await?;
     let html = shows_within(d, "value=\"photo\"", limit).await?;
-    d.shot(&shot("duplicates")).await?;
+    look(d, shot("duplicates")).await?;
     assert!(
         html.contains(&format!(
             "<div class=\"value\">{groups}</div><div class=\"label\">Groups matching"
@@ -203,7 +232,7 @@ async fn seeded_journey(d: &Driver, width: &str) -> TestResult {
         click_xpath(d, "//td[contains(@class,'path')]/a").await?;
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    d.shot(&shot("folders")).await?;
+    look(d, shot("folders")).await?;
     click_xpath(d, &format!("{keep_row}//a[normalize-space(.)='Keep here']")).await?;
     d.path_becomes("/dupes").await?;
     let html = shows_within(d, "Keeping everything in", limit).await?;
@@ -219,7 +248,7 @@ async fn seeded_journey(d: &Driver, width: &str) -> TestResult {
     // Review the grouped preview: per group the copy in keep/ stays, the nine others go.
     d.click("form[action='/plans'] button[type=submit]").await?;
     let html = shows_within(d, "Apply: move to the trash", limit).await?;
-    d.shot(&shot("plan")).await?;
+    look(d, shot("plan")).await?;
     let removed = groups * (COPIES - 1);
     assert!(
         html.contains(&format!("({removed} files)")),
@@ -248,10 +277,10 @@ async fn seeded_journey(d: &Driver, width: &str) -> TestResult {
     tokio::time::timeout(limit, reached).await??;
     shows_within(d, &format!("{HOLD_AT} of {removed}"), limit).await?;
     d.shows("<progress").await?;
-    d.shot(&shot("job-progress")).await?;
+    look(d, shot("job-progress")).await?;
     release.send(())?;
     shows_within(d, "moved to the trash", limit).await?;
-    d.shot(&shot("job-summary")).await?;
+    look(d, shot("job-summary")).await?;
     let after_apply = hashes(&dir)?;
     assert_eq!(
         after_apply.len(),
@@ -262,13 +291,13 @@ async fn seeded_journey(d: &Driver, width: &str) -> TestResult {
     // Undo the whole plan from the trash page.
     d.go(&app.url("/trash")).await?;
     d.shows("Restore the whole plan").await?;
-    d.shot(&shot("trash")).await?;
+    look(d, shot("trash")).await?;
     d.click("form[action^='/plans/'][action$='/restore'] button")
         .await?;
     d.accept_confirm().await?;
     d.path_becomes_prefix("/jobs/").await?;
     shows_within(d, "are back where they were", limit).await?;
-    d.shot(&shot("undo-summary")).await?;
+    look(d, shot("undo-summary")).await?;
 
     let after = hashes(&dir)?;
     assert_eq!(after.len(), before.len(), "every file is back");
