@@ -170,7 +170,8 @@ async fn seeded_journey_on_a_phone() -> TestResult {
 
 async fn seeded_journey(d: &Driver, width: &'static str) -> TestResult {
     let groups = (journey_files() / COPIES).max(1);
-    let limit = Duration::from_secs(60 + (groups as u64) / 20);
+    // The full 100,000 files took 8 min in all (debug build, shared 2-core machine).
+    let limit = Duration::from_secs(60 + (groups as u64) / 10);
     // The apply is held at its tenth item so the browser sees it running.
     let (hook, reached, release) = crate::undo::gate(HOLD_AT);
     let app = TestApp::start_with(Options {
