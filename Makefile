@@ -2,7 +2,7 @@
 CARGO_TARGET_DIR ?= $(HOME)/.cache/fpaste-declutter/target
 export CARGO_TARGET_DIR
 
-.PHONY: help run test test-rust test-ops lint deny packages security
+.PHONY: help run test test-rust test-ops lint deny packages security journey screenshots
 
 help:
 	@echo "make run    - fpasted on embedded defaults (SQLite in ./data, http://127.0.0.1:5000)"
@@ -10,6 +10,8 @@ help:
 	@echo "make lint   - rustfmt check and clippy -D warnings"
 	@echo "make deny   - licenses and advisories (offline snapshot)"
 	@echo "make security - attack tests, schemathesis against declutter and fpasted, AFL++ fuzzing (about 8 min)"
+	@echo "make journey - declutter's Chromium journey on 10,000 groups / 100,000 files"
+	@echo "make screenshots - PNGs of declutter's main pages at 1400 px and 390 px into docs/screenshots/"
 
 run:
 	cargo run --release --locked -p paste-server --bin fpasted
@@ -50,3 +52,17 @@ deny:
 # each AFL++ fuzz target of fuzz/ for FUZZ_SECONDS (45) seconds (.ci/fuzz, cargo afl on stable).
 security: packages
 	.ci/security
+
+# The seeded-account Chromium journey at full size: 10,000 duplicate groups / 100,000 files
+# (the normal suite runs it on 2,000 files). Run by .ci/run after `make security`.
+journey:
+	DECLUTTER_JOURNEY_FILES=100000 cargo test --locked -p declutter-web --test it \
+		journey::seeded_account_filter_keep_folder_apply_undo_in_chromium -- --exact
+
+# Screenshots of declutter's main pages for README.md: the journey on 200 files at 1400 px and
+# on a 390 px phone (3x pixels), saved by `Driver::shot`; each must stay under 300 KB.
+screenshots:
+	mkdir -p docs/screenshots
+	DECLUTTER_JOURNEY_FILES=200 DECLUTTER_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots \
+		cargo test --locked -p declutter-web --test it journey::
+	! find docs/screenshots -name '*.png' -size +300k | grep .

@@ -34,7 +34,13 @@ pub fn tail_id(loc: &str) -> TestResult<i64> {
 
 /// Polls the job's JSON status until it leaves `running`.
 pub async fn wait_scan(b: &Browser, job: i64) -> TestResult<Value> {
-    for _ in 0..200 {
+    wait_scan_for(b, job, std::time::Duration::from_secs(10)).await
+}
+
+/// [`wait_scan`] with a deadline (a large tree scans for longer).
+pub async fn wait_scan_for(b: &Browser, job: i64, limit: std::time::Duration) -> TestResult<Value> {
+    let end = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < end {
         let s: Value = b.get(&format!("/api/scans/{job}")).await?.json().await?;
         if s["state"] != "queued" && s["state"] != "running" {
             return Ok(s);

@@ -14,6 +14,7 @@ mod fake_oauth;
 mod fake_oidc;
 mod hardening;
 mod instances;
+mod journey;
 mod logs;
 mod oidc;
 mod openapi;

@@ -56,8 +56,9 @@ struct Gate {
     release: Mutex<mpsc::Receiver<()>>,
 }
 
-/// Holds the first job that reaches `at` items until released.
-fn gate(
+/// A hook that holds the first job reaching `at` items: answers it, a receiver told when it
+/// is reached, and the sender that releases it.
+pub fn gate(
     at: u64,
 ) -> (
     declutter_core::engine::jobs::ItemHook,
