@@ -2,9 +2,8 @@
 
 use std::str::FromStr;
 
-use declutter_core::hash::{ContentHash, HashKind};
-use declutter_core::ids::{ItemId, Source, UserId};
-use declutter_core::provider::{Change, Item, Listing};
+use declutter_core::ids::{Source, UserId};
+use declutter_core::provider::{Item, Listing};
 use declutter_core::store::{files, groups};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -15,31 +14,11 @@ fn item(
     size: u64,
     hash: Option<&str>,
 ) -> Result<Item, Box<dyn std::error::Error>> {
-    let name = path.rsplit('/').next().unwrap_or(path).to_owned();
-    Ok(Item {
-        id: ItemId::from_str(id)?,
-        parent_id: None,
-        name,
-        path: path.to_owned(),
-        is_dir: false,
-        size,
-        modified_ns: 1,
-        hash: hash.map(|h| ContentHash::new(HashKind::Md5, h)),
-        etag: None,
-        mime: None,
-        comparable: true,
-        inode: None,
-    })
+    crate::support::drive_file(id, path, size, 1, hash)
 }
 
 fn listing(items: Vec<Item>) -> Listing {
-    Listing {
-        full: true,
-        changes: items.into_iter().map(Change::Upsert).collect(),
-        cursor: None,
-        issues: Vec::new(),
-        api_calls: 0,
-    }
+    crate::support::full_listing(items)
 }
 
 /// Group `g` has `g % 4 + 2` copies of `(g % 7 + 1) * 100` bytes; a few unhashed singles too.

@@ -3,10 +3,9 @@
 
 use std::str::FromStr;
 
-use declutter_core::hash::{ContentHash, HashKind};
-use declutter_core::ids::{ItemId, Source, UserId};
+use declutter_core::ids::{Source, UserId};
 use declutter_core::platform_db::rusqlite::Connection;
-use declutter_core::provider::{Change, Item, Listing};
+use declutter_core::provider::{Item, Listing};
 use declutter_core::store::plans::{self, Action, PlanItem};
 use declutter_core::store::trash::{self, TrashEntry};
 use declutter_core::store::{
@@ -16,30 +15,11 @@ use declutter_core::store::{
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 fn item(id: &str, path: &str, hash: &str) -> Result<Item, Box<dyn std::error::Error>> {
-    Ok(Item {
-        id: ItemId::from_str(id)?,
-        parent_id: None,
-        name: path.rsplit('/').next().unwrap_or(path).to_owned(),
-        path: path.to_owned(),
-        is_dir: false,
-        size: 100,
-        modified_ns: 1,
-        hash: Some(ContentHash::new(HashKind::Md5, hash)),
-        etag: None,
-        mime: None,
-        comparable: true,
-        inode: None,
-    })
+    crate::support::drive_file(id, path, 100, 1, Some(hash))
 }
 
 fn listing(items: Vec<Item>) -> Listing {
-    Listing {
-        full: true,
-        changes: items.into_iter().map(Change::Upsert).collect(),
-        cursor: None,
-        issues: Vec::new(),
-        api_calls: 0,
-    }
+    crate::support::full_listing(items)
 }
 
 /// Two duplicate pairs on each drive, a source row with a cursor, a content check, a plan with

@@ -7,10 +7,9 @@ use std::str::FromStr;
 use declutter_core::engine::EngineError;
 use declutter_core::engine::pick::{Picks, build_picked};
 use declutter_core::engine::rules::KeepRules;
-use declutter_core::hash::{ContentHash, HashKind};
 use declutter_core::ids::{ItemId, Source, UserId};
 use declutter_core::platform_db::rusqlite::Connection;
-use declutter_core::provider::{Change, Item, Listing};
+use declutter_core::provider::Item;
 use declutter_core::store::plans::Action;
 use declutter_core::store::review::Filter;
 use declutter_core::store::{files, groups};
@@ -23,20 +22,7 @@ fn item(
     modified_ns: i64,
     hash: &str,
 ) -> Result<Item, Box<dyn std::error::Error>> {
-    Ok(Item {
-        id: ItemId::from_str(id)?,
-        parent_id: None,
-        name: path.rsplit('/').next().unwrap_or(path).to_owned(),
-        path: path.to_owned(),
-        is_dir: false,
-        size: 100,
-        modified_ns,
-        hash: Some(ContentHash::new(HashKind::Md5, hash)),
-        etag: None,
-        mime: None,
-        comparable: true,
-        inode: None,
-    })
+    crate::support::drive_file(id, path, 100, modified_ns, Some(hash))
 }
 
 /// Three groups `a`, `b`, `c` of copies in `/old` (older) and `/new` (newer); `a` has a
@@ -48,13 +34,7 @@ fn seed(conn: &mut Connection, user: &UserId, shared: &[&str]) -> TestResult {
         items.push(item(&format!("{g}-new"), &format!("/new/{g}.jpg"), 3, g)?);
     }
     items.push(item("a-mid", "/mid/a.jpg", 2, "a")?);
-    let listing = Listing {
-        full: true,
-        changes: items.into_iter().map(Change::Upsert).collect(),
-        cursor: None,
-        issues: Vec::new(),
-        api_calls: 0,
-    };
+    let listing = crate::support::full_listing(items);
     files::apply_listing(conn, user, &Source::GDrive, &listing, 0)?;
     let not_owned: Vec<ItemId> = shared
         .iter()

@@ -94,3 +94,45 @@ pub fn bytes(seed: u64, len: usize) -> Vec<u8> {
         })
         .collect()
 }
+
+/// A drive file for listings: `size` bytes, modified at `modified_ns`, MD5 `hash` (`None`: not
+/// hashed), named after the last component of `path`.
+pub fn drive_file(
+    id: &str,
+    path: &str,
+    size: u64,
+    modified_ns: i64,
+    hash: Option<&str>,
+) -> Result<declutter_core::provider::Item, Box<dyn std::error::Error>> {
+    use declutter_core::hash::{ContentHash, HashKind};
+    Ok(declutter_core::provider::Item {
+        id: std::str::FromStr::from_str(id)?,
+        parent_id: None,
+        name: path.rsplit('/').next().unwrap_or(path).to_owned(),
+        path: path.to_owned(),
+        is_dir: false,
+        size,
+        modified_ns,
+        hash: hash.map(|h| ContentHash::new(HashKind::Md5, h)),
+        etag: None,
+        mime: None,
+        comparable: true,
+        inode: None,
+    })
+}
+
+/// A full listing of `items`, as a first scan gets it.
+pub fn full_listing(
+    items: Vec<declutter_core::provider::Item>,
+) -> declutter_core::provider::Listing {
+    declutter_core::provider::Listing {
+        full: true,
+        changes: items
+            .into_iter()
+            .map(declutter_core::provider::Change::Upsert)
+            .collect(),
+        cursor: None,
+        issues: Vec::new(),
+        api_calls: 0,
+    }
+}
