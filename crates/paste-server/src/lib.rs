@@ -85,8 +85,6 @@ pub async fn build_state_with(
     };
     let registry = MetricsRegistry::new("flaskpaste");
     let metrics = metrics::PasteMetrics::new(&registry);
-    let (count, bytes) = store.totals().await?;
-    metrics.set_totals(count, bytes);
     store
         .set_webhook_endpoints(config.webhook_urls.clone())
         .await?;
@@ -205,12 +203,11 @@ async fn spawn_metrics_listener(
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding metrics listener {addr}"))?;
-    let registry = state.registry.clone();
     let app = axum::Router::new().route(
         "/metrics",
         axum::routing::get(move || {
-            let registry = registry.clone();
-            async move { registry.response() }
+            let state = state.clone();
+            async move { handlers::ops::scrape(&state).await }
         }),
     );
     let app = layers(app, LayerConfig::default());

@@ -148,37 +148,27 @@ impl PasteMetrics {
         m
     }
 
-    /// Sets the stored totals from the database.
+    /// Sets the stored totals from the database. Only a scrape does this, just before it
+    /// encodes: the gauges are a reading of the database, never a running tally, so no
+    /// create racing a reset can count a paste twice.
     pub fn set_totals(&self, pastes: i64, bytes: i64) {
         self.stored.set(pastes);
         self.bytes.set(bytes);
     }
 
-    /// One paste of `size` bytes created.
-    pub fn created(&self, size: u64) {
+    /// One paste created.
+    pub fn created(&self) {
         self.created.inc();
-        self.stored.inc();
-        self.bytes.inc_by(i64::try_from(size).unwrap_or(i64::MAX));
     }
 
-    /// One paste of `size` bytes deleted or burned.
-    pub fn deleted(&self, size: u64) {
+    /// One paste deleted or burned.
+    pub fn deleted(&self) {
         self.deleted.inc();
-        self.stored.dec();
-        self.bytes.dec_by(i64::try_from(size).unwrap_or(i64::MAX));
     }
 
-    /// A paste's content replaced: stored bytes change from `old` to `new`.
-    pub fn resized(&self, old: u64, new: u64) {
-        self.bytes.dec_by(i64::try_from(old).unwrap_or(i64::MAX));
-        self.bytes.inc_by(i64::try_from(new).unwrap_or(i64::MAX));
-    }
-
-    /// One paste of `size` bytes purged after expiry.
-    pub fn expired(&self, size: u64) {
-        self.expired.inc();
-        self.stored.dec();
-        self.bytes.dec_by(i64::try_from(size).unwrap_or(i64::MAX));
+    /// `count` pastes purged after expiry.
+    pub fn expired(&self, count: usize) {
+        self.expired.inc_by(u64::try_from(count).unwrap_or(u64::MAX));
     }
 
     /// One creation refused.

@@ -27,9 +27,7 @@ pub async fn sweep(state: &AppState) {
         .await
     {
         Ok(purged) => {
-            for (_, size) in &purged {
-                state.metrics.expired(*size);
-            }
+            state.metrics.expired(purged.len());
             if !purged.is_empty() {
                 state.webhooks.notify();
                 tracing::info!(count = purged.len(), "purged expired pastes");
@@ -46,9 +44,5 @@ pub async fn sweep(state: &AppState) {
         .await
     {
         tracing::error!(%error, "short URL expiry sweep failed");
-    }
-    match state.store.totals().await {
-        Ok((count, bytes)) => state.metrics.set_totals(count, bytes),
-        Err(error) => tracing::error!(%error, "could not read storage totals"),
     }
 }

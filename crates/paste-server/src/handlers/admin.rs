@@ -98,9 +98,7 @@ pub async fn cleanup(
         .purge_expired(state.config.clock.now(), window)
         .await?;
     let bytes: u64 = purged.iter().map(|(_, size)| size).sum();
-    for (_, size) in &purged {
-        state.metrics.expired(*size);
-    }
+    state.metrics.expired(purged.len());
     tracing::info!(
         target: "audit",
         actor = admin.actor(),

@@ -189,7 +189,7 @@ pub async fn create(
         }
     }
     state.pow.record_creation(now);
-    state.metrics.created(size);
+    state.metrics.created();
     state.webhooks.notify();
 
     let url = paste_path(&cfg.url_prefix, id.as_str());

@@ -75,7 +75,7 @@ pub async fn delete(
         ));
     }
     if let Some(gone) = state.store.delete(id.as_str()).await? {
-        state.metrics.deleted(gone.size);
+        state.metrics.deleted();
         state.webhooks.notify();
         if identity.is_admin() && !by_owner && !by_token {
             tracing::info!(

@@ -88,7 +88,17 @@ pub async fn metrics(
     if state.config.metrics_listen.is_some() || !(loopback || identity.is_admin()) {
         return Err(problem(StatusCode::NOT_FOUND, "not_found", "Not found"));
     }
-    Ok(state.registry.response())
+    Ok(scrape(&state).await)
+}
+
+/// The metrics as of now: the stored totals are read from the database for each scrape, so
+/// they are what the database holds rather than a tally kept beside it.
+pub async fn scrape(state: &AppState) -> Response {
+    match state.store.totals().await {
+        Ok((pastes, bytes)) => state.metrics.set_totals(pastes, bytes),
+        Err(error) => tracing::error!(%error, "metrics: could not read storage totals"),
+    }
+    state.registry.response()
 }
 
 /// `GET /client`: the fpaste binary for this server's platform.

@@ -152,7 +152,7 @@ pub async fn raw(
                     .await?
                     .ok_or_else(not_found)?;
                 if read.views_left == 0 {
-                    state.metrics.deleted(meta.size);
+                    state.metrics.deleted();
                     state.webhooks.notify();
                 }
                 views_left = Some(read.views_left);

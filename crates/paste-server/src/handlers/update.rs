@@ -181,7 +181,6 @@ pub async fn update(
             "Send new content, X-Expiry, X-Display-Name, X-New-Password or X-Remove-Password",
         ));
     }
-    let old_size = meta.size;
     let dedup = DedupPolicy {
         window_secs: i64::try_from(cfg.dedup_window).unwrap_or(i64::MAX),
         max: cfg.dedup_max,
@@ -221,7 +220,6 @@ pub async fn update(
             .into());
         }
     };
-    state.metrics.resized(old_size, meta.size);
     state.webhooks.notify();
     Ok(Json(PasteInfo {
         raw: format!("{}/raw", paste_path(&cfg.url_prefix, &meta.id)),

@@ -133,6 +133,12 @@ async fn metrics_can_move_to_their_own_listener() -> TestResult {
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    assert!(text.contains("flaskpaste_pastes_created_total 1"), "{text}");
+    for line in [
+        "flaskpaste_pastes_created_total 1",
+        "flaskpaste_pastes_total 1",
+        "flaskpaste_storage_bytes 7",
+    ] {
+        assert!(text.contains(line), "{line} missing from\n{text}");
+    }
     Ok(())
 }
