@@ -168,7 +168,8 @@ impl PasteMetrics {
 
     /// `count` pastes purged after expiry.
     pub fn expired(&self, count: usize) {
-        self.expired.inc_by(u64::try_from(count).unwrap_or(u64::MAX));
+        self.expired
+            .inc_by(u64::try_from(count).unwrap_or(u64::MAX));
     }
 
     /// One creation refused.

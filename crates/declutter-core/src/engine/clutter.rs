@@ -24,6 +24,7 @@ pub const MAX_FILES: usize = 10_000;
 
 /// What a new clutter plan holds, and what it refused.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClutterPlan {
     /// Plan id.
     pub plan_id: i64,
@@ -32,6 +33,7 @@ pub struct ClutterPlan {
     /// Bytes freed.
     pub bytes_reclaimed: u64,
     /// Files left out, with the reason (path, reason).
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Vec<String>>))]
     pub refused: Vec<(String, String)>,
 }
 

@@ -60,6 +60,7 @@ pub enum RestoreSelection {
 /// What a restore of several entries did. A conflict or a refusal of one entry is reported
 /// and the rest go on.
 #[derive(Debug, Clone, Default, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RestoreReport {
     /// Entries put back.
     pub restored: u64,
@@ -68,6 +69,7 @@ pub struct RestoreReport {
     /// Original paths where something exists now: left in the trash, never overwritten.
     pub conflicts: Vec<String>,
     /// Entries that could not be restored, with the reason (path, reason).
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Vec<String>>))]
     pub failed: Vec<(String, String)>,
     /// The run stopped on request between two entries.
     pub cancelled: bool,

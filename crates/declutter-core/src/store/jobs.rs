@@ -9,6 +9,7 @@ use crate::ids::UserId;
 
 /// What a job does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum JobKind {
     /// Moves a plan's removals into the trash.
@@ -28,6 +29,7 @@ impl JobKind {
 
 /// One job as stored.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Job {
     /// Job id.
     pub id: i64,

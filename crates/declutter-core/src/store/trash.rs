@@ -190,6 +190,7 @@ pub fn claimed(
 
 /// What one plan still holds in the owner's trash.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlanInTrash {
     /// The plan.
     pub plan_id: i64,

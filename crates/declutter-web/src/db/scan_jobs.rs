@@ -17,6 +17,7 @@ const CLAIM_WINDOW: i64 = 64;
 
 /// A scan job as stored.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = ScanJob)]
 pub struct Job {
     /// Job id.
     pub id: i64,

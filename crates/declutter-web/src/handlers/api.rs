@@ -28,7 +28,7 @@ pub struct TokenIssued {
 /// A 15-minute bearer token for the caller's browser session.
 ///
 /// Only a signed-in browser session may ask (a bearer token cannot mint another).
-#[utoipa::path(post, path = "/api/tokens", tag = "account", security(("session" = [])),
+#[utoipa::path(post, path = "/api/tokens", operation_id = "issueToken", tag = "account", security(("session" = [])),
     responses((status = 201, description = "A new token", body = TokenIssued)))]
 pub async fn issue_token(
     State(state): State<AppState>,
@@ -60,14 +60,14 @@ pub async fn issue_token(
 }
 
 /// The caller's account.
-#[utoipa::path(get, path = "/api/me", tag = "account",
+#[utoipa::path(get, path = "/api/me", operation_id = "getMe", tag = "account",
     responses((status = 200, description = "The caller", body = db::users::User)))]
 pub async fn me(CurrentUser(p): CurrentUser) -> Json<db::users::User> {
     Json(p.user)
 }
 
 /// The caller's connected drives (never their tokens).
-#[utoipa::path(get, path = "/api/connections", tag = "account",
+#[utoipa::path(get, path = "/api/connections", operation_id = "listConnections", tag = "account",
     responses((status = 200, description = "Connections", body = Vec<db::connections::ConnectionInfo>)))]
 pub async fn connections(
     State(state): State<AppState>,
@@ -85,7 +85,7 @@ pub async fn connections(
 /// Disconnects a drive: revokes the grant at the provider and forgets the tokens.
 ///
 /// 404 when the connection is not the caller's (the same answer as absent).
-#[utoipa::path(delete, path = "/api/connections/{id}", tag = "account",
+#[utoipa::path(delete, path = "/api/connections/{id}", operation_id = "disconnect", tag = "account",
     params(("id" = i64, Path, minimum = 1, description = "Connection id")),
     responses((status = 204, description = "Disconnected")))]
 pub async fn disconnect(
@@ -99,7 +99,7 @@ pub async fn disconnect(
 }
 
 /// The caller's own audit entries, newest first (at most 500).
-#[utoipa::path(get, path = "/api/audit", tag = "account",
+#[utoipa::path(get, path = "/api/audit", operation_id = "listAudit", tag = "account",
     responses((status = 200, description = "Audit entries", body = Vec<db::audit::Record>)))]
 pub async fn audit_entries(
     State(state): State<AppState>,
@@ -115,7 +115,7 @@ pub async fn audit_entries(
 }
 
 /// Every account (administrators only).
-#[utoipa::path(get, path = "/api/admin/users", tag = "admin",
+#[utoipa::path(get, path = "/api/admin/users", operation_id = "listUsers", tag = "admin",
     responses((status = 200, description = "Accounts", body = Vec<db::users::User>)))]
 pub async fn admin_users(
     State(state): State<AppState>,

@@ -8,16 +8,13 @@
 
 use std::sync::LazyLock;
 
+use utoipa::openapi::link::Link;
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::handlers;
-
-/// The hand-written description of the routes not annotated yet (the review and clean-up
-/// routes, which are being reworked): merged in until each carries its own annotation.
-const UNANNOTATED: &str = include_str!("../openapi.json");
 
 /// The document.
 #[derive(OpenApi)]
@@ -44,14 +41,30 @@ const UNANNOTATED: &str = include_str!("../openapi.json");
         handlers::scans::api_start,
         handlers::scans::api_drive,
         handlers::scans::api_status,
+        handlers::dupes::api_list,
+        handlers::dupes::api_folders,
         handlers::files::thumbnail,
         handlers::report::api_get,
+        handlers::report::api_plan,
         handlers::usage::api_get,
+        handlers::plans::api_create,
+        handlers::plans::api_get,
+        handlers::plan_edit::api_edit,
+        handlers::plans::api_apply,
+        handlers::jobs::api_restore_plan,
+        handlers::jobs::api_get,
+        handlers::jobs::api_cancel,
+        handlers::trash::api_list,
+        handlers::trash::api_summary,
+        handlers::trash::api_restore_selection,
+        handlers::trash::api_purge_selection,
+        handlers::trash::api_restore,
+        handlers::trash::api_purge,
         handlers::openapi::document,
         handlers::openapi::docs,
     ),
     components(schemas(platform::Problem)),
-    modifiers(&SecuritySchemes, &CommonResponses),
+    modifiers(&SecuritySchemes, &CommonResponses, &Links),
     tags(
         (name = "account", description = "The caller, tokens, connections, audit"),
         (name = "sources", description = "Folders and drives, and their scans"),
@@ -157,28 +170,63 @@ fn add_problems(op: &mut Operation, codes: &[&str]) {
     }
 }
 
-/// The generated document, with the hand-written paths (and the schemas they use) of the routes
-/// not annotated yet.
-pub fn document() -> serde_json::Value {
-    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
-    let Ok(old) = serde_json::from_str::<serde_json::Value>(UNANNOTATED) else {
-        return doc;
-    };
-    for pointer in ["/paths", "/components/schemas"] {
-        let (Some(from), Some(to)) = (
-            old.pointer(pointer).and_then(serde_json::Value::as_object),
-            doc.pointer_mut(pointer)
-                .and_then(serde_json::Value::as_object_mut),
-        ) else {
-            continue;
-        };
-        for (name, value) in from {
-            to.entry(name.clone()).or_insert_with(|| value.clone());
-        }
-    }
-    doc
-}
-
 /// The document as served (built once).
 pub static JSON: LazyLock<String> =
-    LazyLock::new(|| serde_json::to_string_pretty(&document()).unwrap_or_default());
+    LazyLock::new(|| ApiDoc::openapi().to_pretty_json().unwrap_or_default());
+
+/// The links from what an operation creates to the operations on it (a plan to its edits,
+/// apply and undo; a job to its progress and cancel), so a client — and schemathesis's
+/// stateful phase — can follow them.
+struct Links;
+
+/// (operation, status, the created id's JSON pointer, the operations taking it as `id`).
+const LINKS: &[(&str, &str, &str, &[&str])] = &[
+    (
+        "createPlan",
+        "201",
+        "/id",
+        &["getPlan", "editPlan", "applyPlan", "restorePlan"],
+    ),
+    (
+        "createClutterPlan",
+        "201",
+        "/plan_id",
+        &["getPlan", "applyPlan", "restorePlan"],
+    ),
+    ("applyPlan", "202", "/job", &["getJob", "cancelJob"]),
+    ("restorePlan", "202", "/job", &["getJob", "cancelJob"]),
+    ("scanSource", "202", "/job", &["getScan"]),
+    ("scanConnection", "202", "/job", &["getScan"]),
+];
+
+impl Modify for Links {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        for item in api.paths.paths.values_mut() {
+            for op in [&mut item.get, &mut item.post, &mut item.delete]
+                .into_iter()
+                .flatten()
+            {
+                let Some((_, status, pointer, targets)) = LINKS
+                    .iter()
+                    .find(|(id, ..)| op.operation_id.as_deref() == Some(*id))
+                else {
+                    continue;
+                };
+                let Some(RefOr::T(response)) = op.responses.responses.get_mut(*status) else {
+                    continue;
+                };
+                for target in *targets {
+                    response.links.insert(
+                        (*target).to_owned(),
+                        RefOr::T(
+                            Link::builder()
+                                .operation_id(*target)
+                                .parameter("id", format!("$response.body#{pointer}"))
+                                .build(),
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}

@@ -74,7 +74,10 @@ pub async fn page_(
     Ok(page(StatusCode::OK, &view))
 }
 
-/// `GET /api/dupes?…`.
+/// A page of the caller's duplicate groups, filtered and sorted.
+#[utoipa::path(get, path = "/api/dupes", operation_id = "listDuplicates", tag = "review", params(DupesQuery),
+    responses((status = 200, description = "The page (an empty page past the last)",
+        body = crate::review::DupesView)))]
 pub async fn api_list(
     State(review): State<Review>,
     CurrentUser(p): CurrentUser,
@@ -86,14 +89,16 @@ pub async fn api_list(
 }
 
 /// `?parent=` of the folder view, beside the duplicates query it carries along.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FolderQuery {
-    /// The folder whose subfolders are shown (absent: the top).
+    /// The folder whose subfolders are shown (absent or empty: the top).
+    #[param(max_length = 4096)]
     pub parent: Option<String>,
 }
 
 /// One folder in the API.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FolderItem {
     /// Folder path.
     pub path: String,
@@ -163,7 +168,11 @@ pub async fn folders_page(
     Ok(page(StatusCode::OK, &view))
 }
 
-/// `GET /api/folders?parent=…`.
+/// The subfolders of `parent` that hold duplicate copies, with what removing them frees.
+#[utoipa::path(get, path = "/api/folders", operation_id = "listFolders", tag = "review", params(FolderQuery),
+    responses((status = 200, description = "The subfolders", body = Vec<FolderItem>),
+        (status = 404, description = "No duplicates below `parent`", body = platform::Problem,
+            content_type = "application/problem+json")))]
 pub async fn api_folders(
     State(review): State<Review>,
     CurrentUser(p): CurrentUser,

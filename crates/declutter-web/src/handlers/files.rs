@@ -121,7 +121,7 @@ async fn local_bytes(state: &AppState, f: &FileRow) -> Result<Vec<u8>, Problem> 
 }
 
 /// A thumbnail of an image file: a PNG (or, for JPEG files, JPEG) at most 160 pixels a side.
-#[utoipa::path(get, path = "/api/files/{id}/thumbnail", tag = "review",
+#[utoipa::path(get, path = "/api/files/{id}/thumbnail", operation_id = "getThumbnail", tag = "review",
     params(
         ("id" = i64, Path, minimum = 1, description = "File id (from the duplicates list)"),
         ("v" = Option<String>, Query, description = "Cache key the pages add (the file's version); ignored"),

@@ -33,7 +33,7 @@ pub const JOB_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'sel
      connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// A job as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct JobView {
     /// The stored job.
     #[serde(flatten)]
@@ -55,13 +55,22 @@ impl From<Job> for JobView {
     }
 }
 
+/// A job started in the background.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct JobStarted {
+    /// The job id.
+    pub job: i64,
+    /// Where to poll it (`GET`).
+    pub status_url: String,
+}
+
 /// 202 Accepted for a started job: its id and where to watch it.
 pub fn accepted(job: i64) -> Response {
-    let url = format!("/api/jobs/{job}");
+    let status_url = format!("/api/jobs/{job}");
     (
         StatusCode::ACCEPTED,
-        [(header::LOCATION, url.clone())],
-        Json(serde_json::json!({ "job": job, "status_url": url })),
+        [(header::LOCATION, status_url.clone())],
+        Json(JobStarted { job, status_url }),
     )
         .into_response()
 }
@@ -156,7 +165,10 @@ pub async fn page_(
     Ok(res)
 }
 
-/// `GET /api/jobs/{id}`.
+/// One of the caller's clean-up jobs (apply or restore): its progress, then its summary.
+#[utoipa::path(get, path = "/api/jobs/{id}", operation_id = "getJob", tag = "cleanup",
+    params(("id" = i64, Path, minimum = 1, description = "Job id")),
+    responses((status = 200, description = "The job", body = JobView)))]
 pub async fn api_get(
     State(cleanup): State<Cleanup>,
     CurrentUser(p): CurrentUser,
@@ -197,7 +209,12 @@ pub async fn cancel_form(
     Ok(Redirect::to(&format!("/jobs/{id}")).into_response())
 }
 
-/// `POST /api/jobs/{id}/cancel`: 202 with the job; it stops before its next file.
+/// Asks a running job to stop before its next file; what it already moved stays in the
+/// trash (restore the plan to undo it).
+#[utoipa::path(post, path = "/api/jobs/{id}/cancel", operation_id = "cancelJob", tag = "cleanup",
+    params(("id" = i64, Path, minimum = 1, description = "Job id")),
+    responses((status = 202, description = "Asked; the job stops before its next file", body = JobView),
+        (status = 409, description = "The job is over", body = platform::Problem, content_type = "application/problem+json")))]
 pub async fn api_cancel(
     State(state): State<AppState>,
     State(cleanup): State<Cleanup>,
@@ -243,7 +260,14 @@ pub async fn restore_plan_form(
     Ok(Redirect::to(&format!("/jobs/{job}")).into_response())
 }
 
-/// `POST /api/plans/{id}/restore`: 202 with the job to watch.
+/// Undoes a whole plan in the background: every file it moved to the trash goes back.
+#[utoipa::path(post, path = "/api/plans/{id}/restore", operation_id = "restorePlan", tag = "cleanup",
+    params(("id" = i64, Path, minimum = 1, description = "Plan id")),
+    responses((status = 202, description = "Started; poll the job",
+            headers(("Location" = String, description = "The job's status URL")),
+            body = JobStarted),
+        (status = 409, description = "Nothing of the plan is in the trash, or another job of \
+            this account is running", body = platform::Problem, content_type = "application/problem+json")))]
 pub async fn api_restore_plan(
     State(state): State<AppState>,
     State(cleanup): State<Cleanup>,

@@ -11,7 +11,7 @@ use http::{HeaderValue, StatusCode, header};
 use crate::state::AppState;
 
 /// This document.
-#[utoipa::path(get, path = "/api/openapi.json", tag = "docs",
+#[utoipa::path(get, path = "/api/openapi.json", operation_id = "getOpenApi", tag = "docs",
     responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")))]
 pub async fn document() -> Response {
     let mut res = super::api_doc::JSON.as_str().into_response();
@@ -42,7 +42,7 @@ pub const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'se
      connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// This document in Swagger UI (an HTML page).
-#[utoipa::path(get, path = "/api/docs", tag = "docs",
+#[utoipa::path(get, path = "/api/docs", operation_id = "getDocs", tag = "docs",
     responses((status = 200, description = "The Swagger UI page", content_type = "text/html")))]
 pub async fn docs(State(state): State<AppState>) -> Response {
     let a = &state.assets;

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use declutter_core::engine::edit::{self, Override};
 use declutter_core::store::plans::{self, Action};
@@ -15,28 +15,32 @@ use super::plans::{PlanView, load};
 use crate::auth::access::{Ctx, CurrentUser, Principal};
 use crate::error::ApiError;
 use crate::extract::{Form, Json};
+use crate::path_id::Id;
 use crate::state::AppState;
 use crate::work;
 
 /// Changes to a draft plan (`POST /api/plans/{id}/items`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EditBody {
     /// Per file: this item stays (`keep`) or goes (`remove`).
     #[serde(default)]
+    #[schema(max_items = 10000)]
     pub changes: Vec<ItemChange>,
     /// Per group: this item stays and every other copy of its group goes.
     #[serde(default)]
+    #[schema(max_items = 10000)]
     pub keep_only: Vec<i64>,
 }
 
 /// One per-file change.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ItemChange {
     /// Plan item id.
     pub id: i64,
     /// `keep` or `remove`.
+    #[schema(pattern = "^(keep|remove)$")]
     pub action: String,
 }
 
@@ -100,7 +104,7 @@ pub async fn edit_form(
     State(state): State<AppState>,
     ctx: Ctx,
     CurrentUser(p): CurrentUser,
-    Path(id): Path<i64>,
+    Id(id): Id,
     Form(fields): Form<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let mut changes = Vec::new();
@@ -124,12 +128,19 @@ pub async fn edit_form(
     Ok(Redirect::to(&format!("/plans/{id}?page={page}{anchor}")).into_response())
 }
 
-/// `POST /api/plans/{id}/items`.
+/// Edits a draft plan: per file (this copy stays or goes) and per group (only this copy
+/// stays). A change that would leave a group without a copy refuses the whole edit.
+#[utoipa::path(post, path = "/api/plans/{id}/items", operation_id = "editPlan", tag = "cleanup",
+    params(("id" = i64, Path, minimum = 1, description = "Plan id")),
+    request_body = EditBody,
+    responses((status = 200, description = "The plan after the edit, first page", body = super::plans::PlanView),
+        (status = 400, description = "The body is not JSON of this shape", body = platform::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The plan is no longer a draft", body = platform::Problem, content_type = "application/problem+json")))]
 pub async fn api_edit(
     State(state): State<AppState>,
     ctx: Ctx,
     CurrentUser(p): CurrentUser,
-    Path(id): Path<i64>,
+    Id(id): Id,
     body: Result<Json<EditBody>, ApiError>,
 ) -> Result<Json<PlanView>, ApiError> {
     // Another account's plan is 404 before its body is even read.

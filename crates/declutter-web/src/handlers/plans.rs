@@ -70,31 +70,41 @@ impl RulesForm {
 }
 
 /// The API body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RulesBody {
     /// Keep rules in order: `newest`, `oldest`, `shortest-path`, `original-name`, `ref:<folder>`.
+    #[schema(min_items = 1, max_items = 16, inline, value_type = Vec<RuleText>)]
     pub rules: Vec<String>,
     /// Only the groups passing this filter (the query of `GET /api/dupes`; every group when absent).
     #[serde(default)]
     pub filter: Option<FilterBody>,
 }
 
+/// One keep rule as text (the document's type for an item of `rules`).
+#[derive(utoipa::ToSchema)]
+#[schema(pattern = "^(newest|oldest|shortest-path|original-name|ref:.+)$")]
+pub struct RuleText(pub String);
+
 /// A filter in a JSON body: the fields of `GET /api/dupes`'s query.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FilterBody {
     /// `image`, `video`, `audio`, `document`, `archive` or `other`.
     #[serde(rename = "type")]
+    #[schema(pattern = "^(any|image|video|audio|document|archive|other)$")]
     pub kind: Option<String>,
     /// Smallest copy size in bytes.
     pub min_size: Option<u64>,
     /// Largest copy size in bytes.
     pub max_size: Option<u64>,
-    /// Groups with a copy in this folder.
+    /// Groups with a copy in this folder (a path from `/`).
+    #[schema(pattern = "^/[^\\x00-\\x1f\\x7f]*$", max_length = 1024)]
     pub folder: Option<String>,
     /// Groups with a copy in this source.
+    #[schema(pattern = "^[^\\x00-\\x1f\\x7f]*$", max_length = 1024)]
     pub source: Option<String>,
     /// Name search.
+    #[schema(pattern = "^[^\\x00-\\x1f\\x7f]*$", max_length = 1024)]
     pub q: Option<String>,
 }
 
@@ -113,11 +123,12 @@ impl From<FilterBody> for DupesQuery {
 }
 
 /// One planned file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PlanItemView {
     /// Plan item id (what an edit names).
     pub id: i64,
     /// `keep` or `remove`.
+    #[schema(pattern = "^(keep|remove)$")]
     pub action: &'static str,
     /// The file.
     #[serde(flatten)]
@@ -129,7 +140,7 @@ pub struct PlanItemView {
 }
 
 /// A plan and its items.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PlanView {
     /// Plan id.
     pub id: i64,
@@ -151,6 +162,9 @@ pub struct PlanView {
     pub items: Vec<PlanItemView>,
 }
 
+/// Most keep rules in one request.
+pub const MAX_RULES: usize = 16;
+
 /// Plan groups per page: the page stays far below 300 KB of HTML whatever the plan's size.
 pub const PLAN_PAGE_GROUPS: usize = 25;
 
@@ -163,6 +177,9 @@ async fn create(
     picks: Picks,
 ) -> Result<i64, ApiError> {
     let filter = Selection::try_from(filter)?.filter;
+    if rules.len() > MAX_RULES {
+        return Err(ApiError::Invalid(format!("at most {MAX_RULES} keep rules")));
+    }
     let rules = KeepRules::parse(&rules)?;
     if rules.0.is_empty() {
         return Err(ApiError::Invalid("choose at least one keep rule".into()));
@@ -262,9 +279,11 @@ fn item_view(i: &PlanItem) -> PlanItemView {
 }
 
 /// `?page=` of a plan.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PlanQuery {
-    /// Page of groups, from 1.
+    /// Page of groups, from 1 (a page past the last shows the last).
+    #[param(value_type = Option<u32>, minimum = 1)]
     pub page: Option<String>,
 }
 
@@ -279,11 +298,13 @@ fn plan_page_no(q: &PlanQuery) -> Result<usize, ApiError> {
 }
 
 /// How an apply runs, from the plan page's form or the API's query.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ApplyChoice {
     /// Then remove the local folders the plan's files left empty (a restore recreates them);
     /// the form's checkbox sends `on`.
     #[serde(default, deserialize_with = "checkbox")]
+    #[param(value_type = Option<bool>)]
     pub remove_empty_folders: bool,
 }
 
@@ -383,7 +404,12 @@ pub async fn create_form(
     Ok(Redirect::to(&format!("/plans/{id}")).into_response())
 }
 
-/// `POST /api/plans`.
+/// A draft plan from keep rules over the caller's exact duplicate groups (those passing
+/// `filter`, or all): nothing moves until it is applied.
+#[utoipa::path(post, path = "/api/plans", operation_id = "createPlan", tag = "cleanup", request_body = RulesBody,
+    responses((status = 201, description = "The draft plan, first page of groups", body = PlanView),
+        (status = 400, description = "The body is not JSON of this shape", body = platform::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The duplicates changed since the selection was made", body = platform::Problem, content_type = "application/problem+json")))]
 pub async fn api_create(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -429,7 +455,10 @@ pub async fn page_(
     ))
 }
 
-/// `GET /api/plans/{id}?page=`.
+/// One of the caller's plans with a page of its groups (kept copies first in each).
+#[utoipa::path(get, path = "/api/plans/{id}", operation_id = "getPlan", tag = "cleanup",
+    params(("id" = i64, Path, minimum = 1, description = "Plan id"), PlanQuery),
+    responses((status = 200, description = "The plan", body = PlanView)))]
 pub async fn api_get(
     State(state): State<AppState>,
     CurrentUser(p): CurrentUser,
@@ -483,7 +512,15 @@ pub async fn apply_form(
     apply_or_consent(&state, &ctx, &p, id, &choice).await
 }
 
-/// `POST /api/plans/{id}/apply`: 202 with the job to watch.
+/// Starts moving the plan's removals to the trash in the background (each file checked again
+/// first; a group never loses its last copy).
+#[utoipa::path(post, path = "/api/plans/{id}/apply", operation_id = "applyPlan", tag = "cleanup",
+    params(("id" = i64, Path, minimum = 1, description = "Plan id"), ApplyChoice),
+    responses((status = 202, description = "Started; poll the job",
+            headers(("Location" = String, description = "The job's status URL")),
+            body = super::jobs::JobStarted),
+        (status = 409, description = "Already applied or applying, another apply of this \
+            account is running, or a drive it touches is still read-only", body = platform::Problem, content_type = "application/problem+json")))]
 pub async fn api_apply(
     State(state): State<AppState>,
     ctx: Ctx,

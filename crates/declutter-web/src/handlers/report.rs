@@ -98,7 +98,7 @@ pub async fn page_(
 
 /// The clutter report: largest, untouched for a year, empty and temporary items (each
 /// section at most 100 entries).
-#[utoipa::path(get, path = "/api/report", tag = "review",
+#[utoipa::path(get, path = "/api/report", operation_id = "getReport", tag = "review",
     responses((status = 200, description = "The report", body = ReportView)))]
 pub async fn api_get(
     State(state): State<AppState>,
@@ -108,9 +108,10 @@ pub async fn api_get(
 }
 
 /// The files to plan the removal of.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 pub struct Picked {
-    /// File ids from the report.
+    /// File ids from the report (1 to 10,000).
+    #[schema(min_items = 1, max_items = 10000)]
     pub ids: Vec<i64>,
 }
 
@@ -152,7 +153,13 @@ pub async fn plan_form(
     Ok(Redirect::to(&format!("/plans/{}", plan.plan_id)).into_response())
 }
 
-/// `POST /api/plans/clutter` `{"ids": [...]}`: 201 with the plan and what was left out.
+/// A draft plan removing files picked from the clutter report; files that have a duplicate
+/// now (review those on the duplicates page) are left out and listed.
+#[utoipa::path(post, path = "/api/plans/clutter", operation_id = "createClutterPlan", tag = "cleanup", request_body = Picked,
+    responses((status = 201, description = "The plan and what was left out",
+            body = declutter_core::engine::clutter::ClutterPlan),
+        (status = 400, description = "The body is not JSON of this shape", body = platform::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "An id names no file of the caller's; no plan was made", body = platform::Problem, content_type = "application/problem+json")))]
 pub async fn api_plan(
     State(state): State<AppState>,
     State(cleanup): State<Cleanup>,

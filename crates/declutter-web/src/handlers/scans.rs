@@ -94,9 +94,10 @@ pub async fn start_form(
 }
 
 /// Starts scanning one of the caller's local sources in the background.
-#[utoipa::path(post, path = "/api/sources/{id}/scans", tag = "sources",
+#[utoipa::path(post, path = "/api/sources/{id}/scans", operation_id = "scanSource", tag = "sources",
     params(("id" = i64, Path, minimum = 1, description = "Local source id")),
-    responses((status = 202, description = "Started; poll the job", body = ScanStarted)))]
+    responses((status = 202, description = "Started; poll the job", body = ScanStarted),
+        (status = 409, description = "A scan of this source is already queued or running", body = platform::Problem, content_type = "application/problem+json")))]
 pub async fn api_start(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -118,10 +119,11 @@ pub async fn drive_form(
 }
 
 /// Starts scanning one of the caller's connected drives in the background.
-#[utoipa::path(post, path = "/api/connections/{id}/scans", tag = "sources",
+#[utoipa::path(post, path = "/api/connections/{id}/scans", operation_id = "scanConnection", tag = "sources",
     params(("id" = i64, Path, minimum = 1, description = "Connection id")),
     responses((status = 202, description = "Started; poll the job", body = ScanStarted),
-        (status = 409, description = "The connection must be connected again", body = platform::Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "The connection must be connected again, or a scan of it \
+            is already queued or running", body = platform::Problem, content_type = "application/problem+json")))]
 pub async fn api_drive(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -145,7 +147,7 @@ pub async fn page_(
 }
 
 /// A scan job and, while it runs, its progress.
-#[utoipa::path(get, path = "/api/scans/{id}", tag = "sources",
+#[utoipa::path(get, path = "/api/scans/{id}", operation_id = "getScan", tag = "sources",
     params(("id" = i64, Path, minimum = 1, description = "Job id")),
     responses((status = 200, description = "The job", body = ScanStatus)))]
 pub async fn api_status(

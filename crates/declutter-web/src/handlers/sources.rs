@@ -136,7 +136,7 @@ pub async fn admin_add(
 }
 
 /// Every local source of every account (administrators only).
-#[utoipa::path(get, path = "/api/admin/sources", tag = "admin",
+#[utoipa::path(get, path = "/api/admin/sources", operation_id = "listAllSources", tag = "admin",
     responses((status = 200, description = "Sources", body = Vec<LocalSource>)))]
 pub async fn api_admin_list(
     State(state): State<AppState>,
@@ -147,7 +147,7 @@ pub async fn api_admin_list(
 }
 
 /// Assigns a folder inside an allowed root to an account (administrators only).
-#[utoipa::path(post, path = "/api/admin/sources", tag = "admin", request_body = AddSource,
+#[utoipa::path(post, path = "/api/admin/sources", operation_id = "addSource", tag = "admin", request_body = AddSource,
     responses((status = 201, description = "Assigned", body = LocalSource),
         (status = 409, description = "Already assigned to that account", body = platform::Problem, content_type = "application/problem+json")))]
 pub async fn api_admin_add(
@@ -191,7 +191,7 @@ pub async fn page_(
 }
 
 /// The caller's local sources.
-#[utoipa::path(get, path = "/api/sources", tag = "sources",
+#[utoipa::path(get, path = "/api/sources", operation_id = "listSources", tag = "sources",
     responses((status = 200, description = "Sources", body = Vec<LocalSource>)))]
 pub async fn api_list(
     State(state): State<AppState>,

@@ -26,7 +26,7 @@ use crate::work;
 const MAX_PAGE: u64 = 100_000;
 
 /// One trashed file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TrashView {
     /// Entry id.
     pub id: i64,
@@ -59,7 +59,7 @@ impl TrashView {
 }
 
 /// The whole trash in numbers.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TrashSummary {
     /// Entries in the trash.
     pub count: u64,
@@ -72,9 +72,11 @@ pub struct TrashSummary {
 }
 
 /// `?page=N` (from 1).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Page number, from 1.
+    #[param(minimum = 1, maximum = 100_000)]
     pub page: Option<u64>,
 }
 
@@ -88,10 +90,11 @@ fn page_number(q: &PageQuery) -> Result<u64, ApiError> {
 }
 
 /// The ids to act on, in the API body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct Selection {
-    /// Trash entry ids.
+    /// Trash entry ids (at most 500).
     #[serde(default)]
+    #[schema(max_items = 500)]
     pub ids: Vec<i64>,
     /// Purge only: everything in the trash.
     #[serde(default)]
@@ -99,7 +102,7 @@ pub struct Selection {
 }
 
 /// What a purge removed for good.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PurgeReport {
     /// Entries purged.
     pub purged: u64,
@@ -231,7 +234,9 @@ pub async fn page_(
     Ok(page(StatusCode::OK, &view))
 }
 
-/// `GET /api/trash?page=N`: one page (100 entries), newest first.
+/// One page of the caller's trash (100 entries), newest first.
+#[utoipa::path(get, path = "/api/trash", operation_id = "listTrash", tag = "cleanup", params(PageQuery),
+    responses((status = 200, description = "The entries (none past the last page)", body = Vec<TrashView>)))]
 pub async fn api_list(
     State(cleanup): State<Cleanup>,
     CurrentUser(p): CurrentUser,
@@ -249,7 +254,10 @@ pub async fn api_list(
     ))
 }
 
-/// `GET /api/trash/summary`: entries, bytes held, plans with files in the trash.
+/// The caller's trash in numbers: entries, the bytes they hold (freed only by a purge) and the
+/// plans with files in it.
+#[utoipa::path(get, path = "/api/trash/summary", operation_id = "getTrashSummary", tag = "cleanup",
+    responses((status = 200, description = "The summary", body = TrashSummary)))]
 pub async fn api_summary(
     State(cleanup): State<Cleanup>,
     CurrentUser(p): CurrentUser,
@@ -347,7 +355,12 @@ pub async fn empty_form(
     Ok(page(StatusCode::OK, &view))
 }
 
-/// `POST /api/trash/{id}/restore`.
+/// Puts one trashed file back where it was (never over something that is there now).
+#[utoipa::path(post, path = "/api/trash/{id}/restore", operation_id = "restoreTrashEntry", tag = "cleanup",
+    params(("id" = i64, Path, minimum = 1, description = "Trash entry id")),
+    responses((status = 204, description = "Restored"),
+        (status = 409, description = "Something exists at the original place now, or the entry \
+            is no longer in the trash", body = platform::Problem, content_type = "application/problem+json")))]
 pub async fn api_restore(
     State(state): State<AppState>,
     State(cleanup): State<Cleanup>,
@@ -359,7 +372,11 @@ pub async fn api_restore(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `DELETE /api/trash/{id}`: purges for good.
+/// Deletes one trashed file for good.
+#[utoipa::path(delete, path = "/api/trash/{id}", operation_id = "purgeTrashEntry", tag = "cleanup",
+    params(("id" = i64, Path, minimum = 1, description = "Trash entry id")),
+    responses((status = 204, description = "Purged"),
+        (status = 409, description = "The entry is no longer in the trash", body = platform::Problem, content_type = "application/problem+json")))]
 pub async fn api_purge(
     State(state): State<AppState>,
     State(cleanup): State<Cleanup>,
@@ -371,7 +388,13 @@ pub async fn api_purge(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `POST /api/trash/restore` `{"ids": [...]}`: conflicts and refusals are in the report.
+/// Restores the named trash entries (at most 500); conflicts and refusals are in the report.
+#[utoipa::path(post, path = "/api/trash/restore", operation_id = "restoreTrashEntries", tag = "cleanup", request_body = Selection,
+    responses((status = 200, description = "What was restored and what was not",
+            body = declutter_core::engine::trash::RestoreReport),
+        (status = 400, description = "The body is not JSON of this shape", body = platform::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "An id names no entry of the caller's trash; nothing moved", body = platform::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "An entry is no longer in the trash", body = platform::Problem, content_type = "application/problem+json")))]
 pub async fn api_restore_selection(
     State(state): State<AppState>,
     State(cleanup): State<Cleanup>,
@@ -387,7 +410,13 @@ pub async fn api_restore_selection(
     Ok(Json(restore(&state, &cleanup, &ctx, &p, s.ids).await?))
 }
 
-/// `POST /api/trash/purge` `{"ids": [...]}` or `{"all": true}`: deletes for good.
+/// Deletes the named trash entries for good (`{"ids": [...]}`, at most 500), or everything
+/// in the trash (`{"all": true}`).
+#[utoipa::path(post, path = "/api/trash/purge", operation_id = "purgeTrashEntries", tag = "cleanup", request_body = Selection,
+    responses((status = 200, description = "What was purged", body = PurgeReport),
+        (status = 400, description = "The body is not JSON of this shape", body = platform::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "An id names no entry of the caller's trash; nothing was purged", body = platform::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "An entry is no longer in the trash", body = platform::Problem, content_type = "application/problem+json")))]
 pub async fn api_purge_selection(
     State(state): State<AppState>,
     State(cleanup): State<Cleanup>,

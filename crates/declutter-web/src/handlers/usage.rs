@@ -135,7 +135,7 @@ pub async fn load(state: &AppState, p: &Principal) -> Result<Usage, ApiError> {
 }
 
 /// Space used per source, per kind of file, and by duplicate copies.
-#[utoipa::path(get, path = "/api/usage", tag = "review",
+#[utoipa::path(get, path = "/api/usage", operation_id = "getUsage", tag = "review",
     responses((status = 200, description = "Usage", body = Usage)))]
 pub async fn api_get(
     State(state): State<AppState>,

@@ -27,7 +27,7 @@ pub use query::{DupesQuery, Selection};
 pub const PAGE_SIZE: usize = 20;
 
 /// One group.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct GroupView {
     /// Group id.
     pub id: i64,
@@ -47,7 +47,7 @@ pub struct GroupView {
 }
 
 /// One page of groups.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DupesView {
     /// This page (1-based).
     pub page: usize,

@@ -10,27 +10,40 @@ use crate::error::ApiError;
 /// Longest search text, folder or source accepted.
 const MAX_TEXT: usize = 1024;
 
-/// The query string of `/dupes`, `/api/dupes` and the plan form (every field optional).
-#[derive(Debug, Default, Clone, Deserialize)]
+/// The query string of `/dupes`, `/api/dupes` and the plan form (every field optional). The
+/// fields arrive as text so an HTML form's empty field reads as absent; the document states
+/// what they must parse as, and [`Selection`] enforces it.
+#[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DupesQuery {
     /// Page number, from 1.
+    #[param(value_type = Option<u32>, minimum = 1)]
     pub page: Option<String>,
-    /// `reclaimable`, `size`, `count` or `date`.
+    /// The order of the groups.
+    #[param(value_type = Option<String>, pattern = "^(reclaimable|size|count|date)$")]
     pub sort: Option<String>,
-    /// `image`, `video`, `audio`, `document`, `archive` or `other`.
+    /// Only groups of this kind of file (`any`: every kind).
     #[serde(rename = "type")]
+    #[param(rename = "type", value_type = Option<String>,
+        pattern = "^(any|image|video|audio|document|archive|other)$")]
     pub kind: Option<String>,
     /// Smallest copy size in bytes.
+    #[param(value_type = Option<u64>, minimum = 0)]
     pub min_size: Option<String>,
     /// Largest copy size in bytes.
+    #[param(value_type = Option<u64>, minimum = 0)]
     pub max_size: Option<String>,
-    /// Groups with a copy in this folder.
+    /// Groups with a copy in this folder (a path from `/`).
+    #[param(value_type = Option<String>, pattern = "^/[^\\x00-\\x1f\\x7f]*$", max_length = 1024)]
     pub folder: Option<String>,
     /// Groups with a copy in this source.
+    #[param(value_type = Option<String>, pattern = "^[^\\x00-\\x1f\\x7f]*$", max_length = 1024)]
     pub source: Option<String>,
     /// Name search.
+    #[param(value_type = Option<String>, pattern = "^[^\\x00-\\x1f\\x7f]*$", max_length = 1024)]
     pub q: Option<String>,
-    /// The folder picked to keep (carried to the plan form).
+    /// The folder picked to keep (carried to the plan form; a path from `/`).
+    #[param(value_type = Option<String>, pattern = "^/[^\\x00-\\x1f\\x7f]*$", max_length = 1024)]
     pub keep: Option<String>,
 }
 
