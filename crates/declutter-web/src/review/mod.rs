@@ -59,6 +59,11 @@ pub struct DupesView {
     pub reclaimable_bytes: u64,
     /// The groups of this page.
     pub groups: Vec<GroupView>,
+    /// The owner's duplicates view version this page was read at; the page's plan form sends
+    /// it back so picks made on a page the duplicates changed under are refused. Not part of
+    /// the API's answer: `POST /api/plans` takes no picks.
+    #[serde(skip)]
+    pub version: i64,
 }
 
 /// The folder tree of the owner's duplicates, and the sources they are in.
@@ -185,6 +190,7 @@ impl Review {
             total_groups: total,
             reclaimable_bytes: summary.reclaimable_bytes,
             groups: rows.iter().map(group_view).collect(),
+            version,
         });
         self.caches
             .pages
