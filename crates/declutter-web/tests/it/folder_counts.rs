@@ -91,3 +91,25 @@ async fn folder_counts_follow_the_lists_search_and_filters() -> TestResult {
     assert!(html.contains("No duplicates here."));
     Ok(())
 }
+
+/// Pixels between the folder view's "Review these duplicates" button and the card below it,
+/// in the page `d` shows.
+const BUTTON_GAP: &str = "const b = document.querySelector('main .chips .button'); \
+    const c = document.querySelector('main .chips ~ .card'); \
+    return b && c ? c.getBoundingClientRect().top - b.getBoundingClientRect().bottom : null;";
+
+/// The folder view's button keeps off the card below it (it touched it on a phone).
+pub async fn button_keeps_off_the_card(d: &crate::browser::Driver) -> TestResult {
+    let gap = d
+        .cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(serde_json::json!({"script": BUTTON_GAP, "args": []})),
+        )
+        .await?;
+    let gap = gap
+        .as_f64()
+        .ok_or_else(|| format!("no button or card: {gap}"))?;
+    assert!(gap >= 12.0, "the button is {gap} px from the card below it");
+    Ok(())
+}
