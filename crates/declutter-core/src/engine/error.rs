@@ -73,7 +73,7 @@ pub enum EngineError {
     #[error("{0:?} is shared with you by someone else and is never removed (nothing was changed)")]
     NotOwned(String),
     /// A group or copy picked in the duplicates view is no longer among the owner's
-    /// duplicates (a scan regrouped them since the page was shown).
+    /// duplicates, or the duplicates changed since the page was shown (a scan regrouped them).
     #[error("the duplicates changed since they were shown; reload the page and choose again")]
     SelectionChanged,
     /// No indexed file with this id for this owner.

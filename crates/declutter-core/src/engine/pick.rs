@@ -25,12 +25,24 @@ pub struct Picks {
     pub groups: Option<Vec<i64>>,
     /// Group id → the file (index id) that stays in it; every other copy the owner owns goes.
     pub keep: BTreeMap<i64, i64>,
+    /// The owner's duplicates view version ([`groups::view_version`]) the picks were made at:
+    /// when it has moved since (a scan, apply, restore or verification changed a group or a
+    /// grouped file), the whole plan is refused, even if every picked id still exists, because
+    /// what the person saw is no longer what would be planned. `None` (an API client that never
+    /// saw a page) skips the check; the id checks below still apply.
+    pub seen_version: Option<i64>,
 }
 
 /// Builds and stores a draft plan from `rules` over the groups `filter` and `picks` choose,
 /// with each group's picked copy kept. A picked group or file that is no longer part of the
-/// owner's duplicates (a scan regrouped them since the page was shown) refuses the whole plan
+/// owner's duplicates (a scan regrouped them since the page was shown), or picks made at a
+/// view version other than the current one ([`Picks::seen_version`]), refuse the whole plan
 /// with [`EngineError::SelectionChanged`].
+///
+/// A picked copy is kept on trust only until apply: apply stats every kept copy of a group
+/// before it removes any other copy and leaves the group untouched when none is still there
+/// unchanged (size, mtime and hash as scanned, [`super::recheck::unchanged`]), so a picked
+/// file edited after the scan never becomes the only copy left of its old content.
 pub fn build_picked(
     conn: &mut Connection,
     user: &UserId,
@@ -40,6 +52,13 @@ pub fn build_picked(
 ) -> Result<PlanSummary, EngineError> {
     plan::check_keep_folders(conn, user, rules)?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Read in the write transaction: no scan can move the version between this check and
+    // the plan's insert.
+    if let Some(seen) = picks.seen_version
+        && groups::view_version(&tx, user)? != seen
+    {
+        return Err(EngineError::SelectionChanged);
+    }
     let mut all = groups::list(&tx, user)?;
     if !filter.is_empty() {
         let passing: HashSet<i64> = review::ids(&tx, user, filter)?.into_iter().collect();

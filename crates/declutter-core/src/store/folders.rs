@@ -1,11 +1,13 @@
 //! Where the duplicates are: every folder holding copies of exact groups, with what removing
-//! the copies in it would free. Computed in one pass over the owner's group members (one row per
-//! copy), so callers keep the result while the duplicates view version stays the same.
+//! the copies in it would free, over the groups a duplicates filter lets through. Computed in one
+//! pass over those groups' members (one row per copy), so callers keep the result while the
+//! duplicates view version stays the same.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use platform_db::rusqlite::Connection;
+use platform_db::rusqlite::{Connection, params_from_iter};
 
+use super::review::{Filter, refs};
 use super::{DbError, size_of};
 use crate::ids::UserId;
 
@@ -70,14 +72,22 @@ impl FolderTree {
     }
 }
 
-/// The owner's folders holding copies of exact groups.
-pub fn tree(conn: &Connection, user: &UserId) -> Result<FolderTree, DbError> {
-    let mut stmt = conn.prepare_cached(
+/// The owner's folders holding copies of the exact groups that pass `filter` (the same groups
+/// the duplicates list shows for it), so each folder's numbers add up to what the list shows.
+pub fn tree(conn: &Connection, user: &UserId, filter: &Filter) -> Result<FolderTree, DbError> {
+    // The filter's clause binds the owner as its `?1`, as this query does.
+    let (clause, args) = filter.clause(user);
+    let only = if filter.is_empty() {
+        String::new()
+    } else {
+        format!(" AND g.id IN (SELECT id FROM dup_groups WHERE {clause})")
+    };
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT g.id, g.size, g.file_count, f.path, f.source FROM dup_groups g \
          JOIN dup_group_files gf ON gf.group_id = g.id JOIN files f ON f.id = gf.file_id \
-         WHERE g.user_id = ?1 AND g.confidence = 'exact' AND g.file_count > 1 ORDER BY g.id",
-    )?;
-    let mut rows = stmt.query([user.as_str()])?;
+         WHERE g.user_id = ?1 AND g.confidence = 'exact' AND g.file_count > 1{only} ORDER BY g.id",
+    ))?;
+    let mut rows = stmt.query(params_from_iter(refs(&args)))?;
     let mut folders: HashMap<String, FolderStat> = HashMap::new();
     let mut sources: BTreeSet<String> = BTreeSet::new();
     // Copies per folder of the group being read; flushed when the next group starts.

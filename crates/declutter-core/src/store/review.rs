@@ -171,7 +171,7 @@ impl Filter {
     }
 
     /// The `WHERE` clause over `dup_groups` and its parameters (`?1` is the owner).
-    fn clause(&self, user: &UserId) -> (String, Vec<Box<dyn ToSql>>) {
+    pub(super) fn clause(&self, user: &UserId) -> (String, Vec<Box<dyn ToSql>>) {
         let mut sql = String::from("user_id = ?1 AND file_count > 1");
         let mut args: Vec<Box<dyn ToSql>> = vec![Box::new(user.as_str().to_owned())];
         let mut arg = |sql: &mut String, text: &str, v: Box<dyn ToSql>| {
@@ -233,7 +233,7 @@ fn like_escape(s: &str) -> String {
         .replace('_', "\\_")
 }
 
-fn refs(args: &[Box<dyn ToSql>]) -> Vec<&dyn ToSql> {
+pub(super) fn refs(args: &[Box<dyn ToSql>]) -> Vec<&dyn ToSql> {
     args.iter().map(AsRef::as_ref).collect()
 }
 

@@ -82,6 +82,7 @@ fn only_picked_groups_are_planned_and_a_picked_copy_stays() -> TestResult {
     let picks = Picks {
         groups: Some(vec![a.id, b.id]),
         keep: [(a.id, file_id(&a, "a-old")?)].into(),
+        ..Picks::default()
     };
     let plan = build_picked(&mut conn, &user, &rules, &Filter::default(), &picks)?;
     assert_eq!(plan.groups, 2);
@@ -105,6 +106,7 @@ fn only_picked_groups_are_planned_and_a_picked_copy_stays() -> TestResult {
     let picks = Picks {
         groups: None,
         keep: [(b.id, file_id(&b, "b-old")?)].into(),
+        ..Picks::default()
     };
     let plan = build_picked(&mut conn, &user, &rules, &Filter::default(), &picks)?;
     assert_eq!(plan.groups, 3);
@@ -139,6 +141,7 @@ fn stale_or_unsafe_picks_are_refused_and_leave_no_plan() -> TestResult {
         Picks {
             groups: None,
             keep: [(a.id, file_id(&b, "b-new")?)].into(),
+            ..Picks::default()
         },
     );
     assert!(matches!(r, Err(EngineError::SelectionChanged)), "{r:?}");
@@ -149,6 +152,7 @@ fn stale_or_unsafe_picks_are_refused_and_leave_no_plan() -> TestResult {
         Picks {
             groups: None,
             keep: [(b.id, file_id(&b, "b-old")?)].into(),
+            ..Picks::default()
         },
     );
     assert!(
@@ -156,5 +160,109 @@ fn stale_or_unsafe_picks_are_refused_and_leave_no_plan() -> TestResult {
         "{r:?}"
     );
     assert_eq!(plan_count(&conn)?, 0, "no plan left behind by a refusal");
+    Ok(())
+}
+
+#[test]
+fn picks_made_before_the_duplicates_changed_are_refused() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut conn = super::support::db(dir.path())?;
+    let user = UserId::local();
+    seed(&mut conn, &user, &[])?;
+    let (a, b) = (group_of(&conn, &user, "a")?, group_of(&conn, &user, "b")?);
+    let rules = KeepRules::parse(&["newest".to_owned()])?;
+    let shown = groups::view_version(&conn, &user)?;
+    let picks = |seen: i64| -> Result<Picks, Box<dyn std::error::Error>> {
+        Ok(Picks {
+            groups: Some(vec![a.id, b.id]),
+            keep: [(a.id, file_id(&a, "a-old")?)].into(),
+            seen_version: Some(seen),
+        })
+    };
+
+    // A grouped copy of group c renamed after the page was shown: every picked id is still
+    // there, but what was shown is not what would be planned.
+    conn.execute(
+        "UPDATE files SET path = '/new/c renamed.jpg' WHERE item_id = 'c-new'",
+        [],
+    )?;
+    let now = groups::view_version(&conn, &user)?;
+    assert_ne!(now, shown);
+    let r = build_picked(&mut conn, &user, &rules, &Filter::default(), &picks(shown)?);
+    assert!(matches!(r, Err(EngineError::SelectionChanged)), "{r:?}");
+    assert_eq!(plan_count(&conn)?, 0, "no plan left behind by a refusal");
+
+    // The same picks made on the page as it is now.
+    let plan = build_picked(&mut conn, &user, &rules, &Filter::default(), &picks(now)?)?;
+    assert_eq!((plan.groups, plan.remove_count), (2, 3));
+    // Making a plan does not move the version: a second plan from the same page is fine.
+    assert_eq!(groups::view_version(&conn, &user)?, now);
+    build_picked(&mut conn, &user, &rules, &Filter::default(), &picks(now)?)?;
+    assert_eq!(plan_count(&conn)?, 2);
+    Ok(())
+}
+
+/// A picked copy is trusted only until apply: edited after the scan (same size, new content
+/// and mtime), it no longer counts as a kept copy, and its group is left untouched.
+#[tokio::test]
+async fn a_picked_copy_changed_since_the_scan_keeps_its_group_untouched() -> TestResult {
+    use crate::support::{Table, bytes, scan_folder, write};
+    use declutter_core::engine::apply::{ApplyOptions, apply};
+    use declutter_core::progress::NoProgress;
+
+    let dir = tempfile::tempdir()?;
+    let root = dir.path().join("tree");
+    let content = bytes(7, 20_000);
+    let old = write(&root, "old/x.bin", &content)?;
+    let mid = write(&root, "mid/x.bin", &content)?;
+    let new = write(&root, "new/x.bin", &content)?;
+    let mut conn = super::support::db(dir.path())?;
+    let user = UserId::local();
+    scan_folder(&mut conn, &root).await?;
+    let g = groups::list(&conn, &user)?
+        .into_iter()
+        .next()
+        .ok_or("one group")?;
+    let picked = g
+        .files
+        .iter()
+        .find(|f| f.path.ends_with("old/x.bin"))
+        .ok_or("old copy")?
+        .id;
+    let picks = Picks {
+        groups: Some(vec![g.id]),
+        keep: [(g.id, picked)].into(),
+        seen_version: Some(groups::view_version(&conn, &user)?),
+    };
+    let rules = KeepRules::parse(&["newest".to_owned()])?;
+    let plan = build_picked(&mut conn, &user, &rules, &Filter::default(), &picks)?;
+    assert_eq!(plan.remove_count, 2, "the two other copies would go");
+
+    // The picked copy is edited before apply: same size, other bytes, a new mtime.
+    std::fs::write(&old, bytes(8, 20_000))?;
+    let report = apply(
+        &mut conn,
+        &user,
+        plan.plan_id,
+        &Table::local(&root),
+        &ApplyOptions::default(),
+        &NoProgress,
+    )
+    .await?;
+    assert_eq!(report.trashed, 0, "{report:?}");
+    assert_eq!(report.skipped.len(), 2, "{:?}", report.skipped);
+    assert!(
+        report
+            .skipped
+            .iter()
+            .all(|(_, why)| why.contains("no kept copy could be verified")),
+        "{:?}",
+        report.skipped
+    );
+    assert!(
+        mid.exists() && new.exists(),
+        "the old content is still on disk"
+    );
+    assert_eq!(std::fs::read(&mid)?, content);
     Ok(())
 }

@@ -10,7 +10,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use declutter_core::store::review::{Kind, Sort};
+use declutter_core::store::review::{Filter, Kind, Sort};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
@@ -33,7 +33,8 @@ pub async fn page_(
     let sel = Selection::try_from(q)?;
     let owner = work::owner(&p.user.id)?;
     let dupes = review.page(owner.clone(), &sel).await?;
-    let folders = review.folders(owner).await?;
+    // Every source and folder, whatever the filter: they are the filter's choices.
+    let folders = review.folders(owner, &Filter::default()).await?;
     let query = sel.query();
     let link = |page: usize| format!("/dupes?{query}&page={page}");
     let view = DupesPage {
@@ -138,7 +139,9 @@ pub async fn folders_page(
     Query(q): Query<DupesQuery>,
 ) -> Result<Response, ApiError> {
     let sel = Selection::try_from(q)?;
-    let folders = review.folders(work::owner(&p.user.id)?).await?;
+    let folders = review
+        .folders(work::owner(&p.user.id)?, &sel.tree_filter())
+        .await?;
     let parent = f.parent.filter(|p| !p.is_empty());
     let rows = children(&folders, parent.as_deref())?
         .into_iter()
@@ -178,7 +181,9 @@ pub async fn api_folders(
     CurrentUser(p): CurrentUser,
     Query(f): Query<FolderQuery>,
 ) -> Result<Json<Vec<FolderItem>>, ApiError> {
-    let folders = review.folders(work::owner(&p.user.id)?).await?;
+    let folders = review
+        .folders(work::owner(&p.user.id)?, &Filter::default())
+        .await?;
     Ok(Json(children(&folders, f.parent.as_deref())?))
 }
 

@@ -13,7 +13,7 @@ use axum::extract::FromRef;
 use declutter_core::ids::UserId;
 use declutter_core::store::folders::{self, FolderTree};
 use declutter_core::store::groups::{self, Confidence};
-use declutter_core::store::review;
+use declutter_core::store::review::{self, Filter};
 use platform_db::Pool;
 use serde::Serialize;
 
@@ -59,6 +59,11 @@ pub struct DupesView {
     pub reclaimable_bytes: u64,
     /// The groups of this page.
     pub groups: Vec<GroupView>,
+    /// The owner's duplicates view version this page was read at; the page's plan form sends
+    /// it back so picks made on a page the duplicates changed under are refused. Not part of
+    /// the API's answer: `POST /api/plans` takes no picks.
+    #[serde(skip)]
+    pub version: i64,
 }
 
 /// The folder tree of the owner's duplicates, and the sources they are in.
@@ -110,8 +115,8 @@ impl Default for Caches {
         Self {
             // Each page holds at most 20 groups' file views.
             pages: VersionCache::new(512),
-            // One tree per owner: a path per folder holding duplicates.
-            folders: VersionCache::new(64),
+            // A tree per owner and filter: a path per folder holding duplicates.
+            folders: VersionCache::new(128),
             plan_groups: quick_cache::sync::Cache::new(1024),
         }
     }
@@ -185,6 +190,7 @@ impl Review {
             total_groups: total,
             reclaimable_bytes: summary.reclaimable_bytes,
             groups: rows.iter().map(group_view).collect(),
+            version,
         });
         self.caches
             .pages
@@ -192,20 +198,29 @@ impl Review {
         Ok(view)
     }
 
-    /// The folder tree of `owner`'s duplicates.
-    pub async fn folders(&self, owner: UserId) -> Result<Arc<Folders>, ApiError> {
+    /// The folder tree of `owner`'s duplicates that pass `filter` (every duplicate for the
+    /// default filter), so a folder's numbers add up to what the list shows for that filter.
+    pub async fn folders(&self, owner: UserId, filter: &Filter) -> Result<Arc<Folders>, ApiError> {
         let key: Arc<str> = Arc::from(owner.as_str());
         let caches = Arc::clone(&self.caches);
         let read_key = Arc::clone(&key);
+        let filter = filter.clone();
+        // The filter's canonical query: equal filters share one tree.
+        let cache_key = Selection {
+            filter: filter.clone(),
+            ..Selection::default()
+        }
+        .query();
+        let (read_cache_key, put_key) = (cache_key.clone(), cache_key);
         let read = self
             .pool
             .read(
                 move |c| -> Result<Read<Folders, FolderTree>, declutter_core::db::DbError> {
                     let version = groups::view_version(c, &owner)?;
-                    if let Some(f) = caches.folders.get(&read_key, "", version) {
+                    if let Some(f) = caches.folders.get(&read_key, &read_cache_key, version) {
                         return Ok(Read::Cached(f));
                     }
-                    Ok(Read::Fresh(version, folders::tree(c, &owner)?))
+                    Ok(Read::Fresh(version, folders::tree(c, &owner, &filter)?))
                 },
             )
             .await??;
@@ -215,7 +230,7 @@ impl Review {
                 let f = Arc::new(Folders::new(tree));
                 self.caches
                     .folders
-                    .put(key, String::new(), version, Arc::clone(&f));
+                    .put(key, put_key, version, Arc::clone(&f));
                 Ok(f)
             }
         }

@@ -2,7 +2,11 @@
 //! `group=<id>` per ticked group, `keep.<group id>=<file id>` per group whose kept copy was
 //! chosen (`rule`: keep by the rules), and the button pressed, `scope=selected` (the ticked
 //! groups and those with a chosen copy) or `scope=all` (every group matching the filter; the
-//! default). Validated here; the engine checks that the picks still name the owner's groups.
+//! default). The page also carries `dupes_version`, the owner's duplicates view version it was
+//! rendered at ([`super::DupesView::version`]): the engine refuses the picks when the
+//! duplicates changed since, even if every picked id still exists; a form without it (a
+//! script posting by hand) is checked by ids only. Validated here; the engine checks that the
+//! picks still name the owner's groups.
 
 use std::collections::BTreeMap;
 
@@ -18,9 +22,22 @@ pub fn parse(fields: &[(String, String)]) -> Result<Picks, ApiError> {
     let mut ticked = Vec::new();
     let mut keep = BTreeMap::new();
     let mut scope = None;
+    let mut seen_version = None;
     for (k, v) in fields {
         if k == "group" {
             ticked.push(id(v)?);
+        } else if k == "dupes_version" {
+            seen_version = Some(
+                v.trim()
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|n| *n >= 0)
+                    .ok_or_else(|| {
+                        ApiError::Invalid(
+                            "dupes_version must be the number the page was shown with".into(),
+                        )
+                    })?,
+            );
         } else if k == "scope" {
             scope = Some(v.as_str());
         } else if let Some(group) = k.strip_prefix("keep.") {
@@ -53,7 +70,11 @@ pub fn parse(fields: &[(String, String)]) -> Result<Picks, ApiError> {
         }
         _ => return Err(ApiError::Invalid("scope must be selected or all".into())),
     };
-    Ok(Picks { groups, keep })
+    Ok(Picks {
+        groups,
+        keep,
+        seen_version,
+    })
 }
 
 fn id(s: &str) -> Result<i64, ApiError> {
@@ -90,6 +111,9 @@ mod tests {
         let all = parse(&fields(&[("group", "7"), ("keep.3", "30")]))?;
         assert_eq!(all.groups, None, "no scope: every matching group");
         assert_eq!(all.keep, BTreeMap::from([(3, 30)]));
+        assert_eq!(all.seen_version, None, "no version: ids are checked only");
+        let seen = parse(&fields(&[("dupes_version", "12")]))?;
+        assert_eq!(seen.seen_version, Some(12));
         Ok(())
     }
 
@@ -102,6 +126,9 @@ mod tests {
             &[("group", "-1")],
             &[("keep.x", "1")],
             &[("keep.1", "0")],
+            &[("dupes_version", "")],
+            &[("dupes_version", "-1")],
+            &[("dupes_version", "new")],
         ] {
             assert!(parse(&fields(bad)).is_err(), "{bad:?}");
         }

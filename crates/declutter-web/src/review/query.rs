@@ -163,6 +163,29 @@ impl Selection {
         q.finish()
     }
 
+    /// The filter of the folder view's counts: the list's filter (type, size, source, name)
+    /// without the folder being cleaned up, since the folder view is where that folder is
+    /// picked and would otherwise shrink to the groups with a copy in it.
+    pub fn tree_filter(&self) -> Filter {
+        Filter {
+            folder: None,
+            ..self.filter.clone()
+        }
+    }
+
+    /// The query without the filters the folder view counts by ([`Self::tree_filter`]): the
+    /// picked folders and the sort stay.
+    pub fn unfiltered_query(&self) -> String {
+        Self {
+            filter: Filter {
+                folder: self.filter.folder.clone(),
+                ..Filter::default()
+            },
+            ..self.clone()
+        }
+        .query()
+    }
+
     /// This selection with another page.
     pub fn at_page(&self, page: usize) -> Self {
         Self {

@@ -12,6 +12,7 @@ mod drives;
 mod error_pages;
 mod fake_oauth;
 mod fake_oidc;
+mod folder_counts;
 mod hardening;
 mod instances;
 mod journey;

@@ -199,3 +199,126 @@ async fn ticked_groups_and_chosen_copies_become_an_editable_plan() -> TestResult
     assert_eq!(plans().await??, plans_before, "no plan left by a refusal");
     Ok(())
 }
+
+/// The version the duplicates page at `path` was rendered at, from its plan form.
+async fn page_version(b: &Browser, path: &str) -> TestResult<String> {
+    let html = b.text(path).await?;
+    let marker = "name=\"dupes_version\" value=\"";
+    let at = html.find(marker).ok_or("no dupes_version field")? + marker.len();
+    let end = html[at..].find('"').ok_or("unterminated value")?;
+    Ok(html[at..at + end].to_owned())
+}
+
+/// `picks` as posted from a page rendered at `version`.
+fn with_version<'a>(picks: &[(&'a str, &'a str)], version: &'a str) -> Vec<(&'a str, &'a str)> {
+    let mut f = picks.to_vec();
+    f.push(("dupes_version", version));
+    f
+}
+
+async fn plan_count(app: &TestApp) -> TestResult<i64> {
+    Ok(app
+        .state
+        .pool
+        .read(|c| c.query_row("SELECT count(*) FROM plans", [], |r| r.get::<_, i64>(0)))
+        .await??)
+}
+
+#[tokio::test]
+async fn picks_from_a_page_the_duplicates_changed_under_are_refused() -> TestResult {
+    let app = TestApp::start().await?;
+    let b = app.user("stale@example.com", "Stale").await?;
+    let uid = my_id(&b).await?;
+    seed(&app, &uid, N).await?;
+    let page = json_ok(&b, "/api/dupes?type=image").await?;
+    let (g1, files1) = group(&page["groups"][0])?;
+    let (g1s, key1, keep1) = (
+        g1.to_string(),
+        format!("keep.{g1}"),
+        files1[0].0.to_string(),
+    );
+    let shown = page_version(&b, "/dupes?type=image").await?;
+    let picks = [
+        ("type", "image"),
+        ("prefer", "newest"),
+        ("group", g1s.as_str()),
+        (key1.as_str(), keep1.as_str()),
+        ("scope", "selected"),
+    ];
+    // A scan since: one more group. Every picked group and copy is still there.
+    seed(&app, &uid, N + 1).await?;
+    assert_eq!(
+        group(&json_ok(&b, "/api/dupes?type=image").await?["groups"][0])?.0,
+        g1
+    );
+    let before = plan_count(&app).await?;
+    let res = b
+        .submit("/dupes", "/plans", &with_version(&picks, &shown))
+        .await?;
+    assert_eq!(res.status(), 409);
+    assert_eq!(res.headers()["content-type"], "text/html; charset=utf-8");
+    assert!(res.text().await?.contains("reload the page"));
+    assert_eq!(plan_count(&app).await?, before, "no plan left by a refusal");
+
+    // The page shown again carries the new version, and its picks are planned; a form
+    // without a version (a script) is checked by ids only, as before.
+    let now = page_version(&b, "/dupes?type=image").await?;
+    assert_ne!(now, shown);
+    let res = b
+        .submit("/dupes", "/plans", &with_version(&picks, &now))
+        .await?;
+    assert_eq!(res.status(), 303, "{:?}", res.text().await);
+    let res = b.submit("/dupes", "/plans", &picks).await?;
+    assert_eq!(res.status(), 303, "{:?}", res.text().await);
+    assert_eq!(plan_count(&app).await?, before + 2);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_plan_form_without_the_csrf_token_makes_no_plan() -> TestResult {
+    let app = TestApp::start().await?;
+    let b = app.user("forged@example.com", "Forged").await?;
+    seed(&app, &my_id(&b).await?, N).await?;
+    let (g1, files1) = group(&json_ok(&b, "/api/dupes").await?["groups"][0])?;
+    let (g1s, key1, keep1) = (
+        g1.to_string(),
+        format!("keep.{g1}"),
+        files1[0].0.to_string(),
+    );
+    let picks = [
+        ("prefer", "newest"),
+        ("group", g1s.as_str()),
+        (key1.as_str(), keep1.as_str()),
+        ("scope", "selected"),
+    ];
+    let token = b.csrf("/dupes").await?;
+    let post = |csrf: Option<&str>| {
+        let mut form = picks.to_vec();
+        if let Some(c) = csrf {
+            form.push(("csrf", c));
+        }
+        b.client.post(b.url("/plans")).form(&form).send()
+    };
+    for (csrf, what) in [
+        (None, "missing token"),
+        (Some("x".repeat(43)), "wrong token"),
+    ] {
+        let res = post(csrf.as_deref()).await?;
+        assert_eq!(res.status(), 403, "{what}");
+        assert!(res.text().await?.contains("csrf_token"), "{what}");
+    }
+    // Right token, foreign Origin (a form on another site posting with the cookie).
+    let res = b
+        .client
+        .post(b.url("/plans"))
+        .header("origin", "http://evil.example")
+        .form(&[picks.as_slice(), &[("csrf", token.as_str())]].concat())
+        .send()
+        .await?;
+    assert_eq!(res.status(), 403, "foreign origin");
+    assert_eq!(plan_count(&app).await?, 0, "no plan made by a refused post");
+    // The control: the same picks with the page's token make the plan.
+    assert_eq!(post(Some(&token)).await?.status(), 303);
+    assert_eq!(plan_count(&app).await?, 1);
+    Ok(())
+}
