@@ -171,8 +171,11 @@ pub async fn folders_page(
     Ok(page(StatusCode::OK, &view))
 }
 
-/// The subfolders of `parent` that hold duplicate copies, with what removing them frees.
-#[utoipa::path(get, path = "/api/folders", operation_id = "listFolders", tag = "review", params(FolderQuery),
+/// The subfolders of `parent` that hold duplicate copies, with what removing them frees,
+/// counting only the groups that pass the duplicates view's filter (`type`, `min_size`,
+/// `max_size`, `source`, `q`; its `page`, `sort`, `folder` and `keep` are read and ignored).
+#[utoipa::path(get, path = "/api/folders", operation_id = "listFolders", tag = "review",
+    params(FolderQuery, DupesQuery),
     responses((status = 200, description = "The subfolders", body = Vec<FolderItem>),
         (status = 404, description = "No duplicates below `parent`", body = platform::Problem,
             content_type = "application/problem+json")))]
@@ -180,9 +183,11 @@ pub async fn api_folders(
     State(review): State<Review>,
     CurrentUser(p): CurrentUser,
     Query(f): Query<FolderQuery>,
+    Query(q): Query<DupesQuery>,
 ) -> Result<Json<Vec<FolderItem>>, ApiError> {
+    let sel = Selection::try_from(q)?;
     let folders = review
-        .folders(work::owner(&p.user.id)?, &Filter::default())
+        .folders(work::owner(&p.user.id)?, &sel.tree_filter())
         .await?;
     Ok(Json(children(&folders, f.parent.as_deref())?))
 }

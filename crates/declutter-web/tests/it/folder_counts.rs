@@ -89,6 +89,25 @@ async fn folder_counts_follow_the_lists_search_and_filters() -> TestResult {
     let (none, html) = shown(&b, "type=image&q=song").await?;
     assert!(none.is_empty(), "{none:?}");
     assert!(html.contains("No duplicates here."));
+
+    // The API counts the same way.
+    for (query, keep) in [
+        ("", (|_| true) as fn(u64) -> bool),
+        ("?q=img", |g| g % 3 == 0),
+        ("?type=audio&q=song&folder=/Photos/0", |g| g % 3 == 2),
+    ] {
+        let api = json_ok(&b, &format!("/api/folders{query}")).await?;
+        let counted: BTreeMap<String, u64> = api
+            .as_array()
+            .ok_or("folders")?
+            .iter()
+            .map(|f| {
+                let path = f["path"].as_str().unwrap_or_default().to_owned();
+                (path, f["copies"].as_u64().unwrap_or_default())
+            })
+            .collect();
+        assert_eq!(counted, expected(keep), "/api/folders{query}");
+    }
     Ok(())
 }
 
