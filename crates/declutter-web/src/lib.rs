@@ -21,6 +21,7 @@ pub mod extract;
 pub mod handlers;
 pub mod local_roots;
 pub mod metrics;
+pub mod model;
 pub mod oauth_flow;
 pub mod oidc;
 pub mod pages;

@@ -51,7 +51,7 @@ impl FileView {
         let thumbnail = (matches!(f.provider.as_str(), "local" | "onedrive" | "gdrive")
             && !f.is_dir
             && crate::thumbnail::is_image(&f.name, f.mime.as_deref()))
-        .then(|| crate::handlers::files::thumbnail_url(f.id, f.modified_ns));
+        .then(|| crate::model::thumbnail_url(f.id, f.modified_ns));
         Self {
             id: Some(f.id),
             thumbnail,
@@ -75,7 +75,7 @@ pub struct AdminSourcesPage {
     /// Why the last add was refused.
     pub error: Option<String>,
     /// What was typed into the form (kept when an add is refused).
-    pub typed: crate::handlers::sources::AddSource,
+    pub typed: crate::model::AddSource,
 }
 
 /// The caller's sources.
@@ -99,7 +99,7 @@ pub struct ScanPage {
     /// Frame.
     pub layout: Layout,
     /// The job as JSON-able status.
-    pub status: crate::handlers::scans::ScanStatus,
+    pub status: crate::model::ScanStatus,
 }
 
 /// One option of a `<select>`.
@@ -196,14 +196,14 @@ pub struct PlanGroupView {
     /// Human size of one copy.
     pub size_text: String,
     /// Copies that stay.
-    pub keep: Vec<crate::handlers::plans::PlanItemView>,
+    pub keep: Vec<crate::model::PlanItemView>,
     /// Copies that go to the trash.
-    pub remove: Vec<crate::handlers::plans::PlanItemView>,
+    pub remove: Vec<crate::model::PlanItemView>,
 }
 
 impl PlanGroupView {
     /// From a group's items.
-    pub fn of(number: usize, items: Vec<crate::handlers::plans::PlanItemView>) -> Self {
+    pub fn of(number: usize, items: Vec<crate::model::PlanItemView>) -> Self {
         let name = items
             .first()
             .map(|i| i.file.path.rsplit('/').next().unwrap_or("").to_owned())
@@ -230,7 +230,7 @@ pub struct PlanPage {
     /// Frame.
     pub layout: Layout,
     /// The plan (this page's items).
-    pub plan: crate::handlers::plans::PlanView,
+    pub plan: crate::model::PlanView,
     /// This page's groups.
     pub groups: Vec<PlanGroupView>,
     /// Link to the previous page.
@@ -252,9 +252,9 @@ pub struct TrashPage {
     /// Frame.
     pub layout: Layout,
     /// Entries of this page.
-    pub entries: Vec<crate::handlers::trash::TrashView>,
+    pub entries: Vec<crate::model::TrashView>,
     /// The whole trash in numbers.
-    pub summary: crate::handlers::trash::TrashSummary,
+    pub summary: crate::model::TrashSummary,
     /// This page, from 1.
     pub page: u64,
     /// Pages in all (at least 1).
@@ -270,7 +270,7 @@ pub struct JobPage {
     /// Frame.
     pub layout: Layout,
     /// The job.
-    pub job: crate::handlers::jobs::JobDisplay,
+    pub job: crate::model::JobDisplay,
 }
 
 /// Clutter report.

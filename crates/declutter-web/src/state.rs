@@ -133,3 +133,9 @@ impl axum::extract::FromRef<AppState> for crate::services::cleanup::Cleanup {
         }
     }
 }
+
+impl axum::extract::FromRef<AppState> for crate::review::Review {
+    fn from_ref(state: &AppState) -> Self {
+        Self::new(state.pool.clone(), Arc::clone(&state.review))
+    }
+}

@@ -102,7 +102,7 @@ pub struct DashboardPage {
     /// Connected clouds.
     pub connections: usize,
     /// Space per source, type and duplicates.
-    pub usage: crate::handlers::usage::Usage,
+    pub usage: crate::model::Usage,
     /// Human bytes reclaimable.
     pub reclaimable: String,
     /// Cloud drives that can be connected here (none: no OAuth client is configured).

@@ -28,11 +28,6 @@ use crate::work;
 /// time (`?v=`), so a rescan that sees a change also changes the URL.
 pub const THUMBNAIL_MAX_AGE_SECS: u32 = 3600;
 
-/// The thumbnail URL of file `id` as indexed with `modified_ns`.
-pub fn thumbnail_url(id: i64, modified_ns: i64) -> String {
-    format!("/api/files/{id}/thumbnail?v={modified_ns}")
-}
-
 fn problem(e: &ThumbError) -> Problem {
     use StatusCode as S;
     match e {

@@ -9,23 +9,20 @@
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
-use declutter_core::store::jobs::{Job, JobKind};
+use declutter_core::store::jobs::Job;
 use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
-use serde_json::Value;
 
 use super::audit;
 use crate::auth::access::{Ctx, CurrentUser, Principal};
 use crate::error::ApiError;
+use crate::model::JobDisplay;
 use crate::pages::{JobPage, human};
 use crate::path_id::Id;
 use crate::services::cleanup::Cleanup;
 use crate::state::AppState;
 use crate::views::{Layout, page};
 use crate::work;
-
-/// Most skipped files or conflicts listed on the page (the API has them all).
-const LISTED: usize = 50;
 
 /// The job page's CSP: the HTML one plus `connect-src 'self'`, so its script may read the
 /// job's status from this origin (and nowhere else).
@@ -73,70 +70,6 @@ pub fn accepted(job: i64) -> Response {
         Json(JobStarted { job, status_url }),
     )
         .into_response()
-}
-
-/// What the page shows of a job.
-#[derive(Debug, Clone)]
-pub struct JobDisplay {
-    /// The stored job.
-    pub job: Job,
-    /// `applying` or `restoring`, for headings.
-    pub verb: &'static str,
-    /// Done out of total, 0–100.
-    pub percent: u64,
-    /// Bytes moved so far, for people.
-    pub bytes_text: String,
-    /// Files skipped or refused, with the reason (at most [`LISTED`]).
-    pub skipped: Vec<(String, String)>,
-    /// Original paths where something exists now (restore; at most [`LISTED`]).
-    pub conflicts: Vec<String>,
-    /// Files moved by the run (trashed or restored).
-    pub moved: u64,
-}
-
-impl JobDisplay {
-    fn of(job: Job) -> Self {
-        let summary = job.summary.clone().unwrap_or(Value::Null);
-        let pairs = |key: &str| -> Vec<(String, String)> {
-            summary[key]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .take(LISTED)
-                .filter_map(|p| Some((p[0].as_str()?.to_owned(), p[1].as_str()?.to_owned())))
-                .collect()
-        };
-        let (skipped, moved) = match job.kind {
-            JobKind::Apply => (pairs("skipped"), summary["trashed"].as_u64()),
-            JobKind::Restore => (pairs("failed"), summary["restored"].as_u64()),
-        };
-        Self {
-            verb: match job.kind {
-                JobKind::Apply => "Applying",
-                JobKind::Restore => "Restoring",
-            },
-            percent: (job.done * 100)
-                .checked_div(job.total)
-                .unwrap_or(0)
-                .min(100),
-            bytes_text: human(job.bytes),
-            conflicts: summary["conflicts"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .take(LISTED)
-                .filter_map(|c| c.as_str().map(str::to_owned))
-                .collect(),
-            skipped,
-            moved: moved.unwrap_or(0),
-            job,
-        }
-    }
-
-    /// Whether the page should keep refreshing.
-    pub fn running(&self) -> bool {
-        self.job.state == "running"
-    }
 }
 
 async fn job(cleanup: &Cleanup, p: &Principal, id: i64) -> Result<Job, ApiError> {

@@ -11,10 +11,11 @@ use declutter_core::store::plans::{self, Action};
 use serde::Deserialize;
 
 use super::audit;
-use super::plans::{PlanView, load};
+use super::plans::load;
 use crate::auth::access::{Ctx, CurrentUser, Principal};
 use crate::error::ApiError;
 use crate::extract::{Form, Json};
+use crate::model::PlanView;
 use crate::path_id::Id;
 use crate::state::AppState;
 use crate::work;
@@ -133,7 +134,7 @@ pub async fn edit_form(
 #[utoipa::path(post, path = "/api/plans/{id}/items", operation_id = "editPlan", tag = "cleanup",
     params(("id" = i64, Path, minimum = 1, description = "Plan id")),
     request_body = EditBody,
-    responses((status = 200, description = "The plan after the edit, first page", body = super::plans::PlanView),
+    responses((status = 200, description = "The plan after the edit, first page", body = PlanView),
         (status = 400, description = "The body is not JSON of this shape", body = platform::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The plan is no longer a draft", body = platform::Problem, content_type = "application/problem+json")))]
 pub async fn api_edit(

@@ -8,12 +8,13 @@ use declutter_core::engine::plan;
 use declutter_core::engine::rules::KeepRules;
 use declutter_core::store::plans::{self, Action, PlanItem};
 use http::StatusCode;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::{audit, connections};
 use crate::auth::access::{Ctx, CurrentUser, Principal};
 use crate::error::ApiError;
 use crate::extract::{Form, Json, Query};
+use crate::model::{PlanItemView, PlanView};
 use crate::pages::{FileView, PlanGroupView, PlanPage, human};
 use crate::path_id::Id;
 use crate::review::{DupesQuery, Selection};
@@ -120,46 +121,6 @@ impl From<FilterBody> for DupesQuery {
             ..Self::default()
         }
     }
-}
-
-/// One planned file.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct PlanItemView {
-    /// Plan item id (what an edit names).
-    pub id: i64,
-    /// `keep` or `remove`.
-    #[schema(pattern = "^(keep|remove)$")]
-    pub action: &'static str,
-    /// The file.
-    #[serde(flatten)]
-    pub file: FileView,
-    /// `pending`, `started`, `done` or `skipped`.
-    pub state: String,
-    /// Why it was skipped.
-    pub reason: Option<String>,
-}
-
-/// A plan and its items.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct PlanView {
-    /// Plan id.
-    pub id: i64,
-    /// The rules, as text.
-    pub rules: String,
-    /// `draft`, `applying` or `applied`.
-    pub status: String,
-    /// Files to remove.
-    pub remove_count: u64,
-    /// Bytes the plan frees.
-    pub bytes_reclaimed: u64,
-    /// Duplicate groups in the plan.
-    pub group_count: u64,
-    /// This page of groups (1-based).
-    pub page: usize,
-    /// Pages of groups (at least 1).
-    pub pages: usize,
-    /// The items of this page's groups, group by group, kept copies first.
-    pub items: Vec<PlanItemView>,
 }
 
 /// Most keep rules in one request.

@@ -9,30 +9,14 @@ use serde::Serialize;
 
 use super::audit;
 use crate::auth::access::{Ctx, CurrentUser, Principal};
-use crate::db::scan_jobs::{Job, ScanProgress, Target};
+use crate::db::scan_jobs::Target;
 use crate::error::ApiError;
+use crate::model::ScanStatus;
 use crate::pages::ScanPage;
 use crate::path_id::Id;
 use crate::services::scans::Scans;
 use crate::state::AppState;
 use crate::views::{Layout, page};
-
-/// A job and, while it runs, its live progress.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct ScanStatus {
-    /// The stored job.
-    #[serde(flatten)]
-    pub job: Job,
-    /// Progress while running, as the worker last wrote it.
-    pub progress: Option<ScanProgress>,
-}
-
-impl ScanStatus {
-    /// Whether the page should keep refreshing: queued or running.
-    pub fn running(&self) -> bool {
-        matches!(self.job.state.as_str(), "queued" | "running")
-    }
-}
 
 async fn start(
     state: &AppState,

@@ -3,7 +3,6 @@
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use http::StatusCode;
-use serde::Deserialize;
 
 use super::audit;
 use crate::auth::access::{Ctx, CurrentUser, Principal};
@@ -11,18 +10,10 @@ use crate::db::{self, sources::LocalSource};
 use crate::error::ApiError;
 use crate::extract::{Form, Json};
 use crate::local_roots::confine;
+use crate::model::AddSource;
 use crate::pages::{AdminSourcesPage, SourcesPage};
 use crate::state::AppState;
 use crate::views::{Layout, page};
-
-/// Body of an admin's "add a folder".
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
-pub struct AddSource {
-    /// The account that will own the source.
-    pub user_id: String,
-    /// Absolute folder path inside an allowed root.
-    pub path: String,
-}
 
 async fn add(
     state: &AppState,

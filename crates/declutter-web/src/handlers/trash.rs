@@ -6,7 +6,6 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use declutter_core::engine::trash::{PurgeSelection, RestoreReport};
-use declutter_core::store::trash::{PlanInTrash, TrashEntry};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +14,7 @@ use crate::auth::access::{Ctx, CurrentUser, Principal};
 use crate::db;
 use crate::error::ApiError;
 use crate::extract::{Form, Json, Query};
+use crate::model::{TrashSummary, TrashView};
 use crate::pages::{TrashPage, human};
 use crate::path_id::Id;
 use crate::services::cleanup::{Cleanup, PAGE_SIZE};
@@ -24,52 +24,6 @@ use crate::work;
 
 /// Highest page number accepted (100 entries a page: ten million entries).
 const MAX_PAGE: u64 = 100_000;
-
-/// One trashed file.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct TrashView {
-    /// Entry id.
-    pub id: i64,
-    /// Where it was.
-    pub original_path: String,
-    /// Bytes.
-    pub size: u64,
-    /// Human size.
-    pub size_text: String,
-    /// Trashed at (unix seconds).
-    pub trashed_at: i64,
-    /// Purgeable from (unix seconds).
-    pub expires_at: i64,
-    /// Whole days left before it may be purged (0 when due).
-    pub days_left: i64,
-}
-
-impl TrashView {
-    fn of(e: TrashEntry, now: i64) -> Self {
-        Self {
-            id: e.id,
-            size_text: human(e.size),
-            original_path: e.original_path,
-            size: e.size,
-            trashed_at: e.trashed_at,
-            expires_at: e.expires_at,
-            days_left: ((e.expires_at - now).max(0) + 86_399) / 86_400,
-        }
-    }
-}
-
-/// The whole trash in numbers.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct TrashSummary {
-    /// Entries in the trash.
-    pub count: u64,
-    /// Bytes they hold (freed only when purged).
-    pub bytes: u64,
-    /// Human bytes.
-    pub bytes_text: String,
-    /// Plans with files in the trash, newest first.
-    pub plans: Vec<PlanInTrash>,
-}
 
 /// `?page=N` (from 1).
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

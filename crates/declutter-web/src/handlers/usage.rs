@@ -5,46 +5,16 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::extract::State;
 use declutter_core::store::{files, groups};
-use serde::Serialize;
 
 use crate::auth::access::{CurrentUser, Principal};
 use crate::error::ApiError;
+use crate::model::{Bar, Usage};
 use crate::pages::human;
 use crate::state::AppState;
 use crate::work;
 
 /// Width in SVG units of the longest bar.
 const BAR_MAX: u64 = 300;
-
-/// One labelled amount, with its bar length for the server-rendered chart.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Bar {
-    /// Label.
-    pub label: String,
-    /// Files.
-    pub files: u64,
-    /// Bytes.
-    pub bytes: u64,
-    /// Human bytes.
-    pub bytes_text: String,
-    /// Bar length, 0 to 300 (SVG units).
-    pub width: u64,
-}
-
-/// The caller's usage.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Usage {
-    /// Per scanned source.
-    pub sources: Vec<Bar>,
-    /// Per kind of file.
-    pub by_type: Vec<Bar>,
-    /// Unique content vs. reclaimable duplicate copies.
-    pub duplicates: Vec<Bar>,
-    /// Duplicate groups.
-    pub groups: usize,
-    /// Bytes reclaimable.
-    pub reclaimable: u64,
-}
 
 /// A coarse kind from the file extension.
 pub fn kind(name: &str) -> &'static str {

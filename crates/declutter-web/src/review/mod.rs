@@ -9,7 +9,6 @@ pub mod query;
 
 use std::sync::Arc;
 
-use axum::extract::FromRef;
 use declutter_core::ids::UserId;
 use declutter_core::store::folders::{self, FolderTree};
 use declutter_core::store::groups::{self, Confidence};
@@ -19,7 +18,6 @@ use serde::Serialize;
 
 use crate::error::ApiError;
 use crate::pages::{FileView, human};
-use crate::state::AppState;
 use cache::VersionCache;
 pub use query::{DupesQuery, Selection};
 
@@ -122,15 +120,6 @@ impl Default for Caches {
     }
 }
 
-impl FromRef<AppState> for Review {
-    fn from_ref(state: &AppState) -> Self {
-        Self {
-            pool: state.pool.clone(),
-            caches: Arc::clone(&state.review),
-        }
-    }
-}
-
 /// What one read gave: a result still current in the cache, or fresh rows at a version.
 enum Read<C, F> {
     Cached(Arc<C>),
@@ -140,6 +129,11 @@ enum Read<C, F> {
 type Fresh = (String, groups::Summary, usize, usize, Vec<groups::Group>);
 
 impl Review {
+    /// A handle on `pool` that reuses pages and trees through `caches`.
+    pub fn new(pool: Pool, caches: Arc<Caches>) -> Self {
+        Self { pool, caches }
+    }
+
     /// One page of `owner`'s groups as `sel` asks (the page clamped to the last one).
     pub async fn page(&self, owner: UserId, sel: &Selection) -> Result<Arc<DupesView>, ApiError> {
         let key: Arc<str> = Arc::from(owner.as_str());

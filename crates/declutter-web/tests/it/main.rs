@@ -16,6 +16,7 @@ mod folder_counts;
 mod hardening;
 mod instances;
 mod journey;
+mod layering;
 mod logs;
 mod oidc;
 mod openapi;
