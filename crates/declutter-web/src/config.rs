@@ -181,10 +181,11 @@ pub struct Args {
     /// Folders under which admins may add local sources (none by default).
     #[arg(long, env = env::LOCAL_ROOTS, value_delimiter = ',')]
     pub local_roots: Vec<PathBuf>,
-    /// Scan workers in this process, each running one queued scan at a time.
+    /// Workers in this process: as many for scans as for clean-ups (apply, undo), each
+    /// running one queued job at a time.
     #[arg(long, env = env::SCAN_WORKERS, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub scan_workers: u16,
-    /// Serve the web UI only: scans queued here are run by other instances' workers
+    /// Serve the web UI only: scans and clean-ups queued here are run by other instances' workers
     /// (`declutter worker`, or a `serve` without this flag) on the same database.
     #[arg(long, env = env::NO_WORKER, value_parser = clap::builder::BoolishValueParser::new(), default_value = "false")]
     pub no_worker: bool,
@@ -272,7 +273,7 @@ pub struct Config {
     pub lockout_base: Duration,
     /// Allow-listed roots for local sources.
     pub local_roots: Vec<PathBuf>,
-    /// Scan workers this process runs (0 with `--no-worker`).
+    /// Scan workers this process runs, and as many clean-up workers (0 with `--no-worker`).
     pub scan_workers: usize,
     /// Sentry DSN (redacted in `Debug`).
     pub sentry_dsn: Option<SecretString>,

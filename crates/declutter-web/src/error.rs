@@ -204,6 +204,9 @@ impl From<declutter_core::engine::EngineError> for ApiError {
             E::ApplyBusy { .. } | E::LeaseLost => Self::Conflict(
                 "another clean-up of this account is running; try again when it has finished".into(),
             ),
+            E::JobBusy(job) => Self::Conflict(format!(
+                "another clean-up of this account is queued or running (job {job}); try again when it has finished"
+            )),
             E::Provider(P::Outside(path)) => Self::Conflict(format!(
                 "{path}: refused, the path leads through a symbolic link or outside the source"
             )),

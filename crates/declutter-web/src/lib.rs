@@ -67,18 +67,21 @@ const JOB_SWEEP: std::time::Duration = std::time::Duration::from_secs(60);
 /// Expired sessions are swept every this many job sweeps (10 minutes).
 const SESSION_SWEEP_ROUNDS: u64 = 10;
 
-/// Puts back into the queue the scans whose run is gone, and marks failed the clean-up jobs
-/// whose run is gone (a rerun of the apply resumes it).
+/// Puts back into the queue the scans and clean-up jobs whose run is gone (the next run of a
+/// clean-up resumes it where its journal says it stopped).
 async fn sweep_jobs(pool: &platform_db::Pool) -> anyhow::Result<()> {
     let scans = pool.write(db::scan_jobs::recover_stale).await??;
     let cleanups = pool
-        .write(|c| declutter_core::engine::jobs::fail_orphans(c))
+        .write(|c| declutter_core::engine::jobs::recover(c))
         .await??;
-    if scans != db::scan_jobs::Recovered::default() || cleanups > 0 {
+    if scans != db::scan_jobs::Recovered::default()
+        || cleanups != declutter_core::engine::jobs::Recovered::default()
+    {
         tracing::info!(
             scans_requeued = scans.requeued,
             scans_failed = scans.failed,
-            cleanups_failed = cleanups,
+            cleanups_requeued = cleanups.requeued,
+            cleanups_failed = cleanups.failed,
             "jobs whose run is gone recovered"
         );
     }
@@ -115,6 +118,7 @@ pub async fn work(
     let state = build_state(config).await?;
     let scans = services::scans::Scans::from_ref(&state);
     let mut tasks = scans.spawn_workers(workers);
+    tasks.extend(services::cleanup::Cleanup::from_ref(&state).spawn_workers(workers));
     tasks.push(spawn_sweeper(state.pool.clone()));
     tracing::info!(workers, "declutter worker running");
     shutdown.await;
@@ -207,6 +211,8 @@ pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
         registry,
         scan_wake: Arc::new(tokio::sync::Notify::new()),
         scan_workers_alive: Arc::default(),
+        cleanup_wake: Arc::new(tokio::sync::Notify::new()),
+        cleanup_workers_alive: Arc::default(),
         item_hook: services::cleanup::Hook::default(),
         pool,
         config: Arc::new(config),
@@ -291,7 +297,11 @@ pub async fn serve_state(
         None => None,
     };
     let sweeper = spawn_sweeper(state.pool.clone());
-    let workers = services::scans::Scans::from_ref(&state).spawn_workers(state.config.scan_workers);
+    let mut workers =
+        services::scans::Scans::from_ref(&state).spawn_workers(state.config.scan_workers);
+    workers.extend(
+        services::cleanup::Cleanup::from_ref(&state).spawn_workers(state.config.scan_workers),
+    );
     let mut stop = stop_rx;
     let reporter = state.error_reporter.clone();
     platform::serve::serve(

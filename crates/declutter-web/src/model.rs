@@ -220,8 +220,8 @@ impl JobDisplay {
         }
     }
 
-    /// Whether the page should keep refreshing.
+    /// Whether the page should keep refreshing: queued or running.
     pub fn running(&self) -> bool {
-        self.job.state == "running"
+        matches!(self.job.state.as_str(), "queued" | "running")
     }
 }

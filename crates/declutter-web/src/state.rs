@@ -67,6 +67,10 @@ pub struct AppState {
     pub scan_wake: Arc<tokio::sync::Notify>,
     /// This instance's scan workers still running.
     pub scan_workers_alive: Arc<std::sync::atomic::AtomicUsize>,
+    /// Wakes this instance's idle clean-up workers when an apply or restore is queued here.
+    pub cleanup_wake: Arc<tokio::sync::Notify>,
+    /// This instance's clean-up workers still running.
+    pub cleanup_workers_alive: Arc<std::sync::atomic::AtomicUsize>,
     /// Provider thumbnail fetches: one connection pool, a bound on fetches in flight.
     pub thumbnail_fetcher: Arc<crate::cloud_thumbnail::Fetcher>,
     /// Duplicate pages and folder trees, reused while the owner's groups are unchanged.
@@ -125,11 +129,16 @@ impl axum::extract::FromRef<AppState> for crate::services::scans::Scans {
 
 impl axum::extract::FromRef<AppState> for crate::services::cleanup::Cleanup {
     fn from_ref(state: &AppState) -> Self {
+        let connector = Arc::clone(&state.connector);
         Self {
             pool: state.pool.clone(),
             db: state.config.db.clone(),
             providers: providers_for(state),
             hook: state.item_hook.clone(),
+            roots: state.config.local_roots.clone().into(),
+            cloud: Arc::new(move |provider| connector.enabled(provider)),
+            wake: Arc::clone(&state.cleanup_wake),
+            alive: Arc::clone(&state.cleanup_workers_alive),
         }
     }
 }

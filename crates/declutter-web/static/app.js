@@ -12,7 +12,7 @@ document.addEventListener("submit", function (event) {
   }
 });
 
-// Job pages: follow a running apply or restore through its status (GET /api/jobs/{id}) once
+// Job pages: follow a queued or running apply or restore through its status (GET /api/jobs/{id}) once
 // a second, updating the counters in place, and reload for the summary when it ends. Without
 // this script the page refreshes itself (<noscript> meta refresh).
 (function () {
@@ -31,6 +31,9 @@ document.addEventListener("submit", function (event) {
     set("bytes", job.bytes_text);
     set("errors", String(job.errors));
     set("state", job.state);
+    if (job.state === "running") {
+      set("queued", "Running. Stopping finishes the current file first; nothing is left half moved.");
+    }
     var bar = document.querySelector('progress[data-field="percent"]');
     if (bar && job.total > 0) {
       bar.value = Math.min(100, Math.floor((job.done * 100) / job.total));
@@ -50,7 +53,7 @@ document.addEventListener("submit", function (event) {
         if (!job) {
           return;
         }
-        if (job.state !== "running") {
+        if (job.state !== "running" && job.state !== "queued") {
           window.location.reload();
           return;
         }

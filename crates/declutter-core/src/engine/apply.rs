@@ -139,14 +139,32 @@ pub async fn apply(
     apply_leased(conn, user, plan_id, lease, providers, options, progress).await
 }
 
-/// Applies (or resumes) plan `plan_id` under a `lease` already taken for it (a web request
-/// takes it before answering, so a second apply is refused at once, then runs in the
-/// background). The lease is released at the end, whatever happened.
+/// Applies (or resumes) plan `plan_id` under a `lease` already taken for it. The lease is
+/// released at the end, whatever happened.
 pub async fn apply_leased(
     conn: &mut Connection,
     user: &UserId,
     plan_id: i64,
     lease: Lease,
+    providers: &dyn Providers,
+    options: &ApplyOptions,
+    progress: &dyn Progress,
+) -> Result<ApplyReport, EngineError> {
+    let result = apply_holding(conn, user, plan_id, &lease, providers, options, progress).await;
+    // Released whatever happened; a run that fails still frees the owner's lock.
+    let released = lease.release(conn);
+    let report = result?;
+    released?;
+    Ok(report)
+}
+
+/// [`apply_leased`] without giving the lock back: the caller records the run's end while it
+/// still holds it (a background job), then releases it.
+pub async fn apply_holding(
+    conn: &mut Connection,
+    user: &UserId,
+    plan_id: i64,
+    lease: &Lease,
     providers: &dyn Providers,
     options: &ApplyOptions,
     progress: &dyn Progress,
@@ -162,15 +180,10 @@ pub async fn apply_leased(
             ..ApplyReport::default()
         },
         journaled: 0,
-        lease: &lease,
+        lease,
     };
-    let result = run.plan(plan_id).await;
-    let (conn, report) = (run.conn, run.report);
-    // Released whatever happened; a run that fails still frees the owner's lock.
-    let released = lease.release(conn);
-    result?;
-    released?;
-    Ok(report)
+    run.plan(plan_id).await?;
+    Ok(run.report)
 }
 
 impl Run<'_> {

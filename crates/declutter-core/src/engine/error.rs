@@ -45,6 +45,11 @@ pub enum EngineError {
         /// Its process id.
         pid: i64,
     },
+    /// A clean-up job of this account is queued or running.
+    #[error(
+        "a clean-up of this account is already queued or running (job {0}); wait for it or cancel it"
+    )]
+    JobBusy(i64),
     /// This run's apply lock was taken over (it was presumed dead); it stopped.
     #[error("the apply lock was taken over by another run; this run stopped")]
     LeaseLost,

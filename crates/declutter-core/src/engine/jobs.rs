@@ -1,114 +1,254 @@
-//! Apply and restore as background jobs: a request starts one and answers at once; the run
-//! goes on elsewhere (another thread, later another instance) and its progress, cancel flag
-//! and summary live in the `jobs` table, so whoever asks sees the same state.
+//! Apply and restore as background jobs: a request queues one and answers at once; a worker
+//! of any instance claims it, and its progress, cancel flag and summary live in the `jobs`
+//! table, so whoever asks sees the same state.
 //!
-//! Starting a job takes the owner's apply lock ([`Lease`]) before the job row exists, so a
-//! second clean-up of the same owner is refused at once ([`EngineError::ApplyBusy`]) instead
-//! of failing in the background. The run itself goes through [`apply::apply_leased`] and
-//! [`trash::restore_many`], the same paths as the CLI: every safety check stays where it is.
+//! Queueing refuses a second clean-up of the same owner at once ([`EngineError::JobBusy`],
+//! [`EngineError::ApplyBusy`] for a CLI apply holding the lock) instead of failing in the
+//! background. A worker claims a job only when it can reach every source of the plan (the
+//! caller's `runnable`), and only by taking the owner's apply lock ([`Lease`]), so two workers
+//! never run one job, or two jobs of one owner, at once. A run whose process is gone (the
+//! lock's rule: ended on this machine, or silent elsewhere for [`lease::LEASE_SECS`]) is put
+//! back into the queue by [`recover`], and the next run resumes where the journal says it
+//! stopped; a job gets at most [`MAX_ATTEMPTS`] runs. The runs go through
+//! [`apply::apply_holding`] and [`trash::restore_many`], the same paths as the CLI: every
+//! safety check stays where it is.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use platform_db::rusqlite::Connection;
+use platform_db::rusqlite::{Connection, TransactionBehavior};
 
 use super::apply::{self, ApplyOptions, ApplyReport};
 use super::lease::{self, Lease};
 use super::trash::{self, RestoreReport, RestoreSelection};
 use super::{EngineError, Providers};
 use crate::db::DbError;
-use crate::ids::UserId;
+use crate::ids::{Source, UserId};
 use crate::progress::Progress;
-use crate::store::jobs::{self, Counters, JobKind};
+use crate::store::jobs::{self, Counters, JobKind, Queued};
 use crate::store::plans;
 
 /// How often, at most, the counters are written while items flow (a write per item would
 /// cost more than some items do).
 const FLUSH_EVERY: Duration = Duration::from_millis(100);
 
+/// Runs a job gets before it is failed (each after the previous one's process was gone).
+pub const MAX_ATTEMPTS: u32 = 3;
+
+/// Queued jobs a worker looks at per claim.
+const CLAIM_WINDOW: u32 = 64;
+
 /// A hook run after each item with the count done so far, once the counters are written
 /// (tests use it to hold a run between two items, deterministically).
 pub type ItemHook = Arc<dyn Fn(u64) + Send + Sync>;
 
-/// Takes `user`'s apply lock and records a running job of `kind` for `plan_id`.
-pub fn begin(
+/// How a job's run goes, stored with the job so whichever worker runs it runs it the same.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct JobOptions {
+    /// Apply: then remove the local folders the plan's files left empty.
+    #[serde(default)]
+    pub remove_empty_folders: bool,
+}
+
+/// Queues a job of `kind` for `user`'s plan `plan_id`; refuses while another clean-up of the
+/// owner is queued or running.
+pub fn enqueue(
     conn: &mut Connection,
     user: &UserId,
     kind: JobKind,
     plan_id: i64,
-) -> Result<(i64, Lease), EngineError> {
-    plans::get(conn, user, plan_id)?.ok_or(EngineError::PlanNotFound(plan_id))?;
-    let lease = Lease::acquire(conn, user, plan_id)?;
-    match jobs::insert(conn, user, kind, Some(plan_id)) {
-        Ok(id) => Ok((id, lease)),
-        Err(e) => {
-            // Nothing will run: the lock goes back at once.
-            lease.release(conn)?;
-            Err(e.into())
-        }
+    options: JobOptions,
+) -> Result<i64, EngineError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    plans::get(&tx, user, plan_id)?.ok_or(EngineError::PlanNotFound(plan_id))?;
+    if let Some(job) = jobs::active(&tx, user)? {
+        return Err(EngineError::JobBusy(job));
     }
+    if let Some(h) = lease::holder(&tx, user)? {
+        return Err(EngineError::ApplyBusy {
+            plan_id: h.plan_id,
+            pid: h.pid,
+        });
+    }
+    let options = serde_json::to_value(options).unwrap_or_default();
+    let id = jobs::insert(&tx, user, kind, Some(plan_id), &options)?;
+    tx.commit()?;
+    Ok(id)
 }
 
-/// Runs apply job `job` (from [`begin`]) to its end and records how it ended.
+/// A job this worker runs: run `attempt` of it, under the owner's apply lock.
+#[derive(Debug)]
+pub struct Claimed {
+    /// The job.
+    pub job: Queued,
+    /// Its options.
+    pub options: JobOptions,
+    /// This run's number (1 for the first).
+    pub attempt: u32,
+    /// The owner's apply lock, held for the run.
+    pub lease: Lease,
+}
+
+/// Claims the oldest queued job this worker can run: `runnable` says whether it reaches every
+/// source of the job's plan. A job whose owner's lock is held elsewhere waits.
+pub fn claim(
+    conn: &mut Connection,
+    runnable: &dyn Fn(&[Source]) -> bool,
+) -> Result<Option<Claimed>, EngineError> {
+    for job in jobs::in_state(conn, "queued", CLAIM_WINDOW)? {
+        if plans::get(conn, &job.user, job.plan_id)?.is_none() {
+            jobs::finish(
+                conn,
+                job.id,
+                job.attempts,
+                "failed",
+                None,
+                Some("the plan is gone"),
+            )?;
+            continue;
+        }
+        let sources = plans::sources(conn, job.plan_id)?
+            .iter()
+            .map(|s| s.parse::<Source>())
+            .collect::<Result<Vec<_>, _>>()?;
+        if !runnable(&sources) {
+            continue;
+        }
+        let lease = match Lease::acquire(conn, &job.user, job.plan_id) {
+            Ok(lease) => lease,
+            Err(EngineError::ApplyBusy { .. }) => continue,
+            Err(e) => return Err(e),
+        };
+        let attempt = job.attempts + 1;
+        if jobs::start(conn, job.id, attempt)? {
+            let options = serde_json::from_value(job.options.clone()).unwrap_or_default();
+            return Ok(Some(Claimed {
+                job,
+                options,
+                attempt,
+                lease,
+            }));
+        }
+        // Another worker started it between the read and the lock.
+        lease.release(conn)?;
+    }
+    Ok(None)
+}
+
+/// What a sweep did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Recovered {
+    /// Put back into the queue.
+    pub requeued: u64,
+    /// Failed after [`MAX_ATTEMPTS`] runs.
+    pub failed: u64,
+}
+
+/// Puts back into the queue the running jobs whose run is gone (the owner's apply lock is
+/// free, or stale, or held for another plan), or fails them after [`MAX_ATTEMPTS`] runs.
+pub fn recover(conn: &Connection) -> Result<Recovered, EngineError> {
+    let mut done = Recovered::default();
+    for job in jobs::in_state(conn, "running", 1024)? {
+        if lease::holder(conn, &job.user)?.is_some_and(|h| h.plan_id == job.plan_id) {
+            continue;
+        }
+        if job.attempts >= MAX_ATTEMPTS {
+            let failed = jobs::finish(
+                conn,
+                job.id,
+                job.attempts,
+                "failed",
+                None,
+                Some(
+                    "interrupted three times: the processes running it ended; start it again to resume",
+                ),
+            )?;
+            done.failed += u64::from(failed);
+        } else if jobs::requeue(conn, job.id, job.attempts)? {
+            done.requeued += 1;
+        }
+    }
+    Ok(done)
+}
+
+/// Runs claimed apply job `job` to its end and records how it ended, holding the lock until
+/// the record is written.
 pub async fn run_apply(
     conn: &mut Connection,
-    user: &UserId,
-    job: i64,
-    plan_id: i64,
-    lease: Lease,
+    job: &Claimed,
     providers: &dyn Providers,
-    options: &ApplyOptions,
     progress: &JobProgress,
 ) -> Result<ApplyReport, EngineError> {
-    let result =
-        apply::apply_leased(conn, user, plan_id, lease, providers, options, progress).await;
+    let options = ApplyOptions {
+        remove_empty_folders: job.options.remove_empty_folders,
+        ..ApplyOptions::default()
+    };
+    let result = apply::apply_holding(
+        conn,
+        &job.job.user,
+        job.job.plan_id,
+        &job.lease,
+        providers,
+        &options,
+        progress,
+    )
+    .await;
     let cancelled = result.as_ref().is_ok_and(|r| r.cancelled);
-    record(conn, job, progress, &result, cancelled)?;
+    let recorded = record(conn, job, progress, &result, cancelled);
+    let released = job.lease.release(conn);
+    recorded?;
+    released?;
     result
 }
 
-/// Runs restore job `job` (from [`begin`]): every trashed file of the plan back in place.
+/// Runs claimed restore job `job`: every trashed file of the plan back in place.
 pub async fn run_restore(
     conn: &mut Connection,
-    user: &UserId,
-    job: i64,
-    plan_id: i64,
-    lease: Lease,
+    job: &Claimed,
     providers: &dyn Providers,
     progress: &JobProgress,
 ) -> Result<RestoreReport, EngineError> {
     let result = trash::restore_many(
         conn,
-        user,
-        &RestoreSelection::Plan(plan_id),
+        &job.job.user,
+        &RestoreSelection::Plan(job.job.plan_id),
         providers,
         progress,
-        Some(&lease),
+        Some(&job.lease),
     )
     .await;
-    let released = lease.release(conn);
     let cancelled = result.as_ref().is_ok_and(|r| r.cancelled);
-    record(conn, job, progress, &result, cancelled)?;
+    let recorded = record(conn, job, progress, &result, cancelled);
+    let released = job.lease.release(conn);
+    recorded?;
     released?;
     result
 }
 
 fn record<T: serde::Serialize>(
     conn: &Connection,
-    job: i64,
+    job: &Claimed,
     progress: &JobProgress,
     result: &Result<T, EngineError>,
     cancelled: bool,
 ) -> Result<(), EngineError> {
     progress.flush()?;
-    match result {
+    let (id, attempt) = (job.job.id, job.attempt);
+    let recorded = match result {
         Ok(report) => {
             let summary = serde_json::to_value(report).ok();
             let state = if cancelled { "cancelled" } else { "done" };
-            jobs::finish(conn, job, state, summary.as_ref(), None)?;
+            jobs::finish(conn, id, attempt, state, summary.as_ref(), None)?
         }
-        Err(e) => jobs::finish(conn, job, "failed", None, Some(&failure(e)))?,
+        Err(e) => jobs::finish(conn, id, attempt, "failed", None, Some(&failure(e)))?,
+    };
+    if !recorded {
+        tracing::warn!(
+            job = id,
+            attempt,
+            "another run has the job now; this run's end is not recorded"
+        );
     }
     Ok(())
 }
@@ -121,18 +261,11 @@ fn failure(e: &EngineError) -> String {
     }
 }
 
-/// Marks failed the running jobs whose run is gone (its process ended, or it is silent past
-/// the lease on another machine); called at start-up.
-pub fn fail_orphans(conn: &Connection) -> Result<u64, EngineError> {
-    Ok(jobs::fail_orphans(conn, |user, plan| {
-        Ok(lease::holder(conn, user)?.is_some_and(|h| Some(h.plan_id) == plan))
-    })?)
-}
-
 /// A [`Progress`] that writes a job's counters to its row and reads its cancel flag, through
 /// its own connection (the engine's is busy with the run).
 pub struct JobProgress {
     job: i64,
+    attempt: u32,
     conn: Mutex<Connection>,
     state: Mutex<(Counters, Instant)>,
     hook: Option<ItemHook>,
@@ -147,10 +280,17 @@ impl std::fmt::Debug for JobProgress {
 }
 
 impl JobProgress {
-    /// Progress of `job`, written through a new connection to the database at `path`.
-    pub fn open(path: &Path, job: i64, hook: Option<ItemHook>) -> Result<Self, DbError> {
+    /// Progress of run `attempt` of `job`, written through a new connection to the database
+    /// at `path`.
+    pub fn open(
+        path: &Path,
+        job: i64,
+        attempt: u32,
+        hook: Option<ItemHook>,
+    ) -> Result<Self, DbError> {
         Ok(Self {
             job,
+            attempt,
             conn: Mutex::new(crate::db::open(path)?),
             state: Mutex::new((Counters::default(), Instant::now())),
             hook,
@@ -162,7 +302,7 @@ impl JobProgress {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         state.1 = Instant::now();
         let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
-        jobs::set_counters(&conn, self.job, &state.0)
+        jobs::set_counters(&conn, self.job, self.attempt, &state.0)
     }
 
     fn update(&self, f: impl FnOnce(&mut Counters)) {
@@ -222,18 +362,83 @@ impl Progress for JobProgress {
 mod tests {
     use super::*;
 
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    fn plan(conn: &Connection, user: &UserId) -> Result<i64, Box<dyn std::error::Error>> {
+        conn.execute(
+            "INSERT INTO plans (user_id, created_at, rules, status, remove_count, bytes_reclaimed) \
+             VALUES (?1, 0, 'newest', 'draft', 0, 0)",
+            [user.as_str()],
+        )?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    fn state(
+        conn: &Connection,
+        user: &UserId,
+        job: i64,
+    ) -> Result<String, Box<dyn std::error::Error>> {
+        Ok(jobs::get(conn, user, job)?.ok_or("job")?.state)
+    }
+
     #[test]
-    fn only_jobs_whose_run_is_gone_are_failed() -> Result<(), Box<dyn std::error::Error>> {
+    fn one_clean_up_per_owner_is_queued_and_one_worker_claims_it() -> TestResult {
         let mut conn = crate::db::open_in_memory()?;
         let user = "u".parse::<UserId>()?;
-        let job = jobs::insert(&conn, &user, JobKind::Apply, Some(7))?;
-        // Its run holds the owner's lock for plan 7: left alone.
-        let lease = Lease::acquire(&mut conn, &user, 7)?;
-        assert_eq!(fail_orphans(&conn)?, 0);
-        assert_eq!(jobs::get(&conn, &user, job)?.ok_or("job")?.state, "running");
-        // The lock is gone (the run's process ended): failed, with a reason.
-        lease.release(&conn)?;
-        assert_eq!(fail_orphans(&conn)?, 1);
+        let p = plan(&conn, &user)?;
+        let job = enqueue(&mut conn, &user, JobKind::Apply, p, JobOptions::default())?;
+        assert_eq!(state(&conn, &user, job)?, "queued");
+        assert!(matches!(
+            enqueue(&mut conn, &user, JobKind::Restore, p, JobOptions::default()),
+            Err(EngineError::JobBusy(j)) if j == job
+        ));
+        // A worker that cannot reach the plan's sources leaves it.
+        assert!(claim(&mut conn, &|_| false)?.is_none());
+        let claimed = claim(&mut conn, &|_| true)?.ok_or("claimed")?;
+        assert_eq!((claimed.job.id, claimed.attempt), (job, 1));
+        assert_eq!(state(&conn, &user, job)?, "running");
+        // Nothing else to claim; and a live run is left alone by the sweep.
+        assert!(claim(&mut conn, &|_| true)?.is_none());
+        assert_eq!(recover(&conn)?, Recovered::default());
+        Ok(())
+    }
+
+    #[test]
+    fn a_run_that_is_gone_is_queued_again_then_failed_after_three() -> TestResult {
+        let mut conn = crate::db::open_in_memory()?;
+        let user = "u".parse::<UserId>()?;
+        let p = plan(&conn, &user)?;
+        let job = enqueue(&mut conn, &user, JobKind::Apply, p, JobOptions::default())?;
+        for attempt in 1..=MAX_ATTEMPTS {
+            let claimed = claim(&mut conn, &|_| true)?.ok_or("claimed")?;
+            assert_eq!(claimed.attempt, attempt);
+            if attempt > 1 {
+                // A late write of the run presumed gone changes nothing now.
+                assert!(!jobs::finish(&conn, job, attempt - 1, "done", None, None)?);
+                assert_eq!(state(&conn, &user, job)?, "running");
+            }
+            // Its process ends without a word: the lock is free again.
+            claimed.lease.release(&conn)?;
+            let swept = recover(&conn)?;
+            if attempt < MAX_ATTEMPTS {
+                assert_eq!(
+                    swept,
+                    Recovered {
+                        requeued: 1,
+                        failed: 0
+                    }
+                );
+                assert_eq!(state(&conn, &user, job)?, "queued");
+            } else {
+                assert_eq!(
+                    swept,
+                    Recovered {
+                        requeued: 0,
+                        failed: 1
+                    }
+                );
+            }
+        }
         let failed = jobs::get(&conn, &user, job)?.ok_or("job")?;
         assert_eq!(failed.state, "failed");
         assert!(failed.error.is_some_and(|e| e.contains("interrupted")));

@@ -1,5 +1,6 @@
-//! Background clean-up jobs: one row per apply or restore run, its counters, its cancel flag
-//! and, once over, its summary.
+//! Background clean-up jobs: one row per apply or restore, queued until a worker claims it,
+//! then its counters, its cancel flag and, once over, its summary. Every write of a run names
+//! the run's attempt, so a run presumed gone cannot overwrite the one that replaced it.
 
 use platform_db::rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -37,7 +38,8 @@ pub struct Job {
     pub kind: JobKind,
     /// The plan it applies or restores.
     pub plan_id: Option<i64>,
-    /// `running`, `done`, `cancelled` (stopped between items on request) or `failed`.
+    /// `queued` (waiting for a worker), `running`, `done`, `cancelled` (stopped between items
+    /// on request) or `failed`.
     pub state: String,
     /// The engine's current phase.
     pub phase: String,
@@ -92,19 +94,114 @@ fn from_row(r: &Row<'_>) -> platform_db::rusqlite::Result<Job> {
     })
 }
 
-/// Starts a `running` job; returns its id.
+/// Queues a job run with `options` (JSON); returns its id.
 pub fn insert(
     conn: &Connection,
     user: &UserId,
     kind: JobKind,
     plan_id: Option<i64>,
+    options: &serde_json::Value,
 ) -> Result<i64, DbError> {
     let t = now();
     conn.execute(
-        "INSERT INTO jobs (user_id, kind, plan_id, started_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
-        params![user.as_str(), kind.as_str(), plan_id, t],
+        "INSERT INTO jobs (user_id, kind, plan_id, options, started_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+        params![
+            user.as_str(),
+            kind.as_str(),
+            plan_id,
+            options.to_string(),
+            t
+        ],
     )?;
     Ok(conn.last_insert_rowid())
+}
+
+/// A job of the queue, or a running one, as a worker or a sweep sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queued {
+    /// Job id.
+    pub id: i64,
+    /// Owner.
+    pub user: UserId,
+    /// What it does.
+    pub kind: JobKind,
+    /// The plan it applies or restores.
+    pub plan_id: i64,
+    /// How the run goes (JSON).
+    pub options: serde_json::Value,
+    /// Runs started so far.
+    pub attempts: u32,
+}
+
+/// Up to `limit` jobs in `state` (`queued` or `running`), oldest first.
+pub fn in_state(conn: &Connection, state: &str, limit: u32) -> Result<Vec<Queued>, DbError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, user_id, kind, plan_id, options, attempts FROM jobs \
+         WHERE state = ?1 AND plan_id IS NOT NULL ORDER BY id LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![state, limit], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, i64>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, u32>(5)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, user, kind, plan_id, options, attempts) = row?;
+        out.push(Queued {
+            id,
+            user: user
+                .parse()
+                .map_err(|e: crate::ids::IdError| DbError::Corrupt(e.to_string()))?,
+            kind: if kind == "restore" {
+                JobKind::Restore
+            } else {
+                JobKind::Apply
+            },
+            plan_id,
+            options: serde_json::from_str(&options).unwrap_or_default(),
+            attempts,
+        });
+    }
+    Ok(out)
+}
+
+/// The owner's queued or running job, if any.
+pub fn active(conn: &Connection, user: &UserId) -> Result<Option<i64>, DbError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id FROM jobs WHERE user_id = ?1 AND state IN ('queued', 'running') LIMIT 1",
+        )?
+        .query_row([user.as_str()], |r| r.get(0))
+        .optional()?)
+}
+
+/// Marks queued job `id` running as run `attempt` (its previous runs + 1); false when another
+/// worker took it first.
+pub fn start(conn: &Connection, id: i64, attempt: u32) -> Result<bool, DbError> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE jobs SET state = 'running', attempts = ?2, updated_at = ?3 \
+             WHERE id = ?1 AND state = 'queued' AND attempts = ?2 - 1",
+        )?
+        .execute(params![id, attempt, now()])?
+        == 1)
+}
+
+/// Puts running job `id`, whose run `attempt` is gone, back into the queue.
+pub fn requeue(conn: &Connection, id: i64, attempt: u32) -> Result<bool, DbError> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE jobs SET state = 'queued', updated_at = ?3 \
+             WHERE id = ?1 AND state = 'running' AND attempts = ?2",
+        )?
+        .execute(params![id, attempt, now()])?
+        == 1)
 }
 
 /// One job of an owner.
@@ -141,11 +238,11 @@ pub struct Counters {
     pub errors: u64,
 }
 
-/// Writes a running job's counters.
-pub fn set_counters(conn: &Connection, id: i64, c: &Counters) -> Result<(), DbError> {
+/// Writes the counters of run `attempt` of a running job.
+pub fn set_counters(conn: &Connection, id: i64, attempt: u32, c: &Counters) -> Result<(), DbError> {
     conn.prepare_cached(
         "UPDATE jobs SET phase = ?2, total = ?3, done = ?4, bytes = ?5, errors = ?6, updated_at = ?7 \
-         WHERE id = ?1 AND state = 'running'",
+         WHERE id = ?1 AND state = 'running' AND attempts = ?8",
     )?
     .execute(params![
         id,
@@ -154,18 +251,26 @@ pub fn set_counters(conn: &Connection, id: i64, c: &Counters) -> Result<(), DbEr
         sql_size(c.done),
         sql_size(c.bytes),
         sql_size(c.errors),
-        now()
+        now(),
+        attempt
     ])?;
     Ok(())
 }
 
-/// Asks a running job of `user` to stop before its next item; false when there is no such
-/// running job.
+/// Asks a job of `user` to stop: a queued one is cancelled at once, a running one stops before
+/// its next item. False when the job is over (or not theirs).
 pub fn request_cancel(conn: &Connection, user: &UserId, id: i64) -> Result<bool, DbError> {
-    Ok(conn.execute(
-        "UPDATE jobs SET cancel = 1 WHERE user_id = ?1 AND id = ?2 AND state = 'running'",
-        params![user.as_str(), id],
-    )? == 1)
+    let t = now();
+    let queued = conn.execute(
+        "UPDATE jobs SET state = 'cancelled', cancel = 1, updated_at = ?3, finished_at = ?3 \
+         WHERE user_id = ?1 AND id = ?2 AND state = 'queued'",
+        params![user.as_str(), id, t],
+    )?;
+    Ok(queued == 1
+        || conn.execute(
+            "UPDATE jobs SET cancel = 1 WHERE user_id = ?1 AND id = ?2 AND state = 'running'",
+            params![user.as_str(), id],
+        )? == 1)
 }
 
 /// Whether a stop was asked for.
@@ -177,53 +282,27 @@ pub fn cancel_requested(conn: &Connection, id: i64) -> Result<bool, DbError> {
         .unwrap_or(false))
 }
 
-/// Ends a running job in `state` with its report or error.
+/// Ends run `attempt` of a job (running, or queued when `attempt` is its last run's) in
+/// `state` with its report or error; false when another run has the job now.
 pub fn finish(
     conn: &Connection,
     id: i64,
+    attempt: u32,
     state: &str,
     summary: Option<&serde_json::Value>,
     error: Option<&str>,
-) -> Result<(), DbError> {
+) -> Result<bool, DbError> {
     let t = now();
-    conn.execute(
+    Ok(conn.execute(
         "UPDATE jobs SET state = ?2, summary = ?3, error = ?4, updated_at = ?5, finished_at = ?5 \
-         WHERE id = ?1 AND state = 'running'",
+         WHERE id = ?1 AND state IN ('queued', 'running') AND attempts = ?6",
         params![
             id,
             state,
             summary.map(serde_json::Value::to_string),
             error,
-            t
+            t,
+            attempt
         ],
-    )?;
-    Ok(())
-}
-
-/// Marks failed every running job for which `alive` says no run is left.
-pub fn fail_orphans(
-    conn: &Connection,
-    alive: impl Fn(&UserId, Option<i64>) -> Result<bool, DbError>,
-) -> Result<u64, DbError> {
-    let mut stmt = conn.prepare("SELECT id, user_id, plan_id FROM jobs WHERE state = 'running'")?;
-    let rows: Vec<(i64, String, Option<i64>)> = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<Result<_, _>>()?;
-    let mut failed = 0;
-    for (id, user, plan) in rows {
-        let user = user
-            .parse::<UserId>()
-            .map_err(|e| DbError::Corrupt(e.to_string()))?;
-        if !alive(&user, plan)? {
-            finish(
-                conn,
-                id,
-                "failed",
-                None,
-                Some("interrupted: the process running it ended; start it again to resume"),
-            )?;
-            failed += 1;
-        }
-    }
-    Ok(failed)
+    )? == 1)
 }

@@ -252,6 +252,14 @@ pub fn removes_from(conn: &Connection, plan_id: i64, provider: &str) -> Result<b
         .query_row(params![plan_id, provider], |r| r.get(0))?)
 }
 
+/// The sources a plan's items are in (as stored, e.g. `local:/srv/photos`, `onedrive:`).
+pub fn sources(conn: &Connection, plan_id: i64) -> Result<Vec<String>, DbError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT DISTINCT source FROM plan_items WHERE plan_id = ?1")?;
+    let rows = stmt.query_map([plan_id], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// How many duplicate groups a plan covers.
 pub fn group_count(conn: &Connection, plan_id: i64) -> Result<u64, DbError> {
     let n: i64 = conn

@@ -91,7 +91,13 @@ fn seed(conn: &mut Connection, user: &UserId) -> TestResult {
             ..entry
         },
     )?;
-    jobs::insert(conn, user, jobs::JobKind::Apply, Some(plan))?;
+    jobs::insert(
+        conn,
+        user,
+        jobs::JobKind::Apply,
+        Some(plan),
+        &serde_json::json!({}),
+    )?;
     removed_folders::journal(conn, user, plan, "local:/r", "/r/emptied", 0o755)?;
     apply_locks::put(
         conn,

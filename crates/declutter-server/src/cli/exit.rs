@@ -49,7 +49,9 @@ pub fn code(err: &anyhow::Error) -> u8 {
             | EngineError::NotOwned(_) => USAGE,
             EngineError::PlanItemNotFound(_) => NOT_FOUND,
             EngineError::PlanNotEditable { .. } | EngineError::SelectionChanged => BUSY,
-            EngineError::ApplyBusy { .. } | EngineError::LeaseLost => BUSY,
+            EngineError::ApplyBusy { .. } | EngineError::JobBusy(_) | EngineError::LeaseLost => {
+                BUSY
+            }
             EngineError::NotConfigured(_) => CONFIG,
         };
     }

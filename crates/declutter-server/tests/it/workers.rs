@@ -1,6 +1,7 @@
-//! Scale-out with the real binary: `serve --no-worker` queues scans, `declutter worker`
-//! processes run them; a worker killed with SIGKILL mid-scan leaves the job to the next worker,
-//! which runs it to the end with the index exactly as one uninterrupted run leaves it.
+//! Scale-out with the real binary: `serve --no-worker` queues scans and clean-ups, `declutter
+//! worker` processes run them; a worker killed with SIGKILL mid-scan or mid-apply leaves the
+//! job to the next worker, which runs it to the end with the index and the trash exactly as one
+//! uninterrupted run leaves them.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -81,77 +82,108 @@ fn wait_for(
     Err(format!("job {id} never became {what}: {:?}", job(db, id)?).into())
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_worker_killed_mid_scan_leaves_the_job_to_the_next_one() -> TestResult {
-    let dir = tempfile::tempdir()?;
-    let db = dir.path().join("declutter.db");
-    let roots = dir.path().join("roots");
-    let folder = roots.join("photos");
-    for i in 0..FILES {
-        let sub = folder.join(format!("d{:03}", i % FOLDERS));
-        std::fs::create_dir_all(&sub)?;
-        // Pairs of equal contents: FILES / 2 duplicate groups.
-        std::fs::write(sub.join(format!("f{i}.bin")), format!("content {}", i / 2))?;
-    }
-    let roots_str = roots.to_str().ok_or("utf-8")?;
-    let web = Server::start(
-        &db,
-        &[
-            ("DECLUTTER_NO_WORKER", "1"),
-            ("DECLUTTER_LOCAL_ROOTS", roots_str),
-        ],
-    )
-    .await?;
-    let b = Browser::new(&web.base)?;
-    let (status, _) = b
-        .signup("admin@example.com", "Admin", "correct horse battery staple")
-        .await?;
-    assert_eq!(status, 303, "the first account is the admin");
-    let me = b.json("/api/me").await?;
-    let uid = me["id"].as_str().ok_or("id")?;
-    let folder_str = folder.to_str().ok_or("utf-8")?;
-    let (status, _) = b
-        .post_form(
-            "/admin/sources",
-            "/admin/sources",
-            &[("user_id", uid), ("path", folder_str)],
+/// A `serve --no-worker` on a fresh database with [`FILES`] files in pairs of equal contents
+/// under an allowed root, assigned to the first account (an admin), signed in.
+struct Seeded {
+    /// Holds the folder and the database until the test ends.
+    _dir: tempfile::TempDir,
+    db: std::path::PathBuf,
+    roots: std::path::PathBuf,
+    web: Server,
+    b: Browser,
+    source: i64,
+}
+
+impl Seeded {
+    async fn start() -> TestResult<Self> {
+        let dir = tempfile::tempdir()?;
+        let db = dir.path().join("declutter.db");
+        let roots = dir.path().join("roots");
+        let folder = roots.join("photos");
+        for i in 0..FILES {
+            let sub = folder.join(format!("d{:03}", i % FOLDERS));
+            std::fs::create_dir_all(&sub)?;
+            // Pairs of equal contents: FILES / 2 duplicate groups.
+            std::fs::write(sub.join(format!("f{i}.bin")), format!("content {}", i / 2))?;
+        }
+        let roots_str = roots.to_str().ok_or("utf-8")?;
+        let web = Server::start(
+            &db,
+            &[
+                ("DECLUTTER_NO_WORKER", "1"),
+                ("DECLUTTER_LOCAL_ROOTS", roots_str),
+            ],
         )
         .await?;
-    assert_eq!(status, 303, "the folder is assigned");
-    let sources = b.json("/api/sources").await?;
-    let source = sources[0]["id"].as_i64().ok_or("source id")?;
-    let (status, location) = b
-        .post_form("/sources", &format!("/sources/{source}/scan"), &[])
-        .await?;
-    assert_eq!(status, 303);
-    let id: i64 = location.rsplit('/').next().ok_or("job")?.parse()?;
+        let b = Browser::new(&web.base)?;
+        let (status, _) = b
+            .signup("admin@example.com", "Admin", "correct horse battery staple")
+            .await?;
+        assert_eq!(status, 303, "the first account is the admin");
+        let me = b.json("/api/me").await?;
+        let uid = me["id"].as_str().ok_or("id")?;
+        let folder_str = folder.to_str().ok_or("utf-8")?;
+        let (status, _) = b
+            .post_form(
+                "/admin/sources",
+                "/admin/sources",
+                &[("user_id", uid), ("path", folder_str)],
+            )
+            .await?;
+        assert_eq!(status, 303, "the folder is assigned");
+        let sources = b.json("/api/sources").await?;
+        let source = sources[0]["id"].as_i64().ok_or("source id")?;
+        Ok(Self {
+            _dir: dir,
+            db,
+            roots,
+            web,
+            b,
+            source,
+        })
+    }
+
+    /// Queues a scan of the folder; its job id.
+    async fn queue_scan(&self) -> TestResult<i64> {
+        let (status, location) = self
+            .b
+            .post_form("/sources", &format!("/sources/{}/scan", self.source), &[])
+            .await?;
+        assert_eq!(status, 303);
+        Ok(location.rsplit('/').next().ok_or("job")?.parse()?)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_killed_mid_scan_leaves_the_job_to_the_next_one() -> TestResult {
+    let seeded = Seeded::start().await?;
+    let id = seeded.queue_scan().await?;
+    let (db, roots, b) = (&seeded.db, &seeded.roots, &seeded.b);
     assert_eq!(
-        job(&db, id)?.ok_or("no job")?.0,
+        job(db, id)?.ok_or("no job")?.0,
         "queued",
         "the web instance runs no scans"
     );
-
     // The first worker takes it and is killed as soon as it runs, mid-scan.
-    let mut first = Worker::start(&db, &roots)?;
-    let (_, attempts, _) = wait_for(&db, id, "running", |(s, _, _)| s == "running")?;
+    let mut first = Worker::start(db, roots)?;
+    let (_, attempts, _) = wait_for(db, id, "running", |(s, _, _)| s == "running")?;
     assert_eq!(attempts, 1);
     first.0.kill()?;
     first.0.wait()?;
-    let (state, _, committed) = job(&db, id)?.ok_or("no job")?;
+    let (state, _, committed) = job(db, id)?.ok_or("no job")?;
     assert_eq!(
         (state.as_str(), committed),
         ("running", 0),
         "killed before the engine's scan ended"
     );
-    let c = Connection::open_with_flags(&db, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let c = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     let indexed: i64 = c.query_row("SELECT count(*) FROM files", [], |r| r.get(0))?;
     assert_eq!(indexed, 0, "an interrupted scan leaves no partial index");
 
     // The next worker finds the runner gone (its process ended), runs the job again to the end.
-    let _second = Worker::start(&db, &roots)?;
-    let (state, attempts, _) = wait_for(&db, id, "finished", |(s, _, _)| {
-        s == "done" || s == "failed"
-    })?;
+    let _second = Worker::start(db, roots)?;
+    let (state, attempts, _) =
+        wait_for(db, id, "finished", |(s, _, _)| s == "done" || s == "failed")?;
     assert_eq!((state.as_str(), attempts), ("done", 2));
     let status = b.json(&format!("/api/scans/{id}")).await?;
     assert_eq!(
@@ -173,6 +205,127 @@ async fn a_worker_killed_mid_scan_leaves_the_job_to_the_next_one() -> TestResult
         "{}",
         dupes["total_groups"]
     );
-    web.stop()?;
+    seeded.web.stop()?;
     Ok(())
+}
+
+/// `(state, attempts, done)` of a clean-up job, and the trash rows (all, distinct items).
+type CleanupRow = (String, i64, i64, i64, i64);
+
+/// The [`CleanupRow`] of clean-up job `id`.
+fn cleanup(db: &Path, id: i64) -> TestResult<Option<CleanupRow>> {
+    let c = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    c.busy_timeout(Duration::from_secs(5))?;
+    Ok(c.query_row(
+        "SELECT state, attempts, done, (SELECT count(*) FROM trash),
+                (SELECT count(DISTINCT item_id) FROM trash) FROM jobs WHERE id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+    )
+    .optional()?)
+}
+
+/// Polls clean-up job `id` until `pred` holds (bounded).
+fn wait_cleanup(
+    db: &Path,
+    id: i64,
+    what: &str,
+    pred: impl Fn(&CleanupRow) -> bool,
+) -> TestResult<CleanupRow> {
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while Instant::now() < deadline {
+        if let Some(j) = cleanup(db, id)?
+            && pred(&j)
+        {
+            return Ok(j);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Err(format!("job {id} never became {what}: {:?}", cleanup(db, id)?).into())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_killed_mid_apply_leaves_the_job_to_the_next_one() -> TestResult {
+    let seeded = Seeded::start().await?;
+    let (db, roots, b) = (&seeded.db, &seeded.roots, &seeded.b);
+    let scan = seeded.queue_scan().await?;
+    {
+        let _scanner = Worker::start(db, roots)?;
+        let (state, ..) = wait_for(db, scan, "finished", |(s, _, _)| {
+            s == "done" || s == "failed"
+        })?;
+        assert_eq!(state, "done");
+    }
+    // A plan keeping the newest of each pair, applied from the web instance: queued there.
+    let (status, location) = b
+        .post_form("/dupes", "/plans", &[("prefer", "newest")])
+        .await?;
+    assert_eq!(status, 303, "{location}");
+    let plan = location.trim_start_matches("/plans/").to_owned();
+    let (status, location) = b
+        .post_form(&location, &format!("/plans/{plan}/apply"), &[])
+        .await?;
+    assert_eq!(status, 303, "{location}");
+    let id: i64 = location.rsplit('/').next().ok_or("job")?.parse()?;
+    assert_eq!(
+        cleanup(db, id)?.ok_or("no job")?.0,
+        "queued",
+        "the web instance runs no clean-ups"
+    );
+
+    // The first worker runs it and is killed mid-way, files already in the trash.
+    let mut first = Worker::start(db, roots)?;
+    wait_cleanup(db, id, "under way", |(s, _, done, ..)| {
+        s == "running" && *done >= 20
+    })?;
+    first.0.kill()?;
+    first.0.wait()?;
+    let (state, attempts, _, moved, _) = cleanup(db, id)?.ok_or("no job")?;
+    assert_eq!((state.as_str(), attempts), ("running", 1));
+    assert!(
+        moved > 0 && moved < (FILES / 2) as i64,
+        "killed mid-way: {moved} of {} moved",
+        FILES / 2
+    );
+
+    // The next worker finds the run gone, resumes it where the journal says, and ends it.
+    let _second = Worker::start(db, roots)?;
+    let (state, attempts, _, trashed, distinct) = wait_cleanup(db, id, "finished", |(s, ..)| {
+        s != "queued" && s != "running"
+    })?;
+    assert_eq!((state.as_str(), attempts), ("done", 2));
+    // Exactly as one uninterrupted run: one copy of each pair in the trash, once each, the
+    // other copy in place; nothing else moved.
+    assert_eq!(
+        (trashed, distinct),
+        ((FILES / 2) as i64, (FILES / 2) as i64)
+    );
+    let mut live = std::collections::BTreeMap::<String, usize>::new();
+    for entry in walk(&roots.join("photos"))? {
+        if entry
+            .components()
+            .any(|c| c.as_os_str().to_string_lossy().starts_with(".declutter"))
+        {
+            continue;
+        }
+        *live.entry(std::fs::read_to_string(&entry)?).or_default() += 1;
+    }
+    assert_eq!(live.len(), FILES / 2, "every content keeps a live copy");
+    assert!(live.values().all(|n| *n == 1), "one live copy of each");
+    seeded.web.stop()?;
+    Ok(())
+}
+
+/// Every file under `dir`.
+fn walk(dir: &Path) -> TestResult<Vec<std::path::PathBuf>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            out.extend(walk(&path)?);
+        } else {
+            out.push(path);
+        }
+    }
+    Ok(out)
 }

@@ -5,6 +5,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use platform::health::{Check, report};
 
 use crate::auth::access::MaybeUser;
+use crate::services::cleanup::Cleanup;
 use crate::services::scans::Scans;
 use crate::state::AppState;
 
@@ -18,8 +19,8 @@ pub async fn healthz() -> Response {
     platform::health::live().await
 }
 
-/// `GET /readyz`: the database answers, the scan queue can be read, and every scan worker
-/// this instance started is still running.
+/// `GET /readyz`: the database answers, the scan queue can be read, and every scan and
+/// clean-up worker this instance started is still running.
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let db = if crate::db::ping(&state.pool).await {
         Check::Ok
@@ -27,16 +28,18 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         tracing::warn!("readiness: database check failed");
         Check::Failed
     };
-    let (alive, readable) = Scans::from_ref(&state).health().await;
+    let (scanning, readable) = Scans::from_ref(&state).health().await;
+    let cleaning = Cleanup::from_ref(&state).workers_alive();
     let started = state.config.scan_workers;
-    let queue = if readable && alive == started {
+    let queue = if readable && scanning == started && cleaning == started {
         Check::Ok
     } else {
         tracing::warn!(
             readable,
-            alive,
+            scanning,
+            cleaning,
             started,
-            "readiness: scan queue check failed"
+            "readiness: queue check failed"
         );
         Check::Failed
     };

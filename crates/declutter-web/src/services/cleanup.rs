@@ -1,7 +1,10 @@
-//! Clean-up jobs and the trash, for the web app: apply and whole-plan restore start a job and
-//! return at once; the engine runs it on the blocking pool with its own connection and writes
-//! its progress to the `jobs` table, which every page and API call reads. Selections of the
-//! trash (a page at most) are restored or purged within the request.
+//! Clean-up jobs and the trash, for the web app: apply and whole-plan restore queue a job and
+//! return at once; workers (in every `declutter serve` unless it runs with `--no-worker`, and
+//! in `declutter worker`) claim the jobs whose plan's sources they reach, run them on the
+//! blocking pool with their own engine connection, and write progress to the `jobs` table,
+//! which every page and API call reads. A run whose process is gone is queued again by the
+//! sweep and resumed by the next worker. Selections of the trash (a page at most) are restored
+//! or purged within the request.
 //!
 //! Everything goes through the engine (`declutter_core::engine::{jobs, trash}`): the apply
 //! lock, the claims checked inside each removal's transaction, the confinement of every local
@@ -9,19 +12,23 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use declutter_core::engine::EngineError;
-use declutter_core::engine::apply::{ApplyOptions, ApplyReport};
-use declutter_core::engine::jobs::{self, ItemHook, JobProgress};
-use declutter_core::engine::lease::Lease;
+use declutter_core::engine::jobs::{self, Claimed, ItemHook, JobOptions, JobProgress, Recovered};
 use declutter_core::engine::trash::{self, PurgeSelection, RestoreReport, RestoreSelection};
+use declutter_core::ids::Source;
 use declutter_core::ids::UserId;
 use declutter_core::platform_db::rusqlite::Connection;
 use declutter_core::progress::NoProgress;
 use declutter_core::store::jobs::{Job, JobKind};
 use declutter_core::store::trash::{self as store_trash, TrashEntry};
 use platform_db::Pool;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
 
+use super::AliveGuard;
 use crate::error::ApiError;
 use crate::work::WebProviders;
 
@@ -43,7 +50,19 @@ pub struct Cleanup {
     pub providers: ProvidersFor,
     /// Test hook run after each item of a job.
     pub hook: Hook,
+    /// This instance's allow-listed roots: the local folders it can clean up.
+    pub roots: Arc<[PathBuf]>,
+    /// Whether this instance has the cloud provider (`onedrive`, `gdrive`) configured.
+    pub cloud: Arc<dyn Fn(&str) -> bool + Send + Sync>,
+    /// Wakes this instance's idle workers when a job is queued here.
+    pub wake: Arc<Notify>,
+    /// This instance's clean-up workers still running.
+    pub alive: Arc<AtomicUsize>,
 }
+
+/// How often a worker with nothing to do looks for jobs queued by other instances (jobs
+/// queued by its own instance wake it at once).
+const POLL: Duration = Duration::from_secs(2);
 
 /// A hook run after each item of a clean-up job with the count done so far (tests hold a job
 /// between two items with it); none in production.
@@ -84,19 +103,11 @@ pub struct TrashPage {
 /// Plans listed with an undo button on the trash page.
 const PLANS_LISTED: u64 = 20;
 
-/// A started job and what its run needs.
-struct Ready {
-    job: i64,
-    lease: Lease,
-    conn: Connection,
-    progress: JobProgress,
-}
-
 /// Entries of one trash page.
 pub const PAGE_SIZE: u64 = 100;
 
 impl Cleanup {
-    /// Starts applying plan `plan` for `user`, then (with `remove_empty_folders`) removing the
+    /// Queues applying plan `plan` for `user`, then (with `remove_empty_folders`) removing the
     /// local folders it left empty; returns the job id at once.
     pub async fn start_apply(
         &self,
@@ -104,102 +115,134 @@ impl Cleanup {
         plan: i64,
         remove_empty_folders: bool,
     ) -> Result<i64, ApiError> {
-        let ready = self.begin(user, JobKind::Apply, plan).await?;
-        let (job, owner) = (ready.job, user.clone());
-        self.spawn(user, ready, move |conn, rt, providers, progress, lease| {
-            rt.block_on(jobs::run_apply(
-                conn,
-                &owner,
-                job,
-                plan,
-                lease,
-                providers,
-                &ApplyOptions {
-                    remove_empty_folders,
-                    ..ApplyOptions::default()
-                },
-                progress,
-            ))
-            .map(|r: ApplyReport| r.trashed)
-        });
-        Ok(job)
+        self.enqueue(
+            user,
+            JobKind::Apply,
+            plan,
+            JobOptions {
+                remove_empty_folders,
+            },
+        )
+        .await
     }
 
-    /// Starts putting back everything plan `plan` moved to the trash; returns the job id.
+    /// Queues putting back everything plan `plan` moved to the trash; returns the job id.
     pub async fn start_restore(&self, user: &UserId, plan: i64) -> Result<i64, ApiError> {
-        let ready = self.begin(user, JobKind::Restore, plan).await?;
-        let (job, owner) = (ready.job, user.clone());
-        self.spawn(user, ready, move |conn, rt, providers, progress, lease| {
-            rt.block_on(jobs::run_restore(
-                conn, &owner, job, plan, lease, providers, progress,
-            ))
-            .map(|r: RestoreReport| r.restored)
-        });
+        self.enqueue(user, JobKind::Restore, plan, JobOptions::default())
+            .await
+    }
+
+    /// Queues a job in the request: a second clean-up of the account is refused now (409).
+    async fn enqueue(
+        &self,
+        user: &UserId,
+        kind: JobKind,
+        plan: i64,
+        options: JobOptions,
+    ) -> Result<i64, ApiError> {
+        let owner = user.clone();
+        let job = self
+            .pool
+            .write(move |c| jobs::enqueue(c, &owner, kind, plan, options))
+            .await??;
+        self.wake.notify_one();
         Ok(job)
     }
 
-    /// Takes the owner's apply lock, records the job and opens what its run needs, in the
-    /// request: a second clean-up of the account is refused now (409), and a run that could
-    /// not start gives its lock back at once instead of holding it until a restart.
-    async fn begin(&self, user: &UserId, kind: JobKind, plan: i64) -> Result<Ready, ApiError> {
-        let (owner, db, hook) = (user.clone(), self.db.clone(), self.hook.0.clone());
-        Ok(self
-            .pool
-            .write(move |c| -> Result<Ready, EngineError> {
-                let (job, lease) = jobs::begin(c, &owner, kind, plan)?;
-                let opened = declutter_core::db::open(&db)
-                    .and_then(|conn| Ok((conn, JobProgress::open(&db, job, hook)?)));
-                match opened {
-                    Ok((conn, progress)) => Ok(Ready {
-                        job,
-                        lease,
-                        conn,
-                        progress,
-                    }),
-                    Err(e) => {
-                        lease.release(c)?;
-                        declutter_core::store::jobs::finish(
-                            c,
-                            job,
-                            "failed",
-                            None,
-                            Some("the job could not start; try again"),
-                        )?;
-                        Err(e.into())
+    /// Puts back into the queue the jobs whose run is gone (failed after three runs).
+    pub async fn recover(&self) -> Result<Recovered, ApiError> {
+        Ok(self.pool.write(|c| jobs::recover(c)).await??)
+    }
+
+    /// Starts `n` workers; abort the handles to stop them (a job cut off this way is queued
+    /// again by the next sweep of any instance, once this process has ended).
+    pub fn spawn_workers(&self, n: usize) -> Vec<JoinHandle<()>> {
+        (0..n)
+            .map(|_| {
+                let guard = AliveGuard::new(&self.alive);
+                tokio::spawn(self.clone().work(guard))
+            })
+            .collect()
+    }
+
+    /// How many of this instance's clean-up workers are running.
+    pub fn workers_alive(&self) -> usize {
+        self.alive.load(Ordering::Relaxed)
+    }
+
+    async fn work(self, _alive: AliveGuard) {
+        loop {
+            let me = self.clone();
+            let claimed = self
+                .pool
+                .write(move |c| jobs::claim(c, &|sources| me.runnable(sources)))
+                .await;
+            match claimed {
+                Ok(Ok(Some(job))) => self.run_job(job).await,
+                Ok(Ok(None)) => {
+                    tokio::select! {
+                        () = self.wake.notified() => {}
+                        () = tokio::time::sleep(POLL) => {}
                     }
                 }
-            })
-            .await??)
+                Ok(Err(error)) => {
+                    tracing::warn!(%error, "claiming a clean-up job failed");
+                    tokio::time::sleep(POLL).await;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "claiming a clean-up job failed");
+                    tokio::time::sleep(POLL).await;
+                }
+            }
+        }
     }
 
-    /// Runs a started job on the blocking pool; its end (or failure) is recorded in its row by
-    /// the engine, and logged here.
-    fn spawn<F>(&self, user: &UserId, ready: Ready, f: F)
-    where
-        F: FnOnce(
-                &mut Connection,
-                &tokio::runtime::Handle,
-                &WebProviders,
-                &JobProgress,
-                Lease,
-            ) -> Result<u64, EngineError>
-            + Send
-            + 'static,
-    {
-        let providers = (self.providers)(user.as_str());
+    /// Whether this instance reaches every source of a plan: each local folder under one of
+    /// its roots, each drive's provider configured.
+    fn runnable(&self, sources: &[Source]) -> bool {
+        sources.iter().all(|s| match s {
+            Source::Local(folder) => super::mounted(&self.roots, folder),
+            Source::OneDrive => (self.cloud)("onedrive"),
+            Source::GDrive => (self.cloud)("gdrive"),
+        })
+    }
+
+    /// Runs a claimed job on the blocking pool to its end; the engine records how it ended in
+    /// its row (and gives the owner's lock back), and it is logged here.
+    async fn run_job(&self, job: Claimed) {
+        let (id, attempt) = (job.job.id, job.attempt);
+        tracing::info!(job = id, attempt, "clean-up job started");
+        let providers = (self.providers)(job.job.user.as_str());
+        let (db, hook) = (self.db.clone(), self.hook.0.clone());
         let rt = tokio::runtime::Handle::current();
-        tokio::task::spawn_blocking(move || {
-            let Ready {
-                job,
-                lease,
-                mut conn,
-                progress,
-            } = ready;
-            match f(&mut conn, &rt, &providers, &progress, lease) {
-                Ok(items) => tracing::info!(job, items, "clean-up job ended"),
-                Err(error) => tracing::warn!(job, %error, "clean-up job failed"),
+        let ran = tokio::task::spawn_blocking(move || -> Result<u64, EngineError> {
+            let opened = declutter_core::db::open(&db)
+                .and_then(|conn| Ok((conn, JobProgress::open(&db, id, attempt, hook)?)));
+            let (mut conn, progress) = match opened {
+                Ok(opened) => opened,
+                Err(e) => {
+                    // Nothing ran: the lock goes back now, and the sweep queues the job again.
+                    if let Ok(conn) = declutter_core::db::open(&db) {
+                        job.lease.release(&conn)?;
+                    }
+                    return Err(e.into());
+                }
+            };
+            match job.job.kind {
+                JobKind::Apply => rt
+                    .block_on(jobs::run_apply(&mut conn, &job, &providers, &progress))
+                    .map(|r| r.trashed),
+                JobKind::Restore => rt
+                    .block_on(jobs::run_restore(&mut conn, &job, &providers, &progress))
+                    .map(|r| r.restored),
             }
-        });
+        })
+        .await;
+        match ran {
+            Ok(Ok(items)) => tracing::info!(job = id, items, "clean-up job ended"),
+            Ok(Err(error)) => tracing::warn!(job = id, %error, "clean-up job failed"),
+            Err(error) => tracing::warn!(job = id, %error, "clean-up job panicked"),
+        }
     }
 
     /// Stores a draft plan removing `user`'s indexed files `ids` one by one (the clutter

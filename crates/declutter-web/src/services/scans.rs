@@ -18,6 +18,7 @@ use platform_db::Pool;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
+use super::AliveGuard;
 use super::cleanup::ProvidersFor;
 use crate::db::scan_jobs::{self, Claimed, Enqueued, Job, Recovered, ScanProgress, Target};
 use crate::db::{self, DbError};
@@ -48,22 +49,6 @@ pub struct Scans {
     pub wake: Arc<Notify>,
     /// This instance's workers still running (readiness compares it with those started).
     pub alive: Arc<AtomicUsize>,
-}
-
-/// Counts a worker as alive until its task ends, however it ends (returned, panicked, aborted).
-struct AliveGuard(Arc<AtomicUsize>);
-
-impl AliveGuard {
-    fn new(alive: &Arc<AtomicUsize>) -> Self {
-        alive.fetch_add(1, Ordering::Relaxed);
-        Self(Arc::clone(alive))
-    }
-}
-
-impl Drop for AliveGuard {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
-    }
 }
 
 impl Scans {
@@ -156,17 +141,9 @@ impl Scans {
             Target::Local(_) => job
                 .path
                 .as_deref()
-                .is_some_and(|p| self.mounted(Path::new(p))),
+                .is_some_and(|p| super::mounted(&self.roots, Path::new(p))),
             Target::Drive(_) => job.provider.as_deref().is_some_and(|p| (self.cloud)(p)),
         }
-    }
-
-    /// Whether `folder` (canonical, as stored) lies under one of this instance's roots, as
-    /// configured or resolved.
-    fn mounted(&self, folder: &Path) -> bool {
-        self.roots.iter().any(|r| {
-            folder.starts_with(r) || r.canonicalize().is_ok_and(|real| folder.starts_with(real))
-        })
     }
 
     /// Runs one claimed job to its end, writing progress and life while it runs.
