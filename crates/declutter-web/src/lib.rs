@@ -88,9 +88,11 @@ async fn sweep_jobs(pool: &platform_db::Pool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Sweeps jobs every [`JOB_SWEEP`] and expired sessions every [`SESSION_SWEEP_ROUNDS`] of
-/// those, until aborted.
-fn spawn_sweeper(pool: platform_db::Pool) -> tokio::task::JoinHandle<()> {
+/// Sweeps jobs every [`JOB_SWEEP`], and expired sessions and the trash entries whose retention
+/// is over every [`SESSION_SWEEP_ROUNDS`] of those, until aborted.
+fn spawn_sweeper(state: &state::AppState) -> tokio::task::JoinHandle<()> {
+    let pool = state.pool.clone();
+    let cleanup = services::cleanup::Cleanup::from_ref(state);
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(JOB_SWEEP);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -100,10 +102,13 @@ fn spawn_sweeper(pool: platform_db::Pool) -> tokio::task::JoinHandle<()> {
             if let Err(error) = sweep_jobs(&pool).await {
                 tracing::warn!(%error, "job sweep failed");
             }
-            if round % SESSION_SWEEP_ROUNDS == 0
-                && let Ok(Err(error)) = pool.write(|c| db::sessions::sweep(c)).await
-            {
-                tracing::warn!(%error, "session sweep failed");
+            if round % SESSION_SWEEP_ROUNDS == 0 {
+                if let Ok(Err(error)) = pool.write(|c| db::sessions::sweep(c)).await {
+                    tracing::warn!(%error, "session sweep failed");
+                }
+                if let Err(error) = cleanup.sweep_retention().await {
+                    tracing::warn!(%error, "retention sweep failed");
+                }
             }
         }
     })
@@ -119,7 +124,7 @@ pub async fn work(
     let scans = services::scans::Scans::from_ref(&state);
     let mut tasks = scans.spawn_workers(workers);
     tasks.extend(services::cleanup::Cleanup::from_ref(&state).spawn_workers(workers));
-    tasks.push(spawn_sweeper(state.pool.clone()));
+    tasks.push(spawn_sweeper(&state));
     tracing::info!(workers, "declutter worker running");
     shutdown.await;
     for t in tasks {
@@ -149,7 +154,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
         Some(s) => s.expose_secret().as_bytes().to_vec(),
         None => auth::random_token().into_bytes(),
     };
-    // Jobs whose run is gone (its process ended) are marked failed; a job another live
+    // Jobs whose run is gone (its process ended) go back into their queue; a job another live
     // instance runs on this database is left alone. The sweep repeats while serving.
     sweep_jobs(&pool).await?;
     let registry = MetricsRegistry::new("declutter");
@@ -296,7 +301,7 @@ pub async fn serve_state(
         }
         None => None,
     };
-    let sweeper = spawn_sweeper(state.pool.clone());
+    let sweeper = spawn_sweeper(&state);
     let mut workers =
         services::scans::Scans::from_ref(&state).spawn_workers(state.config.scan_workers);
     workers.extend(

@@ -322,6 +322,7 @@ pub fn audit_words(e: &Record) -> String {
         "plan.applied" => "Applied clean-up plan",
         "trash.restored" => "Restored from the trash: entry",
         "trash.purged" => "Deleted for good from the trash: entry",
+        "trash.retention_purged" => "Deleted for good from the trash when their days ran out",
         other => return format!("{other} {target}").trim_end().to_owned(),
     };
     let mut out = match e.action.as_str() {

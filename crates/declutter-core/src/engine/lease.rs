@@ -21,6 +21,9 @@ use crate::store::apply_locks::{self, Holder};
 /// Seconds without renewal after which a holder on another machine is presumed gone.
 pub const LEASE_SECS: i64 = 120;
 
+/// The plan a retention sweep holds the lock for: none (no plan has id 0).
+pub const RETENTION_SWEEP: i64 = 0;
+
 /// This run's hold on an owner's apply lock; release it with [`Lease::release`].
 #[derive(Debug)]
 pub struct Lease {

@@ -211,6 +211,68 @@ pub async fn purge(
     Ok(chosen)
 }
 
+/// What a retention sweep of one owner did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RetentionReport {
+    /// Entries purged.
+    pub purged: u64,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Entries left for a later sweep, with the reason (path, reason).
+    pub failed: Vec<(String, String)>,
+}
+
+/// Purges `user`'s entries whose retention is over, in the sources `reachable` says this
+/// process reaches, under the owner's apply lock: never during an apply or an undo of theirs,
+/// and never by two sweeps at once. An entry that cannot be purged now stays for the next
+/// sweep; `None` when another run holds the lock.
+pub async fn sweep_expired(
+    conn: &mut Connection,
+    user: &UserId,
+    reachable: &dyn Fn(&Source) -> bool,
+    providers: &dyn Providers,
+) -> Result<Option<RetentionReport>, EngineError> {
+    let lease = match super::lease::Lease::acquire(conn, user, super::lease::RETENTION_SWEEP) {
+        Ok(lease) => lease,
+        Err(EngineError::ApplyBusy { .. }) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let t = now();
+    let mut report = RetentionReport::default();
+    let result = async {
+        for e in list(conn, user)?.into_iter().filter(|e| e.expires_at <= t) {
+            let source = e.source.parse::<Source>()?;
+            if !reachable(&source) {
+                continue;
+            }
+            let purged = match providers.provider(&source) {
+                Ok(provider) => provider
+                    .purge(&request(&e)?, &e.location)
+                    .await
+                    .map_err(EngineError::from),
+                Err(err) => Err(err),
+            };
+            match purged {
+                Ok(()) => {
+                    trash::set_state(conn, e.id, "purged")?;
+                    report.purged += 1;
+                    report.bytes += e.size;
+                }
+                Err(err) => report
+                    .failed
+                    .push((e.original_path.clone(), err.to_string())),
+            }
+            lease.renew(conn)?;
+        }
+        Ok::<_, EngineError>(())
+    }
+    .await;
+    let released = lease.release(conn);
+    result?;
+    released?;
+    Ok(Some(report))
+}
+
 /// Purges the expired entries of one `source` through `provider`, reporting each failure as a
 /// scan issue instead of stopping. OneDrive scans call it: what we park in the app folder
 /// counts against the person's quota and OneDrive never empties that folder itself, so our

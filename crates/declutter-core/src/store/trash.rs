@@ -221,3 +221,19 @@ pub fn plans_in_trash(
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
+
+/// The owners with trashed entries due for purging at `t` (their retention over).
+pub fn owners_with_expired(conn: &Connection, t: i64) -> Result<Vec<UserId>, DbError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT user_id FROM trash WHERE state = 'trashed' AND expires_at <= ?1",
+    )?;
+    let rows = stmt.query_map([t], |r| r.get::<_, String>(0))?;
+    let mut out = Vec::new();
+    for row in rows {
+        out.push(
+            row?.parse()
+                .map_err(|e: crate::ids::IdError| DbError::Corrupt(e.to_string()))?,
+        );
+    }
+    Ok(out)
+}

@@ -159,3 +159,70 @@ async fn reference_folders_keep_everything_inside_them() -> TestResult {
     assert_eq!(removed, vec!["three".to_owned()]);
     Ok(())
 }
+
+#[tokio::test]
+async fn the_retention_sweep_purges_only_what_is_due_where_it_reaches_and_waits_for_an_apply()
+-> TestResult {
+    let dir = tempfile::tempdir()?;
+    let root = dir.path().join("tree");
+    let (old, new) = (bytes(4, 5000), bytes(5, 7000));
+    write(&root, "a/old.bin", &old)?;
+    write(&root, "b/old.bin", &old)?;
+    write(&root, "a/new.bin", &new)?;
+    write(&root, "b/new.bin", &new)?;
+    let mut conn = db(dir.path())?;
+    let user = UserId::local();
+    scan_folder(&mut conn, &root).await?;
+    let summary = plan::build(&mut conn, &user, &KeepRules::parse(&["shortest-path"])?)?;
+    let providers = Table::local(&root);
+    apply(
+        &mut conn,
+        &user,
+        summary.plan_id,
+        &providers,
+        &ApplyOptions::default(),
+        &NoProgress,
+    )
+    .await?;
+    let entries = trash::list(&conn, &user)?;
+    assert_eq!(entries.len(), 2);
+    // One entry's retention is over; the other has days left.
+    let due = entries.iter().find(|e| e.size == 5000).ok_or("due")?;
+    conn.execute("UPDATE trash SET expires_at = 0 WHERE id = ?1", [due.id])?;
+    let owners =
+        declutter_core::store::trash::owners_with_expired(&conn, declutter_core::db::now())?;
+    assert_eq!(owners, vec![user.clone()]);
+
+    // A process that does not reach the source leaves it.
+    let swept = trash::sweep_expired(&mut conn, &user, &|_| false, &providers).await?;
+    assert_eq!(swept.ok_or("ran")?.purged, 0);
+    assert!(std::path::Path::new(&due.location).exists());
+
+    // While an apply of the owner holds the lock, the sweep waits for a later round.
+    let lease = declutter_core::engine::lease::Lease::acquire(&mut conn, &user, summary.plan_id)?;
+    assert!(
+        trash::sweep_expired(&mut conn, &user, &|_| true, &providers)
+            .await?
+            .is_none()
+    );
+    lease.release(&conn)?;
+
+    let report = trash::sweep_expired(&mut conn, &user, &|_| true, &providers)
+        .await?
+        .ok_or("ran")?;
+    assert_eq!((report.purged, report.bytes), (1, 5000));
+    assert!(report.failed.is_empty());
+    assert!(
+        !std::path::Path::new(&due.location).exists(),
+        "purged for good"
+    );
+    let left = trash::list(&conn, &user)?;
+    assert_eq!(left.len(), 1, "the entry with days left stays");
+    assert_eq!(left[0].size, 7000);
+    assert!(std::path::Path::new(&left[0].location).exists());
+    assert!(
+        declutter_core::store::trash::owners_with_expired(&conn, declutter_core::db::now())?
+            .is_empty()
+    );
+    Ok(())
+}

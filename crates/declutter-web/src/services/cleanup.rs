@@ -245,6 +245,63 @@ impl Cleanup {
         }
     }
 
+    /// Purges the trash entries whose retention is over, owner by owner, in the sources this
+    /// instance reaches; an owner whose apply lock is held (an apply or an undo running) is
+    /// left for the next sweep. Each purge is in the audit log.
+    pub async fn sweep_retention(&self) -> Result<(), ApiError> {
+        let owners = self
+            .pool
+            .read(|c| store_trash::owners_with_expired(c, declutter_core::db::now()))
+            .await??;
+        for owner in owners {
+            let me = self.clone();
+            let user = owner.clone();
+            let swept = self
+                .run(&owner, move |conn, rt, providers| {
+                    rt.block_on(trash::sweep_expired(
+                        conn,
+                        &user,
+                        &|s| me.runnable(std::slice::from_ref(s)),
+                        providers,
+                    ))
+                })
+                .await?;
+            let Some(report) = swept else { continue };
+            for (path, reason) in &report.failed {
+                tracing::warn!(
+                    user = owner.as_str(),
+                    path,
+                    reason,
+                    "an expired trash entry was not purged; the next sweep tries again"
+                );
+            }
+            if report.purged == 0 {
+                continue;
+            }
+            tracing::info!(
+                user = owner.as_str(),
+                purged = report.purged,
+                bytes = report.bytes,
+                "trash entries past their retention purged"
+            );
+            // In the owner's own log, as done on their behalf.
+            let entry = crate::db::audit::Entry {
+                actor_id: Some(owner.as_str().to_owned()),
+                action: "trash.retention_purged".into(),
+                detail: Some(format!(
+                    "{} files, {}",
+                    report.purged,
+                    crate::pages::human(report.bytes)
+                )),
+                ..crate::db::audit::Entry::default()
+            };
+            self.pool
+                .write(move |c| crate::db::audit::append(c, &entry))
+                .await??;
+        }
+        Ok(())
+    }
+
     /// Stores a draft plan removing `user`'s indexed files `ids` one by one (the clutter
     /// report's); duplicates and files kept for another plan are left out, with the reason.
     pub async fn plan_singles(

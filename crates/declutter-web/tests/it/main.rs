@@ -26,6 +26,7 @@ mod privacy;
 mod progress;
 mod proxy;
 mod rate_limit;
+mod retention;
 mod review;
 mod safety;
 mod support;
