@@ -50,7 +50,7 @@ start_declutter() { # PORT [extra args...]: one instance of the three
     ops_pids+=($!)
     ports+=("$port")
 }
-# Two instances serve the web only; the third also runs the scan workers.
+# Two instances serve the web only; the third also runs the scan and clean-up workers.
 start_declutter "$(free_port)" --no-worker
 start_declutter "$(free_port)" --no-worker
 start_declutter "$(free_port)"
