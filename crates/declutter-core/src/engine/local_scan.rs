@@ -12,6 +12,11 @@
 //! Memory is bounded by the channel, the batch, one bit per row id and one counter per
 //! distinct size, whatever the tree size; a warm rescan of an unchanged tree marks rows as
 //! seen, reads no file content and writes nothing.
+//!
+//! The walk runs inside the caller's transaction ([`index`]); the hashing ([`settle`]) runs
+//! outside any: files are read with no lock held, and each batch's hashes are written in a
+//! short transaction of their own, so other writers on the database (a web app's sign-ins, a
+//! worker's heartbeat) wait milliseconds, not the length of the scan.
 
 use std::collections::HashMap;
 use std::os::unix::ffi::OsStrExt as _;
@@ -37,20 +42,17 @@ const CHANNEL_DIRS: usize = 64;
 /// Rows read, hashed and written back per batch of the hashing passes.
 const CHUNK_FILES: usize = 2048;
 
-/// What a local refresh did.
+/// What a local walk did.
 #[derive(Debug, Default)]
 pub(crate) struct Refreshed {
     /// Index counts (entries listed, rows written).
     pub counts: IndexCounts,
-    /// Rows whose hashes were stored.
-    pub hashed: u64,
     /// Problems that did not stop the scan.
     pub issues: Vec<ScanIssue>,
 }
 
-/// Walks `root` into the index of `source` and settles its duplicate candidates, all on
-/// `conn` (the caller's transaction).
-pub(crate) fn refresh(
+/// Walks `root` into the index of `source` on `conn` (the caller's transaction).
+pub(crate) fn index(
     conn: &Connection,
     user: &UserId,
     source: &str,
@@ -107,16 +109,22 @@ pub(crate) fn refresh(
     });
     written?;
     out.counts = index.finish()?;
-    // Only new or changed files can make a size group need examining.
-    let (hashed, issues) = if out.counts.changed > 0 {
-        let roots = Roots::of(conn, user, source, root)?;
-        settle(conn, user, &roots, progress)?
-    } else {
-        (0, Vec::new())
-    };
-    out.hashed = hashed;
-    out.issues.extend(issues);
     Ok(out)
+}
+
+/// Settles the duplicate candidates of `user`'s local files: the size groups that gained
+/// unexamined files, or, with `all`, every size group (a scan before this one was cut off
+/// between its walk and its end). Call it outside any transaction. Returns rows written.
+pub(crate) fn settle_owner(
+    conn: &Connection,
+    user: &UserId,
+    source: &str,
+    root: &Path,
+    all: bool,
+    progress: &dyn Progress,
+) -> Result<(u64, Vec<ScanIssue>), DbError> {
+    let roots = Roots::of(conn, user, source, root)?;
+    settle(conn, user, &roots, all, progress)
 }
 
 fn record(
@@ -198,6 +206,7 @@ fn settle(
     conn: &Connection,
     user: &UserId,
     roots: &Roots,
+    all: bool,
     progress: &dyn Progress,
 ) -> Result<(u64, Vec<ScanIssue>), DbError> {
     let mut issues = Vec::new();
@@ -208,7 +217,7 @@ fn settle(
         e.0 = e.0.saturating_add(1);
         e.1 = e.1.saturating_add(u32::from(!examined));
     })?;
-    sizes.retain(|_, (n, pending)| *n > 1 && *pending > 0);
+    sizes.retain(|_, (n, pending)| *n > 1 && (all || *pending > 0));
     sizes.shrink_to_fit();
     if sizes.is_empty() {
         return Ok((0, issues));
@@ -338,8 +347,22 @@ fn each_examined(
 
 /// Writes the changed rows of a batch (only the head+tail column in the first pass, only the
 /// hash columns in the second, so the first touches no index) and caches what was computed,
-/// in key order so neighbouring entries share pages; returns rows written.
+/// in key order so neighbouring entries share pages, in one short transaction of its own;
+/// returns rows written.
 fn store(conn: &Connection, work: &mut [Work], full: bool) -> Result<u64, DbError> {
+    if !work.iter().any(|w| w.dirty || w.fresh) {
+        return Ok(0);
+    }
+    let tx = platform_db::rusqlite::Transaction::new_unchecked(
+        conn,
+        platform_db::rusqlite::TransactionBehavior::Immediate,
+    )?;
+    let written = store_in(&tx, work, full)?;
+    tx.commit()?;
+    Ok(written)
+}
+
+fn store_in(conn: &Connection, work: &mut [Work], full: bool) -> Result<u64, DbError> {
     let mut written = 0;
     for w in work.iter().filter(|w| w.dirty) {
         let m = &w.member;

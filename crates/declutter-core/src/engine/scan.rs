@@ -3,14 +3,14 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use platform_db::rusqlite::Connection;
+use platform_db::rusqlite::{Connection, TransactionBehavior};
 
 use super::{EngineError, local_scan};
 use crate::ids::{Source, UserId};
 use crate::local::WalkOptions;
 use crate::progress::Progress;
 use crate::provider::{ProviderError, ScanIssue, StorageProvider};
-use crate::store::{files, groups, scans};
+use crate::store::{files, groups, local_index, scans};
 
 /// SQLite page cache of a local scan, KiB (the connection's own setting is restored after).
 pub const SCAN_CACHE_KIB: i64 = 8 * 1024;
@@ -81,8 +81,11 @@ pub async fn scan<P: StorageProvider>(
     })
 }
 
-/// Scans a local folder: a streaming walk into the index, then exact duplicate hashing of the
-/// candidates with the persistent hash cache, all in one transaction (module `local_scan`).
+/// Scans a local folder: a streaming walk into the index in one transaction, then exact
+/// duplicate hashing of the candidates with the persistent hash cache, each batch in a short
+/// transaction of its own, then the groups in one more (module `local_scan`). A scan cut off
+/// after its walk leaves a mark ([`local_index::mark_unsettled`]): the next scan of the owner
+/// settles every size group again and recomputes the groups.
 /// Memory stays bounded whatever the tree size, and a rescan of an unchanged tree writes no
 /// file row and reads no file content. The work runs on the calling thread and the rayon pool:
 /// call it from a blocking context (a CLI's main thread, `spawn_blocking`).
@@ -128,9 +131,10 @@ fn scan_local_in(
     progress: &dyn Progress,
 ) -> Result<ScanSummary, EngineError> {
     let src = source.to_string();
-    let tx = conn.transaction()?;
+    // The walk: no file content is read, so the write lock is held for seconds at most.
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let scan_id = scans::begin(&tx, user, source, false)?;
-    let done = match local_scan::refresh(&tx, user, &src, root, options, scan_id, progress) {
+    let mut done = match local_scan::index(&tx, user, &src, root, options, scan_id, progress) {
         Ok(done) => done,
         Err(e) => {
             drop(tx);
@@ -138,13 +142,37 @@ fn scan_local_in(
             return Err(e.into());
         }
     };
+    if done.counts.changed > 0 {
+        local_index::mark_unsettled(&tx, user, scan_id)?;
+    }
+    tx.commit()?;
+    // The hashes: files are read with no lock held. After a scan cut off before its end,
+    // every size group is settled again.
+    let all = local_index::others_unsettled(conn, user, scan_id)?;
+    let hashed = if done.counts.changed > 0 || all {
+        match local_scan::settle_owner(conn, user, &src, root, all, progress) {
+            Ok((hashed, issues)) => {
+                done.issues.extend(issues);
+                hashed
+            }
+            Err(e) => {
+                // The mark stays: the next scan settles what this one could not.
+                scans::finish(conn, scan_id, false, done.counts.listed, 0, &done.issues)?;
+                return Err(e.into());
+            }
+        }
+    } else {
+        0
+    };
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     scans::set_cursor(&tx, user, source, None, scan_id)?;
     scans::finish(&tx, scan_id, true, done.counts.listed, 0, &done.issues)?;
     // Groups depend only on the index: an unchanged index keeps its groups.
-    if done.counts.changed + done.counts.removed + done.hashed > 0 {
+    if done.counts.changed + done.counts.removed + hashed > 0 || all {
         progress.phase("grouping", None);
         groups::recompute_in(&tx, user)?;
     }
+    local_index::clear_unsettled(&tx, user, scan_id, all)?;
     let indexed = files::count(&tx, user, source)?;
     tx.commit()?;
     Ok(ScanSummary {

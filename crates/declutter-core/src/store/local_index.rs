@@ -385,3 +385,37 @@ pub fn set_full(conn: &Connection, id: i64, full: &str) -> Result<(), DbError> {
         .execute(params![id, full])?;
     Ok(())
 }
+
+/// Records that scan `scan_id` of `user` indexed files whose duplicate hashes are not settled.
+pub fn mark_unsettled(conn: &Connection, user: &UserId, scan_id: i64) -> Result<(), DbError> {
+    conn.prepare_cached("INSERT OR IGNORE INTO unsettled (user_id, scan_id) VALUES (?1, ?2)")?
+        .execute(params![user.as_str(), scan_id])?;
+    Ok(())
+}
+
+/// Whether a scan of `user` other than `scan_id` indexed files and has not settled them.
+pub fn others_unsettled(conn: &Connection, user: &UserId, scan_id: i64) -> Result<bool, DbError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM unsettled WHERE user_id = ?1 AND scan_id <> ?2)",
+        )?
+        .query_row(params![user.as_str(), scan_id], |r| r.get(0))?)
+}
+
+/// Clears the marks of `user`'s scans up to `through` (those indexed before scan `through`
+/// settled everything), or of that scan alone.
+pub fn clear_unsettled(
+    conn: &Connection,
+    user: &UserId,
+    through: i64,
+    earlier_too: bool,
+) -> Result<(), DbError> {
+    let sql = if earlier_too {
+        "DELETE FROM unsettled WHERE user_id = ?1 AND scan_id <= ?2"
+    } else {
+        "DELETE FROM unsettled WHERE user_id = ?1 AND scan_id = ?2"
+    };
+    conn.prepare_cached(sql)?
+        .execute(params![user.as_str(), through])?;
+    Ok(())
+}

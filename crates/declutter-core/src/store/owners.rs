@@ -26,6 +26,7 @@ pub const OWNED_TABLES: &[&str] = &[
     "apply_locks",
     "dup_summary",
     "dupes_view_version",
+    "unsettled",
 ];
 
 /// `(name, query)` of every exported table; `?1` is the owner. Child tables without a

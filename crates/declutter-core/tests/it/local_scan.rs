@@ -209,3 +209,109 @@ async fn vanished_files_are_reported_by_the_hasher() -> TestResult {
     );
     Ok(())
 }
+
+/// A progress that acts when the scan enters the phase `at`.
+struct AtPhase<F: Fn() + Send + Sync> {
+    at: &'static str,
+    then: F,
+}
+
+impl<F: Fn() + Send + Sync> declutter_core::progress::Progress for AtPhase<F> {
+    fn phase(&self, name: &str, _total: Option<u64>) {
+        if name == self.at {
+            (self.then)();
+        }
+    }
+    fn advance(&self, _n: u64) {}
+}
+
+#[tokio::test]
+async fn files_are_hashed_with_no_write_lock_held() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let root = dir.path().join("tree");
+    write(&root, "a/one.bin", &bytes(1, 70_000))?;
+    write(&root, "b/one.bin", &bytes(1, 70_000))?;
+    let mut conn = db(dir.path())?;
+    // Another writer on the database (a web app signing someone in) while contents are read:
+    // it gets the lock at once, without waiting.
+    let path = dir.path().join("declutter.db");
+    let wrote = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let seen = Arc::clone(&wrote);
+    let progress = AtPhase {
+        at: "full hashes",
+        then: move || {
+            let other = declutter_core::platform_db::rusqlite::Connection::open(&path)
+                .expect("second connection");
+            other
+                .busy_timeout(std::time::Duration::ZERO)
+                .expect("no waiting");
+            let ok = other
+                .execute_batch(
+                    "BEGIN IMMEDIATE; CREATE TABLE IF NOT EXISTS other_writer (x); COMMIT;",
+                )
+                .is_ok();
+            seen.store(ok, std::sync::atomic::Ordering::SeqCst);
+        },
+    };
+    scan_local(
+        &mut conn,
+        &UserId::local(),
+        &root,
+        WalkOptions::default(),
+        Arc::new(progress),
+    )
+    .await?;
+    assert!(
+        wrote.load(std::sync::atomic::Ordering::SeqCst),
+        "another writer was locked out while files were hashed"
+    );
+    assert_eq!(group_sets(&conn)?.len(), 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_scan_cut_off_after_its_walk_is_settled_by_the_next() -> TestResult {
+    use futures_util::FutureExt as _;
+    let dir = tempfile::tempdir()?;
+    let root = dir.path().join("tree");
+    write(&root, "a/one.bin", &bytes(1, 9_000))?;
+    write(&root, "b/one.bin", &bytes(1, 9_000))?;
+    let mut conn = db(dir.path())?;
+    scan_folder(&mut conn, &root).await?;
+    assert_eq!(group_sets(&conn)?.len(), 1);
+
+    // A new pair, and a scan that dies as it starts reading contents (its walk committed).
+    write(&root, "a/two.bin", &bytes(2, 70_000))?;
+    write(&root, "c/two.bin", &bytes(2, 70_000))?;
+    let dies = AtPhase {
+        at: "partial hashes",
+        then: || panic!("the process dies here"),
+    };
+    let cut = std::panic::AssertUnwindSafe(scan_local(
+        &mut conn,
+        &UserId::local(),
+        &root,
+        WalkOptions::default(),
+        Arc::new(dies),
+    ))
+    .catch_unwind()
+    .await;
+    assert!(cut.is_err(), "the scan was cut off");
+    assert_eq!(
+        group_sets(&conn)?.len(),
+        1,
+        "the groups wait for a scan's end"
+    );
+
+    // The tree has not changed since: the next scan finds nothing new in its walk, yet
+    // settles what the cut-off one left and groups the new pair.
+    let next = scan_folder(&mut conn, &root).await?;
+    assert!(next.issues.is_empty(), "{:?}", next.issues);
+    assert_eq!(group_sets(&conn)?.len(), 2);
+    let unsettled: i64 = conn.query_row("SELECT count(*) FROM unsettled", [], |r| r.get(0))?;
+    assert_eq!(unsettled, 0, "the marks are cleared");
+    // And a scan after that one has nothing to do again.
+    scan_folder(&mut conn, &root).await?;
+    assert_eq!(group_sets(&conn)?.len(), 2);
+    Ok(())
+}

@@ -98,6 +98,8 @@ fn seed(conn: &mut Connection, user: &UserId) -> TestResult {
         Some(plan),
         &serde_json::json!({}),
     )?;
+    // A scan cut off between its walk and its end.
+    declutter_core::store::local_index::mark_unsettled(conn, user, i64::MAX)?;
     removed_folders::journal(conn, user, plan, "local:/r", "/r/emptied", 0o755)?;
     apply_locks::put(
         conn,

@@ -49,8 +49,7 @@ impl Drop for Worker {
     }
 }
 
-/// `(state, attempts, engine scans committed)` of scan job `id`, read from the database file
-/// (the engine indexes a local folder in one transaction: nothing of it shows before the end).
+/// `(state, attempts, engine scans ended)` of scan job `id`, read from the database file.
 fn job(db: &Path, id: i64) -> TestResult<Option<(String, i64, i64)>> {
     let c = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     c.busy_timeout(Duration::from_secs(5))?;
@@ -177,8 +176,6 @@ async fn a_worker_killed_mid_scan_leaves_the_job_to_the_next_one() -> TestResult
         "killed before the engine's scan ended"
     );
     let c = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-    let indexed: i64 = c.query_row("SELECT count(*) FROM files", [], |r| r.get(0))?;
-    assert_eq!(indexed, 0, "an interrupted scan leaves no partial index");
 
     // The next worker finds the runner gone (its process ended), runs the job again to the end.
     let _second = Worker::start(db, roots)?;
