@@ -131,7 +131,7 @@ async fn one_run(pairs: usize, size: usize) -> anyhow::Result<Run> {
     let scanned = poll_until(
         &client,
         &url(scan["status_url"].as_str().context("status_url")?),
-        |v| v["state"] != "running",
+        over,
     )
     .await?;
     if scanned["state"] != "done" {
@@ -158,11 +158,11 @@ async fn one_run(pairs: usize, size: usize) -> anyhow::Result<Run> {
     let accepted = t0.elapsed();
     let status = url(started["status_url"].as_str().context("status_url")?);
     poll_until(&client, &status, |v| {
-        v["done"].as_u64().unwrap_or(0) > 0 || v["state"] != "running"
+        v["done"].as_u64().unwrap_or(0) > 0 || over(v)
     })
     .await?;
     let first_progress = t0.elapsed();
-    let end = poll_until(&client, &status, |v| v["state"] != "running").await?;
+    let end = poll_until(&client, &status, over).await?;
     let total = t0.elapsed();
     if end["state"] != "done" {
         bail!("apply did not finish: {end}");
@@ -220,4 +220,9 @@ async fn main() -> anyhow::Result<()> {
         ),
     )?;
     Ok(())
+}
+
+/// Whether a job's status says it is over (neither queued nor running).
+fn over(v: &Value) -> bool {
+    !matches!(v["state"].as_str(), Some("queued" | "running"))
 }

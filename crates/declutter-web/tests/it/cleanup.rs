@@ -50,11 +50,11 @@ pub async fn wait_scan_for(b: &Browser, job: i64, limit: std::time::Duration) ->
     Err("scan did not finish".into())
 }
 
-/// Polls a clean-up job's JSON status until it leaves `running`.
+/// Polls a clean-up job's JSON status until it is over (neither queued nor running).
 pub async fn wait_job(b: &Browser, job: i64) -> TestResult<Value> {
     for _ in 0..600 {
         let s: Value = b.get(&format!("/api/jobs/{job}")).await?.json().await?;
-        if s["state"] != "running" {
+        if s["state"] != "queued" && s["state"] != "running" {
             return Ok(s);
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
