@@ -39,8 +39,10 @@ use crate::store::local_index::{self, IndexCounts, LocalIndex, Member};
 
 /// Directories in flight between the walk and the index writer.
 const CHANNEL_DIRS: usize = 64;
-/// Rows read, hashed and written back per batch of the hashing passes.
+/// Rows read and hashed per batch of the hashing passes.
 const CHUNK_FILES: usize = 2048;
+/// Hashed rows written per transaction (bounded memory: a few batches' members).
+const FLUSH_ROWS: usize = 8_192;
 
 /// What a local walk did.
 #[derive(Debug, Default)]
@@ -224,6 +226,7 @@ fn settle(
     }
     let use_cache = !cache::is_empty(conn)?;
     let mut written = 0u64;
+    let mut pending = Pending::new(false);
     progress.phase(
         "partial hashes",
         Some(sizes.values().map(|v| u64::from(v.1)).sum()),
@@ -261,9 +264,10 @@ fn settle(
                 Err(e) => issues.push(walk::issue(&path_of(&work[k].member), &e)),
             }
         }
-        written += store(conn, &mut work, false)?;
         progress.advance(work.len() as u64);
+        written += pending.add(conn, work)?;
     }
+    written += pending.flush(conn)?;
     // Members of those groups that share size and head+tail need the full hash.
     let mut same: HashMap<u64, u32> = HashMap::new();
     each_examined(conn, user, &sizes, |batch| {
@@ -277,6 +281,7 @@ fn settle(
     })?;
     same.retain(|_, n| *n > 1);
     progress.phase("full hashes", None);
+    let mut pending = Pending::new(true);
     each_examined(conn, user, &sizes, |batch| {
         let mut work: Vec<Work> = batch
             .into_iter()
@@ -317,11 +322,46 @@ fn settle(
                 Err(e) => issues.push(walk::issue(&path_of(&work[k].member), &e)),
             }
         }
-        written += store(conn, &mut work, true)?;
         progress.advance(work.len() as u64);
+        written += pending.add(conn, work)?;
         Ok(())
     })?;
+    written += pending.flush(conn)?;
     Ok((written, issues))
+}
+
+/// Hashing results waiting to be written: a few batches' worth go in one short transaction
+/// (a commit per batch costs WAL writes of the same pages again and again).
+struct Pending {
+    work: Vec<Work>,
+    full: bool,
+}
+
+impl Pending {
+    fn new(full: bool) -> Self {
+        Self {
+            work: Vec::new(),
+            full,
+        }
+    }
+
+    /// Keeps what `work` has to write; writes everything once [`FLUSH_ROWS`] are waiting.
+    fn add(&mut self, conn: &Connection, work: Vec<Work>) -> Result<u64, DbError> {
+        self.work
+            .extend(work.into_iter().filter(|w| w.dirty || w.fresh));
+        if self.work.len() >= FLUSH_ROWS {
+            self.flush(conn)
+        } else {
+            Ok(0)
+        }
+    }
+
+    /// Writes what is waiting; returns rows written.
+    fn flush(&mut self, conn: &Connection) -> Result<u64, DbError> {
+        let written = store(conn, &mut self.work, self.full)?;
+        self.work.clear();
+        Ok(written)
+    }
 }
 
 /// Calls `f` with batches of the examined members of the `sizes` groups, in row order.
