@@ -65,18 +65,34 @@ fn file_id(g: &groups::Group, item: &str) -> Result<i64, Box<dyn std::error::Err
         .id)
 }
 
-fn plan_count(conn: &Connection) -> Result<i64, Box<dyn std::error::Error>> {
-    Ok(conn.query_row("SELECT count(*) FROM plans", [], |r| r.get(0))?)
-}
+/// A database seeded with groups `a`, `b` and `c` (none shared), the local user, groups `a`
+/// and `b`, and the rule `newest`.
+type Seeded = (
+    tempfile::TempDir,
+    Connection,
+    UserId,
+    groups::Group,
+    groups::Group,
+    KeepRules,
+);
 
-#[test]
-fn only_picked_groups_are_planned_and_a_picked_copy_stays() -> TestResult {
+fn seeded() -> Result<Seeded, Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let mut conn = super::support::db(dir.path())?;
     let user = UserId::local();
     seed(&mut conn, &user, &[])?;
     let (a, b) = (group_of(&conn, &user, "a")?, group_of(&conn, &user, "b")?);
     let rules = KeepRules::parse(&["newest".to_owned()])?;
+    Ok((dir, conn, user, a, b, rules))
+}
+
+fn plan_count(conn: &Connection) -> Result<i64, Box<dyn std::error::Error>> {
+    Ok(conn.query_row("SELECT count(*) FROM plans", [], |r| r.get(0))?)
+}
+
+#[test]
+fn only_picked_groups_are_planned_and_a_picked_copy_stays() -> TestResult {
+    let (_dir, mut conn, user, a, b, rules) = seeded()?;
 
     // Groups a and b only; in a, the oldest copy stays although the rule says newest.
     let picks = Picks {
@@ -165,12 +181,7 @@ fn stale_or_unsafe_picks_are_refused_and_leave_no_plan() -> TestResult {
 
 #[test]
 fn picks_made_before_the_duplicates_changed_are_refused() -> TestResult {
-    let dir = tempfile::tempdir()?;
-    let mut conn = super::support::db(dir.path())?;
-    let user = UserId::local();
-    seed(&mut conn, &user, &[])?;
-    let (a, b) = (group_of(&conn, &user, "a")?, group_of(&conn, &user, "b")?);
-    let rules = KeepRules::parse(&["newest".to_owned()])?;
+    let (_dir, mut conn, user, a, b, rules) = seeded()?;
     let shown = groups::view_version(&conn, &user)?;
     let picks = |seen: i64| -> Result<Picks, Box<dyn std::error::Error>> {
         Ok(Picks {

@@ -175,15 +175,7 @@ async fn the_retention_sweep_purges_only_what_is_due_where_it_reaches_and_waits_
     scan_folder(&mut conn, &root).await?;
     let summary = plan::build(&mut conn, &user, &KeepRules::parse(&["shortest-path"])?)?;
     let providers = Table::local(&root);
-    apply(
-        &mut conn,
-        &user,
-        summary.plan_id,
-        &providers,
-        &ApplyOptions::default(),
-        &NoProgress,
-    )
-    .await?;
+    crate::support::apply_plan(&mut conn, &user, summary.plan_id, &providers).await?;
     let entries = trash::list(&conn, &user)?;
     assert_eq!(entries.len(), 2);
     // One entry's retention is over; the other has days left.

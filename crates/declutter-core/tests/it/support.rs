@@ -136,3 +136,21 @@ pub fn full_listing(
         api_calls: 0,
     }
 }
+
+/// Applies plan `plan_id` of `user` with the default options and no progress.
+pub async fn apply_plan(
+    conn: &mut Connection,
+    user: &UserId,
+    plan_id: i64,
+    providers: &Table,
+) -> Result<declutter_core::engine::apply::ApplyReport, EngineError> {
+    declutter_core::engine::apply::apply(
+        conn,
+        user,
+        plan_id,
+        providers,
+        &declutter_core::engine::apply::ApplyOptions::default(),
+        &declutter_core::progress::NoProgress,
+    )
+    .await
+}

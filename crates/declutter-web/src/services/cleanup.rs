@@ -28,7 +28,6 @@ use platform_db::Pool;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-use super::AliveGuard;
 use crate::error::ApiError;
 use crate::work::WebProviders;
 
@@ -157,12 +156,7 @@ impl Cleanup {
     /// Starts `n` workers; abort the handles to stop them (a job cut off this way is queued
     /// again by the next sweep of any instance, once this process has ended).
     pub fn spawn_workers(&self, n: usize) -> Vec<JoinHandle<()>> {
-        (0..n)
-            .map(|_| {
-                let guard = AliveGuard::new(&self.alive);
-                tokio::spawn(self.clone().work(guard))
-            })
-            .collect()
+        super::spawn_workers(n, &self.alive, || self.clone().work())
     }
 
     /// How many of this instance's clean-up workers are running.
@@ -170,31 +164,25 @@ impl Cleanup {
         self.alive.load(Ordering::Relaxed)
     }
 
-    async fn work(self, _alive: AliveGuard) {
-        loop {
-            let me = self.clone();
-            let claimed = self
-                .pool
-                .write(move |c| jobs::claim(c, &|sources| me.runnable(sources)))
-                .await;
-            match claimed {
-                Ok(Ok(Some(job))) => self.run_job(job).await,
-                Ok(Ok(None)) => {
-                    tokio::select! {
-                        () = self.wake.notified() => {}
-                        () = tokio::time::sleep(POLL) => {}
-                    }
-                }
-                Ok(Err(error)) => {
-                    tracing::warn!(%error, "claiming a clean-up job failed");
-                    tokio::time::sleep(POLL).await;
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "claiming a clean-up job failed");
-                    tokio::time::sleep(POLL).await;
-                }
-            }
-        }
+    async fn work(self) {
+        super::run_worker(
+            "clean-up",
+            &self.wake,
+            POLL,
+            || self.claim(),
+            |job| self.run_job(job),
+        )
+        .await;
+    }
+
+    /// The oldest queued clean-up this instance can run, now its own.
+    async fn claim(&self) -> Result<Option<Claimed>, String> {
+        let me = self.clone();
+        self.pool
+            .write(move |c| jobs::claim(c, &|sources| me.runnable(sources)))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())
     }
 
     /// Whether this instance reaches every source of a plan: each local folder under one of

@@ -18,7 +18,6 @@ use platform_db::Pool;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-use super::AliveGuard;
 use super::cleanup::ProvidersFor;
 use crate::db::scan_jobs::{self, Claimed, Enqueued, Job, Recovered, ScanProgress, Target};
 use crate::db::{self, DbError};
@@ -93,12 +92,7 @@ impl Scans {
     /// Starts `n` workers; abort the handles to stop them (a scan cut off this way is put back
     /// into the queue by the next sweep of any instance, once this process has ended).
     pub fn spawn_workers(&self, n: usize) -> Vec<JoinHandle<()>> {
-        (0..n)
-            .map(|_| {
-                let guard = AliveGuard::new(&self.alive);
-                tokio::spawn(self.clone().work(guard))
-            })
-            .collect()
+        super::spawn_workers(n, &self.alive, || self.clone().work())
     }
 
     /// How many of this instance's workers are running, and whether the queue can be read.
@@ -107,31 +101,25 @@ impl Scans {
         (self.alive.load(Ordering::Relaxed), readable)
     }
 
-    async fn work(self, _alive: AliveGuard) {
-        loop {
-            let me = self.clone();
-            let claimed = self
-                .pool
-                .write(move |c| scan_jobs::claim(c, &|j| me.runnable(j)))
-                .await;
-            match claimed {
-                Ok(Ok(Some(job))) => self.run(job).await,
-                Ok(Ok(None)) => {
-                    tokio::select! {
-                        () = self.wake.notified() => {}
-                        () = tokio::time::sleep(POLL) => {}
-                    }
-                }
-                Ok(Err(error)) => {
-                    tracing::warn!(%error, "claiming a scan failed");
-                    tokio::time::sleep(POLL).await;
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "claiming a scan failed");
-                    tokio::time::sleep(POLL).await;
-                }
-            }
-        }
+    async fn work(self) {
+        super::run_worker(
+            "scan",
+            &self.wake,
+            POLL,
+            || self.claim(),
+            |job| self.run(job),
+        )
+        .await;
+    }
+
+    /// The oldest queued scan this instance can run, now its own.
+    async fn claim(&self) -> Result<Option<Claimed>, String> {
+        let me = self.clone();
+        self.pool
+            .write(move |c| scan_jobs::claim(c, &|j| me.runnable(j)))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())
     }
 
     /// Whether this instance can run `job`: a local folder under one of its roots, or a drive
