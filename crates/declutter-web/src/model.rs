@@ -166,15 +166,18 @@ const LISTED: usize = 50;
 pub struct JobDisplay {
     /// The stored job.
     pub job: CleanupJob,
-    /// `applying` or `restoring`, for headings.
-    pub verb: &'static str,
+    /// The heading: `Applying plan 3`, `Restoring plan 3`, `Emptying the trash`.
+    pub title: String,
+    /// What the bytes counter counts: `Moved`, or `Freed` for a purge.
+    pub bytes_label: &'static str,
     /// Done out of total, 0–100.
     pub percent: u64,
     /// Bytes moved so far, for people.
     pub bytes_text: String,
     /// Files skipped or refused, with the reason (at most [`LISTED`]).
     pub skipped: Vec<(String, String)>,
-    /// Original paths where something exists now (restore; at most [`LISTED`]).
+    /// Original paths where something exists now (restore), or of files someone took out of
+    /// the trash before the purge reached them (purge); at most [`LISTED`].
     pub conflicts: Vec<String>,
     /// Files moved by the run (trashed or restored).
     pub moved: u64,
@@ -196,24 +199,38 @@ impl JobDisplay {
         let (skipped, moved) = match job.kind {
             JobKind::Apply => (pairs("skipped"), summary["trashed"].as_u64()),
             JobKind::Restore => (pairs("failed"), summary["restored"].as_u64()),
+            JobKind::Purge => (pairs("failed"), summary["purged"].as_u64()),
         };
+        let plan = job
+            .plan_id
+            .map(|p| format!(" plan {p}"))
+            .unwrap_or_default();
         Self {
-            verb: match job.kind {
-                JobKind::Apply => "Applying",
-                JobKind::Restore => "Restoring",
+            title: match job.kind {
+                JobKind::Apply => format!("Applying{plan}"),
+                JobKind::Restore => format!("Restoring{plan}"),
+                JobKind::Purge => "Emptying the trash".into(),
+            },
+            bytes_label: match job.kind {
+                JobKind::Purge => "Freed",
+                JobKind::Apply | JobKind::Restore => "Moved",
             },
             percent: (job.done * 100)
                 .checked_div(job.total)
                 .unwrap_or(0)
                 .min(100),
             bytes_text: human(job.bytes),
-            conflicts: summary["conflicts"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .take(LISTED)
-                .filter_map(|c| c.as_str().map(str::to_owned))
-                .collect(),
+            conflicts: summary[if job.kind == JobKind::Purge {
+                "put_back"
+            } else {
+                "conflicts"
+            }]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .take(LISTED)
+            .filter_map(|c| c.as_str().map(str::to_owned))
+            .collect(),
             skipped,
             moved: moved.unwrap_or(0),
             job,

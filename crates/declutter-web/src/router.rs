@@ -232,6 +232,7 @@ fn routes() -> Vec<Route> {
             User,
             post(trash::api_purge_selection),
         ),
+        r(M::POST, "/api/trash/empty", User, post(trash::api_empty)),
         r(
             M::POST,
             "/api/trash/{id}/restore",

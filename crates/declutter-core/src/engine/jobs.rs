@@ -1,4 +1,5 @@
-//! Apply and restore as background jobs: a request queues one and answers at once; a worker
+//! Apply, restore and emptying the trash as background jobs: a request queues one and answers
+//! at once; a worker
 //! of any instance claims it, and its progress, cancel flag and summary live in the `jobs`
 //! table, so whoever asks sees the same state.
 //!
@@ -10,8 +11,8 @@
 //! lock's rule: ended on this machine, or silent elsewhere for [`lease::LEASE_SECS`]) is put
 //! back into the queue by [`recover`], and the next run resumes where the journal says it
 //! stopped; a job gets at most [`MAX_ATTEMPTS`] runs. The runs go through
-//! [`apply::apply_holding`] and [`trash::restore_many`], the same paths as the CLI: every
-//! safety check stays where it is.
+//! [`apply::apply_holding`], [`trash::restore_many`] and [`trash::purge_holding`], the same
+//! paths as the CLI: every safety check stays where it is.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -21,13 +22,14 @@ use platform_db::rusqlite::{Connection, TransactionBehavior};
 
 use super::apply::{self, ApplyOptions, ApplyReport};
 use super::lease::{self, Lease};
-use super::trash::{self, RestoreReport, RestoreSelection};
+use super::trash::{self, PurgeReport, RestoreReport, RestoreSelection};
 use super::{EngineError, Providers};
 use crate::db::DbError;
 use crate::ids::{Source, UserId};
 use crate::progress::Progress;
 use crate::store::jobs::{self, Counters, JobKind, Queued};
 use crate::store::plans;
+use crate::store::trash as store_trash;
 
 /// How often, at most, the counters are written while items flow (a write per item would
 /// cost more than some items do).
@@ -62,19 +64,40 @@ pub fn enqueue(
 ) -> Result<i64, EngineError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     plans::get(&tx, user, plan_id)?.ok_or(EngineError::PlanNotFound(plan_id))?;
-    if let Some(job) = jobs::active(&tx, user)? {
+    idle(&tx, user)?;
+    let options = serde_json::to_value(options).unwrap_or_default();
+    let id = jobs::insert(&tx, user, kind, Some(plan_id), &options)?;
+    tx.commit()?;
+    Ok(id)
+}
+
+/// Queues emptying `user`'s trash; refuses while another clean-up of the owner is queued or
+/// running.
+pub fn enqueue_purge(conn: &mut Connection, user: &UserId) -> Result<i64, EngineError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    idle(&tx, user)?;
+    let id = jobs::insert(&tx, user, JobKind::Purge, None, &serde_json::json!({}))?;
+    tx.commit()?;
+    Ok(id)
+}
+
+/// Fails unless no clean-up of `user` is queued or running and nothing holds their lock.
+fn idle(conn: &Connection, user: &UserId) -> Result<(), EngineError> {
+    if let Some(job) = jobs::active(conn, user)? {
         return Err(EngineError::JobBusy(job));
     }
-    if let Some(h) = lease::holder(&tx, user)? {
+    if let Some(h) = lease::holder(conn, user)? {
         return Err(EngineError::ApplyBusy {
             plan_id: h.plan_id,
             pid: h.pid,
         });
     }
-    let options = serde_json::to_value(options).unwrap_or_default();
-    let id = jobs::insert(&tx, user, kind, Some(plan_id), &options)?;
-    tx.commit()?;
-    Ok(id)
+    Ok(())
+}
+
+/// The plan a job's run holds the owner's lock for: its plan, or none for a purge.
+fn lock_key(job: &Queued) -> i64 {
+    job.plan_id.unwrap_or(lease::TRASH)
 }
 
 /// A job this worker runs: run `attempt` of it, under the owner's apply lock.
@@ -97,25 +120,31 @@ pub fn claim(
     runnable: &dyn Fn(&[Source]) -> bool,
 ) -> Result<Option<Claimed>, EngineError> {
     for job in jobs::in_state(conn, "queued", CLAIM_WINDOW)? {
-        if plans::get(conn, &job.user, job.plan_id)?.is_none() {
-            jobs::finish(
-                conn,
-                job.id,
-                job.attempts,
-                "failed",
-                None,
-                Some("the plan is gone"),
-            )?;
-            continue;
-        }
-        let sources = plans::sources(conn, job.plan_id)?
+        let sources = match job.plan_id {
+            Some(plan_id) => {
+                if plans::get(conn, &job.user, plan_id)?.is_none() {
+                    jobs::finish(
+                        conn,
+                        job.id,
+                        job.attempts,
+                        "failed",
+                        None,
+                        Some("the plan is gone"),
+                    )?;
+                    continue;
+                }
+                plans::sources(conn, plan_id)?
+            }
+            None => store_trash::sources(conn, &job.user)?,
+        };
+        let sources = sources
             .iter()
             .map(|s| s.parse::<Source>())
             .collect::<Result<Vec<_>, _>>()?;
         if !runnable(&sources) {
             continue;
         }
-        let lease = match Lease::acquire(conn, &job.user, job.plan_id) {
+        let lease = match Lease::acquire(conn, &job.user, lock_key(&job)) {
             Ok(lease) => lease,
             Err(EngineError::ApplyBusy { .. }) => continue,
             Err(e) => return Err(e),
@@ -150,7 +179,7 @@ pub struct Recovered {
 pub fn recover(conn: &Connection) -> Result<Recovered, EngineError> {
     let mut done = Recovered::default();
     for job in jobs::in_state(conn, "running", 1024)? {
-        if lease::holder(conn, &job.user)?.is_some_and(|h| h.plan_id == job.plan_id) {
+        if lease::holder(conn, &job.user)?.is_some_and(|h| h.plan_id == lock_key(&job)) {
             continue;
         }
         if job.attempts >= MAX_ATTEMPTS {
@@ -184,10 +213,11 @@ pub async fn run_apply(
         remove_empty_folders: job.options.remove_empty_folders,
         ..ApplyOptions::default()
     };
+    let plan_id = job.job.plan_id.ok_or(EngineError::PlanNotFound(0))?;
     let result = apply::apply_holding(
         conn,
         &job.job.user,
-        job.job.plan_id,
+        plan_id,
         &job.lease,
         providers,
         &options,
@@ -209,15 +239,32 @@ pub async fn run_restore(
     providers: &dyn Providers,
     progress: &JobProgress,
 ) -> Result<RestoreReport, EngineError> {
+    let plan_id = job.job.plan_id.ok_or(EngineError::PlanNotFound(0))?;
     let result = trash::restore_many(
         conn,
         &job.job.user,
-        &RestoreSelection::Plan(job.job.plan_id),
+        &RestoreSelection::Plan(plan_id),
         providers,
         progress,
         Some(&job.lease),
     )
     .await;
+    let cancelled = result.as_ref().is_ok_and(|r| r.cancelled);
+    let recorded = record(conn, job, progress, &result, cancelled);
+    let released = job.lease.release(conn);
+    recorded?;
+    released?;
+    result
+}
+
+/// Runs claimed purge job `job`: everything in the owner's trash deleted for good.
+pub async fn run_purge(
+    conn: &mut Connection,
+    job: &Claimed,
+    providers: &dyn Providers,
+    progress: &JobProgress,
+) -> Result<PurgeReport, EngineError> {
+    let result = trash::purge_holding(conn, &job.job.user, &job.lease, providers, progress).await;
     let cancelled = result.as_ref().is_ok_and(|r| r.cancelled);
     let recorded = record(conn, job, progress, &result, cancelled);
     let released = job.lease.release(conn);
@@ -400,6 +447,37 @@ mod tests {
         // Nothing else to claim; and a live run is left alone by the sweep.
         assert!(claim(&mut conn, &|_| true)?.is_none());
         assert_eq!(recover(&conn)?, Recovered::default());
+        Ok(())
+    }
+
+    #[test]
+    fn emptying_the_trash_is_a_clean_up_like_the_others() -> TestResult {
+        let mut conn = crate::db::open_in_memory()?;
+        let user = "u".parse::<UserId>()?;
+        let p = plan(&conn, &user)?;
+        let job = enqueue_purge(&mut conn, &user)?;
+        assert_eq!(state(&conn, &user, job)?, "queued");
+        // One clean-up per owner, whichever kind comes first.
+        assert!(matches!(
+            enqueue(&mut conn, &user, JobKind::Restore, p, JobOptions::default()),
+            Err(EngineError::JobBusy(j)) if j == job
+        ));
+        let claimed = claim(&mut conn, &|_| true)?.ok_or("claimed")?;
+        assert_eq!(
+            (claimed.job.kind, claimed.job.plan_id),
+            (JobKind::Purge, None)
+        );
+        // While it runs, a purge or restore of a selection waits for it, and the sweep
+        // leaves it alone.
+        assert!(matches!(
+            Lease::acquire(&mut conn, &user, lease::TRASH),
+            Err(EngineError::ApplyBusy { .. })
+        ));
+        assert_eq!(recover(&conn)?, Recovered::default());
+        assert_eq!(state(&conn, &user, job)?, "running");
+        // Its process gone, it is queued again like any job.
+        claimed.lease.release(&conn)?;
+        assert_eq!(recover(&conn)?.requeued, 1);
         Ok(())
     }
 

@@ -24,6 +24,10 @@ pub const LEASE_SECS: i64 = 120;
 /// The plan a retention sweep holds the lock for: none (no plan has id 0).
 pub const RETENTION_SWEEP: i64 = 0;
 
+/// The plan a purge or a restore of trash entries (not a whole plan's undo) holds the lock for:
+/// none. Emptying the trash as a job holds it the same way.
+pub const TRASH: i64 = -1;
+
 /// This run's hold on an owner's apply lock; release it with [`Lease::release`].
 #[derive(Debug)]
 pub struct Lease {

@@ -7,7 +7,7 @@ use super::{EngineError, Providers};
 use crate::db::now;
 use crate::ids::{Source, UserId};
 use crate::progress::Progress;
-use crate::provider::{ProviderError, StorageProvider, TrashRequest};
+use crate::provider::{ProviderError, StorageProvider, TrashRequest, Whereabouts};
 use crate::store::trash::{self, TrashEntry};
 
 fn request(e: &TrashEntry) -> Result<TrashRequest, EngineError> {
@@ -79,7 +79,9 @@ pub struct RestoreReport {
 /// the original place: never overwritten) and refusal instead of stopping. Ids of the
 /// selection that are not the owner's ([`EngineError::TrashNotFound`]) or no longer in the
 /// trash ([`EngineError::TrashState`]) refuse the whole selection before anything moves.
-/// With a `lease` (a whole-plan undo run as a job), the owner's apply lock is renewed as it goes.
+/// The owner's apply lock is held throughout: the `lease` of a whole-plan undo run as a job, or
+/// one taken here ([`EngineError::ApplyBusy`] while an apply, an undo or a purge of the owner
+/// runs), so a restore never races a purge of the same entries.
 pub async fn restore_many(
     conn: &mut Connection,
     user: &UserId,
@@ -87,6 +89,27 @@ pub async fn restore_many(
     providers: &dyn Providers,
     progress: &dyn Progress,
     lease: Option<&Lease>,
+) -> Result<RestoreReport, EngineError> {
+    match lease {
+        Some(lease) => restore_holding(conn, user, selection, providers, progress, lease).await,
+        None => {
+            let lease = Lease::acquire(conn, user, super::lease::TRASH)?;
+            let result = restore_holding(conn, user, selection, providers, progress, &lease).await;
+            let released = lease.release(conn);
+            let report = result?;
+            released?;
+            Ok(report)
+        }
+    }
+}
+
+async fn restore_holding(
+    conn: &mut Connection,
+    user: &UserId,
+    selection: &RestoreSelection,
+    providers: &dyn Providers,
+    progress: &dyn Progress,
+    lease: &Lease,
 ) -> Result<RestoreReport, EngineError> {
     let mut report = RestoreReport::default();
     let chosen: Vec<TrashEntry> = match selection {
@@ -133,9 +156,7 @@ pub async fn restore_many(
             Ok(()) => {
                 let tx = conn.transaction()?;
                 trash::set_state(&tx, e.id, "restored")?;
-                if let Some(lease) = lease {
-                    lease.renew(&tx)?;
-                }
+                lease.renew(&tx)?;
                 tx.commit()?;
                 report.restored += 1;
                 report.bytes += e.size;
@@ -174,15 +195,41 @@ pub enum PurgeSelection {
     Ids(Vec<i64>),
 }
 
-/// Deletes trashed items for good; returns the purged entries.
+/// Deletes trashed items for good; returns the purged entries (not those someone took out of
+/// the trash meanwhile, which stay where they are). Holds the owner's apply lock
+/// ([`EngineError::ApplyBusy`] while an apply, an undo or another purge of theirs runs); the
+/// first refusal stops the purge (what was purged before it stays purged).
 pub async fn purge(
     conn: &mut Connection,
     user: &UserId,
     selection: &PurgeSelection,
     providers: &dyn Providers,
 ) -> Result<Vec<TrashEntry>, EngineError> {
+    let lease = Lease::acquire(conn, user, super::lease::TRASH)?;
+    let result = async {
+        let mut purged = Vec::new();
+        for e in purge_selection(conn, user, selection)? {
+            if purge_one(conn, &e, providers).await? == Purged::Gone {
+                purged.push(e);
+            }
+            lease.renew(conn)?;
+        }
+        Ok::<_, EngineError>(purged)
+    }
+    .await;
+    let released = lease.release(conn);
+    let chosen = result?;
+    released?;
+    Ok(chosen)
+}
+
+fn purge_selection(
+    conn: &Connection,
+    user: &UserId,
+    selection: &PurgeSelection,
+) -> Result<Vec<TrashEntry>, EngineError> {
     let t = now();
-    let chosen: Vec<TrashEntry> = match selection {
+    Ok(match selection {
         PurgeSelection::Expired => list(conn, user)?
             .into_iter()
             .filter(|e| e.expires_at <= t)
@@ -202,13 +249,113 @@ pub async fn purge(
             }
             out
         }
+    })
+}
+
+/// What [`purge_one`] did with an entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purged {
+    /// Deleted for good (or already gone from the trash).
+    Gone,
+    /// Taken out of the trash by someone else (a person in the drive's own UI, or by hand):
+    /// left where it is, and recorded restored.
+    PutBack,
+}
+
+/// Deletes one trashed item for good through its provider, then records it. The item is
+/// looked up first: one that is no longer in the trash is never deleted (a drive deletes by
+/// item id, and Google Drive's delete skips its trash), and one already gone (a run cut off
+/// between the two steps) is recorded purged.
+async fn purge_one(
+    conn: &Connection,
+    e: &TrashEntry,
+    providers: &dyn Providers,
+) -> Result<Purged, EngineError> {
+    let provider = providers.provider(&e.source.parse::<Source>()?)?;
+    purge_with(conn, e, provider.as_ref()).await
+}
+
+/// [`purge_one`] through a given provider.
+async fn purge_with<P: StorageProvider>(
+    conn: &Connection,
+    e: &TrashEntry,
+    provider: &P,
+) -> Result<Purged, EngineError> {
+    let req = request(e)?;
+    let outcome = match provider.locate(&req, &e.location).await? {
+        Whereabouts::Trashed | Whereabouts::Both => {
+            provider.purge(&req, &e.location).await?;
+            Purged::Gone
+        }
+        Whereabouts::Missing => Purged::Gone,
+        Whereabouts::Original => Purged::PutBack,
     };
+    let state = match outcome {
+        Purged::Gone => "purged",
+        Purged::PutBack => "restored",
+    };
+    trash::set_state(conn, e.id, state)?;
+    Ok(outcome)
+}
+
+/// What emptying the trash did (a job's summary).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PurgeReport {
+    /// Entries deleted for good.
+    pub purged: u64,
+    /// Their bytes: the space freed.
+    pub bytes: u64,
+    /// Entries left in the trash, with the reason (path, reason).
+    pub failed: Vec<(String, String)>,
+    /// Entries someone had taken out of the trash (original paths): left where they are.
+    pub put_back: Vec<String>,
+    /// The run stopped on request between two entries.
+    pub cancelled: bool,
+}
+
+/// Empties `user`'s trash under `lease` (the owner's apply lock, held by the caller): every
+/// entry still trashed when it reaches it is deleted for good, one at a time, with progress
+/// and a stop between two entries. An entry that cannot be purged now is reported and stays;
+/// a rerun after a crash purges what is left.
+pub async fn purge_holding(
+    conn: &mut Connection,
+    user: &UserId,
+    lease: &Lease,
+    providers: &dyn Providers,
+    progress: &dyn Progress,
+) -> Result<PurgeReport, EngineError> {
+    let chosen = list(conn, user)?;
+    let mut report = PurgeReport::default();
+    progress.phase("purging", Some(chosen.len() as u64));
     for e in &chosen {
-        let provider = providers.provider(&e.source.parse::<Source>()?)?;
-        provider.purge(&request(e)?, &e.location).await?;
-        trash::set_state(conn, e.id, "purged")?;
+        if progress.cancelled() {
+            report.cancelled = true;
+            break;
+        }
+        match purge_one(conn, e, providers).await {
+            Ok(Purged::Gone) => {
+                report.purged += 1;
+                report.bytes += e.size;
+                progress.bytes(e.size);
+            }
+            Ok(Purged::PutBack) => report.put_back.push(e.original_path.clone()),
+            // A provider's refusal or failure, or a drive no longer configured, is this
+            // entry's; the database failing stops the run (it resumes on the next).
+            Err(EngineError::Provider(err)) => {
+                let reason = err.item_refusal().unwrap_or_else(|| err.to_string());
+                progress.error(&e.original_path, &reason);
+                report.failed.push((e.original_path.clone(), reason));
+            }
+            Err(EngineError::NotConfigured(why)) => {
+                progress.error(&e.original_path, &why);
+                report.failed.push((e.original_path.clone(), why));
+            }
+            Err(other) => return Err(other),
+        }
+        lease.renew(conn)?;
+        progress.advance(1);
     }
-    Ok(chosen)
+    Ok(report)
 }
 
 /// What a retention sweep of one owner did.
@@ -245,16 +392,9 @@ pub async fn sweep_expired(
             if !reachable(&source) {
                 continue;
             }
-            let purged = match providers.provider(&source) {
-                Ok(provider) => provider
-                    .purge(&request(&e)?, &e.location)
-                    .await
-                    .map_err(EngineError::from),
-                Err(err) => Err(err),
-            };
-            match purged {
-                Ok(()) => {
-                    trash::set_state(conn, e.id, "purged")?;
+            match purge_one(conn, &e, providers).await {
+                Ok(Purged::PutBack) => {}
+                Ok(Purged::Gone) => {
                     report.purged += 1;
                     report.bytes += e.size;
                 }
@@ -291,11 +431,10 @@ pub async fn purge_expired_of<P: StorageProvider>(
         .collect();
     let (mut purged, mut issues) = (0, Vec::new());
     for e in &expired {
-        match provider.purge(&request(e)?, &e.location).await {
-            Ok(()) => {
-                trash::set_state(conn, e.id, "purged")?;
-                purged += 1;
-            }
+        match purge_with(conn, e, provider).await {
+            Ok(Purged::Gone) => purged += 1,
+            Ok(Purged::PutBack) => {}
+            Err(EngineError::Db(err)) => return Err(err.into()),
             Err(err) => issues.push(crate::provider::ScanIssue {
                 path: e.original_path.clone(),
                 kind: "purge",

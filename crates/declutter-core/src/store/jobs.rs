@@ -1,4 +1,4 @@
-//! Background clean-up jobs: one row per apply or restore, queued until a worker claims it,
+//! Background clean-up jobs: one row per apply, restore or emptying of the trash, queued until a worker claims it,
 //! then its counters, its cancel flag and, once over, its summary. Every write of a run names
 //! the run's attempt, so a run presumed gone cannot overwrite the one that replaced it.
 
@@ -17,6 +17,8 @@ pub enum JobKind {
     Apply,
     /// Puts a plan's trashed files back.
     Restore,
+    /// Deletes everything in the owner's trash for good ("free space now"); no plan.
+    Purge,
 }
 
 impl JobKind {
@@ -24,6 +26,16 @@ impl JobKind {
         match self {
             Self::Apply => "apply",
             Self::Restore => "restore",
+            Self::Purge => "purge",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self, DbError> {
+        match s {
+            "apply" => Ok(Self::Apply),
+            "restore" => Ok(Self::Restore),
+            "purge" => Ok(Self::Purge),
+            other => Err(DbError::Corrupt(format!("unknown job kind {other:?}"))),
         }
     }
 }
@@ -36,7 +48,7 @@ pub struct Job {
     pub id: i64,
     /// What it does.
     pub kind: JobKind,
-    /// The plan it applies or restores.
+    /// The plan it applies or restores (none for a purge).
     pub plan_id: Option<i64>,
     /// `queued` (waiting for a worker), `running`, `done`, `cancelled` (stopped between items
     /// on request) or `failed`.
@@ -73,11 +85,13 @@ fn from_row(r: &Row<'_>) -> platform_db::rusqlite::Result<Job> {
     let summary: Option<String> = r.get(10)?;
     Ok(Job {
         id: r.get(0)?,
-        kind: if kind == "restore" {
-            JobKind::Restore
-        } else {
-            JobKind::Apply
-        },
+        kind: JobKind::parse(&kind).map_err(|e| {
+            platform_db::rusqlite::Error::FromSqlConversionFailure(
+                1,
+                platform_db::rusqlite::types::Type::Text,
+                Box::new(e),
+            )
+        })?,
         plan_id: r.get(2)?,
         state: r.get(3)?,
         phase: r.get(4)?,
@@ -126,8 +140,8 @@ pub struct Queued {
     pub user: UserId,
     /// What it does.
     pub kind: JobKind,
-    /// The plan it applies or restores.
-    pub plan_id: i64,
+    /// The plan it applies or restores (none for a purge).
+    pub plan_id: Option<i64>,
     /// How the run goes (JSON).
     pub options: serde_json::Value,
     /// Runs started so far.
@@ -138,14 +152,14 @@ pub struct Queued {
 pub fn in_state(conn: &Connection, state: &str, limit: u32) -> Result<Vec<Queued>, DbError> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, user_id, kind, plan_id, options, attempts FROM jobs \
-         WHERE state = ?1 AND plan_id IS NOT NULL ORDER BY id LIMIT ?2",
+         WHERE state = ?1 ORDER BY id LIMIT ?2",
     )?;
     let rows = stmt.query_map(params![state, limit], |r| {
         Ok((
             r.get::<_, i64>(0)?,
             r.get::<_, String>(1)?,
             r.get::<_, String>(2)?,
-            r.get::<_, i64>(3)?,
+            r.get::<_, Option<i64>>(3)?,
             r.get::<_, String>(4)?,
             r.get::<_, u32>(5)?,
         ))
@@ -158,11 +172,7 @@ pub fn in_state(conn: &Connection, state: &str, limit: u32) -> Result<Vec<Queued
             user: user
                 .parse()
                 .map_err(|e: crate::ids::IdError| DbError::Corrupt(e.to_string()))?,
-            kind: if kind == "restore" {
-                JobKind::Restore
-            } else {
-                JobKind::Apply
-            },
+            kind: JobKind::parse(&kind)?,
             plan_id,
             options: serde_json::from_str(&options).unwrap_or_default(),
             attempts,

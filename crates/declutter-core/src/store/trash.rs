@@ -222,6 +222,15 @@ pub fn plans_in_trash(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// The sources (`local:/path`, `onedrive`, `gdrive`) the owner's trashed entries are in.
+pub fn sources(conn: &Connection, user: &UserId) -> Result<Vec<String>, DbError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT source FROM trash WHERE user_id = ?1 AND state = 'trashed' ORDER BY source",
+    )?;
+    let rows = stmt.query_map([user.as_str()], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// The owners with trashed entries due for purging at `t` (their retention over).
 pub fn owners_with_expired(conn: &Connection, t: i64) -> Result<Vec<UserId>, DbError> {
     let mut stmt = conn.prepare_cached(

@@ -147,8 +147,31 @@ async fn trash_restore_and_purge_use_drive_trash() -> TestResult {
         &NoProgress,
     )
     .await?;
-    trash::purge(&mut conn, &user, &trash::PurgeSelection::All, &providers).await?;
+    // The person takes it out of Drive's trash themselves: a purge leaves it alone (Drive's
+    // delete would skip the trash) and records it restored.
+    fake.set_trashed(&b, false);
+    let purged = trash::purge(&mut conn, &user, &trash::PurgeSelection::All, &providers).await?;
+    assert!(purged.is_empty());
+    assert!(fake.file(&b).is_some_and(|f| !f.deleted && !f.trashed));
+    assert!(trash::list(&conn, &user)?.is_empty());
+    // Trashed once more, it is purged for good.
+    scan(&mut conn, &user, &Source::GDrive, p.as_ref()).await?;
+    let third = plan::build(&mut conn, &user, &KeepRules::parse(&["original-name"])?)?;
+    let options = ApplyOptions::default();
+    apply(
+        &mut conn,
+        &user,
+        third.plan_id,
+        &providers,
+        &options,
+        &NoProgress,
+    )
+    .await?;
+    assert!(fake.file(&b).is_some_and(|f| f.trashed));
+    let purged = trash::purge(&mut conn, &user, &trash::PurgeSelection::All, &providers).await?;
+    assert_eq!(purged.len(), 1);
     assert!(fake.file(&b).is_some_and(|f| f.deleted));
+    assert!(fake.file(&a).is_some_and(|f| !f.deleted && !f.trashed));
     Ok(())
 }
 

@@ -218,3 +218,87 @@ async fn the_retention_sweep_purges_only_what_is_due_where_it_reaches_and_waits_
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn the_trash_is_emptied_under_the_owners_lock_and_selections_wait_for_it() -> TestResult {
+    use declutter_core::engine::EngineError;
+    use declutter_core::engine::lease::{self, Lease};
+    use declutter_core::engine::trash::RestoreSelection;
+
+    let dir = tempfile::tempdir()?;
+    let root = dir.path().join("tree");
+    let (a, b) = (bytes(4, 5000), bytes(5, 7000));
+    write(&root, "a", &a)?;
+    write(&root, "a (1)", &a)?;
+    write(&root, "b", &b)?;
+    write(&root, "b (1)", &b)?;
+    let mut conn = db(dir.path())?;
+    let user = UserId::local();
+    scan_folder(&mut conn, &root).await?;
+    let summary = plan::build(&mut conn, &user, &KeepRules::parse(&["original-name"])?)?;
+    let providers = Table::local(&root);
+    let options = ApplyOptions::default();
+    apply(
+        &mut conn,
+        &user,
+        summary.plan_id,
+        &providers,
+        &options,
+        &NoProgress,
+    )
+    .await?;
+    let ids: Vec<i64> = trash::list(&conn, &user)?.iter().map(|e| e.id).collect();
+    assert_eq!(ids.len(), 2);
+
+    // An undo (or a purge) of this owner runs: selections of the trash wait for it.
+    let running = Lease::acquire(&mut conn, &user, summary.plan_id)?;
+    let chosen = PurgeSelection::Ids(ids.clone());
+    let purge = trash::purge(&mut conn, &user, &chosen, &providers);
+    assert!(matches!(purge.await, Err(EngineError::ApplyBusy { .. })));
+    let selection = RestoreSelection::Ids(ids.clone());
+    let restore = trash::restore_many(&mut conn, &user, &selection, &providers, &NoProgress, None);
+    assert!(matches!(restore.await, Err(EngineError::ApplyBusy { .. })));
+    assert_eq!(trash::list(&conn, &user)?.len(), 2, "nothing moved");
+    running.release(&conn)?;
+
+    // Someone puts one copy back by hand, out of the trash folder.
+    let b_entry = trash::list(&conn, &user)?
+        .into_iter()
+        .find(|e| e.original_path.ends_with("b (1)"))
+        .ok_or("entry of b (1)")?;
+    std::fs::rename(&b_entry.location, root.join("b (1)"))?;
+
+    // Emptying the trash purges the rest, reports the bytes, and leaves the kept copies and
+    // the one put back.
+    let held = Lease::acquire(&mut conn, &user, lease::TRASH)?;
+    let report = trash::purge_holding(&mut conn, &user, &held, &providers, &NoProgress).await?;
+    held.release(&conn)?;
+    assert_eq!(
+        (report.purged, report.bytes, report.cancelled),
+        (1, 5000, false)
+    );
+    assert_eq!(report.put_back, vec![b_entry.original_path.clone()]);
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    assert!(trash::list(&conn, &user)?.is_empty());
+    assert_eq!(std::fs::read(root.join("a"))?, a);
+    assert_eq!(std::fs::read(root.join("b"))?, b);
+    assert!(!root.join("a (1)").exists());
+    assert_eq!(
+        std::fs::read(root.join("b (1)"))?,
+        b,
+        "put back by hand, left alone"
+    );
+    let mut left = vec![root.join(".declutter-trash")];
+    while let Some(d) = left.pop() {
+        for entry in std::fs::read_dir(&d)? {
+            let path = entry?.path();
+            assert!(
+                path.is_dir(),
+                "left in the trash folder: {}",
+                path.display()
+            );
+            left.push(path);
+        }
+    }
+    Ok(())
+}

@@ -222,6 +222,15 @@ impl FakeDrive {
             f.seq = seq;
         }
     }
+    /// Moves a file into or out of the trash, as the person would in Drive's own UI.
+    pub fn set_trashed(&self, id: &str, trashed: bool) {
+        let mut s = guard(&self.store);
+        let seq = s.bump();
+        if let Some(f) = s.files.get_mut(id) {
+            f.trashed = trashed;
+            f.seq = seq;
+        }
+    }
     /// A snapshot of one file.
     pub fn file(&self, id: &str) -> Option<DriveFile> {
         guard(&self.store).files.get(id).cloned()

@@ -58,6 +58,7 @@ use crate::handlers;
         handlers::trash::api_summary,
         handlers::trash::api_restore_selection,
         handlers::trash::api_purge_selection,
+        handlers::trash::api_empty,
         handlers::trash::api_restore,
         handlers::trash::api_purge,
         handlers::openapi::document,
@@ -195,6 +196,7 @@ const LINKS: &[(&str, &str, &str, &[&str])] = &[
     ),
     ("applyPlan", "202", "/job", &["getJob", "cancelJob"]),
     ("restorePlan", "202", "/job", &["getJob", "cancelJob"]),
+    ("emptyTrash", "202", "/job", &["getJob", "cancelJob"]),
     ("scanSource", "202", "/job", &["getScan"]),
     ("scanConnection", "202", "/job", &["getScan"]),
 ];

@@ -50,7 +50,8 @@ pub struct Selection {
     #[serde(default)]
     #[schema(max_items = 500)]
     pub ids: Vec<i64>,
-    /// Purge only: everything in the trash.
+    /// Not accepted: to restore or purge everything, restore the plans
+    /// (`POST /api/plans/{id}/restore`) or empty the trash (`POST /api/trash/empty`).
     #[serde(default)]
     pub all: bool,
 }
@@ -287,6 +288,8 @@ pub struct EmptyForm {
 }
 
 /// `POST /trash/empty`: "free space now", purging everything; needs the `confirm` box ticked.
+/// Queues the job and shows its page (a drive purges one file per API call: thousands of
+/// files take minutes).
 pub async fn empty_form(
     State(state): State<AppState>,
     State(cleanup): State<Cleanup>,
@@ -299,14 +302,46 @@ pub async fn empty_form(
             "tick the box to confirm that every file in the trash is deleted for good".into(),
         ));
     }
-    let r = purge(&state, &cleanup, &ctx, &p, PurgeSelection::All).await?;
-    let notice = format!(
-        "The trash is empty: {} files deleted for good, {} freed.",
-        r.purged,
-        human(r.bytes)
-    );
-    let view = view(&state, &cleanup, &p, 1, Some(notice)).await?;
-    Ok(page(StatusCode::OK, &view))
+    let job = start_empty(&state, &cleanup, &ctx, &p).await?;
+    Ok(Redirect::to(&format!("/jobs/{job}")).into_response())
+}
+
+async fn start_empty(
+    state: &AppState,
+    cleanup: &Cleanup,
+    ctx: &Ctx,
+    p: &Principal,
+) -> Result<i64, ApiError> {
+    let job = cleanup.start_purge(&work::owner(&p.user.id)?).await?;
+    audit(
+        state,
+        ctx,
+        Some(p),
+        "trash.empty_started",
+        Some("all".into()),
+        Some(format!("job {job}")),
+    )
+    .await?;
+    Ok(job)
+}
+
+/// Starts deleting everything in the caller's trash for good ("free space now") in the
+/// background; the job's summary says what was purged and what was left.
+#[utoipa::path(post, path = "/api/trash/empty", operation_id = "emptyTrash", tag = "cleanup",
+    responses((status = 202, description = "Started; poll the job",
+            headers(("Location" = String, description = "The job's status URL")),
+            body = super::jobs::JobStarted),
+        (status = 409, description = "Another clean-up of this account (an apply, an undo or a \
+            purge) is queued or running", body = platform::Problem, content_type = "application/problem+json")))]
+pub async fn api_empty(
+    State(state): State<AppState>,
+    State(cleanup): State<Cleanup>,
+    ctx: Ctx,
+    CurrentUser(p): CurrentUser,
+) -> Result<Response, ApiError> {
+    Ok(super::jobs::accepted(
+        start_empty(&state, &cleanup, &ctx, &p).await?,
+    ))
 }
 
 /// Puts one trashed file back where it was (never over something that is there now).
@@ -364,13 +399,14 @@ pub async fn api_restore_selection(
     Ok(Json(restore(&state, &cleanup, &ctx, &p, s.ids).await?))
 }
 
-/// Deletes the named trash entries for good (`{"ids": [...]}`, at most 500), or everything
-/// in the trash (`{"all": true}`).
+/// Deletes the named trash entries for good (at most 500); to delete everything, empty the
+/// trash (`POST /api/trash/empty`).
 #[utoipa::path(post, path = "/api/trash/purge", operation_id = "purgeTrashEntries", tag = "cleanup", request_body = Selection,
     responses((status = 200, description = "What was purged", body = PurgeReport),
         (status = 400, description = "The body is not JSON of this shape", body = platform::Problem, content_type = "application/problem+json"),
         (status = 404, description = "An id names no entry of the caller's trash; nothing was purged", body = platform::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "An entry is no longer in the trash", body = platform::Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "An entry is no longer in the trash, or a clean-up of this \
+            account is running", body = platform::Problem, content_type = "application/problem+json")))]
 pub async fn api_purge_selection(
     State(state): State<AppState>,
     State(cleanup): State<Cleanup>,
@@ -378,12 +414,13 @@ pub async fn api_purge_selection(
     CurrentUser(p): CurrentUser,
     Json(s): Json<Selection>,
 ) -> Result<Json<PurgeReport>, ApiError> {
-    let selection = match (s.all, s.ids.is_empty()) {
-        (true, true) => PurgeSelection::All,
-        (false, false) => PurgeSelection::Ids(s.ids),
-        _ => {
-            return Err(ApiError::Invalid("give either ids or \"all\": true".into()));
-        }
-    };
-    Ok(Json(purge(&state, &cleanup, &ctx, &p, selection).await?))
+    if s.all {
+        return Err(ApiError::Invalid(
+            "to delete everything, empty the trash (POST /api/trash/empty); or name the entries"
+                .into(),
+        ));
+    }
+    Ok(Json(
+        purge(&state, &cleanup, &ctx, &p, PurgeSelection::Ids(s.ids)).await?,
+    ))
 }

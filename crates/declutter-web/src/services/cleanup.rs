@@ -1,10 +1,10 @@
-//! Clean-up jobs and the trash, for the web app: apply and whole-plan restore queue a job and
-//! return at once; workers (in every `declutter serve` unless it runs with `--no-worker`, and
+//! Clean-up jobs and the trash, for the web app: apply, whole-plan restore and emptying the
+//! trash queue a job and return at once; workers (in every `declutter serve` unless it runs with `--no-worker`, and
 //! in `declutter worker`) claim the jobs whose plan's sources they reach, run them on the
 //! blocking pool with their own engine connection, and write progress to the `jobs` table,
 //! which every page and API call reads. A run whose process is gone is queued again by the
 //! sweep and resumed by the next worker. Selections of the trash (a page at most) are restored
-//! or purged within the request.
+//! or purged within the request, under the owner's apply lock like the jobs.
 //!
 //! Everything goes through the engine (`declutter_core::engine::{jobs, trash}`): the apply
 //! lock, the claims checked inside each removal's transaction, the confinement of every local
@@ -17,7 +17,9 @@ use std::time::Duration;
 
 use declutter_core::engine::EngineError;
 use declutter_core::engine::jobs::{self, Claimed, ItemHook, JobOptions, JobProgress, Recovered};
-use declutter_core::engine::trash::{self, PurgeSelection, RestoreReport, RestoreSelection};
+use declutter_core::engine::trash::{
+    self, PurgeReport, PurgeSelection, RestoreReport, RestoreSelection,
+};
 use declutter_core::ids::Source;
 use declutter_core::ids::UserId;
 use declutter_core::platform_db::rusqlite::Connection;
@@ -86,6 +88,14 @@ impl std::fmt::Debug for Cleanup {
     }
 }
 
+/// How a job's run ended, for the log (and the audit log, for a purge).
+enum Ended {
+    /// Files moved (trashed or restored).
+    Moved(u64),
+    /// What emptying the trash did.
+    Purged(PurgeReport),
+}
+
 /// One page of the trash and what the whole trash holds.
 #[derive(Debug, Clone)]
 pub struct TrashPage {
@@ -129,6 +139,17 @@ impl Cleanup {
     pub async fn start_restore(&self, user: &UserId, plan: i64) -> Result<i64, ApiError> {
         self.enqueue(user, JobKind::Restore, plan, JobOptions::default())
             .await
+    }
+
+    /// Queues emptying `user`'s trash ("free space now"); returns the job id at once.
+    pub async fn start_purge(&self, user: &UserId) -> Result<i64, ApiError> {
+        let owner = user.clone();
+        let job = self
+            .pool
+            .write(move |c| jobs::enqueue_purge(c, &owner))
+            .await??;
+        self.wake.notify_one();
+        Ok(job)
     }
 
     /// Queues a job in the request: a second clean-up of the account is refused now (409).
@@ -185,8 +206,8 @@ impl Cleanup {
             .map_err(|e| e.to_string())
     }
 
-    /// Whether this instance reaches every source of a plan: each local folder under one of
-    /// its roots, each drive's provider configured.
+    /// Whether this instance reaches every source of a job (a plan's, or those with files in
+    /// the trash): each local folder under one of its roots, each drive's provider configured.
     fn runnable(&self, sources: &[Source]) -> bool {
         sources.iter().all(|s| match s {
             Source::Local(folder) => super::mounted(&self.roots, folder),
@@ -199,11 +220,12 @@ impl Cleanup {
     /// its row (and gives the owner's lock back), and it is logged here.
     async fn run_job(&self, job: Claimed) {
         let (id, attempt) = (job.job.id, job.attempt);
+        let owner = job.job.user.clone();
         tracing::info!(job = id, attempt, "clean-up job started");
         let providers = (self.providers)(job.job.user.as_str());
         let (db, hook) = (self.db.clone(), self.hook.0.clone());
         let rt = tokio::runtime::Handle::current();
-        let ran = tokio::task::spawn_blocking(move || -> Result<u64, EngineError> {
+        let ran = tokio::task::spawn_blocking(move || -> Result<Ended, EngineError> {
             let opened = declutter_core::db::open(&db)
                 .and_then(|conn| Ok((conn, JobProgress::open(&db, id, attempt, hook)?)));
             let (mut conn, progress) = match opened {
@@ -216,21 +238,64 @@ impl Cleanup {
                     return Err(e.into());
                 }
             };
-            match job.job.kind {
-                JobKind::Apply => rt
-                    .block_on(jobs::run_apply(&mut conn, &job, &providers, &progress))
-                    .map(|r| r.trashed),
-                JobKind::Restore => rt
-                    .block_on(jobs::run_restore(&mut conn, &job, &providers, &progress))
-                    .map(|r| r.restored),
-            }
+            Ok(match job.job.kind {
+                JobKind::Apply => Ended::Moved(
+                    rt.block_on(jobs::run_apply(&mut conn, &job, &providers, &progress))?
+                        .trashed,
+                ),
+                JobKind::Restore => Ended::Moved(
+                    rt.block_on(jobs::run_restore(&mut conn, &job, &providers, &progress))?
+                        .restored,
+                ),
+                JobKind::Purge => Ended::Purged(
+                    rt.block_on(jobs::run_purge(&mut conn, &job, &providers, &progress))?,
+                ),
+            })
         })
         .await;
         match ran {
-            Ok(Ok(items)) => tracing::info!(job = id, items, "clean-up job ended"),
+            Ok(Ok(Ended::Moved(items))) => tracing::info!(job = id, items, "clean-up job ended"),
+            Ok(Ok(Ended::Purged(report))) => {
+                tracing::info!(job = id, items = report.purged, "clean-up job ended");
+                let mut detail = format!(
+                    "job {id}: {} files, {}",
+                    report.purged,
+                    crate::pages::human(report.bytes)
+                );
+                if !report.failed.is_empty() {
+                    detail.push_str(&format!(", {} left in the trash", report.failed.len()));
+                }
+                let audited = self
+                    .audit_owner(&owner, "trash.purged", Some("all".into()), detail)
+                    .await;
+                if let Err(error) = audited {
+                    tracing::warn!(job = id, %error, "writing the purge into the audit log failed");
+                }
+            }
             Ok(Err(error)) => tracing::warn!(job = id, %error, "clean-up job failed"),
             Err(error) => tracing::warn!(job = id, %error, "clean-up job panicked"),
         }
+    }
+
+    /// Writes what a worker did into the owner's own audit log, as done on their behalf.
+    async fn audit_owner(
+        &self,
+        owner: &UserId,
+        action: &str,
+        target: Option<String>,
+        detail: String,
+    ) -> Result<(), ApiError> {
+        let entry = crate::db::audit::Entry {
+            actor_id: Some(owner.as_str().to_owned()),
+            action: action.into(),
+            target,
+            detail: Some(detail),
+            ..crate::db::audit::Entry::default()
+        };
+        self.pool
+            .write(move |c| crate::db::audit::append(c, &entry))
+            .await??;
+        Ok(())
     }
 
     /// Purges the trash entries whose retention is over, owner by owner, in the sources this
@@ -272,20 +337,13 @@ impl Cleanup {
                 bytes = report.bytes,
                 "trash entries past their retention purged"
             );
-            // In the owner's own log, as done on their behalf.
-            let entry = crate::db::audit::Entry {
-                actor_id: Some(owner.as_str().to_owned()),
-                action: "trash.retention_purged".into(),
-                detail: Some(format!(
-                    "{} files, {}",
-                    report.purged,
-                    crate::pages::human(report.bytes)
-                )),
-                ..crate::db::audit::Entry::default()
-            };
-            self.pool
-                .write(move |c| crate::db::audit::append(c, &entry))
-                .await??;
+            let detail = format!(
+                "{} files, {}",
+                report.purged,
+                crate::pages::human(report.bytes)
+            );
+            self.audit_owner(&owner, "trash.retention_purged", None, detail)
+                .await?;
         }
         Ok(())
     }

@@ -387,16 +387,53 @@ async fn restore_reports_conflicts_and_selections_restore_and_purge() -> TestRes
     let res = admin.submit("/trash", "/trash/empty", &[]).await?;
     assert_eq!(res.status(), 422);
     assert!(in_trash("p0003 (1).bin"));
+    // It is a job: the request answers at once with the job's page, a worker empties it.
     let res = admin
         .submit("/trash", "/trash/empty", &[("confirm", "yes")])
         .await?;
-    assert_eq!(res.status(), 200);
-    assert!(
-        res.text()
-            .await?
-            .contains("The trash is empty: 2 files deleted for good")
+    assert_eq!(res.status(), 303);
+    let job_page = location(&res);
+    let job = tail_id(&job_page)?;
+    let s = wait_job(&admin, job).await?;
+    assert_eq!(
+        (
+            s["kind"].as_str(),
+            s["state"].as_str(),
+            s["plan_id"].is_null()
+        ),
+        (Some("purge"), Some("done"), true),
+        "{s}"
     );
+    assert_eq!(
+        (
+            s["summary"]["purged"].as_u64(),
+            s["done"].as_u64(),
+            s["total"].as_u64()
+        ),
+        (Some(2), Some(2), Some(2))
+    );
+    let html = admin.get(&job_page).await?.text().await?;
+    assert!(html.contains("Emptying the trash") && html.contains("2 files deleted for good"));
     assert!(walk(&trash_dir).is_empty());
+    let audit: Value = admin.get("/api/audit").await?.json().await?;
+    let actions: Vec<&str> = audit
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert!(
+        actions.contains(&"trash.empty_started") && actions.contains(&"trash.purged"),
+        "{actions:?}"
+    );
+    // "Everything" is emptying the trash, not a purge selection.
+    let res = post_api(
+        &admin,
+        "/api/trash/purge",
+        Some(serde_json::json!({"all": true})),
+    )
+    .await?;
+    assert_eq!(res.status(), 422);
     let t: Value = admin.get("/api/trash/summary").await?.json().await?;
     assert_eq!(
         (t["count"].as_u64(), t["bytes"].as_u64()),
