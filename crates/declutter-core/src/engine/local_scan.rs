@@ -14,8 +14,8 @@
 //! seen, reads no file content and writes nothing.
 //!
 //! The walk runs inside the caller's transaction ([`index`]); the hashing ([`settle`]) runs
-//! outside any: files are read with no lock held, and each batch's hashes are written in a
-//! short transaction of their own, so other writers on the database (a web app's sign-ins, a
+//! outside any: files are read with no lock held, while the hashes of the batch before are
+//! written (the cores hash as the database writes), in short transactions of their own, so other writers on the database (a web app's sign-ins, a
 //! worker's heartbeat) wait milliseconds, not the length of the scan.
 
 use std::collections::HashMap;
@@ -157,8 +157,6 @@ struct Work {
     member: Member,
     /// The hash cache entry, looked up at most once.
     cached: Option<Option<CacheEntry>>,
-    /// Something was computed now (to store in the cache).
-    fresh: bool,
     /// Something changed (to store in the row).
     dirty: bool,
 }
@@ -168,7 +166,6 @@ impl Work {
         Self {
             member,
             cached: None,
-            fresh: false,
             dirty: false,
         }
     }
@@ -232,6 +229,8 @@ fn settle(
         Some(sizes.values().map(|v| u64::from(v.1)).sum()),
     );
     let mut after = 0;
+    // The previous batch, hashed: written while this one's files are read.
+    let mut previous: Option<Vec<Work>> = None;
     loop {
         let batch = local_index::members_after(conn, user, true, after, CHUNK_FILES)?;
         let Some(last) = batch.last() else { break };
@@ -251,21 +250,26 @@ fn settle(
                 None => to_read.push(k),
             }
         }
-        for (k, r) in read_all(&work, &to_read, |m| {
-            hashing::partial_hash(roots.of_member(m)?, &path_of(m), m.size)
-        }) {
+        let hash = |m: &Member| hashing::partial_hash(roots.of_member(m)?, &path_of(m), m.size);
+        let (hashed, wrote) = read_all_while(&work, &to_read, hash, || {
+            previous.take().map_or(Ok(0), |p| pending.add(conn, p))
+        });
+        written += wrote?;
+        for (k, r) in hashed {
             match r {
                 Ok(h) => {
                     let w = &mut work[k];
                     w.member.partial = Some(h);
-                    w.fresh = true;
                     w.dirty = true;
                 }
                 Err(e) => issues.push(walk::issue(&path_of(&work[k].member), &e)),
             }
         }
         progress.advance(work.len() as u64);
-        written += pending.add(conn, work)?;
+        previous = Some(work);
+    }
+    if let Some(p) = previous.take() {
+        written += pending.add(conn, p)?;
     }
     written += pending.flush(conn)?;
     // Members of those groups that share size and head+tail need the full hash.
@@ -282,6 +286,7 @@ fn settle(
     same.retain(|_, n| *n > 1);
     progress.phase("full hashes", None);
     let mut pending = Pending::new(true);
+    let mut previous: Option<Vec<Work>> = None;
     each_examined(conn, user, &sizes, |batch| {
         let mut work: Vec<Work> = batch
             .into_iter()
@@ -309,23 +314,28 @@ fn settle(
                 None => to_read.push(k),
             }
         }
-        for (k, r) in read_all(&work, &to_read, |m| {
-            hashing::full_hash(roots.of_member(m)?, &path_of(m))
-        }) {
+        let hash = |m: &Member| hashing::full_hash(roots.of_member(m)?, &path_of(m));
+        let (hashed, wrote) = read_all_while(&work, &to_read, hash, || {
+            previous.take().map_or(Ok(0), |p| pending.add(conn, p))
+        });
+        written += wrote?;
+        for (k, r) in hashed {
             match r {
                 Ok(h) => {
                     let w = &mut work[k];
                     w.member.hash = Some(h);
-                    w.fresh = true;
                     w.dirty = true;
                 }
                 Err(e) => issues.push(walk::issue(&path_of(&work[k].member), &e)),
             }
         }
         progress.advance(work.len() as u64);
-        written += pending.add(conn, work)?;
+        previous = Some(work);
         Ok(())
     })?;
+    if let Some(p) = previous.take() {
+        written += pending.add(conn, p)?;
+    }
     written += pending.flush(conn)?;
     Ok((written, issues))
 }
@@ -347,8 +357,7 @@ impl Pending {
 
     /// Keeps what `work` has to write; writes everything once [`FLUSH_ROWS`] are waiting.
     fn add(&mut self, conn: &Connection, work: Vec<Work>) -> Result<u64, DbError> {
-        self.work
-            .extend(work.into_iter().filter(|w| w.dirty || w.fresh));
+        self.work.extend(work.into_iter().filter(|w| w.dirty));
         if self.work.len() >= FLUSH_ROWS {
             self.flush(conn)
         } else {
@@ -386,11 +395,11 @@ fn each_examined(
 }
 
 /// Writes the changed rows of a batch (only the head+tail column in the first pass, only the
-/// hash columns in the second, so the first touches no index) and caches what was computed,
-/// in key order so neighbouring entries share pages, in one short transaction of its own;
-/// returns rows written.
+/// hash columns in the second, so the first touches no index) in one short transaction of its
+/// own; returns rows written. The hashes live in the rows: the hash cache only receives those
+/// of rows that leave the index ([`local_index`]), so a cold scan writes each hash once.
 fn store(conn: &Connection, work: &mut [Work], full: bool) -> Result<u64, DbError> {
-    if !work.iter().any(|w| w.dirty || w.fresh) {
+    if !work.iter().any(|w| w.dirty) {
         return Ok(0);
     }
     let tx = platform_db::rusqlite::Transaction::new_unchecked(
@@ -411,21 +420,6 @@ fn store_in(conn: &Connection, work: &mut [Work], full: bool) -> Result<u64, DbE
             _ => local_index::set_partial(conn, m.id, m.partial.as_deref())?,
         }
         written += 1;
-    }
-    work.sort_unstable_by_key(|w| w.member.inode);
-    for w in work.iter().filter(|w| w.fresh) {
-        let m = &w.member;
-        // Small files were read whole: their head+tail hash is the full hash.
-        let whole = (m.size <= 2 * PARTIAL_BYTES)
-            .then(|| m.partial.clone())
-            .flatten();
-        let entry = CacheEntry {
-            size: m.size,
-            mtime_ns: m.modified_ns,
-            partial: m.partial.clone(),
-            full: m.hash.clone().or(whole),
-        };
-        cache::put(conn, m.inode, &entry)?;
     }
     Ok(written)
 }
@@ -471,6 +465,28 @@ impl Roots {
 
 fn path_of(m: &Member) -> std::path::PathBuf {
     paths::path_for(&crate::ids::ItemId::from_str_unchecked(&m.item_id))
+}
+
+/// Hashes the members at `which` on the rayon pool while `meanwhile` runs on this thread
+/// (the database writes of the previous batch): reading files and writing rows overlap, so
+/// neither the cores nor the database wait for the other.
+fn read_all_while<T>(
+    work: &[Work],
+    which: &[usize],
+    hash: impl Fn(&Member) -> std::io::Result<(String, u64)> + Sync,
+    meanwhile: impl FnOnce() -> T,
+) -> (Vec<(usize, std::io::Result<String>)>, T) {
+    if which.is_empty() {
+        return (Vec::new(), meanwhile());
+    }
+    std::thread::scope(|s| {
+        let hashing = s.spawn(|| read_all(work, which, &hash));
+        let other = meanwhile();
+        match hashing.join() {
+            Ok(hashed) => (hashed, other),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
 }
 
 /// Hashes the members at `which` on the rayon pool.

@@ -248,9 +248,7 @@ impl<'c> LocalIndex<'c> {
                     format!("already indexed in source {source} (as {path}); indexed once")
                 }));
             }
-            self.conn
-                .prepare_cached("DELETE FROM files WHERE id = ?1")?
-                .execute([row])?;
+            remove(self.conn, row)?;
             if source == self.source {
                 self.counts.removed += 1;
             }
@@ -276,15 +274,29 @@ impl<'c> LocalIndex<'c> {
                 }
                 gone
             };
-            let mut delete = self
-                .conn
-                .prepare_cached("DELETE FROM files WHERE id = ?1")?;
             for id in gone {
-                self.counts.removed += delete.execute([id])? as u64;
+                self.counts.removed += remove(self.conn, id)?;
             }
         }
         Ok(self.counts)
     }
+}
+
+/// Deletes row `id`, keeping its hashes in the hash cache under its inode first: a file that
+/// was moved or renamed comes back as a new row, and its contents are not read again while
+/// its size and mtime are unchanged. Returns the rows deleted.
+fn remove(conn: &Connection, id: i64) -> Result<u64, DbError> {
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO hash_cache (dev, ino, size, mtime_ns, partial, full) \
+         SELECT dev, ino, size, modified_ns, partial, \
+                CASE WHEN hash_kind = 'blake3' THEN hash END \
+         FROM files WHERE id = ?1 AND dev IS NOT NULL \
+              AND (partial IS NOT NULL OR hash_kind = 'blake3')",
+    )?
+    .execute([id])?;
+    Ok(conn
+        .prepare_cached("DELETE FROM files WHERE id = ?1")?
+        .execute([id])? as u64)
 }
 
 /// One file of a candidate size group, as the hashing passes read it.

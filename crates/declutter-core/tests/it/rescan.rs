@@ -243,6 +243,47 @@ async fn warm_rescan_writes_no_row_and_hashes_nothing() -> TestResult {
 }
 
 #[tokio::test]
+async fn a_moved_file_keeps_its_hashes_and_a_cold_scan_caches_nothing() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let root = dir.path().join("tree");
+    let content = bytes(7, 50_000);
+    write(&root, "a/one.bin", &content)?;
+    let two = write(&root, "a/two.bin", &content)?;
+    let mut conn = db(dir.path())?;
+    scan_folder(&mut conn, &root).await?;
+    let cached = |conn: &Connection| -> Result<i64, Box<dyn std::error::Error>> {
+        Ok(conn.query_row("SELECT count(*) FROM hash_cache", [], |r| r.get(0))?)
+    };
+    assert_eq!(cached(&conn)?, 0, "the hashes live in the rows only");
+
+    // Moved, then rewritten in place with other bytes of the same size and the same mtime:
+    // a scan that read it again would no longer group it. The cache contract (same inode,
+    // size and mtime: same contents) keeps it grouped, which shows it was not read.
+    let moved = root.join("b/three.bin");
+    std::fs::create_dir_all(root.join("b"))?;
+    std::fs::rename(&two, &moved)?;
+    let mtime = std::fs::metadata(&moved)?.modified()?;
+    let file = std::fs::OpenOptions::new().write(true).open(&moved)?;
+    std::io::Write::write_all(&mut &file, &bytes(8, 50_000))?;
+    file.set_modified(mtime)?;
+    drop(file);
+    scan_folder(&mut conn, &root).await?;
+    assert_eq!(
+        cached(&conn)?,
+        1,
+        "the row that left the index kept its hashes"
+    );
+    let groups = group_paths(&conn)?;
+    let expected: Sets = [[root.join("a/one.bin"), moved]
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect()]
+    .into();
+    assert_eq!(groups, expected);
+    Ok(())
+}
+
+#[tokio::test]
 async fn the_page_cache_setting_is_restored_after_a_scan() -> TestResult {
     let dir = tempfile::tempdir()?;
     let root = dir.path().join("tree");
