@@ -179,8 +179,21 @@ pub struct JobDisplay {
     /// Original paths where something exists now (restore), or of files someone took out of
     /// the trash before the purge reached them (purge); at most [`LISTED`].
     pub conflicts: Vec<String>,
-    /// Files moved by the run (trashed or restored).
+    /// Files moved by the run (trashed or restored), or downloaded and hashed (verify).
     pub moved: u64,
+    /// What a verification found.
+    pub verified: Option<Verified>,
+}
+
+/// What a verification found, for its job page.
+#[derive(Debug, Clone, Copy)]
+pub struct Verified {
+    /// Checked files now in an exact group.
+    pub confirmed: u64,
+    /// Checked files whose contents differ from the others'.
+    pub rejected: u64,
+    /// Files above the size cap, left probable.
+    pub too_large: u64,
 }
 
 impl JobDisplay {
@@ -196,11 +209,31 @@ impl JobDisplay {
                 .filter_map(|p| Some((p[0].as_str()?.to_owned(), p[1].as_str()?.to_owned())))
                 .collect()
         };
+        let issues = || -> Vec<(String, String)> {
+            summary["issues"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .take(LISTED)
+                .filter_map(|i| {
+                    Some((
+                        i["path"].as_str()?.to_owned(),
+                        i["message"].as_str()?.to_owned(),
+                    ))
+                })
+                .collect()
+        };
         let (skipped, moved) = match job.kind {
             JobKind::Apply => (pairs("skipped"), summary["trashed"].as_u64()),
             JobKind::Restore => (pairs("failed"), summary["restored"].as_u64()),
             JobKind::Purge => (pairs("failed"), summary["purged"].as_u64()),
+            JobKind::Verify => (issues(), summary["checked"].as_u64()),
         };
+        let verified = (job.kind == JobKind::Verify).then(|| Verified {
+            confirmed: summary["confirmed"].as_u64().unwrap_or(0),
+            rejected: summary["rejected"].as_u64().unwrap_or(0),
+            too_large: summary["too_large"].as_u64().unwrap_or(0),
+        });
         let plan = job
             .plan_id
             .map(|p| format!(" plan {p}"))
@@ -210,11 +243,14 @@ impl JobDisplay {
                 JobKind::Apply => format!("Applying{plan}"),
                 JobKind::Restore => format!("Restoring{plan}"),
                 JobKind::Purge => "Emptying the trash".into(),
+                JobKind::Verify => "Verifying likely matches".into(),
             },
             bytes_label: match job.kind {
                 JobKind::Purge => "Freed",
+                JobKind::Verify => "Downloaded",
                 JobKind::Apply | JobKind::Restore => "Moved",
             },
+            verified,
             percent: (job.done * 100)
                 .checked_div(job.total)
                 .unwrap_or(0)

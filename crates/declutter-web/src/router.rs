@@ -117,6 +117,7 @@ fn routes() -> Vec<Route> {
         r(M::GET, "/scans/{id}", User, get(scans::page_)),
         r(M::GET, "/dupes", User, get(dupes::page_)),
         r(M::GET, "/dupes/folders", User, get(dupes::folders_page)),
+        r(M::POST, "/dupes/verify", User, post(dupes::verify_form)),
         r(M::POST, "/plans", User, post(plans::create_form)),
         r(M::GET, "/plans/{id}", User, get(plans::page_)),
         r(
@@ -182,6 +183,7 @@ fn routes() -> Vec<Route> {
         r(M::GET, "/api/scans/{id}", User, get(scans::api_status)),
         r(M::GET, "/api/dupes", User, get(dupes::api_list)),
         r(M::GET, "/api/folders", User, get(dupes::api_folders)),
+        r(M::POST, "/api/dupes/verify", User, post(dupes::api_verify)),
         // Owner only (looked up by id and owner: 404 for anyone else), local images only,
         // re-confined to the allow-listed roots, decoded under limits on the blocking pool.
         r(

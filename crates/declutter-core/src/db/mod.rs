@@ -22,7 +22,7 @@ pub static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("migrations/0009_removed_folders.sql")),
         M::up(include_str!("migrations/0010_job_queue.sql")),
         M::up(include_str!("migrations/0011_unsettled.sql")),
-        M::up(include_str!("migrations/0012_purge_jobs.sql")),
+        M::up(include_str!("migrations/0012_unplanned_jobs.sql")),
     ])
 });
 

@@ -23,13 +23,14 @@ use platform_db::rusqlite::{Connection, TransactionBehavior};
 use super::apply::{self, ApplyOptions, ApplyReport};
 use super::lease::{self, Lease};
 use super::trash::{self, PurgeReport, RestoreReport, RestoreSelection};
+use super::verify::{self, VerifyOptions, VerifySummary};
 use super::{EngineError, Providers};
 use crate::db::DbError;
 use crate::ids::{Source, UserId};
 use crate::progress::Progress;
 use crate::store::jobs::{self, Counters, JobKind, Queued};
-use crate::store::plans;
 use crate::store::trash as store_trash;
+use crate::store::{groups, plans};
 
 /// How often, at most, the counters are written while items flow (a write per item would
 /// cost more than some items do).
@@ -71,12 +72,18 @@ pub fn enqueue(
     Ok(id)
 }
 
-/// Queues emptying `user`'s trash; refuses while another clean-up of the owner is queued or
-/// running.
-pub fn enqueue_purge(conn: &mut Connection, user: &UserId) -> Result<i64, EngineError> {
+/// Queues a job without a plan for `user`: emptying the trash ([`JobKind::Purge`]) or
+/// verifying the likely matches ([`JobKind::Verify`]); refuses while another clean-up of the
+/// owner is queued or running.
+pub fn enqueue_unplanned(
+    conn: &mut Connection,
+    user: &UserId,
+    kind: JobKind,
+) -> Result<i64, EngineError> {
+    debug_assert!(matches!(kind, JobKind::Purge | JobKind::Verify));
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     idle(&tx, user)?;
-    let id = jobs::insert(&tx, user, JobKind::Purge, None, &serde_json::json!({}))?;
+    let id = jobs::insert(&tx, user, kind, None, &serde_json::json!({}))?;
     tx.commit()?;
     Ok(id)
 }
@@ -95,9 +102,13 @@ fn idle(conn: &Connection, user: &UserId) -> Result<(), EngineError> {
     Ok(())
 }
 
-/// The plan a job's run holds the owner's lock for: its plan, or none for a purge.
+/// The plan a job's run holds the owner's lock for: its plan, or none.
 fn lock_key(job: &Queued) -> i64 {
-    job.plan_id.unwrap_or(lease::TRASH)
+    match (job.kind, job.plan_id) {
+        (JobKind::Apply | JobKind::Restore, Some(plan_id)) => plan_id,
+        (JobKind::Verify, _) => lease::VERIFY,
+        _ => lease::TRASH,
+    }
 }
 
 /// A job this worker runs: run `attempt` of it, under the owner's apply lock.
@@ -135,6 +146,7 @@ pub fn claim(
                 }
                 plans::sources(conn, plan_id)?
             }
+            None if job.kind == JobKind::Verify => groups::probable_sources(conn, &job.user)?,
             None => store_trash::sources(conn, &job.user)?,
         };
         let sources = sources
@@ -265,6 +277,24 @@ pub async fn run_purge(
     progress: &JobProgress,
 ) -> Result<PurgeReport, EngineError> {
     let result = trash::purge_holding(conn, &job.job.user, &job.lease, providers, progress).await;
+    let cancelled = result.as_ref().is_ok_and(|r| r.cancelled);
+    let recorded = record(conn, job, progress, &result, cancelled);
+    let released = job.lease.release(conn);
+    recorded?;
+    released?;
+    result
+}
+
+/// Runs claimed verification job `job`: the members of the owner's probable groups downloaded
+/// and hashed, then the groups recomputed.
+pub async fn run_verify(
+    conn: &mut Connection,
+    job: &Claimed,
+    providers: &dyn Providers,
+    progress: &JobProgress,
+) -> Result<VerifySummary, EngineError> {
+    let options = VerifyOptions::default();
+    let result = verify::verify(conn, &job.job.user, providers, &options, progress).await;
     let cancelled = result.as_ref().is_ok_and(|r| r.cancelled);
     let recorded = record(conn, job, progress, &result, cancelled);
     let released = job.lease.release(conn);
@@ -455,7 +485,7 @@ mod tests {
         let mut conn = crate::db::open_in_memory()?;
         let user = "u".parse::<UserId>()?;
         let p = plan(&conn, &user)?;
-        let job = enqueue_purge(&mut conn, &user)?;
+        let job = enqueue_unplanned(&mut conn, &user, JobKind::Purge)?;
         assert_eq!(state(&conn, &user, job)?, "queued");
         // One clean-up per owner, whichever kind comes first.
         assert!(matches!(
@@ -478,6 +508,41 @@ mod tests {
         // Its process gone, it is queued again like any job.
         claimed.lease.release(&conn)?;
         assert_eq!(recover(&conn)?.requeued, 1);
+        Ok(())
+    }
+
+    #[test]
+    fn a_verification_is_claimed_only_where_its_files_are_reachable() -> TestResult {
+        let mut conn = crate::db::open_in_memory()?;
+        let user = "u".parse::<UserId>()?;
+        conn.execute_batch(
+            "INSERT INTO files (id, user_id, source, provider, item_id, name, path, size, \
+                                modified_ns) \
+             VALUES (1, 'u', 'gdrive:', 'gdrive', 'g1', 'a.txt', '/a.txt', 5, 0), \
+                    (2, 'u', 'onedrive:', 'onedrive', 'o1', 'a.txt', '/a.txt', 5, 0); \
+             INSERT INTO dup_groups (id, user_id, confidence, size, computed_at) \
+             VALUES (1, 'u', 'probable', 5, 0); \
+             INSERT INTO dup_group_files (group_id, file_id) VALUES (1, 1), (1, 2);",
+        )?;
+        let job = enqueue_unplanned(&mut conn, &user, JobKind::Verify)?;
+        // An instance without Google Drive configured leaves it to another.
+        assert!(claim(&mut conn, &|s| !s.contains(&Source::GDrive))?.is_none());
+        assert_eq!(state(&conn, &user, job)?, "queued");
+        let claimed = claim(&mut conn, &|s| {
+            s.contains(&Source::GDrive) && s.contains(&Source::OneDrive)
+        })?
+        .ok_or("claimed")?;
+        assert_eq!(
+            (claimed.job.kind, claimed.job.plan_id),
+            (JobKind::Verify, None)
+        );
+        let holder = lease::holder(&conn, &user)?.ok_or("held")?;
+        assert_eq!(holder.plan_id, lease::VERIFY);
+        assert_eq!(
+            recover(&conn)?,
+            Recovered::default(),
+            "a live run is left alone"
+        );
         Ok(())
     }
 

@@ -28,6 +28,9 @@ pub const RETENTION_SWEEP: i64 = 0;
 /// none. Emptying the trash as a job holds it the same way.
 pub const TRASH: i64 = -1;
 
+/// The plan a verification of likely matches holds the lock for: none.
+pub const VERIFY: i64 = -2;
+
 /// This run's hold on an owner's apply lock; release it with [`Lease::release`].
 #[derive(Debug)]
 pub struct Lease {

@@ -59,6 +59,8 @@ pub struct VerifySummary {
     pub bytes_downloaded: u64,
     /// Files that could not be downloaded (left probable).
     pub issues: Vec<ScanIssue>,
+    /// Stopped on request: the files not reached yet stay probable.
+    pub cancelled: bool,
 }
 
 /// Verifies every probable group of `user`, then regroups.
@@ -92,14 +94,19 @@ pub async fn verify(
     progress.phase("verifying", Some(todo.len() as u64));
     let permits = Semaphore::new(options.concurrency.max(1));
     let max_bytes = options.max_bytes;
-    let results: Vec<(FileRow, Result<Option<String>, String>)> = futures_util::stream::iter(todo)
+    // A stop asked for is read before each download; the files not reached yet are left out.
+    let results: Vec<(FileRow, Option<Downloaded>)> = futures_util::stream::iter(todo)
         .map(|f| {
             let permits = &permits;
             async move {
                 let r = match permits.acquire().await {
-                    Ok(_permit) => download(providers, &f, max_bytes).await,
-                    Err(e) => Err(e.to_string()),
+                    Ok(_permit) if progress.cancelled() => None,
+                    Ok(_permit) => Some(download(providers, &f, max_bytes).await),
+                    Err(e) => Some(Err(e.to_string())),
                 };
+                if let Some(Ok(Some(_))) = &r {
+                    progress.bytes(f.size);
+                }
                 progress.advance(1);
                 (f, r)
             }
@@ -110,6 +117,10 @@ pub async fn verify(
     let tx = conn.transaction()?;
     let mut checked_ids = Vec::new();
     for (f, r) in results {
+        let Some(r) = r else {
+            summary.cancelled = true;
+            continue;
+        };
         match r {
             Ok(Some(digest)) => {
                 checks::record(&tx, user, &f, &digest)?;
@@ -148,12 +159,11 @@ pub async fn verify(
     Ok(summary)
 }
 
+/// A download's outcome: the digest, `None` above the size cap, or why it failed.
+type Downloaded = Result<Option<String>, String>;
+
 /// Downloads and hashes one file through its provider.
-async fn download(
-    providers: &dyn Providers,
-    f: &FileRow,
-    max_bytes: u64,
-) -> Result<Option<String>, String> {
+async fn download(providers: &dyn Providers, f: &FileRow, max_bytes: u64) -> Downloaded {
     let source: Source = f
         .source
         .parse()

@@ -158,6 +158,27 @@ pub fn recompute_in(tx: &Connection, user: &UserId) -> Result<(), DbError> {
     describe(tx, user)
 }
 
+/// The sources the members of `user`'s probable groups are in (what a verification reads).
+pub fn probable_sources(conn: &Connection, user: &UserId) -> Result<Vec<String>, DbError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT f.source FROM dup_groups g \
+         JOIN dup_group_files gf ON gf.group_id = g.id JOIN files f ON f.id = gf.file_id \
+         WHERE g.user_id = ?1 AND g.confidence = 'probable' ORDER BY f.source",
+    )?;
+    let rows = stmt.query_map([user.as_str()], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// How many probable groups `user` has (same size and name on different providers).
+pub fn probable_count(conn: &Connection, user: &UserId) -> Result<u64, DbError> {
+    let n: i64 = conn
+        .prepare_cached(
+            "SELECT count(*) FROM dup_groups WHERE user_id = ?1 AND confidence = 'probable'",
+        )?
+        .query_row([user.as_str()], |r| r.get(0))?;
+    Ok(super::size_of(n))
+}
+
 /// Fills what the duplicates view filters, searches and sorts on (migration 0007): the
 /// members' names, the first member's extension, the newest modification time.
 fn describe(tx: &Connection, user: &UserId) -> Result<(), DbError> {

@@ -1,4 +1,5 @@
-//! Background clean-up jobs: one row per apply, restore or emptying of the trash, queued until a worker claims it,
+//! Background clean-up jobs: one row per apply, restore, emptying of the trash or verification,
+//! queued until a worker claims it,
 //! then its counters, its cancel flag and, once over, its summary. Every write of a run names
 //! the run's attempt, so a run presumed gone cannot overwrite the one that replaced it.
 
@@ -19,6 +20,8 @@ pub enum JobKind {
     Restore,
     /// Deletes everything in the owner's trash for good ("free space now"); no plan.
     Purge,
+    /// Downloads the members of the owner's probable groups to confirm or reject them; no plan.
+    Verify,
 }
 
 impl JobKind {
@@ -27,6 +30,7 @@ impl JobKind {
             Self::Apply => "apply",
             Self::Restore => "restore",
             Self::Purge => "purge",
+            Self::Verify => "verify",
         }
     }
 
@@ -35,6 +39,7 @@ impl JobKind {
             "apply" => Ok(Self::Apply),
             "restore" => Ok(Self::Restore),
             "purge" => Ok(Self::Purge),
+            "verify" => Ok(Self::Verify),
             other => Err(DbError::Corrupt(format!("unknown job kind {other:?}"))),
         }
     }

@@ -222,7 +222,7 @@ pub fn plans_in_trash(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// The sources (`local:/path`, `onedrive`, `gdrive`) the owner's trashed entries are in.
+/// The sources (`local:/path`, `onedrive:`, `gdrive:`) the owner's trashed entries are in.
 pub fn sources(conn: &Connection, user: &UserId) -> Result<Vec<String>, DbError> {
     let mut stmt = conn.prepare_cached(
         "SELECT DISTINCT source FROM trash WHERE user_id = ?1 AND state = 'trashed' ORDER BY source",

@@ -41,6 +41,7 @@ use crate::handlers;
         handlers::scans::api_start,
         handlers::scans::api_drive,
         handlers::scans::api_status,
+        handlers::dupes::api_verify,
         handlers::dupes::api_list,
         handlers::dupes::api_folders,
         handlers::files::thumbnail,
@@ -197,6 +198,7 @@ const LINKS: &[(&str, &str, &str, &[&str])] = &[
     ("applyPlan", "202", "/job", &["getJob", "cancelJob"]),
     ("restorePlan", "202", "/job", &["getJob", "cancelJob"]),
     ("emptyTrash", "202", "/job", &["getJob", "cancelJob"]),
+    ("verifyDuplicates", "202", "/job", &["getJob", "cancelJob"]),
     ("scanSource", "202", "/job", &["getScan"]),
     ("scanConnection", "202", "/job", &["getScan"]),
 ];

@@ -1,6 +1,7 @@
 //! Duplicate groups of the caller: filtered (type, size, folder, source, name), sorted and
-//! paged ([`crate::review`]); and the folder view, where a person picks the folder to keep and
-//! the folder to clean up instead of typing paths.
+//! paged ([`crate::review`]); the folder view, where a person picks the folder to keep and
+//! the folder to clean up instead of typing paths; and the verification of likely matches, a
+//! queued job ([`crate::services::cleanup`]).
 //!
 //! Images (local or in a connected drive) carry a thumbnail URL ([`super::files::thumbnail`]);
 //! the page shows one per exact group (the copies are byte-identical) and one per file in
@@ -9,16 +10,17 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use declutter_core::store::review::{Filter, Kind, Sort};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::access::CurrentUser;
+use crate::auth::access::{Ctx, CurrentUser, Principal};
 use crate::error::ApiError;
 use crate::extract::Query;
 use crate::pages::{Choice, DupesPage, FolderRow, FoldersPage, human};
 use crate::review::{DupesQuery, Folders, Review, Selection};
+use crate::services::cleanup::Cleanup;
 use crate::state::AppState;
 use crate::views::{Layout, page};
 use crate::work;
@@ -244,4 +246,55 @@ fn sort_label(s: Sort) -> String {
         Sort::Date => "Most recently changed",
     }
     .to_owned()
+}
+
+/// `POST /dupes/verify`: queue a verification of the likely matches and show its job.
+pub async fn verify_form(
+    State(state): State<AppState>,
+    State(cleanup): State<Cleanup>,
+    ctx: Ctx,
+    CurrentUser(p): CurrentUser,
+) -> Result<Response, ApiError> {
+    let job = start_verify(&state, &cleanup, &ctx, &p).await?;
+    Ok(Redirect::to(&format!("/jobs/{job}")).into_response())
+}
+
+/// Starts verifying the caller's likely matches in the background: each file of a probable
+/// group (same size and name on different providers) is downloaded and hashed, then the groups
+/// are recomputed, so confirmed copies form exact groups a plan may act on. Drives need read
+/// access to contents (the account page's "Allow previews and verification").
+#[utoipa::path(post, path = "/api/dupes/verify", operation_id = "verifyDuplicates", tag = "review",
+    responses((status = 202, description = "Started; poll the job",
+            headers(("Location" = String, description = "The job's status URL")),
+            body = super::jobs::JobStarted),
+        (status = 409, description = "Another job of this account (an apply, an undo, a purge or a \
+            verification) is queued or running", body = platform::Problem, content_type = "application/problem+json")))]
+pub async fn api_verify(
+    State(state): State<AppState>,
+    State(cleanup): State<Cleanup>,
+    ctx: Ctx,
+    CurrentUser(p): CurrentUser,
+) -> Result<Response, ApiError> {
+    Ok(super::jobs::accepted(
+        start_verify(&state, &cleanup, &ctx, &p).await?,
+    ))
+}
+
+async fn start_verify(
+    state: &AppState,
+    cleanup: &Cleanup,
+    ctx: &Ctx,
+    p: &Principal,
+) -> Result<i64, ApiError> {
+    let job = cleanup.start_verify(&work::owner(&p.user.id)?).await?;
+    super::audit(
+        state,
+        ctx,
+        Some(p),
+        "dupes.verify_started",
+        None,
+        Some(format!("job {job}")),
+    )
+    .await?;
+    Ok(job)
 }

@@ -55,6 +55,9 @@ pub struct DupesView {
     pub total_groups: usize,
     /// Bytes reclaimable over all exact groups (unfiltered).
     pub reclaimable_bytes: u64,
+    /// Probable groups (same size and name on different providers, unfiltered): a
+    /// verification (`POST /api/dupes/verify`) confirms or rejects them.
+    pub probable_groups: u64,
     /// The groups of this page.
     pub groups: Vec<GroupView>,
     /// The owner's duplicates view version this page was read at; the page's plan form sends
@@ -126,7 +129,14 @@ enum Read<C, F> {
     Fresh(i64, F),
 }
 
-type Fresh = (String, groups::Summary, usize, usize, Vec<groups::Group>);
+type Fresh = (
+    String,
+    groups::Summary,
+    usize,
+    usize,
+    Vec<groups::Group>,
+    u64,
+);
 
 impl Review {
     /// A handle on `pool` that reuses pages and trees through `caches`.
@@ -167,14 +177,15 @@ impl Review {
                     let offset = ((page_no - 1) * PAGE_SIZE) as u64;
                     let rows =
                         review::page(c, &owner, &sel.filter, sel.sort, offset, PAGE_SIZE as u64)?;
+                    let probable = groups::probable_count(c, &owner)?;
                     Ok(Read::Fresh(
                         version,
-                        (cache_key, summary, total, page_no, rows),
+                        (cache_key, summary, total, page_no, rows, probable),
                     ))
                 },
             )
             .await??;
-        let (version, (cache_key, summary, total, page_no, rows)) = match read {
+        let (version, (cache_key, summary, total, page_no, rows, probable)) = match read {
             Read::Cached(view) => return Ok(view),
             Read::Fresh(v, f) => (v, f),
         };
@@ -183,6 +194,7 @@ impl Review {
             pages: total.div_ceil(PAGE_SIZE).max(1),
             total_groups: total,
             reclaimable_bytes: summary.reclaimable_bytes,
+            probable_groups: probable,
             groups: rows.iter().map(group_view).collect(),
             version,
         });

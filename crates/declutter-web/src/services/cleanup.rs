@@ -1,5 +1,5 @@
-//! Clean-up jobs and the trash, for the web app: apply, whole-plan restore and emptying the
-//! trash queue a job and return at once; workers (in every `declutter serve` unless it runs with `--no-worker`, and
+//! Clean-up jobs and the trash, for the web app: apply, whole-plan restore, emptying the trash
+//! and verifying likely matches queue a job and return at once; workers (in every `declutter serve` unless it runs with `--no-worker`, and
 //! in `declutter worker`) claim the jobs whose plan's sources they reach, run them on the
 //! blocking pool with their own engine connection, and write progress to the `jobs` table,
 //! which every page and API call reads. A run whose process is gone is queued again by the
@@ -90,7 +90,7 @@ impl std::fmt::Debug for Cleanup {
 
 /// How a job's run ended, for the log (and the audit log, for a purge).
 enum Ended {
-    /// Files moved (trashed or restored).
+    /// Files moved (trashed or restored), or downloaded and hashed (verified).
     Moved(u64),
     /// What emptying the trash did.
     Purged(PurgeReport),
@@ -143,10 +143,19 @@ impl Cleanup {
 
     /// Queues emptying `user`'s trash ("free space now"); returns the job id at once.
     pub async fn start_purge(&self, user: &UserId) -> Result<i64, ApiError> {
+        self.enqueue_unplanned(user, JobKind::Purge).await
+    }
+
+    /// Queues verifying `user`'s likely matches (downloads); returns the job id at once.
+    pub async fn start_verify(&self, user: &UserId) -> Result<i64, ApiError> {
+        self.enqueue_unplanned(user, JobKind::Verify).await
+    }
+
+    async fn enqueue_unplanned(&self, user: &UserId, kind: JobKind) -> Result<i64, ApiError> {
         let owner = user.clone();
         let job = self
             .pool
-            .write(move |c| jobs::enqueue_purge(c, &owner))
+            .write(move |c| jobs::enqueue_unplanned(c, &owner, kind))
             .await??;
         self.wake.notify_one();
         Ok(job)
@@ -246,6 +255,10 @@ impl Cleanup {
                 JobKind::Restore => Ended::Moved(
                     rt.block_on(jobs::run_restore(&mut conn, &job, &providers, &progress))?
                         .restored,
+                ),
+                JobKind::Verify => Ended::Moved(
+                    rt.block_on(jobs::run_verify(&mut conn, &job, &providers, &progress))?
+                        .checked,
                 ),
                 JobKind::Purge => Ended::Purged(
                     rt.block_on(jobs::run_purge(&mut conn, &job, &providers, &progress))?,

@@ -449,3 +449,72 @@ async fn account_deletion_empties_its_local_trash_and_export_has_engine_rows() -
     assert!(mine.join("a.jpg").exists(), "kept originals are untouched");
     Ok(())
 }
+
+#[tokio::test]
+async fn likely_matches_are_verified_by_a_queued_job() -> TestResult {
+    let c = clouds().await?;
+    // The same name and size on both drives, no checksum in common: likely matches. The
+    // notes are the same bytes; the photos are not.
+    let notes = b"the same notes on both drives".to_vec();
+    let size = notes.len() as u64;
+    let g = c.drive.add_file(None, "notes.txt", size, "md5-notes");
+    c.drive.set_content(&g, &notes);
+    let o = c.graph.add_file(None, "notes.txt", size, "QXH-notes");
+    c.graph.set_content(&o, &notes);
+    let g = c.drive.add_file(None, "photo.jpg", 8, "md5-photo");
+    c.drive.set_content(&g, b"AAAAAAAA");
+    let o = c.graph.add_file(None, "photo.jpg", 8, "QXH-photo");
+    c.graph.set_content(&o, b"BBBBBBBB");
+    let b = c.app.user("verify@example.com", "V").await?;
+    connect(&c.app, &b, "onedrive", &[("access", "content")]).await?;
+    connect(&c.app, &b, "gdrive", &[("access", "content")]).await?;
+    for provider in ["onedrive", "gdrive"] {
+        let job = scan_form(&b, connection_id(&b, provider).await?).await?;
+        assert_eq!(job["state"], "done", "{job}");
+    }
+    let d = dupes(&b).await?;
+    assert_eq!(
+        (d["total_groups"].as_u64(), d["probable_groups"].as_u64()),
+        (Some(2), Some(2)),
+        "{d}"
+    );
+    assert!(b.text("/dupes").await?.contains("action=\"/dupes/verify\""));
+
+    // The form queues a job and shows it; a worker downloads the four files.
+    let res = b.submit("/dupes", "/dupes/verify", &[]).await?;
+    assert_eq!(res.status(), 303);
+    let page = location(&res);
+    let done = wait_job(&b, tail_id(&page)?).await?;
+    assert_eq!(
+        (done["kind"].as_str(), done["state"].as_str()),
+        (Some("verify"), Some("done")),
+        "{done}"
+    );
+    let s = &done["summary"];
+    assert_eq!(
+        (
+            s["checked"].as_u64(),
+            s["confirmed"].as_u64(),
+            s["rejected"].as_u64()
+        ),
+        (Some(4), Some(2), Some(2)),
+        "{s}"
+    );
+    assert!(b.text(&page).await?.contains("2 are exact copies"));
+
+    // The notes form an exact group a plan may act on; the photos are no group at all.
+    let d = dupes(&b).await?;
+    assert_eq!(
+        (d["total_groups"].as_u64(), d["probable_groups"].as_u64()),
+        (Some(1), Some(0)),
+        "{d}"
+    );
+    assert_eq!(d["groups"][0]["confidence"], "exact", "{d}");
+    let paths = dupe_paths(&d);
+    assert!(
+        paths.iter().all(|p| p.contains("notes.txt")) && paths.len() == 2,
+        "{paths:?}"
+    );
+    assert!(!b.text("/dupes").await?.contains("action=\"/dupes/verify\""));
+    Ok(())
+}

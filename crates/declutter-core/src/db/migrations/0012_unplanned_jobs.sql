@@ -1,13 +1,14 @@
--- Emptying the trash becomes a job of the clean-up queue (issue 15): "free space now" may purge
--- thousands of files, on drives one API call each, so the request queues it and a worker that
--- reaches every source with files in the trash runs it under the owner's apply lock (never
--- while an apply or an undo of theirs runs). A purge job has no plan.
+-- Emptying the trash and verifying likely matches become jobs of the clean-up queue (issue 15):
+-- "free space now" may purge thousands of files and a verification download as many, on drives
+-- one API call each, so the request queues the job and a worker that reaches every source it
+-- touches runs it under the owner's apply lock (never while an apply or an undo of theirs
+-- runs). Neither has a plan.
 -- SQLite cannot change a CHECK constraint in place: the table is rebuilt, every column kept.
 CREATE TABLE jobs_kinds (
     id          INTEGER PRIMARY KEY,
     user_id     TEXT NOT NULL,
-    kind        TEXT NOT NULL CHECK (kind IN ('apply', 'restore', 'purge')),
-    plan_id     INTEGER CHECK ((kind = 'purge') = (plan_id IS NULL)),
+    kind        TEXT NOT NULL CHECK (kind IN ('apply', 'restore', 'purge', 'verify')),
+    plan_id     INTEGER CHECK ((kind IN ('purge', 'verify')) = (plan_id IS NULL)),
     state       TEXT NOT NULL DEFAULT 'queued'
                 CHECK (state IN ('queued', 'running', 'done', 'cancelled', 'failed')),
     phase       TEXT NOT NULL DEFAULT '',
