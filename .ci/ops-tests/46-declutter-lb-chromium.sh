@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# The same deployment as 45-declutter-lb.sh (nginx with TLS, round-robin over three real
+# `declutter serve` instances on one database, no sticky sessions), driven by a real headless
+# Chromium through chromedriver (W3C WebDriver): sign-up, assigning the folder on the admin
+# page, the scan, the duplicates page, the plan preview, the apply (its confirmation dialog
+# accepted) and the undo of the whole plan from the job page, every step a click or a typed
+# field. Chromium verifies the server's certificate against its pinned key (not "ignore
+# certificate errors"), so the session cookie is a real `__Host-`, `Secure` cookie over TLS.
+# Every file is back byte for byte, and the nginx log shows all three instances answered.
+set -euo pipefail
+# shellcheck source=SCRIPTDIR/lib.sh
+source "$(dirname "$0")/lib.sh"
+ops_init declutter-lb-chromium
+need_pkgs nginx openssl curl chromium chromium-driver
+[[ -x ${DECLUTTER:-} ]] || fail "DECLUTTER must point at a built declutter binary"
+
+# shellcheck source=SCRIPTDIR/declutter-lb.sh
+source "$(dirname "$0")/declutter-lb.sh"
+
+# Chromium trusts exactly this server key: the base64 SHA-256 of its SubjectPublicKeyInfo.
+spki=$(openssl x509 -in "$tls/server.pem" -pubkey -noout | openssl pkey -pubin -outform der |
+    openssl dgst -sha256 -binary | base64)
+
+driver_port=$(free_port)
+chromedriver --port="$driver_port" >"$ops_tmp/chromedriver.log" 2>&1 &
+ops_pids+=($!)
+wait_http "http://127.0.0.1:$driver_port/status"
+
+python3 - "$public" "$folder" "$driver_port" "$spki" "$ops_tmp/chromium" <<'PY' ||
+import json, os, sys, time, urllib.error, urllib.parse, urllib.request
+
+base, folder, port, spki, profile = sys.argv[1:]
+driver = f"http://127.0.0.1:{port}"
+
+def call(method, path, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(driver + path, data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return json.loads(r.read())["value"]
+    except urllib.error.HTTPError as e:
+        return json.loads(e.read())["value"]
+
+caps = {"capabilities": {"alwaysMatch": {"browserName": "chrome", "acceptInsecureCerts": False,
+        "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": [
+            "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            f"--user-data-dir={profile}", f"--ignore-certificate-errors-spki-list={spki}"]}}}}
+session = call("POST", "/session", caps)
+if "sessionId" not in session:
+    sys.exit(f"no Chromium session: {session}")
+s = "/session/" + session["sessionId"]
+ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
+
+def go(path):
+    call("POST", s + "/url", {"url": base + path})
+
+def find(css):
+    v = call("POST", s + "/element", {"using": "css selector", "value": css})
+    if ELEMENT not in v:
+        sys.exit(f"no element {css!r} on {call('GET', s + '/url')}: {v}")
+    return v[ELEMENT]
+
+def fill(css, text):
+    call("POST", s + f"/element/{find(css)}/value", {"text": text})
+
+def click(css):
+    call("POST", s + f"/element/{find(css)}/click", {})
+
+def page():
+    return call("GET", s + "/source") or ""
+
+def path():
+    return urllib.parse.urlparse(call("GET", s + "/url")).path
+
+def wait(what, test, seconds=60):
+    end = time.time() + seconds
+    while time.time() < end:
+        if test():
+            return
+        time.sleep(0.2)
+    sys.exit(f"never {what}: at {path()}\n{page()[:2000]}")
+
+def accept_confirm():
+    def open_():
+        return isinstance(call("GET", s + "/alert/text"), str)
+    wait("asked to confirm", open_, 10)
+    call("POST", s + "/alert/accept", {})
+
+try:
+    # Sign up: the first account is the administrator.
+    go("/signup")
+    if not path().startswith("/signup"):
+        sys.exit(f"the certificate or the page failed: at {call('GET', s + '/url')}")
+    fill("#display_name", "Admin")
+    fill("#email", "admin@example.com")
+    fill("#password", "correct horse battery staple")
+    click("form[action='/signup'] button[type=submit]")
+    wait("signed in", lambda: not path().startswith("/signup"))
+
+    # Assign the folder to the account on the admin page.
+    go("/admin/sources")
+    fill("#path", folder)
+    click("form[action='/admin/sources'] button[type=submit]")
+    wait("the folder assigned", lambda: folder in page())
+
+    # Scan it from the sources page; the scan page follows the job to its end.
+    go("/sources")
+    click("form[action$='/scan'] button[type=submit]")
+    wait("on the scan page", lambda: path().startswith("/scans/"))
+    def scanned():
+        html = page()
+        if "The scan failed" in html:
+            sys.exit("the scan failed")
+        return 'href="/dupes">See duplicates' in html
+    wait("the scan done", scanned, 120)
+
+    # The duplicates page lists the 40 pairs; preview a plan for every group.
+    go("/dupes")
+    wait("40 groups listed", lambda: ">40<" in page())
+    click("form[action='/plans'] button[name=scope][value=all]")
+    wait("on the plan page", lambda: path().startswith("/plans/"))
+    plan = path().rsplit("/", 1)[1]
+
+    # Apply, confirming the dialog; the job page follows the job.
+    click(f"form[action='/plans/{plan}/apply'] button[type=submit]")
+    accept_confirm()
+    wait("on the job page", lambda: path().startswith("/jobs/"))
+    wait("the apply done", lambda: "moved to the trash" in page(), 120)
+    left = [n for top, _, names in os.walk(folder) if ".declutter-trash" not in top for n in names]
+    if len(left) != 50:
+        sys.exit(f"one copy of each pair and the unique files stay: {len(left)} files")
+
+    # Undo the whole plan from the job page.
+    click(f"form[action='/plans/{plan}/restore'] button[type=submit]")
+    accept_confirm()
+    wait("the undo done", lambda: "are back where they were" in page(), 120)
+    print("  chromium: signed up, assigned, scanned 40 pairs, applied and undid the plan")
+finally:
+    call("DELETE", s)
+PY
+    fail "the Chromium journey through the load balancer failed (chromedriver log: $ops_tmp/chromedriver.log)"
+
+lb_check_files_back
+lb_check_spread 5
