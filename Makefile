@@ -28,9 +28,11 @@ test-rust:
 	cargo test --workspace --locked --doc
 
 test-ops:
-	cargo build --locked -p paste-server --bin fpasted -p paste-cli --bin fpaste -p declutter-server --bin declutter
+	cargo build --locked -p paste-server --bin fpasted -p paste-cli --bin fpaste -p declutter-server --bin declutter \
+		-p declutter-fakes --bin declutter-fakes
 	FPASTED=$(CARGO_TARGET_DIR)/debug/fpasted FPASTE=$(CARGO_TARGET_DIR)/debug/fpaste \
-		DECLUTTER=$(CARGO_TARGET_DIR)/debug/declutter .ci/ops-tests/run-all.sh
+		DECLUTTER=$(CARGO_TARGET_DIR)/debug/declutter \
+		DECLUTTER_FAKES=$(CARGO_TARGET_DIR)/debug/declutter-fakes .ci/ops-tests/run-all.sh
 
 lint:
 	cargo fmt --all --check

@@ -2,9 +2,11 @@
 # The same deployment as 45-declutter-lb.sh (nginx with TLS, round-robin over three real
 # `declutter serve` instances on one database, no sticky sessions), driven by a real headless
 # Chromium through chromedriver (W3C WebDriver): sign-up, assigning the folder on the admin
-# page, the scan, the duplicates page, the plan preview, the apply (its confirmation dialog
-# accepted) and the undo of the whole plan from the job page, every step a click or a typed
-# field. Chromium verifies the server's certificate against its pinned key (not "ignore
+# page, connecting Google Drive through its OAuth consent (declutter-fakes: a fake Drive behind
+# a fake authorization server checking PKCE, client secret and redirect URI), scanning both,
+# the duplicates page, the plan preview, the apply (its confirmation dialog accepted, then the
+# consent for write access, after which the apply resumes by itself) and the undo of the whole
+# plan from the job page, every step a click or a typed field. Chromium verifies the server's certificate against its pinned key (not "ignore
 # certificate errors"), so the session cookie is a real `__Host-`, `Secure` cookie over TLS.
 # Every file is back byte for byte, and the nginx log shows all three instances answered.
 set -euo pipefail
@@ -13,6 +15,21 @@ source "$(dirname "$0")/lib.sh"
 ops_init declutter-lb-chromium
 need_pkgs nginx openssl curl chromium chromium-driver
 [[ -x ${DECLUTTER:-} ]] || fail "DECLUTTER must point at a built declutter binary"
+[[ -x ${DECLUTTER_FAKES:-} ]] || fail "DECLUTTER_FAKES must point at a built declutter-fakes binary"
+
+# The fake Drive and its authorization server; every instance is configured with them.
+coproc fakes { exec "$DECLUTTER_FAKES"; }
+ops_pids+=("$fakes_PID")
+read -r -t 30 fakes_json <&"${fakes[0]}" || fail "declutter-fakes printed nothing"
+fake() { python3 -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$fakes_json" "$1"; }
+lb_env=(
+    "DECLUTTER_GOOGLE_CLIENT_ID=$(fake client_id)"
+    "DECLUTTER_GOOGLE_CLIENT_SECRET=$(fake client_secret)"
+    "DECLUTTER_GOOGLE_AUTH_URL=$(fake auth_url)"
+    "DECLUTTER_GOOGLE_TOKEN_URL=$(fake token_url)"
+    "DECLUTTER_GOOGLE_REVOKE_URL=$(fake revoke_url)"
+    "DECLUTTER_DRIVE_URL=$(fake drive_url)"
+)
 
 # shellcheck source=SCRIPTDIR/declutter-lb.sh
 source "$(dirname "$0")/declutter-lb.sh"
@@ -26,10 +43,11 @@ chromedriver --port="$driver_port" >"$ops_tmp/chromedriver.log" 2>&1 &
 ops_pids+=($!)
 wait_http "http://127.0.0.1:$driver_port/status"
 
-python3 - "$public" "$folder" "$driver_port" "$spki" "$ops_tmp/chromium" <<'PY' ||
+python3 - "$public" "$folder" "$driver_port" "$spki" "$ops_tmp/chromium" "$fakes_json" <<'PY' ||
 import json, os, sys, time, urllib.error, urllib.parse, urllib.request
 
-base, folder, port, spki, profile = sys.argv[1:]
+base, folder, port, spki, profile, fakes = sys.argv[1:]
+fakes = json.loads(fakes)
 driver = f"http://127.0.0.1:{port}"
 
 def call(method, path, body=None):
@@ -105,38 +123,62 @@ try:
     click("form[action='/admin/sources'] button[type=submit]")
     wait("the folder assigned", lambda: folder in page())
 
-    # Scan it from the sources page; the scan page follows the job to its end.
-    go("/sources")
-    click("form[action$='/scan'] button[type=submit]")
-    wait("on the scan page", lambda: path().startswith("/scans/"))
-    def scanned():
-        html = page()
-        if "The scan failed" in html:
-            sys.exit("the scan failed")
-        return 'href="/dupes">See duplicates' in html
-    wait("the scan done", scanned, 120)
+    # Connect Google Drive: the fake consents and sends the browser back through nginx.
+    go("/account")
+    click("form[action='/connections/gdrive/connect'] button[type=submit]")
+    wait("back from the consent", lambda: urllib.parse.urlparse(call("GET", s + "/url")).netloc
+         == urllib.parse.urlparse(base).netloc and not path().startswith("/connections"), 30)
+    go("/account")
+    if "Google Drive: connected" not in page():
+        sys.exit(f"Google Drive is not connected:\n{page()[:2000]}")
 
-    # The duplicates page lists the 40 pairs; preview a plan for every group.
+    def drive_trashed(item):
+        req = urllib.request.Request(f"{fakes['drive_url']}/files/{item}?fields=trashed",
+                                     headers={"Authorization": f"Bearer {fakes['access_token']}"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.loads(r.read())["trashed"]
+
+    # Scan the folder and the drive from the sources page; the scan page follows each job.
+    def scan(form):
+        go("/sources")
+        click(f"{form} button[type=submit]")
+        wait("on the scan page", lambda: path().startswith("/scans/"))
+        def scanned():
+            html = page()
+            if "The scan failed" in html:
+                sys.exit("the scan failed")
+            return 'href="/dupes">See duplicates' in html
+        wait("the scan done", scanned, 120)
+    scan("form[action^='/sources/'][action$='/scan']")
+    scan("form[action^='/drives/'][action$='/scan']")
+
+    # The duplicates page lists the 40 pairs and the drive's pair; preview a plan for all.
     go("/dupes")
-    wait("40 groups listed", lambda: ">40<" in page())
+    wait("41 groups listed", lambda: ">41<" in page())
     click("form[action='/plans'] button[name=scope][value=all]")
     wait("on the plan page", lambda: path().startswith("/plans/"))
     plan = path().rsplit("/", 1)[1]
 
-    # Apply, confirming the dialog; the job page follows the job.
+    # Apply, confirming the dialog. The drive is read-only so far: the browser goes through
+    # the consent for write access and the apply resumes by itself on the job page.
     click(f"form[action='/plans/{plan}/apply'] button[type=submit]")
     accept_confirm()
-    wait("on the job page", lambda: path().startswith("/jobs/"))
+    wait("on the job page", lambda: path().startswith("/jobs/"), 60)
     wait("the apply done", lambda: "moved to the trash" in page(), 120)
     left = [n for top, _, names in os.walk(folder) if ".declutter-trash" not in top for n in names]
     if len(left) != 50:
         sys.exit(f"one copy of each pair and the unique files stay: {len(left)} files")
+    if not drive_trashed(fakes["copy"]) or drive_trashed(fakes["keep"]):
+        sys.exit("the drive's copy is not in Drive's trash, or the kept one is")
 
     # Undo the whole plan from the job page.
     click(f"form[action='/plans/{plan}/restore'] button[type=submit]")
     accept_confirm()
     wait("the undo done", lambda: "are back where they were" in page(), 120)
-    print("  chromium: signed up, assigned, scanned 40 pairs, applied and undid the plan")
+    if drive_trashed(fakes["copy"]):
+        sys.exit("the drive's copy is still in Drive's trash after the undo")
+    print("  chromium: signed up, assigned a folder, connected Google Drive, scanned both, "
+          "applied through the write consent and undid the plan")
 finally:
     call("DELETE", s)
 PY

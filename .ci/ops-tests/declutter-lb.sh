@@ -4,7 +4,8 @@
 # instances on one database, two of them `--no-worker`, no sticky sessions; and a folder of
 # 40 duplicate pairs and 10 unique files whose checksums are kept in $ops_tmp/before.sums.
 # Sets: tls (the CA is $tls/ca.pem), folder, roots, public (the https URL), ports, dir (nginx's
-# prefix; its access log names the upstream of each request).
+# prefix; its access log names the upstream of each request). Variables in the array lb_env
+# (NAME=value), when the caller sets it, are given to every instance.
 
 lb_upstream_counts() { # prints "count addr" per instance that answered
     awk '$4 ~ /^127\.0\.0\.1:/ {print $4}' "$dir/logs/access.log" | sort | uniq -c
@@ -56,13 +57,14 @@ key=$(head -c 32 /dev/urandom | base64)
 db=$ops_tmp/db/declutter.db
 mkdir -p "$ops_tmp/db"
 ports=()
+[[ -v lb_env ]] || lb_env=()
 start_declutter() { # PORT [extra args...]: one instance of the three
     local port=$1
     shift
     env -u DECLUTTER_TOKEN_KEY_FILE DECLUTTER_DB="$db" DECLUTTER_TOKEN_KEY="$key" \
         DECLUTTER_LISTEN="127.0.0.1:$port" DECLUTTER_PUBLIC_URL="$public" \
         DECLUTTER_TRUSTED_PROXY=127.0.0.1 DECLUTTER_LOCAL_ROOTS="$roots" LOG_FORMAT=json \
-        "$DECLUTTER" serve "$@" >"$ops_tmp/declutter-$port.log" 2>&1 &
+        "${lb_env[@]}" "$DECLUTTER" serve "$@" >"$ops_tmp/declutter-$port.log" 2>&1 &
     ops_pids+=($!)
     ports+=("$port")
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every deployment test (.ci/ops-tests/NN-*.sh) in order and ends with the summary line
 # `N passed, M failed`; exits non-zero when any failed. Needs FPASTED (a built fpasted) and
-# optionally FPASTE and DECLUTTER (the declutter tests fail without it); OPS_TESTS=NN,NN runs
+# optionally FPASTE, DECLUTTER and DECLUTTER_FAKES (the declutter tests fail without them);
+# OPS_TESTS=NN,NN runs
 # a subset.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -13,6 +14,7 @@ FPASTED=$(realpath "$FPASTED")
 export FPASTED
 [[ -n ${FPASTE:-} ]] && FPASTE=$(realpath "$FPASTE") && export FPASTE
 [[ -n ${DECLUTTER:-} ]] && DECLUTTER=$(realpath "$DECLUTTER") && export DECLUTTER
+[[ -n ${DECLUTTER_FAKES:-} ]] && DECLUTTER_FAKES=$(realpath "$DECLUTTER_FAKES") && export DECLUTTER_FAKES
 
 passed=0 failed=0 failures=()
 for test in "$here"/[0-9][0-9]-*.sh; do

@@ -7,7 +7,8 @@
 //! `/content`, Drive `?alt=media`) and thumbnails set by a test (Graph
 //! `/thumbnails/0/small/content`, Drive `thumbnailLink`), throw throttling storms (429/503 with
 //! `Retry-After`, Drive's 403 `userRateLimitExceeded` and `dailyLimitExceeded`) on demand, and
-//! count API calls.
+//! count API calls. [`FakeOAuth`] is the authorization server in front of either (PKCE, client
+//! secret, redirect URI checked; refresh tokens rotated).
 //!
 //! They are as strict as the documentation: tokens carry scopes ([`Gated::grant`]) and every
 //! route checks them against the published permission tables; errors use the documented
@@ -32,6 +33,7 @@ mod drive_store;
 mod errors;
 mod grants;
 mod graph;
+mod oauth;
 mod server;
 mod uploads;
 
@@ -41,4 +43,5 @@ pub use drive::FakeDrive;
 pub use drive_store::{DriveFile, Role};
 pub use grants::{Grant, Rotation, Scopes};
 pub use graph::{Facet, FakeGraph, GraphItem};
+pub use oauth::FakeOAuth;
 pub use server::FakeError;

@@ -5,14 +5,14 @@
 use declutter_core::store::plans::{Action, PlanItem};
 use declutter_web::connect::{GOOGLE_CONTENT, GOOGLE_READ, GOOGLE_WRITE};
 
-use crate::fake_oauth::FakeOAuth;
-use crate::support::{Browser, Options, TestApp, TestResult, location};
+use crate::support::{Browser, Options, TestApp, TestResult, location, oauth_client};
+use declutter_fakes::FakeOAuth;
 
 async fn app_with_drives() -> TestResult<(TestApp, FakeOAuth)> {
     let fake = FakeOAuth::start().await?;
     let app = TestApp::start_with(Options {
-        onedrive: Some(fake.client()),
-        gdrive: Some(fake.client()),
+        onedrive: Some(oauth_client(&fake)),
+        gdrive: Some(oauth_client(&fake)),
         ..Options::default()
     })
     .await?;
@@ -241,7 +241,7 @@ async fn disconnect_revokes_at_the_provider() -> TestResult {
     // The production revoker posts it to the configured endpoint.
     let connector = std::sync::Arc::new(declutter_web::connect::Connector::new(
         None,
-        Some(fake.client()),
+        Some(oauth_client(&fake)),
         declutter_web::oauth_flow::PendingFlows::new(
             "connect",
             app.state.pool.clone(),

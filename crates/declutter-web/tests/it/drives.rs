@@ -9,8 +9,8 @@ use serde_json::Value;
 
 use crate::cleanup::{make_folder, my_id, scanned_and_applied, tail_id, wait_job, wait_scan};
 use crate::connections::{connect, connections, db_bytes};
-use crate::fake_oauth::FakeOAuth;
-use crate::support::{Browser, Options, PASSWORD, TestApp, TestResult, location};
+use crate::support::{Browser, Options, PASSWORD, TestApp, TestResult, location, oauth_client};
+use declutter_fakes::FakeOAuth;
 
 /// An app whose OneDrive and Google Drive are the fakes, each behind its own OAuth server.
 pub struct Clouds {
@@ -37,8 +37,8 @@ pub async fn clouds() -> TestResult<Clouds> {
     )
     .await?;
     let app = TestApp::start_with(Options {
-        onedrive: Some(ms.client()),
-        gdrive: Some(google.client()),
+        onedrive: Some(oauth_client(&ms)),
+        gdrive: Some(oauth_client(&google)),
         graph_url: Some(graph.base_url()),
         drive_url: Some(drive.base_url()),
         ..Options::default()

@@ -10,7 +10,6 @@ mod connections;
 mod csrf;
 mod drives;
 mod error_pages;
-mod fake_oauth;
 mod fake_oidc;
 mod folder_counts;
 mod hardening;

@@ -394,3 +394,14 @@ pub fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
         .find(|v| v.starts_with(&format!("{name}=")))
         .map(str::to_owned)
 }
+
+/// Client settings pointing at a fake authorization server.
+pub fn oauth_client(f: &declutter_fakes::FakeOAuth) -> declutter_web::config::OAuthClient {
+    declutter_web::config::OAuthClient {
+        client_id: f.client_id().into(),
+        client_secret: f.client_secret().to_owned().into(),
+        auth_url: f.auth_url(),
+        token_url: f.token_url(),
+        revoke_url: Some(f.revoke_url()),
+    }
+}

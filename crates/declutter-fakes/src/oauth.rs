@@ -3,9 +3,11 @@
 //! client secret and grants the requested scope (plus earlier grants when the request said
 //! `include_granted_scopes=true`, as Google does), `/revoke` records revoked tokens.
 //!
-//! [`FakeOAuth::backed`] fronts a fake drive (declutter-fakes): codes are exchanged for the
-//! drive's initial access token, and the refresh-token grant fetches a new access token from
-//! the drive's own `/token` while rotating the refresh token it hands out.
+//! [`FakeOAuth::backed`] fronts a fake drive ([`crate::FakeGraph`], [`crate::FakeDrive`]):
+//! codes are exchanged for the drive's initial access token, and the refresh-token grant fetches
+//! a new access token from the drive's own `/token` while rotating the refresh token it hands
+//! out. It checks what the providers' authorization servers check: PKCE (S256), the client id
+//! and secret, and the redirect URI of the code.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -14,13 +16,17 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
-use declutter_web::config::OAuthClient;
+use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::json;
+use sha2::Digest as _;
 
-use crate::support::TestResult;
+use crate::server::{FakeError, Running, serve};
 
-pub const SECRET: &str = "drive-secret";
+/// The client id the fake expects.
+const CLIENT_ID: &str = "drive-client";
+/// The client secret the fake expects.
+const SECRET: &str = "drive-secret";
 
 #[derive(Default)]
 struct Inner {
@@ -28,7 +34,7 @@ struct Inner {
     codes: HashMap<String, (String, String, String, String)>,
     granted: Vec<String>,
     /// Every authorize request's query, in order.
-    pub authorize: Vec<HashMap<String, String>>,
+    authorize: Vec<HashMap<String, String>>,
     issued: Vec<String>,
     revoked: Vec<String>,
     pkce_checked: usize,
@@ -39,27 +45,36 @@ struct Inner {
     refreshes: usize,
 }
 
-/// A running fake authorization server.
+/// A running fake authorization server (stopped when the last clone drops).
 #[derive(Clone)]
 pub struct FakeOAuth {
+    /// `http://127.0.0.1:PORT`.
     pub base: String,
     inner: Arc<Mutex<Inner>>,
+    _running: Arc<Running>,
+}
+
+impl std::fmt::Debug for FakeOAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeOAuth")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
 }
 
 impl FakeOAuth {
-    pub async fn start() -> TestResult<Self> {
+    /// An authorization server backed by no drive (plain tokens, no refresh).
+    pub async fn start() -> Result<Self, FakeError> {
         Self::start_inner(None).await
     }
 
     /// Fronts a fake drive with token endpoint `token_url`, refresh token `refresh` and
     /// initial access token `access`.
-    pub async fn backed(token_url: String, refresh: &str, access: &str) -> TestResult<Self> {
+    pub async fn backed(token_url: String, refresh: &str, access: &str) -> Result<Self, FakeError> {
         Self::start_inner(Some((token_url, refresh.to_owned(), access.to_owned()))).await
     }
 
-    async fn start_inner(upstream: Option<(String, String, String)>) -> TestResult<Self> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let base = format!("http://{}", listener.local_addr()?);
+    async fn start_inner(upstream: Option<(String, String, String)>) -> Result<Self, FakeError> {
         let inner = Arc::new(Mutex::new(Inner {
             upstream,
             ..Inner::default()
@@ -69,19 +84,37 @@ impl FakeOAuth {
             .route("/token", post(token))
             .route("/revoke", post(revoke))
             .with_state(inner.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        Ok(Self { base, inner })
+        let running = serve(app).await?;
+        Ok(Self {
+            base: format!("http://{}", running.addr),
+            inner,
+            _running: Arc::new(running),
+        })
     }
 
-    /// Client settings pointing at this server.
-    pub fn client(&self) -> OAuthClient {
-        OAuthClient {
-            client_id: "drive-client".into(),
-            client_secret: SECRET.to_owned().into(),
-            auth_url: format!("{}/authorize", self.base),
-            token_url: format!("{}/token", self.base),
-            revoke_url: Some(format!("{}/revoke", self.base)),
-        }
+    /// The client id a relying party must present.
+    pub fn client_id(&self) -> &'static str {
+        CLIENT_ID
+    }
+
+    /// The client secret a relying party must present.
+    pub fn client_secret(&self) -> &'static str {
+        SECRET
+    }
+
+    /// The authorization endpoint.
+    pub fn auth_url(&self) -> String {
+        format!("{}/authorize", self.base)
+    }
+
+    /// The token endpoint.
+    pub fn token_url(&self) -> String {
+        format!("{}/token", self.base)
+    }
+
+    /// The revocation endpoint.
+    pub fn revoke_url(&self) -> String {
+        format!("{}/revoke", self.base)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -90,6 +123,7 @@ impl FakeOAuth {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// The query of the last authorize request.
     pub fn last_authorize(&self) -> HashMap<String, String> {
         self.lock().authorize.last().cloned().unwrap_or_default()
     }
@@ -99,10 +133,12 @@ impl FakeOAuth {
         self.lock().issued.clone()
     }
 
+    /// Tokens revoked, in order.
     pub fn revoked(&self) -> Vec<String> {
         self.lock().revoked.clone()
     }
 
+    /// Code exchanges whose PKCE verifier matched.
     pub fn pkce_checked(&self) -> usize {
         self.lock().pkce_checked
     }
@@ -181,8 +217,7 @@ async fn token(State(s): S, Form(f): Form<TokenForm>) -> Response {
         return bad("invalid_grant");
     };
     if f.grant_type != "authorization_code"
-        || declutter_web::oidc::pkce_challenge(f.code_verifier.as_deref().unwrap_or_default())
-            != challenge
+        || pkce_challenge(f.code_verifier.as_deref().unwrap_or_default()) != challenge
         || f.client_id != client_id
         || f.client_secret != SECRET
         || f.redirect_uri.as_deref() != Some(redirect_uri.as_str())
@@ -260,4 +295,9 @@ struct RevokeForm {
 async fn revoke(State(s): S, Form(f): Form<RevokeForm>) -> Response {
     guard(&s).revoked.push(f.token);
     axum::http::StatusCode::OK.into_response()
+}
+
+/// RFC 7636 S256: base64url (no padding) of the SHA-256 of the verifier.
+fn pkce_challenge(verifier: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier))
 }
