@@ -236,12 +236,7 @@ pub async fn run_apply(
         progress,
     )
     .await;
-    let cancelled = result.as_ref().is_ok_and(|r| r.cancelled);
-    let recorded = record(conn, job, progress, &result, cancelled);
-    let released = job.lease.release(conn);
-    recorded?;
-    released?;
-    result
+    conclude(conn, job, progress, result, |r| r.cancelled)
 }
 
 /// Runs claimed restore job `job`: every trashed file of the plan back in place.
@@ -261,12 +256,7 @@ pub async fn run_restore(
         Some(&job.lease),
     )
     .await;
-    let cancelled = result.as_ref().is_ok_and(|r| r.cancelled);
-    let recorded = record(conn, job, progress, &result, cancelled);
-    let released = job.lease.release(conn);
-    recorded?;
-    released?;
-    result
+    conclude(conn, job, progress, result, |r| r.cancelled)
 }
 
 /// Runs claimed purge job `job`: everything in the owner's trash deleted for good.
@@ -277,12 +267,7 @@ pub async fn run_purge(
     progress: &JobProgress,
 ) -> Result<PurgeReport, EngineError> {
     let result = trash::purge_holding(conn, &job.job.user, &job.lease, providers, progress).await;
-    let cancelled = result.as_ref().is_ok_and(|r| r.cancelled);
-    let recorded = record(conn, job, progress, &result, cancelled);
-    let released = job.lease.release(conn);
-    recorded?;
-    released?;
-    result
+    conclude(conn, job, progress, result, |r| r.cancelled)
 }
 
 /// Runs claimed verification job `job`: the members of the owner's probable groups downloaded
@@ -295,7 +280,19 @@ pub async fn run_verify(
 ) -> Result<VerifySummary, EngineError> {
     let options = VerifyOptions::default();
     let result = verify::verify(conn, &job.job.user, providers, &options, progress).await;
-    let cancelled = result.as_ref().is_ok_and(|r| r.cancelled);
+    conclude(conn, job, progress, result, |r| r.cancelled)
+}
+
+/// Records how run `job` ended, then gives the owner's lock back (held until the record is
+/// written), and hands the run's result on.
+fn conclude<T: serde::Serialize>(
+    conn: &Connection,
+    job: &Claimed,
+    progress: &JobProgress,
+    result: Result<T, EngineError>,
+    cancelled: impl FnOnce(&T) -> bool,
+) -> Result<T, EngineError> {
+    let cancelled = result.as_ref().is_ok_and(cancelled);
     let recorded = record(conn, job, progress, &result, cancelled);
     let released = job.lease.release(conn);
     recorded?;
