@@ -16,7 +16,7 @@ source "$(dirname "$0")/declutter-lb.sh"
 
 # The journey, as a browser would do it (cookie jar, Origin, CSRF token from each page, no
 # automatic redirects).
-python3 - "$public" "$tls/ca.pem" "$folder" <<'PY' || fail "the journey through the load balancer failed"
+python3 - "$public" "$tls/ca.pem" "$folder" <<'PY' || {
 import http.cookiejar, json, os, re, ssl, sys, time, urllib.error, urllib.parse, urllib.request
 
 base, ca, folder = sys.argv[1:]
@@ -90,6 +90,9 @@ restored = wait(f"/api/jobs/{tail(post(f'/plans/{plan}', f'/plans/{plan}/restore
 assert restored["summary"]["restored"] == 40, restored
 print("  journey: signed up, scanned 40 pairs, applied and restored the plan")
 PY
+    lb_show_problems
+    fail "the journey through the load balancer failed"
+}
 
 lb_check_files_back
 lb_check_spread 5

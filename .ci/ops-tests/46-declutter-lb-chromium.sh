@@ -4,11 +4,14 @@
 # Chromium through chromedriver (W3C WebDriver): sign-up, assigning the folder on the admin
 # page, connecting Google Drive through its OAuth consent (declutter-fakes: a fake Drive behind
 # a fake authorization server checking PKCE, client secret and redirect URI), scanning both,
-# the duplicates page, the plan preview, the apply (its confirmation dialog accepted, then the
-# consent for write access, after which the apply resumes by itself) and the undo of the whole
-# plan from the job page, every step a click or a typed field. Chromium verifies the server's certificate against its pinned key (not "ignore
+# the consent to read contents (previews), the duplicates page, the plan preview, the apply (its
+# confirmation dialog accepted, then the consent for write access, after which the apply
+# resumes by itself) and the undo of the whole plan from the job page, every step a click or a
+# typed field. Chromium verifies the server's certificate against its pinned key (not "ignore
 # certificate errors"), so the session cookie is a real `__Host-`, `Secure` cookie over TLS.
-# Every file is back byte for byte, and the nginx log shows all three instances answered.
+# Every file is back byte for byte, the nginx log shows all three instances answered, and each
+# of them took part in an OAuth consent (sealing or opening the pending flow and the tokens
+# with its DECLUTTER_TOKEN_KEY, so an instance with another key fails the journey).
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -43,10 +46,11 @@ chromedriver --port="$driver_port" >"$ops_tmp/chromedriver.log" 2>&1 &
 ops_pids+=($!)
 wait_http "http://127.0.0.1:$driver_port/status"
 
-python3 - "$public" "$folder" "$driver_port" "$spki" "$ops_tmp/chromium" "$fakes_json" <<'PY' ||
-import json, os, sys, time, urllib.error, urllib.parse, urllib.request
+python3 - "$public" "$folder" "$driver_port" "$spki" "$ops_tmp/chromium" "$fakes_json" \
+    "$dir/logs/access.log" <<'PY' || {
+import json, os, re, sys, time, urllib.error, urllib.parse, urllib.request
 
-base, folder, port, spki, profile, fakes = sys.argv[1:]
+base, folder, port, spki, profile, fakes, access_log = sys.argv[1:]
 fakes = json.loads(fakes)
 driver = f"http://127.0.0.1:{port}"
 
@@ -92,25 +96,32 @@ def page():
 def path():
     return urllib.parse.urlparse(call("GET", s + "/url")).path
 
+def text():  # the page's words, for failure messages
+    html = re.sub(r"(?s)<(head|script|style)\b.*?</\1>", " ", page())
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()[:800]
+
 def wait(what, test, seconds=60):
     end = time.time() + seconds
     while time.time() < end:
         if test():
             return
+        if str(call("GET", s + "/title")).startswith("Error "):
+            sys.exit(f"an error page instead of {what}: at {path()}: {text()}")
         time.sleep(0.2)
-    sys.exit(f"never {what}: at {path()}\n{page()[:2000]}")
+    sys.exit(f"{what} not within {seconds} s: at {path()}: {text()}")
 
 def accept_confirm():
     def open_():
         return isinstance(call("GET", s + "/alert/text"), str)
-    wait("asked to confirm", open_, 10)
+    wait("a confirmation dialog", open_, 10)
     call("POST", s + "/alert/accept", {})
 
 try:
     # Sign up: the first account is the administrator.
     go("/signup")
-    if not path().startswith("/signup"):
-        sys.exit(f"the certificate or the page failed: at {call('GET', s + '/url')}")
+    if not path().startswith("/signup") or 'id="display_name"' not in page():
+        sys.exit(f"no sign-up page over TLS (is the certificate trusted?): at "
+                 f"{call('GET', s + '/url')}: {call('GET', s + '/title')}: {text()[:300]}")
     fill("#display_name", "Admin")
     fill("#email", "admin@example.com")
     fill("#password", "correct horse battery staple")
@@ -123,14 +134,47 @@ try:
     click("form[action='/admin/sources'] button[type=submit]")
     wait("the folder assigned", lambda: folder in page())
 
-    # Connect Google Drive: the fake consents and sends the browser back through nginx.
-    go("/account")
-    click("form[action='/connections/gdrive/connect'] button[type=submit]")
-    wait("back from the consent", lambda: urllib.parse.urlparse(call("GET", s + "/url")).netloc
-         == urllib.parse.urlparse(base).netloc and not path().startswith("/connections"), 30)
-    go("/account")
-    if "Google Drive: connected" not in page():
-        sys.exit(f"Google Drive is not connected:\n{page()[:2000]}")
+    # Connect Google Drive: the fake consents and sends the browser back through nginx, to
+    # the callback (seen in nginx's log) and on to the account page.
+    def oauth_log():
+        with open(access_log) as f:
+            return [w for w in map(str.split, f)
+                    if len(w) > 3 and w[1].startswith("/connections/gdrive/")]
+    def callbacks():
+        return sum(w[1] == "/connections/gdrive/callback" for w in oauth_log())
+    def back_from_consent(before):
+        wait("back from the consent", lambda: callbacks() > before and path() == "/account"
+             and urllib.parse.urlparse(call("GET", s + "/url")).netloc
+             == urllib.parse.urlparse(base).netloc, 30)
+    def consent(form):
+        go("/account")
+        before = callbacks()
+        click(f"{form} button[type=submit]")
+        back_from_consent(before)
+    consent("form[action='/connections/gdrive/connect']:not(.inline)")
+    if "Google Drive: connected, read-only" not in page():
+        sys.exit(f"Google Drive is not connected: {text()}")
+    # The consent to read contents, for previews on the duplicates page.
+    consent("form[action='/connections/gdrive/connect'].inline")
+    if "Allow Google Drive previews" in page():
+        sys.exit(f"the consent to read contents did not stick: {text()}")
+
+    # The instance that starts a consent seals the pending flow, the one the browser comes back
+    # to opens it and seals the tokens, workers open them: each instance must have done one of
+    # these with its key. The round robin decides which; a re-consent (the same connect form,
+    # which has no button once connected) moves it on until all three have.
+    def oauth_instances():
+        return {w[3] for w in oauth_log()}
+    for _ in range(3):
+        if len(oauth_instances()) == 3:
+            break
+        go("/account")
+        before = callbacks()
+        call("POST", s + "/execute/sync", {"script": "document.querySelector("
+             "\"form[action='/connections/gdrive/connect']:not(.inline)\").submit()", "args": []})
+        back_from_consent(before)
+    if len(oauth_instances()) != 3:
+        sys.exit(f"only {sorted(oauth_instances())} took part in a consent")
 
     def drive_trashed(item):
         req = urllib.request.Request(f"{fakes['drive_url']}/files/{item}?fields=trashed",
@@ -146,9 +190,9 @@ try:
         def scanned():
             html = page()
             if "The scan failed" in html:
-                sys.exit("the scan failed")
+                sys.exit(f"the scan failed: {text()}")
             return 'href="/dupes">See duplicates' in html
-        wait("the scan done", scanned, 120)
+        wait("the scan done (is any instance running workers?)", scanned, 120)
     scan("form[action^='/sources/'][action$='/scan']")
     scan("form[action^='/drives/'][action$='/scan']")
 
@@ -177,12 +221,14 @@ try:
     wait("the undo done", lambda: "are back where they were" in page(), 120)
     if drive_trashed(fakes["copy"]):
         sys.exit("the drive's copy is still in Drive's trash after the undo")
-    print("  chromium: signed up, assigned a folder, connected Google Drive, scanned both, "
-          "applied through the write consent and undid the plan")
+    print("  chromium: signed up, assigned a folder, connected Google Drive (each instance in a "
+          "consent), scanned both, applied through the write consent and undid the plan")
 finally:
     call("DELETE", s)
 PY
-    fail "the Chromium journey through the load balancer failed (chromedriver log: $ops_tmp/chromedriver.log)"
+    lb_show_problems
+    fail "the Chromium journey through the load balancer failed"
+}
 
 lb_check_files_back
 lb_check_spread 5

@@ -22,6 +22,14 @@ lb_check_spread() { # MIN
     note "requests per instance: $(tr -s ' \n' ' ' <<<"$served")"
 }
 
+# After a failed journey: the warnings and errors each instance logged, the last few of each.
+lb_show_problems() {
+    local log
+    for log in "$ops_tmp"/declutter-*.log; do
+        grep -E '"level":"(WARN|ERROR)"' "$log" | tail -n 3 | sed "s|^|  $(basename "$log" .log): |" >&2 || true
+    done
+}
+
 lb_check_files_back() {
     (cd "$folder" && find . -type f -print0 | sort -z | xargs -0 sha256sum) >"$ops_tmp/after.sums"
     diff -u "$ops_tmp/before.sums" "$ops_tmp/after.sums" >&2 || fail "files differ after the undo"
