@@ -279,7 +279,15 @@ pub async fn run_verify(
     progress: &JobProgress,
 ) -> Result<VerifySummary, EngineError> {
     let options = VerifyOptions::default();
-    let result = verify::verify(conn, &job.job.user, providers, &options, progress).await;
+    let result = verify::verify_holding(
+        conn,
+        &job.job.user,
+        &job.lease,
+        providers,
+        &options,
+        progress,
+    )
+    .await;
     conclude(conn, job, progress, result, |r| r.cancelled)
 }
 

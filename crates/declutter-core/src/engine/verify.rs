@@ -4,11 +4,13 @@
 //! form, or join, an exact group that a plan may act on); different ones reject it.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use futures_util::StreamExt as _;
 use platform_db::rusqlite::Connection;
 use tokio::sync::Semaphore;
 
+use super::lease::{LEASE_SECS, Lease};
 use super::{EngineError, Providers};
 use crate::ids::{ItemId, Source, UserId};
 use crate::progress::Progress;
@@ -29,6 +31,9 @@ pub struct VerifyOptions {
     pub concurrency: usize,
     /// Files larger than this stay probable and are not downloaded.
     pub max_bytes: u64,
+    /// How often a run holding the owner's lock shows life while downloads are in flight
+    /// (one large download can outlast the lease; well under [`LEASE_SECS`]).
+    pub renew_every: Duration,
 }
 
 impl Default for VerifyOptions {
@@ -36,6 +41,7 @@ impl Default for VerifyOptions {
         Self {
             concurrency: DEFAULT_CONCURRENCY,
             max_bytes: DEFAULT_MAX_BYTES,
+            renew_every: Duration::from_secs(LEASE_SECS.unsigned_abs() / 4),
         }
     }
 }
@@ -71,6 +77,31 @@ pub async fn verify(
     options: &VerifyOptions,
     progress: &dyn Progress,
 ) -> Result<VerifySummary, EngineError> {
+    verify_inner(conn, user, None, providers, options, progress).await
+}
+
+/// [`verify`] by a run holding `user`'s lock (a queued job): the lease is renewed every
+/// [`VerifyOptions::renew_every`] while downloads run, and a lease taken over by another run
+/// stops this one with [`EngineError::LeaseLost`] before it writes anything.
+pub async fn verify_holding(
+    conn: &mut Connection,
+    user: &UserId,
+    lease: &Lease,
+    providers: &dyn Providers,
+    options: &VerifyOptions,
+    progress: &dyn Progress,
+) -> Result<VerifySummary, EngineError> {
+    verify_inner(conn, user, Some(lease), providers, options, progress).await
+}
+
+async fn verify_inner(
+    conn: &mut Connection,
+    user: &UserId,
+    lease: Option<&Lease>,
+    providers: &dyn Providers,
+    options: &VerifyOptions,
+    progress: &dyn Progress,
+) -> Result<VerifySummary, EngineError> {
     let mut summary = VerifySummary::default();
     // Members of probable groups, once each (a file can sit in one probable group only, but
     // be cautious), keyed by row id.
@@ -95,26 +126,49 @@ pub async fn verify(
     let permits = Semaphore::new(options.concurrency.max(1));
     let max_bytes = options.max_bytes;
     // A stop asked for is read before each download; the files not reached yet are left out.
-    let results: Vec<(FileRow, Option<Downloaded>)> = futures_util::stream::iter(todo)
-        .map(|f| {
-            let permits = &permits;
-            async move {
-                let r = match permits.acquire().await {
-                    Ok(_permit) if progress.cancelled() => None,
-                    Ok(_permit) => Some(download(providers, &f, max_bytes).await),
-                    Err(e) => Some(Err(e.to_string())),
-                };
-                if let Some(Ok(Some(_))) = &r {
-                    progress.bytes(f.size);
+    let mut downloads = std::pin::pin!(
+        futures_util::stream::iter(todo)
+            .map(|f| {
+                let permits = &permits;
+                async move {
+                    let r = match permits.acquire().await {
+                        Ok(_permit) if progress.cancelled() => None,
+                        Ok(_permit) => Some(download(providers, &f, max_bytes).await),
+                        Err(e) => Some(Err(e.to_string())),
+                    };
+                    if let Some(Ok(Some(_))) = &r {
+                        progress.bytes(f.size);
+                    }
+                    progress.advance(1);
+                    (f, r)
                 }
-                progress.advance(1);
-                (f, r)
+            })
+            .buffer_unordered(options.concurrency.max(1))
+    );
+    let mut heartbeat = tokio::time::interval_at(
+        tokio::time::Instant::now() + options.renew_every,
+        options.renew_every.max(Duration::from_millis(1)),
+    );
+    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut results: Vec<(FileRow, Option<Downloaded>)> = Vec::new();
+    loop {
+        tokio::select! {
+            next = downloads.next() => match next {
+                Some(done) => results.push(done),
+                None => break,
+            },
+            _ = heartbeat.tick(), if lease.is_some() => {
+                if let Some(lease) = lease {
+                    lease.renew(conn)?;
+                }
             }
-        })
-        .buffer_unordered(options.concurrency.max(1))
-        .collect()
-        .await;
+        }
+    }
     let tx = conn.transaction()?;
+    // Still ours, checked in the transaction that writes the results.
+    if let Some(lease) = lease {
+        lease.renew(&tx)?;
+    }
     let mut checked_ids = Vec::new();
     for (f, r) in results {
         let Some(r) = r else {

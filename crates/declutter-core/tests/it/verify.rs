@@ -6,9 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use declutter_core::cloud::{RetryPolicy, StaticToken};
+use declutter_core::engine::lease::{self, Lease};
 use declutter_core::engine::rules::KeepRules;
 use declutter_core::engine::scan::scan;
-use declutter_core::engine::verify::{VerifyOptions, verify};
+use declutter_core::engine::verify::{VerifyOptions, verify, verify_holding};
 use declutter_core::engine::{AnyProvider, plan};
 use declutter_core::gdrive::GDriveProvider;
 use declutter_core::ids::{Source, UserId};
@@ -221,6 +222,7 @@ async fn downloads_are_size_capped_and_bounded_in_number() -> TestResult {
     let options = VerifyOptions {
         concurrency: 2,
         max_bytes: 10_000,
+        ..VerifyOptions::default()
     };
     let summary = verify(
         &mut w.conn,
@@ -295,5 +297,86 @@ async fn the_http_client_bounds_downloads_by_its_policy() -> TestResult {
     // The body is streamed and the cap applies to what arrives.
     let id: declutter_core::ids::ItemId = ids[0].parse()?;
     assert_eq!(p.content_hash(&id, 999).await?, None);
+    Ok(())
+}
+
+/// The lock row's last sign of life.
+fn renewed_at(conn: &Connection) -> Result<i64, declutter_core::platform_db::rusqlite::Error> {
+    conn.query_row("SELECT renewed_at FROM apply_locks", [], |r| r.get(0))
+}
+
+#[tokio::test]
+async fn a_queued_verification_keeps_its_lock_alive_and_stops_when_it_loses_it() -> TestResult {
+    let mut w = World::new(quick_policy()).await?;
+    for i in 0..4u64 {
+        let content = bytes(200 + i, 3000);
+        write(&w.root, &format!("slow{i}.bin"), &content)?;
+        let id = w
+            .graph
+            .add_file(None, &format!("slow{i}.bin"), 0, &format!("qs{i}"));
+        w.graph.set_content(&id, &content);
+    }
+    w.scan_all().await?;
+    let user = UserId::local();
+    let lease = Lease::acquire(&mut w.conn, &user, lease::VERIFY)?;
+    // Each download outlasts several heartbeats; the lock was last renewed long ago.
+    w.graph.contents().set_delay(Duration::from_millis(150));
+    let options = VerifyOptions {
+        concurrency: 1,
+        renew_every: Duration::from_millis(20),
+        ..VerifyOptions::default()
+    };
+    w.conn
+        .execute("UPDATE apply_locks SET renewed_at = 0", [])?;
+    // What another instance sees half-way through the ~600 ms of downloads.
+    let path = w.dir.path().join("declutter.db");
+    let midway = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        renewed_at(&Connection::open(path)?)
+    });
+    let summary = verify_holding(
+        &mut w.conn,
+        &user,
+        &lease,
+        &w.providers,
+        &options,
+        &NoProgress,
+    )
+    .await?;
+    assert_eq!(summary.confirmed, 8);
+    let seen = midway.join().map_err(|_| "the observer panicked")?;
+    assert!(
+        seen.map_err(|e| e.to_string())? > 0,
+        "the lock was renewed while the downloads ran"
+    );
+
+    // Another run takes the lock over mid-way: this one stops and records nothing.
+    for i in 0..2u64 {
+        let content = bytes(300 + i, 3000);
+        write(&w.root, &format!("late{i}.bin"), &content)?;
+        let id = w
+            .graph
+            .add_file(None, &format!("late{i}.bin"), 0, &format!("ql{i}"));
+        w.graph.set_content(&id, &content);
+    }
+    w.scan_all().await?;
+    let before = w.groups()?;
+    w.conn
+        .execute("UPDATE apply_locks SET holder = 'someone else'", [])?;
+    // Without a heartbeat in the way, the check made as the results are written catches it.
+    let once = VerifyOptions {
+        renew_every: Duration::from_secs(3600),
+        ..options
+    };
+    let lost = verify_holding(&mut w.conn, &user, &lease, &w.providers, &once, &NoProgress).await;
+    assert!(
+        matches!(lost, Err(declutter_core::engine::EngineError::LeaseLost)),
+        "{lost:?}"
+    );
+    assert_eq!(
+        w.groups()?,
+        before,
+        "a run without the lock changed nothing"
+    );
     Ok(())
 }

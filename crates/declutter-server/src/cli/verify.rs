@@ -39,6 +39,7 @@ pub async fn verify(ctx: &mut Context, limits: &Limits) -> anyhow::Result<Verify
     let options = VerifyOptions {
         concurrency: usize::from(limits.concurrency),
         max_bytes: limits.max_bytes,
+        ..VerifyOptions::default()
     };
     let progress = super::progress::for_stderr();
     let summary = engine::verify(
