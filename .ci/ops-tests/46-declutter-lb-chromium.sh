@@ -11,7 +11,8 @@
 # certificate errors"), so the session cookie is a real `__Host-`, `Secure` cookie over TLS.
 # Every file is back byte for byte, the nginx log shows all three instances answered, and each
 # of them took part in an OAuth consent (sealing or opening the pending flow and the tokens
-# with its DECLUTTER_TOKEN_KEY, so an instance with another key fails the journey).
+# with its DECLUTTER_TOKEN_KEY; an instance with another key refuses to start, and were it
+# to run, the journey would fail).
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"

@@ -40,6 +40,16 @@ pub enum CryptoError {
     /// A record was sealed under a key we do not hold.
     #[error("unknown token key id {0}")]
     UnknownKey(String),
+    /// This instance's key is not the one the installation's tokens are sealed under.
+    #[error(
+        "the token encryption key is not this installation's: its cloud tokens are sealed under key id {recorded}, this key's id is {current}; every instance needs the same DECLUTTER_TOKEN_KEY, and `declutter rotate-token-key` changes it"
+    )]
+    WrongKey {
+        /// The installation's key id.
+        recorded: String,
+        /// This instance's key id.
+        current: String,
+    },
     /// Authentication failed: wrong key, wrong owner, or tampering.
     #[error("sealed token does not open")]
     Open,
@@ -206,8 +216,8 @@ impl Keyring {
             .map_err(|_| CryptoError::Open)
     }
 
-    /// Re-encrypts every stored token under the current key, in one transaction; returns how
-    /// many records changed. Run after adding a new key with the old one retired in `old`.
+    /// Re-encrypts every stored token under the current key, in one transaction, and records
+    /// that key as the installation's; returns how many records changed. Run after adding a new key with the old one retired in `old`.
     pub fn reseal_all(&self, conn: &mut Connection) -> Result<usize, ResealError> {
         let tx = conn.transaction().map_err(DbError::from)?;
         let mut n = 0;
@@ -227,6 +237,7 @@ impl Keyring {
             db::connections::reseal(&tx, row.id, &kid, &sealed)?;
             n += 1;
         }
+        db::token_key::set(&tx, &self.current.id)?;
         tx.commit().map_err(DbError::from)?;
         Ok(n)
     }

@@ -133,6 +133,24 @@ pub async fn work(
     Ok(())
 }
 
+/// Refuses a token key other than the installation's (recording this one if none is yet), so
+/// an instance started with another key never seals tokens the others cannot open.
+async fn check_token_key(
+    pool: &platform_db::Pool,
+    keyring: &crypto::Keyring,
+) -> anyhow::Result<()> {
+    let current = keyring.current_id().to_owned();
+    let recorded = {
+        let current = current.clone();
+        pool.write(move |c| db::token_key::adopt(c, &current))
+            .await??
+    };
+    if recorded != current {
+        return Err(crypto::CryptoError::WrongKey { recorded, current }.into());
+    }
+    Ok(())
+}
+
 /// Builds the state: opens and migrates the database, loads the token key, registers metrics.
 pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
     let pool = db::open(&config.db)
@@ -150,6 +168,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
         &data_dir,
     )?;
     let keyring = Arc::new(keyring);
+    check_token_key(&pool, &keyring).await?;
     let jwt_secret = match &config.jwt_secret {
         Some(s) => s.expose_secret().as_bytes().to_vec(),
         None => auth::random_token().into_bytes(),

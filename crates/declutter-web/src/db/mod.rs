@@ -11,6 +11,7 @@ pub mod flows;
 pub mod scan_jobs;
 pub mod sessions;
 pub mod sources;
+pub mod token_key;
 pub mod users;
 
 use std::path::Path;
@@ -25,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_cloud_scan_jobs.sql"),
     include_str!("migrations/0004_oauth_flows.sql"),
     include_str!("migrations/0005_scan_job_queue.sql"),
+    include_str!("migrations/0006_token_key.sql"),
 ];
 
 /// Read connections; requests are short and the machine small.

@@ -19,8 +19,9 @@ pub async fn healthz() -> Response {
     platform::health::live().await
 }
 
-/// `GET /readyz`: the database answers, the scan queue can be read, and every scan and
-/// clean-up worker this instance started is still running.
+/// `GET /readyz`: the database answers, the scan queue can be read, every scan and clean-up
+/// worker this instance started is still running, and the installation's tokens are still
+/// sealed under this instance's key (a rotation done elsewhere takes it out of service).
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let db = if crate::db::ping(&state.pool).await {
         Check::Ok
@@ -43,5 +44,13 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         );
         Check::Failed
     };
-    report(&[("database", db), ("queue", queue)]).into_response()
+    let current = state.keyring.current_id().to_owned();
+    let token_key = match state.pool.read(crate::db::token_key::get).await {
+        Ok(Ok(Some(recorded))) if recorded == current => Check::Ok,
+        other => {
+            tracing::warn!(current, ?other, "readiness: token key check failed");
+            Check::Failed
+        }
+    };
+    report(&[("database", db), ("queue", queue), ("token_key", token_key)]).into_response()
 }

@@ -167,3 +167,38 @@ async fn readiness_counts_the_scan_workers_still_running() -> TestResult {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn an_instance_with_another_token_key_is_refused_and_a_rotation_takes_the_old_key_out()
+-> TestResult {
+    use declutter_web::crypto::{Keyring, generate_key, parse_key};
+    use secrecy::SecretString;
+    let app = TestApp::start().await?;
+    let c = app.plain()?;
+    let token_key = async || -> TestResult<(u16, Value)> {
+        let res = c.get(app.url("/readyz")).send().await?;
+        let status = res.status().as_u16();
+        Ok((status, res.json::<Value>().await?["token_key"].clone()))
+    };
+    assert_eq!(token_key().await?, (200, Value::from("ok")));
+
+    // A second instance started with another key would seal tokens nobody else can open.
+    let other = generate_key();
+    let mut config = (*app.state.config).clone();
+    config.token_key = Some(SecretString::from(other.clone()));
+    let refused = declutter_web::build_state(config.clone()).await;
+    let message = refused.err().map(|e| format!("{e:#}")).unwrap_or_default();
+    assert!(
+        message.contains("not this installation's"),
+        "refused with {message:?}"
+    );
+
+    // After a rotation to that key, the instance still on the old one leaves service, and
+    // one on the new key starts.
+    let current = parse_key(&app.token_key)?;
+    let keyring = Keyring::new(&parse_key(&other)?, &[current]);
+    declutter_web::reseal_tokens(&config, keyring).await?;
+    assert_eq!(token_key().await?, (503, Value::from("error")));
+    declutter_web::build_state(config).await?;
+    Ok(())
+}

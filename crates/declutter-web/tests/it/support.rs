@@ -81,7 +81,7 @@ pub struct TestApp {
     /// The one allow-listed local root (`DECLUTTER_LOCAL_ROOTS`).
     pub roots: std::path::PathBuf,
     /// The token keyring's key, so a second instance can share the data.
-    token_key: String,
+    pub token_key: String,
     ca: Option<platform::testkit::Minted>,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
