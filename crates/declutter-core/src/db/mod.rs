@@ -26,6 +26,13 @@ pub static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
     ])
 });
 
+/// The engine's schema on PostgreSQL, in order (append only, like [`MIGRATIONS`]); applied with
+/// `platform_db::pg::migrate` under the component name [`PG_COMPONENT`].
+pub const PG_MIGRATIONS: &[&str] = &[include_str!("pg/0001_init.sql")];
+
+/// The engine's name in PostgreSQL's `platform_schema_versions`.
+pub const PG_COMPONENT: &str = "declutter-core";
+
 /// A database operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {

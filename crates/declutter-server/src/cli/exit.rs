@@ -58,6 +58,20 @@ pub fn code(err: &anyhow::Error) -> u8 {
     if err.downcast_ref::<DbError>().is_some() {
         return DATABASE;
     }
+    if let Some(e) = err.downcast_ref::<platform_db::pg::copy::CopyError>() {
+        use platform_db::pg::copy::CopyError as E;
+        return match e {
+            E::Pg(_) | E::Sqlite(_) => DATABASE,
+            E::NotEmpty(_) => CONFLICT,
+            E::Schema(_) | E::Value { .. } | E::Mismatch { .. } => FAILURE,
+        };
+    }
+    if err.downcast_ref::<platform_db::pg::PgError>().is_some() {
+        return DATABASE;
+    }
+    if err.downcast_ref::<super::db::EndError>().is_some() {
+        return USAGE;
+    }
     if let Some(e) = err.downcast_ref::<super::account::AccountError>() {
         return match e {
             super::account::AccountError::Db(_) => DATABASE,

@@ -4,6 +4,7 @@ mod account;
 mod apply;
 mod backup;
 mod context;
+mod db;
 mod dbfile;
 mod dupes;
 pub mod exit;
@@ -102,6 +103,9 @@ pub enum Command {
     User(user::Args),
     /// Re-encrypt stored cloud tokens under a new key (stop the service first).
     RotateTokenKey(rotate::Args),
+    /// Move the installation to PostgreSQL: `db copy --from sqlite:PATH --to postgres://…`
+    /// copies and verifies; `db verify` compares (stop the service first).
+    Db(db::Args),
 }
 
 /// `serve`'s arguments, with the global `--db` when it was given on the command line.
@@ -129,6 +133,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             | Command::Restore(_)
             | Command::User(_)
             | Command::RotateTokenKey(_)
+            | Command::Db(_)
     );
     if operations && cli.user_on_command_line {
         return Err(account::AccountError::NotForOperations.into());
@@ -149,6 +154,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Restore(a) => restore::run(&db, a),
         Command::User(a) => user::run(&db, a).await,
         Command::RotateTokenKey(a) => rotate::run(&db, a).await,
+        Command::Db(a) => db::run(&db, a).await,
     }
 }
 

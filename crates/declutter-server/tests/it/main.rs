@@ -11,6 +11,7 @@ mod dr;
 mod hardening;
 mod live_check;
 mod ops;
+mod pg_copy;
 mod review;
 mod safety;
 mod serve;

@@ -10,7 +10,7 @@ const PASSWORD: &str = "correct horse battery staple";
 
 /// A web-migrated database at `db` with one account holding one connection sealed by `key`;
 /// returns the account id.
-async fn instance(db: &Path, key: &str) -> TestResult<String> {
+pub(crate) async fn instance(db: &Path, key: &str) -> TestResult<String> {
     let pool = declutter_web::db::open(db).await?;
     drop(pool);
     let c = platform_db::open(db)?;

@@ -29,6 +29,24 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_token_key.sql"),
 ];
 
+/// The web app's schema on PostgreSQL, in order (append only).
+pub const PG_MIGRATIONS: &[&str] = &[include_str!("pg/0001_init.sql")];
+
+/// SQLite-only tables that have no PostgreSQL counterpart (PostgreSQL counts its migrations in
+/// `platform_schema_versions`).
+pub const SQLITE_ONLY: &[&str] = &["web_schema_version"];
+
+/// Applies the engine's and the web app's pending PostgreSQL migrations (several instances may
+/// start at once: each set runs under its advisory lock).
+pub async fn pg_migrate(
+    pool: &platform_db::pg::deadpool_postgres::Pool,
+) -> Result<(), platform_db::pg::PgError> {
+    use declutter_core::db::{PG_COMPONENT, PG_MIGRATIONS as CORE};
+    platform_db::pg::migrate(pool, PG_COMPONENT, CORE).await?;
+    platform_db::pg::migrate(pool, "declutter-web", PG_MIGRATIONS).await?;
+    Ok(())
+}
+
 /// Read connections; requests are short and the machine small.
 const READERS: usize = 4;
 

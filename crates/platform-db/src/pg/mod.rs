@@ -10,6 +10,7 @@
 //! Connections use no TLS yet: a URL asking for it (`sslmode=require`) is refused at connect,
 //! never silently downgraded. Reach PostgreSQL on loopback, a Unix socket or a private network.
 
+pub mod copy;
 pub mod testing;
 
 use std::time::Duration;

@@ -1,0 +1,164 @@
+//! `declutter db copy` and `db verify` against a real PostgreSQL (a fresh database per test):
+//! an installation with scans, a plan applied to the trash, an account, a sealed cloud token
+//! and audit entries moves over whole, and the copy keeps SQLite's behaviour.
+
+use declutter_web::crypto::generate_key;
+use platform_db::pg::testing::FreshDb;
+
+use crate::support::{Env, TestResult};
+
+/// Rows of `sql` (one text column) from PostgreSQL at `url`.
+async fn pg_texts(url: &str, sql: &str) -> TestResult<Vec<String>> {
+    let pool = platform_db::pg::connect(url, 1)?;
+    let client = pool.get().await?;
+    Ok(client
+        .query(sql, &[])
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect())
+}
+
+async fn pg_execute(url: &str, sql: &str) -> TestResult<Result<u64, String>> {
+    let pool = platform_db::pg::connect(url, 1)?;
+    let client = pool.get().await?;
+    Ok(client.execute(sql, &[]).await.map_err(|e| {
+        e.as_db_error()
+            .map_or_else(|| e.to_string(), |d| d.message().to_owned())
+    }))
+}
+
+#[tokio::test]
+async fn an_installation_moves_to_postgres_whole_and_verified() -> TestResult {
+    let Some(pg) = FreshDb::create().await? else {
+        return Ok(());
+    };
+    let env = Env::new()?;
+    // Files with non-ASCII names, duplicates, a plan applied to the trash.
+    env.write("a/Été.TAR.gz", b"same bytes")?;
+    env.write("b/Été.TAR.gz", b"same bytes")?;
+    env.write("a/noext", b"other")?;
+    env.write("b/noext", b"other")?;
+    env.write("a/.bashrc", b"lonely")?;
+    env.ok(&["scan", env.root_str()?])?;
+    env.ok(&["plan", "--keep", "shortest-path"])?;
+    env.ok(&["apply", "latest"])?;
+    // Groups left standing (their rows feed triggers that must not fire again in the copy).
+    env.write("c/pair.txt", b"pair")?;
+    env.write("d/pair.txt", b"pair")?;
+    env.ok(&["scan", env.root_str()?])?;
+    // An account with a sealed token (bytes), and audit entries.
+    let uid = crate::ops::instance(&env.db, &generate_key()).await?;
+    let lite = platform_db::open(&env.db)?;
+    lite.execute(
+        "INSERT INTO audit_log (at, actor_id, action, target, detail) VALUES (1, ?1, 'a', 't', 'd'), (2, NULL, 'b', NULL, NULL)",
+        [&uid],
+    )?;
+    drop(lite);
+
+    let to = pg.url.as_str();
+    let out = env.ok(&["db", "copy", "--to", to])?;
+    assert!(out.contains("copied 27 tables"), "{out}");
+    assert!(!out.contains(to), "the URL is not printed");
+    let out = env.ok(&[
+        "db",
+        "verify",
+        "--from",
+        &format!("sqlite:{}", env.db.display()),
+        "--to",
+        to,
+    ])?;
+    assert!(out.contains("compared 27 tables"), "{out}");
+
+    // The generated extension column computes what SQLite's does.
+    let lite = platform_db::open(&env.db)?;
+    let mut stmt = lite.prepare("SELECT id || ':' || ext FROM files ORDER BY id")?;
+    let expected: Vec<String> = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    drop(stmt);
+    drop(lite);
+    assert_eq!(
+        pg_texts(to, "SELECT id || ':' || ext FROM files ORDER BY id").await?,
+        expected
+    );
+    assert!(expected.iter().any(|e| e.ends_with(":gz")), "{expected:?}");
+
+    // The audit log stays append-only; new rows get fresh ids after the copied ones.
+    assert_eq!(
+        pg_execute(to, "UPDATE audit_log SET action = 'x'").await?,
+        Err("audit_log is append-only".into())
+    );
+    assert_eq!(
+        pg_execute(to, "DELETE FROM audit_log").await?,
+        Err("audit_log is append-only".into())
+    );
+    assert_eq!(
+        pg_texts(
+            to,
+            "INSERT INTO audit_log (at, action) VALUES (3, 'c') RETURNING id::text"
+        )
+        .await?,
+        vec!["3".to_owned()]
+    );
+    // E-mail addresses stay unique whatever their case.
+    assert!(
+        pg_execute(
+            to,
+            "INSERT INTO users (id, email, display_name, role, created_at) VALUES ('z', 'ANN@Example.com', 'A', 'user', 1)"
+        )
+        .await?
+        .is_err()
+    );
+
+    // A second copy into the now non-empty database is refused.
+    let out = env.run(&["db", "copy", "--to", to])?;
+    assert_eq!(
+        out.status.code(),
+        Some(6),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not empty"));
+
+    // A row changed on one side is found (the audit row added above, then a file's name).
+    let out = env.run(&["db", "verify", "--to", to])?;
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("audit_log differs"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lite = platform_db::open(&env.db)?;
+    lite.execute("INSERT INTO audit_log (at, action) VALUES (3, 'c')", [])?;
+    drop(lite);
+    env.ok(&["db", "verify", "--to", to])?;
+    pg_execute(to, "UPDATE files SET name = 'renamed' WHERE id = 1").await??;
+    let out = env.run(&["db", "verify", "--to", to])?;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("files differs"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(())
+}
+
+#[test]
+fn db_copy_says_what_it_needs() -> TestResult {
+    let env = Env::new()?;
+    let out = env.run(&[
+        "db",
+        "copy",
+        "--from",
+        "/tmp/x.db",
+        "--to",
+        "postgres://h/d",
+    ])?;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sqlite:PATH"));
+    let out = env.run(&["db", "copy", "--to", "mysql://h/d"])?;
+    assert_eq!(out.status.code(), Some(2));
+    let out = env.run(&["db", "copy", "--to", "postgres://h/d"])?;
+    assert_eq!(out.status.code(), Some(5), "no database to copy");
+    Ok(())
+}
