@@ -12,6 +12,7 @@ mod model;
 mod onedrive;
 mod onedrive_strict;
 mod owners;
+mod pg_schema;
 mod picks;
 mod plan_apply;
 mod props;
