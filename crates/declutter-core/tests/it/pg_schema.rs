@@ -108,27 +108,28 @@ fn seed_files() -> String {
         .collect()
 }
 
-fn lite_state(c: &Connection) -> Vec<String> {
-    STATE
-        .iter()
-        .flat_map(|q| {
-            let mut stmt = c.prepare(q).expect("query");
-            stmt.query_map([], |r| r.get::<_, String>(0))
-                .expect("rows")
-                .collect::<Result<Vec<_>, _>>()
-                .expect("row")
-        })
-        .collect()
-}
-
-async fn pg_state(c: &pg::Client) -> Vec<String> {
+fn lite_state(c: &Connection) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     for q in STATE {
-        for row in c.query(q, &[]).await.expect("query") {
+        let mut stmt = c.prepare(q).map_err(|e| e.to_string())?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(|e| e.to_string())?;
+        for row in rows {
+            out.push(row.map_err(|e| e.to_string())?);
+        }
+    }
+    Ok(out)
+}
+
+async fn pg_state(c: &pg::Client) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for q in STATE {
+        for row in c.query(q, &[]).await.map_err(|e| e.to_string())? {
             out.push(row.get(0));
         }
     }
-    out
+    Ok(out)
 }
 
 #[test]
@@ -148,16 +149,17 @@ fn the_postgres_schema_keeps_counts_as_sqlite_does() -> Result<(), Box<dyn std::
     };
     proptest!(config, |(ops in prop::collection::vec(op(), 1..40))| {
         let reset = format!("{RESET}{}", seed_files());
-        lite.execute_batch(&reset).expect("sqlite reset");
-        rt.block_on(client.batch_execute(&reset)).expect("postgres reset");
+        lite.execute_batch(&reset).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        rt.block_on(client.batch_execute(&reset))
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
         for op in &ops {
             let statement = sql(op);
             let on_lite = lite.execute_batch(&statement).is_ok();
             let on_pg = rt.block_on(client.batch_execute(&statement)).is_ok();
             prop_assert_eq!(on_lite, on_pg, "{} accepted by one side only", statement);
             prop_assert_eq!(
-                lite_state(&lite),
-                rt.block_on(pg_state(&client)),
+                lite_state(&lite).map_err(TestCaseError::fail)?,
+                rt.block_on(pg_state(&client)).map_err(TestCaseError::fail)?,
                 "after {}",
                 statement
             );

@@ -126,7 +126,12 @@ fn operations_code(err: &anyhow::Error) -> Option<u8> {
     }
     let config = err
         .downcast_ref::<super::serve::ServeError>()
-        .is_some_and(|e| matches!(e, super::serve::ServeError::NoKey))
+        .is_some_and(|e| {
+            matches!(
+                e,
+                super::serve::ServeError::NoKey | super::serve::ServeError::PostgresNotYet
+            )
+        })
         || err.downcast_ref::<CryptoError>().is_some()
         || err.downcast_ref::<super::rotate::KeyError>().is_some()
         || err

@@ -19,6 +19,13 @@ pub enum ServeError {
          and no proxy is trusted"
     )]
     NoKey,
+    /// A PostgreSQL database is named, and serving from one is not built yet.
+    #[error(
+        "DECLUTTER_DATABASE_URL is set, but declutter serves from SQLite only for now (DECLUTTER_DB); \
+         `declutter db copy` prepares a PostgreSQL database, and nothing serves from it yet: \
+         unset the variable to serve"
+    )]
+    PostgresNotYet,
     /// The listen address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -55,6 +62,15 @@ pub fn loopback_only(a: &Args) -> bool {
         && a.public_url.as_deref().is_none_or(url_is_loopback)
 }
 
+/// Refuses to start while a PostgreSQL database is named: serving from SQLite instead would
+/// split an installation that was just copied over in two.
+fn refuse_postgres() -> Result<(), ServeError> {
+    if std::env::var_os(super::db::ENV_DATABASE_URL).is_some() {
+        return Err(ServeError::PostgresNotYet);
+    }
+    Ok(())
+}
+
 /// Development mode exactly when no key is configured and the instance is loopback-only; a
 /// configured key always wins, and an explicit `DECLUTTER_DEV=1` elsewhere is refused.
 pub fn decide_dev(mut a: Args) -> Result<Args, ServeError> {
@@ -69,6 +85,7 @@ pub fn decide_dev(mut a: Args) -> Result<Args, ServeError> {
 /// Runs `serve` until SIGINT or SIGTERM.
 pub async fn run(a: Args) -> anyhow::Result<()> {
     platform::telemetry::init(a.log_format);
+    refuse_postgres()?;
     let mut a = decide_dev(a)?;
     if a.dev {
         output::note(DEV_BANNER);
@@ -88,6 +105,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
 /// Runs `worker` until SIGINT or SIGTERM: the same key rules as `serve`, no listener.
 pub async fn work(a: Args) -> anyhow::Result<()> {
     platform::telemetry::init(a.log_format);
+    refuse_postgres()?;
     let a = decide_dev(a)?;
     if a.dev {
         output::note(DEV_BANNER);

@@ -162,3 +162,23 @@ fn db_copy_says_what_it_needs() -> TestResult {
     assert_eq!(out.status.code(), Some(5), "no database to copy");
     Ok(())
 }
+
+#[test]
+fn serving_refuses_a_postgres_url_it_cannot_use_yet() -> TestResult {
+    let env = Env::new()?;
+    for command in ["serve", "worker"] {
+        let out = env
+            .cmd()
+            .arg(command)
+            .env(
+                "DECLUTTER_DATABASE_URL",
+                "postgres://u:secret@127.0.0.1:1/d",
+            )
+            .output()?;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(7), "{command}: {stderr}");
+        assert!(stderr.contains("SQLite only for now"), "{stderr}");
+        assert!(!stderr.contains("secret"), "{stderr}");
+    }
+    Ok(())
+}
