@@ -81,6 +81,14 @@ impl World {
         Ok(())
     }
 
+    /// `name` with `content` both in the local folder and on OneDrive (a probable match).
+    fn local_and_onedrive(&self, name: &str, content: &[u8]) -> TestResult {
+        write(&self.root, name, content)?;
+        let id = self.graph.add_file(None, name, 0, &format!("qx-{name}"));
+        self.graph.set_content(&id, content);
+        Ok(())
+    }
+
     fn groups(&self) -> Result<Described, Box<dyn std::error::Error>> {
         Ok(groups::list(&self.conn, &UserId::local())?
             .into_iter()
@@ -206,17 +214,9 @@ async fn downloads_are_size_capped_and_bounded_in_number() -> TestResult {
     policy.concurrency = 8;
     let mut w = World::new(policy).await?;
     for i in 0..8u64 {
-        let content = bytes(100 + i, 2000);
-        write(&w.root, &format!("f{i}.bin"), &content)?;
-        let id = w
-            .graph
-            .add_file(None, &format!("f{i}.bin"), 0, &format!("qx{i}"));
-        w.graph.set_content(&id, &content);
+        w.local_and_onedrive(&format!("f{i}.bin"), &bytes(100 + i, 2000))?;
     }
-    let big = bytes(7, 50_000);
-    write(&w.root, "big.bin", &big)?;
-    let id = w.graph.add_file(None, "big.bin", 0, "qx-big");
-    w.graph.set_content(&id, &big);
+    w.local_and_onedrive("big.bin", &bytes(7, 50_000))?;
     w.scan_all().await?;
     w.graph.contents().set_delay(Duration::from_millis(40));
     let options = VerifyOptions {
@@ -309,12 +309,7 @@ fn renewed_at(conn: &Connection) -> Result<i64, declutter_core::platform_db::rus
 async fn a_queued_verification_keeps_its_lock_alive_and_stops_when_it_loses_it() -> TestResult {
     let mut w = World::new(quick_policy()).await?;
     for i in 0..4u64 {
-        let content = bytes(200 + i, 3000);
-        write(&w.root, &format!("slow{i}.bin"), &content)?;
-        let id = w
-            .graph
-            .add_file(None, &format!("slow{i}.bin"), 0, &format!("qs{i}"));
-        w.graph.set_content(&id, &content);
+        w.local_and_onedrive(&format!("slow{i}.bin"), &bytes(200 + i, 3000))?;
     }
     w.scan_all().await?;
     let user = UserId::local();
@@ -352,12 +347,7 @@ async fn a_queued_verification_keeps_its_lock_alive_and_stops_when_it_loses_it()
 
     // Another run takes the lock over mid-way: this one stops and records nothing.
     for i in 0..2u64 {
-        let content = bytes(300 + i, 3000);
-        write(&w.root, &format!("late{i}.bin"), &content)?;
-        let id = w
-            .graph
-            .add_file(None, &format!("late{i}.bin"), 0, &format!("ql{i}"));
-        w.graph.set_content(&id, &content);
+        w.local_and_onedrive(&format!("late{i}.bin"), &bytes(300 + i, 3000))?;
     }
     w.scan_all().await?;
     let before = w.groups()?;
