@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::io;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use crate::hash::{ContentHash, HashKind};
 use crate::ids::{ItemId, ProviderKind};
@@ -26,8 +26,6 @@ pub use walk::{TRASH_DIR, WalkOptions, in_trash};
 pub struct LocalProvider {
     root: PathBuf,
     options: WalkOptions,
-    cache: Arc<Mutex<HashCache>>,
-    updates: Arc<Mutex<HashCache>>,
     progress: Arc<dyn Progress>,
 }
 
@@ -55,8 +53,6 @@ impl LocalProvider {
         Self {
             root: root.into(),
             options: WalkOptions::default(),
-            cache: Arc::new(Mutex::new(HashMap::new())),
-            updates: Arc::new(Mutex::new(HashMap::new())),
             progress: Arc::new(NoProgress),
         }
     }
@@ -67,21 +63,10 @@ impl LocalProvider {
         self
     }
 
-    /// Hashes remembered from earlier scans.
-    pub fn with_cache(self, cache: HashCache) -> Self {
-        *self.cache.lock().unwrap_or_else(PoisonError::into_inner) = cache;
-        self
-    }
-
     /// Where to report progress.
     pub fn with_progress(mut self, progress: Arc<dyn Progress>) -> Self {
         self.progress = progress;
         self
-    }
-
-    /// Cache entries computed by the last [`StorageProvider::list`], to persist.
-    pub fn take_cache_updates(&self) -> HashCache {
-        std::mem::take(&mut *self.updates.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
     /// The trash folder of this source.
@@ -108,8 +93,6 @@ impl LocalProvider {
 struct ScanJob {
     root: PathBuf,
     options: WalkOptions,
-    cache: Arc<Mutex<HashCache>>,
-    updates: Arc<Mutex<HashCache>>,
     progress: Arc<dyn Progress>,
 }
 
@@ -145,12 +128,11 @@ impl ScanJob {
                 }
             })
             .collect();
-        let hashed = {
-            let cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
-            hashing::full_hashes(&root, &cands, &cache, self.progress.as_ref())
-        };
+        // Scans that keep an index (`engine::local_scan`) reuse hashes through it; a bare
+        // listing reads every candidate.
+        let hashed =
+            hashing::full_hashes(&root, &cands, &HashCache::new(), self.progress.as_ref());
         issues.extend(hashed.issues);
-        *self.updates.lock().unwrap_or_else(PoisonError::into_inner) = hashed.updated;
         let mut hash_of: HashMap<usize, String> = HashMap::new();
         for (ci, h) in hashed.full {
             hash_of.insert(files[ci], h);
@@ -230,8 +212,6 @@ impl StorageProvider for LocalProvider {
         let job = ScanJob {
             root: self.root.clone(),
             options: self.options,
-            cache: Arc::clone(&self.cache),
-            updates: Arc::clone(&self.updates),
             progress: Arc::clone(&self.progress),
         };
         tokio::task::spawn_blocking(move || job.run())
