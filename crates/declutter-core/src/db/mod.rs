@@ -23,6 +23,7 @@ pub static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("migrations/0010_job_queue.sql")),
         M::up(include_str!("migrations/0011_unsettled.sql")),
         M::up(include_str!("migrations/0012_unplanned_jobs.sql")),
+        M::up(include_str!("migrations/0013_hash_cache_age.sql")),
     ])
 });
 

@@ -173,6 +173,7 @@ fn scan_local_in(
         groups::recompute_in(&tx, user)?;
     }
     local_index::clear_unsettled(&tx, user, scan_id, all)?;
+    crate::store::cache::expire(&tx, crate::db::now())?;
     let indexed = files::count(&tx, user, source)?;
     tx.commit()?;
     Ok(ScanSummary {

@@ -130,8 +130,7 @@ impl ScanJob {
             .collect();
         // Scans that keep an index (`engine::local_scan`) reuse hashes through it; a bare
         // listing reads every candidate.
-        let hashed =
-            hashing::full_hashes(&root, &cands, &HashCache::new(), self.progress.as_ref());
+        let hashed = hashing::full_hashes(&root, &cands, &HashCache::new(), self.progress.as_ref());
         issues.extend(hashed.issues);
         let mut hash_of: HashMap<usize, String> = HashMap::new();
         for (ci, h) in hashed.full {

@@ -1,11 +1,23 @@
 //! The local hash cache: the hashes of rows that left the index (a file moved or renamed),
 //! under their inode, read back while its size and mtime are unchanged. Rows are written by
-//! `store::local_index` as it deletes them.
+//! `store::local_index` as it deletes them, and dropped by a scan once older than
+//! [`KEEP_SECS`] (a moved file is found again by the next scan of its folder; an entry older
+//! than that is most likely of a deleted file).
 
 use platform_db::rusqlite::{Connection, params};
 
 use super::DbError;
 use crate::local::hashing::CacheEntry;
+
+/// How long an entry is kept: 30 days.
+pub const KEEP_SECS: i64 = 30 * 86_400;
+
+/// Drops the entries stored before `now - KEEP_SECS`; returns how many.
+pub fn expire(conn: &Connection, now: i64) -> Result<u64, DbError> {
+    Ok(conn
+        .prepare_cached("DELETE FROM hash_cache WHERE stored_at < ?1")?
+        .execute([now - KEEP_SECS])? as u64)
+}
 
 /// The entry of one inode, if its size and mtime still match (a point lookup, for scans that
 /// do not load the whole cache).

@@ -287,13 +287,13 @@ impl<'c> LocalIndex<'c> {
 /// its size and mtime are unchanged. Returns the rows deleted.
 fn remove(conn: &Connection, id: i64) -> Result<u64, DbError> {
     conn.prepare_cached(
-        "INSERT OR REPLACE INTO hash_cache (dev, ino, size, mtime_ns, partial, full) \
+        "INSERT OR REPLACE INTO hash_cache (dev, ino, size, mtime_ns, partial, full, stored_at) \
          SELECT dev, ino, size, modified_ns, partial, \
-                CASE WHEN hash_kind = 'blake3' THEN hash END \
+                CASE WHEN hash_kind = 'blake3' THEN hash END, ?2 \
          FROM files WHERE id = ?1 AND dev IS NOT NULL \
               AND (partial IS NOT NULL OR hash_kind = 'blake3')",
     )?
-    .execute([id])?;
+    .execute(params![id, crate::db::now()])?;
     Ok(conn
         .prepare_cached("DELETE FROM files WHERE id = ?1")?
         .execute([id])? as u64)

@@ -280,6 +280,32 @@ async fn a_moved_file_keeps_its_hashes_and_a_cold_scan_caches_nothing() -> TestR
         .collect()]
     .into();
     assert_eq!(groups, expected);
+
+    // Entries unused past the keep time are dropped by the next scan; recent ones stay.
+    let stored_at = |conn: &Connection| -> Result<Vec<i64>, Box<dyn std::error::Error>> {
+        let mut stmt = conn.prepare("SELECT stored_at FROM hash_cache ORDER BY stored_at")?;
+        let v = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(v)
+    };
+    let kept = stored_at(&conn)?;
+    let now = declutter_core::db::now();
+    assert!(
+        kept.iter().all(|&t| (now - 60..=now).contains(&t)),
+        "{kept:?}"
+    );
+    let old = now - declutter_core::store::cache::KEEP_SECS - 60;
+    conn.execute(
+        "INSERT INTO hash_cache (dev, ino, size, mtime_ns, full, stored_at) VALUES (0, 1, 5, 5, 'x', ?1)",
+        [old],
+    )?;
+    scan_folder(&mut conn, &root).await?;
+    assert_eq!(
+        stored_at(&conn)?,
+        kept,
+        "the old entry went, the recent one stayed"
+    );
     Ok(())
 }
 

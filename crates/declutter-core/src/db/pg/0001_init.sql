@@ -1,5 +1,5 @@
 -- The engine's schema on PostgreSQL: the same tables, columns, constraints, indexes and
--- triggers as SQLite's migrations 0001-0012 leave, in PostgreSQL's dialect. Integers are
+-- triggers as SQLite's migrations 0001-0013 leave, in PostgreSQL's dialect. Integers are
 -- BIGINT (SQLite's INTEGER), blobs BYTEA; row ids are identity columns.
 
 CREATE TABLE sources (
@@ -74,6 +74,7 @@ CREATE TABLE hash_cache (
     mtime_ns  BIGINT NOT NULL,
     partial   TEXT,
     "full"    TEXT,
+    stored_at BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (dev, ino)
 );
 
