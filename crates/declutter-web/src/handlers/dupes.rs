@@ -11,11 +11,12 @@
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
+use declutter_core::store::jobs::JobKind;
 use declutter_core::store::review::{Filter, Kind, Sort};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::access::{Ctx, CurrentUser, Principal};
+use crate::auth::access::{Ctx, CurrentUser};
 use crate::error::ApiError;
 use crate::extract::Query;
 use crate::pages::{Choice, DupesPage, FolderRow, FoldersPage, human};
@@ -24,6 +25,13 @@ use crate::services::cleanup::Cleanup;
 use crate::state::AppState;
 use crate::views::{Layout, page};
 use crate::work;
+
+/// Starting to verify likely matches, as the audit log records it.
+const VERIFY: super::jobs::Unplanned = super::jobs::Unplanned {
+    kind: JobKind::Verify,
+    action: "dupes.verify_started",
+    target: None,
+};
 
 /// `GET /dupes?…`.
 pub async fn page_(
@@ -255,7 +263,7 @@ pub async fn verify_form(
     ctx: Ctx,
     CurrentUser(p): CurrentUser,
 ) -> Result<Response, ApiError> {
-    let job = start_verify(&state, &cleanup, &ctx, &p).await?;
+    let job = super::jobs::start_unplanned(&state, &cleanup, &ctx, &p, &VERIFY).await?;
     Ok(Redirect::to(&format!("/jobs/{job}")).into_response())
 }
 
@@ -276,25 +284,6 @@ pub async fn api_verify(
     CurrentUser(p): CurrentUser,
 ) -> Result<Response, ApiError> {
     Ok(super::jobs::accepted(
-        start_verify(&state, &cleanup, &ctx, &p).await?,
+        super::jobs::start_unplanned(&state, &cleanup, &ctx, &p, &VERIFY).await?,
     ))
-}
-
-async fn start_verify(
-    state: &AppState,
-    cleanup: &Cleanup,
-    ctx: &Ctx,
-    p: &Principal,
-) -> Result<i64, ApiError> {
-    let job = cleanup.start_verify(&work::owner(&p.user.id)?).await?;
-    super::audit(
-        state,
-        ctx,
-        Some(p),
-        "dupes.verify_started",
-        None,
-        Some(format!("job {job}")),
-    )
-    .await?;
-    Ok(job)
 }

@@ -9,7 +9,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
-use declutter_core::store::jobs::Job;
+use declutter_core::store::jobs::{Job, JobKind};
 use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
 
@@ -28,6 +28,31 @@ use crate::work;
 /// job's status from this origin (and nowhere else).
 pub const JOB_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
      connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// A clean-up without a plan, and how the audit log records its start.
+pub(super) struct Unplanned {
+    pub kind: JobKind,
+    pub action: &'static str,
+    pub target: Option<&'static str>,
+}
+
+/// Queues `what` for the caller (see [`Cleanup::start_unplanned`]) and writes its start to
+/// the audit log with the job's id.
+pub(super) async fn start_unplanned(
+    state: &AppState,
+    cleanup: &Cleanup,
+    ctx: &Ctx,
+    p: &Principal,
+    what: &Unplanned,
+) -> Result<i64, ApiError> {
+    let job = cleanup
+        .start_unplanned(&work::owner(&p.user.id)?, what.kind)
+        .await?;
+    let target = what.target.map(str::to_owned);
+    let detail = Some(format!("job {job}"));
+    audit(state, ctx, Some(p), what.action, target, detail).await?;
+    Ok(job)
+}
 
 /// A job as the API shows it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

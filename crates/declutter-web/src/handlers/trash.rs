@@ -6,6 +6,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use declutter_core::engine::trash::{PurgeSelection, RestoreReport};
+use declutter_core::store::jobs::JobKind;
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +22,13 @@ use crate::services::cleanup::{Cleanup, PAGE_SIZE};
 use crate::state::AppState;
 use crate::views::{Layout, page};
 use crate::work;
+
+/// Starting to empty the trash, as the audit log records it.
+const EMPTY: super::jobs::Unplanned = super::jobs::Unplanned {
+    kind: JobKind::Purge,
+    action: "trash.empty_started",
+    target: Some("all"),
+};
 
 /// Highest page number accepted (100 entries a page: ten million entries).
 const MAX_PAGE: u64 = 100_000;
@@ -302,27 +310,8 @@ pub async fn empty_form(
             "tick the box to confirm that every file in the trash is deleted for good".into(),
         ));
     }
-    let job = start_empty(&state, &cleanup, &ctx, &p).await?;
+    let job = super::jobs::start_unplanned(&state, &cleanup, &ctx, &p, &EMPTY).await?;
     Ok(Redirect::to(&format!("/jobs/{job}")).into_response())
-}
-
-async fn start_empty(
-    state: &AppState,
-    cleanup: &Cleanup,
-    ctx: &Ctx,
-    p: &Principal,
-) -> Result<i64, ApiError> {
-    let job = cleanup.start_purge(&work::owner(&p.user.id)?).await?;
-    audit(
-        state,
-        ctx,
-        Some(p),
-        "trash.empty_started",
-        Some("all".into()),
-        Some(format!("job {job}")),
-    )
-    .await?;
-    Ok(job)
 }
 
 /// Starts deleting everything in the caller's trash for good ("free space now") in the
@@ -340,7 +329,7 @@ pub async fn api_empty(
     CurrentUser(p): CurrentUser,
 ) -> Result<Response, ApiError> {
     Ok(super::jobs::accepted(
-        start_empty(&state, &cleanup, &ctx, &p).await?,
+        super::jobs::start_unplanned(&state, &cleanup, &ctx, &p, &EMPTY).await?,
     ))
 }
 

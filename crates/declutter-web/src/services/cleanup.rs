@@ -141,17 +141,10 @@ impl Cleanup {
             .await
     }
 
-    /// Queues emptying `user`'s trash ("free space now"); returns the job id at once.
-    pub async fn start_purge(&self, user: &UserId) -> Result<i64, ApiError> {
-        self.enqueue_unplanned(user, JobKind::Purge).await
-    }
-
-    /// Queues verifying `user`'s likely matches (downloads); returns the job id at once.
-    pub async fn start_verify(&self, user: &UserId) -> Result<i64, ApiError> {
-        self.enqueue_unplanned(user, JobKind::Verify).await
-    }
-
-    async fn enqueue_unplanned(&self, user: &UserId, kind: JobKind) -> Result<i64, ApiError> {
+    /// Queues a clean-up of `user` that has no plan: emptying the trash ("free space now",
+    /// [`JobKind::Purge`]) or verifying likely matches ([`JobKind::Verify`]); returns the job
+    /// id at once.
+    pub async fn start_unplanned(&self, user: &UserId, kind: JobKind) -> Result<i64, ApiError> {
         let owner = user.clone();
         let job = self
             .pool
