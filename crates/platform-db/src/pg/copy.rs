@@ -9,7 +9,6 @@
 //! compute; constraint triggers stay on), identity sequences moved past the copied ids.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
 
 use deadpool_postgres::Pool;
 use futures_util::{StreamExt as _, pin_mut};
@@ -415,24 +414,24 @@ impl Canonical<'_> {
                 h.update([2]);
                 h.update(f.to_bits().to_le_bytes());
             }
-            Self::Text(b) | Self::Blob(b) => {
-                h.update([if matches!(self, Self::Text(_)) { 3 } else { 4 }]);
-                h.update((b.len() as u64).to_le_bytes());
-                h.update(b);
-            }
+            Self::Text(b) => bytes(h, 3, b),
+            Self::Blob(b) => bytes(h, 4, b),
         }
     }
 }
 
+/// A tagged, length-prefixed byte string.
+fn bytes(h: &mut Sha256, tag: u8, b: &[u8]) {
+    h.update([tag]);
+    h.update((b.len() as u64).to_le_bytes());
+    h.update(b);
+}
+
 fn finish(table: &str, rows: u64, h: Sha256) -> TableSum {
-    let mut sha256 = String::with_capacity(64);
-    for b in h.finalize() {
-        let _ = write!(sha256, "{b:02x}");
-    }
     TableSum {
         table: table.to_owned(),
         rows,
-        sha256,
+        sha256: format!("{:x}", h.finalize()),
     }
 }
 
