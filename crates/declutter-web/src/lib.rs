@@ -69,8 +69,11 @@ const SESSION_SWEEP_ROUNDS: u64 = 10;
 
 /// Puts back into the queue the scans and clean-up jobs whose run is gone (the next run of a
 /// clean-up resumes it where its journal says it stopped).
-async fn sweep_jobs(pool: &platform_db::Pool) -> anyhow::Result<()> {
-    let scans = pool.write(db::scan_jobs::recover_stale).await??;
+async fn sweep_jobs(
+    pool: &platform_db::Pool,
+    scan_queue: &dyn db::scan_jobs::ScanQueue,
+) -> anyhow::Result<()> {
+    let scans = scan_queue.recover().await?;
     let cleanups = pool
         .write(|c| declutter_core::engine::jobs::recover(c))
         .await??;
@@ -92,6 +95,7 @@ async fn sweep_jobs(pool: &platform_db::Pool) -> anyhow::Result<()> {
 /// is over every [`SESSION_SWEEP_ROUNDS`] of those, until aborted.
 fn spawn_sweeper(state: &state::AppState) -> tokio::task::JoinHandle<()> {
     let pool = state.pool.clone();
+    let scan_queue = Arc::clone(&state.scan_queue);
     let cleanup = services::cleanup::Cleanup::from_ref(state);
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(JOB_SWEEP);
@@ -99,7 +103,7 @@ fn spawn_sweeper(state: &state::AppState) -> tokio::task::JoinHandle<()> {
         tick.tick().await;
         for round in 1u64.. {
             tick.tick().await;
-            if let Err(error) = sweep_jobs(&pool).await {
+            if let Err(error) = sweep_jobs(&pool, &*scan_queue).await {
                 tracing::warn!(%error, "job sweep failed");
             }
             if round % SESSION_SWEEP_ROUNDS == 0 {
@@ -175,7 +179,9 @@ pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
     };
     // Jobs whose run is gone (its process ended) go back into their queue; a job another live
     // instance runs on this database is left alone. The sweep repeats while serving.
-    sweep_jobs(&pool).await?;
+    let scan_queue: Arc<dyn db::scan_jobs::ScanQueue> =
+        Arc::new(db::scan_jobs::SqliteQueue::new(pool.clone()));
+    sweep_jobs(&pool, &*scan_queue).await?;
     let registry = MetricsRegistry::new("declutter");
     let origin = reqwest::Url::parse(&config.public_url)?
         .origin()
@@ -233,6 +239,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
         revoker: Arc::new(connect::HttpRevoker(connector)),
         metrics: metrics::WebMetrics::new(&registry),
         registry,
+        scan_queue,
         scan_wake: Arc::new(tokio::sync::Notify::new()),
         scan_workers_alive: Arc::default(),
         cleanup_wake: Arc::new(tokio::sync::Notify::new()),

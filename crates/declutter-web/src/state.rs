@@ -63,6 +63,8 @@ pub struct AppState {
     pub metrics: WebMetrics,
     /// The registry rendered at `/metrics` on the metrics listener.
     pub registry: MetricsRegistry,
+    /// The scan queue's storage.
+    pub scan_queue: Arc<dyn crate::db::scan_jobs::ScanQueue>,
     /// Wakes this instance's idle scan workers when a scan is queued here.
     pub scan_wake: Arc<tokio::sync::Notify>,
     /// This instance's scan workers still running.
@@ -116,6 +118,7 @@ impl axum::extract::FromRef<AppState> for crate::services::scans::Scans {
     fn from_ref(state: &AppState) -> Self {
         let connector = Arc::clone(&state.connector);
         Self {
+            queue: Arc::clone(&state.scan_queue),
             pool: state.pool.clone(),
             db: state.config.db.clone(),
             roots: state.config.local_roots.clone().into(),

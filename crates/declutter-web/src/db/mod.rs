@@ -65,6 +65,21 @@ pub enum DbError {
     /// A stored value did not parse.
     #[error("corrupt value in database: {0}")]
     Corrupt(String),
+    /// PostgreSQL failed or could not be reached.
+    #[error(transparent)]
+    Pg(#[from] platform_db::pg::PgError),
+}
+
+impl From<platform_db::pg::tokio_postgres::Error> for DbError {
+    fn from(e: platform_db::pg::tokio_postgres::Error) -> Self {
+        Self::Pg(e.into())
+    }
+}
+
+impl From<platform_db::pg::deadpool_postgres::PoolError> for DbError {
+    fn from(e: platform_db::pg::deadpool_postgres::PoolError) -> Self {
+        Self::Pg(e.into())
+    }
 }
 
 impl From<declutter_core::db::DbError> for DbError {
@@ -86,10 +101,16 @@ impl DbError {
                 || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
     }
 
-    /// The database was busy or locked.
+    /// The database was busy or locked, or could not be reached.
     pub fn is_busy(&self) -> bool {
-        matches!(self, Self::Sqlite(rusqlite::Error::SqliteFailure(e, _))
-            if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
+        match self {
+            Self::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => matches!(
+                e.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ),
+            Self::Pg(e) => e.is_unavailable(),
+            _ => false,
+        }
     }
 }
 

@@ -1,4 +1,4 @@
-//! Scans, for the web app. A request queues one (`db::scan_jobs`) and returns; workers (in every
+//! Scans, for the web app. A request queues one (the [`ScanQueue`]) and returns; workers (in every
 //! `declutter serve` unless it runs with `--no-worker`, and in `declutter worker`) claim the
 //! queued jobs they can run, scan on the blocking pool with their own engine connection, write
 //! life and progress to the job's row about once a second, and record the outcome. A worker
@@ -19,7 +19,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use super::cleanup::ProvidersFor;
-use crate::db::scan_jobs::{self, Claimed, Enqueued, Job, Recovered, ScanProgress, Target};
+use crate::db::scan_jobs::{Claimed, Enqueued, Job, Recovered, ScanProgress, ScanQueue, Target};
 use crate::db::{self, DbError};
 use crate::error::ApiError;
 use crate::local_roots::confine;
@@ -34,7 +34,9 @@ const BEAT: Duration = Duration::from_secs(1);
 /// The handle the scan handlers and workers take (`FromRef` of the app state).
 #[derive(Clone)]
 pub struct Scans {
-    /// The shared pool, for the queue's rows.
+    /// The queue's storage.
+    pub queue: Arc<dyn ScanQueue>,
+    /// The shared pool, for the jobs' sources.
     pub pool: Pool,
     /// The database file, for the engine's own connections.
     pub db: PathBuf,
@@ -54,12 +56,7 @@ impl Scans {
     /// Queues a scan of `user`'s `target`: not found when it is not theirs, a conflict when
     /// one is already queued or running.
     pub async fn enqueue(&self, user: &str, target: Target) -> Result<i64, ApiError> {
-        let owner = user.to_owned();
-        match self
-            .pool
-            .write(move |c| scan_jobs::enqueue(c, &owner, target))
-            .await??
-        {
+        match self.queue.enqueue(user, target).await? {
             Enqueued::Queued(job) => {
                 self.wake.notify_one();
                 Ok(job)
@@ -77,16 +74,12 @@ impl Scans {
         user: &str,
         id: i64,
     ) -> Result<(Job, Option<ScanProgress>), ApiError> {
-        let owner = user.to_owned();
-        self.pool
-            .read(move |c| scan_jobs::job(c, &owner, id))
-            .await??
-            .ok_or(ApiError::NotFound)
+        self.queue.job(user, id).await?.ok_or(ApiError::NotFound)
     }
 
     /// Puts back into the queue the jobs whose runner is gone.
     pub async fn recover(&self) -> Result<Recovered, ApiError> {
-        Ok(self.pool.write(scan_jobs::recover_stale).await??)
+        Ok(self.queue.recover().await?)
     }
 
     /// Starts `n` workers; abort the handles to stop them (a scan cut off this way is put back
@@ -97,7 +90,7 @@ impl Scans {
 
     /// How many of this instance's workers are running, and whether the queue can be read.
     pub async fn health(&self) -> (usize, bool) {
-        let readable = matches!(self.pool.read(scan_jobs::queued).await, Ok(Ok(_)));
+        let readable = self.queue.queued().await.is_ok();
         (self.alive.load(Ordering::Relaxed), readable)
     }
 
@@ -115,10 +108,9 @@ impl Scans {
     /// The oldest queued scan this instance can run, now its own.
     async fn claim(&self) -> Result<Option<Claimed>, String> {
         let me = self.clone();
-        self.pool
-            .write(move |c| scan_jobs::claim(c, &|j| me.runnable(j)))
+        self.queue
+            .claim(Arc::new(move |j| me.runnable(j)))
             .await
-            .map_err(|e| e.to_string())?
             .map_err(|e| e.to_string())
     }
 
@@ -140,23 +132,17 @@ impl Scans {
         tracing::info!(job = id, attempt, "scan started");
         let live = Arc::new(Live::default());
         let beat = {
-            let (pool, live) = (self.pool.clone(), Arc::clone(&live));
+            let (queue, live) = (Arc::clone(&self.queue), Arc::clone(&live));
             tokio::spawn(async move {
                 let mut tick = tokio::time::interval(BEAT);
                 loop {
                     tick.tick().await;
                     let progress = live.view();
-                    match pool
-                        .write(move |c| scan_jobs::beat(c, id, attempt, &progress))
-                        .await
-                    {
-                        Ok(Ok(true)) => {}
-                        Ok(Ok(false)) => {
+                    match queue.beat(id, attempt, &progress).await {
+                        Ok(true) => {}
+                        Ok(false) => {
                             tracing::warn!(job = id, "the scan was taken over; it ends unrecorded");
                             return;
-                        }
-                        Ok(Err(error)) => {
-                            tracing::warn!(job = id, %error, "recording progress failed")
                         }
                         Err(error) => tracing::warn!(job = id, %error, "recording progress failed"),
                     }
@@ -176,16 +162,11 @@ impl Scans {
                 None
             }
         };
-        match self
-            .pool
-            .write(move |c| scan_jobs::finish(c, id, attempt, summary))
-            .await
-        {
-            Ok(Ok(true)) => tracing::info!(job = id, "scan ended"),
-            Ok(Ok(false)) => {
+        match self.queue.finish(id, attempt, summary).await {
+            Ok(true) => tracing::info!(job = id, "scan ended"),
+            Ok(false) => {
                 tracing::warn!(job = id, "the scan was taken over; its end is not recorded")
             }
-            Ok(Err(error)) => tracing::warn!(job = id, %error, "recording the scan's end failed"),
             Err(error) => tracing::warn!(job = id, %error, "recording the scan's end failed"),
         }
     }

@@ -28,6 +28,7 @@ mod rate_limit;
 mod retention;
 mod review;
 mod safety;
+mod scan_queue;
 mod support;
 mod thumbnails;
 mod tokens;

@@ -1,99 +1,74 @@
-//! Scan jobs as a queue of rows that any instance's workers claim. A request leaves a `queued`
-//! row; a worker takes it in an immediate transaction (no two take one job) and records which
-//! process it is; while it runs, it shows life and progress in the row; a sweep puts back a job
-//! whose runner is gone. Every write by a runner names the attempt it holds, so a runner
-//! presumed gone cannot overwrite the run that replaced it.
+//! The scan queue on SQLite: each step that reads and then writes runs in an immediate
+//! transaction, so no two connections (threads, processes) both see a job free.
 
 use declutter_core::engine::lease::Runner;
+use platform_db::Pool;
 use platform_db::rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use serde::Serialize;
 
-use super::{DbError, now};
+use super::{
+    CLAIM_WINDOW, Claimed, DbError, Enqueued, Fut, Job, Recovered, Runnable, ScanProgress,
+    ScanQueue, Target, Verdict, column, columns, count, target_of, verdict,
+};
+use crate::db::now;
 
-/// Runs of one job before it is failed for good (a scan that kills its worker each time).
-pub const MAX_ATTEMPTS: i64 = 3;
-/// Queued jobs looked at per claim, oldest first (jobs this worker cannot run are skipped).
-const CLAIM_WINDOW: i64 = 64;
-
-/// A scan job as stored.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-#[schema(as = ScanJob)]
-pub struct Job {
-    /// Job id.
-    pub id: i64,
-    /// The scanned local source, for a folder scan.
-    pub source_id: Option<i64>,
-    /// The scanned drive connection, for a cloud scan.
-    pub connection_id: Option<i64>,
-    /// `queued` (waiting for a worker), `running`, `done` or `failed`.
-    pub state: String,
-    /// The engine's scan id, once finished.
-    pub scan_id: Option<i64>,
-    /// Items indexed for the source, once finished.
-    pub indexed: Option<i64>,
-    /// Problems that did not stop the scan.
-    pub issues: Option<i64>,
-    /// Asked for at (unix seconds).
-    pub started_at: i64,
-    /// Finished at (unix seconds).
-    pub finished_at: Option<i64>,
+/// The queue in the shared SQLite file, through the app's pool.
+#[derive(Debug, Clone)]
+pub struct SqliteQueue {
+    pool: Pool,
 }
 
-/// Progress of a running scan, as its worker last wrote it (about once a second).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct ScanProgress {
-    /// Current phase (`walking`, `hashing`, …).
-    pub phase: String,
-    /// Units done in this phase.
-    pub done: u64,
-    /// Units in this phase (0 when unknown).
-    pub total: u64,
+impl SqliteQueue {
+    /// The queue of the database `pool` opens.
+    pub fn new(pool: Pool) -> Self {
+        Self { pool }
+    }
 }
 
-/// What a job scans.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Target {
-    /// A local source (its id).
-    Local(i64),
-    /// A connected cloud drive (its connection id).
-    Drive(i64),
-}
+impl ScanQueue for SqliteQueue {
+    fn enqueue<'a>(&'a self, user: &'a str, target: Target) -> Fut<'a, Enqueued> {
+        let user = user.to_owned();
+        Box::pin(async move { self.pool.write(move |c| enqueue(c, &user, target)).await? })
+    }
 
-/// A job a worker took.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Claimed {
-    /// Job id.
-    pub id: i64,
-    /// Owner.
-    pub user_id: String,
-    /// What to scan.
-    pub target: Target,
-    /// The local source's folder, for a local scan.
-    pub path: Option<String>,
-    /// The connection's provider (`onedrive`, `gdrive`), for a cloud scan.
-    pub provider: Option<String>,
-    /// This run's number (1 for the first); the runner's writes name it.
-    pub attempt: i64,
-}
+    fn queued(&self) -> Fut<'_, u64> {
+        Box::pin(async move { self.pool.read(queued).await? })
+    }
 
-/// What [`enqueue`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Enqueued {
-    /// Queued as this job.
-    Queued(i64),
-    /// The target already has a scan queued or running.
-    Busy,
-    /// The target is not one of the owner's.
-    NotFound,
+    fn claim(&self, runnable: Runnable) -> Fut<'_, Option<Claimed>> {
+        Box::pin(async move { self.pool.write(move |c| claim(c, &*runnable)).await? })
+    }
+
+    fn beat<'a>(&'a self, id: i64, attempt: i64, progress: &'a ScanProgress) -> Fut<'a, bool> {
+        let progress = progress.clone();
+        Box::pin(async move {
+            self.pool
+                .write(move |c| beat(c, id, attempt, &progress))
+                .await?
+        })
+    }
+
+    fn finish(&self, id: i64, attempt: i64, summary: Option<(i64, i64, i64)>) -> Fut<'_, bool> {
+        Box::pin(async move {
+            self.pool
+                .write(move |c| finish(c, id, attempt, summary))
+                .await?
+        })
+    }
+
+    fn recover(&self) -> Fut<'_, Recovered> {
+        Box::pin(async move { self.pool.write(recover_stale).await? })
+    }
+
+    fn job<'a>(&'a self, user: &'a str, id: i64) -> Fut<'a, Option<(Job, Option<ScanProgress>)>> {
+        let user = user.to_owned();
+        Box::pin(async move { self.pool.read(move |c| job(c, &user, id)).await? })
+    }
 }
 
 /// Queues a scan of `target` for `user`, in one transaction with the check that the target is
 /// the owner's and has no scan queued or running.
-pub fn enqueue(c: &mut Connection, user: &str, target: Target) -> Result<Enqueued, DbError> {
-    let (source, connection) = match target {
-        Target::Local(id) => (Some(id), None),
-        Target::Drive(id) => (None, Some(id)),
-    };
+fn enqueue(c: &mut Connection, user: &str, target: Target) -> Result<Enqueued, DbError> {
+    let (source, connection) = columns(target);
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let owned: bool = match target {
         Target::Local(id) => tx.query_row(
@@ -130,7 +105,7 @@ pub fn enqueue(c: &mut Connection, user: &str, target: Target) -> Result<Enqueue
 }
 
 /// Jobs waiting for a worker.
-pub fn queued(c: &Connection) -> Result<u64, DbError> {
+fn queued(c: &Connection) -> Result<u64, DbError> {
     let n: i64 = c.query_row(
         "SELECT count(*) FROM scan_jobs WHERE state = 'queued'",
         [],
@@ -142,7 +117,7 @@ pub fn queued(c: &Connection) -> Result<u64, DbError> {
 /// Takes the oldest queued job this worker can run (`runnable`: for example, a local folder
 /// under one of its mounted roots) and marks it running by this process; `None` when there is
 /// none.
-pub fn claim(
+fn claim(
     c: &mut Connection,
     runnable: &dyn Fn(&Claimed) -> bool,
 ) -> Result<Option<Claimed>, DbError> {
@@ -157,15 +132,10 @@ pub fn claim(
              WHERE j.state = 'queued' ORDER BY j.id LIMIT ?1",
         )?
         .query_map([CLAIM_WINDOW], |r| {
-            let source: Option<i64> = r.get(2)?;
-            let connection: Option<i64> = r.get(3)?;
             Ok(Claimed {
                 id: r.get(0)?,
                 user_id: r.get(1)?,
-                target: match (source, connection) {
-                    (Some(s), _) => Target::Local(s),
-                    (None, c) => Target::Drive(c.unwrap_or_default()),
-                },
+                target: target_of(r.get(2)?, r.get(3)?),
                 path: r.get(4)?,
                 provider: r.get(5)?,
                 attempt: r.get(6)?,
@@ -188,12 +158,7 @@ pub fn claim(
 
 /// Shows that this run of job `id` is alive, with its progress; `false` when the job is no
 /// longer this run's (a sweep presumed it gone and the job moved on).
-pub fn beat(
-    c: &Connection,
-    id: i64,
-    attempt: i64,
-    progress: &ScanProgress,
-) -> Result<bool, DbError> {
+fn beat(c: &Connection, id: i64, attempt: i64, progress: &ScanProgress) -> Result<bool, DbError> {
     let n = c.execute(
         "UPDATE scan_jobs SET heartbeat_at = ?3, phase = ?4, done = ?5, total = ?6
          WHERE id = ?1 AND attempts = ?2 AND state = 'running'",
@@ -202,8 +167,8 @@ pub fn beat(
             attempt,
             now(),
             progress.phase,
-            i64::try_from(progress.done).unwrap_or(i64::MAX),
-            i64::try_from(progress.total).unwrap_or(i64::MAX)
+            column(progress.done),
+            column(progress.total)
         ],
     )?;
     Ok(n == 1)
@@ -211,7 +176,7 @@ pub fn beat(
 
 /// Records the end of this run of job `id`; `summary` is `(scan_id, indexed, issues)` on
 /// success. Answers `false` (and writes nothing) when the job is no longer this run's.
-pub fn finish(
+fn finish(
     c: &Connection,
     id: i64,
     attempt: i64,
@@ -229,19 +194,10 @@ pub fn finish(
     Ok(n == 1)
 }
 
-/// What a sweep did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Recovered {
-    /// Jobs put back into the queue for another worker.
-    pub requeued: usize,
-    /// Jobs failed for good (run [`MAX_ATTEMPTS`] times, or from before runners were kept).
-    pub failed: usize,
-}
-
 /// Puts back into the queue the running jobs whose run is gone: its process on this machine
 /// ended, or on another machine it has not shown life for the lease. A job another live
 /// process runs is left alone.
-pub fn recover_stale(c: &mut Connection) -> Result<Recovered, DbError> {
+fn recover_stale(c: &mut Connection) -> Result<Recovered, DbError> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let t = now();
     let running: Vec<(i64, Option<Runner>, i64, i64)> = tx
@@ -264,9 +220,9 @@ pub fn recover_stale(c: &mut Connection) -> Result<Recovered, DbError> {
         .collect::<Result<_, _>>()?;
     let mut out = Recovered::default();
     for (id, runner, seen_at, attempts) in running {
-        match runner {
-            Some(r) if !r.gone(seen_at, t) => {}
-            Some(_) if attempts < MAX_ATTEMPTS => {
+        match verdict(runner.as_ref(), seen_at, attempts, t) {
+            Verdict::Keep => {}
+            Verdict::Requeue => {
                 out.requeued += tx.execute(
                     "UPDATE scan_jobs SET state = 'queued', runner_host = NULL, runner_pid = NULL,
                             runner_pid_start = NULL, heartbeat_at = NULL
@@ -274,7 +230,7 @@ pub fn recover_stale(c: &mut Connection) -> Result<Recovered, DbError> {
                     [id],
                 )?;
             }
-            _ => {
+            Verdict::Fail => {
                 out.failed += tx.execute(
                     "UPDATE scan_jobs SET state = 'failed', finished_at = ?2 WHERE id = ?1",
                     params![id, t],
@@ -287,7 +243,7 @@ pub fn recover_stale(c: &mut Connection) -> Result<Recovered, DbError> {
 }
 
 /// One of the owner's jobs, with its progress while it runs.
-pub fn job(
+fn job(
     c: &Connection,
     user: &str,
     id: i64,
@@ -299,14 +255,11 @@ pub fn job(
         params![id, user],
         |r| {
             let phase: Option<String> = r.get(9)?;
-            let count = |i: usize| -> platform_db::rusqlite::Result<u64> {
-                Ok(u64::try_from(r.get::<_, Option<i64>>(i)?.unwrap_or(0)).unwrap_or(0))
-            };
             let progress = match phase {
                 Some(phase) => Some(ScanProgress {
                     phase,
-                    done: count(10)?,
-                    total: count(11)?,
+                    done: count(r.get(10)?),
+                    total: count(r.get(11)?),
                 }),
                 None => None,
             };
