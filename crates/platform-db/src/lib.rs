@@ -6,6 +6,8 @@
 //! [`pool::Pool`] gives async code one writer and several readers, which is the only
 //! concurrency SQLite does well.
 //!
+//! [`sql`] is one synchronous interface over both databases, for storage code written once.
+//!
 //! [`pg`] is the PostgreSQL side, for installations that run several instances on one database;
 //! [`pg::copy`] moves a SQLite installation into it, verified.
 
@@ -13,6 +15,7 @@ pub mod backup;
 pub mod open;
 pub mod pg;
 pub mod pool;
+pub mod sql;
 
 pub use backup::{BackupError, backup, restore};
 pub use open::{Migrations, OpenError, migrate, open, open_in_memory};

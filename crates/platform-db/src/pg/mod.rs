@@ -39,6 +39,9 @@ pub enum PgError {
     /// No connection could be had (server down, refused, or the pool stayed full).
     #[error("PostgreSQL is unavailable: {0}")]
     Pool(#[from] deadpool_postgres::PoolError),
+    /// The runtime driving the connections could not start.
+    #[error("cannot start the PostgreSQL I/O runtime: {0}")]
+    Runtime(std::io::Error),
     /// A statement failed.
     #[error("PostgreSQL: {0}")]
     Query(#[from] tokio_postgres::Error),

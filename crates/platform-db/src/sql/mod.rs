@@ -1,0 +1,432 @@
+//! One synchronous SQL interface over both databases, so storage code that must stay correct
+//! (checks and writes in one transaction) is written once and runs on SQLite and PostgreSQL.
+//!
+//! - [`Db`]: statements and queries; [`Conn`] adds transactions, [`Tx`] ends them.
+//! - Statements use SQLite's numbered placeholders (`?1`, `?2`); PostgreSQL gets them rewritten
+//!   to `$1`, `$2`. Values travel as [`Value`]s and come back through [`Row::get`].
+//! - SQL that differs between the two is chosen with [`Db::dialect`]; the rest is the common
+//!   subset (`RETURNING`, `ON CONFLICT`, `coalesce`, `CAST(… AS BIGINT)` for sums).
+//! - [`Lock`] says what a transaction must exclude. SQLite has one writer at a time, so every
+//!   locking transaction there is `BEGIN IMMEDIATE`. PostgreSQL runs writers side by side, so a
+//!   locking transaction takes advisory locks first: [`Lock::Owner`] excludes the same owner's
+//!   locking transactions, [`Lock::All`] excludes every locking transaction. Code that relied on
+//!   SQLite's single writer keeps that guarantee on PostgreSQL, per owner.
+//!
+//! The SQLite side is rusqlite on the caller's thread. The PostgreSQL side is `tokio-postgres`
+//! driven by a small runtime of its own ([`pg::BlockingPool`]): callers block on a channel, never
+//! on a runtime, so the same code runs from a CLI's main thread, a `spawn_blocking` task or a
+//! thread inside another runtime's `block_on`.
+
+pub mod pg;
+mod sqlite;
+
+use std::fmt;
+
+/// Which database a connection talks to, for the statements that differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// A parameter or column value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// SQL NULL.
+    Null,
+    /// An integer (SQLite INTEGER; PostgreSQL BIGINT, INTEGER, SMALLINT or BOOLEAN).
+    Int(i64),
+    /// A floating-point number.
+    Real(f64),
+    /// Text.
+    Text(String),
+    /// Bytes (SQLite BLOB; PostgreSQL BYTEA).
+    Blob(Vec<u8>),
+}
+
+macro_rules! value_from_int {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Value {
+            fn from(n: $t) -> Self {
+                Self::Int(i64::from(n))
+            }
+        }
+    )*};
+}
+value_from_int!(i64, i32, u32, u16, u8, bool);
+
+impl From<f64> for Value {
+    fn from(n: f64) -> Self {
+        Self::Real(n)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Self::Text(s.to_owned())
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Self::Text(s)
+    }
+}
+
+impl From<&String> for Value {
+    fn from(s: &String) -> Self {
+        Self::Text(s.clone())
+    }
+}
+
+impl From<&[u8]> for Value {
+    fn from(b: &[u8]) -> Self {
+        Self::Blob(b.to_vec())
+    }
+}
+
+impl From<Vec<u8>> for Value {
+    fn from(b: Vec<u8>) -> Self {
+        Self::Blob(b)
+    }
+}
+
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Self::Null, Into::into)
+    }
+}
+
+/// Parameters for a statement: `vals![a, b, c]` converts each with `Value::from`.
+#[macro_export]
+macro_rules! vals {
+    ($($v:expr),* $(,)?) => {
+        &[$($crate::sql::Value::from($v)),*][..]
+    };
+}
+
+/// A statement failed, or a value was not what the code reads it as.
+#[derive(Debug, thiserror::Error)]
+pub enum SqlError {
+    /// SQLite failed.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL failed, or no connection could be had.
+    #[error(transparent)]
+    Pg(#[from] crate::pg::PgError),
+    /// A column held another type than the one read.
+    #[error("column {column}: expected {expected}, found {found}")]
+    Type {
+        /// Column index.
+        column: usize,
+        /// What the code reads.
+        expected: &'static str,
+        /// What the row holds.
+        found: String,
+    },
+    /// A query that must answer one row answered none.
+    #[error("the query returned no row")]
+    NoRow,
+    /// The connection's runtime is gone (the pool was dropped).
+    #[error("the PostgreSQL connection's runtime has stopped")]
+    Closed,
+    /// A statement was issued on a PostgreSQL connection while a query's rows on it were still
+    /// being read (collect the rows first).
+    #[error("a statement inside a row loop on the same PostgreSQL connection")]
+    Nested,
+    /// A statement used a placeholder other than `?N`.
+    #[error("unsupported placeholder in statement: {0}")]
+    Placeholder(String),
+}
+
+impl SqlError {
+    /// A unique or primary-key constraint refused the write.
+    pub fn is_conflict(&self) -> bool {
+        match self {
+            Self::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+            }
+            Self::Pg(crate::pg::PgError::Query(e)) => {
+                e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// One row of a result.
+pub trait Row {
+    /// The value of column `i` (0-based).
+    fn value(&self, i: usize) -> Result<Value, SqlError>;
+}
+
+impl dyn Row + '_ {
+    /// Column `i` read as a `T`.
+    pub fn get<T: FromValue>(&self, i: usize) -> Result<T, SqlError> {
+        T::from_value(self.value(i)?).map_err(|(expected, found)| SqlError::Type {
+            column: i,
+            expected,
+            found: found.kind().to_owned(),
+        })
+    }
+}
+
+impl Value {
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Null => "NULL",
+            Self::Int(_) => "integer",
+            Self::Real(_) => "real",
+            Self::Text(_) => "text",
+            Self::Blob(_) => "blob",
+        }
+    }
+}
+
+/// A Rust type a column converts into.
+pub trait FromValue: Sized {
+    /// The conversion; on a mismatch, what was expected and the value found.
+    fn from_value(v: Value) -> Result<Self, (&'static str, Value)>;
+}
+
+impl FromValue for Value {
+    fn from_value(v: Value) -> Result<Self, (&'static str, Value)> {
+        Ok(v)
+    }
+}
+
+impl FromValue for i64 {
+    fn from_value(v: Value) -> Result<Self, (&'static str, Value)> {
+        match v {
+            Value::Int(n) => Ok(n),
+            other => Err(("integer", other)),
+        }
+    }
+}
+
+macro_rules! from_value_int {
+    ($($t:ty),*) => {$(
+        impl FromValue for $t {
+            fn from_value(v: Value) -> Result<Self, (&'static str, Value)> {
+                match v {
+                    Value::Int(n) => <$t>::try_from(n).map_err(|_| (stringify!($t), Value::Int(n))),
+                    other => Err((stringify!($t), other)),
+                }
+            }
+        }
+    )*};
+}
+from_value_int!(i32, u32, u64, usize);
+
+impl FromValue for bool {
+    fn from_value(v: Value) -> Result<Self, (&'static str, Value)> {
+        match v {
+            Value::Int(n) => Ok(n != 0),
+            other => Err(("boolean", other)),
+        }
+    }
+}
+
+impl FromValue for f64 {
+    fn from_value(v: Value) -> Result<Self, (&'static str, Value)> {
+        match v {
+            Value::Real(n) => Ok(n),
+            #[allow(clippy::cast_precision_loss)]
+            Value::Int(n) => Ok(n as f64),
+            other => Err(("real", other)),
+        }
+    }
+}
+
+impl FromValue for String {
+    fn from_value(v: Value) -> Result<Self, (&'static str, Value)> {
+        match v {
+            Value::Text(s) => Ok(s),
+            other => Err(("text", other)),
+        }
+    }
+}
+
+impl FromValue for Vec<u8> {
+    fn from_value(v: Value) -> Result<Self, (&'static str, Value)> {
+        match v {
+            Value::Blob(b) => Ok(b),
+            other => Err(("blob", other)),
+        }
+    }
+}
+
+impl<T: FromValue> FromValue for Option<T> {
+    fn from_value(v: Value) -> Result<Self, (&'static str, Value)> {
+        match v {
+            Value::Null => Ok(None),
+            v => T::from_value(v).map(Some),
+        }
+    }
+}
+
+/// Runs statements and queries.
+pub trait Db {
+    /// The database behind it.
+    fn dialect(&self) -> Dialect;
+
+    /// Runs a statement; answers the rows it changed.
+    fn execute(&self, sql: &str, params: &[Value]) -> Result<u64, SqlError>;
+
+    /// Runs a query, handing each row to `f` as it arrives (a failing `f` stops it).
+    fn each(
+        &self,
+        sql: &str,
+        params: &[Value],
+        f: &mut dyn FnMut(&dyn Row) -> Result<(), SqlError>,
+    ) -> Result<(), SqlError>;
+
+    /// Runs several statements without parameters (schema, pragmas).
+    fn batch(&self, sql: &str) -> Result<(), SqlError>;
+}
+
+/// What a transaction must exclude while it runs (see the module's documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lock<'a> {
+    /// Nothing: reads see a consistent state; writes may interleave with others'.
+    None,
+    /// Other locking transactions of this owner (and [`Lock::All`] ones).
+    Owner(&'a str),
+    /// Every other locking transaction.
+    All,
+}
+
+/// A connection: a [`Db`] that can open transactions.
+pub trait Conn: Db {
+    /// Opens a transaction holding `lock`; it rolls back unless committed.
+    fn transaction(&mut self, lock: Lock<'_>) -> Result<Box<dyn Tx + '_>, SqlError>;
+}
+
+/// An open transaction.
+pub trait Tx: Db {
+    /// Makes its writes durable and visible.
+    fn commit(self: Box<Self>) -> Result<(), SqlError>;
+}
+
+/// Reading helpers for every [`Db`], sized or not.
+pub trait DbExt: Db {
+    /// The rows of a query, each read by `f`.
+    fn rows<T>(
+        &self,
+        sql: &str,
+        params: &[Value],
+        mut f: impl FnMut(&dyn Row) -> Result<T, SqlError>,
+    ) -> Result<Vec<T>, SqlError> {
+        let mut out = Vec::new();
+        self.each(sql, params, &mut |r| {
+            out.push(f(r)?);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// The first row of a query read by `f`, if there is one.
+    fn row_opt<T>(
+        &self,
+        sql: &str,
+        params: &[Value],
+        mut f: impl FnMut(&dyn Row) -> Result<T, SqlError>,
+    ) -> Result<Option<T>, SqlError> {
+        let mut out = None;
+        self.each(sql, params, &mut |r| {
+            if out.is_none() {
+                out = Some(f(r)?);
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// The first row of a query read by `f`; [`SqlError::NoRow`] when there is none.
+    fn row<T>(
+        &self,
+        sql: &str,
+        params: &[Value],
+        f: impl FnMut(&dyn Row) -> Result<T, SqlError>,
+    ) -> Result<T, SqlError> {
+        self.row_opt(sql, params, f)?.ok_or(SqlError::NoRow)
+    }
+
+    /// The first column of the first row, as a `T`.
+    fn one<T: FromValue>(&self, sql: &str, params: &[Value]) -> Result<T, SqlError> {
+        self.row(sql, params, |r| r.get(0))
+    }
+}
+
+impl<D: Db + ?Sized> DbExt for D {}
+
+/// `sql` with SQLite's `?N` placeholders written as PostgreSQL's `$N` (string literals and
+/// quoted names are left alone).
+pub(crate) fn to_postgres(sql: &str) -> Result<String, SqlError> {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut chars = sql.chars().peekable();
+    let mut quote: Option<char> = None;
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q => {
+                quote = None;
+                out.push(c);
+            }
+            (Some(_), c) => out.push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                out.push(c);
+            }
+            (None, '?') => {
+                let mut digits = String::new();
+                while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                    digits.push(*d);
+                    chars.next();
+                }
+                if digits.is_empty() {
+                    return Err(SqlError::Placeholder(
+                        "bare `?` (number every placeholder: `?1`)".into(),
+                    ));
+                }
+                out.push('$');
+                out.push_str(&digits);
+            }
+            (None, c) => out.push(c),
+        }
+    }
+    Ok(out)
+}
+
+impl fmt::Display for Dialect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Sqlite => "SQLite",
+            Self::Postgres => "PostgreSQL",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_renumbered_outside_quotes_only() -> Result<(), SqlError> {
+        assert_eq!(
+            to_postgres("SELECT a FROM t WHERE b = ?1 AND c = '?2' AND \"?3\" = ?12")?,
+            "SELECT a FROM t WHERE b = $1 AND c = '?2' AND \"?3\" = $12"
+        );
+        assert_eq!(
+            to_postgres("SELECT 'it''s ?1', ?2")?,
+            "SELECT 'it''s ?1', $2"
+        );
+        assert!(matches!(
+            to_postgres("SELECT ?"),
+            Err(SqlError::Placeholder(_))
+        ));
+        Ok(())
+    }
+}
