@@ -46,6 +46,24 @@ pub enum DbError {
     /// A stored value did not parse back into its domain type.
     #[error("corrupt value in database: {0}")]
     Corrupt(String),
+    /// PostgreSQL failed or could not be reached.
+    #[error(transparent)]
+    Pg(#[from] platform_db::pg::PgError),
+    /// The portable SQL layer refused (a value of another type, no row, a misuse).
+    #[error(transparent)]
+    Sql(platform_db::sql::SqlError),
+}
+
+impl From<platform_db::sql::SqlError> for DbError {
+    fn from(e: platform_db::sql::SqlError) -> Self {
+        use platform_db::sql::SqlError as E;
+        match e {
+            E::Sqlite(e) => Self::Sqlite(e),
+            E::Pg(e) => Self::Pg(e),
+            E::Corrupt(m) => Self::Corrupt(m),
+            other => Self::Sql(other),
+        }
+    }
 }
 
 /// The installation's database when none is named: `declutter.db` in the user's data folder

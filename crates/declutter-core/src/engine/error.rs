@@ -97,3 +97,9 @@ impl From<platform_db::rusqlite::Error> for EngineError {
         Self::Db(DbError::Sqlite(e))
     }
 }
+
+impl From<platform_db::sql::SqlError> for EngineError {
+    fn from(e: platform_db::sql::SqlError) -> Self {
+        Self::Db(e.into())
+    }
+}

@@ -18,7 +18,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use platform_db::rusqlite::{Connection, TransactionBehavior};
+use platform_db::rusqlite::Connection;
+use platform_db::sql::{Conn, Db, Lock};
 
 use super::apply::{self, ApplyOptions, ApplyReport};
 use super::lease::{self, Lease};
@@ -57,17 +58,17 @@ pub struct JobOptions {
 /// Queues a job of `kind` for `user`'s plan `plan_id`; refuses while another clean-up of the
 /// owner is queued or running.
 pub fn enqueue(
-    conn: &mut Connection,
+    conn: &mut dyn Conn,
     user: &UserId,
     kind: JobKind,
     plan_id: i64,
     options: JobOptions,
 ) -> Result<i64, EngineError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    plans::get(&tx, user, plan_id)?.ok_or(EngineError::PlanNotFound(plan_id))?;
-    idle(&tx, user)?;
+    let tx = conn.transaction(Lock::Owner(user.as_str()))?;
+    plans::get(&*tx, user, plan_id)?.ok_or(EngineError::PlanNotFound(plan_id))?;
+    idle(&*tx, user)?;
     let options = serde_json::to_value(options).unwrap_or_default();
-    let id = jobs::insert(&tx, user, kind, Some(plan_id), &options)?;
+    let id = jobs::insert(&*tx, user, kind, Some(plan_id), &options)?;
     tx.commit()?;
     Ok(id)
 }
@@ -76,20 +77,20 @@ pub fn enqueue(
 /// verifying the likely matches ([`JobKind::Verify`]); refuses while another clean-up of the
 /// owner is queued or running.
 pub fn enqueue_unplanned(
-    conn: &mut Connection,
+    conn: &mut dyn Conn,
     user: &UserId,
     kind: JobKind,
 ) -> Result<i64, EngineError> {
     debug_assert!(matches!(kind, JobKind::Purge | JobKind::Verify));
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    idle(&tx, user)?;
-    let id = jobs::insert(&tx, user, kind, None, &serde_json::json!({}))?;
+    let tx = conn.transaction(Lock::Owner(user.as_str()))?;
+    idle(&*tx, user)?;
+    let id = jobs::insert(&*tx, user, kind, None, &serde_json::json!({}))?;
     tx.commit()?;
     Ok(id)
 }
 
 /// Fails unless no clean-up of `user` is queued or running and nothing holds their lock.
-fn idle(conn: &Connection, user: &UserId) -> Result<(), EngineError> {
+fn idle(conn: &dyn Db, user: &UserId) -> Result<(), EngineError> {
     if let Some(job) = jobs::active(conn, user)? {
         return Err(EngineError::JobBusy(job));
     }
@@ -127,7 +128,7 @@ pub struct Claimed {
 /// Claims the oldest queued job this worker can run: `runnable` says whether it reaches every
 /// source of the job's plan. A job whose owner's lock is held elsewhere waits.
 pub fn claim(
-    conn: &mut Connection,
+    conn: &mut dyn Conn,
     runnable: &dyn Fn(&[Source]) -> bool,
 ) -> Result<Option<Claimed>, EngineError> {
     for job in jobs::in_state(conn, "queued", CLAIM_WINDOW)? {
@@ -188,7 +189,7 @@ pub struct Recovered {
 
 /// Puts back into the queue the running jobs whose run is gone (the owner's apply lock is
 /// free, or stale, or held for another plan), or fails them after [`MAX_ATTEMPTS`] runs.
-pub fn recover(conn: &Connection) -> Result<Recovered, EngineError> {
+pub fn recover(conn: &dyn Db) -> Result<Recovered, EngineError> {
     let mut done = Recovered::default();
     for job in jobs::in_state(conn, "running", 1024)? {
         if lease::holder(conn, &job.user)?.is_some_and(|h| h.plan_id == lock_key(&job)) {
@@ -384,7 +385,7 @@ impl JobProgress {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         state.1 = Instant::now();
         let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
-        jobs::set_counters(&conn, self.job, self.attempt, &state.0)
+        jobs::set_counters(&*conn, self.job, self.attempt, &state.0)
     }
 
     fn update(&self, f: impl FnOnce(&mut Counters)) {
@@ -433,7 +434,7 @@ impl Progress for JobProgress {
 
     fn cancelled(&self) -> bool {
         let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
-        jobs::cancel_requested(&conn, self.job).unwrap_or_else(|error| {
+        jobs::cancel_requested(&*conn, self.job).unwrap_or_else(|error| {
             tracing::warn!(job = self.job, %error, "reading the cancel flag failed");
             false
         })

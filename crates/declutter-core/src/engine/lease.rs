@@ -10,7 +10,7 @@
 
 use std::sync::LazyLock;
 
-use platform_db::rusqlite::{Connection, TransactionBehavior};
+use platform_db::sql::{Conn, Db, Lock};
 use rand::Rng as _;
 
 use super::EngineError;
@@ -104,24 +104,22 @@ fn stale(h: &Holder, t: i64) -> bool {
 }
 
 /// The live holder of `user`'s apply lock, if any (a stale one counts as none).
-pub fn holder(conn: &Connection, user: &UserId) -> Result<Option<Holder>, crate::db::DbError> {
+pub fn holder(conn: &dyn Db, user: &UserId) -> Result<Option<Holder>, crate::db::DbError> {
     Ok(apply_locks::get(conn, user)?.filter(|h| !stale(h, now())))
 }
 
 impl Lease {
     /// Takes `user`'s apply lock for `plan_id`, or fails with [`EngineError::ApplyBusy`].
-    pub fn acquire(
-        conn: &mut Connection,
-        user: &UserId,
-        plan_id: i64,
-    ) -> Result<Self, EngineError> {
+    pub fn acquire(conn: &mut dyn Conn, user: &UserId, plan_id: i64) -> Result<Self, EngineError> {
         let token: String = {
             let bytes: [u8; 16] = rand::rng().random();
             bytes.iter().map(|b| format!("{b:02x}")).collect()
         };
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // The owner's lock on the transaction: no other run of this owner reads the holder
+        // between this read and this write.
+        let tx = conn.transaction(Lock::Owner(user.as_str()))?;
         let t = now();
-        if let Some(h) = apply_locks::get(&tx, user)?
+        if let Some(h) = apply_locks::get(&*tx, user)?
             && !stale(&h, t)
         {
             return Err(EngineError::ApplyBusy {
@@ -130,7 +128,7 @@ impl Lease {
             });
         }
         apply_locks::put(
-            &tx,
+            &*tx,
             user,
             &Holder {
                 plan_id,
@@ -149,7 +147,7 @@ impl Lease {
     }
 
     /// Shows life; fails when another run took the lock over (this run must stop).
-    pub fn renew(&self, conn: &Connection) -> Result<(), EngineError> {
+    pub fn renew(&self, conn: &dyn Db) -> Result<(), EngineError> {
         if apply_locks::renew(conn, &self.user, &self.token, now())? {
             Ok(())
         } else {
@@ -158,7 +156,7 @@ impl Lease {
     }
 
     /// Gives the lock back.
-    pub fn release(&self, conn: &Connection) -> Result<(), EngineError> {
+    pub fn release(&self, conn: &dyn Db) -> Result<(), EngineError> {
         Ok(apply_locks::release(conn, &self.user, &self.token)?)
     }
 }

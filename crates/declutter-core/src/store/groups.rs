@@ -159,14 +159,18 @@ pub fn recompute_in(tx: &Connection, user: &UserId) -> Result<(), DbError> {
 }
 
 /// The sources the members of `user`'s probable groups are in (what a verification reads).
-pub fn probable_sources(conn: &Connection, user: &UserId) -> Result<Vec<String>, DbError> {
-    let mut stmt = conn.prepare_cached(
+pub fn probable_sources(
+    conn: &dyn platform_db::sql::Db,
+    user: &UserId,
+) -> Result<Vec<String>, DbError> {
+    use platform_db::sql::DbExt as _;
+    Ok(conn.rows(
         "SELECT DISTINCT f.source FROM dup_groups g \
          JOIN dup_group_files gf ON gf.group_id = g.id JOIN files f ON f.id = gf.file_id \
          WHERE g.user_id = ?1 AND g.confidence = 'probable' ORDER BY f.source",
-    )?;
-    let rows = stmt.query_map([user.as_str()], |r| r.get(0))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        platform_db::vals![user.as_str()],
+        |r| r.get(0),
+    )?)
 }
 
 /// How many probable groups `user` has (same size and name on different providers).

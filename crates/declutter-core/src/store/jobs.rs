@@ -3,7 +3,8 @@
 //! then its counters, its cancel flag and, once over, its summary. Every write of a run names
 //! the run's attempt, so a run presumed gone cannot overwrite the one that replaced it.
 
-use platform_db::rusqlite::{Connection, OptionalExtension, Row, params};
+use platform_db::sql::{Db, DbExt as _, Row, SqlError};
+use platform_db::vals;
 
 use super::{DbError, size_of, sql_size};
 use crate::db::now;
@@ -34,13 +35,13 @@ impl JobKind {
         }
     }
 
-    fn parse(s: &str) -> Result<Self, DbError> {
+    fn parse(s: &str) -> Result<Self, SqlError> {
         match s {
             "apply" => Ok(Self::Apply),
             "restore" => Ok(Self::Restore),
             "purge" => Ok(Self::Purge),
             "verify" => Ok(Self::Verify),
-            other => Err(DbError::Corrupt(format!("unknown job kind {other:?}"))),
+            other => Err(SqlError::Corrupt(format!("unknown job kind {other:?}"))),
         }
     }
 }
@@ -85,18 +86,11 @@ pub struct Job {
 const COLUMNS: &str = "id, kind, plan_id, state, phase, total, done, bytes, errors, cancel, \
                        summary, error, started_at, updated_at, finished_at";
 
-fn from_row(r: &Row<'_>) -> platform_db::rusqlite::Result<Job> {
-    let kind: String = r.get(1)?;
+fn from_row(r: &dyn Row) -> Result<Job, SqlError> {
     let summary: Option<String> = r.get(10)?;
     Ok(Job {
         id: r.get(0)?,
-        kind: JobKind::parse(&kind).map_err(|e| {
-            platform_db::rusqlite::Error::FromSqlConversionFailure(
-                1,
-                platform_db::rusqlite::types::Type::Text,
-                Box::new(e),
-            )
-        })?,
+        kind: JobKind::parse(&r.get::<String>(1)?)?,
         plan_id: r.get(2)?,
         state: r.get(3)?,
         phase: r.get(4)?,
@@ -115,25 +109,23 @@ fn from_row(r: &Row<'_>) -> platform_db::rusqlite::Result<Job> {
 
 /// Queues a job run with `options` (JSON); returns its id.
 pub fn insert(
-    conn: &Connection,
+    conn: &dyn Db,
     user: &UserId,
     kind: JobKind,
     plan_id: Option<i64>,
     options: &serde_json::Value,
 ) -> Result<i64, DbError> {
-    let t = now();
-    conn.execute(
+    Ok(conn.one(
         "INSERT INTO jobs (user_id, kind, plan_id, options, started_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-        params![
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5) RETURNING id",
+        vals![
             user.as_str(),
             kind.as_str(),
             plan_id,
             options.to_string(),
-            t
+            now()
         ],
-    )?;
-    Ok(conn.last_insert_rowid())
+    )?)
 }
 
 /// A job of the queue, or a running one, as a worker or a sweep sees it.
@@ -154,88 +146,73 @@ pub struct Queued {
 }
 
 /// Up to `limit` jobs in `state` (`queued` or `running`), oldest first.
-pub fn in_state(conn: &Connection, state: &str, limit: u32) -> Result<Vec<Queued>, DbError> {
-    let mut stmt = conn.prepare_cached(
+pub fn in_state(conn: &dyn Db, state: &str, limit: u32) -> Result<Vec<Queued>, DbError> {
+    Ok(conn.rows(
         "SELECT id, user_id, kind, plan_id, options, attempts FROM jobs \
          WHERE state = ?1 ORDER BY id LIMIT ?2",
-    )?;
-    let rows = stmt.query_map(params![state, limit], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, Option<i64>>(3)?,
-            r.get::<_, String>(4)?,
-            r.get::<_, u32>(5)?,
-        ))
-    })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (id, user, kind, plan_id, options, attempts) = row?;
-        out.push(Queued {
-            id,
-            user: user
-                .parse()
-                .map_err(|e: crate::ids::IdError| DbError::Corrupt(e.to_string()))?,
-            kind: JobKind::parse(&kind)?,
-            plan_id,
-            options: serde_json::from_str(&options).unwrap_or_default(),
-            attempts,
-        });
-    }
-    Ok(out)
+        vals![state, limit],
+        |r| {
+            Ok(Queued {
+                id: r.get(0)?,
+                user: r
+                    .get::<String>(1)?
+                    .parse()
+                    .map_err(|e: crate::ids::IdError| SqlError::Corrupt(e.to_string()))?,
+                kind: JobKind::parse(&r.get::<String>(2)?)?,
+                plan_id: r.get(3)?,
+                options: serde_json::from_str(&r.get::<String>(4)?).unwrap_or_default(),
+                attempts: r.get(5)?,
+            })
+        },
+    )?)
 }
 
 /// The owner's queued or running job, if any.
-pub fn active(conn: &Connection, user: &UserId) -> Result<Option<i64>, DbError> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT id FROM jobs WHERE user_id = ?1 AND state IN ('queued', 'running') LIMIT 1",
-        )?
-        .query_row([user.as_str()], |r| r.get(0))
-        .optional()?)
+pub fn active(conn: &dyn Db, user: &UserId) -> Result<Option<i64>, DbError> {
+    Ok(conn.row_opt(
+        "SELECT id FROM jobs WHERE user_id = ?1 AND state IN ('queued', 'running') LIMIT 1",
+        vals![user.as_str()],
+        |r| r.get(0),
+    )?)
 }
 
 /// Marks queued job `id` running as run `attempt` (its previous runs + 1); false when another
 /// worker took it first.
-pub fn start(conn: &Connection, id: i64, attempt: u32) -> Result<bool, DbError> {
-    Ok(conn
-        .prepare_cached(
-            "UPDATE jobs SET state = 'running', attempts = ?2, updated_at = ?3 \
-             WHERE id = ?1 AND state = 'queued' AND attempts = ?2 - 1",
-        )?
-        .execute(params![id, attempt, now()])?
-        == 1)
+pub fn start(conn: &dyn Db, id: i64, attempt: u32) -> Result<bool, DbError> {
+    Ok(conn.execute(
+        "UPDATE jobs SET state = 'running', attempts = ?2, updated_at = ?3 \
+         WHERE id = ?1 AND state = 'queued' AND attempts = ?2 - 1",
+        vals![id, attempt, now()],
+    )? == 1)
 }
 
 /// Puts running job `id`, whose run `attempt` is gone, back into the queue.
-pub fn requeue(conn: &Connection, id: i64, attempt: u32) -> Result<bool, DbError> {
-    Ok(conn
-        .prepare_cached(
-            "UPDATE jobs SET state = 'queued', updated_at = ?3 \
-             WHERE id = ?1 AND state = 'running' AND attempts = ?2",
-        )?
-        .execute(params![id, attempt, now()])?
-        == 1)
+pub fn requeue(conn: &dyn Db, id: i64, attempt: u32) -> Result<bool, DbError> {
+    Ok(conn.execute(
+        "UPDATE jobs SET state = 'queued', updated_at = ?3 \
+         WHERE id = ?1 AND state = 'running' AND attempts = ?2",
+        vals![id, attempt, now()],
+    )? == 1)
 }
 
 /// One job of an owner.
-pub fn get(conn: &Connection, user: &UserId, id: i64) -> Result<Option<Job>, DbError> {
-    Ok(conn
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM jobs WHERE user_id = ?1 AND id = ?2"
-        ))?
-        .query_row(params![user.as_str(), id], from_row)
-        .optional()?)
+pub fn get(conn: &dyn Db, user: &UserId, id: i64) -> Result<Option<Job>, DbError> {
+    Ok(conn.row_opt(
+        &format!("SELECT {COLUMNS} FROM jobs WHERE user_id = ?1 AND id = ?2"),
+        vals![user.as_str(), id],
+        from_row,
+    )?)
 }
 
 /// The owner's running jobs, newest first.
-pub fn running(conn: &Connection, user: &UserId) -> Result<Vec<Job>, DbError> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM jobs WHERE user_id = ?1 AND state = 'running' ORDER BY id DESC"
-    ))?;
-    let rows = stmt.query_map([user.as_str()], from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+pub fn running(conn: &dyn Db, user: &UserId) -> Result<Vec<Job>, DbError> {
+    Ok(conn.rows(
+        &format!(
+            "SELECT {COLUMNS} FROM jobs WHERE user_id = ?1 AND state = 'running' ORDER BY id DESC"
+        ),
+        vals![user.as_str()],
+        from_row,
+    )?)
 }
 
 /// The counters a progress hook writes.
@@ -254,69 +231,67 @@ pub struct Counters {
 }
 
 /// Writes the counters of run `attempt` of a running job.
-pub fn set_counters(conn: &Connection, id: i64, attempt: u32, c: &Counters) -> Result<(), DbError> {
-    conn.prepare_cached(
+pub fn set_counters(conn: &dyn Db, id: i64, attempt: u32, c: &Counters) -> Result<(), DbError> {
+    conn.execute(
         "UPDATE jobs SET phase = ?2, total = ?3, done = ?4, bytes = ?5, errors = ?6, updated_at = ?7 \
          WHERE id = ?1 AND state = 'running' AND attempts = ?8",
-    )?
-    .execute(params![
-        id,
-        c.phase,
-        sql_size(c.total),
-        sql_size(c.done),
-        sql_size(c.bytes),
-        sql_size(c.errors),
-        now(),
-        attempt
-    ])?;
+        vals![
+            id,
+            c.phase.as_str(),
+            sql_size(c.total),
+            sql_size(c.done),
+            sql_size(c.bytes),
+            sql_size(c.errors),
+            now(),
+            attempt
+        ],
+    )?;
     Ok(())
 }
 
 /// Asks a job of `user` to stop: a queued one is cancelled at once, a running one stops before
 /// its next item. False when the job is over (or not theirs).
-pub fn request_cancel(conn: &Connection, user: &UserId, id: i64) -> Result<bool, DbError> {
-    let t = now();
+pub fn request_cancel(conn: &dyn Db, user: &UserId, id: i64) -> Result<bool, DbError> {
     let queued = conn.execute(
         "UPDATE jobs SET state = 'cancelled', cancel = 1, updated_at = ?3, finished_at = ?3 \
          WHERE user_id = ?1 AND id = ?2 AND state = 'queued'",
-        params![user.as_str(), id, t],
+        vals![user.as_str(), id, now()],
     )?;
     Ok(queued == 1
         || conn.execute(
             "UPDATE jobs SET cancel = 1 WHERE user_id = ?1 AND id = ?2 AND state = 'running'",
-            params![user.as_str(), id],
+            vals![user.as_str(), id],
         )? == 1)
 }
 
 /// Whether a stop was asked for.
-pub fn cancel_requested(conn: &Connection, id: i64) -> Result<bool, DbError> {
+pub fn cancel_requested(conn: &dyn Db, id: i64) -> Result<bool, DbError> {
     Ok(conn
-        .prepare_cached("SELECT cancel FROM jobs WHERE id = ?1")?
-        .query_row([id], |r| r.get(0))
-        .optional()?
+        .row_opt("SELECT cancel FROM jobs WHERE id = ?1", vals![id], |r| {
+            r.get(0)
+        })?
         .unwrap_or(false))
 }
 
 /// Ends run `attempt` of a job (running, or queued when `attempt` is its last run's) in
 /// `state` with its report or error; false when another run has the job now.
 pub fn finish(
-    conn: &Connection,
+    conn: &dyn Db,
     id: i64,
     attempt: u32,
     state: &str,
     summary: Option<&serde_json::Value>,
     error: Option<&str>,
 ) -> Result<bool, DbError> {
-    let t = now();
     Ok(conn.execute(
         "UPDATE jobs SET state = ?2, summary = ?3, error = ?4, updated_at = ?5, finished_at = ?5 \
          WHERE id = ?1 AND state IN ('queued', 'running') AND attempts = ?6",
-        params![
+        vals![
             id,
             state,
             summary.map(serde_json::Value::to_string),
             error,
-            t,
+            now(),
             attempt
         ],
     )? == 1)

@@ -1,5 +1,10 @@
 //! Typed reads and writes of the declutter schema. Every function takes a connection so the
 //! CLI can call it directly and the web app from inside `platform_db::Pool::write`/`read`.
+//!
+//! The modules being moved onto both databases take a [`platform_db::sql::Db`] (or `Conn` when
+//! they open a transaction) and run on SQLite and PostgreSQL alike: `jobs`, `apply_locks`,
+//! `plans`, and single functions of `groups` and `trash`. The rest still take a rusqlite
+//! `Connection` (which is a `Db` too).
 
 pub mod apply_locks;
 pub mod cache;
@@ -18,6 +23,15 @@ pub mod singles;
 pub mod trash;
 
 pub use crate::db::DbError;
+
+/// `hint` (an `INDEXED BY` clause) on SQLite, nothing on PostgreSQL, whose planner takes no
+/// hints.
+pub(crate) fn sqlite_hint(db: &dyn platform_db::sql::Db, hint: &'static str) -> &'static str {
+    match db.dialect() {
+        platform_db::sql::Dialect::Sqlite => hint,
+        platform_db::sql::Dialect::Postgres => "",
+    }
+}
 
 /// Converts a `u64` size to SQLite's `i64` (sizes above 2^63 do not exist on any provider).
 pub(crate) fn sql_size(n: u64) -> i64 {

@@ -2,9 +2,10 @@
 //! `pending` → `started` (trash row written, provider not yet known to have acted) → `done`,
 //! or `skipped` with a reason.
 
-use platform_db::rusqlite::{Connection, OptionalExtension, Row, params};
+use platform_db::sql::{Conn, Db, DbExt as _, Lock, Row, SqlError};
+use platform_db::vals;
 
-use super::{DbError, size_of, sql_size};
+use super::{DbError, size_of, sql_size, sqlite_hint};
 use crate::db::now;
 use crate::ids::UserId;
 
@@ -77,7 +78,7 @@ pub struct PlanItem {
 const ITEM_COLUMNS: &str = "id, group_key, action, source, provider, item_id, parent_id, name, path, size, \
                             modified_ns, hash_kind, hash, etag, state, reason, trash_id";
 
-fn item_from(r: &Row<'_>) -> platform_db::rusqlite::Result<PlanItem> {
+fn item_from(r: &dyn Row) -> Result<PlanItem, SqlError> {
     let action: String = r.get(2)?;
     Ok(PlanItem {
         id: r.get(0)?,
@@ -104,7 +105,7 @@ fn item_from(r: &Row<'_>) -> platform_db::rusqlite::Result<PlanItem> {
     })
 }
 
-fn plan_from(r: &Row<'_>) -> platform_db::rusqlite::Result<Plan> {
+fn plan_from(r: &dyn Row) -> Result<Plan, SqlError> {
     Ok(Plan {
         id: r.get(0)?,
         created_at: r.get(1)?,
@@ -117,20 +118,20 @@ fn plan_from(r: &Row<'_>) -> platform_db::rusqlite::Result<Plan> {
 
 /// Stores a new draft plan and returns its id.
 pub fn insert(
-    conn: &mut Connection,
+    conn: &mut dyn Conn,
     user: &UserId,
     rules: &str,
     items: &[PlanItem],
 ) -> Result<i64, DbError> {
-    let tx = conn.transaction()?;
-    let plan_id = insert_in(&tx, user, rules, items)?;
+    let tx = conn.transaction(Lock::None)?;
+    let plan_id = insert_in(&*tx, user, rules, items)?;
     tx.commit()?;
     Ok(plan_id)
 }
 
 /// [`insert`] inside the caller's transaction.
 pub fn insert_in(
-    tx: &Connection,
+    tx: &dyn Db,
     user: &UserId,
     rules: &str,
     items: &[PlanItem],
@@ -140,96 +141,96 @@ pub fn insert_in(
         .filter(|i| i.action == Action::Remove)
         .collect();
     let bytes: u64 = removes.iter().map(|i| i.size).sum();
-    tx.execute(
-        "INSERT INTO plans (user_id, created_at, rules, status, remove_count, bytes_reclaimed) VALUES (?1, ?2, ?3, 'draft', ?4, ?5)",
-        params![user.as_str(), now(), rules, removes.len() as i64, sql_size(bytes)],
+    let plan_id: i64 = tx.one(
+        "INSERT INTO plans (user_id, created_at, rules, status, remove_count, bytes_reclaimed) \
+         VALUES (?1, ?2, ?3, 'draft', ?4, ?5) RETURNING id",
+        vals![
+            user.as_str(),
+            now(),
+            rules,
+            sql_size(u64::try_from(removes.len()).unwrap_or(u64::MAX)),
+            sql_size(bytes)
+        ],
     )?;
-    let plan_id = tx.last_insert_rowid();
-    {
-        let mut stmt = tx.prepare(
+    for i in items {
+        let action = if i.action == Action::Keep {
+            "keep"
+        } else {
+            "remove"
+        };
+        tx.execute(
             "INSERT INTO plan_items (plan_id, group_key, action, source, provider, item_id, parent_id, name, path, size, \
              modified_ns, hash_kind, hash, etag) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-        )?;
-        for i in items {
-            let action = if i.action == Action::Keep {
-                "keep"
-            } else {
-                "remove"
-            };
-            stmt.execute(params![
+            vals![
                 plan_id,
-                i.group_key,
+                i.group_key.as_str(),
                 action,
-                i.source,
-                i.provider,
-                i.item_id,
-                i.parent_id,
-                i.name,
-                i.path,
+                i.source.as_str(),
+                i.provider.as_str(),
+                i.item_id.as_str(),
+                i.parent_id.as_deref(),
+                i.name.as_str(),
+                i.path.as_str(),
                 sql_size(i.size),
                 i.modified_ns,
-                i.hash_kind,
-                i.hash,
-                i.etag
-            ])?;
-        }
+                i.hash_kind.as_deref(),
+                i.hash.as_deref(),
+                i.etag.as_deref()
+            ],
+        )?;
     }
     Ok(plan_id)
 }
 
 /// One plan of an owner.
-pub fn get(conn: &Connection, user: &UserId, plan_id: i64) -> Result<Option<Plan>, DbError> {
-    Ok(conn
-        .query_row(
-            "SELECT id, created_at, rules, status, remove_count, bytes_reclaimed FROM plans WHERE user_id = ?1 AND id = ?2",
-            params![user.as_str(), plan_id],
-            plan_from,
-        )
-        .optional()?)
+pub fn get(conn: &dyn Db, user: &UserId, plan_id: i64) -> Result<Option<Plan>, DbError> {
+    Ok(conn.row_opt(
+        "SELECT id, created_at, rules, status, remove_count, bytes_reclaimed FROM plans WHERE user_id = ?1 AND id = ?2",
+        vals![user.as_str(), plan_id],
+        plan_from,
+    )?)
 }
 
 /// The owner's most recent plan.
-pub fn latest(conn: &Connection, user: &UserId) -> Result<Option<Plan>, DbError> {
-    Ok(conn
-        .query_row(
-            "SELECT id, created_at, rules, status, remove_count, bytes_reclaimed FROM plans WHERE user_id = ?1 ORDER BY id DESC LIMIT 1",
-            params![user.as_str()],
-            plan_from,
-        )
-        .optional()?)
+pub fn latest(conn: &dyn Db, user: &UserId) -> Result<Option<Plan>, DbError> {
+    Ok(conn.row_opt(
+        "SELECT id, created_at, rules, status, remove_count, bytes_reclaimed FROM plans WHERE user_id = ?1 ORDER BY id DESC LIMIT 1",
+        vals![user.as_str()],
+        plan_from,
+    )?)
 }
 
 /// The owner's plans, newest first.
-pub fn list(conn: &Connection, user: &UserId) -> Result<Vec<Plan>, DbError> {
-    let mut stmt = conn.prepare(
+pub fn list(conn: &dyn Db, user: &UserId) -> Result<Vec<Plan>, DbError> {
+    Ok(conn.rows(
         "SELECT id, created_at, rules, status, remove_count, bytes_reclaimed FROM plans \
          WHERE user_id = ?1 ORDER BY id DESC",
-    )?;
-    let rows = stmt.query_map(params![user.as_str()], plan_from)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        vals![user.as_str()],
+        plan_from,
+    )?)
 }
 
 /// Every item of a plan, in group order.
-pub fn items(conn: &Connection, plan_id: i64) -> Result<Vec<PlanItem>, DbError> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {ITEM_COLUMNS} FROM plan_items WHERE plan_id = ?1 ORDER BY group_key, id"
-    ))?;
-    let rows = stmt.query_map([plan_id], item_from)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+pub fn items(conn: &dyn Db, plan_id: i64) -> Result<Vec<PlanItem>, DbError> {
+    Ok(conn.rows(
+        &format!("SELECT {ITEM_COLUMNS} FROM plan_items WHERE plan_id = ?1 ORDER BY group_key, id"),
+        vals![plan_id],
+        item_from,
+    )?)
 }
 
 /// Sets a plan's status.
-pub fn set_status(conn: &Connection, plan_id: i64, status: &str) -> Result<(), DbError> {
+pub fn set_status(conn: &dyn Db, plan_id: i64, status: &str) -> Result<(), DbError> {
     conn.execute(
         "UPDATE plans SET status = ?2 WHERE id = ?1",
-        params![plan_id, status],
+        vals![plan_id, status],
     )?;
     Ok(())
 }
 
 /// Moves an item to a journal state.
 pub fn set_state(
-    conn: &Connection,
+    conn: &dyn Db,
     item_id: i64,
     state: &str,
     reason: Option<&str>,
@@ -237,99 +238,101 @@ pub fn set_state(
 ) -> Result<(), DbError> {
     conn.execute(
         "UPDATE plan_items SET state = ?2, reason = ?3, trash_id = coalesce(?4, trash_id), updated_at = ?5 WHERE id = ?1",
-        params![item_id, state, reason, trash_id, now()],
+        vals![item_id, state, reason, trash_id, now()],
     )?;
     Ok(())
 }
 
 /// Whether a plan removes anything from `provider` (an index lookup, whatever the plan's size).
-pub fn removes_from(conn: &Connection, plan_id: i64, provider: &str) -> Result<bool, DbError> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM plan_items INDEXED BY plan_items_by_provider \
+pub fn removes_from(conn: &dyn Db, plan_id: i64, provider: &str) -> Result<bool, DbError> {
+    Ok(conn.one(
+        &format!(
+            "SELECT EXISTS (SELECT 1 FROM plan_items {} \
              WHERE plan_id = ?1 AND action = 'remove' AND provider = ?2)",
-        )?
-        .query_row(params![plan_id, provider], |r| r.get(0))?)
+            sqlite_hint(conn, "INDEXED BY plan_items_by_provider")
+        ),
+        vals![plan_id, provider],
+    )?)
 }
 
 /// The sources a plan's items are in (as stored, e.g. `local:/srv/photos`, `onedrive:`).
-pub fn sources(conn: &Connection, plan_id: i64) -> Result<Vec<String>, DbError> {
-    let mut stmt =
-        conn.prepare_cached("SELECT DISTINCT source FROM plan_items WHERE plan_id = ?1")?;
-    let rows = stmt.query_map([plan_id], |r| r.get(0))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+pub fn sources(conn: &dyn Db, plan_id: i64) -> Result<Vec<String>, DbError> {
+    Ok(conn.rows(
+        "SELECT DISTINCT source FROM plan_items WHERE plan_id = ?1",
+        vals![plan_id],
+        |r| r.get(0),
+    )?)
 }
 
 /// How many duplicate groups a plan covers.
-pub fn group_count(conn: &Connection, plan_id: i64) -> Result<u64, DbError> {
-    let n: i64 = conn
-        .prepare_cached(
+pub fn group_count(conn: &dyn Db, plan_id: i64) -> Result<u64, DbError> {
+    let n: i64 = conn.one(
+        &format!(
             "SELECT count(*) FROM (SELECT DISTINCT group_key FROM plan_items \
-             INDEXED BY plan_items_by_group WHERE plan_id = ?1)",
-        )?
-        .query_row([plan_id], |r| r.get(0))?;
+             {} WHERE plan_id = ?1) AS g",
+            sqlite_hint(conn, "INDEXED BY plan_items_by_group")
+        ),
+        vals![plan_id],
+    )?;
     Ok(size_of(n))
 }
 
 /// One page of a plan's groups in group order, each with its items (kept copies first), read
 /// through the `plan_items_by_group` index (migration 0007).
 pub fn group_page(
-    conn: &Connection,
+    conn: &dyn Db,
     plan_id: i64,
     offset: u64,
     limit: u64,
 ) -> Result<Vec<Vec<PlanItem>>, DbError> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {ITEM_COLUMNS} FROM plan_items WHERE plan_id = ?1 AND group_key IN ( \
-         SELECT DISTINCT group_key FROM plan_items INDEXED BY plan_items_by_group \
-         WHERE plan_id = ?1 ORDER BY group_key LIMIT ?2 OFFSET ?3) \
-         ORDER BY group_key, action, path, id"
-    ))?;
-    let rows = stmt.query_map(
-        params![plan_id, sql_size(limit), sql_size(offset)],
-        item_from,
-    )?;
     let mut groups: Vec<Vec<PlanItem>> = Vec::new();
-    for item in rows {
-        let item = item?;
-        match groups.last_mut() {
-            Some(g) if g[0].group_key == item.group_key => g.push(item),
-            _ => groups.push(vec![item]),
-        }
-    }
+    conn.each(
+        &format!(
+            "SELECT {ITEM_COLUMNS} FROM plan_items WHERE plan_id = ?1 AND group_key IN ( \
+             SELECT DISTINCT group_key FROM plan_items {} \
+             WHERE plan_id = ?1 ORDER BY group_key LIMIT ?2 OFFSET ?3) \
+             ORDER BY group_key, action, path, id",
+            sqlite_hint(conn, "INDEXED BY plan_items_by_group")
+        ),
+        vals![plan_id, sql_size(limit), sql_size(offset)],
+        &mut |r| {
+            let item = item_from(r)?;
+            match groups.last_mut() {
+                Some(g) if g[0].group_key == item.group_key => g.push(item),
+                _ => groups.push(vec![item]),
+            }
+            Ok(())
+        },
+    )?;
     Ok(groups)
 }
 
 /// The items of a plan's group named `group_key`.
-pub fn group_items(
-    conn: &Connection,
-    plan_id: i64,
-    group_key: &str,
-) -> Result<Vec<PlanItem>, DbError> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {ITEM_COLUMNS} FROM plan_items WHERE plan_id = ?1 AND group_key = ?2 ORDER BY id"
-    ))?;
-    let rows = stmt.query_map(params![plan_id, group_key], item_from)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+pub fn group_items(conn: &dyn Db, plan_id: i64, group_key: &str) -> Result<Vec<PlanItem>, DbError> {
+    Ok(conn.rows(
+        &format!(
+            "SELECT {ITEM_COLUMNS} FROM plan_items WHERE plan_id = ?1 AND group_key = ?2 ORDER BY id"
+        ),
+        vals![plan_id, group_key],
+        item_from,
+    )?)
 }
 
 /// One item of a plan.
-pub fn item(conn: &Connection, plan_id: i64, item_id: i64) -> Result<Option<PlanItem>, DbError> {
-    Ok(conn
-        .query_row(
-            &format!("SELECT {ITEM_COLUMNS} FROM plan_items WHERE plan_id = ?1 AND id = ?2"),
-            params![plan_id, item_id],
-            item_from,
-        )
-        .optional()?)
+pub fn item(conn: &dyn Db, plan_id: i64, item_id: i64) -> Result<Option<PlanItem>, DbError> {
+    Ok(conn.row_opt(
+        &format!("SELECT {ITEM_COLUMNS} FROM plan_items WHERE plan_id = ?1 AND id = ?2"),
+        vals![plan_id, item_id],
+        item_from,
+    )?)
 }
 
 /// Sets what a pending item of a draft plan does; callers check the group still keeps a copy
 /// (`engine::plan::edit`), then call [`refresh_totals`].
-pub fn set_action(conn: &Connection, item_id: i64, action: Action) -> Result<(), DbError> {
+pub fn set_action(conn: &dyn Db, item_id: i64, action: Action) -> Result<(), DbError> {
     conn.execute(
         "UPDATE plan_items SET action = ?2 WHERE id = ?1 AND state = 'pending'",
-        params![
+        vals![
             item_id,
             if action == Action::Keep {
                 "keep"
@@ -342,11 +345,12 @@ pub fn set_action(conn: &Connection, item_id: i64, action: Action) -> Result<(),
 }
 
 /// Recounts a plan's removals and bytes from its items.
-pub fn refresh_totals(conn: &Connection, plan_id: i64) -> Result<(), DbError> {
+pub fn refresh_totals(conn: &dyn Db, plan_id: i64) -> Result<(), DbError> {
     conn.execute(
-        "UPDATE plans SET (remove_count, bytes_reclaimed) = (SELECT count(*), coalesce(sum(size), 0) \
+        "UPDATE plans SET (remove_count, bytes_reclaimed) = \
+         (SELECT count(*), CAST(coalesce(sum(size), 0) AS BIGINT) \
          FROM plan_items WHERE plan_id = ?1 AND action = 'remove') WHERE id = ?1",
-        [plan_id],
+        vals![plan_id],
     )?;
     Ok(())
 }

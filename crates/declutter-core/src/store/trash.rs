@@ -223,12 +223,13 @@ pub fn plans_in_trash(
 }
 
 /// The sources (`local:/path`, `onedrive:`, `gdrive:`) the owner's trashed entries are in.
-pub fn sources(conn: &Connection, user: &UserId) -> Result<Vec<String>, DbError> {
-    let mut stmt = conn.prepare_cached(
+pub fn sources(conn: &dyn platform_db::sql::Db, user: &UserId) -> Result<Vec<String>, DbError> {
+    use platform_db::sql::DbExt as _;
+    Ok(conn.rows(
         "SELECT DISTINCT source FROM trash WHERE user_id = ?1 AND state = 'trashed' ORDER BY source",
-    )?;
-    let rows = stmt.query_map([user.as_str()], |r| r.get(0))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        platform_db::vals![user.as_str()],
+        |r| r.get(0),
+    )?)
 }
 
 /// The owners with trashed entries due for purging at `t` (their retention over).

@@ -16,6 +16,7 @@ mod pg_schema;
 mod picks;
 mod plan_apply;
 mod props;
+mod queue;
 mod rescan;
 mod safety;
 mod support;

@@ -68,6 +68,9 @@ pub enum DbError {
     /// PostgreSQL failed or could not be reached.
     #[error(transparent)]
     Pg(#[from] platform_db::pg::PgError),
+    /// The portable SQL layer refused (a value of another type, no row, a misuse).
+    #[error(transparent)]
+    Sql(platform_db::sql::SqlError),
 }
 
 impl From<platform_db::pg::tokio_postgres::Error> for DbError {
@@ -89,6 +92,8 @@ impl From<declutter_core::db::DbError> for DbError {
             E::Open(e) => Self::Open(e),
             E::Sqlite(e) => Self::Sqlite(e),
             E::Corrupt(m) => Self::Corrupt(m),
+            E::Pg(e) => Self::Pg(e),
+            E::Sql(e) => Self::Sql(e),
         }
     }
 }

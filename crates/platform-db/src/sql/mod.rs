@@ -126,6 +126,9 @@ pub enum SqlError {
         /// What the row holds.
         found: String,
     },
+    /// A stored value did not parse back into its domain type.
+    #[error("corrupt value in database: {0}")]
+    Corrupt(String),
     /// A query that must answer one row answered none.
     #[error("the query returned no row")]
     NoRow,
