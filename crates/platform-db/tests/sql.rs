@@ -59,10 +59,10 @@ fn values_go_in_and_come_back_typed() -> TestResult {
             vals![1i64],
             |r| {
                 Ok((
-                    r.get::<i64>(0)?,
-                    r.get::<Option<String>>(1)?,
-                    r.get::<Option<Vec<u8>>>(2)?,
-                    r.get::<bool>(3)?,
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, Option<Vec<u8>>>(2)?,
+                    r.get::<_, bool>(3)?,
                 ))
             },
         )?;
@@ -139,7 +139,7 @@ fn rows_stream_through_a_callback_and_a_long_result_reads_whole() -> TestResult 
              SELECT n FROM c",
             vals![20_000i64],
             &mut |r| {
-                sum += r.get::<i64>(0)?;
+                sum += r.get::<_, i64>(0)?;
                 Ok(())
             },
         )?;

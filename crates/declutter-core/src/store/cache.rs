@@ -4,7 +4,8 @@
 //! [`KEEP_SECS`] (a moved file is found again by the next scan of its folder; an entry older
 //! than that is most likely of a deleted file).
 
-use platform_db::rusqlite::{Connection, params};
+use platform_db::sql::{Db, RusqliteLike as _};
+use platform_db::vals as params;
 
 use super::DbError;
 use crate::local::hashing::CacheEntry;
@@ -13,7 +14,7 @@ use crate::local::hashing::CacheEntry;
 pub const KEEP_SECS: i64 = 30 * 86_400;
 
 /// Drops the entries stored before `now - KEEP_SECS`; returns how many.
-pub fn expire(conn: &Connection, now: i64) -> Result<u64, DbError> {
+pub fn expire(conn: &dyn Db, now: i64) -> Result<u64, DbError> {
     Ok(conn
         .prepare_cached("DELETE FROM hash_cache WHERE stored_at < ?1")?
         .execute([now - KEEP_SECS])? as u64)
@@ -22,7 +23,7 @@ pub fn expire(conn: &Connection, now: i64) -> Result<u64, DbError> {
 /// The entry of one inode, if its size and mtime still match (a point lookup, for scans that
 /// do not load the whole cache).
 pub fn get(
-    conn: &Connection,
+    conn: &dyn Db,
     key: (u64, u64),
     size: u64,
     mtime_ns: i64,
@@ -49,7 +50,7 @@ pub fn get(
 }
 
 /// Whether the cache holds anything (a cold database skips the lookups altogether).
-pub fn is_empty(conn: &Connection) -> Result<bool, DbError> {
+pub fn is_empty(conn: &dyn Db) -> Result<bool, DbError> {
     let any: bool = conn.query_row("SELECT EXISTS (SELECT 1 FROM hash_cache)", [], |r| r.get(0))?;
     Ok(!any)
 }

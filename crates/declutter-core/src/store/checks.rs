@@ -1,7 +1,8 @@
 //! Content checks: the BLAKE3 of an item's downloaded content, recorded by verification and
 //! valid while the item keeps the size and modification time it had when checked.
 
-use platform_db::rusqlite::{Connection, params};
+use platform_db::sql::{Db, RusqliteLike as _};
+use platform_db::vals as params;
 
 use super::{DbError, sql_size};
 use crate::db::now;
@@ -9,12 +10,7 @@ use crate::ids::UserId;
 use crate::store::files::FileRow;
 
 /// Records the content hash of `file` as indexed now (replacing an older check).
-pub fn record(
-    conn: &Connection,
-    user: &UserId,
-    file: &FileRow,
-    blake3: &str,
-) -> Result<(), DbError> {
+pub fn record(conn: &dyn Db, user: &UserId, file: &FileRow, blake3: &str) -> Result<(), DbError> {
     conn.prepare_cached(
         "INSERT OR REPLACE INTO content_checks (user_id, source, item_id, size, modified_ns, \
          blake3, checked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -32,7 +28,7 @@ pub fn record(
 }
 
 /// The still-valid check of `file`, if any.
-pub fn valid(conn: &Connection, user: &UserId, file: &FileRow) -> Result<Option<String>, DbError> {
+pub fn valid(conn: &dyn Db, user: &UserId, file: &FileRow) -> Result<Option<String>, DbError> {
     let mut stmt = conn.prepare_cached(
         "SELECT blake3 FROM content_checks WHERE user_id = ?1 AND source = ?2 AND item_id = ?3 \
          AND size = ?4 AND modified_ns = ?5",
@@ -51,7 +47,7 @@ pub fn valid(conn: &Connection, user: &UserId, file: &FileRow) -> Result<Option<
 }
 
 /// Whether the owner has any check (grouping takes the slower, check-aware path only then).
-pub fn any(conn: &Connection, user: &UserId) -> Result<bool, DbError> {
+pub fn any(conn: &dyn Db, user: &UserId) -> Result<bool, DbError> {
     Ok(conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM content_checks WHERE user_id = ?1)",
         [user.as_str()],
@@ -61,7 +57,7 @@ pub fn any(conn: &Connection, user: &UserId) -> Result<bool, DbError> {
 
 /// Gives a local file without a hash the BLAKE3 its check computed (the scan clears it again
 /// if the file changes).
-pub fn adopt_local_hash(conn: &Connection, file_id: i64, blake3: &str) -> Result<(), DbError> {
+pub fn adopt_local_hash(conn: &dyn Db, file_id: i64, blake3: &str) -> Result<(), DbError> {
     conn.prepare_cached(
         "UPDATE files SET hash_kind = 'blake3', hash = ?2 WHERE id = ?1 AND provider = 'local' \
          AND hash IS NULL",

@@ -2,7 +2,10 @@
 
 use std::collections::HashMap;
 
-use platform_db::rusqlite::{Connection, Row, Transaction, params};
+use platform_db::sql::{
+    Conn, Db, DbExt as _, Lock, Optional as _, Row, RusqliteLike as _, SqlError,
+};
+use platform_db::vals as params;
 
 use super::{DbError, size_of, sql_size};
 use crate::ids::{Source, UserId};
@@ -50,12 +53,12 @@ pub const COLUMNS: &str = "id, source, provider, item_id, parent_id, name, path,
                            modified_ns, hash_kind, hash, etag, mime, comparable, owned";
 
 /// Decodes a row selected with [`COLUMNS`].
-pub fn from_row(r: &Row<'_>) -> platform_db::rusqlite::Result<FileRow> {
+pub fn from_row(r: &dyn Row) -> Result<FileRow, SqlError> {
     from_row_at(r, 0)
 }
 
 /// Decodes [`COLUMNS`] starting at column `at`.
-pub fn from_row_at(r: &Row<'_>, at: usize) -> platform_db::rusqlite::Result<FileRow> {
+pub fn from_row_at(r: &dyn Row, at: usize) -> Result<FileRow, SqlError> {
     Ok(FileRow {
         id: r.get(at)?,
         source: r.get(at + 1)?,
@@ -77,7 +80,7 @@ pub fn from_row_at(r: &Row<'_>, at: usize) -> platform_db::rusqlite::Result<File
 }
 
 fn upsert(
-    tx: &Transaction<'_>,
+    tx: &dyn Db,
     user: &UserId,
     source: &str,
     provider: &str,
@@ -143,7 +146,7 @@ fn fingerprint(item: &Item) -> Fingerprint {
 }
 
 fn existing(
-    tx: &Transaction<'_>,
+    tx: &dyn Db,
     user: &UserId,
     src: &str,
 ) -> Result<HashMap<String, Fingerprint>, DbError> {
@@ -176,7 +179,7 @@ fn existing(
 /// Only rows that differ are written, so rescanning an unchanged tree writes nothing. Returns
 /// the number of rows written or deleted.
 pub fn apply_listing(
-    conn: &mut Connection,
+    conn: &mut dyn Conn,
     user: &UserId,
     source: &Source,
     listing: &Listing,
@@ -184,9 +187,9 @@ pub fn apply_listing(
 ) -> Result<u64, DbError> {
     let src = source.to_string();
     let provider = source.provider().as_str();
-    let tx = conn.transaction()?;
+    let tx = conn.transaction(Lock::None)?;
     let mut before = if listing.full {
-        existing(&tx, user, &src)?
+        existing(&*tx, user, &src)?
     } else {
         HashMap::new()
     };
@@ -202,7 +205,7 @@ pub fn apply_listing(
                         .remove(item.id.as_str())
                         .is_some_and(|old| old == fingerprint(item));
                     if !same {
-                        upsert(&tx, user, &src, provider, item, scan_id)?;
+                        upsert(&*tx, user, &src, provider, item, scan_id)?;
                         written += 1;
                     }
                 }
@@ -218,7 +221,7 @@ pub fn apply_listing(
         }
     }
     if source.local_root().is_none() && written > 0 {
-        recompute_paths(&tx, user, &src)?;
+        recompute_paths(&*tx, user, &src)?;
     }
     tx.commit()?;
     Ok(written)
@@ -227,7 +230,7 @@ pub fn apply_listing(
 /// Records which listed items the user owns: a full listing marks every item owned but those
 /// in `not_owned`; a delta sets the flag of the items it upserts. Only differing rows change.
 pub fn set_ownership(
-    conn: &mut Connection,
+    conn: &mut dyn Conn,
     user: &UserId,
     source: &Source,
     listing: &Listing,
@@ -246,7 +249,7 @@ pub fn set_ownership(
             return Ok(());
         }
     }
-    let tx = conn.transaction()?;
+    let tx = conn.transaction(Lock::None)?;
     {
         let mut set = tx.prepare_cached(
             "UPDATE files SET owned = ?4 WHERE user_id = ?1 AND source = ?2 AND item_id = ?3 \
@@ -274,7 +277,7 @@ pub fn set_ownership(
 }
 
 /// Rebuilds display paths of a cloud source from parent ids (deltas carry no paths).
-fn recompute_paths(tx: &Transaction<'_>, user: &UserId, src: &str) -> Result<(), DbError> {
+fn recompute_paths(tx: &dyn Db, user: &UserId, src: &str) -> Result<(), DbError> {
     let mut nodes: HashMap<String, (Option<String>, String, String)> = HashMap::new();
     {
         let mut stmt = tx.prepare(
@@ -331,11 +334,7 @@ fn path_of(
 }
 
 /// Every indexed row of an owner (optionally of one source).
-pub fn all(
-    conn: &Connection,
-    user: &UserId,
-    source: Option<&Source>,
-) -> Result<Vec<FileRow>, DbError> {
+pub fn all(conn: &dyn Db, user: &UserId, source: Option<&Source>) -> Result<Vec<FileRow>, DbError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM files WHERE user_id = ?1 AND (?2 IS NULL OR source = ?2) ORDER BY path"
     );
@@ -348,7 +347,7 @@ pub fn all(
 }
 
 /// Counts indexed items of one source.
-pub fn count(conn: &Connection, user: &UserId, source: &Source) -> Result<u64, DbError> {
+pub fn count(conn: &dyn Db, user: &UserId, source: &Source) -> Result<u64, DbError> {
     let n: i64 = conn.query_row(
         "SELECT count(*) FROM files WHERE user_id = ?1 AND source = ?2",
         params![user.as_str(), source.to_string()],
@@ -373,7 +372,7 @@ pub struct UsageRow {
 /// Per source and per extension totals of an owner's files, aggregated in SQL over the
 /// covering `files_usage` index (extension is the generated `ext` column), ordered by source
 /// then extension.
-pub fn usage(conn: &Connection, user: &UserId) -> Result<Vec<UsageRow>, DbError> {
+pub fn usage(conn: &dyn Db, user: &UserId) -> Result<Vec<UsageRow>, DbError> {
     let mut stmt = conn.prepare_cached(
         "SELECT source, ext, count(*), coalesce(sum(size), 0) FROM files INDEXED BY files_usage \
          WHERE user_id = ?1 AND is_dir = 0 GROUP BY source, ext ORDER BY source, ext",
@@ -392,12 +391,11 @@ pub fn usage(conn: &Connection, user: &UserId) -> Result<Vec<UsageRow>, DbError>
 /// Whether the owner's indexed item is theirs (`false`: shared with them by someone else);
 /// `None` when it is no longer indexed.
 pub fn owned(
-    conn: &Connection,
+    conn: &dyn Db,
     user: &UserId,
     source: &str,
     item_id: &str,
 ) -> Result<Option<bool>, DbError> {
-    use platform_db::rusqlite::OptionalExtension;
     Ok(conn
         .prepare_cached(
             "SELECT owned FROM files WHERE user_id = ?1 AND source = ?2 AND item_id = ?3",

@@ -5,9 +5,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use platform_db::rusqlite::{Connection, params_from_iter};
+use platform_db::sql::Db;
 
-use super::review::{Filter, refs};
+use super::review::Filter;
 use super::{DbError, size_of};
 use crate::ids::UserId;
 
@@ -74,20 +74,19 @@ impl FolderTree {
 
 /// The owner's folders holding copies of the exact groups that pass `filter` (the same groups
 /// the duplicates list shows for it), so each folder's numbers add up to what the list shows.
-pub fn tree(conn: &Connection, user: &UserId, filter: &Filter) -> Result<FolderTree, DbError> {
+pub fn tree(conn: &dyn Db, user: &UserId, filter: &Filter) -> Result<FolderTree, DbError> {
     // The filter's clause binds the owner as its `?1`, as this query does.
-    let (clause, args) = filter.clause(user);
+    let (clause, args) = filter.clause(user, conn.dialect());
     let only = if filter.is_empty() {
         String::new()
     } else {
         format!(" AND g.id IN (SELECT id FROM dup_groups WHERE {clause})")
     };
-    let mut stmt = conn.prepare_cached(&format!(
+    let sql = format!(
         "SELECT g.id, g.size, g.file_count, f.path, f.source FROM dup_groups g \
          JOIN dup_group_files gf ON gf.group_id = g.id JOIN files f ON f.id = gf.file_id \
          WHERE g.user_id = ?1 AND g.confidence = 'exact' AND g.file_count > 1{only} ORDER BY g.id",
-    ))?;
-    let mut rows = stmt.query(params_from_iter(refs(&args)))?;
+    );
     let mut folders: HashMap<String, FolderStat> = HashMap::new();
     let mut sources: BTreeSet<String> = BTreeSet::new();
     // Copies per folder of the group being read; flushed when the next group starts.
@@ -103,7 +102,7 @@ pub fn tree(conn: &Connection, user: &UserId, filter: &Filter) -> Result<FolderT
             }
         }
     };
-    while let Some(r) = rows.next()? {
+    conn.each(&sql, &args, &mut |r| {
         let (id, size, count, path): (i64, i64, i64, String) =
             (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
         let source: String = r.get(4)?;
@@ -118,7 +117,8 @@ pub fn tree(conn: &Connection, user: &UserId, filter: &Filter) -> Result<FolderT
         for (i, _) in path.match_indices('/').filter(|(i, _)| *i > 0) {
             *here.entry(path[..i].to_owned()).or_default() += 1;
         }
-    }
+        Ok(())
+    })?;
     flush(current, &mut here);
     Ok(FolderTree {
         folders: folders.into_iter().collect(),

@@ -3,7 +3,10 @@
 
 use std::collections::HashMap;
 
-use platform_db::rusqlite::{Connection, OptionalExtension, params};
+use platform_db::sql::{
+    Conn, Db, DbExt as _, Lock, Optional as _, Row, RusqliteLike as _, SqlError,
+};
+use platform_db::vals as params;
 
 use super::files::{COLUMNS, FileRow, from_row_at};
 use super::{DbError, size_of, sql_size};
@@ -71,15 +74,15 @@ const UNCHECKED: &str = "NOT EXISTS (SELECT 1 FROM content_checks c WHERE c.user
     AND c.modified_ns = f.modified_ns)";
 
 /// Recomputes the owner's groups from the index.
-pub fn recompute(conn: &mut Connection, user: &UserId) -> Result<(), DbError> {
-    let tx = conn.transaction()?;
-    recompute_in(&tx, user)?;
+pub fn recompute(conn: &mut dyn Conn, user: &UserId) -> Result<(), DbError> {
+    let tx = conn.transaction(Lock::None)?;
+    recompute_in(&*tx, user)?;
     tx.commit()?;
     Ok(())
 }
 
 /// [`recompute`] inside the caller's transaction.
-pub fn recompute_in(tx: &Connection, user: &UserId) -> Result<(), DbError> {
+pub fn recompute_in(tx: &dyn Db, user: &UserId) -> Result<(), DbError> {
     tx.execute("DELETE FROM dup_groups WHERE user_id = ?1", [user.as_str()])?;
     let t = now();
     if super::checks::any(tx, user)? {
@@ -141,11 +144,12 @@ pub fn recompute_in(tx: &Connection, user: &UserId) -> Result<(), DbError> {
         rows.collect::<Result<_, _>>()?
     };
     for (size, name) in probable {
-        tx.execute(
-            "INSERT INTO dup_groups (user_id, confidence, size, computed_at) VALUES (?1, 'probable', ?2, ?3)",
+        let gid: i64 = tx.query_row(
+            "INSERT INTO dup_groups (user_id, confidence, size, computed_at) \
+             VALUES (?1, 'probable', ?2, ?3) RETURNING id",
             params![user.as_str(), size, t],
+            |r| r.get(0),
         )?;
-        let gid = tx.last_insert_rowid();
         tx.execute(
             &format!(
                 "INSERT INTO dup_group_files (group_id, file_id) SELECT ?1, f.id FROM files f \
@@ -174,7 +178,7 @@ pub fn probable_sources(
 }
 
 /// How many probable groups `user` has (same size and name on different providers).
-pub fn probable_count(conn: &Connection, user: &UserId) -> Result<u64, DbError> {
+pub fn probable_count(conn: &dyn Db, user: &UserId) -> Result<u64, DbError> {
     let n: i64 = conn
         .prepare_cached(
             "SELECT count(*) FROM dup_groups WHERE user_id = ?1 AND confidence = 'probable'",
@@ -185,7 +189,7 @@ pub fn probable_count(conn: &Connection, user: &UserId) -> Result<u64, DbError> 
 
 /// Fills what the duplicates view filters, searches and sorts on (migration 0007): the
 /// members' names, the first member's extension, the newest modification time.
-fn describe(tx: &Connection, user: &UserId) -> Result<(), DbError> {
+fn describe(tx: &dyn Db, user: &UserId) -> Result<(), DbError> {
     tx.execute(
         "UPDATE dup_groups SET \
          names = coalesce((SELECT '/' || group_concat(n, '/') || '/' FROM ( \
@@ -213,7 +217,7 @@ pub struct Summary {
 }
 
 /// Group count, reclaimable bytes and surplus copies of the owner, as [`list`] would sum them.
-pub fn summary(conn: &Connection, user: &UserId) -> Result<Summary, DbError> {
+pub fn summary(conn: &dyn Db, user: &UserId) -> Result<Summary, DbError> {
     // One row kept current by triggers (migration 0003), not a scan of the owner's groups.
     let (n, bytes, copies): (i64, i64, i64) = conn
         .query_row(
@@ -232,7 +236,7 @@ pub fn summary(conn: &Connection, user: &UserId) -> Result<Summary, DbError> {
 
 /// The version of everything the owner's duplicates view shows: it changes whenever a group or
 /// a grouped file of the owner changes, in any connection or process (triggers, migration 0005).
-pub fn view_version(conn: &Connection, user: &UserId) -> Result<i64, DbError> {
+pub fn view_version(conn: &dyn Db, user: &UserId) -> Result<i64, DbError> {
     Ok(conn
         .prepare_cached("SELECT version FROM dupes_view_version WHERE user_id = ?1")?
         .query_row([user.as_str()], |r| r.get(0))
@@ -242,12 +246,7 @@ pub fn view_version(conn: &Connection, user: &UserId) -> Result<i64, DbError> {
 
 /// One page of the owner's groups in [`list`] order (largest waste first, then id), with the
 /// members of those groups only.
-pub fn page(
-    conn: &Connection,
-    user: &UserId,
-    offset: u64,
-    limit: u64,
-) -> Result<Vec<Group>, DbError> {
+pub fn page(conn: &dyn Db, user: &UserId, offset: u64, limit: u64) -> Result<Vec<Group>, DbError> {
     let mut groups: Vec<Group> = {
         let mut stmt = conn.prepare_cached(
             "SELECT id, confidence, hash_kind, hash, size FROM dup_groups \
@@ -265,7 +264,7 @@ pub fn page(
 }
 
 /// Loads the members of `groups` (ordered by path) in one query.
-pub(crate) fn fill_members(conn: &Connection, groups: &mut [Group]) -> Result<(), DbError> {
+pub(crate) fn fill_members(conn: &dyn Db, groups: &mut [Group]) -> Result<(), DbError> {
     if groups.is_empty() {
         return Ok(());
     }
@@ -297,7 +296,7 @@ pub(crate) fn fill_members(conn: &Connection, groups: &mut [Group]) -> Result<()
     Ok(())
 }
 
-pub(crate) fn group_at(r: &platform_db::rusqlite::Row<'_>) -> platform_db::rusqlite::Result<Group> {
+pub(crate) fn group_at(r: &dyn Row) -> Result<Group, SqlError> {
     let conf: String = r.get(1)?;
     Ok(Group {
         id: r.get(0)?,
@@ -322,7 +321,7 @@ pub(crate) fn prefixed_columns() -> String {
 }
 
 /// The owner's groups, largest waste first.
-pub fn list(conn: &Connection, user: &UserId) -> Result<Vec<Group>, DbError> {
+pub fn list(conn: &dyn Db, user: &UserId) -> Result<Vec<Group>, DbError> {
     let mut groups: Vec<Group> = {
         let mut stmt = conn.prepare(
             "SELECT id, confidence, hash_kind, hash, size FROM dup_groups WHERE user_id = ?1",

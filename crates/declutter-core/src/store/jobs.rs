@@ -90,7 +90,7 @@ fn from_row(r: &dyn Row) -> Result<Job, SqlError> {
     let summary: Option<String> = r.get(10)?;
     Ok(Job {
         id: r.get(0)?,
-        kind: JobKind::parse(&r.get::<String>(1)?)?,
+        kind: JobKind::parse(&r.get::<_, String>(1)?)?,
         plan_id: r.get(2)?,
         state: r.get(3)?,
         phase: r.get(4)?,
@@ -155,12 +155,12 @@ pub fn in_state(conn: &dyn Db, state: &str, limit: u32) -> Result<Vec<Queued>, D
             Ok(Queued {
                 id: r.get(0)?,
                 user: r
-                    .get::<String>(1)?
+                    .get::<_, String>(1)?
                     .parse()
                     .map_err(|e: crate::ids::IdError| SqlError::Corrupt(e.to_string()))?,
-                kind: JobKind::parse(&r.get::<String>(2)?)?,
+                kind: JobKind::parse(&r.get::<_, String>(2)?)?,
                 plan_id: r.get(3)?,
-                options: serde_json::from_str(&r.get::<String>(4)?).unwrap_or_default(),
+                options: serde_json::from_str(&r.get::<_, String>(4)?).unwrap_or_default(),
                 attempts: r.get(5)?,
             })
         },

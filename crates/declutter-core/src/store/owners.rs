@@ -2,8 +2,8 @@
 //! engine owns these tables, so it alone knows which rows are an owner's; the web app calls
 //! these instead of writing SQL against them (as atuin's storage owns `delete_user`).
 
-use platform_db::rusqlite::types::ValueRef;
-use platform_db::rusqlite::{Connection, params};
+use platform_db::sql::{Conn, Db, DbExt as _, Lock, RusqliteLike as _, Value as SqlValue};
+use platform_db::vals as params;
 use serde_json::{Map, Value, json};
 
 use super::DbError;
@@ -75,13 +75,13 @@ const EXPORTED: &[(&str, &str)] = &[
     ),
 ];
 
-fn json_of(v: ValueRef<'_>) -> Value {
+fn json_of(v: SqlValue) -> Value {
     match v {
-        ValueRef::Null => Value::Null,
-        ValueRef::Integer(i) => json!(i),
-        ValueRef::Real(f) => json!(f),
-        ValueRef::Text(t) => json!(String::from_utf8_lossy(t)),
-        ValueRef::Blob(b) => json!(hex_of(b)),
+        SqlValue::Null => Value::Null,
+        SqlValue::Int(i) => json!(i),
+        SqlValue::Real(f) => json!(f),
+        SqlValue::Text(t) => json!(t),
+        SqlValue::Blob(b) => json!(hex_of(&b)),
     }
 }
 
@@ -95,24 +95,20 @@ fn hex_of(bytes: &[u8]) -> String {
 
 /// Every row of `user`, table by table, as JSON objects keyed by column (blobs as hex): the
 /// engine's part of a data export.
-pub fn export(conn: &Connection, user: &UserId) -> Result<Map<String, Value>, DbError> {
+pub fn export(conn: &dyn Db, user: &UserId) -> Result<Map<String, Value>, DbError> {
     let mut out = Map::new();
     for (name, sql) in EXPORTED {
-        let mut stmt = conn.prepare(sql)?;
-        let columns: Vec<String> = stmt
-            .column_names()
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect();
-        let mut rows = stmt.query(params![user.as_str()])?;
         let mut list = Vec::new();
-        while let Some(row) = rows.next()? {
+        let mut columns: Option<Vec<String>> = None;
+        conn.each(sql, params![user.as_str()], &mut |row| {
+            let columns = columns.get_or_insert_with(|| row.columns());
             let mut obj = Map::new();
             for (i, col) in columns.iter().enumerate() {
-                obj.insert(col.clone(), json_of(row.get_ref(i)?));
+                obj.insert(col.clone(), json_of(row.value(i)?));
             }
             list.push(Value::Object(obj));
-        }
+            Ok(())
+        })?;
         out.insert((*name).to_owned(), Value::Array(list));
     }
     Ok(out)
@@ -122,23 +118,23 @@ pub fn export(conn: &Connection, user: &UserId) -> Result<Map<String, Value>, Db
 /// incremental cursor (a later scan starts with a full listing, perhaps of another account at
 /// the provider) and so the duplicate groups they made, in one transaction. Scans and the
 /// trash log stay: they are the owner's record of what happened.
-pub fn forget_source(conn: &mut Connection, user: &UserId, source: &Source) -> Result<(), DbError> {
+pub fn forget_source(conn: &mut dyn Conn, user: &UserId, source: &Source) -> Result<(), DbError> {
     let source = source.to_string();
-    let tx = conn.transaction()?;
+    let tx = conn.transaction(Lock::None)?;
     for table in ["files", "content_checks", "sources"] {
         tx.execute(
             &format!("DELETE FROM {table} WHERE user_id = ?1 AND source = ?2"),
             params![user.as_str(), source],
         )?;
     }
-    super::groups::recompute_in(&tx, user)?;
+    super::groups::recompute_in(&*tx, user)?;
     tx.commit()?;
     Ok(())
 }
 
 /// Deletes every row of `user` inside the caller's transaction, so an account and its engine
 /// data go together (rows of tables without `user_id` cascade from their parents).
-pub fn delete_in(tx: &Connection, user: &UserId) -> Result<(), DbError> {
+pub fn delete_in(tx: &dyn Db, user: &UserId) -> Result<(), DbError> {
     for table in OWNED_TABLES {
         tx.execute(
             &format!("DELETE FROM {table} WHERE user_id = ?1"),
@@ -151,7 +147,7 @@ pub fn delete_in(tx: &Connection, user: &UserId) -> Result<(), DbError> {
 /// The owner's local trash entries whose files may still sit in a trash folder (`trashing` or
 /// `trashed`), with their source: what has to be removed from disk before [`delete_in`]
 /// forgets where it is.
-pub fn local_trash(conn: &Connection, user: &UserId) -> Result<Vec<(i64, Source)>, DbError> {
+pub fn local_trash(conn: &dyn Db, user: &UserId) -> Result<Vec<(i64, Source)>, DbError> {
     let mut stmt = conn.prepare(
         "SELECT id, source FROM trash
          WHERE user_id = ?1 AND provider = ?2 AND state IN ('trashing', 'trashed')",

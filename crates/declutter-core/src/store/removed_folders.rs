@@ -1,7 +1,8 @@
 //! Folders an apply left empty and removed, journaled like removals: `removing` before the
 //! rmdir, `removed` after, `recreated` once a restore made the folder again.
 
-use platform_db::rusqlite::{Connection, Row, params};
+use platform_db::sql::{Db, DbExt as _, Row, RusqliteLike as _, SqlError};
+use platform_db::vals as params;
 
 use super::DbError;
 use crate::db::now;
@@ -28,7 +29,7 @@ pub struct RemovedFolder {
 
 const COLUMNS: &str = "id, plan_id, source, folder_id, mode, removed_at, state";
 
-fn from_row(r: &Row<'_>) -> platform_db::rusqlite::Result<RemovedFolder> {
+fn from_row(r: &dyn Row) -> Result<RemovedFolder, SqlError> {
     Ok(RemovedFolder {
         id: r.get(0)?,
         plan_id: r.get(1)?,
@@ -42,23 +43,23 @@ fn from_row(r: &Row<'_>) -> platform_db::rusqlite::Result<RemovedFolder> {
 
 /// Journals the removal of `folder_id` (state `removing`) before it happens; returns its id.
 pub fn journal(
-    conn: &Connection,
+    conn: &dyn Db,
     user: &UserId,
     plan_id: i64,
     source: &str,
     folder_id: &str,
     mode: u32,
 ) -> Result<i64, DbError> {
-    conn.execute(
+    Ok(conn.query_row(
         "INSERT INTO removed_folders (user_id, plan_id, source, folder_id, mode, removed_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
         params![user.as_str(), plan_id, source, folder_id, mode, now()],
-    )?;
-    Ok(conn.last_insert_rowid())
+        |r| r.get(0),
+    )?)
 }
 
 /// Moves a row to `state`.
-pub fn set_state(conn: &Connection, id: i64, state: &str) -> Result<(), DbError> {
+pub fn set_state(conn: &dyn Db, id: i64, state: &str) -> Result<(), DbError> {
     conn.execute(
         "UPDATE removed_folders SET state = ?2 WHERE id = ?1",
         params![id, state],
@@ -67,7 +68,7 @@ pub fn set_state(conn: &Connection, id: i64, state: &str) -> Result<(), DbError>
 }
 
 /// Drops a journaled removal that did not happen (the folder was not empty, or is gone).
-pub fn forget(conn: &Connection, id: i64) -> Result<(), DbError> {
+pub fn forget(conn: &dyn Db, id: i64) -> Result<(), DbError> {
     conn.execute(
         "DELETE FROM removed_folders WHERE id = ?1 AND state = 'removing'",
         [id],
@@ -77,7 +78,7 @@ pub fn forget(conn: &Connection, id: i64) -> Result<(), DbError> {
 
 /// The owner's rows of plan `plan_id` in one of `states`, in removal order.
 pub fn of_plan(
-    conn: &Connection,
+    conn: &dyn Db,
     user: &UserId,
     plan_id: i64,
     states: &[&str],
@@ -97,7 +98,7 @@ pub fn of_plan(
 /// The owner's folders of `source` that are still removed (`removing` or `removed`), in
 /// removal order.
 pub fn of_source(
-    conn: &Connection,
+    conn: &dyn Db,
     user: &UserId,
     source: &str,
 ) -> Result<Vec<RemovedFolder>, DbError> {
@@ -111,7 +112,7 @@ pub fn of_source(
 
 /// True when `source` (`local:<path>`) is a scanned source of any owner: its root folder is
 /// never removed as emptied, even when it lies below another source.
-pub fn is_source(conn: &Connection, source: &str) -> Result<bool, DbError> {
+pub fn is_source(conn: &dyn Db, source: &str) -> Result<bool, DbError> {
     Ok(conn
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM sources WHERE source = ?1)")?
         .query_row([source], |r| r.get(0))?)

@@ -5,7 +5,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use platform_db::rusqlite::{Connection, ToSql, params_from_iter};
+use platform_db::sql::{Db, DbExt as _, Dialect, Value};
 
 use super::groups::{Group, fill_members, group_at};
 use super::{DbError, size_of, sql_size};
@@ -171,37 +171,42 @@ impl Filter {
     }
 
     /// The `WHERE` clause over `dup_groups` and its parameters (`?1` is the owner).
-    pub(super) fn clause(&self, user: &UserId) -> (String, Vec<Box<dyn ToSql>>) {
+    pub(super) fn clause(&self, user: &UserId, dialect: Dialect) -> (String, Vec<Value>) {
         let mut sql = String::from("user_id = ?1 AND file_count > 1");
-        let mut args: Vec<Box<dyn ToSql>> = vec![Box::new(user.as_str().to_owned())];
-        let mut arg = |sql: &mut String, text: &str, v: Box<dyn ToSql>| {
+        let mut args: Vec<Value> = vec![Value::from(user.as_str())];
+        let mut arg = |sql: &mut String, text: &str, v: Value| {
             args.push(v);
             sql.push_str(&text.replace('?', &format!("?{}", args.len())));
+        };
+        // The elements of a JSON array parameter, as a one-column table.
+        let elements = match dialect {
+            Dialect::Sqlite => "(SELECT value FROM json_each(?))",
+            Dialect::Postgres => "(SELECT jsonb_array_elements_text(CAST(? AS jsonb)))",
         };
         match self.kind {
             Some(Kind::Other) => arg(
                 &mut sql,
-                " AND ext NOT IN (SELECT value FROM json_each(?))",
-                Box::new(Kind::named_json()),
+                &format!(" AND ext NOT IN {elements}"),
+                Value::from(Kind::named_json()),
             ),
             Some(k) => arg(
                 &mut sql,
-                " AND ext IN (SELECT value FROM json_each(?))",
-                Box::new(json_list(k.extensions().iter())),
+                &format!(" AND ext IN {elements}"),
+                Value::from(json_list(k.extensions().iter())),
             ),
             None => {}
         }
         if let Some(n) = self.min_size {
-            arg(&mut sql, " AND size >= ?", Box::new(sql_size(n)));
+            arg(&mut sql, " AND size >= ?", Value::from(sql_size(n)));
         }
         if let Some(n) = self.max_size {
-            arg(&mut sql, " AND size <= ?", Box::new(sql_size(n)));
+            arg(&mut sql, " AND size <= ?", Value::from(sql_size(n)));
         }
         if let Some(name) = self.name.as_deref().filter(|n| !n.is_empty()) {
             arg(
                 &mut sql,
                 " AND names LIKE ? ESCAPE '\\'",
-                Box::new(format!("%{}%", like_escape(&name.to_ascii_lowercase()))),
+                Value::from(format!("%{}%", like_escape(&name.to_ascii_lowercase()))),
             );
         }
         if self.folder.is_some() || self.source.is_some() {
@@ -213,13 +218,13 @@ impl Filter {
                 let folder = folder.trim_end_matches('/').to_owned();
                 arg(
                     &mut sql,
-                    " AND substr(f.path, 1, length(?) + 1) = ",
-                    Box::new(folder.clone()),
+                    " AND substr(f.path, 1, length(CAST(? AS TEXT)) + 1) = ",
+                    Value::from(folder.clone()),
                 );
-                arg(&mut sql, "? || '/'", Box::new(folder));
+                arg(&mut sql, "CAST(? AS TEXT) || '/'", Value::from(folder));
             }
             if let Some(source) = &self.source {
-                arg(&mut sql, " AND f.source = ?", Box::new(source.clone()));
+                arg(&mut sql, " AND f.source = ?", Value::from(source.clone()));
             }
             sql.push(')');
         }
@@ -233,30 +238,26 @@ fn like_escape(s: &str) -> String {
         .replace('_', "\\_")
 }
 
-pub(super) fn refs(args: &[Box<dyn ToSql>]) -> Vec<&dyn ToSql> {
-    args.iter().map(AsRef::as_ref).collect()
-}
-
 /// How many of the owner's groups pass `filter`.
-pub fn count(conn: &Connection, user: &UserId, filter: &Filter) -> Result<u64, DbError> {
-    let (clause, args) = filter.clause(user);
-    let sql = format!("SELECT count(*) FROM dup_groups WHERE {clause}");
-    let n: i64 = conn
-        .prepare_cached(&sql)?
-        .query_row(params_from_iter(refs(&args)), |r| r.get(0))?;
+pub fn count(conn: &dyn Db, user: &UserId, filter: &Filter) -> Result<u64, DbError> {
+    let (clause, args) = filter.clause(user, conn.dialect());
+    let n: i64 = conn.one(
+        &format!("SELECT count(*) FROM dup_groups WHERE {clause}"),
+        &args,
+    )?;
     Ok(size_of(n))
 }
 
 /// One page of the owner's groups that pass `filter`, in `sort` order, with their members.
 pub fn page(
-    conn: &Connection,
+    conn: &dyn Db,
     user: &UserId,
     filter: &Filter,
     sort: Sort,
     offset: u64,
     limit: u64,
 ) -> Result<Vec<Group>, DbError> {
-    let (clause, args) = filter.clause(user);
+    let (clause, mut args) = filter.clause(user, conn.dialect());
     let n = args.len();
     let sql = format!(
         "SELECT id, confidence, hash_kind, hash, size FROM dup_groups WHERE {clause} \
@@ -265,27 +266,18 @@ pub fn page(
         n + 1,
         n + 2
     );
-    let (limit, offset) = (sql_size(limit), sql_size(offset));
-    let mut all = refs(&args);
-    all.push(&limit);
-    all.push(&offset);
-    let mut groups: Vec<Group> = conn
-        .prepare_cached(&sql)?
-        .query_map(params_from_iter(all), group_at)?
-        .collect::<Result<_, _>>()?;
+    args.push(Value::from(sql_size(limit)));
+    args.push(Value::from(sql_size(offset)));
+    let mut groups: Vec<Group> = conn.rows(&sql, &args, group_at)?;
     fill_members(conn, &mut groups)?;
     Ok(groups)
 }
 
 /// The ids of every group of the owner that passes `filter` (a plan over the filtered set).
-pub fn ids(conn: &Connection, user: &UserId, filter: &Filter) -> Result<Vec<i64>, DbError> {
-    let (clause, args) = filter.clause(user);
+pub fn ids(conn: &dyn Db, user: &UserId, filter: &Filter) -> Result<Vec<i64>, DbError> {
+    let (clause, args) = filter.clause(user, conn.dialect());
     let sql = format!("SELECT id FROM dup_groups WHERE {clause}");
-    let ids = conn
-        .prepare_cached(&sql)?
-        .query_map(params_from_iter(refs(&args)), |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    Ok(ids)
+    Ok(conn.rows(&sql, &args, |r| r.get(0))?)
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Scan bookkeeping and the per-source incremental cursor.
 
-use platform_db::rusqlite::{Connection, OptionalExtension, params};
+use platform_db::sql::{Db, DbExt as _, Optional as _, RusqliteLike as _};
+use platform_db::vals as params;
 
 use super::DbError;
 use crate::db::now;
@@ -9,21 +10,21 @@ use crate::provider::ScanIssue;
 
 /// Records the start of a scan and returns its id.
 pub fn begin(
-    conn: &Connection,
+    conn: &dyn Db,
     user: &UserId,
     source: &Source,
     incremental: bool,
 ) -> Result<i64, DbError> {
-    conn.execute(
-        "INSERT INTO scans (user_id, source, started_at, status, incremental) VALUES (?1, ?2, ?3, 'running', ?4)",
+    Ok(conn.query_row(
+        "INSERT INTO scans (user_id, source, started_at, status, incremental) VALUES (?1, ?2, ?3, 'running', ?4) RETURNING id",
         params![user.as_str(), source.to_string(), now(), incremental],
-    )?;
-    Ok(conn.last_insert_rowid())
+        |r| r.get(0),
+    )?)
 }
 
 /// Marks a scan finished with its counts.
 pub fn finish(
-    conn: &Connection,
+    conn: &dyn Db,
     scan_id: i64,
     ok: bool,
     items: u64,
@@ -44,11 +45,7 @@ pub fn finish(
 }
 
 /// The stored incremental cursor of a source.
-pub fn cursor(
-    conn: &Connection,
-    user: &UserId,
-    source: &Source,
-) -> Result<Option<String>, DbError> {
+pub fn cursor(conn: &dyn Db, user: &UserId, source: &Source) -> Result<Option<String>, DbError> {
     Ok(conn
         .query_row(
             "SELECT cursor FROM sources WHERE user_id = ?1 AND source = ?2",
@@ -61,7 +58,7 @@ pub fn cursor(
 
 /// Stores the cursor and last scan of a source.
 pub fn set_cursor(
-    conn: &Connection,
+    conn: &dyn Db,
     user: &UserId,
     source: &Source,
     cursor: Option<&str>,
@@ -76,7 +73,7 @@ pub fn set_cursor(
 }
 
 /// Issues recorded by a scan.
-pub fn issues(conn: &Connection, scan_id: i64) -> Result<Vec<ScanIssue>, DbError> {
+pub fn issues(conn: &dyn Db, scan_id: i64) -> Result<Vec<ScanIssue>, DbError> {
     let mut stmt =
         conn.prepare("SELECT path, kind, message FROM scan_issues WHERE scan_id = ?1 ORDER BY id")?;
     let rows = stmt.query_map([scan_id], |r| {

@@ -2,14 +2,15 @@
 //! kept copy another plan's removal relies on? Asked at planning and again inside the
 //! transaction that journals the removal.
 
-use platform_db::rusqlite::{Connection, OptionalExtension, params};
+use platform_db::sql::{Db, Optional as _, RusqliteLike as _};
+use platform_db::vals as params;
 
 use super::DbError;
 use super::files::{self, FileRow};
 use crate::ids::UserId;
 
 /// The owner's indexed file `id`.
-pub fn file(conn: &Connection, user: &UserId, id: i64) -> Result<Option<FileRow>, DbError> {
+pub fn file(conn: &dyn Db, user: &UserId, id: i64) -> Result<Option<FileRow>, DbError> {
     Ok(conn
         .prepare_cached(&format!(
             "SELECT {} FROM files WHERE user_id = ?1 AND id = ?2",
@@ -21,7 +22,7 @@ pub fn file(conn: &Connection, user: &UserId, id: i64) -> Result<Option<FileRow>
 
 /// True when the owner's item is in a duplicate group of two files or more.
 pub fn in_duplicate_group(
-    conn: &Connection,
+    conn: &dyn Db,
     user: &UserId,
     source: &str,
     item_id: &str,
@@ -38,11 +39,7 @@ pub fn in_duplicate_group(
 
 /// True when the item is the kept copy of a group, in any plan of any owner, whose removal
 /// is being made or has been made (a live trash row): it is what keeps that group alive.
-pub fn kept_for_a_removal(
-    conn: &Connection,
-    provider: &str,
-    item_id: &str,
-) -> Result<bool, DbError> {
+pub fn kept_for_a_removal(conn: &dyn Db, provider: &str, item_id: &str) -> Result<bool, DbError> {
     Ok(conn
         .prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM plan_items k INDEXED BY plan_items_item \

@@ -1,6 +1,7 @@
 //! The trash log: what we moved, where to, and until when it is kept.
 
-use platform_db::rusqlite::{Connection, OptionalExtension, Row, params};
+use platform_db::sql::{Db, DbExt as _, Optional as _, Row, RusqliteLike as _, SqlError};
+use platform_db::vals as params;
 
 use super::{DbError, size_of, sql_size};
 use crate::ids::UserId;
@@ -43,7 +44,7 @@ pub struct TrashEntry {
 const COLUMNS: &str = "id, source, provider, item_id, parent_id, name, original_path, location, size, \
                        hash_kind, hash, plan_item_id, trashed_at, expires_at, state";
 
-fn from_row(r: &Row<'_>) -> platform_db::rusqlite::Result<TrashEntry> {
+fn from_row(r: &dyn Row) -> Result<TrashEntry, SqlError> {
     Ok(TrashEntry {
         id: r.get(0)?,
         source: r.get(1)?,
@@ -64,19 +65,19 @@ fn from_row(r: &Row<'_>) -> platform_db::rusqlite::Result<TrashEntry> {
 }
 
 /// Inserts an entry in state `trashing` (location filled by [`set_location`]); returns its id.
-pub fn insert(conn: &Connection, user: &UserId, e: &TrashEntry) -> Result<i64, DbError> {
-    conn.execute(
-        &format!("INSERT INTO trash (user_id, {}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)", &COLUMNS[4..]),
+pub fn insert(conn: &dyn Db, user: &UserId, e: &TrashEntry) -> Result<i64, DbError> {
+    Ok(conn.query_row(
+        &format!("INSERT INTO trash (user_id, {}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) RETURNING id", &COLUMNS[4..]),
         params![
             user.as_str(), e.source, e.provider, e.item_id, e.parent_id, e.name, e.original_path, e.location,
             sql_size(e.size), e.hash_kind, e.hash, e.plan_item_id, e.trashed_at, e.expires_at, e.state
         ],
-    )?;
-    Ok(conn.last_insert_rowid())
+        |r| r.get(0),
+    )?)
 }
 
 /// Records where an entry goes.
-pub fn set_location(conn: &Connection, id: i64, location: &str) -> Result<(), DbError> {
+pub fn set_location(conn: &dyn Db, id: i64, location: &str) -> Result<(), DbError> {
     conn.execute(
         "UPDATE trash SET location = ?2 WHERE id = ?1",
         params![id, location],
@@ -85,7 +86,7 @@ pub fn set_location(conn: &Connection, id: i64, location: &str) -> Result<(), Db
 }
 
 /// Moves an entry to `state`.
-pub fn set_state(conn: &Connection, id: i64, state: &str) -> Result<(), DbError> {
+pub fn set_state(conn: &dyn Db, id: i64, state: &str) -> Result<(), DbError> {
     conn.execute(
         "UPDATE trash SET state = ?2 WHERE id = ?1",
         params![id, state],
@@ -94,7 +95,7 @@ pub fn set_state(conn: &Connection, id: i64, state: &str) -> Result<(), DbError>
 }
 
 /// One entry of an owner.
-pub fn get(conn: &Connection, user: &UserId, id: i64) -> Result<Option<TrashEntry>, DbError> {
+pub fn get(conn: &dyn Db, user: &UserId, id: i64) -> Result<Option<TrashEntry>, DbError> {
     Ok(conn
         .query_row(
             &format!("SELECT {COLUMNS} FROM trash WHERE user_id = ?1 AND id = ?2"),
@@ -105,7 +106,7 @@ pub fn get(conn: &Connection, user: &UserId, id: i64) -> Result<Option<TrashEntr
 }
 
 /// The owner's entries in one of `states`, oldest first.
-pub fn list(conn: &Connection, user: &UserId, states: &[&str]) -> Result<Vec<TrashEntry>, DbError> {
+pub fn list(conn: &dyn Db, user: &UserId, states: &[&str]) -> Result<Vec<TrashEntry>, DbError> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {COLUMNS} FROM trash WHERE user_id = ?1 ORDER BY id"
     ))?;
@@ -119,7 +120,7 @@ pub fn list(conn: &Connection, user: &UserId, states: &[&str]) -> Result<Vec<Tra
 
 /// One page of the owner's trashed entries, newest first.
 pub fn page(
-    conn: &Connection,
+    conn: &dyn Db,
     user: &UserId,
     offset: u64,
     limit: u64,
@@ -136,7 +137,7 @@ pub fn page(
 }
 
 /// How many entries the owner's trash holds, and their bytes.
-pub fn totals(conn: &Connection, user: &UserId) -> Result<(u64, u64), DbError> {
+pub fn totals(conn: &dyn Db, user: &UserId) -> Result<(u64, u64), DbError> {
     Ok(conn
         .prepare_cached(
             "SELECT count(*), coalesce(sum(size), 0) FROM trash INDEXED BY trash_owner_page \
@@ -148,7 +149,7 @@ pub fn totals(conn: &Connection, user: &UserId) -> Result<(u64, u64), DbError> {
 }
 
 /// The owner's trashed entries that plan `plan_id` put there, oldest first.
-pub fn of_plan(conn: &Connection, user: &UserId, plan_id: i64) -> Result<Vec<TrashEntry>, DbError> {
+pub fn of_plan(conn: &dyn Db, user: &UserId, plan_id: i64) -> Result<Vec<TrashEntry>, DbError> {
     let columns = COLUMNS
         .split(", ")
         .map(|c| format!("t.{c}"))
@@ -163,7 +164,7 @@ pub fn of_plan(conn: &Connection, user: &UserId, plan_id: i64) -> Result<Vec<Tra
 }
 
 /// Deletes an entry that never took effect.
-pub fn delete(conn: &Connection, id: i64) -> Result<(), DbError> {
+pub fn delete(conn: &dyn Db, id: i64) -> Result<(), DbError> {
     conn.execute(
         "DELETE FROM trash WHERE id = ?1 AND state = 'trashing'",
         [id],
@@ -175,7 +176,7 @@ pub fn delete(conn: &Connection, id: i64) -> Result<(), DbError> {
 /// the item `item_id` of `provider`, for any owner: an item claimed so is not a live copy, and
 /// is not to be removed again. Read inside the transaction that journals a removal.
 pub fn claimed(
-    conn: &Connection,
+    conn: &dyn Db,
     provider: &str,
     item_id: &str,
     except: Option<i64>,
@@ -202,7 +203,7 @@ pub struct PlanInTrash {
 
 /// The owner's plans with entries still in the trash, newest first, at most `limit`.
 pub fn plans_in_trash(
-    conn: &Connection,
+    conn: &dyn Db,
     user: &UserId,
     limit: u64,
 ) -> Result<Vec<PlanInTrash>, DbError> {
@@ -233,7 +234,7 @@ pub fn sources(conn: &dyn platform_db::sql::Db, user: &UserId) -> Result<Vec<Str
 }
 
 /// The owners with trashed entries due for purging at `t` (their retention over).
-pub fn owners_with_expired(conn: &Connection, t: i64) -> Result<Vec<UserId>, DbError> {
+pub fn owners_with_expired(conn: &dyn Db, t: i64) -> Result<Vec<UserId>, DbError> {
     let mut stmt = conn.prepare_cached(
         "SELECT DISTINCT user_id FROM trash WHERE state = 'trashed' AND expires_at <= ?1",
     )?;

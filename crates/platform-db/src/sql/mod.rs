@@ -20,6 +20,7 @@
 pub mod pg;
 mod sqlite;
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// Which database a connection talks to, for the statements that differ.
@@ -99,11 +100,77 @@ impl<T: Into<Value>> From<Option<T>> for Value {
     }
 }
 
-/// Parameters for a statement: `vals![a, b, c]` converts each with `Value::from`.
+/// A Rust value a statement takes as a parameter (by reference: nothing is moved).
+pub trait ToValue {
+    /// The parameter's value.
+    fn to_value(&self) -> Value;
+}
+
+macro_rules! to_value_via_from {
+    ($($t:ty),*) => {$(
+        impl ToValue for $t {
+            fn to_value(&self) -> Value {
+                Value::from(*self)
+            }
+        }
+    )*};
+}
+to_value_via_from!(i64, i32, u32, u16, u8, bool, f64);
+
+impl ToValue for str {
+    fn to_value(&self) -> Value {
+        Value::Text(self.to_owned())
+    }
+}
+
+impl ToValue for String {
+    fn to_value(&self) -> Value {
+        Value::Text(self.clone())
+    }
+}
+
+impl ToValue for [u8] {
+    fn to_value(&self) -> Value {
+        Value::Blob(self.to_vec())
+    }
+}
+
+impl ToValue for Vec<u8> {
+    fn to_value(&self) -> Value {
+        Value::Blob(self.clone())
+    }
+}
+
+impl<const N: usize> ToValue for [u8; N] {
+    fn to_value(&self) -> Value {
+        Value::Blob(self.to_vec())
+    }
+}
+
+impl ToValue for Value {
+    fn to_value(&self) -> Value {
+        self.clone()
+    }
+}
+
+impl<T: ToValue + ?Sized> ToValue for &T {
+    fn to_value(&self) -> Value {
+        (**self).to_value()
+    }
+}
+
+impl<T: ToValue> ToValue for Option<T> {
+    fn to_value(&self) -> Value {
+        self.as_ref().map_or(Value::Null, ToValue::to_value)
+    }
+}
+
+/// Parameters for a statement, as rusqlite's `params!` takes them: `vals![a, &b, c]`, each
+/// borrowed and converted with [`ToValue`].
 #[macro_export]
 macro_rules! vals {
     ($($v:expr),* $(,)?) => {
-        &[$($crate::sql::Value::from($v)),*][..]
+        &[$($crate::sql::ToValue::to_value(&$v)),*][..]
     };
 }
 
@@ -164,16 +231,32 @@ impl SqlError {
 pub trait Row {
     /// The value of column `i` (0-based).
     fn value(&self, i: usize) -> Result<Value, SqlError>;
+
+    /// The columns' names, in order.
+    fn columns(&self) -> Vec<String>;
 }
 
 impl dyn Row + '_ {
-    /// Column `i` read as a `T`.
-    pub fn get<T: FromValue>(&self, i: usize) -> Result<T, SqlError> {
+    /// Column `i` read as a `T` (`r.get(0)`, or as rusqlite spells it, `r.get::<_, T>(0)`).
+    pub fn get<I: ColumnIndex, T: FromValue>(&self, i: I) -> Result<T, SqlError> {
+        let i = i.index();
         T::from_value(self.value(i)?).map_err(|(expected, found)| SqlError::Type {
             column: i,
             expected,
             found: found.kind().to_owned(),
         })
+    }
+}
+
+/// A column's position.
+pub trait ColumnIndex {
+    /// 0-based.
+    fn index(self) -> usize;
+}
+
+impl ColumnIndex for usize {
+    fn index(self) -> usize {
+        self
     }
 }
 
@@ -276,8 +359,8 @@ pub trait Db {
     /// The database behind it.
     fn dialect(&self) -> Dialect;
 
-    /// Runs a statement; answers the rows it changed.
-    fn execute(&self, sql: &str, params: &[Value]) -> Result<u64, SqlError>;
+    /// Runs a statement; answers the rows it changed (callers use [`DbExt::execute`]).
+    fn run(&self, sql: &str, params: &[Value]) -> Result<u64, SqlError>;
 
     /// Runs a query, handing each row to `f` as it arrives (a failing `f` stops it).
     fn each(
@@ -314,8 +397,48 @@ pub trait Tx: Db {
     fn commit(self: Box<Self>) -> Result<(), SqlError>;
 }
 
+/// A statement's parameters: a slice of [`Value`]s (`vals![…]`) or an array of values.
+pub trait Params<'a> {
+    /// The values, in order.
+    fn values(self) -> Cow<'a, [Value]>;
+}
+
+impl<'a> Params<'a> for &'a [Value] {
+    fn values(self) -> Cow<'a, [Value]> {
+        Cow::Borrowed(self)
+    }
+}
+
+impl<'a, const N: usize> Params<'a> for &'a [Value; N] {
+    fn values(self) -> Cow<'a, [Value]> {
+        Cow::Borrowed(self.as_slice())
+    }
+}
+
+impl Params<'_> for [Value; 0] {
+    fn values(self) -> Cow<'static, [Value]> {
+        Cow::Borrowed(&[])
+    }
+}
+
+macro_rules! params_for_arrays {
+    ($($n:literal)*) => {$(
+        impl<T: ToValue> Params<'_> for [T; $n] {
+            fn values(self) -> Cow<'static, [Value]> {
+                Cow::Owned(self.iter().map(ToValue::to_value).collect())
+            }
+        }
+    )*};
+}
+params_for_arrays!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
+
 /// Reading helpers for every [`Db`], sized or not.
 pub trait DbExt: Db {
+    /// Runs a statement; answers the rows it changed.
+    fn execute<'p>(&self, sql: &str, params: impl Params<'p>) -> Result<u64, SqlError> {
+        self.run(sql, &params.values())
+    }
+
     /// The rows of a query, each read by `f`.
     fn rows<T>(
         &self,
@@ -365,6 +488,155 @@ pub trait DbExt: Db {
 }
 
 impl<D: Db + ?Sized> DbExt for D {}
+
+/// rusqlite's shapes over any [`Db`], so storage code moves onto both databases with its
+/// statements unchanged: `query_row`, `prepare_cached(…).query_map(…)`, `.optional()`.
+pub trait RusqliteLike: Db {
+    /// The first row of a query read by `f`; [`SqlError::NoRow`] when there is none (turn it
+    /// into `None` with [`Optional::optional`]).
+    fn query_row<'p, T>(
+        &self,
+        sql: &str,
+        params: impl Params<'p>,
+        f: impl FnMut(&dyn Row) -> Result<T, SqlError>,
+    ) -> Result<T, SqlError> {
+        self.row(sql, &params.values(), f)
+    }
+
+    /// A statement to run (the databases' own caches keep it prepared).
+    fn prepare_cached<'a>(&'a self, sql: &str) -> Result<Stmt<'a, Self>, SqlError> {
+        Ok(Stmt {
+            db: self,
+            sql: sql.to_owned(),
+        })
+    }
+
+    /// Same as [`RusqliteLike::prepare_cached`].
+    fn prepare<'a>(&'a self, sql: &str) -> Result<Stmt<'a, Self>, SqlError> {
+        self.prepare_cached(sql)
+    }
+}
+
+impl<D: Db + ?Sized> RusqliteLike for D {}
+
+/// A statement of a [`Db`], run with its parameters.
+pub struct Stmt<'a, D: ?Sized> {
+    db: &'a D,
+    sql: String,
+}
+
+impl<D: Db + ?Sized> Stmt<'_, D> {
+    /// Runs it; answers the rows changed.
+    pub fn execute<'p>(&mut self, params: impl Params<'p>) -> Result<u64, SqlError> {
+        self.db.run(&self.sql, &params.values())
+    }
+
+    /// Its rows, each read by `f` (read whole, then handed out).
+    pub fn query_map<'p, T>(
+        &mut self,
+        params: impl Params<'p>,
+        f: impl FnMut(&dyn Row) -> Result<T, SqlError>,
+    ) -> Result<std::vec::IntoIter<Result<T, SqlError>>, SqlError> {
+        Ok(self
+            .db
+            .rows(&self.sql, &params.values(), f)?
+            .into_iter()
+            .map(Ok)
+            .collect::<Vec<_>>()
+            .into_iter())
+    }
+
+    /// Its first row read by `f`.
+    pub fn query_row<'p, T>(
+        &mut self,
+        params: impl Params<'p>,
+        f: impl FnMut(&dyn Row) -> Result<T, SqlError>,
+    ) -> Result<T, SqlError> {
+        self.db.row(&self.sql, &params.values(), f)
+    }
+
+    /// Whether it answers any row.
+    pub fn exists<'p>(&mut self, params: impl Params<'p>) -> Result<bool, SqlError> {
+        Ok(self
+            .db
+            .row_opt(&self.sql, &params.values(), |_| Ok(()))?
+            .is_some())
+    }
+
+    /// Its rows, read whole, to walk with [`Rows::next`] (for short results; stream long ones
+    /// with [`Db::each`]).
+    pub fn query<'p>(&mut self, params: impl Params<'p>) -> Result<Rows, SqlError> {
+        let mut rows = Vec::new();
+        let mut columns = None;
+        self.db.each(&self.sql, &params.values(), &mut |r| {
+            if columns.is_none() {
+                columns = Some(r.columns());
+            }
+            let n = columns.as_ref().map_or(0, Vec::len);
+            rows.push((0..n).map(|i| r.value(i)).collect::<Result<Vec<_>, _>>()?);
+            Ok(())
+        })?;
+        Ok(Rows {
+            columns: columns.unwrap_or_default(),
+            rows: rows.into_iter(),
+            current: None,
+        })
+    }
+}
+
+/// The rows of [`Stmt::query`].
+pub struct Rows {
+    columns: Vec<String>,
+    rows: std::vec::IntoIter<Vec<Value>>,
+    current: Option<ValuesRow>,
+}
+
+impl Rows {
+    /// The next row, if any.
+    pub fn next(&mut self) -> Result<Option<&dyn Row>, SqlError> {
+        self.current = self.rows.next().map(|values| ValuesRow {
+            columns: self.columns.clone(),
+            values,
+        });
+        Ok(self.current.as_ref().map(|r| r as &dyn Row))
+    }
+}
+
+/// A row read whole.
+struct ValuesRow {
+    columns: Vec<String>,
+    values: Vec<Value>,
+}
+
+impl Row for ValuesRow {
+    fn value(&self, i: usize) -> Result<Value, SqlError> {
+        self.values.get(i).cloned().ok_or_else(|| SqlError::Type {
+            column: i,
+            expected: "a column",
+            found: format!("{} columns", self.values.len()),
+        })
+    }
+
+    fn columns(&self) -> Vec<String> {
+        self.columns.clone()
+    }
+}
+
+/// `NoRow` as `None`, as rusqlite's `OptionalExtension`.
+pub trait Optional<T> {
+    /// `Ok(None)` for [`SqlError::NoRow`].
+    fn optional(self) -> Result<Option<T>, SqlError>;
+}
+
+impl<T> Optional<T> for Result<T, SqlError> {
+    fn optional(self) -> Result<Option<T>, SqlError> {
+        match self {
+            Ok(v) => Ok(Some(v)),
+            Err(SqlError::NoRow) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
 
 /// `sql` with SQLite's `?N` placeholders written as PostgreSQL's `$N` (string literals and
 /// quoted names are left alone).

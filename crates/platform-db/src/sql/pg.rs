@@ -208,12 +208,19 @@ impl Row for PgRow {
             }
         })
     }
+    fn columns(&self) -> Vec<String> {
+        self.0
+            .columns()
+            .iter()
+            .map(|c| c.name().to_owned())
+            .collect()
+    }
 }
 
 impl PgConn {
     /// Runs one exchange with the server. A statement issued while a query's rows are still
     /// being read would wait behind them forever (PostgreSQL answers in order): it fails.
-    fn run<T>(
+    fn exchange<T>(
         &self,
         f: impl Future<Output = Result<T, tokio_postgres::Error>>,
     ) -> Result<T, SqlError> {
@@ -229,9 +236,9 @@ impl Db for PgConn {
         Dialect::Postgres
     }
 
-    fn execute(&self, sql: &str, params: &[Value]) -> Result<u64, SqlError> {
+    fn run(&self, sql: &str, params: &[Value]) -> Result<u64, SqlError> {
         let sql = to_postgres(sql)?;
-        self.run(async {
+        self.exchange(async {
             let stmt = self.client.prepare_cached(&sql).await?;
             self.client.execute_raw(&stmt, params.iter()).await
         })
@@ -244,7 +251,7 @@ impl Db for PgConn {
         f: &mut dyn FnMut(&dyn Row) -> Result<(), SqlError>,
     ) -> Result<(), SqlError> {
         let sql = to_postgres(sql)?;
-        let rows = self.run(async {
+        let rows = self.exchange(async {
             let stmt = self.client.prepare_cached(&sql).await?;
             self.client.query_raw(&stmt, params.iter()).await
         })?;
@@ -259,7 +266,7 @@ impl Db for PgConn {
     }
 
     fn batch(&self, sql: &str) -> Result<(), SqlError> {
-        self.run(self.client.batch_execute(sql))
+        self.exchange(self.client.batch_execute(sql))
     }
 }
 
@@ -290,8 +297,8 @@ impl Db for PgTx<'_> {
         Dialect::Postgres
     }
 
-    fn execute(&self, sql: &str, params: &[Value]) -> Result<u64, SqlError> {
-        self.conn.execute(sql, params)
+    fn run(&self, sql: &str, params: &[Value]) -> Result<u64, SqlError> {
+        Db::run(self.conn, sql, params)
     }
 
     fn each(
@@ -335,17 +342,17 @@ impl Conn for PgConn {
         match lock {
             Lock::None => {}
             Lock::Owner(owner) => {
-                tx.execute(
+                tx.run(
                     "SELECT pg_advisory_xact_lock_shared(?1)",
                     &[Value::Int(ALL)],
                 )?;
-                tx.execute(
+                tx.run(
                     "SELECT pg_advisory_xact_lock(?1, hashtext(?2))",
                     &[Value::Int(i64::from(OWNERS)), Value::Text(owner.to_owned())],
                 )?;
             }
             Lock::All => {
-                tx.execute("SELECT pg_advisory_xact_lock(?1)", &[Value::Int(ALL)])?;
+                tx.run("SELECT pg_advisory_xact_lock(?1)", &[Value::Int(ALL)])?;
             }
         }
         Ok(Box::new(tx))

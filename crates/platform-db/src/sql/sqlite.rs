@@ -34,6 +34,14 @@ impl Row for rusqlite::Row<'_> {
             ValueRef::Blob(b) => Value::Blob(b.to_vec()),
         })
     }
+
+    fn columns(&self) -> Vec<String> {
+        self.as_ref()
+            .column_names()
+            .into_iter()
+            .map(str::to_owned)
+            .collect()
+    }
 }
 
 impl Db for Connection {
@@ -41,7 +49,7 @@ impl Db for Connection {
         Dialect::Sqlite
     }
 
-    fn execute(&self, sql: &str, params: &[Value]) -> Result<u64, SqlError> {
+    fn run(&self, sql: &str, params: &[Value]) -> Result<u64, SqlError> {
         let n = self
             .prepare_cached(sql)?
             .execute(params_from_iter(params))?;
@@ -73,8 +81,8 @@ impl Db for Transaction<'_> {
         Dialect::Sqlite
     }
 
-    fn execute(&self, sql: &str, params: &[Value]) -> Result<u64, SqlError> {
-        Db::execute(&**self, sql, params)
+    fn run(&self, sql: &str, params: &[Value]) -> Result<u64, SqlError> {
+        Db::run(&**self, sql, params)
     }
 
     fn each(
