@@ -24,9 +24,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use platform_db::rusqlite::Connection;
-
-use platform_db::rusqlite::TransactionBehavior;
+use platform_db::sql::{Conn, Db, DbExt as _, Lock};
 
 use super::clutter;
 use super::lease::Lease;
@@ -108,7 +106,7 @@ fn request(item: &PlanItem, trash_id: i64) -> Result<TrashRequest, EngineError> 
 }
 
 struct Run<'a> {
-    conn: &'a mut Connection,
+    conn: &'a mut dyn Conn,
     user: &'a UserId,
     providers: &'a dyn Providers,
     options: &'a ApplyOptions,
@@ -127,7 +125,7 @@ struct Keeper {
 
 /// Applies (or resumes) plan `plan_id`.
 pub async fn apply(
-    conn: &mut Connection,
+    conn: &mut dyn Conn,
     user: &UserId,
     plan_id: i64,
     providers: &dyn Providers,
@@ -142,7 +140,7 @@ pub async fn apply(
 /// Applies (or resumes) plan `plan_id` under a `lease` already taken for it. The lease is
 /// released at the end, whatever happened.
 pub async fn apply_leased(
-    conn: &mut Connection,
+    conn: &mut dyn Conn,
     user: &UserId,
     plan_id: i64,
     lease: Lease,
@@ -161,7 +159,7 @@ pub async fn apply_leased(
 /// [`apply_leased`] without giving the lock back: the caller records the run's end while it
 /// still holds it (a background job), then releases it.
 pub async fn apply_holding(
-    conn: &mut Connection,
+    conn: &mut dyn Conn,
     user: &UserId,
     plan_id: i64,
     lease: &Lease,
@@ -296,11 +294,11 @@ impl Run<'_> {
     /// Skips `item`, dropping the trash row an interrupted run journaled for it (nothing moved),
     /// in one transaction.
     fn abandon(&mut self, item: &PlanItem, reason: &str) -> Result<(), EngineError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.transaction(Lock::None)?;
         if let Some(t) = item.trash_id {
-            trash::delete(&tx, t)?;
+            trash::delete(&*tx, t)?;
         }
-        plans::set_state(&tx, item.id, "skipped", Some(reason), None)?;
+        plans::set_state(&*tx, item.id, "skipped", Some(reason), None)?;
         tx.commit()?;
         self.progress.error(&item.path, reason);
         self.report
@@ -354,12 +352,12 @@ impl Run<'_> {
     }
 
     fn finish(&mut self, item: &PlanItem, trash_id: i64) -> Result<(), EngineError> {
-        let tx = self.conn.transaction()?;
-        trash::set_state(&tx, trash_id, "trashed")?;
-        plans::set_state(&tx, item.id, "done", None, Some(trash_id))?;
+        let tx = self.conn.transaction(Lock::None)?;
+        trash::set_state(&*tx, trash_id, "trashed")?;
+        plans::set_state(&*tx, item.id, "done", None, Some(trash_id))?;
         tx.execute(
             "DELETE FROM files WHERE user_id = ?1 AND source = ?2 AND item_id = ?3",
-            platform_db::rusqlite::params![self.user.as_str(), item.source, item.item_id],
+            platform_db::vals![self.user.as_str(), item.source, item.item_id],
         )?;
         self.lease.renew(&tx)?;
         tx.commit()?;
@@ -430,7 +428,7 @@ impl Run<'_> {
 
     /// True when some kept copy is claimed by no trash row (read inside the journal's
     /// transaction).
-    fn any_live(tx: &Connection, keepers: &[&Keeper]) -> Result<bool, EngineError> {
+    fn any_live(tx: &dyn Db, keepers: &[&Keeper]) -> Result<bool, EngineError> {
         for k in keepers {
             if !trash::claimed(tx, &k.provider, &k.item_id, None)? {
                 return Ok(true);
@@ -449,24 +447,24 @@ impl Run<'_> {
         keepers: &[&Keeper],
         single: bool,
     ) -> Result<Result<i64, &'static str>, EngineError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if trash::claimed(&tx, &item.provider, &item.item_id, item.trash_id)? {
+        // Every owner's trash and plans are read: an item indexed by two owners is claimed
+        // once. SQLite's single writer gives that for free; PostgreSQL needs the global lock.
+        let tx = self.conn.transaction(Lock::All)?;
+        if trash::claimed(&*tx, &item.provider, &item.item_id, item.trash_id)? {
             return Ok(Err("already in the trash or being trashed by another plan"));
         }
         if single {
-            if let Some(reason) = clutter::blocked(&tx, self.user, item)? {
+            if let Some(reason) = clutter::blocked(&*tx, self.user, item)? {
                 return Ok(Err(reason));
             }
-        } else if !Self::any_live(&tx, keepers)? {
+        } else if !Self::any_live(&*tx, keepers)? {
             return Ok(Err(
                 "every kept copy is being removed by another plan; left untouched",
             ));
         }
         // A row an interrupted run journaled is reused; one that is gone is written anew.
         let journaled = match item.trash_id {
-            Some(t) => trash::get(&tx, self.user, t)?.map(|e| e.id),
+            Some(t) => trash::get(&*tx, self.user, t)?.map(|e| e.id),
             None => None,
         };
         let trash_id = match journaled {
@@ -498,13 +496,13 @@ impl Run<'_> {
                     ) * 86_400,
                     state: "trashing".into(),
                 };
-                let trash_id = trash::insert(&tx, self.user, &entry)?;
+                let trash_id = trash::insert(&*tx, self.user, &entry)?;
                 let location = provider.trash_location(&request(item, trash_id)?);
-                trash::set_location(&tx, trash_id, &location)?;
+                trash::set_location(&*tx, trash_id, &location)?;
                 trash_id
             }
         };
-        plans::set_state(&tx, item.id, "started", None, Some(trash_id))?;
+        plans::set_state(&*tx, item.id, "started", None, Some(trash_id))?;
         tx.commit()?;
         Ok(Ok(trash_id))
     }
@@ -518,7 +516,7 @@ fn same_file(k: &Keeper, item: &PlanItem, now: &Item) -> bool {
 }
 
 /// Counts plan items by state (for status displays).
-pub fn progress_of(conn: &Connection, plan_id: i64) -> Result<HashMap<String, u64>, EngineError> {
+pub fn progress_of(conn: &dyn Db, plan_id: i64) -> Result<HashMap<String, u64>, EngineError> {
     let mut out = HashMap::new();
     for i in plans::items(conn, plan_id)? {
         if i.action == Action::Remove {

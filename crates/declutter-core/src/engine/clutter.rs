@@ -7,7 +7,7 @@
 //! ([`blocked`], called by apply), so the promise that a group never loses its last live copy
 //! holds whatever runs at the same time.
 
-use platform_db::rusqlite::Connection;
+use platform_db::sql::{Conn, Db};
 
 use super::EngineError;
 use crate::ids::UserId;
@@ -40,7 +40,7 @@ pub struct ClutterPlan {
 /// Why `item` may not be removed on its own now, if it may not. Read inside the transaction
 /// that journals its removal.
 pub fn blocked(
-    conn: &Connection,
+    conn: &dyn Db,
     user: &UserId,
     item: &PlanItem,
 ) -> Result<Option<&'static str>, EngineError> {
@@ -58,11 +58,7 @@ pub fn blocked(
 }
 
 /// Stores a draft plan removing the owner's indexed files `ids` (clutter report rows).
-pub fn build(
-    conn: &mut Connection,
-    user: &UserId,
-    ids: &[i64],
-) -> Result<ClutterPlan, EngineError> {
+pub fn build(conn: &mut dyn Conn, user: &UserId, ids: &[i64]) -> Result<ClutterPlan, EngineError> {
     if ids.is_empty() || ids.len() > MAX_FILES {
         return Err(EngineError::NothingToRemove(format!(
             "choose from 1 to {MAX_FILES} files"

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use platform_db::rusqlite::{Connection, TransactionBehavior};
+use platform_db::sql::{Conn, Db, Lock};
 
 use super::EngineError;
 use crate::ids::UserId;
@@ -42,13 +42,13 @@ impl Override {
 /// when any group would be left without a live copy or any file of someone else would go,
 /// none. Returns the plan with its new totals.
 pub fn edit(
-    conn: &mut Connection,
+    conn: &mut dyn Conn,
     user: &UserId,
     plan_id: i64,
     changes: &[Override],
 ) -> Result<plans::Plan, EngineError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let plan = edit_in(&tx, user, plan_id, changes)?;
+    let tx = conn.transaction(Lock::Owner(user.as_str()))?;
+    let plan = edit_in(&*tx, user, plan_id, changes)?;
     tx.commit()?;
     Ok(plan)
 }
@@ -56,7 +56,7 @@ pub fn edit(
 /// [`edit`] inside the caller's (immediate) transaction: on an error the caller must roll
 /// back, since earlier groups may already be written.
 pub fn edit_in(
-    tx: &Connection,
+    tx: &dyn Db,
     user: &UserId,
     plan_id: i64,
     changes: &[Override],
@@ -110,11 +110,7 @@ pub fn edit_in(
 
 /// Files someone else owns always stay (a `KeepOnly` puts them back); a group must still keep a
 /// copy the owner owns that lies outside any trash, or the change is refused.
-fn check_group(
-    conn: &Connection,
-    user: &UserId,
-    members: &mut [PlanItem],
-) -> Result<(), EngineError> {
+fn check_group(conn: &dyn Db, user: &UserId, members: &mut [PlanItem]) -> Result<(), EngineError> {
     let mut kept_live = false;
     for m in members.iter_mut() {
         // A file no longer indexed counts as not owned: it can neither go nor be the copy kept.

@@ -12,7 +12,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use platform_db::rusqlite::Connection;
+use platform_db::sql::Db;
 
 use super::{AnyProvider, EngineError, Providers};
 use crate::ids::{ItemId, Source, UserId};
@@ -24,7 +24,7 @@ use crate::store::trash::TrashEntry;
 
 /// Removes the folders plan `plan_id`'s trashed local files left empty; returns their paths.
 pub(crate) fn remove(
-    conn: &Connection,
+    conn: &dyn Db,
     user: &UserId,
     plan_id: i64,
     providers: &dyn Providers,
@@ -81,7 +81,7 @@ fn refusal(e: &ProviderError) -> bool {
 
 /// Rows a crashed run journaled: removed if the folder is gone, forgotten if it is there.
 fn settle(
-    conn: &Connection,
+    conn: &dyn Db,
     user: &UserId,
     plan_id: i64,
     providers: &dyn Providers,
@@ -106,7 +106,7 @@ fn settle(
 
 /// Every folder strictly between a trashed local file of the plan and its source root, deepest
 /// first, with its source.
-fn candidates(conn: &Connection, plan_id: i64) -> Result<Vec<(String, PathBuf)>, EngineError> {
+fn candidates(conn: &dyn Db, plan_id: i64) -> Result<Vec<(String, PathBuf)>, EngineError> {
     let mut found: BTreeSet<(usize, String, PathBuf)> = BTreeSet::new();
     for item in plans::items(conn, plan_id)? {
         if item.action != Action::Remove || item.state != "done" || item.provider != "local" {
@@ -137,7 +137,7 @@ fn candidates(conn: &Connection, plan_id: i64) -> Result<Vec<(String, PathBuf)>,
 /// files come back. A folder that cannot be made (a link in its way) is left to the files'
 /// own restore, which refuses the same link.
 pub(crate) fn recreate_plan(
-    conn: &Connection,
+    conn: &dyn Db,
     user: &UserId,
     plan_id: i64,
     providers: &dyn Providers,
@@ -148,7 +148,7 @@ pub(crate) fn recreate_plan(
 
 /// Recreates the removed folders on the way to `entry`'s original place, parents first.
 pub(crate) fn recreate_for(
-    conn: &Connection,
+    conn: &dyn Db,
     user: &UserId,
     entry: &TrashEntry,
     providers: &dyn Providers,
@@ -165,7 +165,7 @@ pub(crate) fn recreate_for(
 }
 
 fn recreate(
-    conn: &Connection,
+    conn: &dyn Db,
     mut rows: Vec<RemovedFolder>,
     providers: &dyn Providers,
 ) -> Result<(), EngineError> {

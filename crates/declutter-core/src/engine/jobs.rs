@@ -18,7 +18,6 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use platform_db::rusqlite::Connection;
 use platform_db::sql::{Conn, Db, Lock};
 
 use super::apply::{self, ApplyOptions, ApplyReport};
@@ -217,7 +216,7 @@ pub fn recover(conn: &dyn Db) -> Result<Recovered, EngineError> {
 /// Runs claimed apply job `job` to its end and records how it ended, holding the lock until
 /// the record is written.
 pub async fn run_apply(
-    conn: &mut Connection,
+    conn: &mut dyn Conn,
     job: &Claimed,
     providers: &dyn Providers,
     progress: &JobProgress,
@@ -242,7 +241,7 @@ pub async fn run_apply(
 
 /// Runs claimed restore job `job`: every trashed file of the plan back in place.
 pub async fn run_restore(
-    conn: &mut Connection,
+    conn: &mut dyn Conn,
     job: &Claimed,
     providers: &dyn Providers,
     progress: &JobProgress,
@@ -262,7 +261,7 @@ pub async fn run_restore(
 
 /// Runs claimed purge job `job`: everything in the owner's trash deleted for good.
 pub async fn run_purge(
-    conn: &mut Connection,
+    conn: &mut dyn Conn,
     job: &Claimed,
     providers: &dyn Providers,
     progress: &JobProgress,
@@ -274,7 +273,7 @@ pub async fn run_purge(
 /// Runs claimed verification job `job`: the members of the owner's probable groups downloaded
 /// and hashed, then the groups recomputed.
 pub async fn run_verify(
-    conn: &mut Connection,
+    conn: &mut dyn Conn,
     job: &Claimed,
     providers: &dyn Providers,
     progress: &JobProgress,
@@ -295,7 +294,7 @@ pub async fn run_verify(
 /// Records how run `job` ended, then gives the owner's lock back (held until the record is
 /// written), and hands the run's result on.
 fn conclude<T: serde::Serialize>(
-    conn: &Connection,
+    conn: &dyn Db,
     job: &Claimed,
     progress: &JobProgress,
     result: Result<T, EngineError>,
@@ -310,7 +309,7 @@ fn conclude<T: serde::Serialize>(
 }
 
 fn record<T: serde::Serialize>(
-    conn: &Connection,
+    conn: &dyn Db,
     job: &Claimed,
     progress: &JobProgress,
     result: &Result<T, EngineError>,
@@ -349,7 +348,7 @@ fn failure(e: &EngineError) -> String {
 pub struct JobProgress {
     job: i64,
     attempt: u32,
-    conn: Mutex<Connection>,
+    conn: Mutex<Box<dyn Db + Send>>,
     state: Mutex<(Counters, Instant)>,
     hook: Option<ItemHook>,
 }
@@ -371,13 +370,24 @@ impl JobProgress {
         attempt: u32,
         hook: Option<ItemHook>,
     ) -> Result<Self, DbError> {
-        Ok(Self {
+        Ok(Self::with(
+            Box::new(crate::db::open(path)?),
             job,
             attempt,
-            conn: Mutex::new(crate::db::open(path)?),
+            hook,
+        ))
+    }
+
+    /// Progress of run `attempt` of `job`, written through `conn` (a connection of its own,
+    /// to either database).
+    pub fn with(conn: Box<dyn Db + Send>, job: i64, attempt: u32, hook: Option<ItemHook>) -> Self {
+        Self {
+            job,
+            attempt,
+            conn: Mutex::new(conn),
             state: Mutex::new((Counters::default(), Instant::now())),
             hook,
-        })
+        }
     }
 
     /// Writes the counters now.
@@ -447,20 +457,16 @@ mod tests {
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-    fn plan(conn: &Connection, user: &UserId) -> Result<i64, Box<dyn std::error::Error>> {
-        conn.execute(
+    fn plan(conn: &dyn Db, user: &UserId) -> Result<i64, Box<dyn std::error::Error>> {
+        use platform_db::sql::DbExt as _;
+        Ok(conn.one(
             "INSERT INTO plans (user_id, created_at, rules, status, remove_count, bytes_reclaimed) \
-             VALUES (?1, 0, 'newest', 'draft', 0, 0)",
-            [user.as_str()],
-        )?;
-        Ok(conn.last_insert_rowid())
+             VALUES (?1, 0, 'newest', 'draft', 0, 0) RETURNING id",
+            platform_db::vals![user.as_str()],
+        )?)
     }
 
-    fn state(
-        conn: &Connection,
-        user: &UserId,
-        job: i64,
-    ) -> Result<String, Box<dyn std::error::Error>> {
+    fn state(conn: &dyn Db, user: &UserId, job: i64) -> Result<String, Box<dyn std::error::Error>> {
         Ok(jobs::get(conn, user, job)?.ok_or("job")?.state)
     }
 

@@ -23,7 +23,7 @@ use std::os::unix::ffi::OsStrExt as _;
 use std::path::Path;
 use std::sync::mpsc;
 
-use platform_db::rusqlite::Connection;
+use platform_db::sql::{Db, Lock, RusqliteLike as _};
 use rayon::prelude::*;
 
 use crate::db::DbError;
@@ -55,7 +55,7 @@ pub(crate) struct Refreshed {
 
 /// Walks `root` into the index of `source` on `conn` (the caller's transaction).
 pub(crate) fn index(
-    conn: &Connection,
+    conn: &dyn Db,
     user: &UserId,
     source: &str,
     root: &Path,
@@ -118,7 +118,7 @@ pub(crate) fn index(
 /// unexamined files, or, with `all`, every size group (a scan before this one was cut off
 /// between its walk and its end). Call it outside any transaction. Returns rows written.
 pub(crate) fn settle_owner(
-    conn: &Connection,
+    conn: &dyn Db,
     user: &UserId,
     source: &str,
     root: &Path,
@@ -171,11 +171,7 @@ impl Work {
     }
 
     /// The hash cache entry of this file, if still valid.
-    fn cached(
-        &mut self,
-        conn: &Connection,
-        use_cache: bool,
-    ) -> Result<Option<&CacheEntry>, DbError> {
+    fn cached(&mut self, conn: &dyn Db, use_cache: bool) -> Result<Option<&CacheEntry>, DbError> {
         if self.cached.is_none() {
             let m = &self.member;
             let found = if use_cache {
@@ -202,7 +198,7 @@ fn fingerprint(size: u64, partial: &str) -> u64 {
 /// the rows (row order keeps reads and writes on neighbouring pages): head+tail hashes for
 /// unexamined members, then full hashes where size and head+tail agree. Returns rows written.
 fn settle(
-    conn: &Connection,
+    conn: &dyn Db,
     user: &UserId,
     roots: &Roots,
     all: bool,
@@ -356,7 +352,7 @@ impl Pending {
     }
 
     /// Keeps what `work` has to write; writes everything once [`FLUSH_ROWS`] are waiting.
-    fn add(&mut self, conn: &Connection, work: Vec<Work>) -> Result<u64, DbError> {
+    fn add(&mut self, conn: &dyn Db, work: Vec<Work>) -> Result<u64, DbError> {
         self.work.extend(work.into_iter().filter(|w| w.dirty));
         if self.work.len() >= FLUSH_ROWS {
             self.flush(conn)
@@ -366,7 +362,7 @@ impl Pending {
     }
 
     /// Writes what is waiting; returns rows written.
-    fn flush(&mut self, conn: &Connection) -> Result<u64, DbError> {
+    fn flush(&mut self, conn: &dyn Db) -> Result<u64, DbError> {
         let written = store(conn, &mut self.work, self.full)?;
         self.work.clear();
         Ok(written)
@@ -375,7 +371,7 @@ impl Pending {
 
 /// Calls `f` with batches of the examined members of the `sizes` groups, in row order.
 fn each_examined(
-    conn: &Connection,
+    conn: &dyn Db,
     user: &UserId,
     sizes: &HashMap<u64, (u32, u32)>,
     mut f: impl FnMut(Vec<Member>) -> Result<(), DbError>,
@@ -398,20 +394,17 @@ fn each_examined(
 /// hash columns in the second, so the first touches no index) in one short transaction of its
 /// own; returns rows written. The hashes live in the rows: the hash cache only receives those
 /// of rows that leave the index ([`local_index`]), so a cold scan writes each hash once.
-fn store(conn: &Connection, work: &mut [Work], full: bool) -> Result<u64, DbError> {
+fn store(conn: &dyn Db, work: &mut [Work], full: bool) -> Result<u64, DbError> {
     if !work.iter().any(|w| w.dirty) {
         return Ok(0);
     }
-    let tx = platform_db::rusqlite::Transaction::new_unchecked(
-        conn,
-        platform_db::rusqlite::TransactionBehavior::Immediate,
-    )?;
-    let written = store_in(&tx, work, full)?;
+    let tx = conn.begin(Lock::All)?;
+    let written = store_in(&*tx, work, full)?;
     tx.commit()?;
     Ok(written)
 }
 
-fn store_in(conn: &Connection, work: &mut [Work], full: bool) -> Result<u64, DbError> {
+fn store_in(conn: &dyn Db, work: &mut [Work], full: bool) -> Result<u64, DbError> {
     let mut written = 0;
     for w in work.iter().filter(|w| w.dirty) {
         let m = &w.member;
@@ -429,7 +422,7 @@ fn store_in(conn: &Connection, work: &mut [Work], full: bool) -> Result<u64, DbE
 struct Roots(HashMap<String, Result<Root, String>>);
 
 impl Roots {
-    fn of(conn: &Connection, user: &UserId, source: &str, root: &Path) -> Result<Self, DbError> {
+    fn of(conn: &dyn Db, user: &UserId, source: &str, root: &Path) -> Result<Self, DbError> {
         let mut map = HashMap::new();
         map.insert(
             source.to_owned(),

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use platform_db::rusqlite::{Connection, TransactionBehavior};
+use platform_db::sql::{Conn, Lock};
 
 use super::EngineError;
 use super::edit::{self, Override};
@@ -44,24 +44,24 @@ pub struct Picks {
 /// unchanged (size, mtime and hash as scanned, [`super::recheck::unchanged`]), so a picked
 /// file edited after the scan never becomes the only copy left of its old content.
 pub fn build_picked(
-    conn: &mut Connection,
+    conn: &mut dyn Conn,
     user: &UserId,
     rules: &KeepRules,
     filter: &Filter,
     picks: &Picks,
 ) -> Result<PlanSummary, EngineError> {
     plan::check_keep_folders(conn, user, rules)?;
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = conn.transaction(Lock::Owner(user.as_str()))?;
     // Read in the write transaction: no scan can move the version between this check and
     // the plan's insert.
     if let Some(seen) = picks.seen_version
-        && groups::view_version(&tx, user)? != seen
+        && groups::view_version(&*tx, user)? != seen
     {
         return Err(EngineError::SelectionChanged);
     }
-    let mut all = groups::list(&tx, user)?;
+    let mut all = groups::list(&*tx, user)?;
     if !filter.is_empty() {
-        let passing: HashSet<i64> = review::ids(&tx, user, filter)?.into_iter().collect();
+        let passing: HashSet<i64> = review::ids(&*tx, user, filter)?.into_iter().collect();
         all.retain(|g| passing.contains(&g.id));
     }
     if let Some(ids) = &picks.groups {
@@ -79,8 +79,8 @@ pub fn build_picked(
         .iter()
         .flat_map(|g| plan::plan_group(g, rules))
         .collect();
-    let plan_id = plans::insert_in(&tx, user, &rules.to_string(), &items)?;
-    let stored = plans::items(&tx, plan_id)?;
+    let plan_id = plans::insert_in(&*tx, user, &rules.to_string(), &items)?;
+    let stored = plans::items(&*tx, plan_id)?;
     let mut changes = Vec::with_capacity(picks.keep.len());
     for (group, file) in &picks.keep {
         // The picked file, by its identity in the index, among the group's planned copies
@@ -97,9 +97,9 @@ pub fn build_picked(
         changes.push(Override::KeepOnly { item: item.id });
     }
     if !changes.is_empty() {
-        edit::edit_in(&tx, user, plan_id, &changes)?;
+        edit::edit_in(&*tx, user, plan_id, &changes)?;
     }
-    let items = plans::items(&tx, plan_id)?;
+    let items = plans::items(&*tx, plan_id)?;
     tx.commit()?;
     let not_owned = exact
         .iter()

@@ -2,7 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use platform_db::rusqlite::{Connection, params};
+use platform_db::sql::{Conn, Db, RusqliteLike as _};
+use platform_db::vals as params;
 
 use super::EngineError;
 use super::rules::{KeepRule, KeepRules};
@@ -85,7 +86,7 @@ fn trashed(f: &FileRow) -> bool {
 
 /// Is `folder` a folder of the owner's scanned sources: a local source root, or an indexed
 /// folder of any source?
-fn is_scanned_folder(conn: &Connection, user: &UserId, folder: &str) -> Result<bool, EngineError> {
+fn is_scanned_folder(conn: &dyn Db, user: &UserId, folder: &str) -> Result<bool, EngineError> {
     Ok(conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM sources WHERE user_id = ?1 AND source = 'local:' || ?2) \
          OR EXISTS (SELECT 1 FROM files WHERE user_id = ?1 AND is_dir = 1 AND path = ?2)",
@@ -108,7 +109,7 @@ pub enum Base<'a> {
 /// each must be a folder of a scanned source, or the whole plan is refused naming it. A
 /// relative folder read against every source root keeps each root where it exists.
 pub fn resolve_rules(
-    conn: &Connection,
+    conn: &dyn Db,
     user: &UserId,
     rules: KeepRules,
     base: Base<'_>,
@@ -170,7 +171,7 @@ fn real(p: &Path) -> String {
 /// reference folder must be a folder of a scanned source ([`resolve_rules`] makes relative
 /// ones absolute): a rule that matches no folder would protect nothing, silently.
 pub fn build(
-    conn: &mut Connection,
+    conn: &mut dyn Conn,
     user: &UserId,
     rules: &KeepRules,
 ) -> Result<PlanSummary, EngineError> {
@@ -180,7 +181,7 @@ pub fn build(
 /// Refuses rules whose keep folder is not a folder of the owner's scanned sources: such a rule
 /// would protect nothing, silently.
 pub(crate) fn check_keep_folders(
-    conn: &Connection,
+    conn: &dyn Db,
     user: &UserId,
     rules: &KeepRules,
 ) -> Result<(), EngineError> {
@@ -196,7 +197,7 @@ pub(crate) fn check_keep_folders(
 
 /// [`build`] over the groups that pass `filter` only (a selection made in the duplicates view).
 pub fn build_for(
-    conn: &mut Connection,
+    conn: &mut dyn Conn,
     user: &UserId,
     rules: &KeepRules,
     filter: &Filter,

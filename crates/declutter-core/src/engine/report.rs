@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use platform_db::rusqlite::Connection;
+use platform_db::sql::Db;
 
 use super::EngineError;
 use crate::db::now;
@@ -63,11 +63,7 @@ pub fn is_temporary(name: &str) -> bool {
 }
 
 /// Builds the owner's clutter report from the index.
-pub fn build(
-    conn: &Connection,
-    user: &UserId,
-    options: ReportOptions,
-) -> Result<Report, EngineError> {
+pub fn build(conn: &dyn Db, user: &UserId, options: ReportOptions) -> Result<Report, EngineError> {
     let all = files::all(conn, user, None)?;
     let cutoff_ns =
         (now() - i64::from(options.untouched_days) * 86_400).saturating_mul(1_000_000_000);

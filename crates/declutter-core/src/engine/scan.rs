@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use platform_db::rusqlite::{Connection, TransactionBehavior};
+use platform_db::sql::{Conn, Db, DbExt as _, Dialect, Lock};
 
 use super::{EngineError, local_scan};
 use crate::ids::{Source, UserId};
@@ -36,7 +36,7 @@ pub struct ScanSummary {
 /// index and the owner's duplicate groups. A OneDrive scan also purges our expired trash
 /// entries there (see [`super::trash::purge_expired_of`]).
 pub async fn scan<P: StorageProvider>(
-    conn: &mut Connection,
+    conn: &mut dyn Conn,
     user: &UserId,
     source: &Source,
     provider: &P,
@@ -90,7 +90,7 @@ pub async fn scan<P: StorageProvider>(
 /// file row and reads no file content. The work runs on the calling thread and the rayon pool:
 /// call it from a blocking context (a CLI's main thread, `spawn_blocking`).
 pub async fn scan_local(
-    conn: &mut Connection,
+    conn: &mut dyn Conn,
     user: &UserId,
     root: &Path,
     options: WalkOptions,
@@ -115,15 +115,24 @@ pub async fn scan_local(
     }
     // The scan's random index updates thrash SQLite's default 2 MiB page cache (each miss a
     // read, each eviction a write to the WAL); a bounded larger cache for the scan only.
-    let cache_before: i64 = conn.pragma_query_value(None, "cache_size", |r| r.get(0))?;
-    conn.pragma_update(None, "cache_size", -SCAN_CACHE_KIB)?;
+    let sqlite = conn.dialect() == Dialect::Sqlite;
+    let cache_before: i64 = if sqlite {
+        conn.one("PRAGMA cache_size", &[])?
+    } else {
+        0
+    };
+    if sqlite {
+        conn.batch(&format!("PRAGMA cache_size = {}", -SCAN_CACHE_KIB))?;
+    }
     let result = scan_local_in(conn, user, &source, root, options, progress.as_ref());
-    conn.pragma_update(None, "cache_size", cache_before)?;
+    if sqlite {
+        conn.batch(&format!("PRAGMA cache_size = {cache_before}"))?;
+    }
     result
 }
 
 fn scan_local_in(
-    conn: &mut Connection,
+    conn: &mut dyn Conn,
     user: &UserId,
     source: &Source,
     root: &Path,
@@ -132,9 +141,9 @@ fn scan_local_in(
 ) -> Result<ScanSummary, EngineError> {
     let src = source.to_string();
     // The walk: no file content is read, so the write lock is held for seconds at most.
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let scan_id = scans::begin(&tx, user, source, false)?;
-    let mut done = match local_scan::index(&tx, user, &src, root, options, scan_id, progress) {
+    let tx = conn.transaction(Lock::Owner(user.as_str()))?;
+    let scan_id = scans::begin(&*tx, user, source, false)?;
+    let mut done = match local_scan::index(&*tx, user, &src, root, options, scan_id, progress) {
         Ok(done) => done,
         Err(e) => {
             drop(tx);
@@ -143,7 +152,7 @@ fn scan_local_in(
         }
     };
     if done.counts.changed > 0 {
-        local_index::mark_unsettled(&tx, user, scan_id)?;
+        local_index::mark_unsettled(&*tx, user, scan_id)?;
     }
     tx.commit()?;
     // The hashes: files are read with no lock held. After a scan cut off before its end,
@@ -164,17 +173,17 @@ fn scan_local_in(
     } else {
         0
     };
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    scans::set_cursor(&tx, user, source, None, scan_id)?;
-    scans::finish(&tx, scan_id, true, done.counts.listed, 0, &done.issues)?;
+    let tx = conn.transaction(Lock::Owner(user.as_str()))?;
+    scans::set_cursor(&*tx, user, source, None, scan_id)?;
+    scans::finish(&*tx, scan_id, true, done.counts.listed, 0, &done.issues)?;
     // Groups depend only on the index: an unchanged index keeps its groups.
     if done.counts.changed + done.counts.removed + hashed > 0 || all {
         progress.phase("grouping", None);
-        groups::recompute_in(&tx, user)?;
+        groups::recompute_in(&*tx, user)?;
     }
-    local_index::clear_unsettled(&tx, user, scan_id, all)?;
-    crate::store::cache::expire(&tx, crate::db::now())?;
-    let indexed = files::count(&tx, user, source)?;
+    local_index::clear_unsettled(&*tx, user, scan_id, all)?;
+    crate::store::cache::expire(&*tx, crate::db::now())?;
+    let indexed = files::count(&*tx, user, source)?;
     tx.commit()?;
     Ok(ScanSummary {
         scan_id,
@@ -187,7 +196,7 @@ fn scan_local_in(
 }
 
 /// Records a scan that failed before indexing anything.
-fn failed(conn: &Connection, user: &UserId, source: &Source) -> Result<(), EngineError> {
+fn failed(conn: &dyn Db, user: &UserId, source: &Source) -> Result<(), EngineError> {
     let scan_id = scans::begin(conn, user, source, false)?;
     scans::finish(conn, scan_id, false, 0, 0, &[])?;
     Ok(())

@@ -1,6 +1,6 @@
 //! Listing, restoring and purging trashed items, on every provider.
 
-use platform_db::rusqlite::Connection;
+use platform_db::sql::{Conn, Db, Lock};
 
 use super::lease::Lease;
 use super::{EngineError, Providers};
@@ -21,13 +21,13 @@ fn request(e: &TrashEntry) -> Result<TrashRequest, EngineError> {
 }
 
 /// Items currently in the trash.
-pub fn list(conn: &Connection, user: &UserId) -> Result<Vec<TrashEntry>, EngineError> {
+pub fn list(conn: &dyn Db, user: &UserId) -> Result<Vec<TrashEntry>, EngineError> {
     Ok(trash::list(conn, user, &["trashed"])?)
 }
 
 /// Puts a trashed item back where it was.
 pub async fn restore(
-    conn: &mut Connection,
+    conn: &mut dyn Conn,
     user: &UserId,
     id: i64,
     providers: &dyn Providers,
@@ -83,7 +83,7 @@ pub struct RestoreReport {
 /// one taken here ([`EngineError::ApplyBusy`] while an apply, an undo or a purge of the owner
 /// runs), so a restore never races a purge of the same entries.
 pub async fn restore_many(
-    conn: &mut Connection,
+    conn: &mut dyn Conn,
     user: &UserId,
     selection: &RestoreSelection,
     providers: &dyn Providers,
@@ -104,7 +104,7 @@ pub async fn restore_many(
 }
 
 async fn restore_holding(
-    conn: &mut Connection,
+    conn: &mut dyn Conn,
     user: &UserId,
     selection: &RestoreSelection,
     providers: &dyn Providers,
@@ -154,8 +154,8 @@ async fn restore_holding(
         };
         match outcome {
             Ok(()) => {
-                let tx = conn.transaction()?;
-                trash::set_state(&tx, e.id, "restored")?;
+                let tx = conn.transaction(Lock::None)?;
+                trash::set_state(&*tx, e.id, "restored")?;
                 lease.renew(&tx)?;
                 tx.commit()?;
                 report.restored += 1;
@@ -200,7 +200,7 @@ pub enum PurgeSelection {
 /// ([`EngineError::ApplyBusy`] while an apply, an undo or another purge of theirs runs); the
 /// first refusal stops the purge (what was purged before it stays purged).
 pub async fn purge(
-    conn: &mut Connection,
+    conn: &mut dyn Conn,
     user: &UserId,
     selection: &PurgeSelection,
     providers: &dyn Providers,
@@ -224,7 +224,7 @@ pub async fn purge(
 }
 
 fn purge_selection(
-    conn: &Connection,
+    conn: &dyn Db,
     user: &UserId,
     selection: &PurgeSelection,
 ) -> Result<Vec<TrashEntry>, EngineError> {
@@ -267,7 +267,7 @@ enum Purged {
 /// item id, and Google Drive's delete skips its trash), and one already gone (a run cut off
 /// between the two steps) is recorded purged.
 async fn purge_one(
-    conn: &Connection,
+    conn: &dyn Db,
     e: &TrashEntry,
     providers: &dyn Providers,
 ) -> Result<Purged, EngineError> {
@@ -277,7 +277,7 @@ async fn purge_one(
 
 /// [`purge_one`] through a given provider.
 async fn purge_with<P: StorageProvider>(
-    conn: &Connection,
+    conn: &dyn Db,
     e: &TrashEntry,
     provider: &P,
 ) -> Result<Purged, EngineError> {
@@ -318,7 +318,7 @@ pub struct PurgeReport {
 /// and a stop between two entries. An entry that cannot be purged now is reported and stays;
 /// a rerun after a crash purges what is left.
 pub async fn purge_holding(
-    conn: &mut Connection,
+    conn: &mut dyn Conn,
     user: &UserId,
     lease: &Lease,
     providers: &dyn Providers,
@@ -374,7 +374,7 @@ pub struct RetentionReport {
 /// and never by two sweeps at once. An entry that cannot be purged now stays for the next
 /// sweep; `None` when another run holds the lock.
 pub async fn sweep_expired(
-    conn: &mut Connection,
+    conn: &mut dyn Conn,
     user: &UserId,
     reachable: &dyn Fn(&Source) -> bool,
     providers: &dyn Providers,
@@ -418,7 +418,7 @@ pub async fn sweep_expired(
 /// counts against the person's quota and OneDrive never empties that folder itself, so our
 /// retention ending is what frees the space (into OneDrive's recycle bin).
 pub async fn purge_expired_of<P: StorageProvider>(
-    conn: &mut Connection,
+    conn: &mut dyn Conn,
     user: &UserId,
     source: &Source,
     provider: &P,

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
-use platform_db::rusqlite::Connection;
+use platform_db::sql::{Conn, Lock, RusqliteLike as _};
 use tokio::sync::Semaphore;
 
 use super::lease::{LEASE_SECS, Lease};
@@ -71,7 +71,7 @@ pub struct VerifySummary {
 
 /// Verifies every probable group of `user`, then regroups.
 pub async fn verify(
-    conn: &mut Connection,
+    conn: &mut dyn Conn,
     user: &UserId,
     providers: &dyn Providers,
     options: &VerifyOptions,
@@ -84,7 +84,7 @@ pub async fn verify(
 /// [`VerifyOptions::renew_every`] while downloads run, and a lease taken over by another run
 /// stops this one with [`EngineError::LeaseLost`] before it writes anything.
 pub async fn verify_holding(
-    conn: &mut Connection,
+    conn: &mut dyn Conn,
     user: &UserId,
     lease: &Lease,
     providers: &dyn Providers,
@@ -95,7 +95,7 @@ pub async fn verify_holding(
 }
 
 async fn verify_inner(
-    conn: &mut Connection,
+    conn: &mut dyn Conn,
     user: &UserId,
     lease: Option<&Lease>,
     providers: &dyn Providers,
@@ -164,7 +164,7 @@ async fn verify_inner(
             }
         }
     }
-    let tx = conn.transaction()?;
+    let tx = conn.transaction(Lock::None)?;
     // Still ours, checked in the transaction that writes the results.
     if let Some(lease) = lease {
         lease.renew(&tx)?;
@@ -177,10 +177,10 @@ async fn verify_inner(
         };
         match r {
             Ok(Some(digest)) => {
-                checks::record(&tx, user, &f, &digest)?;
+                checks::record(&*tx, user, &f, &digest)?;
                 if f.provider == "local" {
                     // The local hash is BLAKE3 too: a plan's re-check before removal needs it.
-                    checks::adopt_local_hash(&tx, f.id, &digest)?;
+                    checks::adopt_local_hash(&*tx, f.id, &digest)?;
                 }
                 summary.checked += 1;
                 summary.bytes_downloaded += f.size;
@@ -194,7 +194,7 @@ async fn verify_inner(
             }),
         }
     }
-    groups::recompute_in(&tx, user)?;
+    groups::recompute_in(&*tx, user)?;
     for id in checked_ids {
         let in_exact: bool = tx.query_row(
             "SELECT EXISTS (SELECT 1 FROM dup_group_files gf JOIN dup_groups g \

@@ -29,7 +29,7 @@ pub fn get(
     mtime_ns: i64,
 ) -> Result<Option<CacheEntry>, DbError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT partial, full FROM hash_cache WHERE dev = ?1 AND ino = ?2 AND size = ?3 \
+        "SELECT partial, \"full\" FROM hash_cache WHERE dev = ?1 AND ino = ?2 AND size = ?3 \
          AND mtime_ns = ?4",
     )?;
     let mut rows = stmt.query(params![

@@ -12,8 +12,11 @@ use crate::store::files::FileRow;
 /// Records the content hash of `file` as indexed now (replacing an older check).
 pub fn record(conn: &dyn Db, user: &UserId, file: &FileRow, blake3: &str) -> Result<(), DbError> {
     conn.prepare_cached(
-        "INSERT OR REPLACE INTO content_checks (user_id, source, item_id, size, modified_ns, \
-         blake3, checked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO content_checks (user_id, source, item_id, size, modified_ns, \
+         blake3, checked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+         ON CONFLICT (user_id, source, item_id) DO UPDATE SET size = excluded.size, \
+         modified_ns = excluded.modified_ns, blake3 = excluded.blake3, \
+         checked_at = excluded.checked_at",
     )?
     .execute(params![
         user.as_str(),

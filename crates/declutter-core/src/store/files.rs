@@ -374,7 +374,7 @@ pub struct UsageRow {
 /// then extension.
 pub fn usage(conn: &dyn Db, user: &UserId) -> Result<Vec<UsageRow>, DbError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT source, ext, count(*), coalesce(sum(size), 0) FROM files INDEXED BY files_usage \
+        "SELECT source, ext, count(*), CAST(coalesce(sum(size), 0) AS BIGINT) FROM files INDEXED BY files_usage \
          WHERE user_id = ?1 AND is_dir = 0 GROUP BY source, ext ORDER BY source, ext",
     )?;
     let rows = stmt.query_map([user.as_str()], |r| {

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use platform_db::sql::{
-    Conn, Db, DbExt as _, Lock, Optional as _, Row, RusqliteLike as _, SqlError,
+    Conn, Db, DbExt as _, Dialect, Lock, Optional as _, Row, RusqliteLike as _, SqlError,
 };
 use platform_db::vals as params;
 
@@ -192,7 +192,7 @@ pub fn probable_count(conn: &dyn Db, user: &UserId) -> Result<u64, DbError> {
 fn describe(tx: &dyn Db, user: &UserId) -> Result<(), DbError> {
     tx.execute(
         "UPDATE dup_groups SET \
-         names = coalesce((SELECT '/' || group_concat(n, '/') || '/' FROM ( \
+         names = coalesce((SELECT '/' || string_agg(n, '/') || '/' FROM ( \
              SELECT DISTINCT lower(f.name) AS n FROM dup_group_files gf \
              JOIN files f ON f.id = gf.file_id WHERE gf.group_id = dup_groups.id)), ''), \
          ext = coalesce((SELECT f.ext FROM dup_group_files gf JOIN files f ON f.id = gf.file_id \
@@ -278,18 +278,21 @@ pub(crate) fn fill_members(conn: &dyn Db, groups: &mut [Group]) -> Result<(), Db
             .collect::<Vec<_>>()
             .join(",")
     );
+    let elements = match conn.dialect() {
+        Dialect::Sqlite => "SELECT value FROM json_each(?1)",
+        Dialect::Postgres => "SELECT CAST(jsonb_array_elements_text(CAST(?1 AS jsonb)) AS BIGINT)",
+    };
     let sql = format!(
         "SELECT gf.group_id, {} FROM dup_group_files gf JOIN files f ON f.id = gf.file_id \
-         WHERE gf.group_id IN (SELECT value FROM json_each(?1)) ORDER BY f.path, f.id",
+         WHERE gf.group_id IN ({elements}) ORDER BY f.path, f.id",
         prefixed_columns()
     );
     let mut members: HashMap<i64, Vec<FileRow>> = HashMap::new();
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows = stmt.query([ids])?;
-    while let Some(r) = rows.next()? {
+    conn.each(&sql, params![ids], &mut |r| {
         let gid: i64 = r.get(0)?;
         members.entry(gid).or_default().push(from_row_at(r, 1)?);
-    }
+        Ok(())
+    })?;
     for g in groups.iter_mut() {
         g.files = members.remove(&g.id).unwrap_or_default();
     }
@@ -353,13 +356,12 @@ pub fn list(conn: &dyn Db, user: &UserId) -> Result<Vec<Group>, DbError> {
             .join(", ")
     );
     let mut members: HashMap<i64, Vec<FileRow>> = HashMap::new();
-    let mut stmt = conn.prepare(&sql)?;
-    let mut rows = stmt.query([user.as_str()])?;
-    while let Some(r) = rows.next()? {
+    conn.each(&sql, params![user.as_str()], &mut |r| {
         let gid: i64 = r.get(0)?;
         let file = from_row_at(r, 1)?;
         members.entry(gid).or_default().push(file);
-    }
+        Ok(())
+    })?;
     for g in &mut groups {
         g.files = members.remove(&g.id).unwrap_or_default();
     }

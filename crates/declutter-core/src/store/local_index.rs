@@ -9,7 +9,8 @@
 //! still there, is skipped and reported. Rows whose file is no longer at their path (a rename,
 //! a reused inode) give way.
 
-use platform_db::rusqlite::{Connection, OptionalExtension, params};
+use platform_db::sql::{Db, Optional as _, RusqliteLike as _};
+use platform_db::vals as params;
 
 use super::{DbError, size_of, sql_size};
 use crate::ids::{ItemId, UserId};
@@ -42,7 +43,7 @@ pub struct IndexCounts {
 /// Keeps one local source's rows in step with a walk, inside the caller's transaction.
 #[derive(Debug)]
 pub struct LocalIndex<'c> {
-    conn: &'c Connection,
+    conn: &'c dyn Db,
     user: String,
     source: String,
     scan_id: i64,
@@ -72,7 +73,7 @@ impl<'c> LocalIndex<'c> {
     /// Starts the upkeep of `source` (run it inside a transaction: every statement is cached
     /// and nothing is committed until the caller commits).
     pub fn new(
-        conn: &'c Connection,
+        conn: &'c dyn Db,
         user: &UserId,
         source: &str,
         scan_id: i64,
@@ -163,21 +164,25 @@ impl<'c> LocalIndex<'c> {
                     .unwrap_or_default();
                 // The common case is one statement; a clash with the identity of a row of
                 // this or another source is settled, then the row is written for certain.
-                if self.insert(id, e, parent.as_ref(), &name, true)? == 0 {
-                    if let Some(why) = self.make_room(e, None)? {
-                        return Ok(Recorded::Overlap(why));
+                let row = match self.insert(id, e, parent.as_ref(), &name, true)? {
+                    Some(row) => row,
+                    None => {
+                        if let Some(why) = self.make_room(e, None)? {
+                            return Ok(Recorded::Overlap(why));
+                        }
+                        self.insert(id, e, parent.as_ref(), &name, false)?
+                            .ok_or_else(|| DbError::Corrupt("a file row was not written".into()))?
                     }
-                    self.insert(id, e, parent.as_ref(), &name, false)?;
-                }
-                mark(&mut self.seen, self.conn.last_insert_rowid());
+                };
+                mark(&mut self.seen, row);
                 self.counts.changed += 1;
             }
         }
         Ok(Recorded::Indexed)
     }
 
-    /// Inserts the row of `e`; with `or_nothing`, a clash with any unique identity inserts
-    /// nothing (returns 0) instead of failing.
+    /// Inserts the row of `e` and answers its id; with `or_nothing`, a clash with any unique
+    /// identity inserts nothing (answers `None`) instead of failing.
     fn insert(
         &self,
         id: &ItemId,
@@ -185,14 +190,14 @@ impl<'c> LocalIndex<'c> {
         parent: Option<&ItemId>,
         name: &str,
         or_nothing: bool,
-    ) -> Result<usize, DbError> {
+    ) -> Result<Option<i64>, DbError> {
         const INSERT: &str = "INSERT INTO files (user_id, source, provider, item_id, parent_id, \
              name, path, is_dir, size, modified_ns, comparable, dev, ino, scan_id) \
-             VALUES (?1, ?2, 'local', ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?11, ?12)";
+             VALUES (?1, ?2, 'local', ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?11, ?12) RETURNING id";
         const INSERT_OR_NOTHING: &str = "INSERT INTO files (user_id, source, provider, item_id, \
              parent_id, name, path, is_dir, size, modified_ns, comparable, dev, ino, scan_id) \
              VALUES (?1, ?2, 'local', ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?11, ?12) \
-             ON CONFLICT DO NOTHING";
+             ON CONFLICT DO NOTHING RETURNING id";
         Ok(self
             .conn
             .prepare_cached(if or_nothing {
@@ -200,20 +205,24 @@ impl<'c> LocalIndex<'c> {
             } else {
                 INSERT
             })?
-            .execute(params![
-                self.user,
-                self.source,
-                id.as_str(),
-                parent.map(ItemId::as_str),
-                name,
-                e.path.to_string_lossy(),
-                e.is_dir,
-                sql_size(e.size),
-                e.mtime_ns,
-                e.dev as i64,
-                e.ino as i64,
-                self.scan_id
-            ])?)
+            .query_row(
+                params![
+                    self.user,
+                    self.source,
+                    id.as_str(),
+                    parent.map(ItemId::as_str),
+                    name,
+                    e.path.to_string_lossy(),
+                    e.is_dir,
+                    sql_size(e.size),
+                    e.mtime_ns,
+                    e.dev as i64,
+                    e.ino as i64,
+                    self.scan_id
+                ],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 
     /// Clears the way for `e` to be indexed by this source, as row `own` or a new one: rows of
@@ -222,7 +231,7 @@ impl<'c> LocalIndex<'c> {
     fn make_room(&mut self, e: &Entry, own: Option<i64>) -> Result<Option<String>, DbError> {
         let clashes: Vec<(i64, String, String)> = {
             let mut stmt = self.conn.prepare_cached(
-                "SELECT id, source, path FROM files WHERE user_id = ?1 AND id IS NOT ?2 \
+                "SELECT id, source, path FROM files WHERE user_id = ?1 AND id IS DISTINCT FROM ?2 \
                  AND dev = ?3 AND ino = ?4",
             )?;
             let rows = stmt
@@ -285,18 +294,21 @@ impl<'c> LocalIndex<'c> {
 /// Deletes row `id`, keeping its hashes in the hash cache under its inode first: a file that
 /// was moved or renamed comes back as a new row, and its contents are not read again while
 /// its size and mtime are unchanged. Returns the rows deleted.
-fn remove(conn: &Connection, id: i64) -> Result<u64, DbError> {
+fn remove(conn: &dyn Db, id: i64) -> Result<u64, DbError> {
     conn.prepare_cached(
-        "INSERT OR REPLACE INTO hash_cache (dev, ino, size, mtime_ns, partial, full, stored_at) \
+        "INSERT INTO hash_cache (dev, ino, size, mtime_ns, partial, \"full\", stored_at) \
          SELECT dev, ino, size, modified_ns, partial, \
                 CASE WHEN hash_kind = 'blake3' THEN hash END, ?2 \
          FROM files WHERE id = ?1 AND dev IS NOT NULL \
-              AND (partial IS NOT NULL OR hash_kind = 'blake3')",
+              AND (partial IS NOT NULL OR hash_kind = 'blake3') \
+         ON CONFLICT (dev, ino) DO UPDATE SET size = excluded.size, \
+         mtime_ns = excluded.mtime_ns, partial = excluded.partial, \"full\" = excluded.\"full\", \
+         stored_at = excluded.stored_at",
     )?
     .execute(params![id, crate::db::now()])?;
     Ok(conn
         .prepare_cached("DELETE FROM files WHERE id = ?1")?
-        .execute([id])? as u64)
+        .execute([id])?)
 }
 
 /// One file of a candidate size group, as the hashing passes read it.
@@ -325,18 +337,19 @@ pub struct Member {
 /// `NOT INDEXED`: a sequential read of the table beats an index walk that visits each row's
 /// page at random.
 pub fn for_each_size(
-    conn: &Connection,
+    conn: &dyn Db,
     user: &UserId,
     mut f: impl FnMut(u64, bool),
 ) -> Result<(), DbError> {
-    let mut stmt = conn.prepare_cached(
+    conn.each(
         "SELECT size, partial IS NOT NULL FROM files NOT INDEXED WHERE user_id = ?1 \
          AND provider = 'local' AND is_dir = 0 AND size > 0",
+        params![user.as_str()],
+        &mut |r| {
+            f(size_of(r.get(0)?), r.get(1)?);
+            Ok(())
+        },
     )?;
-    let mut rows = stmt.query(params![user.as_str()])?;
-    while let Some(r) = rows.next()? {
-        f(size_of(r.get(0)?), r.get(1)?);
-    }
     Ok(())
 }
 
@@ -345,7 +358,7 @@ pub fn for_each_size(
 /// `NOT INDEXED` keeps the planner on the row id range (the size index would sort the whole
 /// source for every batch).
 pub fn members_after(
-    conn: &Connection,
+    conn: &dyn Db,
     user: &UserId,
     unexamined: bool,
     after: i64,
@@ -385,28 +398,30 @@ pub fn members_after(
 
 /// Stores a file's head+tail hash (or clears it, to examine the file again). Only the table
 /// row changes: no index holds the column.
-pub fn set_partial(conn: &Connection, id: i64, partial: Option<&str>) -> Result<(), DbError> {
+pub fn set_partial(conn: &dyn Db, id: i64, partial: Option<&str>) -> Result<(), DbError> {
     conn.prepare_cached("UPDATE files SET partial = ?2 WHERE id = ?1")?
         .execute(params![id, partial])?;
     Ok(())
 }
 
 /// Stores a file's full BLAKE3.
-pub fn set_full(conn: &Connection, id: i64, full: &str) -> Result<(), DbError> {
+pub fn set_full(conn: &dyn Db, id: i64, full: &str) -> Result<(), DbError> {
     conn.prepare_cached("UPDATE files SET hash_kind = 'blake3', hash = ?2 WHERE id = ?1")?
         .execute(params![id, full])?;
     Ok(())
 }
 
 /// Records that scan `scan_id` of `user` indexed files whose duplicate hashes are not settled.
-pub fn mark_unsettled(conn: &Connection, user: &UserId, scan_id: i64) -> Result<(), DbError> {
-    conn.prepare_cached("INSERT OR IGNORE INTO unsettled (user_id, scan_id) VALUES (?1, ?2)")?
-        .execute(params![user.as_str(), scan_id])?;
+pub fn mark_unsettled(conn: &dyn Db, user: &UserId, scan_id: i64) -> Result<(), DbError> {
+    conn.prepare_cached(
+        "INSERT INTO unsettled (user_id, scan_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+    )?
+    .execute(params![user.as_str(), scan_id])?;
     Ok(())
 }
 
 /// Whether a scan of `user` other than `scan_id` indexed files and has not settled them.
-pub fn others_unsettled(conn: &Connection, user: &UserId, scan_id: i64) -> Result<bool, DbError> {
+pub fn others_unsettled(conn: &dyn Db, user: &UserId, scan_id: i64) -> Result<bool, DbError> {
     Ok(conn
         .prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM unsettled WHERE user_id = ?1 AND scan_id <> ?2)",
@@ -417,7 +432,7 @@ pub fn others_unsettled(conn: &Connection, user: &UserId, scan_id: i64) -> Resul
 /// Clears the marks of `user`'s scans up to `through` (those indexed before scan `through`
 /// settled everything), or of that scan alone.
 pub fn clear_unsettled(
-    conn: &Connection,
+    conn: &dyn Db,
     user: &UserId,
     through: i64,
     earlier_too: bool,

@@ -24,15 +24,6 @@ pub mod trash;
 
 pub use crate::db::DbError;
 
-/// `hint` (an `INDEXED BY` clause) on SQLite, nothing on PostgreSQL, whose planner takes no
-/// hints.
-pub(crate) fn sqlite_hint(db: &dyn platform_db::sql::Db, hint: &'static str) -> &'static str {
-    match db.dialect() {
-        platform_db::sql::Dialect::Sqlite => hint,
-        platform_db::sql::Dialect::Postgres => "",
-    }
-}
-
 /// Converts a `u64` size to SQLite's `i64` (sizes above 2^63 do not exist on any provider).
 pub(crate) fn sql_size(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)

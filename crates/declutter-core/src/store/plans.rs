@@ -5,7 +5,7 @@
 use platform_db::sql::{Conn, Db, DbExt as _, Lock, Row, SqlError};
 use platform_db::vals;
 
-use super::{DbError, size_of, sql_size, sqlite_hint};
+use super::{DbError, size_of, sql_size};
 use crate::db::now;
 use crate::ids::UserId;
 
@@ -246,11 +246,8 @@ pub fn set_state(
 /// Whether a plan removes anything from `provider` (an index lookup, whatever the plan's size).
 pub fn removes_from(conn: &dyn Db, plan_id: i64, provider: &str) -> Result<bool, DbError> {
     Ok(conn.one(
-        &format!(
-            "SELECT EXISTS (SELECT 1 FROM plan_items {} \
-             WHERE plan_id = ?1 AND action = 'remove' AND provider = ?2)",
-            sqlite_hint(conn, "INDEXED BY plan_items_by_provider")
-        ),
+        "SELECT EXISTS (SELECT 1 FROM plan_items INDEXED BY plan_items_by_provider \
+         WHERE plan_id = ?1 AND action = 'remove' AND provider = ?2)",
         vals![plan_id, provider],
     )?)
 }
@@ -267,11 +264,8 @@ pub fn sources(conn: &dyn Db, plan_id: i64) -> Result<Vec<String>, DbError> {
 /// How many duplicate groups a plan covers.
 pub fn group_count(conn: &dyn Db, plan_id: i64) -> Result<u64, DbError> {
     let n: i64 = conn.one(
-        &format!(
-            "SELECT count(*) FROM (SELECT DISTINCT group_key FROM plan_items \
-             {} WHERE plan_id = ?1) AS g",
-            sqlite_hint(conn, "INDEXED BY plan_items_by_group")
-        ),
+        "SELECT count(*) FROM (SELECT DISTINCT group_key FROM plan_items \
+         INDEXED BY plan_items_by_group WHERE plan_id = ?1) AS g",
         vals![plan_id],
     )?;
     Ok(size_of(n))
@@ -289,10 +283,9 @@ pub fn group_page(
     conn.each(
         &format!(
             "SELECT {ITEM_COLUMNS} FROM plan_items WHERE plan_id = ?1 AND group_key IN ( \
-             SELECT DISTINCT group_key FROM plan_items {} \
+             SELECT DISTINCT group_key FROM plan_items INDEXED BY plan_items_by_group \
              WHERE plan_id = ?1 ORDER BY group_key LIMIT ?2 OFFSET ?3) \
-             ORDER BY group_key, action, path, id",
-            sqlite_hint(conn, "INDEXED BY plan_items_by_group")
+             ORDER BY group_key, action, path, id"
         ),
         vals![plan_id, sql_size(limit), sql_size(offset)],
         &mut |r| {

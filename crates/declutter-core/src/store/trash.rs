@@ -140,7 +140,7 @@ pub fn page(
 pub fn totals(conn: &dyn Db, user: &UserId) -> Result<(u64, u64), DbError> {
     Ok(conn
         .prepare_cached(
-            "SELECT count(*), coalesce(sum(size), 0) FROM trash INDEXED BY trash_owner_page \
+            "SELECT count(*), CAST(coalesce(sum(size), 0) AS BIGINT) FROM trash INDEXED BY trash_owner_page \
              WHERE user_id = ?1 AND state = 'trashed'",
         )?
         .query_row([user.as_str()], |r| {
@@ -184,7 +184,7 @@ pub fn claimed(
     Ok(conn
         .prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM trash INDEXED BY trash_item WHERE item_id = ?1 \
-             AND provider = ?2 AND state IN ('trashing', 'trashed') AND id IS NOT ?3)",
+             AND provider = ?2 AND state IN ('trashing', 'trashed') AND id IS DISTINCT FROM ?3)",
         )?
         .query_row(params![item_id, provider, except], |r| r.get(0))?)
 }
@@ -208,7 +208,7 @@ pub fn plans_in_trash(
     limit: u64,
 ) -> Result<Vec<PlanInTrash>, DbError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT p.plan_id, count(*), coalesce(sum(t.size), 0) FROM trash t \
+        "SELECT p.plan_id, count(*), CAST(coalesce(sum(t.size), 0) AS BIGINT) FROM trash t \
          JOIN plan_items p ON p.id = t.plan_item_id \
          WHERE t.user_id = ?1 AND t.state = 'trashed' \
          GROUP BY p.plan_id ORDER BY p.plan_id DESC LIMIT ?2",

@@ -129,6 +129,12 @@ impl ToValue for String {
     }
 }
 
+impl ToValue for std::borrow::Cow<'_, str> {
+    fn to_value(&self) -> Value {
+        Value::Text(self.as_ref().to_owned())
+    }
+}
+
 impl ToValue for [u8] {
     fn to_value(&self) -> Value {
         Value::Blob(self.to_vec())
@@ -202,9 +208,11 @@ pub enum SqlError {
     /// The connection's runtime is gone (the pool was dropped).
     #[error("the PostgreSQL connection's runtime has stopped")]
     Closed,
-    /// A statement was issued on a PostgreSQL connection while a query's rows on it were still
-    /// being read (collect the rows first).
-    #[error("a statement inside a row loop on the same PostgreSQL connection")]
+    /// A nested use of a connection: on PostgreSQL, a statement while a query's rows on it
+    /// are still being read (collect the rows first); on either, a transaction inside one.
+    #[error(
+        "a nested use of the connection (a statement inside a row loop, or a transaction inside a transaction)"
+    )]
     Nested,
     /// A statement used a placeholder other than `?N`.
     #[error("unsupported placeholder in statement: {0}")]
@@ -372,6 +380,45 @@ pub trait Db {
 
     /// Runs several statements without parameters (schema, pragmas).
     fn batch(&self, sql: &str) -> Result<(), SqlError>;
+
+    /// Opens a transaction holding `lock` through a shared reference, for code that keeps the
+    /// connection shared while it writes in short transactions. A transaction already open on
+    /// the connection makes it fail (never nests). Prefer [`Conn::transaction`].
+    fn begin(&self, lock: Lock<'_>) -> Result<Box<dyn Tx + '_>, SqlError>;
+}
+
+impl fmt::Debug for dyn Db + '_ {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} connection", self.dialect())
+    }
+}
+
+/// A boxed connection or transaction is one.
+impl<T: Db + ?Sized> Db for Box<T> {
+    fn dialect(&self) -> Dialect {
+        (**self).dialect()
+    }
+
+    fn run(&self, sql: &str, params: &[Value]) -> Result<u64, SqlError> {
+        (**self).run(sql, params)
+    }
+
+    fn each(
+        &self,
+        sql: &str,
+        params: &[Value],
+        f: &mut dyn FnMut(&dyn Row) -> Result<(), SqlError>,
+    ) -> Result<(), SqlError> {
+        (**self).each(sql, params, f)
+    }
+
+    fn batch(&self, sql: &str) -> Result<(), SqlError> {
+        (**self).batch(sql)
+    }
+
+    fn begin(&self, lock: Lock<'_>) -> Result<Box<dyn Tx + '_>, SqlError> {
+        (**self).begin(lock)
+    }
 }
 
 /// What a transaction must exclude while it runs (see the module's documentation).
@@ -385,10 +432,12 @@ pub enum Lock<'a> {
     All,
 }
 
-/// A connection: a [`Db`] that can open transactions.
+/// A connection: a [`Db`] whose exclusive borrow opens transactions, so none nests.
 pub trait Conn: Db {
     /// Opens a transaction holding `lock`; it rolls back unless committed.
-    fn transaction(&mut self, lock: Lock<'_>) -> Result<Box<dyn Tx + '_>, SqlError>;
+    fn transaction(&mut self, lock: Lock<'_>) -> Result<Box<dyn Tx + '_>, SqlError> {
+        self.begin(lock)
+    }
 }
 
 /// An open transaction.
@@ -638,9 +687,71 @@ impl<T> Optional<T> for Result<T, SqlError> {
     }
 }
 
-/// `sql` with SQLite's `?N` placeholders written as PostgreSQL's `$N` (string literals and
-/// quoted names are left alone).
+/// `sql` for PostgreSQL: SQLite's `?N` placeholders written as `$N`, and SQLite's index hints
+/// (`INDEXED BY name`, `NOT INDEXED`) left out, as PostgreSQL's planner takes none. String
+/// literals and quoted names are left alone.
 pub(crate) fn to_postgres(sql: &str) -> Result<String, SqlError> {
+    strip_hints(&renumber(sql)?)
+}
+
+/// `sql` without SQLite's index hints outside quotes.
+fn strip_hints(sql: &str) -> Result<String, SqlError> {
+    let mut out = String::with_capacity(sql.len());
+    let mut rest = sql;
+    while !rest.is_empty() {
+        // Copy a quoted stretch whole.
+        if let Some(q) = rest.chars().next().filter(|c| *c == '\'' || *c == '"') {
+            let end = rest[1..].find(q).map_or(rest.len(), |i| i + 2);
+            out.push_str(&rest[..end]);
+            rest = &rest[end..];
+            continue;
+        }
+        let word_len = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        if word_len == 0 {
+            let c = rest.chars().next().unwrap_or(' ');
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+            continue;
+        }
+        let word = &rest[..word_len];
+        let after = &rest[word_len..];
+        let next = |s: &str| -> (usize, usize) {
+            let skip = s.len() - s.trim_start().len();
+            let t = &s[skip..];
+            let len = t
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(t.len());
+            (skip, len)
+        };
+        if word.eq_ignore_ascii_case("INDEXED") {
+            let (skip, len) = next(after);
+            if after[skip..skip + len].eq_ignore_ascii_case("BY") {
+                let by_end = skip + len;
+                let (skip2, len2) = next(&after[by_end..]);
+                if len2 == 0 {
+                    return Err(SqlError::Placeholder("INDEXED BY without an index".into()));
+                }
+                rest = &after[by_end + skip2 + len2..];
+                continue;
+            }
+        }
+        if word.eq_ignore_ascii_case("NOT") {
+            let (skip, len) = next(after);
+            if after[skip..skip + len].eq_ignore_ascii_case("INDEXED") {
+                rest = &after[skip + len..];
+                continue;
+            }
+        }
+        out.push_str(word);
+        rest = after;
+    }
+    Ok(out)
+}
+
+/// `sql` with SQLite's `?N` placeholders written as PostgreSQL's `$N`.
+fn renumber(sql: &str) -> Result<String, SqlError> {
     let mut out = String::with_capacity(sql.len() + 8);
     let mut chars = sql.chars().peekable();
     let mut quote: Option<char> = None;
@@ -702,6 +813,23 @@ mod tests {
             to_postgres("SELECT ?"),
             Err(SqlError::Placeholder(_))
         ));
+        Ok(())
+    }
+
+    #[test]
+    fn sqlite_index_hints_are_left_out() -> Result<(), SqlError> {
+        assert_eq!(
+            to_postgres("SELECT a FROM t INDEXED BY t_a WHERE x = 'INDEXED BY q' AND b = ?1")?,
+            "SELECT a FROM t  WHERE x = 'INDEXED BY q' AND b = $1"
+        );
+        assert_eq!(
+            to_postgres("SELECT size FROM files NOT INDEXED WHERE reindexed = 1 AND NOT x")?,
+            "SELECT size FROM files  WHERE reindexed = 1 AND NOT x"
+        );
+        assert_eq!(
+            to_postgres("SELECT \"NOT INDEXED\" FROM t indexed  by\n t_b")?,
+            "SELECT \"NOT INDEXED\" FROM t "
+        );
         Ok(())
     }
 }

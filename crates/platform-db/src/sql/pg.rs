@@ -87,6 +87,7 @@ impl BlockingPool {
         Ok(PgConn {
             client: object,
             streaming: Cell::new(false),
+            in_tx: Cell::new(false),
             _io: Arc::clone(&self.io),
         })
     }
@@ -102,6 +103,8 @@ pub struct PgConn {
     client: Object,
     /// A query's rows are being read: the connection answers nothing else until they end.
     streaming: Cell<bool>,
+    /// A transaction is open on it.
+    in_tx: Cell<bool>,
     /// Keeps the runtime driving this connection's socket alive.
     _io: Arc<Io>,
 }
@@ -268,6 +271,10 @@ impl Db for PgConn {
     fn batch(&self, sql: &str) -> Result<(), SqlError> {
         self.exchange(self.client.batch_execute(sql))
     }
+
+    fn begin(&self, lock: Lock<'_>) -> Result<Box<dyn Tx + '_>, SqlError> {
+        self.open(lock)
+    }
 }
 
 /// Marks a connection busy reading rows until dropped.
@@ -313,28 +320,42 @@ impl Db for PgTx<'_> {
     fn batch(&self, sql: &str) -> Result<(), SqlError> {
         self.conn.batch(sql)
     }
+
+    fn begin(&self, _: Lock<'_>) -> Result<Box<dyn Tx + '_>, SqlError> {
+        Err(SqlError::Nested)
+    }
 }
 
 impl Tx for PgTx<'_> {
     fn commit(mut self: Box<Self>) -> Result<(), SqlError> {
         self.open = false;
+        self.conn.in_tx.set(false);
         self.conn.batch("COMMIT")
     }
 }
 
 impl Drop for PgTx<'_> {
     fn drop(&mut self) {
-        if self.open
-            && let Err(error) = self.conn.batch("ROLLBACK")
-        {
-            tracing::warn!(%error, "rolling back a PostgreSQL transaction failed");
+        if self.open {
+            self.conn.in_tx.set(false);
+            if let Err(error) = self.conn.batch("ROLLBACK") {
+                tracing::warn!(%error, "rolling back a PostgreSQL transaction failed");
+            }
         }
     }
 }
 
-impl Conn for PgConn {
-    fn transaction(&mut self, lock: Lock<'_>) -> Result<Box<dyn Tx + '_>, SqlError> {
+impl Conn for PgConn {}
+
+impl PgConn {
+    /// Opens a transaction holding `lock`. PostgreSQL only warns on a nested `BEGIN` (and the
+    /// inner `COMMIT` would commit the outer work), so a nested one is refused here.
+    fn open(&self, lock: Lock<'_>) -> Result<Box<dyn Tx + '_>, SqlError> {
+        if self.in_tx.get() {
+            return Err(SqlError::Nested);
+        }
         self.batch("BEGIN")?;
+        self.in_tx.set(true);
         let tx = PgTx {
             conn: self,
             open: true,

@@ -73,6 +73,15 @@ impl Db for Connection {
     fn batch(&self, sql: &str) -> Result<(), SqlError> {
         Ok(self.execute_batch(sql)?)
     }
+
+    fn begin(&self, lock: Lock<'_>) -> Result<Box<dyn Tx + '_>, SqlError> {
+        let behavior = match lock {
+            Lock::None => TransactionBehavior::Deferred,
+            Lock::Owner(_) | Lock::All => TransactionBehavior::Immediate,
+        };
+        // SQLite itself refuses a BEGIN inside an open transaction.
+        Ok(Box::new(Transaction::new_unchecked(self, behavior)?))
+    }
 }
 
 /// A rusqlite transaction is a connection for the statements run inside it.
@@ -97,6 +106,10 @@ impl Db for Transaction<'_> {
     fn batch(&self, sql: &str) -> Result<(), SqlError> {
         Db::batch(&**self, sql)
     }
+
+    fn begin(&self, lock: Lock<'_>) -> Result<Box<dyn Tx + '_>, SqlError> {
+        Db::begin(&**self, lock)
+    }
 }
 
 impl Tx for Transaction<'_> {
@@ -105,12 +118,4 @@ impl Tx for Transaction<'_> {
     }
 }
 
-impl Conn for Connection {
-    fn transaction(&mut self, lock: Lock<'_>) -> Result<Box<dyn Tx + '_>, SqlError> {
-        let behavior = match lock {
-            Lock::None => TransactionBehavior::Deferred,
-            Lock::Owner(_) | Lock::All => TransactionBehavior::Immediate,
-        };
-        Ok(Box::new(self.transaction_with_behavior(behavior)?))
-    }
-}
+impl Conn for Connection {}
