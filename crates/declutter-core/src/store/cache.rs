@@ -17,7 +17,7 @@ pub const KEEP_SECS: i64 = 30 * 86_400;
 pub fn expire(conn: &dyn Db, now: i64) -> Result<u64, DbError> {
     Ok(conn
         .prepare_cached("DELETE FROM hash_cache WHERE stored_at < ?1")?
-        .execute([now - KEEP_SECS])? as u64)
+        .execute([now - KEEP_SECS])?)
 }
 
 /// The entry of one inode, if its size and mtime still match (a point lookup, for scans that

@@ -211,13 +211,13 @@ pub fn apply_listing(
                 }
                 Change::Removed(id) => {
                     before.remove(id.as_str());
-                    written += remove.execute(params![user.as_str(), src, id.as_str()])? as u64;
+                    written += remove.execute(params![user.as_str(), src, id.as_str()])?;
                 }
             }
         }
         // A full listing: whatever it did not mention is gone.
         for gone in before.keys() {
-            written += remove.execute(params![user.as_str(), src, gone])? as u64;
+            written += remove.execute(params![user.as_str(), src, gone])?;
         }
     }
     if source.local_root().is_none() && written > 0 {
@@ -336,7 +336,7 @@ fn path_of(
 /// Every indexed row of an owner (optionally of one source).
 pub fn all(conn: &dyn Db, user: &UserId, source: Option<&Source>) -> Result<Vec<FileRow>, DbError> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM files WHERE user_id = ?1 AND (?2 IS NULL OR source = ?2) ORDER BY path"
+        "SELECT {COLUMNS} FROM files WHERE user_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR source = ?2) ORDER BY path"
     );
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map(

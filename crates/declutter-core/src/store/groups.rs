@@ -194,7 +194,7 @@ fn describe(tx: &dyn Db, user: &UserId) -> Result<(), DbError> {
         "UPDATE dup_groups SET \
          names = coalesce((SELECT '/' || string_agg(n, '/') || '/' FROM ( \
              SELECT DISTINCT lower(f.name) AS n FROM dup_group_files gf \
-             JOIN files f ON f.id = gf.file_id WHERE gf.group_id = dup_groups.id)), ''), \
+             JOIN files f ON f.id = gf.file_id WHERE gf.group_id = dup_groups.id) AS member_names), ''), \
          ext = coalesce((SELECT f.ext FROM dup_group_files gf JOIN files f ON f.id = gf.file_id \
              WHERE gf.group_id = dup_groups.id ORDER BY f.path, f.id LIMIT 1), ''), \
          newest_ns = coalesce((SELECT max(f.modified_ns) FROM dup_group_files gf \
@@ -280,7 +280,9 @@ pub(crate) fn fill_members(conn: &dyn Db, groups: &mut [Group]) -> Result<(), Db
     );
     let elements = match conn.dialect() {
         Dialect::Sqlite => "SELECT value FROM json_each(?1)",
-        Dialect::Postgres => "SELECT CAST(jsonb_array_elements_text(CAST(?1 AS jsonb)) AS BIGINT)",
+        Dialect::Postgres => {
+            "SELECT CAST(jsonb_array_elements_text(CAST(CAST(?1 AS TEXT) AS jsonb)) AS BIGINT)"
+        }
     };
     let sql = format!(
         "SELECT gf.group_id, {} FROM dup_group_files gf JOIN files f ON f.id = gf.file_id \

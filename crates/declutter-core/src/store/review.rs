@@ -181,7 +181,9 @@ impl Filter {
         // The elements of a JSON array parameter, as a one-column table.
         let elements = match dialect {
             Dialect::Sqlite => "(SELECT value FROM json_each(?))",
-            Dialect::Postgres => "(SELECT jsonb_array_elements_text(CAST(? AS jsonb)))",
+            Dialect::Postgres => {
+                "(SELECT jsonb_array_elements_text(CAST(CAST(? AS TEXT) AS jsonb)))"
+            }
         };
         match self.kind {
             Some(Kind::Other) => arg(

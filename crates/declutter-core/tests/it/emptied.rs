@@ -10,7 +10,6 @@ use declutter_core::engine::plan;
 use declutter_core::engine::rules::KeepRules;
 use declutter_core::engine::trash::{self, RestoreSelection};
 use declutter_core::ids::UserId;
-use declutter_core::platform_db::rusqlite::Connection;
 use declutter_core::progress::NoProgress;
 
 use crate::support::{Table, TestResult, bytes, db, scan_folder, write};
@@ -50,7 +49,7 @@ struct Fixture {
     _tmp: tempfile::TempDir,
     root: PathBuf,
     outside: PathBuf,
-    conn: Connection,
+    conn: crate::support::TestDb,
     plan_id: i64,
 }
 

@@ -1,5 +1,6 @@
 //! Google Drive against the fake Drive server over HTTP.
 
+use declutter_core::platform_db::sql::Db;
 use declutter_fakes::Gated;
 use std::sync::Arc;
 
@@ -191,7 +192,7 @@ async fn files_the_user_does_not_own_are_never_planned_for_removal() -> TestResu
     let user = UserId::local();
     let p = provider(&fake)?;
     scan(&mut conn, &user, &Source::GDrive, &p).await?;
-    let owned_of = |conn: &declutter_core::platform_db::rusqlite::Connection, id: &str| {
+    let owned_of = |conn: &dyn Db, id: &str| {
         files::all(conn, &user, None)
             .map(|rows| rows.into_iter().find(|f| f.item_id == id).map(|f| f.owned))
     };

@@ -1,5 +1,6 @@
 //! Paged group reads, the summary and the usage aggregate agree with the full `list`.
 
+use declutter_core::platform_db::sql::{Conn, DbExt as _};
 use std::str::FromStr;
 
 use declutter_core::ids::{Source, UserId};
@@ -22,7 +23,7 @@ fn listing(items: Vec<Item>) -> Listing {
 }
 
 /// Group `g` has `g % 4 + 2` copies of `(g % 7 + 1) * 100` bytes; a few unhashed singles too.
-fn seed(conn: &mut platform_db::rusqlite::Connection, user: &UserId) -> TestResult {
+fn seed(conn: &mut dyn Conn, user: &UserId) -> TestResult {
     let mut items = Vec::new();
     for g in 0..45u64 {
         for c in 0..(g % 4 + 2) {

@@ -1,5 +1,6 @@
 //! Local scans of generated trees with known duplicates.
 
+use declutter_core::platform_db::sql::{Db, RusqliteLike as _};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -11,9 +12,7 @@ use declutter_core::store::groups;
 
 use crate::support::{TestResult, bytes, db, scan_folder, write};
 
-fn group_sets(
-    conn: &declutter_core::platform_db::rusqlite::Connection,
-) -> Result<BTreeSet<BTreeSet<String>>, Box<dyn std::error::Error>> {
+fn group_sets(conn: &dyn Db) -> Result<BTreeSet<BTreeSet<String>>, Box<dyn std::error::Error>> {
     let user = UserId::local();
     Ok(groups::list(conn, &user)?
         .into_iter()
@@ -240,16 +239,24 @@ async fn files_are_hashed_with_no_write_lock_held() -> TestResult {
     let progress = AtPhase {
         at: "full hashes",
         then: move || {
-            let other = declutter_core::platform_db::rusqlite::Connection::open(&path)
-                .expect("second connection");
-            other
-                .busy_timeout(std::time::Duration::ZERO)
-                .expect("no waiting");
-            let ok = other
-                .execute_batch(
-                    "BEGIN IMMEDIATE; CREATE TABLE IF NOT EXISTS other_writer (x); COMMIT;",
-                )
-                .is_ok();
+            let ok = if crate::support::on_postgres() {
+                crate::support::open(&path)
+                    .expect("second connection")
+                    .batch("CREATE TABLE IF NOT EXISTS other_writer (x BIGINT)")
+                    .is_ok()
+            } else {
+                // SQLite's one writer: another connection must get the write lock at once.
+                let other = declutter_core::platform_db::rusqlite::Connection::open(&path)
+                    .expect("second connection");
+                other
+                    .busy_timeout(std::time::Duration::ZERO)
+                    .expect("no waiting");
+                other
+                    .execute_batch(
+                        "BEGIN IMMEDIATE; CREATE TABLE IF NOT EXISTS other_writer (x); COMMIT;",
+                    )
+                    .is_ok()
+            };
             seen.store(ok, std::sync::atomic::Ordering::SeqCst);
         },
     };

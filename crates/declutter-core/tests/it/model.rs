@@ -21,7 +21,7 @@ use declutter_core::engine::trash;
 use declutter_core::engine::{AnyProvider, EngineError};
 use declutter_core::ids::{Source, UserId};
 use declutter_core::local::{LocalProvider, WalkOptions};
-use declutter_core::platform_db::rusqlite::Connection;
+use declutter_core::platform_db::sql::DbExt as _;
 use declutter_core::progress::NoProgress;
 use proptest::prelude::*;
 
@@ -113,7 +113,7 @@ impl World {
         }
         let outside_tree = tree(&outside, true);
         let db = tmp.path().join("declutter.db");
-        drop(declutter_core::db::open(&db)?);
+        drop(crate::support::open(&db)?);
         Ok(Self {
             _tmp: tmp,
             root,
@@ -125,8 +125,9 @@ impl World {
         })
     }
 
-    fn conn(&self) -> Result<Connection, EngineError> {
-        Ok(declutter_core::db::open(&self.db)?)
+    fn conn(&self) -> Result<crate::support::TestDb, EngineError> {
+        crate::support::open(&self.db)
+            .map_err(|e| EngineError::Db(declutter_core::db::DbError::Corrupt(e.to_string())))
     }
 
     fn source_root(&self, s: usize) -> PathBuf {
@@ -164,7 +165,7 @@ impl World {
         let db = self.db.clone();
         let providers = self.providers();
         std::thread::spawn(move || {
-            let mut conn = declutter_core::db::open(&db).map_err(|e| e.to_string())?;
+            let mut conn = crate::support::open(&db).map_err(|e| e.to_string())?;
             let rt = tokio::runtime::Builder::new_current_thread()
                 .build()
                 .map_err(|e| e.to_string())?;

@@ -4,7 +4,7 @@
 use std::str::FromStr;
 
 use declutter_core::ids::{Source, UserId};
-use declutter_core::platform_db::rusqlite::Connection;
+use declutter_core::platform_db::sql::{Conn, Db, Lock, RusqliteLike as _};
 use declutter_core::provider::{Item, Listing};
 use declutter_core::store::plans::{self, Action, PlanItem};
 use declutter_core::store::trash::{self, TrashEntry};
@@ -24,7 +24,7 @@ fn listing(items: Vec<Item>) -> Listing {
 
 /// Two duplicate pairs on each drive, a source row with a cursor, a content check, a plan with
 /// one item, a local trash entry and a job and an apply lock: a row in every owned table.
-fn seed(conn: &mut Connection, user: &UserId) -> TestResult {
+fn seed(conn: &mut dyn Conn, user: &UserId) -> TestResult {
     for source in [Source::GDrive, Source::OneDrive] {
         let p = source.provider().as_str();
         // Names differ per drive, so no probable cross-drive group joins the two pairs.
@@ -116,7 +116,7 @@ fn seed(conn: &mut Connection, user: &UserId) -> TestResult {
     Ok(())
 }
 
-fn count(conn: &Connection, table: &str, user: &UserId) -> Result<i64, Box<dyn std::error::Error>> {
+fn count(conn: &dyn Db, table: &str, user: &UserId) -> Result<i64, Box<dyn std::error::Error>> {
     Ok(conn.query_row(
         &format!("SELECT count(*) FROM {table} WHERE user_id = ?1"),
         [user.as_str()],
@@ -126,7 +126,7 @@ fn count(conn: &Connection, table: &str, user: &UserId) -> Result<i64, Box<dyn s
 
 fn two_owners(
     dir: &std::path::Path,
-) -> Result<(Connection, UserId, UserId), Box<dyn std::error::Error>> {
+) -> Result<(crate::support::TestDb, UserId, UserId), Box<dyn std::error::Error>> {
     let mut conn = super::support::db(dir)?;
     let (ann, bob) = (UserId::from_str("ann")?, UserId::from_str("bob")?);
     seed(&mut conn, &ann)?;
@@ -204,7 +204,7 @@ fn deleting_an_owner_leaves_no_row_of_theirs_and_every_other_row() -> TestResult
         .iter()
         .map(|t| count(&conn, t, &bob))
         .collect::<Result<_, _>>()?;
-    let tx = conn.transaction()?;
+    let tx = conn.transaction(Lock::None)?;
     owners::delete_in(&tx, &ann)?;
     tx.commit()?;
     for table in owners::OWNED_TABLES {

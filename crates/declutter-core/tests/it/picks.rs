@@ -8,7 +8,7 @@ use declutter_core::engine::EngineError;
 use declutter_core::engine::pick::{Picks, build_picked};
 use declutter_core::engine::rules::KeepRules;
 use declutter_core::ids::{ItemId, Source, UserId};
-use declutter_core::platform_db::rusqlite::Connection;
+use declutter_core::platform_db::sql::{Conn, Db, DbExt as _, RusqliteLike as _};
 use declutter_core::provider::Item;
 use declutter_core::store::plans::Action;
 use declutter_core::store::review::Filter;
@@ -27,7 +27,7 @@ fn item(
 
 /// Three groups `a`, `b`, `c` of copies in `/old` (older) and `/new` (newer); `a` has a
 /// third copy in `/mid`. `shared` is marked as someone else's.
-fn seed(conn: &mut Connection, user: &UserId, shared: &[&str]) -> TestResult {
+fn seed(conn: &mut dyn Conn, user: &UserId, shared: &[&str]) -> TestResult {
     let mut items = Vec::new();
     for g in ["a", "b", "c"] {
         items.push(item(&format!("{g}-old"), &format!("/old/{g}.jpg"), 1, g)?);
@@ -47,7 +47,7 @@ fn seed(conn: &mut Connection, user: &UserId, shared: &[&str]) -> TestResult {
 
 /// Group id and file ids (by item id) of group `g`.
 fn group_of(
-    conn: &Connection,
+    conn: &dyn Db,
     user: &UserId,
     g: &str,
 ) -> Result<groups::Group, Box<dyn std::error::Error>> {
@@ -69,7 +69,7 @@ fn file_id(g: &groups::Group, item: &str) -> Result<i64, Box<dyn std::error::Err
 /// and `b`, and the rule `newest`.
 type Seeded = (
     tempfile::TempDir,
-    Connection,
+    crate::support::TestDb,
     UserId,
     groups::Group,
     groups::Group,
@@ -86,7 +86,7 @@ fn seeded() -> Result<Seeded, Box<dyn std::error::Error>> {
     Ok((dir, conn, user, a, b, rules))
 }
 
-fn plan_count(conn: &Connection) -> Result<i64, Box<dyn std::error::Error>> {
+fn plan_count(conn: &dyn Db) -> Result<i64, Box<dyn std::error::Error>> {
     Ok(conn.query_row("SELECT count(*) FROM plans", [], |r| r.get(0))?)
 }
 
@@ -138,7 +138,7 @@ fn stale_or_unsafe_picks_are_refused_and_leave_no_plan() -> TestResult {
     seed(&mut conn, &user, &["b-old"])?;
     let (a, b) = (group_of(&conn, &user, "a")?, group_of(&conn, &user, "b")?);
     let rules = KeepRules::parse(&["newest".to_owned()])?;
-    let refused = |conn: &mut Connection, picks: Picks| {
+    let refused = |conn: &mut dyn Conn, picks: Picks| {
         build_picked(conn, &user, &rules, &Filter::default(), &picks)
     };
 

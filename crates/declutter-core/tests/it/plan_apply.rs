@@ -5,6 +5,7 @@ use declutter_core::engine::plan;
 use declutter_core::engine::rules::KeepRules;
 use declutter_core::engine::trash::{self, PurgeSelection};
 use declutter_core::ids::UserId;
+use declutter_core::platform_db::sql::DbExt as _;
 use declutter_core::progress::NoProgress;
 use declutter_core::store::plans::Action;
 

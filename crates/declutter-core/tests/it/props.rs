@@ -113,7 +113,7 @@ proptest! {
                 write(&root, &format!("d{folder}/file{i}"), &bytes(*content, 9000))?;
                 *by_content.entry(*content).or_default() += 1;
             }
-            let mut conn = declutter_core::db::open(&dir.path().join("db"))?;
+            let mut conn = crate::support::open(&dir.path().join("db"))?;
             let user = UserId::local();
             scan_folder(&mut conn, &root).await?;
             let summary = plan::build(&mut conn, &user, &KeepRules::parse(&["newest,shortest-path"])?)?;

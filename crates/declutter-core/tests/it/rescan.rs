@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 use declutter_core::engine::scan::scan_local;
 use declutter_core::ids::UserId;
 use declutter_core::local::WalkOptions;
-use declutter_core::platform_db::rusqlite::Connection;
+use declutter_core::platform_db::sql::{Db, DbExt as _, RusqliteLike as _};
 use declutter_core::progress::Progress;
 use declutter_core::store::groups;
 use proptest::prelude::*;
@@ -19,7 +19,7 @@ use crate::support::{TestResult, bytes, db, scan_folder, write};
 
 type Sets = BTreeSet<BTreeSet<String>>;
 
-fn group_paths(conn: &Connection) -> Result<Sets, Box<dyn std::error::Error>> {
+fn group_paths(conn: &dyn Db) -> Result<Sets, Box<dyn std::error::Error>> {
     Ok(groups::list(conn, &UserId::local())?
         .into_iter()
         .map(|g| g.files.into_iter().map(|f| f.path).collect())
@@ -180,7 +180,7 @@ impl Progress for Phases {
     fn advance(&self, _n: u64) {}
 }
 
-fn fingerprint(conn: &Connection) -> Result<(i64, i64, i64), Box<dyn std::error::Error>> {
+fn fingerprint(conn: &dyn Db) -> Result<(i64, i64, i64), Box<dyn std::error::Error>> {
     Ok(conn.query_row(
         "SELECT (SELECT max(scan_id) FROM files), (SELECT count(*) FROM hash_cache), \
          (SELECT count(*) FROM dup_groups)",
@@ -251,7 +251,7 @@ async fn a_moved_file_keeps_its_hashes_and_a_cold_scan_caches_nothing() -> TestR
     let two = write(&root, "a/two.bin", &content)?;
     let mut conn = db(dir.path())?;
     scan_folder(&mut conn, &root).await?;
-    let cached = |conn: &Connection| -> Result<i64, Box<dyn std::error::Error>> {
+    let cached = |conn: &dyn Db| -> Result<i64, Box<dyn std::error::Error>> {
         Ok(conn.query_row("SELECT count(*) FROM hash_cache", [], |r| r.get(0))?)
     };
     assert_eq!(cached(&conn)?, 0, "the hashes live in the rows only");
@@ -282,7 +282,7 @@ async fn a_moved_file_keeps_its_hashes_and_a_cold_scan_caches_nothing() -> TestR
     assert_eq!(groups, expected);
 
     // Entries unused past the keep time are dropped by the next scan; recent ones stay.
-    let stored_at = |conn: &Connection| -> Result<Vec<i64>, Box<dyn std::error::Error>> {
+    let stored_at = |conn: &dyn Db| -> Result<Vec<i64>, Box<dyn std::error::Error>> {
         let mut stmt = conn.prepare("SELECT stored_at FROM hash_cache ORDER BY stored_at")?;
         let v = stmt
             .query_map([], |r| r.get(0))?
@@ -297,7 +297,7 @@ async fn a_moved_file_keeps_its_hashes_and_a_cold_scan_caches_nothing() -> TestR
     );
     let old = now - declutter_core::store::cache::KEEP_SECS - 60;
     conn.execute(
-        "INSERT INTO hash_cache (dev, ino, size, mtime_ns, full, stored_at) VALUES (0, 1, 5, 5, 'x', ?1)",
+        "INSERT INTO hash_cache (dev, ino, size, mtime_ns, \"full\", stored_at) VALUES (0, 1, 5, 5, 'x', ?1)",
         [old],
     )?;
     scan_folder(&mut conn, &root).await?;
@@ -315,9 +315,13 @@ async fn the_page_cache_setting_is_restored_after_a_scan() -> TestResult {
     let root = dir.path().join("tree");
     write(&root, "a.bin", b"x")?;
     let mut conn = db(dir.path())?;
-    conn.pragma_update(None, "cache_size", -1234)?;
+    if crate::support::on_postgres() {
+        // A SQLite setting: nothing to restore on PostgreSQL.
+        return Ok(());
+    }
+    conn.batch("PRAGMA cache_size = -1234")?;
     scan_folder(&mut conn, &root).await?;
-    let size: i64 = conn.pragma_query_value(None, "cache_size", |r| r.get(0))?;
+    let size: i64 = conn.one("PRAGMA cache_size", &[])?;
     assert_eq!(size, -1234);
     Ok(())
 }

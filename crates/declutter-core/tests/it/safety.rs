@@ -16,7 +16,7 @@ use declutter_core::engine::trash::{self, PurgeSelection};
 use declutter_core::engine::{AnyProvider, EngineError};
 use declutter_core::ids::{Source, UserId};
 use declutter_core::local::{LocalProvider, WalkOptions};
-use declutter_core::platform_db::rusqlite::Connection;
+use declutter_core::platform_db::sql::{Conn, Db, DbExt as _, RusqliteLike as _};
 use declutter_core::progress::NoProgress;
 use declutter_core::provider::ProviderError;
 use declutter_core::store::plans::Action;
@@ -60,7 +60,7 @@ pub fn live_contents(dir: &Path) -> BTreeSet<String> {
 }
 
 async fn apply_plan(
-    conn: &mut Connection,
+    conn: &mut dyn Conn,
     user: &UserId,
     plan_id: i64,
     providers: &Table,
@@ -139,7 +139,7 @@ async fn a_trash_below_the_scanned_root_is_never_live_data() -> TestResult {
     conn.execute("DELETE FROM files", [])?;
     scan_folder(&mut conn, &top).await?;
     let in_trash: i64 = conn.query_row(
-        "SELECT count(*) FROM files WHERE instr(path, '.declutter-trash') > 0",
+        "SELECT count(*) FROM files WHERE path LIKE '%.declutter-trash%'",
         [],
         |r| r.get(0),
     )?;
@@ -197,7 +197,7 @@ async fn keep_folders_must_name_a_scanned_folder() -> TestResult {
 async fn scanned_pair(
     seed: u64,
     len: usize,
-) -> Result<(tempfile::TempDir, PathBuf, Connection), Box<dyn std::error::Error>> {
+) -> Result<(tempfile::TempDir, PathBuf, crate::support::TestDb), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let root = dir.path().join("root");
     let content = bytes(seed, len);
@@ -246,7 +246,7 @@ async fn concurrent_applies_of_two_owners_sharing_files_keep_a_copy() -> TestRes
     let (alice, bob): (UserId, UserId) = ("alice".parse()?, "bob".parse()?);
     let mut plans = Vec::new();
     for (user, rules) in [(&alice, "shortest-path"), (&bob, "ref:bb")] {
-        let mut conn = declutter_core::db::open(&db_path)?;
+        let mut conn = crate::support::open(&db_path)?;
         scan_local(
             &mut conn,
             user,
@@ -266,7 +266,7 @@ async fn concurrent_applies_of_two_owners_sharing_files_keep_a_copy() -> TestRes
     let run = |user: UserId, plan_id: i64| {
         let (db_path, root) = (db_path.clone(), root.clone());
         tokio::task::spawn_blocking(move || -> Result<ApplyReport, String> {
-            let mut conn = declutter_core::db::open(&db_path).map_err(|e| e.to_string())?;
+            let mut conn = crate::support::open(&db_path).map_err(|e| e.to_string())?;
             let rt = tokio::runtime::Builder::new_current_thread()
                 .build()
                 .map_err(|e| e.to_string())?;
@@ -296,7 +296,7 @@ async fn one_apply_per_owner_at_a_time() -> TestResult {
         let (db_path, root) = (db_path.clone(), root.clone());
         // Another process, in effect: its own thread, runtime and connection.
         let outcome = std::thread::spawn(move || -> Result<String, String> {
-            let mut other = declutter_core::db::open(&db_path).map_err(|e| e.to_string())?;
+            let mut other = crate::support::open(&db_path).map_err(|e| e.to_string())?;
             let rt = tokio::runtime::Builder::new_current_thread()
                 .build()
                 .map_err(|e| e.to_string())?;
@@ -362,7 +362,7 @@ async fn a_resume_never_trashes_a_file_that_appeared_after_the_move() -> TestRes
     let providers = Table::local(&root);
     apply_plan(&mut conn, &user, summary.plan_id, &providers).await?;
     // As if the process died between the move and its journal entry...
-    conn.execute_batch(
+    conn.batch(
         "UPDATE plan_items SET state = 'started' WHERE action = 'remove'; \
          UPDATE trash SET state = 'trashing'; UPDATE plans SET status = 'applying';",
     )?;
@@ -400,7 +400,7 @@ struct Planted {
     _dir: tempfile::TempDir,
     root: PathBuf,
     outside: PathBuf,
-    conn: Connection,
+    conn: crate::support::TestDb,
     user: UserId,
 }
 
@@ -552,7 +552,7 @@ async fn attack_a_planted_symlink_is_not_read_by_a_scan_that_follows_links() -> 
     )
     .await?;
     let indexed: i64 = conn.query_row(
-        "SELECT count(*) FROM files WHERE instr(path, 'secret') > 0",
+        "SELECT count(*) FROM files WHERE path LIKE '%secret%'",
         [],
         |r| r.get(0),
     )?;
@@ -614,7 +614,7 @@ mod rule_props {
             let user = UserId::local();
             let rules: Vec<String> = folders.iter().map(|f| format!("ref:{f}")).collect();
             let Ok(parsed) = KeepRules::parse(&rules) else { return Ok(()) };
-            let conn = declutter_core::db::open(&conn).map_err(|e| fail(&e))?;
+            let conn = crate::support::open(&conn).map_err(|e| fail(&e))?;
             for base in [Base::Dir(&root), Base::SourceRoots, Base::Dir(&dir)] {
                 match plan::resolve_rules(&conn, &user, parsed.clone(), base) {
                     Ok(resolved) => {
@@ -651,7 +651,7 @@ mod rule_props {
         write(&root, "a/x.bin", &bytes(1, 100))?;
         write(&root, ".declutter-trash/1/a/x.bin", &bytes(1, 100))?;
         let db = dir.join("declutter.db");
-        let mut conn = declutter_core::db::open(&db)?;
+        let mut conn = crate::support::open(&db)?;
         tokio::runtime::Builder::new_current_thread()
             .build()?
             .block_on(scan_folder(&mut conn, &root))?;

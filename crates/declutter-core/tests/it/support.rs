@@ -10,7 +10,9 @@ use declutter_core::engine::scan::{ScanSummary, scan_local};
 use declutter_core::engine::{AnyProvider, EngineError, Providers};
 use declutter_core::ids::{Source, UserId};
 use declutter_core::local::{LocalProvider, WalkOptions};
-use declutter_core::platform_db::rusqlite::Connection;
+use declutter_core::platform_db::pg::testing::FreshDb;
+use declutter_core::platform_db::sql::pg::BlockingPool;
+use declutter_core::platform_db::sql::{Conn, Db, Dialect, Lock, Row, SqlError, Tx, Value};
 use declutter_core::progress::NoProgress;
 
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -52,13 +54,141 @@ impl Providers for Table {
     }
 }
 
+/// The variable choosing the database the suite runs on: `postgres` for a fresh PostgreSQL
+/// database per test database (on the server `PLATFORM_TEST_POSTGRES` names), anything else
+/// or nothing for SQLite files.
+pub const BACKEND: &str = "DECLUTTER_TEST_BACKEND";
+
+/// Whether the suite runs on PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var(BACKEND).is_ok_and(|v| v == "postgres")
+}
+
+/// A connection to a test database: a SQLite file, or on PostgreSQL a fresh database that
+/// lives as long as connections to it do.
+pub struct TestDb {
+    conn: Box<dyn Conn + Send>,
+    _shared: Option<Arc<PgTestDb>>,
+}
+
+/// A PostgreSQL database standing for one SQLite file path.
+pub struct PgTestDb {
+    pool: BlockingPool,
+    _db: FreshDb,
+}
+
+/// The PostgreSQL databases standing for the SQLite paths tests opened, kept while the
+/// path's folder exists (as the file would be), dropped once it is gone.
+static PG_DBS: std::sync::LazyLock<std::sync::Mutex<HashMap<PathBuf, Arc<PgTestDb>>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// A connection to the test database at `path`: the file itself on SQLite; on PostgreSQL the
+/// fresh database standing for that path (the same one for every connection opened to it).
+pub fn open(path: &Path) -> Result<TestDb, OpenError> {
+    if !on_postgres() {
+        return Ok(TestDb {
+            conn: Box::new(declutter_core::db::open(path).map_err(|e| OpenError(e.to_string()))?),
+            _shared: None,
+        });
+    }
+    let shared = {
+        let mut dbs = PG_DBS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        dbs.retain(|p, _| p.parent().is_some_and(Path::exists));
+        match dbs.get(path) {
+            Some(db) => Arc::clone(db),
+            None => {
+                let db = Arc::new(fresh_pg().map_err(|e| OpenError(e.to_string()))?);
+                dbs.insert(path.to_owned(), Arc::clone(&db));
+                db
+            }
+        }
+    };
+    Ok(TestDb {
+        conn: Box::new(shared.pool.get().map_err(|e| OpenError(e.to_string()))?),
+        _shared: Some(shared),
+    })
+}
+
+/// A test database could not be opened.
+#[derive(Debug)]
+pub struct OpenError(String);
+
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "opening the test database: {}", self.0)
+    }
+}
+
+impl std::error::Error for OpenError {}
+
+/// A fresh PostgreSQL database with the engine's schema.
+fn fresh_pg() -> Result<PgTestDb, Box<dyn std::error::Error + Send + Sync>> {
+    // Created from a thread of its own: the caller may be inside a runtime.
+    std::thread::spawn(
+        || -> Result<PgTestDb, Box<dyn std::error::Error + Send + Sync>> {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let db = rt
+                .block_on(FreshDb::create())?
+                .ok_or("DECLUTTER_TEST_BACKEND=postgres needs PLATFORM_TEST_POSTGRES")?;
+            rt.block_on(async {
+                let pool = db.pool(1)?;
+                declutter_core::platform_db::pg::migrate(
+                    &pool,
+                    declutter_core::db::PG_COMPONENT,
+                    declutter_core::db::PG_MIGRATIONS,
+                )
+                .await
+            })?;
+            Ok(PgTestDb {
+                pool: BlockingPool::connect(&db.url, 8)?,
+                _db: db,
+            })
+        },
+    )
+    .join()
+    .map_err(|_| "creating the PostgreSQL test database panicked")?
+}
+
+impl Db for TestDb {
+    fn dialect(&self) -> Dialect {
+        self.conn.dialect()
+    }
+
+    fn run(&self, sql: &str, params: &[Value]) -> Result<u64, SqlError> {
+        self.conn.run(sql, params)
+    }
+
+    fn each(
+        &self,
+        sql: &str,
+        params: &[Value],
+        f: &mut dyn FnMut(&dyn Row) -> Result<(), SqlError>,
+    ) -> Result<(), SqlError> {
+        self.conn.each(sql, params, f)
+    }
+
+    fn batch(&self, sql: &str) -> Result<(), SqlError> {
+        self.conn.batch(sql)
+    }
+
+    fn begin(&self, lock: Lock<'_>) -> Result<Box<dyn Tx + '_>, SqlError> {
+        self.conn.begin(lock)
+    }
+}
+
+impl Conn for TestDb {}
+
 /// A fresh database in `dir`.
-pub fn db(dir: &Path) -> Result<Connection, Box<dyn std::error::Error>> {
-    Ok(declutter_core::db::open(&dir.join("declutter.db"))?)
+pub fn db(dir: &Path) -> Result<TestDb, OpenError> {
+    open(&dir.join("declutter.db"))
 }
 
 /// Scans the local folder `root` for the local user with default walk options, no progress.
-pub async fn scan_folder(conn: &mut Connection, root: &Path) -> Result<ScanSummary, EngineError> {
+pub async fn scan_folder(conn: &mut dyn Conn, root: &Path) -> Result<ScanSummary, EngineError> {
     scan_local(
         conn,
         &UserId::local(),
@@ -139,7 +269,7 @@ pub fn full_listing(
 
 /// Applies plan `plan_id` of `user` with the default options and no progress.
 pub async fn apply_plan(
-    conn: &mut Connection,
+    conn: &mut dyn Conn,
     user: &UserId,
     plan_id: i64,
     providers: &Table,

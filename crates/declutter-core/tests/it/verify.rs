@@ -15,7 +15,7 @@ use declutter_core::gdrive::GDriveProvider;
 use declutter_core::ids::{Source, UserId};
 use declutter_core::local::LocalProvider;
 use declutter_core::onedrive::OneDriveProvider;
-use declutter_core::platform_db::rusqlite::Connection;
+use declutter_core::platform_db::sql::{Db, DbExt as _, RusqliteLike as _};
 use declutter_core::progress::NoProgress;
 use declutter_core::store::groups::{self, Confidence};
 use declutter_core::store::plans::Action;
@@ -32,7 +32,7 @@ struct World {
     drive: FakeDrive,
     dir: tempfile::TempDir,
     root: std::path::PathBuf,
-    conn: Connection,
+    conn: crate::support::TestDb,
     providers: Table,
 }
 
@@ -301,7 +301,7 @@ async fn the_http_client_bounds_downloads_by_its_policy() -> TestResult {
 }
 
 /// The lock row's last sign of life.
-fn renewed_at(conn: &Connection) -> Result<i64, declutter_core::platform_db::rusqlite::Error> {
+fn renewed_at(conn: &dyn Db) -> Result<i64, declutter_core::platform_db::sql::SqlError> {
     conn.query_row("SELECT renewed_at FROM apply_locks", [], |r| r.get(0))
 }
 
@@ -327,7 +327,10 @@ async fn a_queued_verification_keeps_its_lock_alive_and_stops_when_it_loses_it()
     let path = w.dir.path().join("declutter.db");
     let midway = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(300));
-        renewed_at(&Connection::open(path)?)
+        renewed_at(
+            &crate::support::open(&path)
+                .map_err(|e| declutter_core::platform_db::sql::SqlError::Corrupt(e.to_string()))?,
+        )
     });
     let summary = verify_holding(
         &mut w.conn,

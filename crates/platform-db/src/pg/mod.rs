@@ -45,6 +45,15 @@ pub enum PgError {
     /// A statement failed.
     #[error("PostgreSQL: {0}")]
     Query(#[from] tokio_postgres::Error),
+    /// A statement of the portable SQL layer failed; its text (never its parameters) is kept
+    /// to say which.
+    #[error("PostgreSQL: {source} (in: {statement})")]
+    Statement {
+        /// The statement's first characters.
+        statement: String,
+        /// Why.
+        source: tokio_postgres::Error,
+    },
     /// Migration `version` of `component` failed; nothing of this run was applied.
     #[error("migration {version} of {component} failed: {source}")]
     Migrate {
@@ -68,6 +77,14 @@ pub enum PgError {
 }
 
 impl PgError {
+    /// The server's error, if the failure came from a statement.
+    pub fn db_error(&self) -> Option<&tokio_postgres::Error> {
+        match self {
+            Self::Query(e) | Self::Statement { source: e, .. } => Some(e),
+            _ => None,
+        }
+    }
+
     /// Whether the failure is the pool or server being unavailable (an HTTP 503, not a 500).
     pub fn is_unavailable(&self) -> bool {
         matches!(self, Self::Pool(_))

@@ -227,9 +227,9 @@ impl SqlError {
                 e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
                     || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
             }
-            Self::Pg(crate::pg::PgError::Query(e)) => {
+            Self::Pg(e) => e.db_error().is_some_and(|e| {
                 e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION)
-            }
+            }),
             _ => false,
         }
     }
@@ -641,7 +641,9 @@ pub struct Rows {
 }
 
 impl Rows {
-    /// The next row, if any.
+    /// The next row, if any (a lending iterator, as rusqlite's `Rows`: the row borrows the
+    /// cursor, which `Iterator` cannot express).
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<Option<&dyn Row>, SqlError> {
         self.current = self.rows.next().map(|values| ValuesRow {
             columns: self.columns.clone(),

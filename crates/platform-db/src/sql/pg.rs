@@ -225,12 +225,13 @@ impl PgConn {
     /// being read would wait behind them forever (PostgreSQL answers in order): it fails.
     fn exchange<T>(
         &self,
+        sql: &str,
         f: impl Future<Output = Result<T, tokio_postgres::Error>>,
     ) -> Result<T, SqlError> {
         if self.streaming.get() {
             return Err(SqlError::Nested);
         }
-        block_on(f).map_err(|e| SqlError::Pg(PgError::Query(e)))
+        block_on(f).map_err(|e| failed(sql, e))
     }
 }
 
@@ -241,7 +242,7 @@ impl Db for PgConn {
 
     fn run(&self, sql: &str, params: &[Value]) -> Result<u64, SqlError> {
         let sql = to_postgres(sql)?;
-        self.exchange(async {
+        self.exchange(&sql, async {
             let stmt = self.client.prepare_cached(&sql).await?;
             self.client.execute_raw(&stmt, params.iter()).await
         })
@@ -254,14 +255,14 @@ impl Db for PgConn {
         f: &mut dyn FnMut(&dyn Row) -> Result<(), SqlError>,
     ) -> Result<(), SqlError> {
         let sql = to_postgres(sql)?;
-        let rows = self.exchange(async {
+        let rows = self.exchange(&sql, async {
             let stmt = self.client.prepare_cached(&sql).await?;
             self.client.query_raw(&stmt, params.iter()).await
         })?;
         let mut rows = pin!(rows);
         let streaming = Streaming::start(&self.streaming);
         while let Some(row) = block_on(rows.next()) {
-            let row = row.map_err(|e| SqlError::Pg(PgError::Query(e)))?;
+            let row = row.map_err(|e| failed(&sql, e))?;
             f(&PgRow(row))?;
         }
         drop(streaming);
@@ -269,12 +270,22 @@ impl Db for PgConn {
     }
 
     fn batch(&self, sql: &str) -> Result<(), SqlError> {
-        self.exchange(self.client.batch_execute(sql))
+        self.exchange(sql, self.client.batch_execute(sql))
     }
 
     fn begin(&self, lock: Lock<'_>) -> Result<Box<dyn Tx + '_>, SqlError> {
         self.open(lock)
     }
+}
+
+/// A failed statement, naming its first characters (never its parameters).
+fn failed(sql: &str, source: tokio_postgres::Error) -> SqlError {
+    let mut statement: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+    if let Some((i, _)) = statement.char_indices().nth(160) {
+        statement.truncate(i);
+        statement.push('…');
+    }
+    SqlError::Pg(PgError::Statement { statement, source })
 }
 
 /// Marks a connection busy reading rows until dropped.
