@@ -219,7 +219,7 @@ fn settle(
     }
     let use_cache = !cache::is_empty(conn)?;
     let mut written = 0u64;
-    let mut pending = Pending::new(false);
+    let mut pending = Pending::new(user, false);
     progress.phase(
         "partial hashes",
         Some(sizes.values().map(|v| u64::from(v.1)).sum()),
@@ -281,7 +281,7 @@ fn settle(
     })?;
     same.retain(|_, n| *n > 1);
     progress.phase("full hashes", None);
-    let mut pending = Pending::new(true);
+    let mut pending = Pending::new(user, true);
     let mut previous: Option<Vec<Work>> = None;
     each_examined(conn, user, &sizes, |batch| {
         let mut work: Vec<Work> = batch
@@ -338,14 +338,17 @@ fn settle(
 
 /// Hashing results waiting to be written: a few batches' worth go in one short transaction
 /// (a commit per batch costs WAL writes of the same pages again and again).
-struct Pending {
+struct Pending<'u> {
+    /// Whose rows: the transactions lock this owner (no apply of theirs reads half of it).
+    user: &'u UserId,
     work: Vec<Work>,
     full: bool,
 }
 
-impl Pending {
-    fn new(full: bool) -> Self {
+impl<'u> Pending<'u> {
+    fn new(user: &'u UserId, full: bool) -> Self {
         Self {
+            user,
             work: Vec::new(),
             full,
         }
@@ -363,7 +366,7 @@ impl Pending {
 
     /// Writes what is waiting; returns rows written.
     fn flush(&mut self, conn: &dyn Db) -> Result<u64, DbError> {
-        let written = store(conn, &mut self.work, self.full)?;
+        let written = store(conn, self.user, &mut self.work, self.full)?;
         self.work.clear();
         Ok(written)
     }
@@ -394,11 +397,11 @@ fn each_examined(
 /// hash columns in the second, so the first touches no index) in one short transaction of its
 /// own; returns rows written. The hashes live in the rows: the hash cache only receives those
 /// of rows that leave the index ([`local_index`]), so a cold scan writes each hash once.
-fn store(conn: &dyn Db, work: &mut [Work], full: bool) -> Result<u64, DbError> {
+fn store(conn: &dyn Db, user: &UserId, work: &mut [Work], full: bool) -> Result<u64, DbError> {
     if !work.iter().any(|w| w.dirty) {
         return Ok(0);
     }
-    let tx = conn.begin(Lock::All)?;
+    let tx = conn.begin(Lock::Owner(user.as_str()))?;
     let written = store_in(&*tx, work, full)?;
     tx.commit()?;
     Ok(written)

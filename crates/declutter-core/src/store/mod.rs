@@ -1,10 +1,12 @@
 //! Typed reads and writes of the declutter schema. Every function takes a connection so the
 //! CLI can call it directly and the web app from inside `platform_db::Pool::write`/`read`.
 //!
-//! The modules being moved onto both databases take a [`platform_db::sql::Db`] (or `Conn` when
-//! they open a transaction) and run on SQLite and PostgreSQL alike: `jobs`, `apply_locks`,
-//! `plans`, and single functions of `groups` and `trash`. The rest still take a rusqlite
-//! `Connection` (which is a `Db` too).
+//! Every function takes a [`platform_db::sql::Db`] (or a `Conn` when it opens a transaction),
+//! so the same code runs on SQLite and on PostgreSQL: a rusqlite `Connection` is a `Conn`, and
+//! so is a PostgreSQL connection of `platform_db::sql::pg::BlockingPool`. SQL is the dialects'
+//! common subset (`RETURNING`, `ON CONFLICT`, `IS DISTINCT FROM`, `string_agg`, sums cast to
+//! `BIGINT`); SQLite's index hints are dropped for PostgreSQL by the layer; the few statements
+//! that differ (JSON lists) choose by `Db::dialect`.
 
 pub mod apply_locks;
 pub mod cache;
