@@ -11,8 +11,8 @@ use declutter_core::engine::{AnyProvider, EngineError, Providers};
 use declutter_core::ids::{Source, UserId};
 use declutter_core::local::{LocalProvider, WalkOptions};
 use declutter_core::platform_db::pg::testing::FreshDb;
+use declutter_core::platform_db::sql::Conn;
 use declutter_core::platform_db::sql::pg::BlockingPool;
-use declutter_core::platform_db::sql::{Conn, Db, Dialect, Lock, Row, SqlError, Tx, Value};
 use declutter_core::progress::NoProgress;
 
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -153,32 +153,7 @@ fn fresh_pg() -> Result<PgTestDb, Box<dyn std::error::Error + Send + Sync>> {
     .map_err(|_| "creating the PostgreSQL test database panicked")?
 }
 
-impl Db for TestDb {
-    fn dialect(&self) -> Dialect {
-        self.conn.dialect()
-    }
-
-    fn run(&self, sql: &str, params: &[Value]) -> Result<u64, SqlError> {
-        self.conn.run(sql, params)
-    }
-
-    fn each(
-        &self,
-        sql: &str,
-        params: &[Value],
-        f: &mut dyn FnMut(&dyn Row) -> Result<(), SqlError>,
-    ) -> Result<(), SqlError> {
-        self.conn.each(sql, params, f)
-    }
-
-    fn batch(&self, sql: &str) -> Result<(), SqlError> {
-        self.conn.batch(sql)
-    }
-
-    fn begin(&self, lock: Lock<'_>) -> Result<Box<dyn Tx + '_>, SqlError> {
-        self.conn.begin(lock)
-    }
-}
+declutter_core::platform_db::delegate_db!(impl[] for TestDb => |t| &*t.conn);
 
 impl Conn for TestDb {}
 

@@ -393,33 +393,54 @@ impl fmt::Debug for dyn Db + '_ {
     }
 }
 
-/// A boxed connection or transaction is one.
-impl<T: Db + ?Sized> Db for Box<T> {
-    fn dialect(&self) -> Dialect {
-        (**self).dialect()
-    }
+/// Implements [`Db`] for a type by handing every call to the `Db` its closure-like expression
+/// names: `delegate_db!(impl['a] for Wrapper<'a> => |w| &w.inner);`.
+#[macro_export]
+macro_rules! delegate_db {
+    (impl[$($g:tt)*] for $t:ty => |$s:ident| $target:expr) => {
+        impl<$($g)*> $crate::sql::Db for $t {
+            fn dialect(&self) -> $crate::sql::Dialect {
+                let $s = self;
+                $crate::sql::Db::dialect($target)
+            }
 
-    fn run(&self, sql: &str, params: &[Value]) -> Result<u64, SqlError> {
-        (**self).run(sql, params)
-    }
+            fn run(
+                &self,
+                sql: &str,
+                params: &[$crate::sql::Value],
+            ) -> Result<u64, $crate::sql::SqlError> {
+                let $s = self;
+                $crate::sql::Db::run($target, sql, params)
+            }
 
-    fn each(
-        &self,
-        sql: &str,
-        params: &[Value],
-        f: &mut dyn FnMut(&dyn Row) -> Result<(), SqlError>,
-    ) -> Result<(), SqlError> {
-        (**self).each(sql, params, f)
-    }
+            fn each(
+                &self,
+                sql: &str,
+                params: &[$crate::sql::Value],
+                f: &mut dyn FnMut(&dyn $crate::sql::Row) -> Result<(), $crate::sql::SqlError>,
+            ) -> Result<(), $crate::sql::SqlError> {
+                let $s = self;
+                $crate::sql::Db::each($target, sql, params, f)
+            }
 
-    fn batch(&self, sql: &str) -> Result<(), SqlError> {
-        (**self).batch(sql)
-    }
+            fn batch(&self, sql: &str) -> Result<(), $crate::sql::SqlError> {
+                let $s = self;
+                $crate::sql::Db::batch($target, sql)
+            }
 
-    fn begin(&self, lock: Lock<'_>) -> Result<Box<dyn Tx + '_>, SqlError> {
-        (**self).begin(lock)
-    }
+            fn begin(
+                &self,
+                lock: $crate::sql::Lock<'_>,
+            ) -> Result<Box<dyn $crate::sql::Tx + '_>, $crate::sql::SqlError> {
+                let $s = self;
+                $crate::sql::Db::begin($target, lock)
+            }
+        }
+    };
 }
+
+// A boxed connection or transaction is one.
+delegate_db!(impl[T: Db + ?Sized] for Box<T> => |b| &**b);
 
 /// What a transaction must exclude while it runs (see the module's documentation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

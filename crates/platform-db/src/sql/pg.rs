@@ -310,32 +310,8 @@ struct PgTx<'a> {
     open: bool,
 }
 
-impl Db for PgTx<'_> {
-    fn dialect(&self) -> Dialect {
-        Dialect::Postgres
-    }
-
-    fn run(&self, sql: &str, params: &[Value]) -> Result<u64, SqlError> {
-        Db::run(self.conn, sql, params)
-    }
-
-    fn each(
-        &self,
-        sql: &str,
-        params: &[Value],
-        f: &mut dyn FnMut(&dyn Row) -> Result<(), SqlError>,
-    ) -> Result<(), SqlError> {
-        self.conn.each(sql, params, f)
-    }
-
-    fn batch(&self, sql: &str) -> Result<(), SqlError> {
-        self.conn.batch(sql)
-    }
-
-    fn begin(&self, _: Lock<'_>) -> Result<Box<dyn Tx + '_>, SqlError> {
-        Err(SqlError::Nested)
-    }
-}
+// Statements of a transaction go to its connection, which refuses a nested one.
+crate::delegate_db!(impl['c] for PgTx<'c> => |t| t.conn);
 
 impl Tx for PgTx<'_> {
     fn commit(mut self: Box<Self>) -> Result<(), SqlError> {

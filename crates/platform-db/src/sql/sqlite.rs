@@ -84,33 +84,9 @@ impl Db for Connection {
     }
 }
 
-/// A rusqlite transaction is a connection for the statements run inside it.
-impl Db for Transaction<'_> {
-    fn dialect(&self) -> Dialect {
-        Dialect::Sqlite
-    }
-
-    fn run(&self, sql: &str, params: &[Value]) -> Result<u64, SqlError> {
-        Db::run(&**self, sql, params)
-    }
-
-    fn each(
-        &self,
-        sql: &str,
-        params: &[Value],
-        f: &mut dyn FnMut(&dyn Row) -> Result<(), SqlError>,
-    ) -> Result<(), SqlError> {
-        Db::each(&**self, sql, params, f)
-    }
-
-    fn batch(&self, sql: &str) -> Result<(), SqlError> {
-        Db::batch(&**self, sql)
-    }
-
-    fn begin(&self, lock: Lock<'_>) -> Result<Box<dyn Tx + '_>, SqlError> {
-        Db::begin(&**self, lock)
-    }
-}
+// A rusqlite transaction is a connection for the statements run inside it (a `begin` on it
+// fails: SQLite refuses a nested BEGIN).
+crate::delegate_db!(impl['c] for Transaction<'c> => |t| &**t);
 
 impl Tx for Transaction<'_> {
     fn commit(self: Box<Self>) -> Result<(), SqlError> {
