@@ -40,7 +40,10 @@ const TABLE: &str = "CREATE TABLE t (id BIGINT PRIMARY KEY, name TEXT, data BYTE
 fn create(db: &dyn Db) -> TestResult {
     db.batch(&match db.dialect() {
         Dialect::Postgres => TABLE.to_owned(),
-        Dialect::Sqlite => TABLE.replace("BYTEA", "BLOB"),
+        // `INTEGER PRIMARY KEY`: the row id itself, as every table `Db::insert` serves.
+        Dialect::Sqlite => TABLE
+            .replace("BYTEA", "BLOB")
+            .replace("id BIGINT PRIMARY KEY", "id INTEGER PRIMARY KEY"),
     })?;
     Ok(())
 }
@@ -90,6 +93,18 @@ fn values_go_in_and_come_back_typed() -> TestResult {
         assert_eq!(
             db.one::<String>("SELECT name FROM t WHERE id = ?1", vals![7i64])?,
             "q'?2"
+        );
+        // The id of an inserted row, and none when a conflict inserted nothing.
+        assert_eq!(
+            db.insert("INSERT INTO t (id, name) VALUES (?1, 'n')", vals![9i64])?,
+            Some(9)
+        );
+        assert_eq!(
+            db.insert(
+                "INSERT INTO t (id, name) VALUES (?1, 'n') ON CONFLICT DO NOTHING",
+                vals![9i64]
+            )?,
+            None
         );
         // A value read as the wrong type is an error that names the column.
         assert!(matches!(

@@ -459,9 +459,9 @@ mod tests {
 
     fn plan(conn: &dyn Db, user: &UserId) -> Result<i64, Box<dyn std::error::Error>> {
         use platform_db::sql::DbExt as _;
-        Ok(conn.one(
+        Ok(conn.insert_id(
             "INSERT INTO plans (user_id, created_at, rules, status, remove_count, bytes_reclaimed) \
-             VALUES (?1, 0, 'newest', 'draft', 0, 0) RETURNING id",
+             VALUES (?1, 0, 'newest', 'draft', 0, 0)",
             platform_db::vals![user.as_str()],
         )?)
     }

@@ -144,11 +144,10 @@ pub fn recompute_in(tx: &dyn Db, user: &UserId) -> Result<(), DbError> {
         rows.collect::<Result<_, _>>()?
     };
     for (size, name) in probable {
-        let gid: i64 = tx.query_row(
+        let gid = tx.insert_id(
             "INSERT INTO dup_groups (user_id, confidence, size, computed_at) \
-             VALUES (?1, 'probable', ?2, ?3) RETURNING id",
+             VALUES (?1, 'probable', ?2, ?3)",
             params![user.as_str(), size, t],
-            |r| r.get(0),
         )?;
         tx.execute(
             &format!(

@@ -115,9 +115,9 @@ pub fn insert(
     plan_id: Option<i64>,
     options: &serde_json::Value,
 ) -> Result<i64, DbError> {
-    Ok(conn.one(
+    Ok(conn.insert_id(
         "INSERT INTO jobs (user_id, kind, plan_id, options, started_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5) RETURNING id",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
         vals![
             user.as_str(),
             kind.as_str(),

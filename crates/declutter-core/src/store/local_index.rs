@@ -193,11 +193,11 @@ impl<'c> LocalIndex<'c> {
     ) -> Result<Option<i64>, DbError> {
         const INSERT: &str = "INSERT INTO files (user_id, source, provider, item_id, parent_id, \
              name, path, is_dir, size, modified_ns, comparable, dev, ino, scan_id) \
-             VALUES (?1, ?2, 'local', ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?11, ?12) RETURNING id";
+             VALUES (?1, ?2, 'local', ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?11, ?12)";
         const INSERT_OR_NOTHING: &str = "INSERT INTO files (user_id, source, provider, item_id, \
              parent_id, name, path, is_dir, size, modified_ns, comparable, dev, ino, scan_id) \
              VALUES (?1, ?2, 'local', ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?11, ?12) \
-             ON CONFLICT DO NOTHING RETURNING id";
+             ON CONFLICT DO NOTHING";
         Ok(self
             .conn
             .prepare_cached(if or_nothing {
@@ -205,24 +205,20 @@ impl<'c> LocalIndex<'c> {
             } else {
                 INSERT
             })?
-            .query_row(
-                params![
-                    self.user,
-                    self.source,
-                    id.as_str(),
-                    parent.map(ItemId::as_str),
-                    name,
-                    e.path.to_string_lossy(),
-                    e.is_dir,
-                    sql_size(e.size),
-                    e.mtime_ns,
-                    e.dev as i64,
-                    e.ino as i64,
-                    self.scan_id
-                ],
-                |r| r.get(0),
-            )
-            .optional()?)
+            .insert(params![
+                self.user,
+                self.source,
+                id.as_str(),
+                parent.map(ItemId::as_str),
+                name,
+                e.path.to_string_lossy(),
+                e.is_dir,
+                sql_size(e.size),
+                e.mtime_ns,
+                e.dev as i64,
+                e.ino as i64,
+                self.scan_id
+            ])?)
     }
 
     /// Clears the way for `e` to be indexed by this source, as row `own` or a new one: rows of

@@ -141,9 +141,9 @@ pub fn insert_in(
         .filter(|i| i.action == Action::Remove)
         .collect();
     let bytes: u64 = removes.iter().map(|i| i.size).sum();
-    let plan_id: i64 = tx.one(
+    let plan_id: i64 = tx.insert_id(
         "INSERT INTO plans (user_id, created_at, rules, status, remove_count, bytes_reclaimed) \
-         VALUES (?1, ?2, ?3, 'draft', ?4, ?5) RETURNING id",
+         VALUES (?1, ?2, ?3, 'draft', ?4, ?5)",
         vals![
             user.as_str(),
             now(),

@@ -50,11 +50,10 @@ pub fn journal(
     folder_id: &str,
     mode: u32,
 ) -> Result<i64, DbError> {
-    Ok(conn.query_row(
+    Ok(conn.insert_id(
         "INSERT INTO removed_folders (user_id, plan_id, source, folder_id, mode, removed_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![user.as_str(), plan_id, source, folder_id, mode, now()],
-        |r| r.get(0),
     )?)
 }
 

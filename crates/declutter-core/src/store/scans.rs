@@ -15,10 +15,9 @@ pub fn begin(
     source: &Source,
     incremental: bool,
 ) -> Result<i64, DbError> {
-    Ok(conn.query_row(
-        "INSERT INTO scans (user_id, source, started_at, status, incremental) VALUES (?1, ?2, ?3, 'running', ?4) RETURNING id",
+    Ok(conn.insert_id(
+        "INSERT INTO scans (user_id, source, started_at, status, incremental) VALUES (?1, ?2, ?3, 'running', ?4)",
         params![user.as_str(), source.to_string(), now(), incremental],
-        |r| r.get(0),
     )?)
 }
 

@@ -66,13 +66,12 @@ fn from_row(r: &dyn Row) -> Result<TrashEntry, SqlError> {
 
 /// Inserts an entry in state `trashing` (location filled by [`set_location`]); returns its id.
 pub fn insert(conn: &dyn Db, user: &UserId, e: &TrashEntry) -> Result<i64, DbError> {
-    Ok(conn.query_row(
-        &format!("INSERT INTO trash (user_id, {}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) RETURNING id", &COLUMNS[4..]),
+    Ok(conn.insert_id(
+        &format!("INSERT INTO trash (user_id, {}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)", &COLUMNS[4..]),
         params![
             user.as_str(), e.source, e.provider, e.item_id, e.parent_id, e.name, e.original_path, e.location,
             sql_size(e.size), e.hash_kind, e.hash, e.plan_item_id, e.trashed_at, e.expires_at, e.state
         ],
-        |r| r.get(0),
     )?)
 }
 

@@ -269,6 +269,16 @@ impl Db for PgConn {
         Ok(())
     }
 
+    fn insert(&self, sql: &str, params: &[Value]) -> Result<Option<i64>, SqlError> {
+        let sql = format!("{} RETURNING id", sql.trim_end().trim_end_matches(';'));
+        let mut id = None;
+        self.each(&sql, params, &mut |r| {
+            id = Some(r.get(0)?);
+            Ok(())
+        })?;
+        Ok(id)
+    }
+
     fn batch(&self, sql: &str) -> Result<(), SqlError> {
         self.exchange(sql, self.client.batch_execute(sql))
     }

@@ -70,6 +70,13 @@ impl Db for Connection {
         Ok(())
     }
 
+    fn insert(&self, sql: &str, params: &[Value]) -> Result<Option<i64>, SqlError> {
+        let n = self
+            .prepare_cached(sql)?
+            .execute(params_from_iter(params))?;
+        Ok((n > 0).then(|| self.last_insert_rowid()))
+    }
+
     fn batch(&self, sql: &str) -> Result<(), SqlError> {
         Ok(self.execute_batch(sql)?)
     }
