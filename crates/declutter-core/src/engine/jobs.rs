@@ -557,46 +557,4 @@ mod tests {
         );
         Ok(())
     }
-
-    #[test]
-    fn a_run_that_is_gone_is_queued_again_then_failed_after_three() -> TestResult {
-        let mut conn = crate::db::open_in_memory()?;
-        let user = "u".parse::<UserId>()?;
-        let p = plan(&conn, &user)?;
-        let job = enqueue(&mut conn, &user, JobKind::Apply, p, JobOptions::default())?;
-        for attempt in 1..=MAX_ATTEMPTS {
-            let claimed = claim(&mut conn, &|_| true)?.ok_or("claimed")?;
-            assert_eq!(claimed.attempt, attempt);
-            if attempt > 1 {
-                // A late write of the run presumed gone changes nothing now.
-                assert!(!jobs::finish(&conn, job, attempt - 1, "done", None, None)?);
-                assert_eq!(state(&conn, &user, job)?, "running");
-            }
-            // Its process ends without a word: the lock is free again.
-            claimed.lease.release(&conn)?;
-            let swept = recover(&conn)?;
-            if attempt < MAX_ATTEMPTS {
-                assert_eq!(
-                    swept,
-                    Recovered {
-                        requeued: 1,
-                        failed: 0
-                    }
-                );
-                assert_eq!(state(&conn, &user, job)?, "queued");
-            } else {
-                assert_eq!(
-                    swept,
-                    Recovered {
-                        requeued: 0,
-                        failed: 1
-                    }
-                );
-            }
-        }
-        let failed = jobs::get(&conn, &user, job)?.ok_or("job")?;
-        assert_eq!(failed.state, "failed");
-        assert!(failed.error.is_some_and(|e| e.contains("interrupted")));
-        Ok(())
-    }
 }
