@@ -1,7 +1,8 @@
 //! Storage of OAuth flows in progress: rows keyed by a hash of `state`, taken at most once.
 //! Sealing and expiry rules live in [`crate::oauth_flow`]; this module only stores bytes.
 
-use platform_db::rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use platform_db::sql::{Conn, Db, Lock, Optional as _, RusqliteLike as _};
+use platform_db::vals as params;
 
 use super::DbError;
 
@@ -19,14 +20,16 @@ pub struct StoredFlow {
 /// Inserts a flow after deleting this purpose's flows started at or before `expired`; answers
 /// `false` (and stores nothing) when `max` flows of the purpose are still pending.
 pub fn insert(
-    conn: &mut Connection,
+    conn: &mut dyn Conn,
     purpose: &str,
     state_hash: &[u8],
     flow: &StoredFlow,
     expired: i64,
     max: u64,
 ) -> Result<bool, DbError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Every flow of the purpose is counted: the whole database's writers wait (SQLite's
+    // immediate transaction; PostgreSQL's global lock).
+    let tx = conn.transaction(Lock::All)?;
     tx.prepare_cached("DELETE FROM oauth_flows WHERE purpose = ?1 AND created_at <= ?2")?
         .execute(params![purpose, expired])?;
     let pending: i64 = tx
@@ -53,7 +56,7 @@ pub fn insert(
 /// Removes and answers the flow of `purpose` under `state_hash`; one caller gets it, whichever
 /// instance it runs on.
 pub fn take(
-    conn: &Connection,
+    conn: &dyn Db,
     purpose: &str,
     state_hash: &[u8],
 ) -> Result<Option<StoredFlow>, DbError> {

@@ -73,6 +73,12 @@ pub enum DbError {
     Sql(platform_db::sql::SqlError),
 }
 
+impl From<platform_db::sql::SqlError> for DbError {
+    fn from(e: platform_db::sql::SqlError) -> Self {
+        declutter_core::db::DbError::from(e).into()
+    }
+}
+
 impl From<platform_db::pg::tokio_postgres::Error> for DbError {
     fn from(e: platform_db::pg::tokio_postgres::Error) -> Self {
         Self::Pg(e.into())

@@ -1,7 +1,8 @@
 //! Server-side browser sessions. The cookie holds 32 random bytes; the table holds only their
 //! SHA-256, so a copy of the database does not yield live sessions.
 
-use platform_db::rusqlite::{Connection, OptionalExtension, params};
+use platform_db::sql::{Db, DbExt as _, Optional as _, RusqliteLike as _};
+use platform_db::vals as params;
 
 use super::{DbError, now};
 
@@ -17,7 +18,7 @@ pub struct SessionRow {
 }
 
 /// Inserts a session.
-pub fn insert(c: &Connection, row: &SessionRow, ttl_secs: i64) -> Result<(), DbError> {
+pub fn insert(c: &dyn Db, row: &SessionRow, ttl_secs: i64) -> Result<(), DbError> {
     let t = now();
     c.execute(
         "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at)
@@ -28,7 +29,7 @@ pub fn insert(c: &Connection, row: &SessionRow, ttl_secs: i64) -> Result<(), DbE
 }
 
 /// The unexpired session with `id_hash`.
-pub fn get(c: &Connection, id_hash: &str) -> Result<Option<SessionRow>, DbError> {
+pub fn get(c: &dyn Db, id_hash: &str) -> Result<Option<SessionRow>, DbError> {
     Ok(c.query_row(
         "SELECT id_hash, user_id, csrf_token FROM sessions WHERE id_hash = ?1 AND expires_at > ?2",
         params![id_hash, now()],
@@ -44,23 +45,23 @@ pub fn get(c: &Connection, id_hash: &str) -> Result<Option<SessionRow>, DbError>
 }
 
 /// Deletes one session.
-pub fn delete(c: &Connection, id_hash: &str) -> Result<(), DbError> {
+pub fn delete(c: &dyn Db, id_hash: &str) -> Result<(), DbError> {
     c.execute("DELETE FROM sessions WHERE id_hash = ?1", [id_hash])?;
     Ok(())
 }
 
 /// Deletes every session of an account.
-pub fn delete_all(c: &Connection, user_id: &str) -> Result<usize, DbError> {
+pub fn delete_all(c: &dyn Db, user_id: &str) -> Result<u64, DbError> {
     Ok(c.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])?)
 }
 
 /// Removes expired sessions.
-pub fn sweep(c: &Connection) -> Result<usize, DbError> {
+pub fn sweep(c: &dyn Db) -> Result<u64, DbError> {
     Ok(c.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now()])?)
 }
 
 /// Number of live sessions of an account.
-pub fn count(c: &Connection, user_id: &str) -> Result<i64, DbError> {
+pub fn count(c: &dyn Db, user_id: &str) -> Result<i64, DbError> {
     Ok(c.query_row(
         "SELECT count(*) FROM sessions WHERE user_id = ?1 AND expires_at > ?2",
         params![user_id, now()],

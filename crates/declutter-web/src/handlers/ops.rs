@@ -45,7 +45,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         Check::Failed
     };
     let current = state.keyring.current_id().to_owned();
-    let token_key = match state.pool.read(crate::db::token_key::get).await {
+    let token_key = match state.pool.read(|c| crate::db::token_key::get(c)).await {
         Ok(Ok(Some(recorded))) if recorded == current => Check::Ok,
         other => {
             tracing::warn!(current, ?other, "readiness: token key check failed");

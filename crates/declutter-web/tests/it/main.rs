@@ -29,6 +29,7 @@ mod retention;
 mod review;
 mod safety;
 mod scan_queue;
+mod shared_state;
 mod support;
 mod thumbnails;
 mod tokens;
