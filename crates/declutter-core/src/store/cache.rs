@@ -4,7 +4,7 @@
 //! [`KEEP_SECS`] (a moved file is found again by the next scan of its folder; an entry older
 //! than that is most likely of a deleted file).
 
-use platform_db::sql::{Db, RusqliteLike as _};
+use platform_db::sql::{Db, DbExt as _, RusqliteLike as _};
 use platform_db::vals as params;
 
 use super::DbError;
@@ -28,25 +28,19 @@ pub fn get(
     size: u64,
     mtime_ns: i64,
 ) -> Result<Option<CacheEntry>, DbError> {
-    let mut stmt = conn.prepare_cached(
+    Ok(conn.row_opt(
         "SELECT partial, \"full\" FROM hash_cache WHERE dev = ?1 AND ino = ?2 AND size = ?3 \
          AND mtime_ns = ?4",
-    )?;
-    let mut rows = stmt.query(params![
-        key.0 as i64,
-        key.1 as i64,
-        super::sql_size(size),
-        mtime_ns
-    ])?;
-    Ok(match rows.next()? {
-        Some(r) => Some(CacheEntry {
-            size,
-            mtime_ns,
-            partial: r.get(0)?,
-            full: r.get(1)?,
-        }),
-        None => None,
-    })
+        params![key.0 as i64, key.1 as i64, super::sql_size(size), mtime_ns],
+        |r| {
+            Ok(CacheEntry {
+                size,
+                mtime_ns,
+                partial: r.get(0)?,
+                full: r.get(1)?,
+            })
+        },
+    )?)
 }
 
 /// Whether the cache holds anything (a cold database skips the lookups altogether).

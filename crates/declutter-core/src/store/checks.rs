@@ -1,7 +1,7 @@
 //! Content checks: the BLAKE3 of an item's downloaded content, recorded by verification and
 //! valid while the item keeps the size and modification time it had when checked.
 
-use platform_db::sql::{Db, RusqliteLike as _};
+use platform_db::sql::{Db, DbExt as _, RusqliteLike as _};
 use platform_db::vals as params;
 
 use super::{DbError, sql_size};
@@ -32,21 +32,18 @@ pub fn record(conn: &dyn Db, user: &UserId, file: &FileRow, blake3: &str) -> Res
 
 /// The still-valid check of `file`, if any.
 pub fn valid(conn: &dyn Db, user: &UserId, file: &FileRow) -> Result<Option<String>, DbError> {
-    let mut stmt = conn.prepare_cached(
+    Ok(conn.row_opt(
         "SELECT blake3 FROM content_checks WHERE user_id = ?1 AND source = ?2 AND item_id = ?3 \
          AND size = ?4 AND modified_ns = ?5",
-    )?;
-    let mut rows = stmt.query(params![
-        user.as_str(),
-        file.source,
-        file.item_id,
-        sql_size(file.size),
-        file.modified_ns
-    ])?;
-    Ok(match rows.next()? {
-        Some(r) => Some(r.get(0)?),
-        None => None,
-    })
+        params![
+            user.as_str(),
+            file.source,
+            file.item_id,
+            sql_size(file.size),
+            file.modified_ns
+        ],
+        |r| r.get(0),
+    )?)
 }
 
 /// Whether the owner has any check (grouping takes the slower, check-aware path only then).
