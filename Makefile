@@ -22,13 +22,14 @@ packages:
 test: packages test-rust test-ops
 
 # PostgreSQL suites use the server .ci/postgres starts (or PLATFORM_TEST_POSTGRES if set).
-# The engine's integration suite then runs a second time on PostgreSQL (a fresh database per
-# test database; property tests with fewer cases, as each case creates databases).
+# The engine's and the web app's integration suites then run a second time on PostgreSQL (a
+# fresh database per test database or app; property tests with fewer cases, as each case
+# creates databases).
 test-rust:
 	url=$${PLATFORM_TEST_POSTGRES:-$$(.ci/postgres start)} && \
 	PLATFORM_TEST_POSTGRES=$$url cargo nextest run --workspace --locked --no-fail-fast && \
 	PLATFORM_TEST_POSTGRES=$$url DECLUTTER_TEST_BACKEND=postgres PROPTEST_CASES=16 \
-		cargo nextest run -p declutter-core --test it --locked --no-fail-fast
+		cargo nextest run -p declutter-core --test it -p declutter-web --test it --locked --no-fail-fast
 	cargo test --workspace --locked --doc
 
 test-ops:

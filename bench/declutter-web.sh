@@ -9,6 +9,7 @@
 # middle and last page) and its API, the dashboard; then GET /api/dupes at 1000 connections.
 # Targets: issue 6, p95 < 100 ms for the duplicates page and API and p99 < 250 ms at 1k;
 # issue 14, every page and API call p95 < 200 ms at 8 connections, the plan page < 300 KB.
+# With DECLUTTER_BENCH_DATABASE_URL=postgres://… (an empty database) the same on PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-10}"
@@ -27,10 +28,13 @@ trap cleanup EXIT
 port="${DECLUTTER_BENCH_PORT:-5180}"
 secret=$(head -c 32 /dev/urandom | base64 -w0)
 t0=$(date +%s.%N)
-eval "$("$bin/examples/seed" "$work/declutter.db" "$secret" 10000 10)"
-echo "seeded 100000 files / 10000 groups in $(echo "$(date +%s.%N) - $t0" | bc) s"
+store=${DECLUTTER_BENCH_DATABASE_URL:-$work/declutter.db}
+eval "$("$bin/examples/seed" "$store" "$secret" 10000 10)"
+echo "seeded 100000 files / 10000 groups in $(echo "$(date +%s.%N) - $t0" | bc) s (${DECLUTTER_BENCH_DATABASE_URL:+PostgreSQL}${DECLUTTER_BENCH_DATABASE_URL:-SQLite})"
 
-DECLUTTER_LISTEN=127.0.0.1:$port DECLUTTER_DB="$work/declutter.db" \
+pg_env=()
+[ -n "${DECLUTTER_BENCH_DATABASE_URL:-}" ] && pg_env=(DECLUTTER_DATABASE_URL="$DECLUTTER_BENCH_DATABASE_URL")
+env "${pg_env[@]}" DECLUTTER_LISTEN=127.0.0.1:$port DECLUTTER_DB="$work/declutter.db" \
 DECLUTTER_TOKEN_KEY="$(head -c 32 /dev/urandom | base64 -w0)" DECLUTTER_JWT_SECRET="$secret" \
 DECLUTTER_LOGIN_RATE=0 DECLUTTER_SIGNUP_RATE=0 DECLUTTER_API_RATE=0 RUST_LOG=warn \
     "$bin/declutter" serve >>"$work/serve.log" 2>&1 &

@@ -3,11 +3,16 @@
 # database, round-robin and no sticky sessions: sign-up, assigning a folder, a scan (queued on
 # any instance, run by whichever has workers), a plan, its apply and the undo of the whole plan,
 # each request on the next instance; every file is back byte for byte, and the nginx log shows
-# all three instances answered.
+# all three instances answered. With DECLUTTER_LB_DATABASE_URL (47-declutter-lb-postgres.sh)
+# the three share that PostgreSQL database instead of one SQLite file.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
-ops_init declutter-lb
+ops_init "declutter-lb${DECLUTTER_LB_DATABASE_URL:+-postgres}"
+if [[ -n ${DECLUTTER_LB_DATABASE_URL:-} ]]; then
+    lb_env=(DECLUTTER_DATABASE_URL="$DECLUTTER_LB_DATABASE_URL"
+        DECLUTTER_JWT_SECRET="$(head -c 32 /dev/urandom | base64)")
+fi
 need_pkgs nginx openssl curl
 [[ -x ${DECLUTTER:-} ]] || fail "DECLUTTER must point at a built declutter binary"
 
@@ -96,3 +101,10 @@ PY
 
 lb_check_files_back
 lb_check_spread 5
+if [[ -n ${DECLUTTER_LB_DATABASE_URL:-} ]]; then
+    [[ ! -e $db ]] || fail "an instance wrote the SQLite file $db"
+    users=$(psql "$DECLUTTER_LB_DATABASE_URL" -Atc "SELECT count(*) FROM users") ||
+        fail "cannot read the PostgreSQL database"
+    [[ $users == 1 ]] || fail "PostgreSQL holds $users accounts, not the one signed up"
+    note "the data is in PostgreSQL, no SQLite file was written"
+fi

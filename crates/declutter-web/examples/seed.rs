@@ -3,7 +3,7 @@
 //! token for it (`SESSION=…` and `TOKEN=…` on stdout) so `bench/declutter-web.sh` can call the
 //! duplicates page and API without the sign-in flow.
 //!
-//! Usage: `seed <db path> <jwt secret> [groups] [copies per group]`.
+//! Usage: `seed <db path or postgres:// URL> <jwt secret> [groups] [copies per group]`.
 
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -76,12 +76,16 @@ fn item(g: u64, c: u64) -> anyhow::Result<Item> {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
-    let path = PathBuf::from(args.next().context("usage: seed <db> <jwt secret>")?);
+    let target = args.next().context("usage: seed <db> <jwt secret>")?;
     let secret = args.next().context("missing jwt secret")?;
     let group_count: u64 = args.next().map_or(Ok(10_000), |s| s.parse())?;
     let copies: u64 = args.next().map_or(Ok(10), |s| s.parse())?;
 
-    let pool = db::open(&path).await?;
+    let pool = if target.starts_with("postgres://") {
+        db::open_postgres(&target, 4).await?
+    } else {
+        db::open(&PathBuf::from(target)).await?
+    };
     let user = pool
         .write(|c| db::users::create(c, "bench@example.com", "Bench", None, Some(Role::User)))
         .await??;

@@ -5,8 +5,7 @@
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
-use platform_db::Pool;
-use platform_db::rusqlite::Connection;
+use platform_db::sql::AnyPool;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::connect::Connector;
@@ -19,7 +18,7 @@ use crate::error::ApiError;
 #[derive(Clone, Debug)]
 pub struct Vault {
     /// The shared pool.
-    pub pool: Pool,
+    pub pool: AnyPool,
     /// Seals and opens stored tokens.
     pub keyring: Arc<Keyring>,
     /// The drive clients (refresh grants, which providers are configured).
@@ -66,7 +65,7 @@ pub async fn save_connection(
 
 /// A statement that stores a sealed token for (user, provider, account, scopes, key id, sealed).
 type SealedWrite<T> =
-    fn(&Connection, &str, &str, &str, &str, &str, &[u8]) -> Result<T, db::DbError>;
+    fn(&dyn platform_db::sql::Db, &str, &str, &str, &str, &str, &[u8]) -> Result<T, db::DbError>;
 
 /// Seals `secret` for the connection's owner and provider, then runs `write` with the
 /// connection's columns, the key id and the sealed bytes on the writer connection.

@@ -2,7 +2,7 @@
 //! at start-up through clap (flag or environment), validated, then frozen in [`Config`].
 
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Parser;
@@ -16,6 +16,12 @@ pub mod env {
     pub const LISTEN: &str = "DECLUTTER_LISTEN";
     /// SQLite database file, shared with the engine.
     pub const DB: &str = "DECLUTTER_DB";
+    /// PostgreSQL database several instances share (`postgres://…`); replaces [`DB`] when set.
+    pub const DATABASE_URL: &str = "DECLUTTER_DATABASE_URL";
+    /// File holding [`DATABASE_URL`] (a mounted secret); exclusive with it.
+    pub const DATABASE_URL_FILE: &str = "DECLUTTER_DATABASE_URL_FILE";
+    /// Connections each instance opens to PostgreSQL at most.
+    pub const DB_POOL: &str = "DECLUTTER_DB_POOL";
     /// Public base URL, e.g. `https://declutter.example.com` (origin checks, OIDC redirects).
     pub const PUBLIC_URL: &str = "DECLUTTER_PUBLIC_URL";
     /// PEM certificate chain for native TLS.
@@ -34,6 +40,8 @@ pub mod env {
     pub const DEV: &str = "DECLUTTER_DEV";
     /// HMAC secret signing API access tokens (random per start when unset).
     pub const JWT_SECRET: &str = "DECLUTTER_JWT_SECRET";
+    /// File holding [`JWT_SECRET`] (a mounted secret); exclusive with it.
+    pub const JWT_SECRET_FILE: &str = "DECLUTTER_JWT_SECRET_FILE";
     /// Google OIDC client id (enables "Sign in with Google").
     pub const GOOGLE_CLIENT_ID: &str = "DECLUTTER_GOOGLE_CLIENT_ID";
     /// Google OIDC client secret.
@@ -97,6 +105,16 @@ pub struct Args {
     /// data folder, ~/.local/share/declutter].
     #[arg(long, env = env::DB, default_value_os_t = declutter_core::db::default_path(), hide_default_value = true)]
     pub db: PathBuf,
+    /// PostgreSQL database shared by several instances (`postgres://user:password@host/db`);
+    /// when set, the SQLite file is not used.
+    #[arg(long, env = env::DATABASE_URL, hide_env_values = true)]
+    pub database_url: Option<SecretString>,
+    /// File holding the PostgreSQL URL (a mounted secret), instead of `--database-url`.
+    #[arg(long, env = env::DATABASE_URL_FILE)]
+    pub database_url_file: Option<PathBuf>,
+    /// Connections this instance opens to PostgreSQL at most.
+    #[arg(long, env = env::DB_POOL, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub db_pool: u16,
     /// Public base URL; defaults to `http://<listen>`.
     #[arg(long, env = env::PUBLIC_URL)]
     pub public_url: Option<String>,
@@ -124,6 +142,9 @@ pub struct Args {
     /// Secret for API access tokens (HS256); random per start when unset.
     #[arg(long, env = env::JWT_SECRET, hide_env_values = true)]
     pub jwt_secret: Option<SecretString>,
+    /// File holding the API token secret (a mounted secret), instead of `--jwt-secret`.
+    #[arg(long, env = env::JWT_SECRET_FILE)]
+    pub jwt_secret_file: Option<PathBuf>,
     /// Google client id.
     #[arg(long, env = env::GOOGLE_CLIENT_ID)]
     pub google_client_id: Option<String>,
@@ -233,8 +254,12 @@ pub struct OAuthClient {
 /// Validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Database file.
+    /// Database file (SQLite), and the folder of the development key.
     pub db: PathBuf,
+    /// The PostgreSQL database, when the instance runs on one instead of [`Config::db`].
+    pub database_url: Option<SecretString>,
+    /// PostgreSQL connections at most.
+    pub db_pool: usize,
     /// Public base URL without a trailing slash.
     pub public_url: String,
     /// TLS files, when serving HTTPS natively.
@@ -287,6 +312,57 @@ pub enum ConfigError {
     /// The public URL is not an absolute http(s) URL.
     #[error("{} must be an absolute http:// or https:// URL", env::PUBLIC_URL)]
     PublicUrl,
+    /// A secret is given both directly and as a file.
+    #[error("set {0} or {0}_FILE, not both")]
+    SecretTwice(&'static str),
+    /// A secret's file could not be read, or holds nothing (its content is never shown).
+    #[error("{var}: cannot read {}: {reason}", path.display())]
+    SecretFile {
+        /// The variable naming the file.
+        var: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// A secret given directly or in a file (Kubernetes and systemd credentials mount secrets as
+/// files); the file's content without its line ending.
+fn secret(
+    direct: Option<SecretString>,
+    file: Option<&Path>,
+    var: &'static str,
+) -> Result<Option<SecretString>, ConfigError> {
+    match (direct, file) {
+        (Some(_), Some(_)) => Err(ConfigError::SecretTwice(var)),
+        (direct, None) => Ok(direct),
+        (None, Some(path)) => {
+            let failed = |reason: String| ConfigError::SecretFile {
+                var,
+                path: path.to_owned(),
+                reason,
+            };
+            let text = std::fs::read_to_string(path).map_err(|e| failed(e.to_string()))?;
+            let value = text.trim_end_matches(['\n', '\r']);
+            if value.is_empty() {
+                return Err(failed("the file is empty".into()));
+            }
+            Ok(Some(SecretString::from(value.to_owned())))
+        }
+    }
+}
+
+impl Args {
+    /// Whether a PostgreSQL database is named (directly or by file).
+    pub fn names_postgres(&self) -> bool {
+        self.database_url.is_some() || self.database_url_file.is_some()
+    }
+
+    /// Whether the API token secret is given (directly or by file).
+    pub fn has_jwt_secret(&self) -> bool {
+        self.jwt_secret.is_some() || self.jwt_secret_file.is_some()
+    }
 }
 
 impl Config {
@@ -359,6 +435,12 @@ impl Config {
         );
         Ok(Self {
             db: a.db,
+            database_url: secret(
+                a.database_url,
+                a.database_url_file.as_deref(),
+                env::DATABASE_URL,
+            )?,
+            db_pool: usize::from(a.db_pool),
             public_url,
             tls,
             trusted_proxy: a.trusted_proxy,
@@ -370,7 +452,7 @@ impl Config {
             token_key: a.token_key,
             token_key_file: a.token_key_file,
             dev: a.dev,
-            jwt_secret: a.jwt_secret,
+            jwt_secret: secret(a.jwt_secret, a.jwt_secret_file.as_deref(), env::JWT_SECRET)?,
             google: oidc(a.google_client_id, a.google_client_secret, a.google_issuer),
             microsoft: oidc(
                 a.microsoft_client_id,
@@ -403,6 +485,15 @@ impl Config {
     /// Whether the public URL is HTTPS (HSTS is sent and `Secure` is meaningful).
     pub fn https(&self) -> bool {
         self.public_url.starts_with("https://")
+    }
+
+    /// The database for messages: the SQLite file's path, or "the PostgreSQL database" (its
+    /// URL may hold a password).
+    pub fn store_name(&self) -> String {
+        match self.database_url {
+            Some(_) => "the PostgreSQL database (DECLUTTER_DATABASE_URL)".to_owned(),
+            None => self.db.display().to_string(),
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use std::path::Path;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine as _;
-use platform_db::rusqlite::Connection;
+use platform_db::sql::{Conn, Lock, RusqliteLike as _};
 use rand::RngCore as _;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::Digest as _;
@@ -218,10 +218,11 @@ impl Keyring {
 
     /// Re-encrypts every stored token under the current key, in one transaction, and records
     /// that key as the installation's; returns how many records changed. Run after adding a new key with the old one retired in `old`.
-    pub fn reseal_all(&self, conn: &mut Connection) -> Result<usize, ResealError> {
-        let tx = conn.transaction().map_err(DbError::from)?;
+    pub fn reseal_all(&self, conn: &mut dyn Conn) -> Result<usize, ResealError> {
+        // The global lock: no instance seals a token between the read and the key's record.
+        let tx = conn.transaction(Lock::All).map_err(DbError::from)?;
         let mut n = 0;
-        for row in db::connections::all_sealed(&tx)? {
+        for row in db::connections::all_sealed(&*tx)? {
             if row.key_id == self.current.id {
                 continue;
             }
@@ -234,10 +235,10 @@ impl Keyring {
                 .map_err(DbError::from)?;
             let plain = self.open(&row.key_id, &owner, &provider, &row.sealed)?;
             let (kid, sealed) = self.seal(&owner, &provider, &plain)?;
-            db::connections::reseal(&tx, row.id, &kid, &sealed)?;
+            db::connections::reseal(&*tx, row.id, &kid, &sealed)?;
             n += 1;
         }
-        db::token_key::set(&tx, &self.current.id)?;
+        db::token_key::set(&*tx, &self.current.id)?;
         tx.commit().map_err(DbError::from)?;
         Ok(n)
     }

@@ -70,7 +70,7 @@ const SESSION_SWEEP_ROUNDS: u64 = 10;
 /// Puts back into the queue the scans and clean-up jobs whose run is gone (the next run of a
 /// clean-up resumes it where its journal says it stopped).
 async fn sweep_jobs(
-    pool: &platform_db::Pool,
+    pool: &platform_db::sql::AnyPool,
     scan_queue: &dyn db::scan_jobs::ScanQueue,
 ) -> anyhow::Result<()> {
     let scans = scan_queue.recover().await?;
@@ -140,7 +140,7 @@ pub async fn work(
 /// Refuses a token key other than the installation's (recording this one if none is yet), so
 /// an instance started with another key never seals tokens the others cannot open.
 async fn check_token_key(
-    pool: &platform_db::Pool,
+    pool: &platform_db::sql::AnyPool,
     keyring: &crypto::Keyring,
 ) -> anyhow::Result<()> {
     let current = keyring.current_id().to_owned();
@@ -155,11 +155,22 @@ async fn check_token_key(
     Ok(())
 }
 
+/// Opens and migrates the configured database: PostgreSQL when `DECLUTTER_DATABASE_URL` names
+/// one, else the SQLite file.
+pub async fn open_store(config: &Config) -> anyhow::Result<platform_db::sql::AnyPool> {
+    Ok(match &config.database_url {
+        Some(url) => db::open_postgres(url.expose_secret(), config.db_pool)
+            .await
+            .context("opening the PostgreSQL database (DECLUTTER_DATABASE_URL)")?,
+        None => db::open(&config.db)
+            .await
+            .with_context(|| format!("opening database {}", config.db.display()))?,
+    })
+}
+
 /// Builds the state: opens and migrates the database, loads the token key, registers metrics.
 pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
-    let pool = db::open(&config.db)
-        .await
-        .with_context(|| format!("opening database {}", config.db.display()))?;
+    let pool = open_store(&config).await?;
     let data_dir = config
         .db
         .parent()
@@ -179,8 +190,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
     };
     // Jobs whose run is gone (its process ended) go back into their queue; a job another live
     // instance runs on this database is left alone. The sweep repeats while serving.
-    let scan_queue: Arc<dyn db::scan_jobs::ScanQueue> =
-        Arc::new(db::scan_jobs::SqliteQueue::new(pool.clone()));
+    let scan_queue = db::scan_jobs::for_pool(&pool);
     sweep_jobs(&pool, &*scan_queue).await?;
     let registry = MetricsRegistry::new("declutter");
     let origin = reqwest::Url::parse(&config.public_url)?
@@ -372,7 +382,7 @@ pub async fn create_user(
     role: auth::role::Role,
 ) -> anyhow::Result<db::users::User> {
     auth::password::check_policy(password, email)?;
-    let pool = db::open(&config.db).await?;
+    let pool = open_store(config).await?;
     let phc = auth::password::Hasher::new(config.argon2_memory_kib).hash(password)?;
     let (e, n) = (email.to_owned(), name.to_owned());
     Ok(pool
@@ -383,6 +393,6 @@ pub async fn create_user(
 /// Re-encrypts every stored cloud token under `keyring`'s current key (for
 /// `declutter rotate-token-key`); returns the number of records changed.
 pub async fn reseal_tokens(config: &Config, keyring: crypto::Keyring) -> anyhow::Result<usize> {
-    let pool = db::open(&config.db).await?;
+    let pool = open_store(config).await?;
     Ok(pool.write(move |c| keyring.reseal_all(c)).await??)
 }

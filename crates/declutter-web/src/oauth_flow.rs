@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
-use platform_db::Pool;
+use platform_db::sql::AnyPool;
 use reqwest::Url;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -92,14 +92,14 @@ pub enum FlowError {
 #[derive(Debug, Clone)]
 pub struct PendingFlows<T> {
     purpose: &'static str,
-    pool: Pool,
+    pool: AnyPool,
     keyring: Arc<Keyring>,
     kind: PhantomData<fn() -> T>,
 }
 
 impl<T: Serialize + DeserializeOwned> PendingFlows<T> {
     /// The flows of `purpose` (`sign_in` or `connect`, as the table's check allows).
-    pub fn new(purpose: &'static str, pool: Pool, keyring: Arc<Keyring>) -> Self {
+    pub fn new(purpose: &'static str, pool: AnyPool, keyring: Arc<Keyring>) -> Self {
         Self {
             purpose,
             pool,
@@ -248,7 +248,8 @@ mod tests {
         let pool = sign_in.pool.clone();
         // Fill the table to the bound directly (10,000 sealed inserts would be slow).
         pool.write(|c| -> Result<(), crate::db::DbError> {
-            let tx = c.transaction()?;
+            use platform_db::sql::DbExt as _;
+            let tx = c.transaction(platform_db::sql::Lock::None)?;
             for i in 0..MAX_PENDING {
                 tx.execute(
                     "INSERT INTO oauth_flows VALUES (?1, 'sign_in', 100, 'k', x'00')",

@@ -6,7 +6,7 @@ use axum::extract::FromRef as _;
 
 use platform::metrics::MetricsRegistry;
 use platform::rate_limit::RateLimiter;
-use platform_db::Pool;
+use platform_db::sql::AnyPool;
 use tokio::sync::Semaphore;
 
 use crate::assets::Assets;
@@ -38,7 +38,7 @@ pub struct AppState {
     /// `scheme://host[:port]` of the public URL, for Origin checks.
     pub origin: Arc<str>,
     /// The shared SQLite database.
-    pub pool: Pool,
+    pub pool: AnyPool,
     /// Cookie names and flags.
     pub cookies: Arc<CookiePolicy>,
     /// Password hashing.
@@ -120,7 +120,7 @@ impl axum::extract::FromRef<AppState> for crate::services::scans::Scans {
         Self {
             queue: Arc::clone(&state.scan_queue),
             pool: state.pool.clone(),
-            db: state.config.db.clone(),
+            db: crate::work::EngineDb::new(&state.pool, &state.config.db),
             roots: state.config.local_roots.clone().into(),
             providers: providers_for(state),
             cloud: Arc::new(move |provider| connector.enabled(provider)),
@@ -135,7 +135,7 @@ impl axum::extract::FromRef<AppState> for crate::services::cleanup::Cleanup {
         let connector = Arc::clone(&state.connector);
         Self {
             pool: state.pool.clone(),
-            db: state.config.db.clone(),
+            db: crate::work::EngineDb::new(&state.pool, &state.config.db),
             providers: providers_for(state),
             hook: state.item_hook.clone(),
             roots: state.config.local_roots.clone().into(),

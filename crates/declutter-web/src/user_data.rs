@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use declutter_core::ids::{Source, UserId};
 use declutter_core::local::TRASH_DIR;
 use declutter_core::store::owners;
-use platform_db::Pool;
+use platform_db::sql::AnyPool;
 
 use crate::local_roots::{RootError, confine};
 
@@ -62,7 +62,7 @@ fn remove_entry(roots: &[PathBuf], root: &Path, id: i64) -> Result<bool, RemoveE
 /// Deletes the files the engine moved into local trash folders for `owner` (only entries of
 /// that owner's trash log, only under `roots`). Best effort: failures are logged, never shown;
 /// returns how many entries were removed.
-pub async fn remove_local_trash(pool: &Pool, roots: Vec<PathBuf>, owner: &UserId) -> usize {
+pub async fn remove_local_trash(pool: &AnyPool, roots: Vec<PathBuf>, owner: &UserId) -> usize {
     let who = owner.clone();
     let entries = match pool.read(move |c| owners::local_trash(c, &who)).await {
         Ok(Ok(e)) => e,

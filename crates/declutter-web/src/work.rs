@@ -1,7 +1,8 @@
 //! Running the engine from the web app. The engine's operations are `async` over a
-//! `&mut Connection`; they run on the blocking pool with their own connection (SQLite in WAL
-//! mode, busy timeout set by `declutter_core::db::open`) so a long scan never holds the pool's
-//! writer and never stalls the async runtime. Providers are built per call for the caller:
+//! `&mut dyn Conn`; they run on the blocking pool with their own connection ([`EngineDb`]: a
+//! SQLite one in WAL mode with the busy timeout `declutter_core::db::open` sets, or one of the
+//! PostgreSQL pool's) so a long scan never holds the SQLite pool's writer and never stalls the
+//! async runtime. Providers are built per call for the caller:
 //! local folders re-checked against the allow-listed roots every time, cloud drives from the
 //! caller's own sealed connection (never another account's).
 
@@ -24,6 +25,35 @@ use crate::connection_tokens::ConnectionTokens;
 use crate::db::scan_jobs::ScanProgress;
 use crate::error::ApiError;
 use crate::local_roots::confine;
+
+/// Opens the connections long engine work runs on, of the database the app runs on.
+#[derive(Clone, Debug)]
+pub enum EngineDb {
+    /// A connection of its own to the SQLite file each time.
+    Sqlite(PathBuf),
+    /// A connection of the PostgreSQL pool (back to the pool when dropped).
+    Postgres(platform_db::sql::pg::BlockingPool),
+}
+
+impl EngineDb {
+    /// The engine's connections for the app's `pool`, whose SQLite file (if any) is `path`.
+    pub fn new(pool: &platform_db::sql::AnyPool, path: &std::path::Path) -> Self {
+        match pool {
+            platform_db::sql::AnyPool::Sqlite(_) => Self::Sqlite(path.to_owned()),
+            platform_db::sql::AnyPool::Postgres(pg) => Self::Postgres(pg.blocking().clone()),
+        }
+    }
+
+    /// A connection (blocking: call it on the blocking pool).
+    pub fn open(
+        &self,
+    ) -> Result<Box<dyn platform_db::sql::Conn + Send>, declutter_core::db::DbError> {
+        Ok(match self {
+            Self::Sqlite(path) => Box::new(declutter_core::db::open(path)?),
+            Self::Postgres(pool) => Box::new(pool.get()?),
+        })
+    }
+}
 
 /// What building a user's cloud providers needs (`FromRef` of the app state): their sealed
 /// connections and the APIs' base URLs.

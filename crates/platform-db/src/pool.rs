@@ -22,6 +22,9 @@ pub enum PoolError {
     /// The pool was closed while waiting for a connection.
     #[error("database pool is closed")]
     Closed,
+    /// No PostgreSQL connection could be had ([`crate::sql::AnyPool`]).
+    #[error(transparent)]
+    Connect(Box<crate::sql::SqlError>),
 }
 
 /// A cheap-to-clone handle to one SQLite database.

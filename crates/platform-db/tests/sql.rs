@@ -204,6 +204,29 @@ async fn a_postgres_connection_works_from_inside_a_runtime() -> TestResult {
     let conn = pool.get()?;
     assert_eq!(conn.one::<String>("SELECT 'a' || ?1", vals!["b"])?, "ab");
     drop(conn);
+    // Many calls from a task that never yields spend its cooperative budget (128 polls);
+    // they must still complete, not spin (on a thread of its own, so a spin fails the test).
+    let (done, finished) = mpsc::channel();
+    let spinner = pool.clone();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().build();
+        let out = rt.map_err(|e| e.to_string()).and_then(|rt| {
+            rt.block_on(async {
+                for i in 0..300_i64 {
+                    let conn = spinner.get().map_err(|e| e.to_string())?;
+                    let n: i64 = conn
+                        .one("SELECT CAST(?1 AS BIGINT)", vals![i])
+                        .map_err(|e| e.to_string())?;
+                    assert_eq!(n, i);
+                }
+                Ok::<_, String>(())
+            })
+        });
+        let _ = done.send(out);
+    });
+    finished
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .map_err(|_| "300 calls from one task never finished (spinning on a spent budget)")??;
     drop(pool);
     Ok(())
 }

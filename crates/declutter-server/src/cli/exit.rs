@@ -129,9 +129,10 @@ fn operations_code(err: &anyhow::Error) -> Option<u8> {
         .is_some_and(|e| {
             matches!(
                 e,
-                super::serve::ServeError::NoKey | super::serve::ServeError::PostgresNotYet
+                super::serve::ServeError::NoKey | super::serve::ServeError::NoSharedJwtSecret
             )
         })
+        || err.downcast_ref::<super::SqliteOnly>().is_some()
         || err.downcast_ref::<CryptoError>().is_some()
         || err.downcast_ref::<super::rotate::KeyError>().is_some()
         || err

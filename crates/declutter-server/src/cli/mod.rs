@@ -120,9 +120,48 @@ fn serve_args(
     a
 }
 
+/// A command that works on the SQLite file while the installation is on PostgreSQL.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "DECLUTTER_DATABASE_URL is set, so this installation keeps its data in PostgreSQL, and \
+     `declutter {command}` works on the SQLite file only: use the web app or its API (pg_dump for \
+     backups), or unset the variable to work on the SQLite file"
+)]
+pub struct SqliteOnly {
+    /// The refused command.
+    pub command: &'static str,
+}
+
+/// The commands that read or write the SQLite file itself (the engine commands through
+/// [`context::Context`], backups).
+fn sqlite_only(command: &Command) -> Option<&'static str> {
+    Some(match command {
+        Command::Scan(_) => "scan",
+        Command::Dupes(_) => "dupes",
+        Command::Verify(_) => "verify",
+        Command::Plan(_) => "plan",
+        Command::Apply(_) => "apply",
+        Command::Trash(_) => "trash",
+        Command::Report(_) => "report",
+        Command::Backup(_) => "backup",
+        Command::Restore(_) => "restore",
+        _ => return None,
+    })
+}
+
 /// Runs the parsed command. The engine commands share a [`context::Context`]; `serve` and the
 /// operations commands manage the database file themselves.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Some(command) = sqlite_only(&cli.command)
+        && [
+            db::ENV_DATABASE_URL,
+            declutter_web::config::env::DATABASE_URL_FILE,
+        ]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some())
+    {
+        return Err(SqliteOnly { command }.into());
+    }
     let db = cli.db;
     let account = cli.user;
     let operations = matches!(

@@ -83,10 +83,12 @@ fn keyring(args: &Args) -> anyhow::Result<Keyring> {
 
 /// Runs `rotate-token-key`.
 pub async fn run(db: &Path, args: Args) -> anyhow::Result<()> {
-    dbfile::require(db)?;
+    let config = super::web::config(db)?;
+    if config.database_url.is_none() {
+        dbfile::require(db)?;
+    }
     let keyring = keyring(&args)?;
     let id = keyring.current_id().to_owned();
-    let config = super::web::config(db)?;
     let n = declutter_web::reseal_tokens(&config, keyring).await?;
     output::print(&format!(
         "resealed {n} connection tokens under key {id}; restart the service with the new key\n"

@@ -19,13 +19,14 @@ pub enum ServeError {
          and no proxy is trusted"
     )]
     NoKey,
-    /// A PostgreSQL database is named, and serving from one is not built yet.
+    /// Several instances share a PostgreSQL database, and API tokens would be signed with a
+    /// secret of each instance's own.
     #[error(
-        "DECLUTTER_DATABASE_URL is set, but declutter serves from SQLite only for now (DECLUTTER_DB); \
-         `declutter db copy` prepares a PostgreSQL database, and nothing serves from it yet: \
-         unset the variable to serve"
+        "DECLUTTER_DATABASE_URL is set but DECLUTTER_JWT_SECRET is not: instances sharing a database \
+         must share the secret API tokens are signed with (set it to the same random value of at \
+         least 32 bytes on each)"
     )]
-    PostgresNotYet,
+    NoSharedJwtSecret,
     /// The listen address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -62,11 +63,11 @@ pub fn loopback_only(a: &Args) -> bool {
         && a.public_url.as_deref().is_none_or(url_is_loopback)
 }
 
-/// Refuses to start while a PostgreSQL database is named: serving from SQLite instead would
-/// split an installation that was just copied over in two.
-fn refuse_postgres() -> Result<(), ServeError> {
-    if std::env::var_os(super::db::ENV_DATABASE_URL).is_some() {
-        return Err(ServeError::PostgresNotYet);
+/// On a shared PostgreSQL database, an API token made by one instance must verify on the
+/// others: refuses a secret generated per start there (development mode aside).
+fn check_shared_secrets(a: &Args) -> Result<(), ServeError> {
+    if a.names_postgres() && !a.has_jwt_secret() && !a.dev {
+        return Err(ServeError::NoSharedJwtSecret);
     }
     Ok(())
 }
@@ -85,8 +86,8 @@ pub fn decide_dev(mut a: Args) -> Result<Args, ServeError> {
 /// Runs `serve` until SIGINT or SIGTERM.
 pub async fn run(a: Args) -> anyhow::Result<()> {
     platform::telemetry::init(a.log_format);
-    refuse_postgres()?;
     let mut a = decide_dev(a)?;
+    check_shared_secrets(&a)?;
     if a.dev {
         output::note(DEV_BANNER);
     }
@@ -105,8 +106,8 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
 /// Runs `worker` until SIGINT or SIGTERM: the same key rules as `serve`, no listener.
 pub async fn work(a: Args) -> anyhow::Result<()> {
     platform::telemetry::init(a.log_format);
-    refuse_postgres()?;
     let a = decide_dev(a)?;
+    check_shared_secrets(&a)?;
     if a.dev {
         output::note(DEV_BANNER);
     }

@@ -103,6 +103,6 @@ pub async fn run(db: &Path, args: Args) -> anyhow::Result<()> {
         user.role,
         output::safe(&user.email),
         user.id,
-        output::safe(&db.display().to_string())
+        output::safe(&config.store_name())
     ))
 }

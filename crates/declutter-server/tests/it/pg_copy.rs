@@ -48,7 +48,8 @@ async fn an_installation_moves_to_postgres_whole_and_verified() -> TestResult {
     env.write("d/pair.txt", b"pair")?;
     env.ok(&["scan", env.root_str()?])?;
     // An account with a sealed token (bytes), and audit entries.
-    let uid = crate::ops::instance(&env.db, &generate_key()).await?;
+    let key = generate_key();
+    let uid = crate::ops::instance(&env.db, &key).await?;
     let lite = platform_db::open(&env.db)?;
     lite.execute(
         "INSERT INTO audit_log (at, actor_id, action, target, detail) VALUES (1, ?1, 'a', 't', 'd'), (2, NULL, 'b', NULL, NULL)",
@@ -140,6 +141,55 @@ async fn an_installation_moves_to_postgres_whole_and_verified() -> TestResult {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+
+    // The installation now runs on PostgreSQL: an account added there signs in to `serve`
+    // on it, sees the copied account's connection absent from its own, and nothing lands in
+    // the SQLite file.
+    let out = env
+        .cmd()
+        .args(["user", "add", "--email", "bob@example.com"])
+        .env("DECLUTTER_DATABASE_URL", to)
+        .env("DECLUTTER_PASSWORD", "correct horse battery staple")
+        .output()?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("in the PostgreSQL database"), "{stdout}");
+    assert!(!stdout.contains(to), "the URL is not printed: {stdout}");
+    let secret = "a shared secret of at least thirty-two bytes";
+    let web = crate::server::Server::start(
+        &env.db,
+        &[
+            ("DECLUTTER_DATABASE_URL", to),
+            ("DECLUTTER_TOKEN_KEY", &key),
+            ("DECLUTTER_JWT_SECRET", secret),
+        ],
+    )
+    .await?;
+    let b = crate::web::Browser::new(&web.base)?;
+    let (status, _) = b
+        .login("bob@example.com", "correct horse battery staple")
+        .await?;
+    assert_eq!(status, 303, "{}", web.logs());
+    assert_eq!(b.json("/api/me").await?["email"], "bob@example.com");
+    assert_eq!(b.json("/api/connections").await?, serde_json::json!([]));
+    let admin = b.get("/admin/users").await?;
+    assert_eq!(
+        admin.status(),
+        403,
+        "bob is not the copied instance's admin"
+    );
+    web.stop()?;
+    let lite = platform_db::open(&env.db)?;
+    let bobs: i64 = lite.query_row(
+        "SELECT count(*) FROM users WHERE email = 'bob@example.com'",
+        [],
+        |r| r.get(0),
+    )?;
+    assert_eq!(bobs, 0, "written to PostgreSQL only");
     Ok(())
 }
 
@@ -164,7 +214,7 @@ fn db_copy_says_what_it_needs() -> TestResult {
 }
 
 #[test]
-fn serving_refuses_a_postgres_url_it_cannot_use_yet() -> TestResult {
+fn instances_sharing_postgres_must_share_the_api_token_secret() -> TestResult {
     let env = Env::new()?;
     for command in ["serve", "worker"] {
         let out = env
@@ -174,11 +224,42 @@ fn serving_refuses_a_postgres_url_it_cannot_use_yet() -> TestResult {
                 "DECLUTTER_DATABASE_URL",
                 "postgres://u:secret@127.0.0.1:1/d",
             )
+            .env("DECLUTTER_LISTEN", "0.0.0.0:0")
+            .env("DECLUTTER_TOKEN_KEY", generate_key())
+            .env_remove("DECLUTTER_JWT_SECRET")
             .output()?;
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(7), "{command}: {stderr}");
-        assert!(stderr.contains("SQLite only for now"), "{stderr}");
-        assert!(!stderr.contains("secret"), "{stderr}");
+        assert!(stderr.contains("DECLUTTER_JWT_SECRET"), "{stderr}");
+        assert!(
+            !stderr.contains("secret@"),
+            "the URL is not printed: {stderr}"
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn the_sqlite_commands_refuse_while_the_data_is_in_postgres() -> TestResult {
+    let env = Env::new()?;
+    for args in [
+        &["scan", "."][..],
+        &["dupes"],
+        &["apply", "latest"],
+        &["backup", "x.db"],
+    ] {
+        let out = env
+            .cmd()
+            .args(args)
+            .env(
+                "DECLUTTER_DATABASE_URL",
+                "postgres://u:secret@127.0.0.1:1/d",
+            )
+            .output()?;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(7), "{args:?}: {stderr}");
+        assert!(stderr.contains("SQLite file only"), "{stderr}");
+        assert!(!env.db.exists(), "{args:?} created the SQLite file");
     }
     Ok(())
 }

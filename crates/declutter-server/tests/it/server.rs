@@ -19,6 +19,8 @@ const CLEARED: &[&str] = &[
     "DECLUTTER_METRICS_LISTEN",
     "DECLUTTER_TLS_CERT",
     "DECLUTTER_TLS_KEY",
+    "DECLUTTER_DATABASE_URL",
+    "DECLUTTER_JWT_SECRET",
 ];
 
 fn command(db: &Path, envs: &[(&str, &str)]) -> Command {

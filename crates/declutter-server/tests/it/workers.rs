@@ -1,13 +1,17 @@
 //! Scale-out with the real binary: `serve --no-worker` queues scans and clean-ups, `declutter
 //! worker` processes run them; a worker killed with SIGKILL mid-scan or mid-apply leaves the
 //! job to the next worker, which runs it to the end with the index and the trash exactly as one
-//! uninterrupted run leaves them.
+//! uninterrupted run leaves them. Each case runs on one SQLite file and on one PostgreSQL
+//! database.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use platform_db::rusqlite::{Connection, OpenFlags, OptionalExtension as _};
+use platform_db::pg::testing::FreshDb;
+use platform_db::sql::pg::BlockingPool;
+use platform_db::sql::{Db, DbExt as _};
+use platform_db::vals;
 
 use crate::server::Server;
 use crate::support::TestResult;
@@ -18,11 +22,57 @@ use crate::web::Browser;
 const FILES: usize = 6_000;
 const FOLDERS: usize = 60;
 
-/// A `declutter worker` on `db` with `roots` allowed; killed on drop.
+/// Where the instances keep their data: the SQLite file, or a PostgreSQL database they share
+/// (the file's folder then only holds the development key).
+struct Store {
+    db: std::path::PathBuf,
+    pg: Option<(FreshDb, BlockingPool)>,
+}
+
+impl Store {
+    /// The store of `dir`, on PostgreSQL when `postgres`; `None` when no server is configured.
+    async fn new(dir: &Path, postgres: bool) -> TestResult<Option<Self>> {
+        let db = dir.join("declutter.db");
+        if !postgres {
+            return Ok(Some(Self { db, pg: None }));
+        }
+        let Some(fresh) = FreshDb::create().await? else {
+            return Ok(None);
+        };
+        let pool = BlockingPool::connect(&fresh.url, 2)?;
+        Ok(Some(Self {
+            db,
+            pg: Some((fresh, pool)),
+        }))
+    }
+
+    /// The variables naming it to `serve` and `worker`.
+    fn envs(&self) -> Vec<(&str, &str)> {
+        let mut out = Vec::new();
+        if let Some((fresh, _)) = &self.pg {
+            out.push(("DECLUTTER_DATABASE_URL", fresh.url.as_str()));
+        }
+        out
+    }
+
+    /// A connection for the test's own reads.
+    fn conn(&self) -> TestResult<Box<dyn Db>> {
+        match &self.pg {
+            Some((_, pool)) => Ok(Box::new(pool.get()?)),
+            None => {
+                let c = platform_db::open(&self.db)?;
+                c.busy_timeout(Duration::from_secs(5))?;
+                Ok(Box::new(c))
+            }
+        }
+    }
+}
+
+/// A `declutter worker` on `store` with `roots` allowed; killed on drop.
 struct Worker(Child);
 
 impl Worker {
-    fn start(db: &Path, roots: &Path) -> TestResult<Self> {
+    fn start(store: &Store, roots: &Path) -> TestResult<Self> {
         Ok(Self(
             Command::new(env!("CARGO_BIN_EXE_declutter"))
                 .arg("worker")
@@ -30,7 +80,9 @@ impl Worker {
                 .env_remove("DECLUTTER_TOKEN_KEY_FILE")
                 .env_remove("DECLUTTER_PUBLIC_URL")
                 .env_remove("DECLUTTER_TRUSTED_PROXY")
-                .env("DECLUTTER_DB", db)
+                .env_remove("DECLUTTER_DATABASE_URL")
+                .env("DECLUTTER_DB", &store.db)
+                .envs(store.envs())
                 .env("DECLUTTER_LOCAL_ROOTS", roots)
                 .env("DECLUTTER_LISTEN", "127.0.0.1:0")
                 .env("RUST_LOG", "warn")
@@ -49,22 +101,19 @@ impl Drop for Worker {
     }
 }
 
-/// `(state, attempts, engine scans ended)` of scan job `id`, read from the database file.
-fn job(db: &Path, id: i64) -> TestResult<Option<(String, i64, i64)>> {
-    let c = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-    c.busy_timeout(Duration::from_secs(5))?;
-    Ok(c.query_row(
+/// `(state, attempts, engine scans ended)` of scan job `id`, read from the database.
+fn job(db: &Store, id: i64) -> TestResult<Option<(String, i64, i64)>> {
+    Ok(db.conn()?.row_opt(
         "SELECT state, attempts, (SELECT count(*) FROM scans WHERE status = 'done')
          FROM scan_jobs WHERE id = ?1",
-        [id],
+        vals![id],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-    )
-    .optional()?)
+    )?)
 }
 
 /// Polls job `id` until `pred` holds (bounded).
 fn wait_for(
-    db: &Path,
+    db: &Store,
     id: i64,
     what: &str,
     pred: impl Fn(&(String, i64, i64)) -> bool,
@@ -84,9 +133,9 @@ fn wait_for(
 /// A `serve --no-worker` on a fresh database with [`FILES`] files in pairs of equal contents
 /// under an allowed root, assigned to the first account (an admin), signed in.
 struct Seeded {
-    /// Holds the folder and the database until the test ends.
+    db: Store,
+    /// Holds the folder (and the SQLite database) until the test ends.
     _dir: tempfile::TempDir,
-    db: std::path::PathBuf,
     roots: std::path::PathBuf,
     web: Server,
     b: Browser,
@@ -94,9 +143,12 @@ struct Seeded {
 }
 
 impl Seeded {
-    async fn start() -> TestResult<Self> {
+    /// `None` when PostgreSQL is asked for and no server is configured.
+    async fn start(postgres: bool) -> TestResult<Option<Self>> {
         let dir = tempfile::tempdir()?;
-        let db = dir.path().join("declutter.db");
+        let Some(db) = Store::new(dir.path(), postgres).await? else {
+            return Ok(None);
+        };
         let roots = dir.path().join("roots");
         let folder = roots.join("photos");
         for i in 0..FILES {
@@ -106,14 +158,12 @@ impl Seeded {
             std::fs::write(sub.join(format!("f{i}.bin")), format!("content {}", i / 2))?;
         }
         let roots_str = roots.to_str().ok_or("utf-8")?;
-        let web = Server::start(
-            &db,
-            &[
-                ("DECLUTTER_NO_WORKER", "1"),
-                ("DECLUTTER_LOCAL_ROOTS", roots_str),
-            ],
-        )
-        .await?;
+        let mut envs = vec![
+            ("DECLUTTER_NO_WORKER", "1"),
+            ("DECLUTTER_LOCAL_ROOTS", roots_str),
+        ];
+        envs.extend(db.envs());
+        let web = Server::start(&db.db, &envs).await?;
         let b = Browser::new(&web.base)?;
         let (status, _) = b
             .signup("admin@example.com", "Admin", "correct horse battery staple")
@@ -132,14 +182,14 @@ impl Seeded {
         assert_eq!(status, 303, "the folder is assigned");
         let sources = b.json("/api/sources").await?;
         let source = sources[0]["id"].as_i64().ok_or("source id")?;
-        Ok(Self {
+        Ok(Some(Self {
             _dir: dir,
             db,
             roots,
             web,
             b,
             source,
-        })
+        }))
     }
 
     /// Queues a scan of the folder; its job id.
@@ -155,7 +205,18 @@ impl Seeded {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_worker_killed_mid_scan_leaves_the_job_to_the_next_one() -> TestResult {
-    let seeded = Seeded::start().await?;
+    killed_mid_scan(false).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_killed_mid_scan_on_postgres_leaves_the_job_to_the_next_one() -> TestResult {
+    killed_mid_scan(true).await
+}
+
+async fn killed_mid_scan(postgres: bool) -> TestResult {
+    let Some(seeded) = Seeded::start(postgres).await? else {
+        return Ok(());
+    };
     let id = seeded.queue_scan().await?;
     let (db, roots, b) = (&seeded.db, &seeded.roots, &seeded.b);
     assert_eq!(
@@ -175,7 +236,6 @@ async fn a_worker_killed_mid_scan_leaves_the_job_to_the_next_one() -> TestResult
         ("running", 0),
         "killed before the engine's scan ended"
     );
-    let c = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
 
     // The next worker finds the runner gone (its process ended), runs the job again to the end.
     let _second = Worker::start(db, roots)?;
@@ -189,9 +249,9 @@ async fn a_worker_killed_mid_scan_leaves_the_job_to_the_next_one() -> TestResult
         "files and folders: {status}"
     );
     // Exactly the folder's files are indexed, once each, and every pair is one group.
-    let (rows, paths): (i64, i64) = c.query_row(
+    let (rows, paths): (i64, i64) = db.conn()?.row(
         "SELECT count(*), count(DISTINCT path) FROM files WHERE is_dir = 0",
-        [],
+        &[],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
     assert_eq!((rows, paths), (FILES as i64, FILES as i64));
@@ -210,21 +270,18 @@ async fn a_worker_killed_mid_scan_leaves_the_job_to_the_next_one() -> TestResult
 type CleanupRow = (String, i64, i64, i64, i64);
 
 /// The [`CleanupRow`] of clean-up job `id`.
-fn cleanup(db: &Path, id: i64) -> TestResult<Option<CleanupRow>> {
-    let c = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-    c.busy_timeout(Duration::from_secs(5))?;
-    Ok(c.query_row(
+fn cleanup(db: &Store, id: i64) -> TestResult<Option<CleanupRow>> {
+    Ok(db.conn()?.row_opt(
         "SELECT state, attempts, done, (SELECT count(*) FROM trash),
                 (SELECT count(DISTINCT item_id) FROM trash) FROM jobs WHERE id = ?1",
-        [id],
+        vals![id],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-    )
-    .optional()?)
+    )?)
 }
 
 /// Polls clean-up job `id` until `pred` holds (bounded).
 fn wait_cleanup(
-    db: &Path,
+    db: &Store,
     id: i64,
     what: &str,
     pred: impl Fn(&CleanupRow) -> bool,
@@ -243,7 +300,18 @@ fn wait_cleanup(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_worker_killed_mid_apply_leaves_the_job_to_the_next_one() -> TestResult {
-    let seeded = Seeded::start().await?;
+    killed_mid_apply(false).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_killed_mid_apply_on_postgres_leaves_the_job_to_the_next_one() -> TestResult {
+    killed_mid_apply(true).await
+}
+
+async fn killed_mid_apply(postgres: bool) -> TestResult {
+    let Some(seeded) = Seeded::start(postgres).await? else {
+        return Ok(());
+    };
     let (db, roots, b) = (&seeded.db, &seeded.roots, &seeded.b);
     let scan = seeded.queue_scan().await?;
     {

@@ -4,7 +4,7 @@
 use axum::response::{IntoResponseParts, ResponseParts};
 use http::{HeaderMap, HeaderValue, header};
 use platform::cookies::{self, CookieBuilder};
-use platform_db::Pool;
+use platform_db::sql::{AnyPool, Lock};
 
 use super::{random_token, sha256_hex};
 use crate::db::{self, DbError, sessions::SessionRow};
@@ -90,7 +90,7 @@ impl IntoResponseParts for SetCookies {
 
 /// Starts a new session for `user_id`, ending the one the request came with (rotation).
 pub async fn start(
-    pool: &Pool,
+    pool: &AnyPool,
     policy: &CookiePolicy,
     headers: &HeaderMap,
     user_id: &str,
@@ -102,11 +102,13 @@ pub async fn start(
         user_id: user_id.to_owned(),
         csrf_token: random_token(),
     };
-    pool.write(move |c| {
+    pool.write(move |c| -> Result<(), DbError> {
+        let tx = c.transaction(Lock::None)?;
         if let Some(old) = old {
-            db::sessions::delete(c, &old)?;
+            db::sessions::delete(&*tx, &old)?;
         }
-        db::sessions::insert(c, &row, TTL_SECS)
+        db::sessions::insert(&*tx, &row, TTL_SECS)?;
+        Ok(tx.commit()?)
     })
     .await??;
     Ok(SetCookies(
@@ -119,7 +121,7 @@ pub async fn start(
 
 /// Ends the request's session and returns the clearing cookie.
 pub async fn end(
-    pool: &Pool,
+    pool: &AnyPool,
     policy: &CookiePolicy,
     headers: &HeaderMap,
 ) -> Result<SetCookies, DbError> {

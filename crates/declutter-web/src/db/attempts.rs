@@ -9,7 +9,8 @@
 
 use std::time::Duration;
 
-use platform_db::rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use platform_db::sql::{Conn, Db, DbExt as _, Lock, Optional as _, RusqliteLike as _};
+use platform_db::vals as params;
 
 use super::DbError;
 use super::users::{Credentials, credentials};
@@ -36,7 +37,7 @@ pub struct Reservation {
     ip_prev_lock: i64,
 }
 
-fn ip_row(c: &Connection, ip: &str) -> Result<(i64, i64), DbError> {
+fn ip_row(c: &dyn Db, ip: &str) -> Result<(i64, i64), DbError> {
     Ok(c.query_row(
         "SELECT failures, locked_until FROM ip_failures WHERE ip = ?1",
         [ip],
@@ -51,17 +52,18 @@ fn lock_at(now: i64, failures: i64, base: Duration) -> i64 {
 }
 
 /// Checks the backoffs of `email` and `ip` at `now` and, unless one is running, counts this
-/// attempt as a failure of both, in one immediate transaction.
+/// attempt as a failure of both, in one transaction under the global lock (the address's
+/// counter spans accounts, so no narrower lock covers both rows).
 pub fn reserve(
-    c: &mut Connection,
+    c: &mut dyn Conn,
     email: &str,
     ip: &str,
     now: i64,
     base: Duration,
 ) -> Result<Attempt, DbError> {
-    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let (ip_failed, ip_lock) = ip_row(&tx, ip)?;
-    let creds = credentials(&tx, email)?;
+    let tx = c.transaction(Lock::All)?;
+    let (ip_failed, ip_lock) = ip_row(&*tx, ip)?;
+    let creds = credentials(&*tx, email)?;
     let locked = ip_lock.max(creds.as_ref().map_or(0, |c| c.locked_until));
     if locked > now {
         return Ok(Attempt::Locked(locked));
@@ -91,19 +93,20 @@ pub fn reserve(
 /// the address's reserved failure (restoring its earlier lock when no attempt came in between),
 /// so the address keeps the backoff its failures earned.
 pub fn signed_in(
-    c: &mut Connection,
+    c: &mut dyn Conn,
     user_id: &str,
     ip: &str,
     r: &Reservation,
 ) -> Result<(), DbError> {
-    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = c.transaction(Lock::All)?;
     tx.execute(
         "UPDATE users SET failed_logins = 0, locked_until = 0 WHERE id = ?1",
         [user_id],
     )?;
-    // SET expressions read the row as it was, so the CASE sees the count before the decrement.
+    // SET expressions read the row as it was, so the CASE sees the count before the decrement
+    // (a CASE rather than SQLite's max() or PostgreSQL's GREATEST, which the other lacks).
     tx.execute(
-        "UPDATE ip_failures SET failures = max(failures - 1, 0),
+        "UPDATE ip_failures SET failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END,
              locked_until = CASE WHEN failures = ?2 THEN ?3 ELSE locked_until END
          WHERE ip = ?1",
         params![ip, r.ip_failures, r.ip_prev_lock],
@@ -118,7 +121,7 @@ mod tests {
 
     const IP: &str = "192.0.2.1";
 
-    fn reserve_ok(c: &mut Connection, email: &str, now: i64) -> Result<Reservation, DbError> {
+    fn reserve_ok(c: &mut dyn Conn, email: &str, now: i64) -> Result<Reservation, DbError> {
         match reserve(c, email, IP, now, Duration::from_secs(60))? {
             Attempt::Reserved(r) => Ok(r),
             Attempt::Locked(until) => Err(DbError::Corrupt(format!("locked until {until}"))),

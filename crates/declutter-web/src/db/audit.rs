@@ -1,7 +1,8 @@
 //! The audit log: append-only by construction. This module offers `append` and reads only;
 //! the schema's triggers refuse UPDATE and DELETE from anyone else.
 
-use platform_db::rusqlite::{Connection, params};
+use platform_db::sql::{Db, DbExt as _};
+use platform_db::vals as params;
 use serde::Serialize;
 
 use super::{DbError, now};
@@ -49,7 +50,7 @@ pub struct Record {
 }
 
 /// Appends an entry.
-pub fn append(c: &Connection, e: &Entry) -> Result<(), DbError> {
+pub fn append(c: &dyn Db, e: &Entry) -> Result<(), DbError> {
     c.execute(
         "INSERT INTO audit_log (at, actor_id, actor_email, action, target, detail, request_id, ip)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -68,12 +69,12 @@ pub fn append(c: &Connection, e: &Entry) -> Result<(), DbError> {
 }
 
 /// The newest `limit` entries, optionally only those by `actor_id`.
-pub fn recent(c: &Connection, actor_id: Option<&str>, limit: i64) -> Result<Vec<Record>, DbError> {
-    let mut stmt = c.prepare(
+pub fn recent(c: &dyn Db, actor_id: Option<&str>, limit: i64) -> Result<Vec<Record>, DbError> {
+    Ok(c.rows(
         "SELECT id, at, actor_id, actor_email, action, target, detail, request_id, ip
-         FROM audit_log WHERE (?1 IS NULL OR actor_id = ?1) ORDER BY id DESC LIMIT ?2",
-    )?;
-    let rows = stmt.query_map(params![actor_id, limit], |r| {
+         FROM audit_log WHERE (CAST(?1 AS TEXT) IS NULL OR actor_id = ?1) ORDER BY id DESC LIMIT ?2",
+        params![actor_id, limit],
+        |r| {
         Ok(Record {
             id: r.get(0)?,
             at: r.get(1)?,
@@ -85,6 +86,6 @@ pub fn recent(c: &Connection, actor_id: Option<&str>, limit: i64) -> Result<Vec<
             request_id: r.get(7)?,
             ip: r.get(8)?,
         })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        },
+    )?)
 }

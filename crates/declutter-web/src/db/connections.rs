@@ -1,6 +1,7 @@
 //! Cloud OAuth connections: provider tokens sealed with [`crate::crypto::Keyring`].
 
-use platform_db::rusqlite::{Connection, params};
+use platform_db::sql::{Db, DbExt as _, Optional as _, RusqliteLike as _};
+use platform_db::vals as params;
 use serde::Serialize;
 
 use super::{DbError, now};
@@ -33,7 +34,7 @@ pub struct SealedRow {
 
 /// Stores (or replaces) a connection with its sealed token.
 pub fn upsert(
-    c: &Connection,
+    c: &dyn Db,
     user_id: &str,
     provider: &str,
     account: &str,
@@ -58,7 +59,7 @@ pub fn upsert(
 /// Replaces an existing connection's scopes and sealed token; `false` when it is gone (a
 /// disconnect during a refresh must not bring it back).
 pub fn update_sealed(
-    c: &Connection,
+    c: &dyn Db,
     user_id: &str,
     provider: &str,
     account: &str,
@@ -74,26 +75,25 @@ pub fn update_sealed(
 }
 
 /// The owner's connections.
-pub fn list(c: &Connection, user_id: &str) -> Result<Vec<ConnectionInfo>, DbError> {
-    let mut stmt = c.prepare(
+pub fn list(c: &dyn Db, user_id: &str) -> Result<Vec<ConnectionInfo>, DbError> {
+    Ok(c.rows(
         "SELECT id, provider, account, scopes, created_at FROM oauth_connections
          WHERE user_id = ?1 ORDER BY id",
-    )?;
-    let rows = stmt.query_map([user_id], |r| {
-        Ok(ConnectionInfo {
-            id: r.get(0)?,
-            provider: r.get(1)?,
-            account: r.get(2)?,
-            scopes: r.get(3)?,
-            created_at: r.get(4)?,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        params![user_id],
+        |r| {
+            Ok(ConnectionInfo {
+                id: r.get(0)?,
+                provider: r.get(1)?,
+                account: r.get(2)?,
+                scopes: r.get(3)?,
+                created_at: r.get(4)?,
+            })
+        },
+    )?)
 }
 
 /// The sealed token of connection `id`, only if `user_id` owns it.
-pub fn sealed_for(c: &Connection, user_id: &str, id: i64) -> Result<Option<SealedRow>, DbError> {
-    use platform_db::rusqlite::OptionalExtension;
+pub fn sealed_for(c: &dyn Db, user_id: &str, id: i64) -> Result<Option<SealedRow>, DbError> {
     Ok(c.query_row(
         "SELECT id, key_id, token_sealed FROM oauth_connections WHERE id = ?1 AND user_id = ?2",
         params![id, user_id],
@@ -109,20 +109,22 @@ pub fn sealed_for(c: &Connection, user_id: &str, id: i64) -> Result<Option<Seale
 }
 
 /// Every sealed token, for key rotation.
-pub fn all_sealed(c: &Connection) -> Result<Vec<SealedRow>, DbError> {
-    let mut stmt = c.prepare("SELECT id, key_id, token_sealed FROM oauth_connections")?;
-    let rows = stmt.query_map([], |r| {
-        Ok(SealedRow {
-            id: r.get(0)?,
-            key_id: r.get(1)?,
-            sealed: r.get(2)?,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+pub fn all_sealed(c: &dyn Db) -> Result<Vec<SealedRow>, DbError> {
+    Ok(c.rows(
+        "SELECT id, key_id, token_sealed FROM oauth_connections ORDER BY id",
+        &[],
+        |r| {
+            Ok(SealedRow {
+                id: r.get(0)?,
+                key_id: r.get(1)?,
+                sealed: r.get(2)?,
+            })
+        },
+    )?)
 }
 
 /// Replaces one row's sealed token and key id.
-pub fn reseal(c: &Connection, id: i64, key_id: &str, sealed: &[u8]) -> Result<(), DbError> {
+pub fn reseal(c: &dyn Db, id: i64, key_id: &str, sealed: &[u8]) -> Result<(), DbError> {
     c.execute(
         "UPDATE oauth_connections SET key_id = ?2, token_sealed = ?3 WHERE id = ?1",
         params![id, key_id, sealed],
@@ -131,7 +133,7 @@ pub fn reseal(c: &Connection, id: i64, key_id: &str, sealed: &[u8]) -> Result<()
 }
 
 /// Deletes connection `id` if `user_id` owns it; returns whether it existed.
-pub fn delete(c: &Connection, user_id: &str, id: i64) -> Result<bool, DbError> {
+pub fn delete(c: &dyn Db, user_id: &str, id: i64) -> Result<bool, DbError> {
     Ok(c.execute(
         "DELETE FROM oauth_connections WHERE id = ?1 AND user_id = ?2",
         params![id, user_id],

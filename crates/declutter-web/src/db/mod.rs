@@ -1,4 +1,5 @@
-//! The web app's tables, in the same SQLite file as the engine's.
+//! The web app's tables, in the same database as the engine's: one SQLite file, or one
+//! PostgreSQL database that several instances share.
 //!
 //! The engine (`declutter-core`) owns SQLite's `user_version` through its `rusqlite_migration`
 //! set, so the pool opens with that set and the web's own numbered, append-only migrations are
@@ -17,6 +18,8 @@ pub mod users;
 use std::path::Path;
 
 use platform_db::rusqlite::{self, Connection, OptionalExtension};
+use platform_db::sql::AnyPool;
+use platform_db::sql::pg::BlockingPool;
 use platform_db::{Pool, PoolError};
 
 /// The web migrations, in order. Append only: never edit one that has shipped.
@@ -107,9 +110,15 @@ impl From<declutter_core::db::DbError> for DbError {
 impl DbError {
     /// A unique or primary-key constraint refused the write.
     pub fn is_conflict(&self) -> bool {
-        matches!(self, Self::Sqlite(rusqlite::Error::SqliteFailure(e, _))
-            if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
-                || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+        match self {
+            Self::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+            }
+            Self::Pg(e) => e.is_conflict(),
+            Self::Sql(e) => e.is_conflict(),
+            _ => false,
+        }
     }
 
     /// The database was busy or locked, or could not be reached.
@@ -120,16 +129,25 @@ impl DbError {
                 rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
             ),
             Self::Pg(e) => e.is_unavailable(),
+            Self::Pool(PoolError::Connect(_)) => true,
             _ => false,
         }
     }
 }
 
-/// Opens the shared database: engine migrations, then the web's.
-pub async fn open(path: &Path) -> Result<Pool, DbError> {
+/// Opens the shared SQLite database: engine migrations, then the web's.
+pub async fn open(path: &Path) -> Result<AnyPool, DbError> {
     let pool = Pool::open(path, READERS, &declutter_core::db::MIGRATIONS)?;
     pool.write(migrate).await??;
-    Ok(pool)
+    Ok(AnyPool::Sqlite(pool))
+}
+
+/// Opens the PostgreSQL database every instance shares (`DECLUTTER_DATABASE_URL`), with at most
+/// `max_size` connections, and applies the pending migrations of the engine and the web app.
+pub async fn open_postgres(url: &str, max_size: usize) -> Result<AnyPool, DbError> {
+    let pool = BlockingPool::connect(url, max_size)?;
+    pg_migrate(pool.pool()).await?;
+    Ok(AnyPool::postgres(pool))
 }
 
 /// Applies pending web migrations, each in its own transaction with its version bump.
@@ -164,11 +182,7 @@ pub fn now() -> i64 {
     declutter_core::db::now()
 }
 
-/// The readiness probe: one trivial query on a reader.
-pub async fn ping(pool: &Pool) -> bool {
-    matches!(
-        pool.read(|c| c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)))
-            .await,
-        Ok(Ok(1))
-    )
+/// The readiness probe: one trivial query.
+pub async fn ping(pool: &AnyPool) -> bool {
+    pool.ping().await
 }

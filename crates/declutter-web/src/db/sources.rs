@@ -1,6 +1,7 @@
 //! Local sources (admin-assigned folders), always scoped to an owner.
 
-use platform_db::rusqlite::{Connection, OptionalExtension, Row, params};
+use platform_db::sql::{Db, DbExt as _, Optional as _, Row, RusqliteLike as _, SqlError};
+use platform_db::vals as params;
 use serde::Serialize;
 
 use super::{DbError, now};
@@ -18,7 +19,7 @@ pub struct LocalSource {
     pub created_at: i64,
 }
 
-fn source_row(r: &Row<'_>) -> platform_db::rusqlite::Result<LocalSource> {
+fn source_row(r: &dyn Row) -> Result<LocalSource, SqlError> {
     Ok(LocalSource {
         id: r.get(0)?,
         user_id: r.get(1)?,
@@ -28,31 +29,30 @@ fn source_row(r: &Row<'_>) -> platform_db::rusqlite::Result<LocalSource> {
 }
 
 /// Assigns `path` to `user`; a conflict when already assigned.
-pub fn add(c: &Connection, user: &str, path: &str, by: &str) -> Result<LocalSource, DbError> {
-    c.execute(
+pub fn add(c: &dyn Db, user: &str, path: &str, by: &str) -> Result<LocalSource, DbError> {
+    let id = c.insert_id(
         "INSERT INTO local_sources (user_id, path, added_by, created_at) VALUES (?1, ?2, ?3, ?4)",
         params![user, path, by, now()],
     )?;
-    let id = c.last_insert_rowid();
     Ok(c.query_row(
         "SELECT id, user_id, path, created_at FROM local_sources WHERE id = ?1",
-        [id],
+        params![id],
         source_row,
     )?)
 }
 
 /// The owner's sources (all sources when `user` is `None`, for admins).
-pub fn list(c: &Connection, user: Option<&str>) -> Result<Vec<LocalSource>, DbError> {
-    let mut stmt = c.prepare(
+pub fn list(c: &dyn Db, user: Option<&str>) -> Result<Vec<LocalSource>, DbError> {
+    Ok(c.rows(
         "SELECT id, user_id, path, created_at FROM local_sources
-         WHERE (?1 IS NULL OR user_id = ?1) ORDER BY path",
-    )?;
-    let rows = stmt.query_map([user], source_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+         WHERE (CAST(?1 AS TEXT) IS NULL OR user_id = ?1) ORDER BY path",
+        params![user],
+        source_row,
+    )?)
 }
 
 /// One of the owner's sources; `None` when absent or someone else's.
-pub fn get(c: &Connection, user: &str, id: i64) -> Result<Option<LocalSource>, DbError> {
+pub fn get(c: &dyn Db, user: &str, id: i64) -> Result<Option<LocalSource>, DbError> {
     Ok(c.query_row(
         "SELECT id, user_id, path, created_at FROM local_sources WHERE id = ?1 AND user_id = ?2",
         params![id, user],

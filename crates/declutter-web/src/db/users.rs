@@ -1,7 +1,10 @@
 //! Accounts: creation, lookup, roles and the token version (the failed-sign-in counters are
 //! kept by [`super::attempts`]).
 
-use platform_db::rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use platform_db::sql::{
+    Conn, Db, DbExt as _, Lock, Optional as _, Row, RusqliteLike as _, SqlError,
+};
+use platform_db::vals as params;
 use serde::Serialize;
 
 use super::{DbError, now};
@@ -29,7 +32,7 @@ pub struct User {
 const COLUMNS: &str =
     "id, email, display_name, role, token_version, created_at, password_hash IS NOT NULL";
 
-fn from_row(r: &Row<'_>) -> Result<User, platform_db::rusqlite::Error> {
+fn from_row(r: &dyn Row) -> Result<User, SqlError> {
     let role: String = r.get(3)?;
     Ok(User {
         id: r.get(0)?,
@@ -42,15 +45,54 @@ fn from_row(r: &Row<'_>) -> Result<User, platform_db::rusqlite::Error> {
     })
 }
 
-/// Creates an account; the first account of the instance becomes admin. Returns it.
+/// Creates an account; the first account of the instance becomes admin. Returns it. The count
+/// and the insert hold the global lock, so two first sign-ups at once do not both become admin.
 pub fn create(
-    c: &mut Connection,
+    c: &mut dyn Conn,
     email: &str,
     display_name: &str,
     password_hash: Option<&str>,
     role: Option<Role>,
 ) -> Result<User, DbError> {
-    let tx = c.transaction()?;
+    let tx = c.transaction(Lock::All)?;
+    let user = insert(&*tx, email, display_name, password_hash, role)?;
+    tx.commit()?;
+    Ok(user)
+}
+
+/// A federated identity: its issuer, its subject there, and the email it asserted.
+#[derive(Debug, Clone, Copy)]
+pub struct Identity<'a> {
+    /// The provider's issuer URL.
+    pub issuer: &'a str,
+    /// The account's id at the issuer.
+    pub subject: &'a str,
+    /// The email the issuer asserted, if any.
+    pub email: Option<&'a str>,
+}
+
+/// Creates an account linked to a federated identity, both or neither (a conflict on either
+/// leaves nothing behind).
+pub fn create_linked(
+    c: &mut dyn Conn,
+    email: &str,
+    display_name: &str,
+    identity: Identity<'_>,
+) -> Result<User, DbError> {
+    let tx = c.transaction(Lock::All)?;
+    let user = insert(&*tx, email, display_name, None, None)?;
+    link_identity(&*tx, identity, &user.id)?;
+    tx.commit()?;
+    Ok(user)
+}
+
+fn insert(
+    tx: &dyn Db,
+    email: &str,
+    display_name: &str,
+    password_hash: Option<&str>,
+    role: Option<Role>,
+) -> Result<User, DbError> {
     let count: i64 = tx.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
     let role = role.unwrap_or(if count == 0 { Role::Admin } else { Role::User });
     let id = uuid::Uuid::new_v4().to_string();
@@ -59,17 +101,15 @@ pub fn create(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![id, email, display_name, password_hash, role.as_str(), now()],
     )?;
-    let user = tx.query_row(
+    Ok(tx.query_row(
         &format!("SELECT {COLUMNS} FROM users WHERE id = ?1"),
         [&id],
         from_row,
-    )?;
-    tx.commit()?;
-    Ok(user)
+    )?)
 }
 
 /// The account with `id`.
-pub fn by_id(c: &Connection, id: &str) -> Result<Option<User>, DbError> {
+pub fn by_id(c: &dyn Db, id: &str) -> Result<Option<User>, DbError> {
     Ok(c.query_row(
         &format!("SELECT {COLUMNS} FROM users WHERE id = ?1"),
         [id],
@@ -92,7 +132,7 @@ pub struct Credentials {
 }
 
 /// The account with `email`, with its credentials.
-pub fn credentials(c: &Connection, email: &str) -> Result<Option<Credentials>, DbError> {
+pub fn credentials(c: &dyn Db, email: &str) -> Result<Option<Credentials>, DbError> {
     Ok(c.query_row(
         &format!(
             "SELECT {COLUMNS}, password_hash, failed_logins, locked_until FROM users WHERE email = ?1"
@@ -111,7 +151,7 @@ pub fn credentials(c: &Connection, email: &str) -> Result<Option<Credentials>, D
 }
 
 /// The password hash of `id`.
-pub fn password_hash(c: &Connection, id: &str) -> Result<Option<String>, DbError> {
+pub fn password_hash(c: &dyn Db, id: &str) -> Result<Option<String>, DbError> {
     Ok(
         c.query_row("SELECT password_hash FROM users WHERE id = ?1", [id], |r| {
             r.get(0)
@@ -122,7 +162,7 @@ pub fn password_hash(c: &Connection, id: &str) -> Result<Option<String>, DbError
 }
 
 /// Sets a new password hash and bumps the token version (revoking API tokens).
-pub fn set_password(c: &Connection, id: &str, hash: &str) -> Result<(), DbError> {
+pub fn set_password(c: &dyn Db, id: &str, hash: &str) -> Result<(), DbError> {
     c.execute(
         "UPDATE users SET password_hash = ?2, token_version = token_version + 1 WHERE id = ?1",
         params![id, hash],
@@ -131,7 +171,7 @@ pub fn set_password(c: &Connection, id: &str, hash: &str) -> Result<(), DbError>
 }
 
 /// Bumps the token version: every API token issued so far stops working.
-pub fn bump_token_version(c: &Connection, id: &str) -> Result<(), DbError> {
+pub fn bump_token_version(c: &dyn Db, id: &str) -> Result<(), DbError> {
     c.execute(
         "UPDATE users SET token_version = token_version + 1 WHERE id = ?1",
         [id],
@@ -139,9 +179,11 @@ pub fn bump_token_version(c: &Connection, id: &str) -> Result<(), DbError> {
     Ok(())
 }
 
-/// Changes a role; refuses to remove the last admin. Returns whether a row changed.
-pub fn set_role(c: &mut Connection, id: &str, role: Role) -> Result<bool, DbError> {
-    let tx = c.transaction()?;
+/// Changes a role; refuses to remove the last admin. Returns whether a row changed. The check
+/// and the change hold the global lock, so two admins demoting each other at once cannot leave
+/// the instance without one.
+pub fn set_role(c: &mut dyn Conn, id: &str, role: Role) -> Result<bool, DbError> {
+    let tx = c.transaction(Lock::All)?;
     if role != Role::Admin {
         let admins: i64 = tx.query_row(
             "SELECT count(*) FROM users WHERE role = 'admin' AND id != ?1",
@@ -161,16 +203,16 @@ pub fn set_role(c: &mut Connection, id: &str, role: Role) -> Result<bool, DbErro
 }
 
 /// Every account, oldest first.
-pub fn list(c: &Connection) -> Result<Vec<User>, DbError> {
-    let mut stmt = c.prepare(&format!(
-        "SELECT {COLUMNS} FROM users ORDER BY created_at, email"
-    ))?;
-    let rows = stmt.query_map([], from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+pub fn list(c: &dyn Db) -> Result<Vec<User>, DbError> {
+    Ok(c.rows(
+        &format!("SELECT {COLUMNS} FROM users ORDER BY created_at, email"),
+        &[],
+        from_row,
+    )?)
 }
 
 /// Whether `id` is an admin and no other account is.
-pub fn is_last_admin(c: &Connection, id: &str) -> Result<bool, DbError> {
+pub fn is_last_admin(c: &dyn Db, id: &str) -> Result<bool, DbError> {
     Ok(c.query_row(
         "SELECT count(*) = 0 AND EXISTS (SELECT 1 FROM users WHERE id = ?1 AND role = 'admin')
          FROM users WHERE role = 'admin' AND id != ?1",
@@ -194,16 +236,16 @@ pub enum Deleted {
 /// cascade; the engine's rows for this owner go too (`declutter_core::store::owners`). The
 /// audit log keeps its entries (append-only, ids only). The last-admin check is inside the
 /// same transaction, so two admins deleting themselves at once cannot both succeed.
-pub fn delete(c: &mut Connection, id: &str) -> Result<Deleted, DbError> {
-    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    if is_last_admin(&tx, id)? {
+pub fn delete(c: &mut dyn Conn, id: &str) -> Result<Deleted, DbError> {
+    let tx = c.transaction(Lock::All)?;
+    if is_last_admin(&*tx, id)? {
         return Ok(Deleted::LastAdmin);
     }
     // Web account ids are UUIDs, always valid owner ids; the engine knows its own tables.
     let owner: declutter_core::ids::UserId = id
         .parse()
         .map_err(|e: declutter_core::ids::IdError| DbError::Corrupt(e.to_string()))?;
-    declutter_core::store::owners::delete_in(&tx, &owner)?;
+    declutter_core::store::owners::delete_in(&*tx, &owner)?;
     let n = tx.execute("DELETE FROM users WHERE id = ?1", [id])?;
     tx.commit()?;
     Ok(if n == 1 {
@@ -214,22 +256,16 @@ pub fn delete(c: &mut Connection, id: &str) -> Result<Deleted, DbError> {
 }
 
 /// Links a federated identity to an account.
-pub fn link_identity(
-    c: &Connection,
-    issuer: &str,
-    subject: &str,
-    user_id: &str,
-    email: Option<&str>,
-) -> Result<(), DbError> {
+pub fn link_identity(c: &dyn Db, identity: Identity<'_>, user_id: &str) -> Result<(), DbError> {
     c.execute(
         "INSERT INTO identities (issuer, subject, user_id, email, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![issuer, subject, user_id, email, now()],
+        params![identity.issuer, identity.subject, user_id, identity.email, now()],
     )?;
     Ok(())
 }
 
 /// The account linked to a federated identity.
-pub fn by_identity(c: &Connection, issuer: &str, subject: &str) -> Result<Option<User>, DbError> {
+pub fn by_identity(c: &dyn Db, issuer: &str, subject: &str) -> Result<Option<User>, DbError> {
     let id: Option<String> = c
         .query_row(
             "SELECT user_id FROM identities WHERE issuer = ?1 AND subject = ?2",
@@ -245,12 +281,14 @@ pub fn by_identity(c: &Connection, issuer: &str, subject: &str) -> Result<Option
 
 /// The identities linked to an account: `(issuer, subject, email)`.
 pub fn identities(
-    c: &Connection,
+    c: &dyn Db,
     user_id: &str,
 ) -> Result<Vec<(String, String, Option<String>)>, DbError> {
-    let mut stmt = c.prepare("SELECT issuer, subject, email FROM identities WHERE user_id = ?1")?;
-    let rows = stmt.query_map([user_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    Ok(c.rows(
+        "SELECT issuer, subject, email FROM identities WHERE user_id = ?1",
+        params![user_id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?)
 }
 
 #[cfg(test)]

@@ -171,8 +171,11 @@ pub async fn change_password(
     state
         .pool
         .write(move |c| -> Result<_, db::DbError> {
-            db::users::set_password(c, &uid, &phc)?;
-            db::sessions::delete_all(c, &uid)
+            // One transaction: a new password never stands beside the old sessions.
+            let tx = c.transaction(platform_db::sql::Lock::None)?;
+            db::users::set_password(&*tx, &uid, &phc)?;
+            db::sessions::delete_all(&*tx, &uid)?;
+            Ok(tx.commit()?)
         })
         .await??;
     audit(

@@ -122,10 +122,13 @@ pub async fn callback(
             let (iss, sub, em) = (id.issuer.clone(), id.subject.clone(), id.email.clone());
             let made = state
                 .pool
-                .write(move |c| -> Result<_, db::DbError> {
-                    let u = db::users::create(c, &email, &name, None, None)?;
-                    db::users::link_identity(c, &iss, &sub, &u.id, em.as_deref())?;
-                    Ok(u)
+                .write(move |c| {
+                    let identity = db::users::Identity {
+                        issuer: &iss,
+                        subject: &sub,
+                        email: em.as_deref(),
+                    };
+                    db::users::create_linked(c, &email, &name, identity)
                 })
                 .await?;
             match made {

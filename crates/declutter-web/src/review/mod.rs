@@ -13,7 +13,7 @@ use declutter_core::ids::UserId;
 use declutter_core::store::folders::{self, FolderTree};
 use declutter_core::store::groups::{self, Confidence};
 use declutter_core::store::review::{self, Filter};
-use platform_db::Pool;
+use platform_db::sql::AnyPool;
 use serde::Serialize;
 
 use crate::error::ApiError;
@@ -97,7 +97,7 @@ impl Folders {
 /// What the review handlers need: the database and the caches, nothing else of the state.
 #[derive(Debug, Clone)]
 pub struct Review {
-    pool: Pool,
+    pool: AnyPool,
     caches: Arc<Caches>,
 }
 
@@ -140,7 +140,7 @@ type Fresh = (
 
 impl Review {
     /// A handle on `pool` that reuses pages and trees through `caches`.
-    pub fn new(pool: Pool, caches: Arc<Caches>) -> Self {
+    pub fn new(pool: AnyPool, caches: Arc<Caches>) -> Self {
         Self { pool, caches }
     }
 

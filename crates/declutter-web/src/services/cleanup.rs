@@ -22,11 +22,10 @@ use declutter_core::engine::trash::{
 };
 use declutter_core::ids::Source;
 use declutter_core::ids::UserId;
-use declutter_core::platform_db::rusqlite::Connection;
 use declutter_core::progress::NoProgress;
 use declutter_core::store::jobs::{Job, JobKind};
 use declutter_core::store::trash::{self as store_trash, TrashEntry};
-use platform_db::Pool;
+use platform_db::sql::AnyPool;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
@@ -44,9 +43,9 @@ pub type ProvidersFor = Arc<dyn Fn(&str) -> WebProviders + Send + Sync>;
 #[derive(Clone)]
 pub struct Cleanup {
     /// The shared pool, for short reads and writes.
-    pub pool: Pool,
+    pub pool: AnyPool,
     /// The database file, for the engine's own connections.
-    pub db: PathBuf,
+    pub db: crate::work::EngineDb,
     /// Providers per account.
     pub providers: ProvidersFor,
     /// Test hook run after each item of a job.
@@ -228,33 +227,35 @@ impl Cleanup {
         let (db, hook) = (self.db.clone(), self.hook.0.clone());
         let rt = tokio::runtime::Handle::current();
         let ran = tokio::task::spawn_blocking(move || -> Result<Ended, EngineError> {
-            let opened = declutter_core::db::open(&db)
-                .and_then(|conn| Ok((conn, JobProgress::open(&db, id, attempt, hook)?)));
+            let opened = db.open().and_then(|conn| {
+                let progress: Box<dyn platform_db::sql::Db + Send> = db.open()?;
+                Ok((conn, JobProgress::with(progress, id, attempt, hook)))
+            });
             let (mut conn, progress) = match opened {
                 Ok(opened) => opened,
                 Err(e) => {
                     // Nothing ran: the lock goes back now, and the sweep queues the job again.
-                    if let Ok(conn) = declutter_core::db::open(&db) {
-                        job.lease.release(&conn)?;
+                    if let Ok(conn) = db.open() {
+                        job.lease.release(&*conn)?;
                     }
                     return Err(e.into());
                 }
             };
             Ok(match job.job.kind {
                 JobKind::Apply => Ended::Moved(
-                    rt.block_on(jobs::run_apply(&mut conn, &job, &providers, &progress))?
+                    rt.block_on(jobs::run_apply(&mut *conn, &job, &providers, &progress))?
                         .trashed,
                 ),
                 JobKind::Restore => Ended::Moved(
-                    rt.block_on(jobs::run_restore(&mut conn, &job, &providers, &progress))?
+                    rt.block_on(jobs::run_restore(&mut *conn, &job, &providers, &progress))?
                         .restored,
                 ),
                 JobKind::Verify => Ended::Moved(
-                    rt.block_on(jobs::run_verify(&mut conn, &job, &providers, &progress))?
+                    rt.block_on(jobs::run_verify(&mut *conn, &job, &providers, &progress))?
                         .checked,
                 ),
                 JobKind::Purge => Ended::Purged(
-                    rt.block_on(jobs::run_purge(&mut conn, &job, &providers, &progress))?,
+                    rt.block_on(jobs::run_purge(&mut *conn, &job, &providers, &progress))?,
                 ),
             })
         })
@@ -444,7 +445,7 @@ impl Cleanup {
     where
         T: Send + 'static,
         F: FnOnce(
-                &mut Connection,
+                &mut dyn platform_db::sql::Conn,
                 &tokio::runtime::Handle,
                 &WebProviders,
             ) -> Result<T, EngineError>
@@ -456,8 +457,8 @@ impl Cleanup {
         let rt = tokio::runtime::Handle::current();
         Ok(
             tokio::task::spawn_blocking(move || -> Result<T, EngineError> {
-                let mut conn = declutter_core::db::open(&db)?;
-                f(&mut conn, &rt, &providers)
+                let mut conn = db.open()?;
+                f(&mut *conn, &rt, &providers)
             })
             .await??,
         )

@@ -13,8 +13,7 @@ use std::time::Duration;
 use declutter_core::engine::{self, EngineError, Providers as _};
 use declutter_core::ids::{ProviderKind, Source};
 use declutter_core::local::WalkOptions;
-use declutter_core::platform_db::rusqlite::Connection;
-use platform_db::Pool;
+use platform_db::sql::AnyPool;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
@@ -37,9 +36,9 @@ pub struct Scans {
     /// The queue's storage.
     pub queue: Arc<dyn ScanQueue>,
     /// The shared pool, for the jobs' sources.
-    pub pool: Pool,
+    pub pool: AnyPool,
     /// The database file, for the engine's own connections.
-    pub db: PathBuf,
+    pub db: crate::work::EngineDb,
     /// This instance's allow-listed roots: the local folders it can scan.
     pub roots: Arc<[PathBuf]>,
     /// Providers per account.
@@ -186,7 +185,7 @@ impl Scans {
         let rt = tokio::runtime::Handle::current();
         Ok(
             tokio::task::spawn_blocking(move || -> Result<_, EngineError> {
-                let mut conn: Connection = declutter_core::db::open(&path)?;
+                let mut conn = path.open()?;
                 let progress: Arc<dyn declutter_core::progress::Progress> = live;
                 match source {
                     Source::Local(folder) => {
@@ -195,7 +194,7 @@ impl Scans {
                         let root = confine(&roots, &folder)
                             .map_err(|e| EngineError::NotConfigured(e.to_string()))?;
                         rt.block_on(engine::scan::scan_local(
-                            &mut conn,
+                            &mut *conn,
                             &owner,
                             &root,
                             WalkOptions::default(),
@@ -207,7 +206,7 @@ impl Scans {
                         progress.phase("listing", None);
                         let provider = providers.provider(&drive)?;
                         rt.block_on(engine::scan::scan(
-                            &mut conn,
+                            &mut *conn,
                             &owner,
                             &drive,
                             provider.as_ref(),

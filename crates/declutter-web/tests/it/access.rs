@@ -2,6 +2,7 @@
 
 use declutter_web::auth::access::Access;
 use declutter_web::router::table;
+use platform_db::sql::RusqliteLike as _;
 use reqwest::Method;
 
 use crate::support::{TestApp, TestResult};

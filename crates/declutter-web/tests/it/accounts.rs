@@ -88,10 +88,11 @@ async fn failed_sign_ins_back_off_per_account_and_per_ip() -> TestResult {
     assert_eq!(res.status(), 429, "locked even with the right password");
     let retry: u64 = res.headers()["retry-after"].to_str()?.parse()?;
     assert!((1..=60).contains(&retry), "first wait is one step: {retry}");
-    let db = platform_db::open(&app.dir.path().join("declutter.db"))?;
-    let pass_time = |secs: i64| -> Result<(), platform_db::rusqlite::Error> {
+    let db = app.db()?;
+    let pass_time = |secs: i64| -> Result<(), platform_db::sql::SqlError> {
         for table in ["users", "ip_failures"] {
-            db.execute(
+            platform_db::sql::DbExt::execute(
+                &*db,
                 &format!("UPDATE {table} SET locked_until = locked_until - ?1"),
                 [secs],
             )?;

@@ -1,5 +1,7 @@
 //! The audit log records actions and cannot be changed.
 
+use platform_db::sql::{DbExt as _, RusqliteLike as _};
+
 use crate::support::{TestApp, TestResult};
 
 #[tokio::test]
@@ -30,7 +32,7 @@ async fn actions_are_audited_and_the_log_is_append_only() -> TestResult {
         .ok_or("no signup entry")?;
     assert_eq!(e["ip"], "127.0.0.1");
     assert!(e["request_id"].as_str().is_some_and(|r| !r.is_empty()));
-    let conn = platform_db::open(&app.dir.path().join("declutter.db"))?;
+    let conn = app.db()?;
     let n: i64 = conn.query_row("SELECT count(*) FROM audit_log", [], |r| r.get(0))?;
     assert!(n >= 4);
     // Refused by the triggers themselves, not by any other error a malformed statement would

@@ -430,8 +430,9 @@ async fn duplicate_pages_follow_changes_written_elsewhere() -> TestResult {
     assert!(admin.text("/dupes").await?.contains("a (1).jpg"));
 
     // Another writer renames a grouped file, then removes a copy.
-    let db = declutter_core::db::open(&app.dir.path().join("declutter.db"))?;
-    db.execute(
+    let db = app.db()?;
+    platform_db::sql::DbExt::execute(
+        &*db,
         "UPDATE files SET name = 'renamed.jpg', path = replace(path, 'a (1).jpg', 'renamed.jpg') \
          WHERE name = 'a (1).jpg'",
         [],
@@ -442,7 +443,7 @@ async fn duplicate_pages_follow_changes_written_elsewhere() -> TestResult {
         "{dupes}"
     );
     assert!(admin.text("/dupes").await?.contains("renamed.jpg"));
-    db.execute("DELETE FROM files WHERE name = 'renamed.jpg'", [])?;
+    platform_db::sql::DbExt::execute(&*db, "DELETE FROM files WHERE name = 'renamed.jpg'", [])?;
     let dupes: Value = admin.get("/api/dupes").await?.json().await?;
     assert_eq!(dupes["total_groups"], 1, "{dupes}");
     Ok(())

@@ -57,17 +57,6 @@ pub async fn connections(b: &Browser) -> TestResult<Vec<serde_json::Value>> {
     Ok(b.get("/api/connections").await?.json().await?)
 }
 
-pub fn db_bytes(app: &TestApp) -> TestResult<Vec<Vec<u8>>> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(app.dir.path())? {
-        let path = entry?.path();
-        if path.is_file() {
-            out.push(std::fs::read(path)?);
-        }
-    }
-    Ok(out)
-}
-
 #[tokio::test]
 async fn connect_seals_tokens_and_records_read_only_scope() -> TestResult {
     let (app, fake) = app_with_drives().await?;
@@ -100,10 +89,7 @@ async fn connect_seals_tokens_and_records_read_only_scope() -> TestResult {
     let issued = fake.issued();
     assert_eq!(issued.len(), 4);
     let listed = serde_json::to_string(&connections(&b).await?)?;
-    let mut files = db_bytes(&app)?; // the WAL holds the fresh rows before a checkpoint
-    let conn = platform_db::open(&app.dir.path().join("declutter.db"))?;
-    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-    files.extend(db_bytes(&app)?);
+    let files = app.stored_bytes()?;
     let logs = crate::support::logs();
     for token in &issued {
         assert!(
@@ -285,9 +271,9 @@ async fn apply_on_a_read_only_drive_offers_allow_changes() -> TestResult {
     connect(&app, &b, "gdrive", &[]).await?;
     let me: serde_json::Value = b.get("/api/me").await?.json().await?;
     let owner: declutter_core::ids::UserId = me["id"].as_str().ok_or("id")?.parse()?;
-    let mut conn = platform_db::open(&app.dir.path().join("declutter.db"))?;
+    let mut conn = app.db()?;
     let plan = declutter_core::store::plans::insert(
-        &mut conn,
+        &mut *conn,
         &owner,
         "newest",
         &[

@@ -8,7 +8,7 @@ use declutter_web::connect::GOOGLE_WRITE;
 use serde_json::Value;
 
 use crate::cleanup::{make_folder, my_id, scanned_and_applied, tail_id, wait_job, wait_scan};
-use crate::connections::{connect, connections, db_bytes};
+use crate::connections::{connect, connections};
 use crate::support::{Browser, Options, PASSWORD, TestApp, TestResult, location, oauth_client};
 use declutter_fakes::FakeOAuth;
 
@@ -201,10 +201,7 @@ async fn an_expired_token_is_refreshed_once_and_resealed() -> TestResult {
     assert_eq!(c.graph.refreshes(), 1);
 
     // No token in plaintext on disk or in the logs.
-    let mut files = db_bytes(&c.app)?;
-    let conn = platform_db::open(&c.app.dir.path().join("declutter.db"))?;
-    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-    files.extend(db_bytes(&c.app)?);
+    let files = c.app.stored_bytes()?;
     let logs = crate::support::logs();
     let issued = c.ms.issued();
     assert!(issued.len() >= 4);

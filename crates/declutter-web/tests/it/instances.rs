@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use declutter_core::engine::lease::{LEASE_SECS, Runner};
-use platform_db::rusqlite::{Connection, params};
+use platform_db::sql::{Db, DbExt as _, Dialect, SqlError};
+use platform_db::vals as params;
 use serde_json::Value;
 
 use crate::cleanup::{make_folder, queue_scan, wait_scan};
@@ -14,12 +15,12 @@ use crate::support::{Browser, Options, TestApp, TestResult};
 /// Inserts a running scan job for `runner`, last alive at `seen_at`, in its `attempts`-th run;
 /// answers its id.
 fn running_scan(
-    db: &Connection,
+    db: &dyn Db,
     runner: Option<&Runner>,
     seen_at: i64,
     attempts: i64,
-) -> Result<i64, platform_db::rusqlite::Error> {
-    db.execute(
+) -> Result<i64, SqlError> {
+    db.insert_id(
         "INSERT INTO scan_jobs (user_id, source_id, state, started_at, runner_host, runner_pid,
                                 runner_pid_start, heartbeat_at, attempts)
          VALUES ('u', 1, 'running', ?1, ?2, ?3, ?4, ?1, ?5)",
@@ -30,23 +31,23 @@ fn running_scan(
             runner.and_then(|r| r.pid_start),
             attempts
         ],
-    )?;
-    Ok(db.last_insert_rowid())
+    )
 }
 
-fn state_of(db: &Connection, id: i64) -> Result<String, platform_db::rusqlite::Error> {
-    db.query_row("SELECT state FROM scan_jobs WHERE id = ?1", [id], |r| {
-        r.get(0)
-    })
+fn state_of(db: &dyn Db, id: i64) -> Result<String, SqlError> {
+    db.one("SELECT state FROM scan_jobs WHERE id = ?1", params![id])
 }
 
 #[tokio::test]
 async fn starting_an_instance_requeues_only_the_scans_whose_run_is_gone() -> TestResult {
     let first = TestApp::start().await?;
-    // Rows written straight into the file, without the users and sources they name (so no
-    // worker can run them once they are queued again).
-    let db = Connection::open(&first.state.config.db)?;
-    db.pragma_update(None, "foreign_keys", false)?;
+    // Rows written straight into the database, without the users and sources they name (so
+    // no worker can run them once they are queued again).
+    let db = first.db()?;
+    db.batch(match db.dialect() {
+        Dialect::Sqlite => "PRAGMA foreign_keys = OFF",
+        Dialect::Postgres => "SET session_replication_role = replica",
+    })?;
     let now = declutter_web::db::now();
     let me = Runner::me();
     let other = Runner {
@@ -59,15 +60,15 @@ async fn starting_an_instance_requeues_only_the_scans_whose_run_is_gone() -> Tes
         pid_start: me.pid_start.map(|s| s + 1),
         ..me.clone()
     };
-    let live_here = running_scan(&db, Some(me), now - 10 * LEASE_SECS, 1)?;
-    let live_elsewhere = running_scan(&db, Some(&other), now - 5, 1)?;
-    let silent_elsewhere = running_scan(&db, Some(&other), now - LEASE_SECS - 5, 1)?;
-    let ended = running_scan(&db, Some(&ended_here), now, 2)?;
-    let ended_thrice = running_scan(&db, Some(&ended_here), now, 3)?;
-    let before_runners = running_scan(&db, None, now, 1)?;
+    let live_here = running_scan(&*db, Some(me), now - 10 * LEASE_SECS, 1)?;
+    let live_elsewhere = running_scan(&*db, Some(&other), now - 5, 1)?;
+    let silent_elsewhere = running_scan(&*db, Some(&other), now - LEASE_SECS - 5, 1)?;
+    let ended = running_scan(&*db, Some(&ended_here), now, 2)?;
+    let ended_thrice = running_scan(&*db, Some(&ended_here), now, 3)?;
+    let before_runners = running_scan(&*db, None, now, 1)?;
 
     let _second = first.second_instance(Options::default()).await?;
-    let state = |id| state_of(&db, id);
+    let state = |id| state_of(&*db, id);
     assert_eq!(state(live_here)?, "running", "its process is alive");
     assert_eq!(state(live_elsewhere)?, "running", "alive within the lease");
     assert_eq!(state(silent_elsewhere)?, "queued", "silent past the lease");

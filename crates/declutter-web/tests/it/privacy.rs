@@ -1,5 +1,7 @@
 //! Token encryption at rest, data export, account deletion.
 
+use platform_db::sql::{Db, DbExt as _, Dialect};
+use platform_db::vals;
 use secrecy::SecretString;
 
 use crate::support::{PASSWORD, TestApp, TestResult};
@@ -22,15 +24,7 @@ async fn cloud_tokens_are_not_stored_in_plaintext() -> TestResult {
         &SecretString::from(secret.to_owned()),
     )
     .await?;
-    // Checkpoint the WAL so every byte is in the main file too, then scan both.
-    let conn = platform_db::open(&app.dir.path().join("declutter.db"))?;
-    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-    for entry in std::fs::read_dir(app.dir.path())? {
-        let path = entry?.path();
-        if !path.is_file() {
-            continue; // the local-roots folder
-        }
-        let bytes = std::fs::read(path)?;
+    for bytes in app.stored_bytes()? {
         assert!(
             !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
             "plaintext token on disk"
@@ -39,13 +33,13 @@ async fn cloud_tokens_are_not_stored_in_plaintext() -> TestResult {
     // Rotation: a new key re-encrypts every record; the old key alone no longer opens them.
     let old: [u8; 32] = *b"0123456789abcdef0123456789abcdef";
     let new: [u8; 32] = *b"fedcba9876543210fedcba9876543210";
-    let mut c2 = platform_db::open(&app.dir.path().join("declutter.db"))?;
+    let mut c2 = app.db()?;
     let k_old = declutter_web::crypto::Keyring::new(&old, &[]);
     let (kid, sealed) = k_old.seal(&id, "gdrive", b"gd-token")?;
-    declutter_web::db::connections::upsert(&c2, &id, "gdrive", "g", "s", &kid, &sealed)?;
+    declutter_web::db::connections::upsert(&*c2, &id, "gdrive", "g", "s", &kid, &sealed)?;
     let rotated = declutter_web::crypto::Keyring::new(&new, &[old, *app_key(&app)?]);
-    assert_eq!(rotated.reseal_all(&mut c2)?, 2);
-    let rows = declutter_web::db::connections::all_sealed(&c2)?;
+    assert_eq!(rotated.reseal_all(&mut *c2)?, 2);
+    let rows = declutter_web::db::connections::all_sealed(&*c2)?;
     assert!(rows.iter().all(|r| r.key_id == rotated.current_id()));
     Ok(())
 }
@@ -105,8 +99,8 @@ async fn export_and_delete() -> TestResult {
             && body.contains("user.signup")
     );
     assert!(!body.contains("tok-q") && !body.contains("token_sealed") && !body.contains("argon2"));
-    let conn = platform_db::open(&app.dir.path().join("declutter.db"))?;
-    let seeded: Vec<String> = rows_per_table(&conn, &id)?
+    let conn = app.db()?;
+    let seeded: Vec<String> = rows_per_table(&*conn, &id)?
         .into_iter()
         .filter(|(_, n)| *n > 0)
         .map(|(table, _)| table)
@@ -149,12 +143,12 @@ async fn export_and_delete() -> TestResult {
             .status(),
         401
     );
-    let conn = platform_db::open(&app.dir.path().join("declutter.db"))?;
-    let after = rows_per_table(&conn, &id)?;
+    let conn = app.db()?;
+    let after = rows_per_table(&*conn, &id)?;
     let remaining: Vec<_> = after.iter().filter(|(_, n)| *n > 0).collect();
     assert!(remaining.is_empty(), "rows left behind: {remaining:?}");
     let admin_id = crate::cleanup::my_id(&admin).await?;
-    let admins = rows_per_table(&conn, &admin_id)?;
+    let admins = rows_per_table(&*conn, &admin_id)?;
     for table in [
         "users", "sessions", "sources", "scans", "files", "plans", "trash",
     ] {
@@ -167,28 +161,31 @@ async fn export_and_delete() -> TestResult {
 }
 
 /// For every table with a `user_id` column (and `users` by `id`), the rows of `user`.
-fn rows_per_table(
-    conn: &platform_db::rusqlite::Connection,
-    user: &str,
-) -> Result<Vec<(String, i64)>, platform_db::rusqlite::Error> {
-    let tables: Vec<String> = conn
-        .prepare(
+fn rows_per_table(conn: &dyn Db, user: &str) -> TestResult<Vec<(String, i64)>> {
+    let tables: Vec<String> = match conn.dialect() {
+        Dialect::Sqlite => conn.rows(
             "SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) c \
              WHERE m.type = 'table' AND c.name = 'user_id' ORDER BY m.name",
-        )?
-        .query_map([], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
+            &[],
+            |r| r.get(0),
+        )?,
+        Dialect::Postgres => conn.rows(
+            "SELECT c.table_name::text FROM information_schema.columns c \
+             JOIN information_schema.tables t USING (table_schema, table_name) \
+             WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE' \
+             AND c.column_name = 'user_id' ORDER BY 1",
+            &[],
+            |r| r.get(0),
+        )?,
+    };
     let mut counts = vec![(
         "users".to_owned(),
-        conn.query_row("SELECT count(*) FROM users WHERE id = ?1", [user], |r| {
-            r.get(0)
-        })?,
+        conn.one("SELECT count(*) FROM users WHERE id = ?1", vals![user])?,
     )];
     for table in tables {
-        let n = conn.query_row(
+        let n = conn.one(
             &format!("SELECT count(*) FROM \"{table}\" WHERE user_id = ?1"),
-            [user],
-            |r| r.get(0),
+            vals![user],
         )?;
         counts.push((table, n));
     }

@@ -3,6 +3,7 @@
 
 use axum::extract::FromRef as _;
 use declutter_web::services::cleanup::Cleanup;
+use platform_db::sql::{DbExt as _, RusqliteLike as _};
 use serde_json::Value;
 
 use crate::cleanup::{make_folder, scanned_and_applied};

@@ -77,7 +77,11 @@ impl Backend {
 /// The storages to run a case against: SQLite always, PostgreSQL when a server is configured.
 async fn backends() -> TestResult<Vec<Backend>> {
     let dir = tempfile::tempdir()?;
-    let pool = declutter_web::db::open(&dir.path().join("d.db")).await?;
+    let platform_db::sql::AnyPool::Sqlite(pool) =
+        declutter_web::db::open(&dir.path().join("d.db")).await?
+    else {
+        return Err("db::open opens SQLite".into());
+    };
     let mut out = vec![Backend {
         name: "sqlite",
         queue: Arc::new(SqliteQueue::new(pool.clone())),

@@ -7,9 +7,24 @@ use declutter_web::cloud::Revoker;
 use declutter_web::config::{Args, Config, OidcSettings};
 use declutter_web::state::AppState;
 use futures_util::future::BoxFuture;
+use platform_db::pg::testing::FreshDb;
+use platform_db::sql::Conn;
 use reqwest::header::{HeaderMap, HeaderValue, ORIGIN};
 use secrecy::SecretString;
 use tokio::net::TcpListener;
+
+/// Whether the apps of this run keep their data in PostgreSQL (`DECLUTTER_TEST_BACKEND=postgres`,
+/// the second pass of `make test`), a fresh database per app; SQLite files otherwise.
+pub fn on_postgres() -> bool {
+    std::env::var("DECLUTTER_TEST_BACKEND").is_ok_and(|v| v == "postgres")
+}
+
+/// Where an app keeps its data, shared with its other instances.
+#[derive(Clone)]
+struct Store {
+    db: std::path::PathBuf,
+    pg: Option<Arc<FreshDb>>,
+}
 
 /// Every log line of this test binary, as JSON text, for the secrets-in-logs test.
 pub static LOGS: std::sync::LazyLock<Arc<Mutex<Vec<u8>>>> = std::sync::LazyLock::new(|| {
@@ -82,6 +97,8 @@ pub struct TestApp {
     pub roots: std::path::PathBuf,
     /// The token keyring's key, so a second instance can share the data.
     pub token_key: String,
+    /// The PostgreSQL database of this app and its other instances, on the PostgreSQL pass.
+    pub pg: Option<Arc<FreshDb>>,
     ca: Option<platform::testkit::Minted>,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
@@ -130,14 +147,14 @@ impl TestApp {
         o.public_url.get_or_insert_with(|| self.base.clone());
         o.local_roots
             .get_or_insert_with(|| self.state.config.local_roots.clone());
-        let db = self.state.config.db.clone();
-        Self::start_on(o, Some((db, self.token_key.clone()))).await
+        let store = Store {
+            db: self.state.config.db.clone(),
+            pg: self.pg.clone(),
+        };
+        Self::start_on(o, Some((store, self.token_key.clone()))).await
     }
 
-    async fn start_on(
-        o: Options,
-        shared: Option<(std::path::PathBuf, String)>,
-    ) -> TestResult<Self> {
+    async fn start_on(o: Options, shared: Option<(Store, String)>) -> TestResult<Self> {
         std::sync::LazyLock::force(&LOGS);
         let dir = tempfile::tempdir()?;
         let listener = TcpListener::bind("127.0.0.1:0").await?;
@@ -159,15 +176,28 @@ impl TestApp {
         } else {
             (format!("http://127.0.0.1:{port}"), None, None)
         };
-        let (db, token_key) = shared.unwrap_or_else(|| {
-            (
-                dir.path().join("declutter.db"),
-                declutter_web::crypto::generate_key(),
-            )
-        });
+        let (store, token_key) = match shared {
+            Some(shared) => shared,
+            None => {
+                let pg = if on_postgres() {
+                    let fresh = FreshDb::create().await?.ok_or(
+                        "DECLUTTER_TEST_BACKEND=postgres needs PLATFORM_TEST_POSTGRES (a server URL)",
+                    )?;
+                    Some(Arc::new(fresh))
+                } else {
+                    None
+                };
+                let store = Store {
+                    db: dir.path().join("declutter.db"),
+                    pg,
+                };
+                (store, declutter_web::crypto::generate_key())
+            }
+        };
         let args = Args::try_parse_from(["declutter-serve", "--token-key", &token_key])?;
         let mut config = Config::from_args(args)?;
-        config.db = db;
+        config.db = store.db;
+        config.database_url = store.pg.as_ref().map(|pg| pg.url.clone().into());
         config.public_url = o.public_url.clone().unwrap_or_else(|| base.clone());
         config.trusted_proxy = o.trusted_proxy;
         config.argon2_memory_kib = 64;
@@ -216,6 +246,7 @@ impl TestApp {
             dir,
             roots,
             token_key,
+            pg: store.pg,
             ca,
             _stop: stop,
         })
@@ -223,6 +254,66 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// A connection of its own to the app's database (the SQLite file, or the PostgreSQL
+    /// database), outside the app's pool.
+    pub fn db(&self) -> TestResult<Box<dyn Conn>> {
+        match &self.pg {
+            Some(pg) => Ok(Box::new(
+                platform_db::sql::pg::BlockingPool::connect(&pg.url, 1)?.get()?,
+            )),
+            None => Ok(Box::new(platform_db::open(&self.state.config.db)?)),
+        }
+    }
+
+    /// What the app keeps at rest, for the no-plaintext-secret checks: on SQLite, the files'
+    /// bytes with the fresh rows still in the WAL and again once checkpointed into the main
+    /// file; on PostgreSQL, every row of every table as text, and the sealed columns' raw bytes.
+    pub fn stored_bytes(&self) -> TestResult<Vec<Vec<u8>>> {
+        let mut out = Vec::new();
+        if self.pg.is_some() {
+            use platform_db::sql::DbExt as _;
+            let db = self.db()?;
+            let tables: Vec<String> = db.rows(
+                "SELECT table_name::text FROM information_schema.tables
+                 WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+                &[],
+                |r| r.get(0),
+            )?;
+            for table in tables {
+                let rows: Vec<String> = db.rows(
+                    &format!("SELECT CAST(t AS TEXT) FROM \"{table}\" t"),
+                    &[],
+                    |r| r.get(0),
+                )?;
+                out.extend(rows.into_iter().map(String::into_bytes));
+            }
+            for (table, column) in [
+                ("oauth_connections", "token_sealed"),
+                ("oauth_flows", "sealed"),
+            ] {
+                out.extend(db.rows(&format!("SELECT {column} FROM {table}"), &[], |r| {
+                    r.get::<_, Vec<u8>>(0)
+                })?);
+            }
+            return Ok(out);
+        }
+        let read = |out: &mut Vec<Vec<u8>>| -> TestResult {
+            for entry in std::fs::read_dir(self.dir.path())? {
+                let path = entry?.path();
+                if path.is_file() {
+                    out.push(std::fs::read(path)?);
+                }
+            }
+            Ok(())
+        };
+        read(&mut out)?;
+        let conn = platform_db::open(&self.state.config.db)?;
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        drop(conn);
+        read(&mut out)?;
+        Ok(out)
     }
 
     /// The handle on stored connections, as the app's handlers take it.

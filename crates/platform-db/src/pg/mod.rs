@@ -43,11 +43,11 @@ pub enum PgError {
     #[error("cannot start the PostgreSQL I/O runtime: {0}")]
     Runtime(std::io::Error),
     /// A statement failed.
-    #[error("PostgreSQL: {0}")]
+    #[error("PostgreSQL: {}", describe(.0))]
     Query(#[from] tokio_postgres::Error),
     /// A statement of the portable SQL layer failed; its text (never its parameters) is kept
     /// to say which.
-    #[error("PostgreSQL: {source} (in: {statement})")]
+    #[error("PostgreSQL: {} (in: {statement})", describe(.source))]
     Statement {
         /// The statement's first characters.
         statement: String,
@@ -76,6 +76,15 @@ pub enum PgError {
     },
 }
 
+/// What the server said (its message and SQLSTATE, never the detail, which may quote the row's
+/// values), or the client's own error.
+fn describe(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
+    }
+}
+
 impl PgError {
     /// The server's error, if the failure came from a statement.
     pub fn db_error(&self) -> Option<&tokio_postgres::Error> {
@@ -83,6 +92,12 @@ impl PgError {
             Self::Query(e) | Self::Statement { source: e, .. } => Some(e),
             _ => None,
         }
+    }
+
+    /// Whether a unique or primary-key constraint refused the write.
+    pub fn is_conflict(&self) -> bool {
+        self.db_error()
+            .is_some_and(|e| e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION))
     }
 
     /// Whether the failure is the pool or server being unavailable (an HTTP 503, not a 500).

@@ -22,6 +22,7 @@
 mod compat;
 mod dialect;
 pub mod pg;
+mod pool;
 mod sqlite;
 mod value;
 
@@ -29,6 +30,7 @@ use std::fmt;
 
 pub use self::compat::{Optional, RusqliteLike, Stmt};
 use self::dialect::to_postgres;
+pub use self::pool::{AnyPool, PgHandle};
 pub use self::value::{FromValue, Params, ToValue, Value};
 
 /// Which database a connection talks to, for the statements that differ.
@@ -88,9 +90,7 @@ impl SqlError {
                 e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
                     || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
             }
-            Self::Pg(e) => e.db_error().is_some_and(|e| {
-                e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION)
-            }),
+            Self::Pg(e) => e.is_conflict(),
             _ => false,
         }
     }

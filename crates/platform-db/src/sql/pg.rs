@@ -115,7 +115,10 @@ impl std::fmt::Debug for PgConn {
     }
 }
 
-/// Runs `f` to completion on this thread, parking between wake-ups.
+/// Runs `f` to completion on this thread, parking between wake-ups. Outside tokio's cooperative
+/// budget: called from a task that has spent its budget (a thread inside a runtime's
+/// `block_on` that has not yielded for a while), a budgeted poll of a `JoinHandle` would answer
+/// "pending, poll again" forever, and this loop would spin.
 fn block_on<F: Future>(f: F) -> F::Output {
     struct Unpark(Thread);
     impl Wake for Unpark {
@@ -128,7 +131,7 @@ fn block_on<F: Future>(f: F) -> F::Output {
     }
     let waker = Waker::from(Arc::new(Unpark(thread::current())));
     let mut cx = Context::from_waker(&waker);
-    let mut f = pin!(f);
+    let mut f = pin!(tokio::task::unconstrained(f));
     loop {
         if let Poll::Ready(out) = f.as_mut().poll(&mut cx) {
             return out;

@@ -23,6 +23,15 @@ pub use self::pg::PgQueue;
 pub use self::sqlite::SqliteQueue;
 use super::DbError;
 
+/// The queue over `pool`'s database.
+pub fn for_pool(pool: &platform_db::sql::AnyPool) -> Arc<dyn ScanQueue> {
+    use platform_db::sql::AnyPool;
+    match pool {
+        AnyPool::Sqlite(p) => Arc::new(SqliteQueue::new(p.clone())),
+        AnyPool::Postgres(p) => Arc::new(PgQueue::new(p.blocking().pool().clone())),
+    }
+}
+
 /// Runs of one job before it is failed for good (a scan that kills its worker each time).
 pub const MAX_ATTEMPTS: i64 = 3;
 /// Queued jobs looked at per claim, oldest first (jobs this worker cannot run are skipped).
