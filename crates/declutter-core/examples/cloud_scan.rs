@@ -13,7 +13,7 @@ use declutter_core::cloud::{RetryPolicy, StaticToken};
 use declutter_core::engine::scan::scan;
 use declutter_core::ids::{Source, UserId};
 use declutter_core::onedrive::OneDriveProvider;
-use declutter_fakes::FakeGraph;
+use declutter_fakes::{FakeGraph, Gated as _};
 use platform_db::sql::Conn;
 
 /// The child: a fake Graph holding `items` files in 1,000 folders (a tenth of them in
@@ -92,10 +92,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let secs = start.elapsed().as_secs_f64();
     let _ = child.kill();
     let _ = child.wait();
-    println!(
+    writeln!(
+        std::io::stdout().lock(),
         "RESULT items={items} indexed={} secs={secs:.2} peak_rss_mib={}",
         summary.indexed,
         peak_rss_mib()
-    );
+    )?;
     Ok(())
 }

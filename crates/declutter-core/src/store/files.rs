@@ -3,7 +3,8 @@
 use std::collections::HashMap;
 
 use platform_db::sql::{
-    Conn, Db, DbExt as _, Lock, Optional as _, Row, RusqliteLike as _, SqlError,
+    Conn, Db, DbExt as _, Dialect, Lock, Optional as _, Row, RusqliteLike as _, SqlError,
+    ToValue as _, Value,
 };
 use platform_db::vals as params;
 
@@ -79,6 +80,51 @@ pub fn from_row_at(r: &dyn Row, at: usize) -> Result<FileRow, SqlError> {
     })
 }
 
+/// The columns an upsert writes, in order.
+const UPSERT_COLUMNS: &str = "user_id, source, provider, item_id, parent_id, name, path, is_dir, \
+     size, modified_ns, hash_kind, hash, etag, mime, comparable, dev, ino, scan_id";
+/// Parameters per upserted row.
+const UPSERT_PARAMS: usize = 18;
+/// What an upsert of an indexed item changes.
+const UPSERT_CONFLICT: &str = " ON CONFLICT (user_id, source, item_id) DO UPDATE SET \
+     parent_id = excluded.parent_id, name = excluded.name, path = excluded.path, \
+     is_dir = excluded.is_dir, size = excluded.size, modified_ns = excluded.modified_ns, \
+     hash_kind = excluded.hash_kind, hash = excluded.hash, etag = excluded.etag, \
+     mime = excluded.mime, comparable = excluded.comparable, dev = excluded.dev, \
+     ino = excluded.ino, scan_id = excluded.scan_id, partial = NULL";
+/// Rows per upsert statement on PostgreSQL, where each statement is a round trip (18
+/// parameters a row, far under its 65,535).
+const PG_BATCH: usize = 500;
+
+fn row_values(
+    user: &UserId,
+    source: &str,
+    provider: &str,
+    item: &Item,
+    scan_id: i64,
+) -> [Value; UPSERT_PARAMS] {
+    [
+        user.as_str().to_value(),
+        source.to_value(),
+        provider.to_value(),
+        item.id.as_str().to_value(),
+        item.parent_id.as_ref().map(|p| p.as_str()).to_value(),
+        item.name.to_value(),
+        item.path.to_value(),
+        item.is_dir.to_value(),
+        sql_size(item.size).to_value(),
+        item.modified_ns.to_value(),
+        item.hash.as_ref().map(|h| h.kind.as_str()).to_value(),
+        item.hash.as_ref().map(|h| h.value.as_str()).to_value(),
+        item.etag.to_value(),
+        item.mime.to_value(),
+        item.comparable.to_value(),
+        item.inode.map(|(d, _)| d as i64).to_value(),
+        item.inode.map(|(_, i)| i as i64).to_value(),
+        scan_id.to_value(),
+    ]
+}
+
 fn upsert(
     tx: &dyn Db,
     user: &UserId,
@@ -87,37 +133,77 @@ fn upsert(
     item: &Item,
     scan_id: i64,
 ) -> Result<(), DbError> {
-    let mut stmt = tx.prepare_cached(
-        "INSERT INTO files (user_id, source, provider, item_id, parent_id, name, path, is_dir, size, \
-         modified_ns, hash_kind, hash, etag, mime, comparable, dev, ino, scan_id) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) \
-         ON CONFLICT (user_id, source, item_id) DO UPDATE SET parent_id = excluded.parent_id, \
-         name = excluded.name, path = excluded.path, is_dir = excluded.is_dir, size = excluded.size, \
-         modified_ns = excluded.modified_ns, hash_kind = excluded.hash_kind, hash = excluded.hash, \
-         etag = excluded.etag, mime = excluded.mime, comparable = excluded.comparable, \
-         dev = excluded.dev, ino = excluded.ino, scan_id = excluded.scan_id, partial = NULL",
-    )?;
-    stmt.execute(params![
-        user.as_str(),
-        source,
-        provider,
-        item.id.as_str(),
-        item.parent_id.as_ref().map(|p| p.as_str()),
-        item.name,
-        item.path,
-        item.is_dir,
-        sql_size(item.size),
-        item.modified_ns,
-        item.hash.as_ref().map(|h| h.kind.as_str()),
-        item.hash.as_ref().map(|h| h.value.as_str()),
-        item.etag,
-        item.mime,
-        item.comparable,
-        item.inode.map(|(d, _)| d as i64),
-        item.inode.map(|(_, i)| i as i64),
-        scan_id
-    ])?;
+    let mut stmt = tx.prepare_cached(&format!(
+        "INSERT INTO files ({UPSERT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, \
+         ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18){UPSERT_CONFLICT}"
+    ))?;
+    stmt.execute(&row_values(user, source, provider, item, scan_id)[..])?;
     Ok(())
+}
+
+/// Upserts on PostgreSQL go out [`PG_BATCH`] rows per statement; SQLite's per-row prepared
+/// statement is already as fast as it gets. A batch never holds one item twice (one statement
+/// may not update a row twice) and is flushed before any removal, so changes apply in order.
+struct Upserts<'a> {
+    batch: bool,
+    pending: Vec<&'a Item>,
+    ids: std::collections::HashSet<&'a str>,
+}
+
+impl<'a> Upserts<'a> {
+    fn new(tx: &dyn Db) -> Self {
+        Self {
+            batch: tx.dialect() == Dialect::Postgres,
+            pending: Vec::new(),
+            ids: std::collections::HashSet::new(),
+        }
+    }
+
+    fn add(
+        &mut self,
+        tx: &dyn Db,
+        (user, source, provider, scan_id): (&UserId, &str, &str, i64),
+        item: &'a Item,
+    ) -> Result<(), DbError> {
+        if !self.batch {
+            return upsert(tx, user, source, provider, item, scan_id);
+        }
+        if self.pending.len() >= PG_BATCH || self.ids.contains(item.id.as_str()) {
+            self.flush(tx, (user, source, provider, scan_id))?;
+        }
+        self.ids.insert(item.id.as_str());
+        self.pending.push(item);
+        Ok(())
+    }
+
+    fn flush(
+        &mut self,
+        tx: &dyn Db,
+        (user, source, provider, scan_id): (&UserId, &str, &str, i64),
+    ) -> Result<(), DbError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let mut sql = format!("INSERT INTO files ({UPSERT_COLUMNS}) VALUES ");
+        let mut values = Vec::with_capacity(self.pending.len() * UPSERT_PARAMS);
+        for (row, item) in self.pending.iter().enumerate() {
+            sql.push_str(if row == 0 { "(" } else { ", (" });
+            for col in 1..=UPSERT_PARAMS {
+                if col > 1 {
+                    sql.push_str(", ");
+                }
+                sql.push('?');
+                sql.push_str(&(row * UPSERT_PARAMS + col).to_string());
+            }
+            sql.push(')');
+            values.extend(row_values(user, source, provider, item, scan_id));
+        }
+        sql.push_str(UPSERT_CONFLICT);
+        tx.run(&sql, &values)?;
+        self.pending.clear();
+        self.ids.clear();
+        Ok(())
+    }
 }
 
 /// What decides whether an indexed row must be rewritten.
@@ -198,6 +284,8 @@ pub fn apply_listing(
         let mut remove = tx.prepare_cached(
             "DELETE FROM files WHERE user_id = ?1 AND source = ?2 AND item_id = ?3",
         )?;
+        let mut upserts = Upserts::new(&*tx);
+        let row = (user, src.as_str(), provider, scan_id);
         for change in &listing.changes {
             match change {
                 Change::Upsert(item) => {
@@ -205,16 +293,18 @@ pub fn apply_listing(
                         .remove(item.id.as_str())
                         .is_some_and(|old| old == fingerprint(item));
                     if !same {
-                        upsert(&*tx, user, &src, provider, item, scan_id)?;
+                        upserts.add(&*tx, row, item)?;
                         written += 1;
                     }
                 }
                 Change::Removed(id) => {
+                    upserts.flush(&*tx, row)?;
                     before.remove(id.as_str());
                     written += remove.execute(params![user.as_str(), src, id.as_str()])?;
                 }
             }
         }
+        upserts.flush(&*tx, row)?;
         // A full listing: whatever it did not mention is gone.
         for gone in before.keys() {
             written += remove.execute(params![user.as_str(), src, gone])?;
@@ -292,14 +382,41 @@ fn recompute_paths(tx: &dyn Db, user: &UserId, src: &str) -> Result<(), DbError>
         }
     }
     let mut memo: HashMap<String, String> = HashMap::new();
-    let mut update = tx.prepare(
-        "UPDATE files SET path = ?3 WHERE user_id = ?1 AND source = ?2 AND item_id = ?4",
-    )?;
+    let mut changed: Vec<(&str, String)> = Vec::new();
     for (id, (_, _, old)) in &nodes {
         let path = path_of(id, &nodes, &mut memo);
         if &path != old {
-            update.execute(params![user.as_str(), src, path, id])?;
+            changed.push((id, path));
         }
+    }
+    if tx.dialect() == Dialect::Postgres {
+        // One round trip per PG_BATCH rows rather than per row.
+        for chunk in changed.chunks(PG_BATCH) {
+            let mut sql = String::from("UPDATE files AS f SET path = v.path FROM (VALUES ");
+            let mut values = vec![user.as_str().to_value(), src.to_value()];
+            for (i, (id, path)) in chunk.iter().enumerate() {
+                let at = 3 + 2 * i;
+                sql.push_str(&format!(
+                    "{}(CAST(?{at} AS TEXT), CAST(?{} AS TEXT))",
+                    if i == 0 { "" } else { ", " },
+                    at + 1
+                ));
+                values.push(id.to_value());
+                values.push(path.to_value());
+            }
+            sql.push_str(
+                ") AS v(item_id, path) WHERE f.user_id = ?1 AND f.source = ?2 \
+                 AND f.item_id = v.item_id",
+            );
+            tx.run(&sql, &values)?;
+        }
+        return Ok(());
+    }
+    let mut update = tx.prepare(
+        "UPDATE files SET path = ?3 WHERE user_id = ?1 AND source = ?2 AND item_id = ?4",
+    )?;
+    for (id, path) in &changed {
+        update.execute(params![user.as_str(), src, path, id])?;
     }
     Ok(())
 }

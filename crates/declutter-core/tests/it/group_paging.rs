@@ -209,3 +209,56 @@ fn the_view_version_follows_every_change_the_duplicates_view_shows() -> TestResu
     assert!(groups::view_version(&conn, &other)? > 0);
     Ok(())
 }
+
+/// A delta applies in order whatever the batching (PostgreSQL sends upserts 500 rows at a
+/// time): an item upserted twice keeps its last version, one removed and listed again comes
+/// back, one listed then removed is gone, and over a thousand rows all land.
+#[test]
+fn a_delta_applies_in_order_across_batches() -> TestResult {
+    use declutter_core::provider::Change;
+    let dir = tempfile::tempdir()?;
+    let mut conn = super::support::db(dir.path())?;
+    let user = UserId::local();
+    let many: Vec<Item> = (0..1_203)
+        .map(|i| item(&format!("f{i}"), &format!("/f{i}.bin"), 10 + i, Some("h")))
+        .collect::<Result<_, _>>()?;
+    files::apply_listing(&mut conn, &user, &Source::GDrive, &listing(many), 0)?;
+    // Within one batch: an item twice, one listed then removed, one removed then listed.
+    let mut changes = vec![
+        Change::Upsert(item("twice", "/first.bin", 1, None)?),
+        Change::Upsert(item("twice", "/second.bin", 4, None)?),
+        Change::Upsert(item("gone", "/gone.bin", 3, None)?),
+        Change::Removed(std::str::FromStr::from_str("gone")?),
+        Change::Removed(std::str::FromStr::from_str("f1")?),
+        Change::Upsert(item("f1", "/back.bin", 2, None)?),
+    ];
+    changes.extend(
+        (0..700)
+            .map(|i| item(&format!("n{i}"), &format!("/n{i}.bin"), 5, None).map(Change::Upsert))
+            .collect::<Result<Vec<_>, _>>()?,
+    );
+    let delta = Listing {
+        full: false,
+        changes,
+        cursor: None,
+        issues: Vec::new(),
+        api_calls: 0,
+    };
+    files::apply_listing(&mut conn, &user, &Source::GDrive, &delta, 0)?;
+    let path_of = |id: &str| -> Result<Option<String>, Box<dyn std::error::Error>> {
+        Ok(conn
+            .rows(
+                "SELECT path FROM files WHERE item_id = ?1",
+                declutter_core::platform_db::vals![id],
+                |r| r.get(0),
+            )?
+            .pop())
+    };
+    assert_eq!(path_of("twice")?.as_deref(), Some("/second.bin"));
+    assert_eq!(path_of("f1")?.as_deref(), Some("/back.bin"));
+    assert_eq!(path_of("gone")?, None);
+    assert_eq!(path_of("n699")?.as_deref(), Some("/n699.bin"));
+    let n: i64 = conn.one("SELECT count(*) FROM files", &[])?;
+    assert_eq!(n, 1_203 + 1 + 700);
+    Ok(())
+}
