@@ -9,10 +9,8 @@ set -euo pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 ops_init "declutter-lb${DECLUTTER_LB_DATABASE_URL:+-postgres}"
-if [[ -n ${DECLUTTER_LB_DATABASE_URL:-} ]]; then
-    lb_env=(DECLUTTER_DATABASE_URL="$DECLUTTER_LB_DATABASE_URL"
-        DECLUTTER_JWT_SECRET="$(head -c 32 /dev/urandom | base64)")
-fi
+lb_env=()
+lb_postgres_env
 need_pkgs nginx openssl curl
 [[ -x ${DECLUTTER:-} ]] || fail "DECLUTTER must point at a built declutter binary"
 
@@ -101,10 +99,4 @@ PY
 
 lb_check_files_back
 lb_check_spread 5
-if [[ -n ${DECLUTTER_LB_DATABASE_URL:-} ]]; then
-    [[ ! -e $db ]] || fail "an instance wrote the SQLite file $db"
-    users=$(psql "$DECLUTTER_LB_DATABASE_URL" -Atc "SELECT count(*) FROM users") ||
-        fail "cannot read the PostgreSQL database"
-    [[ $users == 1 ]] || fail "PostgreSQL holds $users accounts, not the one signed up"
-    note "the data is in PostgreSQL, no SQLite file was written"
-fi
+lb_check_store "$db"

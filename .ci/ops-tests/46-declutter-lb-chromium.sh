@@ -12,11 +12,12 @@
 # Every file is back byte for byte, the nginx log shows all three instances answered, and each
 # of them took part in an OAuth consent (sealing or opening the pending flow and the tokens
 # with its DECLUTTER_TOKEN_KEY; an instance with another key refuses to start, and were it
-# to run, the journey would fail).
+# to run, the journey would fail). With DECLUTTER_LB_DATABASE_URL (47-declutter-lb-postgres.sh)
+# the three share that PostgreSQL database instead of one SQLite file.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
-ops_init declutter-lb-chromium
+ops_init "declutter-lb-chromium${DECLUTTER_LB_DATABASE_URL:+-postgres}"
 need_pkgs nginx openssl curl chromium chromium-driver
 [[ -x ${DECLUTTER:-} ]] || fail "DECLUTTER must point at a built declutter binary"
 [[ -x ${DECLUTTER_FAKES:-} ]] || fail "DECLUTTER_FAKES must point at a built declutter-fakes binary"
@@ -34,6 +35,7 @@ lb_env=(
     "DECLUTTER_GOOGLE_REVOKE_URL=$(fake revoke_url)"
     "DECLUTTER_DRIVE_URL=$(fake drive_url)"
 )
+lb_postgres_env
 
 # shellcheck source=SCRIPTDIR/declutter-lb.sh
 source "$(dirname "$0")/declutter-lb.sh"
@@ -233,3 +235,4 @@ PY
 
 lb_check_files_back
 lb_check_spread 5
+lb_check_store "$db"

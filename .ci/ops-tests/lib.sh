@@ -136,3 +136,24 @@ http {
 }
 CONF
 }
+
+# For 45 and 46 run by 47-declutter-lb-postgres.sh: appends to the array lb_env the variables
+# putting the three instances on the PostgreSQL database DECLUTTER_LB_DATABASE_URL (with the
+# shared API token secret it needs); nothing without it.
+lb_postgres_env() {
+    [[ -n ${DECLUTTER_LB_DATABASE_URL:-} ]] || return 0
+    lb_env+=("DECLUTTER_DATABASE_URL=$DECLUTTER_LB_DATABASE_URL"
+        "DECLUTTER_JWT_SECRET=$(head -c 32 /dev/urandom | base64)")
+}
+
+# After a journey on PostgreSQL: the data is there (one account), and the SQLite file the
+# instances were also given (DB) was never written.
+lb_check_store() { # DB
+    [[ -n ${DECLUTTER_LB_DATABASE_URL:-} ]] || return 0
+    [[ ! -e $1 ]] || fail "an instance wrote the SQLite file $1"
+    local users
+    users=$(psql "$DECLUTTER_LB_DATABASE_URL" -Atc "SELECT count(*) FROM users") ||
+        fail "cannot read the PostgreSQL database"
+    [[ $users == 1 ]] || fail "PostgreSQL holds $users accounts, not the one signed up"
+    note "the data is in PostgreSQL; no SQLite file was written"
+}

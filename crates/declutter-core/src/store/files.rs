@@ -100,7 +100,7 @@ fn row_values(
     user: &UserId,
     source: &str,
     provider: &str,
-    item: &Item,
+    (item, path): (&Item, &str),
     scan_id: i64,
 ) -> [Value; UPSERT_PARAMS] {
     [
@@ -110,7 +110,7 @@ fn row_values(
         item.id.as_str().to_value(),
         item.parent_id.as_ref().map(|p| p.as_str()).to_value(),
         item.name.to_value(),
-        item.path.to_value(),
+        path.to_value(),
         item.is_dir.to_value(),
         sql_size(item.size).to_value(),
         item.modified_ns.to_value(),
@@ -130,7 +130,7 @@ fn upsert(
     user: &UserId,
     source: &str,
     provider: &str,
-    item: &Item,
+    item: (&Item, &str),
     scan_id: i64,
 ) -> Result<(), DbError> {
     let mut stmt = tx.prepare_cached(&format!(
@@ -146,7 +146,8 @@ fn upsert(
 /// may not update a row twice) and is flushed before any removal, so changes apply in order.
 struct Upserts<'a> {
     batch: bool,
-    pending: Vec<&'a Item>,
+    /// Items with the path each is written with.
+    pending: Vec<(&'a Item, &'a str)>,
     ids: std::collections::HashSet<&'a str>,
 }
 
@@ -163,15 +164,15 @@ impl<'a> Upserts<'a> {
         &mut self,
         tx: &dyn Db,
         (user, source, provider, scan_id): (&UserId, &str, &str, i64),
-        item: &'a Item,
+        item: (&'a Item, &'a str),
     ) -> Result<(), DbError> {
         if !self.batch {
             return upsert(tx, user, source, provider, item, scan_id);
         }
-        if self.pending.len() >= PG_BATCH || self.ids.contains(item.id.as_str()) {
+        if self.pending.len() >= PG_BATCH || self.ids.contains(item.0.id.as_str()) {
             self.flush(tx, (user, source, provider, scan_id))?;
         }
-        self.ids.insert(item.id.as_str());
+        self.ids.insert(item.0.id.as_str());
         self.pending.push(item);
         Ok(())
     }
@@ -196,7 +197,7 @@ impl<'a> Upserts<'a> {
                 sql.push_str(&(row * UPSERT_PARAMS + col).to_string());
             }
             sql.push(')');
-            values.extend(row_values(user, source, provider, item, scan_id));
+            values.extend(row_values(user, source, provider, *item, scan_id));
         }
         sql.push_str(UPSERT_CONFLICT);
         tx.run(&sql, &values)?;
@@ -218,11 +219,11 @@ type Fingerprint = (
     Option<String>,
 );
 
-fn fingerprint(item: &Item) -> Fingerprint {
+fn fingerprint(item: &Item, path: &str) -> Fingerprint {
     (
         item.parent_id.as_ref().map(|p| p.as_str().to_owned()),
         item.name.clone(),
-        item.path.clone(),
+        path.to_owned(),
         item.is_dir,
         sql_size(item.size),
         item.modified_ns,
@@ -273,6 +274,10 @@ pub fn apply_listing(
 ) -> Result<u64, DbError> {
     let src = source.to_string();
     let provider = source.provider().as_str();
+    // A full listing of a drive names every node of the source, so each item's path comes from
+    // the listing's parent links now, and the rows are written right the first time (a delta
+    // needs the stored rows: their paths are fixed after it, in `recompute_paths`).
+    let paths = (listing.full && source.local_root().is_none()).then(|| listing_paths(listing));
     let tx = conn.transaction(Lock::None)?;
     let mut before = if listing.full {
         existing(&*tx, user, &src)?
@@ -289,11 +294,15 @@ pub fn apply_listing(
         for change in &listing.changes {
             match change {
                 Change::Upsert(item) => {
+                    let path = paths
+                        .as_ref()
+                        .and_then(|p| p.get(item.id.as_str()))
+                        .map_or(item.path.as_str(), String::as_str);
                     let same = before
                         .remove(item.id.as_str())
-                        .is_some_and(|old| old == fingerprint(item));
+                        .is_some_and(|old| old == fingerprint(item, path));
                     if !same {
-                        upserts.add(&*tx, row, item)?;
+                        upserts.add(&*tx, row, (item, path))?;
                         written += 1;
                     }
                 }
@@ -310,7 +319,7 @@ pub fn apply_listing(
             written += remove.execute(params![user.as_str(), src, gone])?;
         }
     }
-    if source.local_root().is_none() && written > 0 {
+    if source.local_root().is_none() && written > 0 && paths.is_none() {
         recompute_paths(&*tx, user, &src)?;
     }
     tx.commit()?;
@@ -419,6 +428,49 @@ fn recompute_paths(tx: &dyn Db, user: &UserId, src: &str) -> Result<(), DbError>
         update.execute(params![user.as_str(), src, path, id])?;
     }
     Ok(())
+}
+
+/// The path of every item of a full listing, from its parent links (as [`path_of`] computes
+/// them from stored rows): `/` and the names from the topmost listed ancestor down.
+fn listing_paths(listing: &Listing) -> HashMap<String, String> {
+    let mut nodes: HashMap<&str, (Option<&str>, &str)> = HashMap::new();
+    for change in &listing.changes {
+        if let Change::Upsert(item) = change {
+            nodes.insert(
+                item.id.as_str(),
+                (item.parent_id.as_ref().map(|p| p.as_str()), &item.name),
+            );
+        }
+    }
+    let mut memo: HashMap<String, String> = HashMap::with_capacity(nodes.len());
+    for id in nodes.keys() {
+        if memo.contains_key(*id) {
+            continue;
+        }
+        let mut chain: Vec<&str> = Vec::new();
+        let mut cur = Some(*id);
+        let mut prefix = String::new();
+        while let Some(c) = cur {
+            if let Some(p) = memo.get(c) {
+                prefix.clone_from(p);
+                break;
+            }
+            if chain.contains(&c) || chain.len() > 256 {
+                break;
+            }
+            chain.push(c);
+            cur = nodes
+                .get(c)
+                .and_then(|(parent, _)| *parent)
+                .filter(|n| nodes.contains_key(n));
+        }
+        for c in chain.iter().rev() {
+            let name = nodes.get(c).map_or("", |(_, n)| n);
+            prefix = format!("{prefix}/{name}");
+            memo.insert((*c).to_owned(), prefix.clone());
+        }
+    }
+    memo
 }
 
 fn path_of(

@@ -262,3 +262,61 @@ fn a_delta_applies_in_order_across_batches() -> TestResult {
     assert_eq!(n, 1_203 + 1 + 700);
     Ok(())
 }
+
+/// The paths a full listing is written with (computed from its parent links in memory) are the
+/// ones the stored rows give (`recompute_paths`, run after a delta): nested folders listed
+/// children first, an item whose parent is not listed, a cycle of parents.
+#[test]
+fn a_full_listings_paths_are_the_stored_rows_paths() -> TestResult {
+    use declutter_core::provider::Change;
+    let dir = tempfile::tempdir()?;
+    let mut conn = super::support::db(dir.path())?;
+    let user = UserId::local();
+    let node =
+        |id: &str, parent: Option<&str>, name: &str| -> Result<Item, Box<dyn std::error::Error>> {
+            let mut it = item(id, &format!("/as-listed/{name}"), 1, None)?;
+            it.name = name.to_owned();
+            it.parent_id = parent.map(std::str::FromStr::from_str).transpose()?;
+            Ok(it)
+        };
+    let items = vec![
+        node("leaf", Some("mid"), "leaf.txt")?,
+        node("mid", Some("top"), "Mid")?,
+        node("top", None, "Top")?,
+        node("orphan", Some("not-listed"), "orphan.txt")?,
+        node("a", Some("b"), "A")?,
+        node("b", Some("a"), "B")?,
+    ];
+    files::apply_listing(&mut conn, &user, &Source::GDrive, &listing(items), 0)?;
+    let paths = |conn: &dyn declutter_core::platform_db::sql::Db| {
+        conn.rows(
+            "SELECT item_id, path FROM files ORDER BY item_id",
+            &[],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+        )
+    };
+    let written = paths(&conn)?;
+    assert!(
+        written.contains(&("leaf".into(), "/Top/Mid/leaf.txt".into())),
+        "{written:?}"
+    );
+    assert!(
+        written.contains(&("orphan".into(), "/orphan.txt".into())),
+        "{written:?}"
+    );
+    // A delta that changes nothing of these nodes makes the store recompute every path.
+    let delta = Listing {
+        full: false,
+        changes: vec![Change::Upsert(node("new", Some("top"), "new.txt")?)],
+        cursor: None,
+        issues: Vec::new(),
+        api_calls: 0,
+    };
+    files::apply_listing(&mut conn, &user, &Source::GDrive, &delta, 0)?;
+    let recomputed: Vec<_> = paths(&conn)?
+        .into_iter()
+        .filter(|(id, _)| id != "new")
+        .collect();
+    assert_eq!(recomputed, written);
+    Ok(())
+}

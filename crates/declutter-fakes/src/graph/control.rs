@@ -54,6 +54,7 @@ impl FakeGraph {
             leaked_auth: 0,
             locked: std::collections::HashSet::new(),
             empty_pages: false,
+            delta_window: None,
         }));
         let shared: Shared = (Arc::clone(&drive), Arc::clone(&gate));
         let api = Router::new()

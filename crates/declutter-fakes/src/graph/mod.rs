@@ -101,7 +101,14 @@ struct Drive {
     locked: std::collections::HashSet<String>,
     /// Each round opens with a page of no items and a next link (Graph may send those).
     empty_pages: bool,
+    /// The ids of the last delta round's window in order, for `(since, snapshot, seq)`: built
+    /// once per round rather than per page (a million-item listing stays linear), and built
+    /// again after any change (`seq` moves).
+    delta_window: Option<(WindowKey, Arc<Vec<String>>)>,
 }
+
+/// A delta round's window: `(since, snapshot, seq when built)`.
+type WindowKey = (u64, u64, u64);
 
 impl Drive {
     fn bump(&mut self) -> u64 {
@@ -243,12 +250,21 @@ async fn delta(
         return resync(&d);
     }
     let full = since == 0;
-    let mut window: Vec<&GraphItem> = d
-        .items
-        .values()
-        .filter(|i| i.seq > since && i.seq <= snap && !(full && i.deleted))
-        .collect();
-    window.sort_by(|a, b| a.seq.cmp(&b.seq).then(a.id.cmp(&b.id)));
+    let key = (since, snap, d.seq);
+    let window = match &d.delta_window {
+        Some((k, ids)) if *k == key => Arc::clone(ids),
+        _ => {
+            let mut items: Vec<&GraphItem> = d
+                .items
+                .values()
+                .filter(|i| i.seq > since && i.seq <= snap && !(full && i.deleted))
+                .collect();
+            items.sort_by(|a, b| a.seq.cmp(&b.seq).then(a.id.cmp(&b.id)));
+            let ids = Arc::new(items.into_iter().map(|i| i.id.clone()).collect::<Vec<_>>());
+            d.delta_window = Some((key, Arc::clone(&ids)));
+            ids
+        }
+    };
     let link = format!("{}/me/drive/root/delta?token=", d.base);
     if d.empty_pages && offset == 0 && q.filled.is_none() {
         let next = format!("{link}{since}.{snap}.0&filled=1");
@@ -258,7 +274,11 @@ async fn delta(
         .unwrap_or(usize::MAX)
         .min(window.len());
     let end = (start + d.page_size).min(window.len());
-    let value: Vec<Value> = window[start..end].iter().map(|i| d.json(i)).collect();
+    let value: Vec<Value> = window[start..end]
+        .iter()
+        .filter_map(|id| d.items.get(id))
+        .map(|i| d.json(i))
+        .collect();
     let mut body = json!({"value": value});
     if end < window.len() {
         body["@odata.nextLink"] = json!(format!("{link}{since}.{snap}.{end}"));
