@@ -34,7 +34,7 @@ echo "seeded 100000 files / 10000 groups in $(echo "$(date +%s.%N) - $t0" | bc) 
 
 pg_env=()
 [ -n "${DECLUTTER_BENCH_DATABASE_URL:-}" ] && pg_env=(DECLUTTER_DATABASE_URL="$DECLUTTER_BENCH_DATABASE_URL")
-env "${pg_env[@]}" DECLUTTER_LISTEN=127.0.0.1:$port DECLUTTER_DB="$work/declutter.db" \
+env "${pg_env[@]}" DECLUTTER_LISTEN="127.0.0.1:$port" DECLUTTER_DB="$work/declutter.db" \
 DECLUTTER_TOKEN_KEY="$(head -c 32 /dev/urandom | base64 -w0)" DECLUTTER_JWT_SECRET="$secret" \
 DECLUTTER_LOGIN_RATE=0 DECLUTTER_SIGNUP_RATE=0 DECLUTTER_API_RATE=0 RUST_LOG=warn \
     "$bin/declutter" serve >>"$work/serve.log" 2>&1 &
@@ -76,6 +76,12 @@ for page in 1 200 400; do
     echo "GET /plans/$plan?page=$page: $bytes bytes of HTML (limit 300000)"
     [ "$bytes" -lt 300000 ] || { echo "plan page too large" >&2; exit 1; }
 done
+# Warm-up: the first requests after a bulk load fill the caches (and on PostgreSQL meet a
+# planner without statistics until autovacuum's ANALYZE); measured runs come after.
+for path in /dupes /dupes/folders "/plans/$plan"; do
+    wrk -t2 -c8 -d2s -s "$work/cookie.lua" "$base$path" >/dev/null
+done
+wrk -t2 -c8 -d2s -s "$work/bearer.lua" "$base/api/dupes" >/dev/null
 echo "declutter $("$bin/declutter" --version 2>/dev/null | head -1) on $(nproc) cores, wrk -t2 -d${secs}s (ms)"
 run "GET /dupes (HTML, page 1)" cookie.lua 8 /dupes
 run "GET /dupes?type=image&sort=size&p=3" cookie.lua 8 "/dupes?type=image&sort=size&page=3"

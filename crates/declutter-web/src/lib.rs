@@ -1,7 +1,8 @@
 //! Declutter Cloud, the web app: accounts (email + password, Google, Microsoft), server-side
 //! sessions, API access tokens, roles enforced from one route table, CSRF defences, an
 //! append-only audit log, sealed cloud tokens, and server-rendered pages, on the shared
-//! platform crate and the engine's SQLite file.
+//! platform crate and the engine's database (a SQLite file, or PostgreSQL shared by several
+//! instances).
 //!
 //! [`router`] builds the routes over an [`state::AppState`] (no I/O); [`serve`] opens the
 //! database, loads keys, assembles the platform middleware and serves an already bound

@@ -476,13 +476,25 @@ pub struct DeleteArgs {
     /// Paste id or URL
     pub target: String,
     /// Delete token from the create response (default: the stored one)
-    #[arg(long, value_name = "TOKEN")]
+    // Tokens are URL-safe base64, so one in 64 starts with `-`: it is a value, not a flag.
+    #[arg(long, value_name = "TOKEN", allow_hyphen_values = true)]
     pub token: Option<String>,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_delete_token_may_start_with_a_dash() -> Result<(), clap::Error> {
+        use clap::Parser as _;
+        let cli = Cli::try_parse_from(["fpaste", "delete", "abc", "--token", "-Dx_y"])?;
+        let Some(Command::Delete(delete)) = cli.command else {
+            return Err(clap::Error::new(clap::error::ErrorKind::InvalidSubcommand));
+        };
+        assert_eq!(delete.args.token.as_deref(), Some("-Dx_y"));
+        Ok(())
+    }
     use clap::CommandFactory;
 
     #[test]
