@@ -30,7 +30,9 @@ secret=$(head -c 32 /dev/urandom | base64 -w0)
 t0=$(date +%s.%N)
 store=${DECLUTTER_BENCH_DATABASE_URL:-$work/declutter.db}
 eval "$("$bin/examples/seed" "$store" "$secret" 10000 10)"
-echo "seeded 100000 files / 10000 groups in $(echo "$(date +%s.%N) - $t0" | bc) s (${DECLUTTER_BENCH_DATABASE_URL:+PostgreSQL}${DECLUTTER_BENCH_DATABASE_URL:-SQLite})"
+backend=SQLite
+[ -n "${DECLUTTER_BENCH_DATABASE_URL:-}" ] && backend=PostgreSQL
+echo "seeded 100000 files / 10000 groups in $(echo "$(date +%s.%N) - $t0" | bc) s ($backend)"
 
 pg_env=()
 [ -n "${DECLUTTER_BENCH_DATABASE_URL:-}" ] && pg_env=(DECLUTTER_DATABASE_URL="$DECLUTTER_BENCH_DATABASE_URL")
