@@ -29,7 +29,10 @@ pub static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
 
 /// The engine's schema on PostgreSQL, in order (append only, like [`MIGRATIONS`]); applied with
 /// `platform_db::pg::migrate` under the component name [`PG_COMPONENT`].
-pub const PG_MIGRATIONS: &[&str] = &[include_str!("pg/0001_init.sql")];
+pub const PG_MIGRATIONS: &[&str] = &[
+    include_str!("pg/0001_init.sql"),
+    include_str!("pg/0002_statement_triggers.sql"),
+];
 
 /// The engine's name in PostgreSQL's `platform_schema_versions`.
 pub const PG_COMPONENT: &str = "declutter-core";
