@@ -1,5 +1,6 @@
 //! What several instances share through the database, on both databases: sessions (with
-//! their CSRF tokens), pending OAuth flows and the installation's token key. Each case runs on
+//! their CSRF tokens), pending OAuth flows, the installation's token key, and the checks that
+//! span accounts (the first admin, the last admin). Each case runs on
 //! a SQLite file and on a fresh PostgreSQL database (skipped outside CI when no server is
 //! configured), through connections of their own, as separate instances would hold.
 
@@ -207,6 +208,76 @@ async fn the_first_instance_records_the_token_key_and_a_rotation_replaces_it() -
         assert_eq!(token_key::adopt(&*two, "key-b")?, "key-a");
         token_key::set(&*two, "key-b")?;
         assert_eq!(token_key::get(&*one)?.as_deref(), Some("key-b"));
+        Ok(())
+    })
+    .await
+}
+
+/// The checks that span accounts hold whichever instance runs them: of 8 first sign-ups at
+/// once exactly one becomes admin, and two admins demoting each other at once never leave the
+/// installation without one (each round re-promotes the demoted one).
+#[tokio::test]
+async fn concurrent_sign_ups_make_one_admin_and_demotions_keep_one() -> TestResult {
+    use declutter_web::auth::role::Role;
+    use declutter_web::db::users;
+    const SIGNUPS: usize = 8;
+    conformance(|b| {
+        let start = Arc::new(Barrier::new(SIGNUPS));
+        let made = std::thread::scope(|s| -> TestResult<Vec<users::User>> {
+            let signups: Vec<_> = (0..SIGNUPS)
+                .map(|i| {
+                    let start = Arc::clone(&start);
+                    s.spawn(move || -> TestResult<users::User> {
+                        let mut conn = (b.connect)()?;
+                        start.wait();
+                        let email = format!("u{i}@example.com");
+                        Ok(users::create(&mut *conn, &email, "U", None, None)?)
+                    })
+                })
+                .collect();
+            signups
+                .into_iter()
+                .map(|t| t.join().map_err(|_| "a sign-up panicked")?)
+                .collect()
+        })?;
+        let admins: Vec<&users::User> = made.iter().filter(|u| u.role == Role::Admin).collect();
+        assert_eq!(admins.len(), 1, "one first account: {made:?}");
+        let first = admins[0].id.clone();
+        let second = made
+            .iter()
+            .find(|u| u.id != first)
+            .ok_or("a second account")?
+            .id
+            .clone();
+        let mut conn = (b.connect)()?;
+        for round in 0..6 {
+            for id in [&first, &second] {
+                users::set_role(&mut *conn, id, Role::Admin)?;
+            }
+            let start = Arc::new(Barrier::new(2));
+            std::thread::scope(|s| -> TestResult {
+                let demotions: Vec<_> = [&first, &second]
+                    .into_iter()
+                    .map(|id| {
+                        let start = Arc::clone(&start);
+                        s.spawn(move || -> TestResult<bool> {
+                            let mut conn = (b.connect)()?;
+                            start.wait();
+                            Ok(users::set_role(&mut *conn, id, Role::User)?)
+                        })
+                    })
+                    .collect();
+                for t in demotions {
+                    t.join().map_err(|_| "a demotion panicked")??;
+                }
+                Ok(())
+            })?;
+            let left = users::list(&*conn)?
+                .into_iter()
+                .filter(|u| u.role == Role::Admin)
+                .count();
+            assert!(left >= 1, "round {round}: no admin left");
+        }
         Ok(())
     })
     .await
