@@ -22,7 +22,11 @@ cargo build --release --quiet -p declutter-server --bin declutter
 bin="$CARGO_TARGET_DIR/release"
 work=$(mktemp -d)
 pid=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"; }
+more=()
+cleanup() {
+    for p in $pid "${more[@]}"; do kill "$p" 2>/dev/null; done
+    rm -rf "$work"
+}
 trap cleanup EXIT
 
 port="${DECLUTTER_BENCH_PORT:-5180}"
@@ -36,13 +40,17 @@ echo "seeded 100000 files / 10000 groups in $(echo "$(date +%s.%N) - $t0" | bc) 
 
 pg_env=()
 [ -n "${DECLUTTER_BENCH_DATABASE_URL:-}" ] && pg_env=(DECLUTTER_DATABASE_URL="$DECLUTTER_BENCH_DATABASE_URL")
-env "${pg_env[@]}" DECLUTTER_LISTEN="127.0.0.1:$port" DECLUTTER_DB="$work/declutter.db" \
-DECLUTTER_TOKEN_KEY="$(head -c 32 /dev/urandom | base64 -w0)" DECLUTTER_JWT_SECRET="$secret" \
-DECLUTTER_LOGIN_RATE=0 DECLUTTER_SIGNUP_RATE=0 DECLUTTER_API_RATE=0 RUST_LOG=warn \
-    "$bin/declutter" serve >>"$work/serve.log" 2>&1 &
+token_key=$(head -c 32 /dev/urandom | base64 -w0)
+serve() { # PORT: one instance on the seeded database, answering once it is up
+    env "${pg_env[@]}" DECLUTTER_LISTEN="127.0.0.1:$1" DECLUTTER_DB="$work/declutter.db" \
+    DECLUTTER_TOKEN_KEY="$token_key" DECLUTTER_JWT_SECRET="$secret" \
+    DECLUTTER_LOGIN_RATE=0 DECLUTTER_SIGNUP_RATE=0 DECLUTTER_API_RATE=0 RUST_LOG=warn \
+        "$bin/declutter" serve >>"$work/serve.log" 2>&1 &
+    for _ in $(seq 200); do curl -fs "http://127.0.0.1:$1/healthz" >/dev/null && break; sleep 0.05; done
+    curl -fs "http://127.0.0.1:$1/healthz" >/dev/null || { cat "$work/serve.log" >&2; exit 1; }
+}
+serve "$port"
 pid=$!
-for _ in $(seq 200); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.05; done
-curl -fs "http://127.0.0.1:$port/healthz" >/dev/null || { cat "$work/serve.log" >&2; exit 1; }
 
 # One wrk script per credential; done() prints the percentiles wrk's --latency omits (p95).
 lua() { # header name, header value
@@ -107,3 +115,56 @@ run "GET /api/dupes 1k concurrent" bearer.lua 1000 /api/dupes
 run "GET /dupes 1k concurrent" cookie.lua 1000 /dupes
 rss_kib=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
 echo "declutter peak RSS: $((rss_kib / 1024)) MiB"
+
+# DECLUTTER_BENCH_INSTANCES=3: two more instances on the same database and nginx round-robin in
+# front of the three (HTTP keep-alive to each), then the 1,000-connection calls through it.
+instances=${DECLUTTER_BENCH_INSTANCES:-1}
+if [ "$instances" -gt 1 ]; then
+    command -v nginx >/dev/null || { apt-get update -qq && apt-get install -y -qq nginx >/dev/null; }
+    upstreams="server 127.0.0.1:$port;"
+    for i in $(seq 2 "$instances"); do
+        p=$((port + i - 1))
+        serve "$p"
+        more+=("$!")
+        upstreams="$upstreams server 127.0.0.1:$p;"
+    done
+    lb=$((port + 100))
+    mkdir -p "$work/nginx/logs" "$work/nginx/temp"
+    chmod 755 "$work" && chmod 777 "$work/nginx/temp"
+    cat >"$work/nginx/nginx.conf" <<CONF
+$([ "$(id -u)" -eq 0 ] && echo "user nobody nogroup;")
+daemon off;
+worker_processes 2;
+worker_rlimit_nofile 65536;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/logs/error.log warn;
+events { worker_connections 8192; }
+http {
+    access_log off;
+    client_body_temp_path $work/nginx/temp/body;
+    proxy_temp_path $work/nginx/temp/proxy;
+    fastcgi_temp_path $work/nginx/temp/fastcgi;
+    uwsgi_temp_path $work/nginx/temp/uwsgi;
+    scgi_temp_path $work/nginx/temp/scgi;
+    upstream declutter { $upstreams keepalive 128; }
+    server {
+        listen 127.0.0.1:$lb;
+        location / {
+            proxy_pass http://declutter;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host \$host;
+            proxy_max_temp_file_size 0;
+        }
+    }
+}
+CONF
+    nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" &
+    more+=("$!")
+    for _ in $(seq 100); do curl -fs "http://127.0.0.1:$lb/healthz" >/dev/null && break; sleep 0.05; done
+    base="http://127.0.0.1:$lb"
+    wrk -t2 -c8 -d2s -s "$work/bearer.lua" "$base/api/dupes" >/dev/null
+    echo "through nginx, $instances instances:"
+    run "GET /api/dupes 1k concurrent" bearer.lua 1000 /api/dupes
+    run "GET /dupes 1k concurrent" cookie.lua 1000 /dupes
+fi
