@@ -56,7 +56,8 @@ pub struct ScanIssue {
     pub message: String,
 }
 
-/// The result of [`StorageProvider::list`].
+/// A listing held whole in memory: what [`crate::store::files::apply_listing`] takes (tests, the
+/// seeding tools). Scans never build one: providers stream their pages (see [`Page`]).
 #[derive(Debug, Clone, Default)]
 pub struct Listing {
     /// True when `changes` is the whole drive and replaces the index.
@@ -69,6 +70,67 @@ pub struct Listing {
     pub issues: Vec<ScanIssue>,
     /// HTTP requests made (0 for local).
     pub api_calls: u64,
+    /// Listed files the user does not own (see [`StorageProvider::take_not_owned`]).
+    pub not_owned: Vec<ItemId>,
+}
+
+/// One message of a streamed listing, in the order the provider sends them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Page {
+    /// The next changes, in order.
+    Changes(Vec<Change>),
+    /// Forget every change sent so far: the provider starts over with a full listing (an
+    /// expired delta link or page token).
+    Restart,
+}
+
+/// How a streamed listing ended, once its last [`Page`] is sent.
+#[derive(Debug, Clone, Default)]
+pub struct ListingEnd {
+    /// True when the pages (since the last [`Page::Restart`]) are the whole drive and replace
+    /// the index; false for a delta that patches it.
+    pub full: bool,
+    /// Cursor to pass next time for an incremental listing.
+    pub cursor: Option<String>,
+    /// Problems met on the way.
+    pub issues: Vec<ScanIssue>,
+    /// HTTP requests made (0 for local).
+    pub api_calls: u64,
+}
+
+/// Pages a listing may have in flight: the provider waits while the reader is this far
+/// behind, so memory holds a few pages whatever the drive's size.
+pub const PAGES_IN_FLIGHT: usize = 2;
+
+/// Where a provider sends its listing's pages. Bounded: [`Self::send`] waits for the reader.
+#[derive(Debug)]
+pub struct PageSink(tokio::sync::mpsc::Sender<Page>);
+
+/// The reading end of a [`PageSink`]; `None` once the provider is done and dropped its sink.
+pub type PageSource = tokio::sync::mpsc::Receiver<Page>;
+
+impl PageSink {
+    /// A sink and the source its pages come out of.
+    pub fn channel() -> (Self, PageSource) {
+        let (tx, rx) = tokio::sync::mpsc::channel(PAGES_IN_FLIGHT);
+        (Self(tx), rx)
+    }
+
+    /// Sends one page, waiting while the reader is [`PAGES_IN_FLIGHT`] pages behind.
+    pub async fn send(&self, page: Page) -> Result<(), ProviderError> {
+        self.0
+            .send(page)
+            .await
+            .map_err(|_| ProviderError::Abandoned)
+    }
+
+    /// Sends a page of changes, unless it is empty.
+    pub async fn changes(&self, changes: Vec<Change>) -> Result<(), ProviderError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        self.send(Page::Changes(changes)).await
+    }
 }
 
 /// What to move to the trash, with everything needed to put it back.
@@ -130,6 +192,9 @@ pub enum ProviderError {
     /// The path leads through a symbolic link or out of the source: nothing was touched.
     #[error("{0}: refused, the path leads through a symbolic link or outside the source")]
     Outside(String),
+    /// The listing's reader stopped reading (it failed, and says why itself).
+    #[error("the listing was abandoned by its reader")]
+    Abandoned,
     /// The provider refused to act on this one item for good (not the owner, no grant for the
     /// file, locked): other items may still succeed, and retrying this one will not.
     #[error("refused by the provider: {0}")]
@@ -157,11 +222,14 @@ pub trait StorageProvider: Send + Sync {
     /// Which provider this is.
     fn kind(&self) -> ProviderKind;
 
-    /// Lists everything (`cursor` = `None`) or what changed since `cursor`.
+    /// Lists everything (`cursor` = `None`) or what changed since `cursor`, sending the
+    /// changes to `pages` a provider page at a time as they arrive, and says how it ended. The
+    /// sink is dropped on return, which ends the reader's stream.
     fn list(
         &self,
         cursor: Option<&str>,
-    ) -> impl Future<Output = Result<Listing, ProviderError>> + Send;
+        pages: PageSink,
+    ) -> impl Future<Output = Result<ListingEnd, ProviderError>> + Send;
 
     /// Files of the last [`Self::list`] that the user does not own (shared with them, e.g.
     /// Drive's `ownedByMe: false`); a plan never removes those. Taken once per listing.

@@ -106,9 +106,7 @@ async fn main() -> anyhow::Result<()> {
     let listing = Listing {
         full: true,
         changes,
-        cursor: None,
-        issues: Vec::new(),
-        api_calls: 0,
+        ..Listing::default()
     };
     let o = owner.clone();
     pool.write(move |c| files::apply_listing(c, &o, &Source::GDrive, &listing, 0))

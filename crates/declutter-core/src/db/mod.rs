@@ -24,6 +24,7 @@ pub static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("migrations/0011_unsettled.sql")),
         M::up(include_str!("migrations/0012_unplanned_jobs.sql")),
         M::up(include_str!("migrations/0013_hash_cache_age.sql")),
+        M::up(include_str!("migrations/0014_listing_stage.sql")),
     ])
 });
 
@@ -32,6 +33,7 @@ pub static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
 pub const PG_MIGRATIONS: &[&str] = &[
     include_str!("pg/0001_init.sql"),
     include_str!("pg/0002_statement_triggers.sql"),
+    include_str!("pg/0003_listing_stage.sql"),
 ];
 
 /// The engine's name in PostgreSQL's `platform_schema_versions`.

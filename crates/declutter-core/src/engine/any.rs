@@ -6,7 +6,9 @@ use crate::gdrive::GDriveProvider;
 use crate::ids::{ItemId, ProviderKind, Source};
 use crate::local::LocalProvider;
 use crate::onedrive::OneDriveProvider;
-use crate::provider::{Item, Listing, ProviderError, StorageProvider, TrashRequest, Whereabouts};
+use crate::provider::{
+    Item, ListingEnd, PageSink, ProviderError, StorageProvider, TrashRequest, Whereabouts,
+};
 
 use super::EngineError;
 
@@ -37,11 +39,15 @@ impl StorageProvider for AnyProvider {
         }
     }
 
-    async fn list(&self, cursor: Option<&str>) -> Result<Listing, ProviderError> {
+    async fn list(
+        &self,
+        cursor: Option<&str>,
+        pages: PageSink,
+    ) -> Result<ListingEnd, ProviderError> {
         match self {
-            Self::Local(p) => p.list(cursor).await,
-            Self::OneDrive(p) => p.list(cursor).await,
-            Self::GDrive(p) => p.list(cursor).await,
+            Self::Local(p) => p.list(cursor, pages).await,
+            Self::OneDrive(p) => p.list(cursor, pages).await,
+            Self::GDrive(p) => p.list(cursor, pages).await,
         }
     }
 

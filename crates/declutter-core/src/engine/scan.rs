@@ -9,8 +9,9 @@ use super::{EngineError, local_scan};
 use crate::ids::{Source, UserId};
 use crate::local::WalkOptions;
 use crate::progress::Progress;
-use crate::provider::{ProviderError, ScanIssue, StorageProvider};
-use crate::store::{files, groups, local_index, scans};
+use crate::provider::{Page, PageSink, ProviderError, ScanIssue, StorageProvider};
+use crate::store::listing::StagedListing;
+use crate::store::{DbError, files, groups, local_index, scans};
 
 /// SQLite page cache of a local scan, KiB (the connection's own setting is restored after).
 pub const SCAN_CACHE_KIB: i64 = 8 * 1024;
@@ -33,8 +34,10 @@ pub struct ScanSummary {
 }
 
 /// Lists `source` through `provider` (incrementally when a cursor is stored) and updates the
-/// index and the owner's duplicate groups. A OneDrive scan also purges our expired trash
-/// entries there (see [`super::trash::purge_expired_of`]).
+/// index and the owner's duplicate groups. The listing streams: each page is staged as it
+/// arrives and the whole listing merges into the index once complete ([`StagedListing`]), so
+/// memory holds a few pages whatever the drive's size, and a failed listing changes nothing. A OneDrive scan also purges our expired trash entries there
+/// (see [`super::trash::purge_expired_of`]).
 pub async fn scan<P: StorageProvider>(
     conn: &mut dyn Conn,
     user: &UserId,
@@ -43,41 +46,52 @@ pub async fn scan<P: StorageProvider>(
 ) -> Result<ScanSummary, EngineError> {
     let cursor = scans::cursor(conn, user, source)?;
     let scan_id = scans::begin(conn, user, source, cursor.is_some())?;
-    let listing = match provider.list(cursor.as_deref()).await {
-        Ok(l) => l,
+    let mut staged = StagedListing::begin(conn, user, source, scan_id)?;
+    let (sink, mut pages) = PageSink::channel();
+    let receive = async {
+        while let Some(page) = pages.recv().await {
+            match page {
+                Page::Changes(changes) => staged.add(conn, &changes)?,
+                Page::Restart => staged.restart(conn)?,
+            }
+        }
+        Ok::<_, DbError>(())
+    };
+    // The reader stops at its first failure and drops its end: the provider's next send then
+    // fails, and the reader's error is the one reported.
+    let (listed, received) = tokio::join!(provider.list(cursor.as_deref(), sink), receive);
+    let ended = match (listed, received) {
+        (_, Err(e)) => Err(EngineError::from(e)),
+        (Err(e), Ok(())) => Err(e.into()),
+        (Ok(end), Ok(())) => Ok(end),
+    };
+    let mut end = match ended {
+        Ok(end) => end,
         Err(e) => {
+            staged.discard(conn)?;
             scans::finish(conn, scan_id, false, 0, 0, &[])?;
-            return Err(e.into());
+            return Err(e);
         }
     };
-    let mut listing = listing;
     if *source == Source::OneDrive {
         let (_, issues) = super::trash::purge_expired_of(conn, user, source, provider).await?;
-        listing.issues.extend(issues);
+        end.issues.extend(issues);
     }
-    let written = files::apply_listing(conn, user, source, &listing, scan_id)?;
-    files::set_ownership(conn, user, source, &listing, &provider.take_not_owned())?;
-    scans::set_cursor(conn, user, source, listing.cursor.as_deref(), scan_id)?;
-    let changes = listing.changes.len() as u64;
-    scans::finish(
-        conn,
-        scan_id,
-        true,
-        changes,
-        listing.api_calls,
-        &listing.issues,
-    )?;
+    let changes = staged.received();
+    let written = staged.finish(conn, end.full, &provider.take_not_owned())?;
+    scans::set_cursor(conn, user, source, end.cursor.as_deref(), scan_id)?;
+    scans::finish(conn, scan_id, true, changes, end.api_calls, &end.issues)?;
     // Groups depend only on the index: an unchanged index keeps its groups.
     if written > 0 {
         groups::recompute(conn, user)?;
     }
     Ok(ScanSummary {
         scan_id,
-        incremental: !listing.full,
+        incremental: !end.full,
         changes,
         indexed: files::count(conn, user, source)?,
-        api_calls: listing.api_calls,
-        issues: listing.issues,
+        api_calls: end.api_calls,
+        issues: end.issues,
     })
 }
 

@@ -23,7 +23,8 @@ use crate::cloud::{HttpClient, HttpError, RetryPolicy, TokenSource, rfc3339_ns};
 use crate::hash::{ContentHash, HashKind};
 use crate::ids::{ItemId, ProviderKind};
 use crate::provider::{
-    Change, Item, Listing, ProviderError, ScanIssue, StorageProvider, TrashRequest, Whereabouts,
+    Change, Item, ListingEnd, Page, PageSink, ProviderError, ScanIssue, StorageProvider,
+    TrashRequest, Whereabouts,
 };
 use model::{ChangeList, FILE_FIELDS, FOLDER_MIME, File, FileList, NATIVE_PREFIX, StartToken};
 
@@ -94,13 +95,13 @@ impl GDriveProvider {
         self.client.calls()
     }
 
-    async fn full(&self) -> Result<Listing, HttpError> {
+    async fn full(&self, pages: &PageSink) -> Result<ListingEnd, ProviderError> {
         let url = format!("{}/changes/startPageToken", self.base);
         let start: StartToken = self.client.json(|c| c.get(&url)).await?;
-        let mut listing = Listing {
+        let mut end = ListingEnd {
             full: true,
             cursor: Some(start.start_page_token),
-            ..Listing::default()
+            ..ListingEnd::default()
         };
         let url = format!("{}/files", self.base);
         let fields = format!("nextPageToken,incompleteSearch,files({FILE_FIELDS})");
@@ -122,8 +123,8 @@ impl GDriveProvider {
                     c.get(&url).query(&q)
                 })
                 .await?;
-            if page.incomplete_search && listing.issues.is_empty() {
-                listing.issues.push(ScanIssue {
+            if page.incomplete_search && end.issues.is_empty() {
+                end.issues.push(ScanIssue {
                     path: "gdrive:".to_owned(),
                     kind: "incomplete",
                     message: "Drive could not search every shared drive; some files may be \
@@ -132,18 +133,23 @@ impl GDriveProvider {
                 });
             }
             self.note_ownership(&page.files);
-            listing
-                .changes
-                .extend(page.files.iter().map(|f| Change::Upsert(to_item(f))));
+            pages
+                .changes(
+                    page.files
+                        .iter()
+                        .map(|f| Change::Upsert(to_item(f)))
+                        .collect(),
+                )
+                .await?;
             match page.next_page_token {
                 Some(t) => token = Some(t),
-                None => return Ok(listing),
+                None => return Ok(end),
             }
         }
     }
 
-    async fn changes(&self, start: &str) -> Result<Listing, HttpError> {
-        let mut listing = Listing::default();
+    async fn changes(&self, start: &str, pages: &PageSink) -> Result<ListingEnd, ProviderError> {
+        let mut end = ListingEnd::default();
         let url = format!("{}/changes", self.base);
         let fields = format!(
             "nextPageToken,newStartPageToken,changes(changeType,fileId,driveId,removed,file({FILE_FIELDS}))"
@@ -163,6 +169,7 @@ impl GDriveProvider {
                 })
                 .await?;
             self.note_ownership(page.changes.iter().filter_map(|c| c.file.as_ref()));
+            let mut changes = Vec::with_capacity(page.changes.len());
             for ch in page.changes {
                 // A shared drive's own change (renamed, joined, left) names no file.
                 let Some(file_id) = ch
@@ -172,16 +179,17 @@ impl GDriveProvider {
                     continue;
                 };
                 let id = ItemId::from_str_unchecked(&file_id);
-                listing.changes.push(match ch.file {
+                changes.push(match ch.file {
                     Some(f) if !ch.removed && !f.trashed => Change::Upsert(to_item(&f)),
                     _ => Change::Removed(id),
                 });
             }
+            pages.changes(changes).await?;
             match (page.next_page_token, page.new_start_page_token) {
                 (Some(next), _) => token = next,
                 (None, new_start) => {
-                    listing.cursor = new_start;
-                    return Ok(listing);
+                    end.cursor = new_start;
+                    return Ok(end);
                 }
             }
         }
@@ -256,25 +264,37 @@ impl StorageProvider for GDriveProvider {
         ProviderKind::GDrive
     }
 
-    async fn list(&self, cursor: Option<&str>) -> Result<Listing, ProviderError> {
+    async fn list(
+        &self,
+        cursor: Option<&str>,
+        pages: PageSink,
+    ) -> Result<ListingEnd, ProviderError> {
         let before = self.client.calls();
         self.not_owned
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clear();
-        let mut listing = match cursor {
-            Some(token) => match self.changes(token).await {
-                // An unknown or expired page token: start over with a full listing.
-                Err(HttpError::Status {
+        let mut end = match cursor {
+            Some(token) => match self.changes(token, &pages).await {
+                // An unknown or expired page token: start over with a full listing (pages of
+                // the changes already sent are void).
+                Err(ProviderError::Http(HttpError::Status {
                     status: 400 | 404 | 410,
                     ..
-                }) => self.full().await?,
+                })) => {
+                    pages.send(Page::Restart).await?;
+                    self.not_owned
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .clear();
+                    self.full(&pages).await?
+                }
                 other => other?,
             },
-            None => self.full().await?,
+            None => self.full(&pages).await?,
         };
-        listing.api_calls = self.client.calls() - before;
-        Ok(listing)
+        end.api_calls = self.client.calls() - before;
+        Ok(end)
     }
 
     async fn content_hash(

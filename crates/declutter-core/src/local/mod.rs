@@ -17,7 +17,8 @@ use crate::hash::{ContentHash, HashKind};
 use crate::ids::{ItemId, ProviderKind};
 use crate::progress::{NoProgress, Progress};
 use crate::provider::{
-    Change, Item, Listing, ProviderError, ScanIssue, StorageProvider, TrashRequest, Whereabouts,
+    Change, Item, Listing, ListingEnd, PageSink, ProviderError, ScanIssue, StorageProvider,
+    TrashRequest, Whereabouts,
 };
 use hashing::{Candidate, HashCache};
 pub use walk::{TRASH_DIR, WalkOptions, in_trash};
@@ -156,9 +157,8 @@ impl ScanJob {
         Listing {
             full: true,
             changes,
-            cursor: None,
             issues,
-            api_calls: 0,
+            ..Listing::default()
         }
     }
 }
@@ -201,7 +201,13 @@ impl StorageProvider for LocalProvider {
         ProviderKind::Local
     }
 
-    async fn list(&self, _cursor: Option<&str>) -> Result<Listing, ProviderError> {
+    /// A whole walk, then its changes in pages. Scans of a local folder do not come here: they
+    /// stream the walk into the index with its hash cache (`engine::scan::scan_local`).
+    async fn list(
+        &self,
+        _cursor: Option<&str>,
+        pages: PageSink,
+    ) -> Result<ListingEnd, ProviderError> {
         if !self.root.is_dir() {
             return Err(io_err(
                 &self.root,
@@ -213,9 +219,19 @@ impl StorageProvider for LocalProvider {
             options: self.options,
             progress: Arc::clone(&self.progress),
         };
-        tokio::task::spawn_blocking(move || job.run())
+        let listing = tokio::task::spawn_blocking(move || job.run())
             .await
-            .map_err(|e| join_error(&self.root, e))
+            .map_err(|e| join_error(&self.root, e))?;
+        let mut changes = listing.changes.into_iter().peekable();
+        while changes.peek().is_some() {
+            pages.changes(changes.by_ref().take(1000).collect()).await?;
+        }
+        Ok(ListingEnd {
+            full: listing.full,
+            cursor: listing.cursor,
+            issues: listing.issues,
+            api_calls: 0,
+        })
     }
 
     async fn stat(&self, id: &ItemId) -> Result<Option<Item>, ProviderError> {

@@ -25,7 +25,8 @@ use crate::cloud::{HttpClient, HttpError, RetryPolicy, TokenSource, rfc3339_ns};
 use crate::hash::{ContentHash, HashKind};
 use crate::ids::{ItemId, ProviderKind};
 use crate::provider::{
-    Change, Item, Listing, ProviderError, StorageProvider, TrashRequest, Whereabouts,
+    Change, Item, ListingEnd, Page, PageSink, ProviderError, StorageProvider, TrashRequest,
+    Whereabouts,
 };
 use model::{DeltaPage, DriveItem};
 
@@ -137,10 +138,16 @@ impl OneDriveProvider {
         }
     }
 
-    async fn list_from(&self, start: String, full: bool) -> Result<Listing, HttpError> {
-        let mut listing = Listing {
+    /// Pages through a delta round from `start` into `pages`; returns the round's end.
+    async fn list_from(
+        &self,
+        start: String,
+        full: bool,
+        pages: &PageSink,
+    ) -> Result<ListingEnd, ProviderError> {
+        let mut end = ListingEnd {
             full,
-            ..Listing::default()
+            ..ListingEnd::default()
         };
         let mut url = start;
         let mut resyncs = 0;
@@ -154,23 +161,20 @@ impl OneDriveProvider {
                     ..
                 }) if resyncs < 3 => {
                     resyncs += 1;
-                    listing = Listing {
-                        full: true,
-                        ..Listing::default()
-                    };
+                    pages.send(Page::Restart).await?;
+                    end.full = true;
                     url = self.resync_url(location);
                     continue;
                 }
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             };
-            for d in page.value {
-                listing.changes.push(self.change_of(d));
-            }
+            let changes = page.value.into_iter().map(|d| self.change_of(d)).collect();
+            pages.changes(changes).await?;
             match (page.next_link, page.delta_link) {
                 (Some(next), _) => url = next,
                 (None, delta) => {
-                    listing.cursor = delta;
-                    return Ok(listing);
+                    end.cursor = delta;
+                    return Ok(end);
                 }
             }
         }
@@ -214,16 +218,20 @@ impl StorageProvider for OneDriveProvider {
         ProviderKind::OneDrive
     }
 
-    async fn list(&self, cursor: Option<&str>) -> Result<Listing, ProviderError> {
+    async fn list(
+        &self,
+        cursor: Option<&str>,
+        pages: PageSink,
+    ) -> Result<ListingEnd, ProviderError> {
         let before = self.client.calls();
         self.find_approot().await?;
         let full_url = format!("{}/me/drive/root/delta", self.base);
-        let mut listing = match cursor {
-            Some(link) => self.list_from(link.to_owned(), false).await?,
-            None => self.list_from(full_url, true).await?,
+        let mut end = match cursor {
+            Some(link) => self.list_from(link.to_owned(), false, &pages).await?,
+            None => self.list_from(full_url, true, &pages).await?,
         };
-        listing.api_calls = self.client.calls() - before;
-        Ok(listing)
+        end.api_calls = self.client.calls() - before;
+        Ok(end)
     }
 
     async fn content_hash(

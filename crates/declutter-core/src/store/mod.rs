@@ -15,6 +15,7 @@ pub mod files;
 pub mod folders;
 pub mod groups;
 pub mod jobs;
+pub mod listing;
 pub mod local_index;
 pub mod owners;
 pub mod plans;

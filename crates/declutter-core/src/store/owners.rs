@@ -20,6 +20,7 @@ pub const OWNED_TABLES: &[&str] = &[
     "plans",
     "dup_groups",
     "content_checks",
+    "listing_stage",
     "files",
     "scans",
     "sources",

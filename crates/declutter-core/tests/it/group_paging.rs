@@ -240,9 +240,7 @@ fn a_delta_applies_in_order_across_batches() -> TestResult {
     let delta = Listing {
         full: false,
         changes,
-        cursor: None,
-        issues: Vec::new(),
-        api_calls: 0,
+        ..Listing::default()
     };
     files::apply_listing(&mut conn, &user, &Source::GDrive, &delta, 0)?;
     let path_of = |id: &str| -> Result<Option<String>, Box<dyn std::error::Error>> {
@@ -263,10 +261,10 @@ fn a_delta_applies_in_order_across_batches() -> TestResult {
     Ok(())
 }
 
-/// The paths a full listing is written with (computed from its parent links in memory) are the
-/// ones the stored rows give (`recompute_paths`, run after a delta): nested folders listed
-/// children first, an item whose parent is not listed. (A cycle of parents gets a path that
-/// depends on which of its nodes is walked first, in either computation.)
+/// The paths a full listing is written with (computed from its staged parent links) are the
+/// ones the stored rows give (rebuilt after a delta): nested folders listed children first, an
+/// item whose parent is not listed. (`listing::streamed_listings_leave_the_index_the_model_predicts`
+/// checks cycles too.)
 #[test]
 fn a_full_listings_paths_are_the_stored_rows_paths() -> TestResult {
     use declutter_core::provider::Change;
@@ -307,9 +305,7 @@ fn a_full_listings_paths_are_the_stored_rows_paths() -> TestResult {
     let delta = Listing {
         full: false,
         changes: vec![Change::Upsert(node("new", Some("top"), "new.txt")?)],
-        cursor: None,
-        issues: Vec::new(),
-        api_calls: 0,
+        ..Listing::default()
     };
     files::apply_listing(&mut conn, &user, &Source::GDrive, &delta, 0)?;
     let recomputed: Vec<_> = paths(&conn)?

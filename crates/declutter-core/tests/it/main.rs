@@ -7,6 +7,7 @@ mod emptied;
 mod gdrive;
 mod gdrive_strict;
 mod group_paging;
+mod listing;
 mod local_scan;
 mod model;
 mod onedrive;

@@ -35,6 +35,11 @@ fn seed(conn: &mut dyn Conn, user: &UserId) -> TestResult {
         files::apply_listing(conn, user, &source, &listing(items), 0)?;
         let scan = scans::begin(conn, user, &source, false)?;
         scans::set_cursor(conn, user, &source, Some("cursor"), scan)?;
+        // A listing cut off midway leaves its staged pages until the source's next scan.
+        let mut staged =
+            declutter_core::store::listing::StagedListing::begin(conn, user, &source, scan)?;
+        let cut_off = item(&format!("{p}-cut"), "/cut.jpg", "cut")?;
+        staged.add(conn, &[declutter_core::provider::Change::Upsert(cut_off)])?;
     }
     let checked = files::all(conn, user, Some(&Source::GDrive))?;
     if let Some(f) = checked.first() {

@@ -34,13 +34,12 @@ fn seed(conn: &mut dyn Conn, user: &UserId, shared: &[&str]) -> TestResult {
         items.push(item(&format!("{g}-new"), &format!("/new/{g}.jpg"), 3, g)?);
     }
     items.push(item("a-mid", "/mid/a.jpg", 2, "a")?);
-    let listing = crate::support::full_listing(items);
-    files::apply_listing(conn, user, &Source::GDrive, &listing, 0)?;
-    let not_owned: Vec<ItemId> = shared
+    let mut listing = crate::support::full_listing(items);
+    listing.not_owned = shared
         .iter()
         .map(|s| ItemId::from_str(s))
         .collect::<Result<_, _>>()?;
-    files::set_ownership(conn, user, &Source::GDrive, &listing, &not_owned)?;
+    files::apply_listing(conn, user, &Source::GDrive, &listing, 0)?;
     groups::recompute(conn, user)?;
     Ok(())
 }

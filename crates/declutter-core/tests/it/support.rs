@@ -236,9 +236,7 @@ pub fn full_listing(
             .into_iter()
             .map(declutter_core::provider::Change::Upsert)
             .collect(),
-        cursor: None,
-        issues: Vec::new(),
-        api_calls: 0,
+        ..Default::default()
     }
 }
 

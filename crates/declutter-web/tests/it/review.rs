@@ -116,9 +116,7 @@ pub async fn seed(app: &TestApp, uid: &str, group_count: u64) -> TestResult {
     let listing = Listing {
         full: true,
         changes,
-        cursor: None,
-        issues: Vec::new(),
-        api_calls: 0,
+        ..Listing::default()
     };
     app.state
         .pool

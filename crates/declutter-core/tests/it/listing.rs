@@ -1,0 +1,341 @@
+//! Streamed listings against a model. A scripted provider sends random listings (full or
+//! delta, split into random pages, some restarted midway, some failing midway) through the
+//! real `engine::scan::scan`; after each, the index must be what applying the changes in order
+//! predicts, with the paths the parent links give, and nothing may stay staged.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use declutter_core::engine::scan::scan;
+use declutter_core::ids::{ItemId, ProviderKind, Source, UserId};
+use declutter_core::platform_db::sql::{Conn, DbExt as _};
+use declutter_core::provider::{
+    Change, Item, ListingEnd, Page, PageSink, ProviderError, StorageProvider, TrashRequest,
+    Whereabouts,
+};
+use proptest::prelude::*;
+
+/// Item ids are drawn from this many; parents too, so cycles and orphans happen.
+const IDS: usize = 8;
+const NAMES: [&str; 3] = ["a", "b", "c"];
+
+#[derive(Debug, Clone)]
+enum Op {
+    Upsert {
+        id: usize,
+        parent: Option<usize>,
+        name: usize,
+        size: u64,
+    },
+    Remove(usize),
+}
+
+#[derive(Debug, Clone)]
+struct Script {
+    full: bool,
+    ops: Vec<Op>,
+    /// Changes per page.
+    page: usize,
+    /// After this many pages the provider sends `Restart` and then lists `ops` again in full.
+    restart_after: Option<usize>,
+    /// After this many pages the provider fails.
+    fail_after: Option<usize>,
+    /// The listing starts with every indexed item as it is (a rescan of a drive where little
+    /// changed).
+    relist: bool,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => (0..IDS, proptest::option::of(0..IDS), 0..NAMES.len(), 1..4u64)
+            .prop_map(|(id, parent, name, size)| Op::Upsert { id, parent, name, size }),
+        1 => (0..IDS).prop_map(Op::Remove),
+    ]
+}
+
+fn script() -> impl Strategy<Value = Script> {
+    (
+        any::<bool>(),
+        prop::collection::vec(op(), 0..24),
+        1..6usize,
+        proptest::option::weighted(0.2, 0..4usize),
+        proptest::option::weighted(0.2, 0..4usize),
+        any::<bool>(),
+    )
+        .prop_map(
+            |(full, ops, page, restart_after, fail_after, relist)| Script {
+                full,
+                ops,
+                page,
+                restart_after,
+                fail_after,
+                relist,
+            },
+        )
+}
+
+fn id(n: usize) -> ItemId {
+    format!("i{n}")
+        .parse()
+        .unwrap_or_else(|_| unreachable!("i{n} is an item id"))
+}
+
+/// The number of an id made by [`id`].
+fn number(id: &str) -> usize {
+    id[1..].parse().unwrap_or(usize::MAX)
+}
+
+fn change(op: &Op) -> Change {
+    match *op {
+        Op::Upsert {
+            id: n,
+            parent,
+            name,
+            size,
+        } => Change::Upsert(Item {
+            id: id(n),
+            parent_id: parent.map(id),
+            name: NAMES[name].to_owned(),
+            path: format!("given/i{n}"),
+            is_dir: false,
+            size,
+            modified_ns: 1,
+            hash: None,
+            etag: None,
+            mime: None,
+            comparable: true,
+            inode: None,
+        }),
+        Op::Remove(n) => Change::Removed(id(n)),
+    }
+}
+
+/// A provider that sends its script's pages; the script is taken by the next `list`.
+#[derive(Debug, Default)]
+struct Scripted(Mutex<Option<Script>>);
+
+impl Scripted {
+    fn pages(changes: &[Change], size: usize) -> Vec<Vec<Change>> {
+        changes.chunks(size).map(<[Change]>::to_vec).collect()
+    }
+}
+
+impl StorageProvider for Scripted {
+    fn kind(&self) -> ProviderKind {
+        ProviderKind::GDrive
+    }
+
+    async fn list(
+        &self,
+        _cursor: Option<&str>,
+        pages: PageSink,
+    ) -> Result<ListingEnd, ProviderError> {
+        let script = self
+            .0
+            .lock()
+            .map_err(|_| ProviderError::NotFound("poisoned".into()))?
+            .take()
+            .ok_or_else(|| ProviderError::NotFound("no script".into()))?;
+        let changes: Vec<Change> = script.ops.iter().map(change).collect();
+        let mut sent = 0;
+        let mut full = script.full;
+        if let Some(at) = script.restart_after {
+            // Something else first (a delta cut off by an expired link), then everything again.
+            let junk: Vec<Change> = (IDS..2 * IDS)
+                .map(|n| {
+                    change(&Op::Upsert {
+                        id: n,
+                        parent: None,
+                        name: 0,
+                        size: 1,
+                    })
+                })
+                .collect();
+            for page in Self::pages(&junk, script.page).into_iter().take(at) {
+                pages.changes(page).await?;
+                sent += 1;
+            }
+            pages.send(Page::Restart).await?;
+            full = true;
+        }
+        for page in Self::pages(&changes, script.page) {
+            if script.fail_after.is_some_and(|f| sent >= f) {
+                return Err(ProviderError::NotFound("cut off".into()));
+            }
+            pages.changes(page).await?;
+            sent += 1;
+        }
+        if script.fail_after.is_some() {
+            return Err(ProviderError::NotFound("cut off at the end".into()));
+        }
+        Ok(ListingEnd {
+            full,
+            cursor: Some("next".into()),
+            ..ListingEnd::default()
+        })
+    }
+
+    async fn stat(&self, _id: &ItemId) -> Result<Option<Item>, ProviderError> {
+        Ok(None)
+    }
+
+    fn trash_location(&self, req: &TrashRequest) -> String {
+        req.trash_id.to_string()
+    }
+
+    async fn trash(&self, _req: &TrashRequest, _location: &str) -> Result<(), ProviderError> {
+        Err(ProviderError::Refused("a listing test".into()))
+    }
+
+    async fn locate(
+        &self,
+        _req: &TrashRequest,
+        _location: &str,
+    ) -> Result<Whereabouts, ProviderError> {
+        Ok(Whereabouts::Missing)
+    }
+
+    async fn restore(&self, _req: &TrashRequest, _location: &str) -> Result<(), ProviderError> {
+        Err(ProviderError::Refused("a listing test".into()))
+    }
+
+    async fn purge(&self, _req: &TrashRequest, _location: &str) -> Result<(), ProviderError> {
+        Err(ProviderError::Refused("a listing test".into()))
+    }
+}
+
+/// What the index holds of an item: parent, name, size, path.
+type Row = (Option<String>, String, u64, String);
+
+/// Applies a script to the model the way the index must take it.
+fn apply(model: &mut BTreeMap<String, Row>, script: &Script) {
+    if script.fail_after.is_some() {
+        return;
+    }
+    if script.full || script.restart_after.is_some() {
+        model.clear();
+    }
+    for op in &script.ops {
+        match *op {
+            Op::Upsert {
+                id: n,
+                parent,
+                name,
+                size,
+            } => {
+                model.insert(
+                    format!("i{n}"),
+                    (
+                        parent.map(|p| format!("i{p}")),
+                        NAMES[name].to_owned(),
+                        size,
+                        format!("given/i{n}"),
+                    ),
+                );
+            }
+            Op::Remove(n) => {
+                model.remove(&format!("i{n}"));
+            }
+        }
+    }
+    // Paths from the parent links, down from the items whose parent is not indexed; items
+    // reached from none of those (a cycle) keep what they have.
+    let ids: Vec<String> = model.keys().cloned().collect();
+    for item in ids {
+        let mut chain = vec![item.clone()];
+        let mut cur = item.clone();
+        let top = loop {
+            match model[&cur].0.clone() {
+                Some(parent) if chain.contains(&parent) => break false,
+                Some(parent) if model.contains_key(&parent) => {
+                    chain.push(parent.clone());
+                    cur = parent;
+                }
+                _ => break true,
+            }
+        };
+        if top {
+            let path: String = chain
+                .iter()
+                .rev()
+                .map(|c| format!("/{}", model[c].1))
+                .collect();
+            if let Some(row) = model.get_mut(&item) {
+                row.3 = path;
+            }
+        }
+    }
+}
+
+fn stored(conn: &dyn Conn, user: &UserId) -> Result<BTreeMap<String, Row>, TestCaseError> {
+    let rows = conn
+        .rows(
+            "SELECT item_id, parent_id, name, size, path FROM files WHERE user_id = ?1",
+            declutter_core::platform_db::vals![user.as_str()],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    (
+                        r.get::<_, Option<String>>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, i64>(3)?.unsigned_abs(),
+                        r.get::<_, String>(4)?,
+                    ),
+                ))
+            },
+        )
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
+    Ok(rows.into_iter().collect())
+}
+
+fn check(scripts: Vec<Script>) -> Result<(), TestCaseError> {
+    let fail = |e: &dyn std::fmt::Display| TestCaseError::fail(e.to_string());
+    let dir = tempfile::tempdir().map_err(|e| fail(&e))?;
+    let mut conn = crate::support::db(dir.path()).map_err(|e| fail(&e))?;
+    let user = UserId::local();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| fail(&e))?;
+    let provider = Scripted::default();
+    let mut model: BTreeMap<String, Row> = BTreeMap::new();
+    for s in &scripts {
+        let mut s = s.clone();
+        if s.relist {
+            let again = model
+                .iter()
+                .map(|(item, (parent, name, size, _))| Op::Upsert {
+                    id: number(item),
+                    parent: parent.as_deref().map(number),
+                    name: NAMES.iter().position(|n| *n == name.as_str()).unwrap_or(0),
+                    size: *size,
+                });
+            s.ops = again.chain(s.ops).collect();
+        }
+        let s = &s;
+        *provider.0.lock().map_err(|e| fail(&e))? = Some(s.clone());
+        let result = rt.block_on(scan(&mut conn, &user, &Source::GDrive, &provider));
+        prop_assert_eq!(result.is_err(), s.fail_after.is_some(), "{:?}", result);
+        apply(&mut model, s);
+        prop_assert_eq!(&stored(&conn, &user)?, &model, "after {:?}", s);
+        let staged: i64 = conn
+            .one("SELECT count(*) FROM listing_stage", &[])
+            .map_err(|e| fail(&e))?;
+        prop_assert_eq!(staged, 0, "nothing stays staged");
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(48),
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn streamed_listings_leave_the_index_the_model_predicts(
+        scripts in prop::collection::vec(script(), 1..6),
+    ) {
+        check(scripts)?;
+    }
+}
