@@ -51,7 +51,7 @@ pub async fn scan<P: StorageProvider>(
     let receive = async {
         while let Some(page) = pages.recv().await {
             match page {
-                Page::Changes(changes) => staged.add(conn, &changes)?,
+                Page::Changes(changes) => staged.add(conn, changes)?,
                 Page::Restart => staged.restart(conn)?,
             }
         }

@@ -88,7 +88,7 @@ pub fn apply_listing(
     scan_id: i64,
 ) -> Result<u64, DbError> {
     let mut staged = StagedListing::begin(conn, user, source, scan_id)?;
-    staged.add(conn, &listing.changes)?;
+    staged.add(conn, listing.changes.clone())?;
     staged.finish(conn, listing.full, &listing.not_owned)
 }
 

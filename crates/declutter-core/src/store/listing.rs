@@ -36,6 +36,11 @@ const STAGE_CONFLICT: &str = " ON CONFLICT (scan_id, item_id) DO UPDATE SET \
      etag = excluded.etag, mime = excluded.mime, comparable = excluded.comparable, \
      dev = excluded.dev, ino = excluded.ino";
 
+/// Changes held before they are staged in one transaction: each commit writes the stage's
+/// pages it dirtied again (to SQLite's WAL), so a commit per 200-item page cost more than the
+/// rows themselves. A few MiB of changes.
+pub const STAGE_BATCH: usize = 8_192;
+
 /// A listing of one source being received; see the module documentation.
 #[derive(Debug)]
 pub struct StagedListing {
@@ -43,6 +48,10 @@ pub struct StagedListing {
     source: Source,
     scan_id: i64,
     received: u64,
+    /// Received, not yet staged (at most `batch` and a page).
+    pending: Vec<Change>,
+    /// Changes staged per transaction.
+    batch: usize,
 }
 
 impl StagedListing {
@@ -64,7 +73,16 @@ impl StagedListing {
             source: source.clone(),
             scan_id,
             received: 0,
+            pending: Vec::new(),
+            batch: STAGE_BATCH,
         })
+    }
+
+    /// Stages every `batch` changes (at least 1) rather than every [`STAGE_BATCH`].
+    #[must_use]
+    pub fn with_batch(mut self, batch: usize) -> Self {
+        self.batch = batch.max(1);
+        self
     }
 
     /// Changes received so far (since the last restart).
@@ -72,10 +90,24 @@ impl StagedListing {
         self.received
     }
 
-    /// Stages one page of changes, in one transaction.
-    pub fn add(&mut self, conn: &mut dyn Conn, changes: &[Change]) -> Result<(), DbError> {
+    /// Takes the next changes of the listing, in order; every [`STAGE_BATCH`] of them (see
+    /// [`Self::with_batch`]) are staged in one transaction.
+    pub fn add(&mut self, conn: &mut dyn Conn, changes: Vec<Change>) -> Result<(), DbError> {
         self.received += changes.len() as u64;
-        // One statement may not touch a row twice: keep each item's last change of the page.
+        self.pending.extend(changes);
+        if self.pending.len() >= self.batch {
+            self.flush(conn)?;
+        }
+        Ok(())
+    }
+
+    /// Stages the changes received and not yet staged, in one transaction.
+    pub fn flush(&mut self, conn: &mut dyn Conn) -> Result<(), DbError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let changes = std::mem::take(&mut self.pending);
+        // One statement may not touch a row twice: keep each item's last change of the batch.
         let mut last: HashMap<&str, usize> = HashMap::with_capacity(changes.len());
         for (i, c) in changes.iter().enumerate() {
             last.insert(id_of(c).as_str(), i);
@@ -107,9 +139,10 @@ impl StagedListing {
         Ok(())
     }
 
-    /// Forgets every staged change: the provider starts over with a full listing.
+    /// Forgets every change received: the provider starts over with a full listing.
     pub fn restart(&mut self, conn: &mut dyn Conn) -> Result<(), DbError> {
         self.received = 0;
+        self.pending.clear();
         self.discard_rows(conn)
     }
 
@@ -131,11 +164,12 @@ impl StagedListing {
     /// unchanged drive writes nothing. Items in `not_owned` are marked as someone else's, the
     /// other listed items as the owner's. Returns the rows written or deleted.
     pub fn finish(
-        self,
+        mut self,
         conn: &mut dyn Conn,
         full: bool,
         not_owned: &[ItemId],
     ) -> Result<u64, DbError> {
+        self.flush(conn)?;
         let tx = conn.transaction(Lock::None)?;
         let user = self.user.as_str();
         let src = self.source.to_string();
@@ -164,10 +198,22 @@ impl StagedListing {
             tx.execute(FILE_PATHS, params![user, src])?;
         }
         set_ownership(&*tx, user, &src, self.scan_id, full, not_owned)?;
-        tx.execute(
-            "DELETE FROM listing_stage WHERE scan_id = ?1",
-            params![self.scan_id],
-        )?;
+        // SQLite empties a whole table at once, not row by row; its writer is alone here, so
+        // no other scan can stage rows between the check and the delete.
+        let alone = tx.dialect() == Dialect::Sqlite
+            && tx.one::<bool>(
+                "SELECT NOT EXISTS (SELECT 1 FROM listing_stage WHERE scan_id < ?1) \
+                 AND NOT EXISTS (SELECT 1 FROM listing_stage WHERE scan_id > ?1)",
+                params![self.scan_id],
+            )?;
+        if alone {
+            tx.execute("DELETE FROM listing_stage", params![])?;
+        } else {
+            tx.execute(
+                "DELETE FROM listing_stage WHERE scan_id = ?1",
+                params![self.scan_id],
+            )?;
+        }
         tx.commit()?;
         Ok(written)
     }

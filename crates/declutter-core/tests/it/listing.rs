@@ -13,6 +13,7 @@ use declutter_core::provider::{
     Change, Item, ListingEnd, Page, PageSink, ProviderError, StorageProvider, TrashRequest,
     Whereabouts,
 };
+use declutter_core::store::listing::StagedListing;
 use proptest::prelude::*;
 
 /// Item ids are drawn from this many; parents too, so cycles and orphans happen.
@@ -288,7 +289,44 @@ fn stored(conn: &dyn Conn, user: &UserId) -> Result<BTreeMap<String, Row>, TestC
     Ok(rows.into_iter().collect())
 }
 
-fn check(scripts: Vec<Script>) -> Result<(), TestCaseError> {
+/// Runs a script's listing through a [`StagedListing`] that stages every `batch` changes,
+/// the way `scan` drives one (which stages every `STAGE_BATCH`, more than any script holds).
+async fn staged_in_batches(
+    conn: &mut dyn Conn,
+    user: &UserId,
+    provider: &Scripted,
+    batch: usize,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let source = Source::GDrive;
+    let scan_id = declutter_core::store::scans::begin(conn, user, &source, false)?;
+    let mut staged = StagedListing::begin(conn, user, &source, scan_id)?.with_batch(batch);
+    let (sink, mut pages) = PageSink::channel();
+    let receive = async {
+        while let Some(page) = pages.recv().await {
+            match page {
+                Page::Changes(changes) => staged.add(conn, changes)?,
+                Page::Restart => staged.restart(conn)?,
+            }
+        }
+        Ok::<_, declutter_core::store::DbError>(())
+    };
+    let (listed, received) = tokio::join!(provider.list(None, sink), receive);
+    received?;
+    match listed {
+        Ok(end) => {
+            staged.finish(conn, end.full, &[])?;
+            Ok(())
+        }
+        Err(e) => {
+            staged.discard(conn)?;
+            Err(e.into())
+        }
+    }
+}
+
+/// Runs `scripts` one after the other through `scan` (`batch` = `None`) or through a
+/// [`StagedListing`] staging every `batch` changes, checking the index after each.
+fn check(scripts: Vec<Script>, batch: Option<usize>) -> Result<(), TestCaseError> {
     let fail = |e: &dyn std::fmt::Display| TestCaseError::fail(e.to_string());
     let dir = tempfile::tempdir().map_err(|e| fail(&e))?;
     let mut conn = crate::support::db(dir.path()).map_err(|e| fail(&e))?;
@@ -314,8 +352,15 @@ fn check(scripts: Vec<Script>) -> Result<(), TestCaseError> {
         }
         let s = &s;
         *provider.0.lock().map_err(|e| fail(&e))? = Some(s.clone());
-        let result = rt.block_on(scan(&mut conn, &user, &Source::GDrive, &provider));
-        prop_assert_eq!(result.is_err(), s.fail_after.is_some(), "{:?}", result);
+        let failed = match batch {
+            None => rt
+                .block_on(scan(&mut conn, &user, &Source::GDrive, &provider))
+                .is_err(),
+            Some(b) => rt
+                .block_on(staged_in_batches(&mut conn, &user, &provider, b))
+                .is_err(),
+        };
+        prop_assert_eq!(failed, s.fail_after.is_some());
         apply(&mut model, s);
         prop_assert_eq!(&stored(&conn, &user)?, &model, "after {:?}", s);
         let staged: i64 = conn
@@ -336,6 +381,49 @@ proptest! {
     fn streamed_listings_leave_the_index_the_model_predicts(
         scripts in prop::collection::vec(script(), 1..6),
     ) {
-        check(scripts)?;
+        check(scripts, None)?;
     }
+
+    #[test]
+    fn staged_in_small_batches_too(
+        scripts in prop::collection::vec(script(), 1..6),
+        batch in 1..8usize,
+    ) {
+        check(scripts, Some(batch))?;
+    }
+}
+
+/// Two listings staged at once (two sources, two workers): finishing one leaves the other's
+/// staged rows alone.
+#[test]
+fn finishing_one_listing_keeps_another_ones_staged_rows() -> Result<(), Box<dyn std::error::Error>>
+{
+    let dir = tempfile::tempdir()?;
+    let mut conn = crate::support::db(dir.path())?;
+    let user = UserId::local();
+    let begin = |conn: &mut dyn Conn, source: &Source| {
+        let scan_id = declutter_core::store::scans::begin(conn, &user, source, false)?;
+        StagedListing::begin(conn, &user, source, scan_id)
+    };
+    let upsert = |n| {
+        change(&Op::Upsert {
+            id: n,
+            parent: None,
+            name: 0,
+            size: 1,
+        })
+    };
+    let mut drive = begin(&mut conn, &Source::GDrive)?;
+    let mut onedrive = begin(&mut conn, &Source::OneDrive)?;
+    drive.add(&mut conn, vec![upsert(1)])?;
+    drive.flush(&mut conn)?;
+    onedrive.add(&mut conn, vec![upsert(2), upsert(3)])?;
+    onedrive.flush(&mut conn)?;
+    drive.finish(&mut conn, true, &[])?;
+    let staged: i64 = conn.one("SELECT count(*) FROM listing_stage", &[])?;
+    assert_eq!(staged, 2, "the OneDrive listing's rows are still staged");
+    onedrive.finish(&mut conn, true, &[])?;
+    let indexed: i64 = conn.one("SELECT count(*) FROM files", &[])?;
+    assert_eq!(indexed, 3);
+    Ok(())
 }

@@ -39,7 +39,11 @@ fn seed(conn: &mut dyn Conn, user: &UserId) -> TestResult {
         let mut staged =
             declutter_core::store::listing::StagedListing::begin(conn, user, &source, scan)?;
         let cut_off = item(&format!("{p}-cut"), "/cut.jpg", "cut")?;
-        staged.add(conn, &[declutter_core::provider::Change::Upsert(cut_off)])?;
+        staged.add(
+            conn,
+            vec![declutter_core::provider::Change::Upsert(cut_off)],
+        )?;
+        staged.flush(conn)?;
     }
     let checked = files::all(conn, user, Some(&Source::GDrive))?;
     if let Some(f) = checked.first() {
