@@ -79,7 +79,7 @@ pub async fn run(db: &Path, args: Args) -> anyhow::Result<()> {
     let mut conn = dbfile::lock_exclusive(&path)?;
     platform_db::migrate(&mut conn, &declutter_core::db::MIGRATIONS)?;
     declutter_web::db::migrate(&mut conn)?;
-    let pool = platform_db::pg::connect(url, 2)?;
+    let pool = platform_db::pg::connect(url, 2, &platform_db::pg::PgTls::default())?;
     let skip = declutter_web::db::SQLITE_ONLY;
     let sums = if copying {
         declutter_web::db::pg_migrate(&pool).await?;
