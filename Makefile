@@ -21,14 +21,18 @@ packages:
 
 test: packages test-rust test-ops
 
-# PostgreSQL suites use the server .ci/postgres starts (or PLATFORM_TEST_POSTGRES if set).
+# PostgreSQL suites use the server .ci/postgres starts (or PLATFORM_TEST_POSTGRES if set); the
+# TLS tests trust the CA it made (PLATFORM_TEST_POSTGRES_CA, which a server given by
+# PLATFORM_TEST_POSTGRES must come with).
 # The engine's and the web app's integration suites then run a second time on PostgreSQL (a
 # fresh database per test database or app; property tests with fewer cases, as each case
 # creates databases).
 test-rust:
-	url=$${PLATFORM_TEST_POSTGRES:-$$(.ci/postgres start)} && \
-	PLATFORM_TEST_POSTGRES=$$url cargo nextest run --workspace --locked --no-fail-fast && \
-	PLATFORM_TEST_POSTGRES=$$url DECLUTTER_TEST_BACKEND=postgres PROPTEST_CASES=16 \
+	if [ -n "$${PLATFORM_TEST_POSTGRES:-}" ]; then url=$$PLATFORM_TEST_POSTGRES ca=$${PLATFORM_TEST_POSTGRES_CA:-}; \
+	else url=$$(.ci/postgres start) && ca=$$(.ci/postgres ca); fi && \
+	export PLATFORM_TEST_POSTGRES=$$url PLATFORM_TEST_POSTGRES_CA=$$ca && \
+	cargo nextest run --workspace --locked --no-fail-fast && \
+	DECLUTTER_TEST_BACKEND=postgres PROPTEST_CASES=16 \
 		cargo nextest run -p declutter-core --test it -p declutter-web --test it --locked --no-fail-fast
 	cargo test --workspace --locked --doc
 

@@ -74,7 +74,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         RetryPolicy::default(),
     )?;
     let mut conn: Box<dyn Conn> = if target.starts_with("postgres://") {
-        let migrating = platform_db::pg::connect(&target, 1)?;
+        // A benchmark on loopback: TLS as the URL says, trusting Mozilla's roots.
+        let tls = platform_db::pg::PgTls::default();
+        let migrating = platform_db::pg::connect(&target, 1, &tls)?;
         platform_db::pg::migrate(
             &migrating,
             declutter_core::db::PG_COMPONENT,
@@ -82,7 +84,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .await?;
         drop(migrating);
-        let pool = platform_db::sql::pg::BlockingPool::connect(&target, 2)?;
+        let pool = platform_db::sql::pg::BlockingPool::connect(&target, 2, &tls)?;
         Box::new(pool.get()?)
     } else {
         Box::new(declutter_core::db::open(std::path::Path::new(&target))?)

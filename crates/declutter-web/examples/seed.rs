@@ -82,7 +82,7 @@ async fn main() -> anyhow::Result<()> {
     let copies: u64 = args.next().map_or(Ok(10), |s| s.parse())?;
 
     let pool = if target.starts_with("postgres://") {
-        db::open_postgres(&target, 4).await?
+        db::open_postgres(&target, 4, &platform_db::pg::PgTls::default()).await?
     } else {
         db::open(&PathBuf::from(target)).await?
     };

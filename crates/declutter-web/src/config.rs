@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::Parser;
 use platform::telemetry::LogFormat;
 use platform::tls::TlsFiles;
+use platform_db::pg::PgTls;
 use secrecy::SecretString;
 
 /// Environment variable names.
@@ -20,6 +21,9 @@ pub mod env {
     pub const DATABASE_URL: &str = "DECLUTTER_DATABASE_URL";
     /// File holding [`DATABASE_URL`] (a mounted secret); exclusive with it.
     pub const DATABASE_URL_FILE: &str = "DECLUTTER_DATABASE_URL_FILE";
+    /// PEM file of the CA certificate(s) PostgreSQL's TLS certificate chains to, trusted
+    /// besides Mozilla's roots.
+    pub const DATABASE_CA_FILE: &str = "DECLUTTER_DATABASE_CA_FILE";
     /// Connections each instance opens to PostgreSQL at most.
     pub const DB_POOL: &str = "DECLUTTER_DB_POOL";
     /// Public base URL, e.g. `https://declutter.example.com` (origin checks, OIDC redirects).
@@ -112,6 +116,11 @@ pub struct Args {
     /// File holding the PostgreSQL URL (a mounted secret), instead of `--database-url`.
     #[arg(long, env = env::DATABASE_URL_FILE)]
     pub database_url_file: Option<PathBuf>,
+    /// PEM file of the CA certificate(s) of PostgreSQL's TLS certificate, trusted besides
+    /// Mozilla's roots. TLS is always verified (chain and host name); add `sslmode=require` to
+    /// the URL to refuse plain text.
+    #[arg(long, env = env::DATABASE_CA_FILE)]
+    pub database_ca_file: Option<PathBuf>,
     /// Connections this instance opens to PostgreSQL at most.
     #[arg(long, env = env::DB_POOL, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub db_pool: u16,
@@ -258,6 +267,8 @@ pub struct Config {
     pub db: PathBuf,
     /// The PostgreSQL database, when the instance runs on one instead of [`Config::db`].
     pub database_url: Option<SecretString>,
+    /// Whom PostgreSQL's TLS certificate may chain to.
+    pub database_tls: PgTls,
     /// PostgreSQL connections at most.
     pub db_pool: usize,
     /// Public base URL without a trailing slash.
@@ -315,6 +326,9 @@ pub enum ConfigError {
     /// A secret is given both directly and as a file.
     #[error("set {0} or {0}_FILE, not both")]
     SecretTwice(&'static str),
+    /// The PostgreSQL CA file cannot be used (its content is never shown).
+    #[error("{var}: {0}", var = env::DATABASE_CA_FILE)]
+    DatabaseCa(#[from] platform_db::pg::CaError),
     /// A secret's file could not be read, or holds nothing (its content is never shown).
     #[error("{var}: cannot read {}: {reason}", path.display())]
     SecretFile {
@@ -440,6 +454,10 @@ impl Config {
                 a.database_url_file.as_deref(),
                 env::DATABASE_URL,
             )?,
+            database_tls: match &a.database_ca_file {
+                Some(path) => PgTls::with_ca_file(path)?,
+                None => PgTls::default(),
+            },
             db_pool: usize::from(a.db_pool),
             public_url,
             tls,

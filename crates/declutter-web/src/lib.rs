@@ -160,7 +160,7 @@ async fn check_token_key(
 /// one, else the SQLite file.
 pub async fn open_store(config: &Config) -> anyhow::Result<platform_db::sql::AnyPool> {
     Ok(match &config.database_url {
-        Some(url) => db::open_postgres(url.expose_secret(), config.db_pool)
+        Some(url) => db::open_postgres(url.expose_secret(), config.db_pool, &config.database_tls)
             .await
             .context("opening the PostgreSQL database (DECLUTTER_DATABASE_URL)")?,
         None => db::open(&config.db)

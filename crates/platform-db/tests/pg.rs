@@ -1,9 +1,11 @@
 //! PostgreSQL on a real server (`.ci/postgres start`): migrations applied once under
 //! concurrency, rolled back whole on failure, refused when the database is newer; every test on
-//! a fresh database that is gone afterwards.
+//! a fresh database that is gone afterwards. TLS to that server (its certificate for localhost
+//! and 127.0.0.1 from a throwaway CA): encrypted and verified, or refused.
 
-use platform_db::pg::testing::{ENV_URL, FreshDb};
-use platform_db::pg::{self, PgError};
+use platform_db::pg::testing::{self, ENV_URL, FreshDb};
+use platform_db::pg::{self, PgError, PgTls};
+use platform_db::sql::pg::BlockingPool;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -122,7 +124,7 @@ async fn each_test_database_is_fresh_and_dropped_afterwards() -> TestResult {
     assert_eq!(tables, 0, "a fresh database is empty");
     // An open connection does not keep the database alive.
     drop(db);
-    let admin = pg::connect(&std::env::var(ENV_URL)?, 1)?;
+    let admin = pg::connect(&std::env::var(ENV_URL)?, 1, &PgTls::default())?;
     let left: i64 = admin
         .get()
         .await?
@@ -137,19 +139,153 @@ async fn each_test_database_is_fresh_and_dropped_afterwards() -> TestResult {
     Ok(())
 }
 
-#[tokio::test]
-async fn a_url_asking_for_tls_is_refused_not_downgraded() -> TestResult {
+/// Whether the session `pool` hands out is encrypted, as the server sees it.
+async fn encrypted(pool: &deadpool_postgres::Pool) -> Result<bool, PgError> {
+    let client = pool.get().await?;
+    let row = client
+        .query_one(
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            &[],
+        )
+        .await?;
+    Ok(row.get(0))
+}
+
+/// The error and its causes, as `declutter` prints them (tokio-postgres keeps the TLS cause in
+/// `source()`, out of its own message).
+fn chain(e: &PgError) -> String {
+    std::iter::successors(Some(e as &dyn std::error::Error), |e| e.source())
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+/// A fresh database and the test server's CA; `None` (skip) when either is not configured.
+async fn with_ca() -> Result<Option<(FreshDb, PgTls)>, Box<dyn std::error::Error>> {
+    let Some(ca) = testing::ca_file()? else {
+        return Ok(None);
+    };
     let Some(db) = FreshDb::create().await? else {
+        return Ok(None);
+    };
+    Ok(Some((db, PgTls::with_ca_file(&ca)?)))
+}
+
+/// `db`'s URL with `password` and, as host, `host`; the TCP connection still goes to
+/// 127.0.0.1 (`hostaddr`), so `host` is only what the certificate must name.
+fn named(
+    db: &FreshDb,
+    host: &str,
+    password: &str,
+    params: &str,
+) -> Result<String, Box<dyn std::error::Error>> {
+    let mut url = url::Url::parse(&db.url)?;
+    url.set_host(Some(host))?;
+    url.set_password(Some(password))
+        .map_err(|()| "cannot set a password")?;
+    Ok(format!("{url}?hostaddr=127.0.0.1&{params}"))
+}
+
+#[tokio::test]
+async fn require_with_the_servers_ca_is_encrypted() -> TestResult {
+    let Some((db, tls)) = with_ca().await? else {
         return Ok(());
     };
-    let url = format!("{}?sslmode=require", db.url);
-    let pool = pg::connect(&url, 1)?;
-    let err = pool
-        .get()
+    let pool = pg::connect(&format!("{}?sslmode=require", db.url), 1, &tls)?;
+    assert!(encrypted(&pool).await?, "TLS to 127.0.0.1 (an IP name)");
+    // libpq's spellings, and a DNS name.
+    for mode in ["verify-full", "verify-ca"] {
+        let url = named(&db, "localhost", "pw", &format!("sslmode={mode}"))?;
+        assert!(encrypted(&pg::connect(&url, 1, &tls)?).await?, "{mode}");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn require_refuses_a_server_whose_ca_is_not_trusted_and_never_shows_the_password()
+-> TestResult {
+    let Some((db, _)) = with_ca().await? else {
+        return Ok(());
+    };
+    // Mozilla's roots only, then another CA (freshly minted) besides them.
+    let key = rcgen::KeyPair::generate()?;
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new())?;
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let other = params.self_signed(&key)?.pem();
+    let dir = tempfile::tempdir()?;
+    let other_file = dir.path().join("other-ca.pem");
+    std::fs::write(&other_file, other)?;
+    let password = "s3cret-Pa55word";
+    let url = named(&db, "localhost", password, "sslmode=require")?;
+    for tls in [PgTls::default(), PgTls::with_ca_file(&other_file)?] {
+        let err = encrypted(&pg::connect(&url, 1, &tls)?)
+            .await
+            .err()
+            .ok_or("an untrusted server must be refused")?;
+        let text = chain(&err);
+        assert!(err.is_unavailable(), "{text}");
+        assert!(
+            text.contains("invalid peer certificate: UnknownIssuer"),
+            "{text}"
+        );
+        assert!(!text.contains(password), "{text}");
+        assert!(!format!("{err:?}").contains(password), "{err:?}");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn require_refuses_a_certificate_for_another_name() -> TestResult {
+    let Some((db, tls)) = with_ca().await? else {
+        return Ok(());
+    };
+    // The certificate names localhost and 127.0.0.1; the CA is trusted.
+    let url = named(&db, "db.example.com", "pw", "sslmode=verify-full")?;
+    let err = encrypted(&pg::connect(&url, 1, &tls)?)
         .await
         .err()
-        .ok_or("sslmode=require must not connect in plain text")?;
-    assert!(PgError::from(err).is_unavailable());
-    assert!(pg::connect("not a url at all ::", 1).is_err());
+        .ok_or("a certificate for another name must be refused")?;
+    let text = chain(&err);
+    assert!(text.contains("certificate not valid for name"), "{text}");
     Ok(())
+}
+
+#[tokio::test]
+async fn disable_is_plain_text_and_prefer_encrypts_only_what_verifies() -> TestResult {
+    let Some((db, tls)) = with_ca().await? else {
+        return Ok(());
+    };
+    let plain = pg::connect(&format!("{}?sslmode=disable", db.url), 1, &tls)?;
+    assert!(!encrypted(&plain).await?);
+    // `prefer`, the default: TLS with the CA; without it, plain text rather than no connection
+    // and never an unverified TLS session.
+    assert!(encrypted(&pg::connect(&db.url, 1, &tls)?).await?);
+    let untrusted = pg::connect(&db.url, 1, &PgTls::default())?;
+    assert!(!encrypted(&untrusted).await?);
+    // An address without a host name leaves no name to verify: plain text under `prefer`.
+    let address_only = format!(
+        "hostaddr=127.0.0.1 port={} user=postgres dbname={}",
+        url::Url::parse(&db.url)?.port().ok_or("no port")?,
+        db.name()
+    );
+    assert!(!encrypted(&pg::connect(&address_only, 1, &tls)?).await?);
+    Ok(())
+}
+
+#[tokio::test]
+async fn urls_that_cannot_work_are_refused_before_connecting() {
+    let tls = PgTls::default();
+    let with_ca_in_url = "postgres://u:s3cret@h/db?sslmode=verify-full&sslrootcert=/etc/ca.pem";
+    for url in ["not a url at all ::", with_ca_in_url] {
+        let err = pg::connect(url, 1, &tls)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(!err.is_empty(), "{url} must be refused");
+        assert!(!err.contains("s3cret"), "{err}");
+        // The blocking pool refuses it too, from inside a runtime, without panicking.
+        assert!(BlockingPool::connect(url, 1, &tls).is_err());
+    }
+    let err = pg::connect(with_ca_in_url, 1, &tls).err();
+    assert!(matches!(err, Some(PgError::SslRootCert)), "{err:?}");
 }

@@ -4,6 +4,7 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
+use platform_db::pg::PgTls;
 use platform_db::pg::testing::FreshDb;
 use platform_db::sql::pg::BlockingPool;
 use platform_db::sql::{Conn, Db, DbExt as _, Dialect, Lock, SqlError};
@@ -19,7 +20,7 @@ fn fresh_pg() -> TestResult<Option<(FreshDb, BlockingPool)>> {
     let Some(db) = rt.block_on(FreshDb::create())? else {
         return Ok(None);
     };
-    let pool = BlockingPool::connect(&db.url, 4)?;
+    let pool = BlockingPool::connect(&db.url, 4, &PgTls::default())?;
     Ok(Some((db, pool)))
 }
 
@@ -199,7 +200,7 @@ async fn a_postgres_connection_works_from_inside_a_runtime() -> TestResult {
     let Some(db) = FreshDb::create().await? else {
         return Ok(());
     };
-    let pool = BlockingPool::connect(&db.url, 2)?;
+    let pool = BlockingPool::connect(&db.url, 2, &PgTls::default())?;
     // Blocking calls from a runtime's own thread (as the engine makes them from `block_on`).
     let conn = pool.get()?;
     assert_eq!(conn.one::<String>("SELECT 'a' || ?1", vals!["b"])?, "ab");

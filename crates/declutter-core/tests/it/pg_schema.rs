@@ -138,7 +138,7 @@ fn the_postgres_schema_keeps_counts_as_sqlite_does() -> Result<(), Box<dyn std::
     let Some(db) = rt.block_on(FreshDb::create())? else {
         return Ok(());
     };
-    let pool = pg::connect(&db.url, 1)?;
+    let pool = pg::connect(&db.url, 1, &pg::PgTls::default())?;
     rt.block_on(pg::migrate(&pool, PG_COMPONENT, PG_MIGRATIONS))?;
     let client = rt.block_on(pool.get())?;
     let lite = declutter_core::db::open_in_memory()?;

@@ -44,7 +44,7 @@ fn backends() -> Result<Vec<Backend>> {
             let pool = db.pool(1)?;
             pg::migrate(&pool, PG_COMPONENT, PG_MIGRATIONS).await
         })?;
-        let pool = BlockingPool::connect(&db.url, 12)?;
+        let pool = BlockingPool::connect(&db.url, 12, &platform_db::pg::PgTls::default())?;
         out.push(Backend {
             name: "postgres",
             connect: Box::new(move || Ok(Box::new(pool.get()?))),

@@ -144,7 +144,7 @@ fn fresh_pg() -> Result<PgTestDb, Box<dyn std::error::Error + Send + Sync>> {
                 .await
             })?;
             Ok(PgTestDb {
-                pool: BlockingPool::connect(&db.url, 8)?,
+                pool: BlockingPool::connect(&db.url, 8, &platform_db::pg::PgTls::default())?,
                 _db: db,
             })
         },

@@ -8,6 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
+use platform_db::pg::PgTls;
 use platform_db::pg::copy::{self, TableSum};
 use secrecy::{ExposeSecret as _, SecretString};
 
@@ -40,6 +41,10 @@ struct Ends {
     /// The PostgreSQL database, `postgres://user:password@host:port/name`.
     #[arg(long, value_name = "postgres://…", env = ENV_DATABASE_URL, hide_env_values = true)]
     to: SecretString,
+    /// PEM file of the CA certificate(s) of PostgreSQL's TLS certificate, trusted besides
+    /// Mozilla's roots (add `sslmode=require` to the URL to refuse plain text).
+    #[arg(long, value_name = "PEM", env = declutter_web::config::env::DATABASE_CA_FILE)]
+    ca_file: Option<PathBuf>,
 }
 
 /// A source or target that cannot be used.
@@ -79,7 +84,11 @@ pub async fn run(db: &Path, args: Args) -> anyhow::Result<()> {
     let mut conn = dbfile::lock_exclusive(&path)?;
     platform_db::migrate(&mut conn, &declutter_core::db::MIGRATIONS)?;
     declutter_web::db::migrate(&mut conn)?;
-    let pool = platform_db::pg::connect(url, 2)?;
+    let tls = match &ends.ca_file {
+        Some(path) => PgTls::with_ca_file(path)?,
+        None => PgTls::default(),
+    };
+    let pool = platform_db::pg::connect(url, 2, &tls)?;
     let skip = declutter_web::db::SQLITE_ONLY;
     let sums = if copying {
         declutter_web::db::pg_migrate(&pool).await?;

@@ -135,6 +135,7 @@ fn operations_code(err: &anyhow::Error) -> Option<u8> {
         || err.downcast_ref::<super::SqliteOnly>().is_some()
         || err.downcast_ref::<CryptoError>().is_some()
         || err.downcast_ref::<super::rotate::KeyError>().is_some()
+        || err.downcast_ref::<platform_db::pg::CaError>().is_some()
         || err
             .downcast_ref::<declutter_web::config::ConfigError>()
             .is_some();

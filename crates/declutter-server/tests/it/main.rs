@@ -12,6 +12,7 @@ mod hardening;
 mod live_check;
 mod ops;
 mod pg_copy;
+mod pg_tls;
 mod review;
 mod safety;
 mod serve;

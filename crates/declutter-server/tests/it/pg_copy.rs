@@ -9,7 +9,7 @@ use crate::support::{Env, TestResult};
 
 /// Rows of `sql` (one text column) from PostgreSQL at `url`.
 async fn pg_texts(url: &str, sql: &str) -> TestResult<Vec<String>> {
-    let pool = platform_db::pg::connect(url, 1)?;
+    let pool = platform_db::pg::connect(url, 1, &platform_db::pg::PgTls::default())?;
     let client = pool.get().await?;
     Ok(client
         .query(sql, &[])
@@ -20,7 +20,7 @@ async fn pg_texts(url: &str, sql: &str) -> TestResult<Vec<String>> {
 }
 
 async fn pg_execute(url: &str, sql: &str) -> TestResult<Result<u64, String>> {
-    let pool = platform_db::pg::connect(url, 1)?;
+    let pool = platform_db::pg::connect(url, 1, &platform_db::pg::PgTls::default())?;
     let client = pool.get().await?;
     Ok(client.execute(sql, &[]).await.map_err(|e| {
         e.as_db_error()

@@ -39,7 +39,7 @@ impl Store {
         let Some(fresh) = FreshDb::create().await? else {
             return Ok(None);
         };
-        let pool = BlockingPool::connect(&fresh.url, 2)?;
+        let pool = BlockingPool::connect(&fresh.url, 2, &platform_db::pg::PgTls::default())?;
         Ok(Some(Self {
             db,
             pg: Some((fresh, pool)),

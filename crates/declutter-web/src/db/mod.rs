@@ -17,6 +17,7 @@ pub mod users;
 
 use std::path::Path;
 
+use platform_db::pg::PgTls;
 use platform_db::rusqlite::{self, Connection, OptionalExtension};
 use platform_db::sql::AnyPool;
 use platform_db::sql::pg::BlockingPool;
@@ -143,9 +144,10 @@ pub async fn open(path: &Path) -> Result<AnyPool, DbError> {
 }
 
 /// Opens the PostgreSQL database every instance shares (`DECLUTTER_DATABASE_URL`), with at most
-/// `max_size` connections, and applies the pending migrations of the engine and the web app.
-pub async fn open_postgres(url: &str, max_size: usize) -> Result<AnyPool, DbError> {
-    let pool = BlockingPool::connect(url, max_size)?;
+/// `max_size` connections trusting `tls` when TLS is used, and applies the pending migrations
+/// of the engine and the web app.
+pub async fn open_postgres(url: &str, max_size: usize, tls: &PgTls) -> Result<AnyPool, DbError> {
+    let pool = BlockingPool::connect(url, max_size, tls)?;
     pg_migrate(pool.pool()).await?;
     Ok(AnyPool::postgres(pool))
 }

@@ -36,7 +36,7 @@ async fn backends() -> TestResult<Vec<Backend>> {
     if let Some(db) = FreshDb::create().await? {
         declutter_web::db::pg_migrate(&db.pool(1)?).await?;
         // Room for every concurrent start of a case at once.
-        let pool = BlockingPool::connect(&db.url, 16)?;
+        let pool = BlockingPool::connect(&db.url, 16, &platform_db::pg::PgTls::default())?;
         out.push(Backend {
             name: "postgres",
             connect: Box::new(move || Ok(Box::new(pool.get()?))),

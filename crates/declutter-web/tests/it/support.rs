@@ -261,7 +261,12 @@ impl TestApp {
     pub fn db(&self) -> TestResult<Box<dyn Conn>> {
         match &self.pg {
             Some(pg) => Ok(Box::new(
-                platform_db::sql::pg::BlockingPool::connect(&pg.url, 1)?.get()?,
+                platform_db::sql::pg::BlockingPool::connect(
+                    &pg.url,
+                    1,
+                    &platform_db::pg::PgTls::default(),
+                )?
+                .get()?,
             )),
             None => Ok(Box::new(platform_db::open(&self.state.config.db)?)),
         }

@@ -7,18 +7,22 @@
 //! instances starting together apply each exactly once. [`testing`] gives every test a fresh
 //! database of its own.
 //!
-//! Connections use no TLS yet: a URL asking for it (`sslmode=require`) is refused at connect,
-//! never silently downgraded. Reach PostgreSQL on loopback, a Unix socket or a private network.
+//! Connections use TLS as the URL's `sslmode` says (`prefer` when it says nothing), over rustls,
+//! and whenever TLS is used the server's certificate chain and host name are verified against
+//! Mozilla's roots and an optional CA file ([`PgTls`]). `sslmode=require` (or libpq's
+//! `verify-ca`/`verify-full`) refuses plain text and unverified servers; see [`tls`] for the
+//! details, and why `prefer` may still end in plain text.
 
 pub mod copy;
 pub mod testing;
+pub mod tls;
 
 use std::time::Duration;
 
 pub use deadpool_postgres::{self, Object as Client};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Timeouts};
+pub use tls::{CaError, PgTls};
 pub use tokio_postgres;
-use tokio_postgres::NoTls;
 
 /// How long a request waits for a free connection before failing (not forever: a saturated
 /// pool answers "busy" instead of growing a queue).
@@ -42,6 +46,15 @@ pub enum PgError {
     /// The runtime driving the connections could not start.
     #[error("cannot start the PostgreSQL I/O runtime: {0}")]
     Runtime(std::io::Error),
+    /// The URL names a CA file (`sslrootcert`): the CA file is given separately ([`PgTls`]).
+    #[error(
+        "sslrootcert in the PostgreSQL URL is not supported: give the CA file separately \
+         (sslmode=require or verify-full verifies the server against it)"
+    )]
+    SslRootCert,
+    /// The TLS client could not be set up.
+    #[error("cannot set up TLS to PostgreSQL: {0}")]
+    Tls(rustls::Error),
     /// A statement failed.
     #[error("PostgreSQL: {}", describe(.0))]
     Query(#[from] tokio_postgres::Error),
@@ -107,12 +120,13 @@ impl PgError {
 }
 
 /// A pool of at most `max_size` connections to the database at `url`
-/// (`postgres://user:password@host:port/db`, or the key=value form). Nothing connects yet.
-pub fn connect(url: &str, max_size: usize) -> Result<Pool, PgError> {
-    let config: tokio_postgres::Config = url.parse().map_err(PgError::Url)?;
-    let manager = Manager::from_config(
+/// (`postgres://user:password@host:port/db`, or the key=value form), trusting `tls` when TLS is
+/// used. Nothing connects yet.
+pub fn connect(url: &str, max_size: usize, tls: &PgTls) -> Result<Pool, PgError> {
+    let config: tokio_postgres::Config = tls::libpq_url(url)?.parse().map_err(PgError::Url)?;
+    let manager = Manager::from_connect(
         config,
-        NoTls,
+        tls.connector()?,
         ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
         },

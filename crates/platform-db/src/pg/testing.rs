@@ -1,9 +1,11 @@
 //! A fresh PostgreSQL database per test, on the server `.ci/postgres start` runs.
 //!
-//! [`ENV_URL`] names an administrative URL of that server. Without it a test is skipped with a
-//! note on stderr, except under `CI=true`, where a missing server is a failure: CI must never
-//! pass by skipping.
+//! [`ENV_URL`] names an administrative URL of that server, and [`ENV_CA`] the CA file its TLS
+//! certificate chains to (`.ci/postgres ca`). Without them a test is skipped with a note on
+//! stderr, except under `CI=true`, where a missing setting is a failure: CI must never pass by
+//! skipping.
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use deadpool_postgres::Pool;
@@ -13,6 +15,9 @@ use super::PgError;
 
 /// The variable holding the admin URL of the test server.
 pub const ENV_URL: &str = "PLATFORM_TEST_POSTGRES";
+
+/// The variable holding the path of the test server's CA certificate (PEM).
+pub const ENV_CA: &str = "PLATFORM_TEST_POSTGRES_CA";
 
 /// A database created for one test and dropped (with any open sessions) when dropped.
 #[derive(Debug)]
@@ -29,6 +34,9 @@ pub enum FreshError {
     /// CI runs without a server: a failure, not a skip.
     #[error("{ENV_URL} is not set under CI=true: start PostgreSQL with `.ci/postgres start`")]
     Missing,
+    /// CI runs without the server's CA.
+    #[error("{ENV_CA} is not set under CI=true: it is the path `.ci/postgres ca` prints")]
+    MissingCa,
     /// The admin setting is not a `postgres://` URL.
     #[error("{ENV_URL} must be a postgres:// URL")]
     NotAUrl,
@@ -45,11 +53,27 @@ impl From<tokio_postgres::Error> for FreshError {
 
 static NEXT: AtomicU64 = AtomicU64::new(0);
 
+fn under_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// The test server's CA file; `Ok(None)` (skip) when [`ENV_CA`] is unset or empty outside CI.
+pub fn ca_file() -> Result<Option<PathBuf>, FreshError> {
+    match std::env::var_os(ENV_CA).filter(|v| !v.is_empty()) {
+        Some(path) => Ok(Some(PathBuf::from(path))),
+        None if under_ci() => Err(FreshError::MissingCa),
+        None => {
+            eprintln!("skipped: {ENV_CA} is not set (it is the path `.ci/postgres ca` prints)");
+            Ok(None)
+        }
+    }
+}
+
 impl FreshDb {
     /// Creates an empty database; `Ok(None)` (skip) when no server is configured outside CI.
     pub async fn create() -> Result<Option<Self>, FreshError> {
         let Ok(admin_url) = std::env::var(ENV_URL) else {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
+            if under_ci() {
                 return Err(FreshError::Missing);
             }
             eprintln!("skipped: {ENV_URL} is not set (start a server with .ci/postgres start)");
@@ -76,9 +100,10 @@ impl FreshDb {
         }))
     }
 
-    /// A pool of `max_size` connections to this database.
+    /// A pool of `max_size` connections to this database (TLS as its URL says, trusting
+    /// Mozilla's roots only).
     pub fn pool(&self, max_size: usize) -> Result<Pool, PgError> {
-        super::connect(&self.url, max_size)
+        super::connect(&self.url, max_size, &super::PgTls::default())
     }
 
     /// The database's name.

@@ -19,7 +19,7 @@ use futures_util::StreamExt as _;
 use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 
 use super::{Conn, Db, Dialect, Lock, Row, SqlError, Tx, Value, to_postgres};
-use crate::pg::PgError;
+use crate::pg::{PgError, PgTls};
 
 /// The advisory lock every locking transaction holds: shared for [`Lock::Owner`], exclusive
 /// for [`Lock::All`] (one-key space; owners use the two-key space, which does not overlap).
@@ -58,8 +58,9 @@ impl Drop for Io {
 }
 
 impl BlockingPool {
-    /// A pool of at most `max_size` connections to `url`; nothing connects yet.
-    pub fn connect(url: &str, max_size: usize) -> Result<Self, PgError> {
+    /// A pool of at most `max_size` connections to `url`, trusting `tls` when TLS is used
+    /// (see [`crate::pg::connect`]); nothing connects yet.
+    pub fn connect(url: &str, max_size: usize, tls: &PgTls) -> Result<Self, PgError> {
         // Building the pool may need a runtime (timeouts): build it inside the I/O runtime.
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -67,13 +68,16 @@ impl BlockingPool {
             .enable_all()
             .build()
             .map_err(PgError::Runtime)?;
+        // Owned by `Io` at once: a refused URL drops it without waiting, which may happen
+        // inside the caller's runtime.
+        let io = Io { rt: Some(rt) };
         let pool = {
-            let _entered = rt.enter();
-            crate::pg::connect(url, max_size)?
+            let _entered = io.rt.as_ref().map(tokio::runtime::Runtime::enter);
+            crate::pg::connect(url, max_size, tls)?
         };
         Ok(Self {
             pool,
-            io: Arc::new(Io { rt: Some(rt) }),
+            io: Arc::new(io),
         })
     }
 
