@@ -11,6 +11,9 @@
 #   WORK=/tmp/declutter-bench   where the tree and databases go (kept between runs)
 #   KEEP_TREE=1      reuse an existing tree of the same parameters
 #   DECLUTTER=path   benchmark this binary instead of building one (e.g. a baseline build)
+#   PG=1             also scan into PostgreSQL each round (a fresh database of the server
+#                    .ci/postgres starts, or of PLATFORM_TEST_POSTGRES, an admin URL), through the
+#                    engine's local path as the web app's workers run it (example `local_scan`)
 # Prints every run, then a Markdown table of medians (wall, user+sys CPU, cores busy = CPU/wall,
 # max RSS) with the spread of the wall times, the declutter/fclones ratios the targets are
 # stated in, the warm-rescan speed-up, and both tools' group counts.
@@ -40,6 +43,20 @@ if [ -z "${DECLUTTER:-}" ]; then
   log "building declutter (release)"
   (cd "$ROOT_DIR" && cargo build --release -q -p declutter-server)
   DECLUTTER="$CARGO_TARGET_DIR/release/declutter"
+fi
+
+PG=${PG:-0}
+if [ "$PG" = 1 ]; then
+  log "building the local_scan example (release)"
+  (cd "$ROOT_DIR" && cargo build --release -q -p declutter-core --example local_scan)
+  LOCAL_SCAN="$CARGO_TARGET_DIR/release/examples/local_scan"
+  PG_ADMIN=${PLATFORM_TEST_POSTGRES:-$("$ROOT_DIR/.ci/postgres" start)}
+  pg_cleanup() {
+    for db in $(psql "$PG_ADMIN" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'bench_scan_$$_%'" 2>/dev/null); do
+      psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+    done
+  }
+  trap pg_cleanup EXIT
 fi
 
 if [ "$KEEP_TREE" != 1 ] || [ ! -f "$TREE/.complete" ]; then
@@ -107,12 +124,19 @@ echo "Tree: $FILES files, $SIZE, $DUP_PCT% duplicates, $(nproc) cores, $ROUNDS i
 echo
 echo "| run | wall | CPU (user+sys) | cores busy | max RSS |"
 echo "| --- | --- | --- | --- | --- |"
-rm -f "$WORK"/{cold,fclones,warm}.runs
+rm -f "$WORK"/{cold,fclones,warm,cold-pg}.runs
 DB="$WORK/bench.db"
 for round in $(seq 1 "$ROUNDS"); do
   rm -f "$DB" "$DB-wal" "$DB-shm"
   measure cold "declutter scan, cold ($round)" "$DECLUTTER" --db "$DB" scan "$TREE"
   measure fclones "fclones group ($round)" fclones group --threads "$(nproc)" "$TREE"
+  if [ "$PG" = 1 ]; then
+    pgdb=bench_scan_$$_$round
+    psql "$PG_ADMIN" -qc "CREATE DATABASE $pgdb"
+    measure cold-pg "declutter cold scan into PostgreSQL ($round)" "$LOCAL_SCAN" "${PG_ADMIN%/*}/$pgdb" "$TREE"
+    PG_GROUPS=$(sed -n 's/.*groups=\([0-9]*\).*/\1/p' "$WORK/cold-pg.out")
+    psql "$PG_ADMIN" -qc "DROP DATABASE $pgdb WITH (FORCE)"
+  fi
 done
 # Warm rescans of the last cold database (hash cache hit for every file).
 for round in $(seq 1 "$ROUNDS"); do
@@ -126,7 +150,9 @@ echo "Medians of $ROUNDS runs (load after $(cut -d' ' -f1-3 /proc/loadavg)):"
 echo
 echo "| tool | wall | wall spread | CPU (user+sys) | cores busy | max RSS |"
 echo "| --- | --- | --- | --- | --- | --- |"
-for key in cold fclones warm; do
+keys="cold fclones warm"
+[ "$PG" = 1 ] && keys="$keys cold-pg"
+for key in $keys; do
   printf '| %s | %.2f s | %s | %.2f s | %s | %s MiB |\n' "$key" "$(median $key 1)" "$(spread $key)" \
     "$(median $key 2)" "$(busy $key)" "$(median $key 3)"
 done
@@ -135,6 +161,10 @@ echo "declutter found $NGROUPS duplicate groups, fclones $FGROUPS"
 echo "cold/fclones wall: $(ratio "$(median cold 1)" "$(median fclones 1)")x (target <= 1.0)," \
   "CPU: $(ratio "$(median cold 2)" "$(median fclones 2)")x," \
   "cores busy: $(busy cold) vs $(busy fclones)"
+if [ "$PG" = 1 ]; then
+  echo "PostgreSQL: $PG_GROUPS duplicate groups; cold-pg/fclones wall: $(ratio "$(median cold-pg 1)" "$(median fclones 1)")x (target <= 1.0)," \
+    "cold-pg/cold (SQLite) wall: $(ratio "$(median cold-pg 1)" "$(median cold 1)")x"
+fi
 echo "max RSS vs fclones: cold $(ratio "$(median cold 3)" "$(median fclones 3)")x," \
   "warm $(ratio "$(median warm 3)" "$(median fclones 3)")x (target <= 1.0)"
 echo "warm rescan speed-up over cold: $(ratio "$(median cold 1)" "$(median warm 1)")x (target >= 10)"

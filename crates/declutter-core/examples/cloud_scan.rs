@@ -4,6 +4,8 @@
 //!
 //! Usage: `cloud_scan <sqlite path | postgres://…> <items>`.
 
+mod bench_db;
+
 use std::io::{BufRead as _, Write as _};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -14,7 +16,6 @@ use declutter_core::engine::scan::scan;
 use declutter_core::ids::{Source, UserId};
 use declutter_core::onedrive::OneDriveProvider;
 use declutter_fakes::{FakeGraph, Gated as _};
-use platform_db::sql::Conn;
 
 /// The child: a fake Graph holding `items` files in 1,000 folders (a tenth of them in
 /// duplicate pairs), its URL and token on one line, served until killed.
@@ -73,22 +74,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Arc::new(StaticToken::new(token.to_owned())),
         RetryPolicy::default(),
     )?;
-    let mut conn: Box<dyn Conn> = if target.starts_with("postgres://") {
-        // A benchmark on loopback: TLS as the URL says, trusting Mozilla's roots.
-        let tls = platform_db::pg::PgTls::default();
-        let migrating = platform_db::pg::connect(&target, 1, &tls)?;
-        platform_db::pg::migrate(
-            &migrating,
-            declutter_core::db::PG_COMPONENT,
-            declutter_core::db::PG_MIGRATIONS,
-        )
-        .await?;
-        drop(migrating);
-        let pool = platform_db::sql::pg::BlockingPool::connect(&target, 2, &tls)?;
-        Box::new(pool.get()?)
-    } else {
-        Box::new(declutter_core::db::open(std::path::Path::new(&target))?)
-    };
+    let mut conn = bench_db::open(&target).await?;
     let start = Instant::now();
     let summary = scan(&mut *conn, &UserId::local(), &Source::OneDrive, &provider).await?;
     let secs = start.elapsed().as_secs_f64();

@@ -110,6 +110,8 @@ pub(crate) fn index(
         Ok::<_, DbError>(())
     });
     written?;
+    index.insert_pending()?;
+    overlaps(&mut index, &mut out.issues);
     out.counts = index.finish()?;
     Ok(out)
 }
@@ -149,7 +151,19 @@ fn record(
             message,
         });
     }
+    overlaps(index, issues);
     Ok(())
+}
+
+/// Reports the entries refused while the index wrote rows it held back.
+fn overlaps(index: &mut LocalIndex<'_>, issues: &mut Vec<ScanIssue>) {
+    for (path, message) in index.take_overlaps() {
+        issues.push(ScanIssue {
+            path,
+            kind: "overlap",
+            message,
+        });
+    }
 }
 
 /// Per-member working state of a batch.
@@ -408,16 +422,18 @@ fn store(conn: &dyn Db, user: &UserId, work: &mut [Work], full: bool) -> Result<
 }
 
 fn store_in(conn: &dyn Db, work: &mut [Work], full: bool) -> Result<u64, DbError> {
-    let mut written = 0;
+    let mut fulls = Vec::new();
+    let mut partials = Vec::new();
     for w in work.iter().filter(|w| w.dirty) {
         let m = &w.member;
         match (full, &m.hash) {
-            (true, Some(h)) => local_index::set_full(conn, m.id, h)?,
-            _ => local_index::set_partial(conn, m.id, m.partial.as_deref())?,
+            (true, Some(h)) => fulls.push((m.id, h.as_str())),
+            _ => partials.push((m.id, m.partial.as_deref())),
         }
-        written += 1;
     }
-    Ok(written)
+    local_index::set_fulls(conn, &fulls)?;
+    local_index::set_partials(conn, &partials)?;
+    Ok((fulls.len() + partials.len()) as u64)
 }
 
 /// A confined handle on the root of each of the owner's local sources: a size group spans

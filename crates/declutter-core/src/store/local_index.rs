@@ -9,13 +9,18 @@
 //! still there, is skipped and reported. Rows whose file is no longer at their path (a rename,
 //! a reused inode) give way.
 
-use platform_db::sql::{Db, Optional as _, RusqliteLike as _};
+use platform_db::sql::{
+    Db, DbExt as _, Dialect, Optional as _, RusqliteLike as _, ToValue as _, Value,
+};
 use platform_db::vals as params;
 
 use super::{DbError, size_of, sql_size};
 use crate::ids::{ItemId, UserId};
 use crate::local::paths;
 use crate::local::walk::Entry;
+
+/// Rows a statement on PostgreSQL writes at most (each statement is a round trip there).
+const PG_ROWS: usize = 1_000;
 
 /// An indexed row as the comparison needs it: id, folder, size, mtime, device, inode.
 type Indexed = (i64, bool, i64, i64, Option<i64>, Option<i64>);
@@ -51,6 +56,17 @@ pub struct LocalIndex<'c> {
     matched: u64,
     seen: Vec<u64>,
     counts: IndexCounts,
+    /// New rows waiting to be inserted [`PG_ROWS`] a statement (PostgreSQL only).
+    pending: Vec<NewRow>,
+    /// Entries refused while pending rows were written: (path, where it is indexed).
+    overlaps: Vec<(String, String)>,
+}
+
+/// A new entry waiting in [`LocalIndex::pending`].
+#[derive(Debug)]
+struct NewRow {
+    id: ItemId,
+    entry: Entry,
 }
 
 fn mark(bits: &mut Vec<u64>, id: i64) {
@@ -92,12 +108,16 @@ impl<'c> LocalIndex<'c> {
             matched: 0,
             seen: Vec::new(),
             counts: IndexCounts::default(),
+            pending: Vec::new(),
+            overlaps: Vec::new(),
         })
     }
 
     /// Records one walked entry under `id` (its [`paths::id_for`]): an unchanged row is only
     /// marked as seen; a changed one is rewritten with its hashes cleared (so its size group
-    /// is examined again). A source indexed for the first time skips the lookup.
+    /// is examined again). A source indexed for the first time skips the lookup. On
+    /// PostgreSQL new rows wait to be inserted together: an entry refused then is reported by
+    /// [`Self::take_overlaps`].
     pub fn record(&mut self, id: &ItemId, e: &Entry) -> Result<Recorded, DbError> {
         self.counts.listed += 1;
         let (dev, ino) = (e.dev as i64, e.ino as i64);
@@ -153,6 +173,15 @@ impl<'c> LocalIndex<'c> {
                             self.scan_id
                         ])?;
                     self.counts.changed += 1;
+                }
+            }
+            None if self.conn.dialect() == Dialect::Postgres => {
+                self.pending.push(NewRow {
+                    id: id.clone(),
+                    entry: e.clone(),
+                });
+                if self.pending.len() >= PG_ROWS {
+                    self.insert_pending()?;
                 }
             }
             None => {
@@ -221,10 +250,106 @@ impl<'c> LocalIndex<'c> {
             ])?)
     }
 
+    /// Entries refused since the last call, found while pending rows were written: (path,
+    /// where the same file is indexed).
+    pub fn take_overlaps(&mut self) -> Vec<(String, String)> {
+        std::mem::take(&mut self.overlaps)
+    }
+
+    /// Inserts the pending new rows in one statement (done by [`Self::finish`] too; call it
+    /// first to [`take the overlaps`](Self::take_overlaps) it finds); those that clash with an identity
+    /// (the same file indexed elsewhere) are then settled one by one, as [`Self::record`]
+    /// settles them.
+    pub fn insert_pending(&mut self) -> Result<(), DbError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let rows = std::mem::take(&mut self.pending);
+        const PER_ROW: usize = 9;
+        let mut sql = String::from(
+            "INSERT INTO files (user_id, source, provider, item_id, parent_id, name, path, \
+             is_dir, size, modified_ns, comparable, dev, ino, scan_id) VALUES ",
+        );
+        let mut values = vec![
+            self.user.to_value(),
+            self.source.to_value(),
+            self.scan_id.to_value(),
+        ];
+        for (i, row) in rows.iter().enumerate() {
+            let at = 4 + PER_ROW * i;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(?1, ?2, 'local', ?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{}, 1, ?{}, ?{}, ?3)",
+                at,
+                at + 1,
+                at + 2,
+                at + 3,
+                at + 4,
+                at + 5,
+                at + 6,
+                at + 7,
+                at + 8
+            ));
+            let e = &row.entry;
+            values.extend([
+                row.id.as_str().to_value(),
+                e.path
+                    .parent()
+                    .map(|p| paths::id_for(p).0.as_str().to_owned())
+                    .to_value(),
+                e.path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+                    .to_value(),
+                e.path.to_string_lossy().into_owned().to_value(),
+                e.is_dir.to_value(),
+                sql_size(e.size).to_value(),
+                e.mtime_ns.to_value(),
+                (e.dev as i64).to_value(),
+                (e.ino as i64).to_value(),
+            ]);
+        }
+        sql.push_str(" ON CONFLICT DO NOTHING RETURNING id, item_id");
+        let inserted: Vec<(i64, String)> = self
+            .conn
+            .rows(&sql, &values, |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let written: std::collections::HashSet<&str> =
+            inserted.iter().map(|(_, item)| item.as_str()).collect();
+        for (row, _) in &inserted {
+            mark(&mut self.seen, *row);
+        }
+        self.counts.changed += inserted.len() as u64;
+        for row in rows.iter().filter(|r| !written.contains(r.id.as_str())) {
+            let e = &row.entry;
+            if let Some(why) = self.make_room(e, None)? {
+                self.overlaps
+                    .push((e.path.to_string_lossy().into_owned(), why));
+                continue;
+            }
+            let parent = e.path.parent().map(|p| paths::id_for(p).0);
+            let name = e
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default();
+            let id = self
+                .insert(&row.id, e, parent.as_ref(), &name, false)?
+                .ok_or_else(|| DbError::Corrupt("a file row was not written".into()))?;
+            mark(&mut self.seen, id);
+            self.counts.changed += 1;
+        }
+        Ok(())
+    }
+
     /// Clears the way for `e` to be indexed by this source, as row `own` or a new one: rows of
     /// the owner with the same physical file give way when their file is no longer at their
     /// path; when it still is, the entry is refused (returns where it is indexed).
     fn make_room(&mut self, e: &Entry, own: Option<i64>) -> Result<Option<String>, DbError> {
+        // A clash may be with a row still waiting: written first, as if recorded in order.
+        self.insert_pending()?;
         let clashes: Vec<(i64, String, String)> = {
             let mut stmt = self.conn.prepare_cached(
                 "SELECT id, source, path FROM files WHERE user_id = ?1 AND id IS DISTINCT FROM ?2 \
@@ -264,6 +389,7 @@ impl<'c> LocalIndex<'c> {
     /// Removes the rows the walk did not see (only looked for when the counts say some are
     /// missing) and returns what changed.
     pub fn finish(mut self) -> Result<IndexCounts, DbError> {
+        self.insert_pending()?;
         if self.matched < self.before {
             let gone: Vec<i64> = {
                 let mut stmt = self
@@ -392,19 +518,68 @@ pub fn members_after(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Stores a file's head+tail hash (or clears it, to examine the file again). Only the table
-/// row changes: no index holds the column.
-pub fn set_partial(conn: &dyn Db, id: i64, partial: Option<&str>) -> Result<(), DbError> {
-    conn.prepare_cached("UPDATE files SET partial = ?2 WHERE id = ?1")?
-        .execute(params![id, partial])?;
+/// Stores files' head+tail hashes (or clears one, to examine the file again), by row id. Only
+/// the table rows change: no index holds the column. PostgreSQL takes [`PG_ROWS`] rows a
+/// statement (each statement is a round trip there); SQLite one prepared statement a row.
+pub fn set_partials(conn: &dyn Db, rows: &[(i64, Option<&str>)]) -> Result<(), DbError> {
+    if conn.dialect() == Dialect::Postgres {
+        for chunk in rows.chunks(PG_ROWS) {
+            let values: Vec<Value> = chunk
+                .iter()
+                .flat_map(|(id, partial)| [id.to_value(), partial.to_value()])
+                .collect();
+            conn.run(
+                &update_from_values("partial = v.value", chunk.len()),
+                &values,
+            )?;
+        }
+        return Ok(());
+    }
+    let mut stmt = conn.prepare_cached("UPDATE files SET partial = ?2 WHERE id = ?1")?;
+    for (id, partial) in rows {
+        stmt.execute(params![id, partial])?;
+    }
     Ok(())
 }
 
-/// Stores a file's full BLAKE3.
-pub fn set_full(conn: &dyn Db, id: i64, full: &str) -> Result<(), DbError> {
-    conn.prepare_cached("UPDATE files SET hash_kind = 'blake3', hash = ?2 WHERE id = ?1")?
-        .execute(params![id, full])?;
+/// Stores files' full BLAKE3, by row id (in batches on PostgreSQL, as [`set_partials`]).
+pub fn set_fulls(conn: &dyn Db, rows: &[(i64, &str)]) -> Result<(), DbError> {
+    if conn.dialect() == Dialect::Postgres {
+        for chunk in rows.chunks(PG_ROWS) {
+            let values: Vec<Value> = chunk
+                .iter()
+                .flat_map(|(id, full)| [id.to_value(), full.to_value()])
+                .collect();
+            conn.run(
+                &update_from_values("hash_kind = 'blake3', hash = v.value", chunk.len()),
+                &values,
+            )?;
+        }
+        return Ok(());
+    }
+    let mut stmt =
+        conn.prepare_cached("UPDATE files SET hash_kind = 'blake3', hash = ?2 WHERE id = ?1")?;
+    for (id, full) in rows {
+        stmt.execute(params![id, full])?;
+    }
     Ok(())
+}
+
+/// `UPDATE files … FROM (VALUES (id, value), …)` of `rows` pairs of parameters.
+fn update_from_values(set: &str, rows: usize) -> String {
+    let mut sql = format!("UPDATE files AS f SET {set} FROM (VALUES ");
+    for row in 0..rows {
+        let at = 2 * row + 1;
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!(
+            "(CAST(?{at} AS BIGINT), CAST(?{} AS TEXT))",
+            at + 1
+        ));
+    }
+    sql.push_str(") AS v(id, value) WHERE f.id = v.id");
+    sql
 }
 
 /// Records that scan `scan_id` of `user` indexed files whose duplicate hashes are not settled.
