@@ -9,9 +9,9 @@ use super::{EngineError, local_scan};
 use crate::ids::{Source, UserId};
 use crate::local::WalkOptions;
 use crate::progress::Progress;
-use crate::provider::{Page, PageSink, ProviderError, ScanIssue, StorageProvider};
+use crate::provider::{PageSink, ProviderError, ScanIssue, StorageProvider};
 use crate::store::listing::StagedListing;
-use crate::store::{DbError, files, groups, local_index, scans};
+use crate::store::{files, groups, local_index, scans};
 
 /// SQLite page cache of a local scan, KiB (the connection's own setting is restored after).
 pub const SCAN_CACHE_KIB: i64 = 8 * 1024;
@@ -48,18 +48,13 @@ pub async fn scan<P: StorageProvider>(
     let scan_id = scans::begin(conn, user, source, cursor.is_some())?;
     let mut staged = StagedListing::begin(conn, user, source, scan_id)?;
     let (sink, mut pages) = PageSink::channel();
-    let receive = async {
-        while let Some(page) = pages.recv().await {
-            match page {
-                Page::Changes(changes) => staged.add(conn, changes)?,
-                Page::Restart => staged.restart(conn)?,
-            }
-        }
-        Ok::<_, DbError>(())
-    };
     // The reader stops at its first failure and drops its end: the provider's next send then
     // fails, and the reader's error is the one reported.
-    let (listed, received) = tokio::join!(provider.list(cursor.as_deref(), sink), receive);
+    let (listed, received) = tokio::join!(provider.list(cursor.as_deref(), sink), async {
+        let received = staged.receive(conn, &mut pages).await;
+        drop(pages);
+        received
+    });
     let ended = match (listed, received) {
         (_, Err(e)) => Err(EngineError::from(e)),
         (Err(e), Ok(())) => Err(e.into()),

@@ -17,7 +17,7 @@ use platform_db::vals as params;
 
 use super::{DbError, sql_size};
 use crate::ids::{ItemId, Source, UserId};
-use crate::provider::Change;
+use crate::provider::{Change, Page, PageSource};
 
 /// Staged rows per statement on PostgreSQL, where each statement is a round trip (18
 /// parameters a row, far under its 65,535); SQLite's per-row prepared statement is as fast.
@@ -136,6 +136,21 @@ impl StagedListing {
             }
         }
         tx.commit()?;
+        Ok(())
+    }
+
+    /// Takes pages from `pages` until the provider drops its sink, or the first failure.
+    pub async fn receive(
+        &mut self,
+        conn: &mut dyn Conn,
+        pages: &mut PageSource,
+    ) -> Result<(), DbError> {
+        while let Some(page) = pages.recv().await {
+            match page {
+                Page::Changes(changes) => self.add(conn, changes)?,
+                Page::Restart => self.restart(conn)?,
+            }
+        }
         Ok(())
     }
 

@@ -9,9 +9,7 @@
 //! still there, is skipped and reported. Rows whose file is no longer at their path (a rename,
 //! a reused inode) give way.
 
-use platform_db::sql::{
-    Db, DbExt as _, Dialect, Optional as _, RusqliteLike as _, ToValue as _, Value,
-};
+use platform_db::sql::{Db, DbExt as _, Dialect, Optional as _, RusqliteLike as _, ToValue as _};
 use platform_db::vals as params;
 
 use super::{DbError, size_of, sql_size};
@@ -121,35 +119,28 @@ impl<'c> LocalIndex<'c> {
     pub fn record(&mut self, id: &ItemId, e: &Entry) -> Result<Recorded, DbError> {
         self.counts.listed += 1;
         let (dev, ino) = (e.dev as i64, e.ino as i64);
-        let existing: Option<Indexed> = if self.before == 0 {
-            None
-        } else {
-            self.conn
-                .prepare_cached(
-                    "SELECT id, is_dir, size, modified_ns, dev, ino FROM files \
-                     WHERE user_id = ?1 AND source = ?2 AND item_id = ?3",
-                )?
-                .query_row(params![self.user, self.source, id.as_str()], |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                    ))
-                })
-                .optional()?
+        let mut existing = self.lookup(id)?;
+        let same = |(_, is_dir, size, mtime, d, i): &Indexed| {
+            *is_dir == e.is_dir
+                && *size == sql_size(e.size)
+                && *mtime == e.mtime_ns
+                && *d == Some(dev)
+                && *i == Some(ino)
         };
+        // Rows still waiting may settle a clash by removing this very row (an inode reused by
+        // a file walked earlier): they are written first, and the row looked up again, so
+        // the changes apply in walk order. An unchanged row is marked seen below, which no
+        // waiting row can remove.
+        if existing.as_ref().is_some_and(|r| !same(r)) && !self.pending.is_empty() {
+            self.insert_pending()?;
+            existing = self.lookup(id)?;
+        }
         match existing {
-            Some((row, is_dir, size, mtime, d, i)) => {
+            Some(found) => {
+                let same = same(&found);
+                let (row, _, _, _, d, i) = found;
                 self.matched += 1;
                 mark(&mut self.seen, row);
-                let same = is_dir == e.is_dir
-                    && size == sql_size(e.size)
-                    && mtime == e.mtime_ns
-                    && d == Some(dev)
-                    && i == Some(ino);
                 if !same
                     && (d, i) != (Some(dev), Some(ino))
                     && let Some(why) = self.make_room(e, Some(row))?
@@ -248,6 +239,31 @@ impl<'c> LocalIndex<'c> {
                 e.ino as i64,
                 self.scan_id
             ])?)
+    }
+
+    /// The row indexed under `id` in this source (none looked for in a source indexed for the
+    /// first time).
+    fn lookup(&self, id: &ItemId) -> Result<Option<Indexed>, DbError> {
+        if self.before == 0 {
+            return Ok(None);
+        }
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT id, is_dir, size, modified_ns, dev, ino FROM files \
+                 WHERE user_id = ?1 AND source = ?2 AND item_id = ?3",
+            )?
+            .query_row(params![self.user, self.source, id.as_str()], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            })
+            .optional()?)
     }
 
     /// Entries refused since the last call, found while pending rows were written: (path,
@@ -519,67 +535,52 @@ pub fn members_after(
 }
 
 /// Stores files' head+tail hashes (or clears one, to examine the file again), by row id. Only
-/// the table rows change: no index holds the column. PostgreSQL takes [`PG_ROWS`] rows a
-/// statement (each statement is a round trip there); SQLite one prepared statement a row.
+/// the table rows change: no index holds the column.
 pub fn set_partials(conn: &dyn Db, rows: &[(i64, Option<&str>)]) -> Result<(), DbError> {
-    if conn.dialect() == Dialect::Postgres {
-        for chunk in rows.chunks(PG_ROWS) {
-            let values: Vec<Value> = chunk
-                .iter()
-                .flat_map(|(id, partial)| [id.to_value(), partial.to_value()])
-                .collect();
-            conn.run(
-                &update_from_values("partial = v.value", chunk.len()),
-                &values,
-            )?;
-        }
-        return Ok(());
-    }
-    let mut stmt = conn.prepare_cached("UPDATE files SET partial = ?2 WHERE id = ?1")?;
-    for (id, partial) in rows {
-        stmt.execute(params![id, partial])?;
-    }
-    Ok(())
+    update_by_id(conn, "partial = {}", rows)
 }
 
-/// Stores files' full BLAKE3, by row id (in batches on PostgreSQL, as [`set_partials`]).
+/// Stores files' full BLAKE3, by row id.
 pub fn set_fulls(conn: &dyn Db, rows: &[(i64, &str)]) -> Result<(), DbError> {
-    if conn.dialect() == Dialect::Postgres {
-        for chunk in rows.chunks(PG_ROWS) {
-            let values: Vec<Value> = chunk
-                .iter()
-                .flat_map(|(id, full)| [id.to_value(), full.to_value()])
-                .collect();
-            conn.run(
-                &update_from_values("hash_kind = 'blake3', hash = v.value", chunk.len()),
-                &values,
-            )?;
+    let rows: Vec<(i64, Option<&str>)> = rows.iter().map(|&(id, h)| (id, Some(h))).collect();
+    update_by_id(conn, "hash_kind = 'blake3', hash = {}", &rows)
+}
+
+/// Sets `set` (a `SET` list where `{}` stands for each row's value) on the rows of `files` with
+/// the given ids: PostgreSQL takes [`PG_ROWS`] rows a statement (`UPDATE … FROM (VALUES …)`;
+/// each statement is a round trip there), SQLite one prepared statement a row.
+fn update_by_id(conn: &dyn Db, set: &str, rows: &[(i64, Option<&str>)]) -> Result<(), DbError> {
+    if conn.dialect() == Dialect::Sqlite {
+        let mut stmt = conn.prepare_cached(&format!(
+            "UPDATE files SET {} WHERE id = ?1",
+            set.replace("{}", "?2")
+        ))?;
+        for (id, value) in rows {
+            stmt.execute(params![id, value])?;
         }
         return Ok(());
     }
-    let mut stmt =
-        conn.prepare_cached("UPDATE files SET hash_kind = 'blake3', hash = ?2 WHERE id = ?1")?;
-    for (id, full) in rows {
-        stmt.execute(params![id, full])?;
+    for chunk in rows.chunks(PG_ROWS) {
+        let mut sql = format!(
+            "UPDATE files AS f SET {} FROM (VALUES ",
+            set.replace("{}", "v.value")
+        );
+        let mut values = Vec::with_capacity(2 * chunk.len());
+        for (row, (id, value)) in chunk.iter().enumerate() {
+            let at = 2 * row + 1;
+            if row > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(CAST(?{at} AS BIGINT), CAST(?{} AS TEXT))",
+                at + 1
+            ));
+            values.extend([id.to_value(), value.to_value()]);
+        }
+        sql.push_str(") AS v(id, value) WHERE f.id = v.id");
+        conn.run(&sql, &values)?;
     }
     Ok(())
-}
-
-/// `UPDATE files … FROM (VALUES (id, value), …)` of `rows` pairs of parameters.
-fn update_from_values(set: &str, rows: usize) -> String {
-    let mut sql = format!("UPDATE files AS f SET {set} FROM (VALUES ");
-    for row in 0..rows {
-        let at = 2 * row + 1;
-        if row > 0 {
-            sql.push_str(", ");
-        }
-        sql.push_str(&format!(
-            "(CAST(?{at} AS BIGINT), CAST(?{} AS TEXT))",
-            at + 1
-        ));
-    }
-    sql.push_str(") AS v(id, value) WHERE f.id = v.id");
-    sql
 }
 
 /// Records that scan `scan_id` of `user` indexed files whose duplicate hashes are not settled.

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use declutter_core::engine::scan::scan;
 use declutter_core::ids::{ItemId, ProviderKind, Source, UserId};
-use declutter_core::platform_db::sql::{Conn, DbExt as _};
+use declutter_core::platform_db::sql::{Conn, Db as _, DbExt as _};
 use declutter_core::provider::{
     Change, Item, ListingEnd, Page, PageSink, ProviderError, StorageProvider, TrashRequest,
     Whereabouts,
@@ -301,16 +301,11 @@ async fn staged_in_batches(
     let scan_id = declutter_core::store::scans::begin(conn, user, &source, false)?;
     let mut staged = StagedListing::begin(conn, user, &source, scan_id)?.with_batch(batch);
     let (sink, mut pages) = PageSink::channel();
-    let receive = async {
-        while let Some(page) = pages.recv().await {
-            match page {
-                Page::Changes(changes) => staged.add(conn, changes)?,
-                Page::Restart => staged.restart(conn)?,
-            }
-        }
-        Ok::<_, declutter_core::store::DbError>(())
-    };
-    let (listed, received) = tokio::join!(provider.list(None, sink), receive);
+    let (listed, received) = tokio::join!(provider.list(None, sink), async {
+        let received = staged.receive(conn, &mut pages).await;
+        drop(pages);
+        received
+    });
     received?;
     match listed {
         Ok(end) => {
@@ -425,5 +420,61 @@ fn finishing_one_listing_keeps_another_ones_staged_rows() -> Result<(), Box<dyn 
     onedrive.finish(&mut conn, true, &[])?;
     let indexed: i64 = conn.one("SELECT count(*) FROM files", &[])?;
     assert_eq!(indexed, 3);
+    Ok(())
+}
+
+/// The index failing midway through a long listing ends the scan with that failure, promptly:
+/// the reader drops its end, so the provider's next send fails rather than waiting forever for
+/// room in the channel. Nothing is indexed and nothing stays staged.
+#[tokio::test]
+async fn a_failing_index_stops_the_listing() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let mut conn = crate::support::db(dir.path())?;
+    let user = UserId::local();
+    // The stage refuses one item of the second batch of changes.
+    let refuse = match conn.dialect() {
+        declutter_core::platform_db::sql::Dialect::Sqlite => vec![
+            "CREATE TRIGGER refuse BEFORE INSERT ON listing_stage WHEN NEW.item_id = 'i9000' \
+             BEGIN SELECT RAISE(ABORT, 'refused'); END",
+        ],
+        declutter_core::platform_db::sql::Dialect::Postgres => vec![
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             IF NEW.item_id = 'i9000' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$",
+            "CREATE TRIGGER refuse BEFORE INSERT ON listing_stage FOR EACH ROW \
+             EXECUTE FUNCTION refuse()",
+        ],
+    };
+    for sql in refuse {
+        conn.run(sql, &[])?;
+    }
+    let ops = (0..40_000)
+        .map(|id| Op::Upsert {
+            id,
+            parent: None,
+            name: 0,
+            size: 1,
+        })
+        .collect();
+    let provider = Scripted(Mutex::new(Some(Script {
+        full: true,
+        ops,
+        page: 1_000,
+        restart_after: None,
+        fail_after: None,
+        relist: false,
+    })));
+    let scanned = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        scan(&mut conn, &user, &Source::GDrive, &provider),
+    )
+    .await
+    .map_err(|_| "the scan hung after the index failed")?;
+    let err = scanned.err().ok_or("the scan succeeded")?;
+    assert!(err.to_string().contains("refused"), "{err}");
+    let rows: i64 = conn.one(
+        "SELECT (SELECT count(*) FROM files) + (SELECT count(*) FROM listing_stage)",
+        &[],
+    )?;
+    assert_eq!(rows, 0);
     Ok(())
 }

@@ -59,7 +59,7 @@ async fn an_installation_moves_to_postgres_whole_and_verified() -> TestResult {
 
     let to = pg.url.as_str();
     let out = env.ok(&["db", "copy", "--to", to])?;
-    assert!(out.contains("copied 27 tables"), "{out}");
+    assert!(out.contains("copied 28 tables"), "{out}");
     assert!(!out.contains(to), "the URL is not printed");
     let out = env.ok(&[
         "db",
@@ -69,7 +69,7 @@ async fn an_installation_moves_to_postgres_whole_and_verified() -> TestResult {
         "--to",
         to,
     ])?;
-    assert!(out.contains("compared 27 tables"), "{out}");
+    assert!(out.contains("compared 28 tables"), "{out}");
 
     // The generated extension column computes what SQLite's does.
     let lite = platform_db::open(&env.db)?;
