@@ -176,12 +176,7 @@ impl<'c> LocalIndex<'c> {
                 }
             }
             None => {
-                let parent = e.path.parent().map(|p| paths::id_for(p).0);
-                let name = e
-                    .path
-                    .file_name()
-                    .map(|n| n.to_string_lossy())
-                    .unwrap_or_default();
+                let (parent, name) = parent_and_name(e);
                 // The common case is one statement; a clash with the identity of a row of
                 // this or another source is settled, then the row is written for certain.
                 let row = match self.insert(id, e, parent.as_ref(), &name, true)? {
@@ -309,17 +304,11 @@ impl<'c> LocalIndex<'c> {
                 at + 8
             ));
             let e = &row.entry;
+            let (parent, name) = parent_and_name(e);
             values.extend([
                 row.id.as_str().to_value(),
-                e.path
-                    .parent()
-                    .map(|p| paths::id_for(p).0.as_str().to_owned())
-                    .to_value(),
-                e.path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default()
-                    .to_value(),
+                parent.as_ref().map(ItemId::as_str).to_value(),
+                name.to_value(),
                 e.path.to_string_lossy().into_owned().to_value(),
                 e.is_dir.to_value(),
                 sql_size(e.size).to_value(),
@@ -345,12 +334,7 @@ impl<'c> LocalIndex<'c> {
                     .push((e.path.to_string_lossy().into_owned(), why));
                 continue;
             }
-            let parent = e.path.parent().map(|p| paths::id_for(p).0);
-            let name = e
-                .path
-                .file_name()
-                .map(|n| n.to_string_lossy())
-                .unwrap_or_default();
+            let (parent, name) = parent_and_name(e);
             let id = self
                 .insert(&row.id, e, parent.as_ref(), &name, false)?
                 .ok_or_else(|| DbError::Corrupt("a file row was not written".into()))?;
@@ -427,6 +411,17 @@ impl<'c> LocalIndex<'c> {
         }
         Ok(self.counts)
     }
+}
+
+/// The parent folder's id and the name an entry is indexed with.
+fn parent_and_name(e: &Entry) -> (Option<ItemId>, String) {
+    let parent = e.path.parent().map(|p| paths::id_for(p).0);
+    let name = e
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    (parent, name)
 }
 
 /// Deletes row `id`, keeping its hashes in the hash cache under its inode first: a file that
