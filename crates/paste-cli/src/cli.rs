@@ -286,6 +286,8 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct GetArgs {
     /// Paste id, `id#key`, or URL (its #fragment is the decryption key)
+    // Ids are URL-safe base64, so one in 64 starts with `-`: it is a value, not a flag.
+    #[arg(allow_hyphen_values = true)]
     pub target: String,
     /// Print metadata instead of content (dates for people; exact with --json); never burns
     #[arg(short, long)]
@@ -302,6 +304,8 @@ pub struct GetArgs {
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
     /// Paste id, `id#key`, or URL; new content is sealed under its key so the link still works
+    // Ids are URL-safe base64, so one in 64 starts with `-`: it is a value, not a flag.
+    #[arg(allow_hyphen_values = true)]
     pub target: String,
     /// New content from FILE (`-` reads standard input); none keeps the content
     #[arg(value_name = "FILE")]
@@ -474,6 +478,8 @@ fn parse_serial(raw: &str) -> Result<String, String> {
 #[derive(Debug, Args)]
 pub struct DeleteArgs {
     /// Paste id or URL
+    // Ids are URL-safe base64, so one in 64 starts with `-`: it is a value, not a flag.
+    #[arg(allow_hyphen_values = true)]
     pub target: String,
     /// Delete token from the create response (default: the stored one)
     // Tokens are URL-safe base64, so one in 64 starts with `-`: it is a value, not a flag.
@@ -495,6 +501,36 @@ mod tests {
         assert_eq!(delete.args.token.as_deref(), Some("-Dx_y"));
         Ok(())
     }
+    #[test]
+    fn a_paste_id_may_start_with_a_dash_and_flags_still_parse() -> Result<(), clap::Error> {
+        use clap::Parser as _;
+        let cli = Cli::try_parse_from(["fpaste", "get", "--server", "http://x", "-Iab#k", "-m"])?;
+        let Some(Command::Get(get)) = cli.command else {
+            return Err(clap::Error::new(clap::error::ErrorKind::InvalidSubcommand));
+        };
+        assert_eq!(get.args.target, "-Iab#k");
+        assert!(get.args.meta);
+        assert_eq!(get.conn.server.as_deref(), Some("http://x"));
+        let cli = Cli::try_parse_from(["fpaste", "delete", "-Dx", "--token", "t"])?;
+        let Some(Command::Delete(delete)) = cli.command else {
+            return Err(clap::Error::new(clap::error::ErrorKind::InvalidSubcommand));
+        };
+        assert_eq!(delete.args.target, "-Dx");
+        assert_eq!(delete.args.token.as_deref(), Some("t"));
+        let cli = Cli::try_parse_from(["fpaste", "update", "-Ux", "-n", "label"])?;
+        let Some(Command::Update(update)) = cli.command else {
+            return Err(clap::Error::new(clap::error::ErrorKind::InvalidSubcommand));
+        };
+        assert_eq!(update.args.target, "-Ux");
+        // Help is still help.
+        let help = Cli::try_parse_from(["fpaste", "get", "-h"]).map(|_| ());
+        assert_eq!(
+            help.map_err(|e| e.kind()),
+            Err(clap::error::ErrorKind::DisplayHelp)
+        );
+        Ok(())
+    }
+
     use clap::CommandFactory;
 
     #[test]

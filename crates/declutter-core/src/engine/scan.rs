@@ -34,10 +34,11 @@ pub struct ScanSummary {
 }
 
 /// Lists `source` through `provider` (incrementally when a cursor is stored) and updates the
-/// index and the owner's duplicate groups. The listing streams: each page is staged as it
-/// arrives and the whole listing merges into the index once complete ([`StagedListing`]), so
-/// memory holds a few pages whatever the drive's size, and a failed listing changes nothing. A OneDrive scan also purges our expired trash entries there
-/// (see [`super::trash::purge_expired_of`]).
+/// index and the owner's duplicate groups. The listing streams: its changes are staged as they
+/// arrive and the whole listing merges into the index once complete ([`StagedListing`]), so
+/// memory holds a few pages and a batch whatever the drive's size, and a failed listing
+/// changes nothing. A OneDrive scan also purges our expired trash entries there (see
+/// [`super::trash::purge_expired_of`]).
 pub async fn scan<P: StorageProvider>(
     conn: &mut dyn Conn,
     user: &UserId,

@@ -1,7 +1,8 @@
-//! A cloud listing on its way into the index. Its pages wait in `listing_stage` under the scan's
-//! id as they arrive, each page a short transaction; the last page merges them into `files` in
-//! one transaction, with set-based statements. Memory holds a page, whatever the drive's size,
-//! and a listing cut off midway (an HTTP failure, a killed worker) leaves the index as it was.
+//! A cloud listing on its way into the index. Its changes wait in `listing_stage` under the
+//! scan's id as they arrive, [`STAGE_BATCH`] to a short transaction; once the last page has come
+//! they merge into `files` in one transaction, with set-based statements. Memory holds one
+//! batch, whatever the drive's size, and a listing cut off midway (an HTTP failure, a killed
+//! worker) leaves the index as it was.
 //!
 //! Within a listing the last change of an item wins (an upsert then a removal removes it), which
 //! is what applying the changes in order does. A full listing replaces the source's index: its
@@ -23,7 +24,7 @@ use crate::provider::{Change, Page, PageSource};
 /// parameters a row, far under its 65,535); SQLite's per-row prepared statement is as fast.
 const PG_BATCH: usize = 500;
 
-/// The staged columns after the key, in order.
+/// The staged columns, in order.
 const STAGE_COLUMNS: &str = "user_id, source, scan_id, item_id, removed, parent_id, name, path, \
      is_dir, size, modified_ns, hash_kind, hash, etag, mime, comparable, dev, ino";
 /// Parameters per staged row.
