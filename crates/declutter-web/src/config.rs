@@ -342,8 +342,8 @@ pub enum ConfigError {
 }
 
 /// A secret given directly or in a file (Kubernetes and systemd credentials mount secrets as
-/// files); the file's content without its line ending.
-fn secret(
+/// files); the file's content without its line ending. `var` names the direct form in errors.
+pub fn secret(
     direct: Option<SecretString>,
     file: Option<&Path>,
     var: &'static str,

@@ -40,7 +40,10 @@ struct Ends {
     from: Option<String>,
     /// The PostgreSQL database, `postgres://user:password@host:port/name`.
     #[arg(long, value_name = "postgres://…", env = ENV_DATABASE_URL, hide_env_values = true)]
-    to: SecretString,
+    to: Option<SecretString>,
+    /// A file holding the PostgreSQL URL (a mounted secret), instead of `--to`.
+    #[arg(long, value_name = "PATH", env = declutter_web::config::env::DATABASE_URL_FILE)]
+    to_file: Option<PathBuf>,
     /// PEM file of the CA certificate(s) of PostgreSQL's TLS certificate, trusted besides
     /// Mozilla's roots (add `sslmode=require` to the URL to refuse plain text).
     #[arg(long, value_name = "PEM", env = declutter_web::config::env::DATABASE_CA_FILE)]
@@ -56,6 +59,11 @@ pub enum EndError {
     /// `--to` is not a PostgreSQL URL.
     #[error("--to (or {ENV_DATABASE_URL}) must be a postgres:// URL")]
     NotPostgres,
+    /// No PostgreSQL database is named.
+    #[error(
+        "name the PostgreSQL database: --to, --to-file, {ENV_DATABASE_URL} or {ENV_DATABASE_URL}_FILE"
+    )]
+    NoTarget,
 }
 
 fn source(from: Option<&str>, db: &Path) -> Result<PathBuf, EndError> {
@@ -76,7 +84,9 @@ pub async fn run(db: &Path, args: Args) -> anyhow::Result<()> {
         DbCommand::Verify(e) => (false, e),
     };
     let path = source(ends.from.as_deref(), db)?;
-    let url = ends.to.expose_secret();
+    let to = declutter_web::config::secret(ends.to, ends.to_file.as_deref(), ENV_DATABASE_URL)?
+        .ok_or(EndError::NoTarget)?;
+    let url = to.expose_secret();
     if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
         return Err(EndError::NotPostgres.into());
     }

@@ -61,13 +61,16 @@ async fn an_installation_moves_to_postgres_whole_and_verified() -> TestResult {
     let out = env.ok(&["db", "copy", "--to", to])?;
     assert!(out.contains("copied 28 tables"), "{out}");
     assert!(!out.contains(to), "the URL is not printed");
+    // Verified again with the URL from a file, as a mounted secret gives it.
+    let url_file = env.dir.path().join("database-url");
+    std::fs::write(&url_file, format!("{to}\n"))?;
     let out = env.ok(&[
         "db",
         "verify",
         "--from",
         &format!("sqlite:{}", env.db.display()),
-        "--to",
-        to,
+        "--to-file",
+        &url_file.to_string_lossy(),
     ])?;
     assert!(out.contains("compared 28 tables"), "{out}");
 
@@ -210,6 +213,24 @@ fn db_copy_says_what_it_needs() -> TestResult {
     assert_eq!(out.status.code(), Some(2));
     let out = env.run(&["db", "copy", "--to", "postgres://h/d"])?;
     assert_eq!(out.status.code(), Some(5), "no database to copy");
+    // The target named neither way, both ways, or by an empty file.
+    let out = env
+        .cmd()
+        .args(["db", "copy"])
+        .env_remove("DECLUTTER_DATABASE_URL")
+        .output()?;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--to-file"));
+    let url_file = env.dir.path().join("database-url");
+    std::fs::write(&url_file, "postgres://u:hunter2@h/d\n")?;
+    let file = url_file.to_string_lossy();
+    let out = env.run(&["db", "copy", "--to", "postgres://h/d", "--to-file", &file])?;
+    assert_eq!(out.status.code(), Some(7));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not both"));
+    std::fs::write(&url_file, "")?;
+    let out = env.run(&["db", "copy", "--to-file", &file])?;
+    assert_eq!(out.status.code(), Some(7));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("empty"));
     Ok(())
 }
 
