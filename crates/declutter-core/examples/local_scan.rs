@@ -1,19 +1,20 @@
 //! A cold scan of a local folder into SQLite or PostgreSQL, the engine's local path as the web
 //! app's workers run it, for `bench/declutter-scan.sh` (PostgreSQL contender): prints one line
-//! with the wall time, the duplicate groups found and this process's peak RSS.
+//! with the wall time and the duplicate groups found, and on stderr the seconds each phase of
+//! the scan took.
 //!
 //! Usage: `local_scan <sqlite path | postgres://…> <folder>`.
 
 mod bench_db;
 
 use std::io::Write as _;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use declutter_core::engine::scan::scan_local;
 use declutter_core::ids::UserId;
 use declutter_core::local::WalkOptions;
-use declutter_core::progress::NoProgress;
+use declutter_core::progress::Progress;
 use declutter_core::store::groups;
 
 #[tokio::main(flavor = "current_thread")]
@@ -24,15 +25,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut conn = bench_db::open(target).await?;
     let user = UserId::local();
     let start = Instant::now();
+    let phases = Arc::new(Phases::default());
     let summary = scan_local(
         &mut *conn,
         &user,
         &root,
         WalkOptions::default(),
-        Arc::new(NoProgress),
+        Arc::clone(&phases) as Arc<dyn Progress>,
     )
     .await?;
     let secs = start.elapsed().as_secs_f64();
+    phases.phase("end", None);
+    phases.report(start);
     let exact = groups::list(&*conn, &user)?
         .iter()
         .filter(|g| matches!(g.confidence, groups::Confidence::Exact))
@@ -43,4 +47,39 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         summary.indexed
     )?;
     Ok(())
+}
+
+/// When each phase of the scan began.
+#[derive(Default)]
+struct Phases(Mutex<Vec<(String, Instant)>>);
+
+impl Phases {
+    /// Writes `phase=seconds …` to stderr, each phase up to the next one.
+    fn report(&self, start: Instant) {
+        let phases = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut line = String::from("PHASES");
+        let mut from = start;
+        let mut name = "setup";
+        for (next, at) in phases.iter() {
+            line.push_str(&format!(
+                " {name}={:.2}",
+                at.duration_since(from).as_secs_f64()
+            ));
+            (from, name) = (*at, next);
+        }
+        let _ = writeln!(std::io::stderr().lock(), "{line}");
+    }
+}
+
+impl Progress for Phases {
+    fn phase(&self, name: &str, _total: Option<u64>) {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((name.to_owned(), Instant::now()));
+    }
+    fn advance(&self, _n: u64) {}
 }

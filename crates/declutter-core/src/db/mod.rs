@@ -25,6 +25,7 @@ pub static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("migrations/0012_unplanned_jobs.sql")),
         M::up(include_str!("migrations/0013_hash_cache_age.sql")),
         M::up(include_str!("migrations/0014_listing_stage.sql")),
+        M::up(include_str!("migrations/0015_cloud_children.sql")),
     ])
 });
 
@@ -34,6 +35,7 @@ pub const PG_MIGRATIONS: &[&str] = &[
     include_str!("pg/0001_init.sql"),
     include_str!("pg/0002_statement_triggers.sql"),
     include_str!("pg/0003_listing_stage.sql"),
+    include_str!("pg/0004_cloud_children.sql"),
 ];
 
 /// The engine's name in PostgreSQL's `platform_schema_versions`.

@@ -35,7 +35,8 @@ use crate::local::walk::{self, DirBatch, Entry, WalkOptions};
 use crate::progress::Progress;
 use crate::provider::ScanIssue;
 use crate::store::cache;
-use crate::store::local_index::{self, IndexCounts, LocalIndex, Member};
+use crate::store::local_index::{self, IndexCounts, LocalIndex};
+use crate::store::local_settle::{self, Member};
 
 /// Directories in flight between the walk and the index writer.
 const CHANNEL_DIRS: usize = 64;
@@ -221,7 +222,7 @@ fn settle(
     let mut issues = Vec::new();
     // Sizes shared by two files or more with at least one unexamined member: (files, unexamined).
     let mut sizes: HashMap<u64, (u32, u32)> = HashMap::new();
-    local_index::for_each_size(conn, user, |size, examined| {
+    local_settle::for_each_size(conn, user, |size, examined| {
         let e = sizes.entry(size).or_default();
         e.0 = e.0.saturating_add(1);
         e.1 = e.1.saturating_add(u32::from(!examined));
@@ -242,7 +243,7 @@ fn settle(
     // The previous batch, hashed: written while this one's files are read.
     let mut previous: Option<Vec<Work>> = None;
     loop {
-        let batch = local_index::members_after(conn, user, true, after, CHUNK_FILES)?;
+        let batch = local_settle::members_after(conn, user, true, after, CHUNK_FILES)?;
         let Some(last) = batch.last() else { break };
         after = last.id;
         let mut work: Vec<Work> = batch
@@ -395,7 +396,7 @@ fn each_examined(
 ) -> Result<(), DbError> {
     let mut after = 0;
     loop {
-        let batch = local_index::members_after(conn, user, false, after, CHUNK_FILES)?;
+        let batch = local_settle::members_after(conn, user, false, after, CHUNK_FILES)?;
         let Some(last) = batch.last() else {
             return Ok(());
         };
@@ -431,8 +432,8 @@ fn store_in(conn: &dyn Db, work: &mut [Work], full: bool) -> Result<u64, DbError
             _ => partials.push((m.id, m.partial.as_deref())),
         }
     }
-    local_index::set_fulls(conn, &fulls)?;
-    local_index::set_partials(conn, &partials)?;
+    local_settle::set_fulls(conn, &fulls)?;
+    local_settle::set_partials(conn, &partials)?;
     Ok((fulls.len() + partials.len()) as u64)
 }
 

@@ -10,6 +10,7 @@
 //! once. A delta patches the index; its paths are then rebuilt from the stored rows.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use platform_db::sql::{
     Conn, Db, DbExt as _, Dialect, Lock, RusqliteLike as _, ToValue as _, Value,
@@ -192,7 +193,7 @@ impl StagedListing {
         let provider = self.source.provider().as_str();
         let cloud = self.source.local_root().is_none();
         if full && cloud {
-            tx.execute(STAGE_PATHS, params![self.scan_id])?;
+            tx.execute(&STAGE_PATHS, params![self.scan_id])?;
         }
         // Removals first: a local item renamed within the listing keeps its (dev, ino).
         let mut written = if full {
@@ -211,7 +212,7 @@ impl StagedListing {
         };
         written += tx.execute(MERGE, params![user, src, provider, self.scan_id])?;
         if !full && cloud && written > 0 {
-            tx.execute(FILE_PATHS, params![user, src])?;
+            tx.execute(&FILE_PATHS, params![user, src])?;
         }
         set_ownership(&*tx, user, &src, self.scan_id, full, not_owned)?;
         // SQLite empties a whole table at once, not row by row; its writer is alone here, so
@@ -297,34 +298,44 @@ fn insert_sql(rows: usize) -> String {
 /// The path of every item of a staged full listing (`?1`: the scan), from its parent links:
 /// `/` and the names from the topmost listed ancestor down. An item whose parent is not listed
 /// is a top item; a cycle of parents, reached from no top item, keeps the paths it came with,
-/// and so does anything nested deeper than 256 folders. `CROSS JOIN` makes the recursion's
-/// queue the outer loop, each step an index lookup of the children (SQLite 3.53 otherwise
-/// scans every staged row at each step: quadratic).
-const STAGE_PATHS: &str = "WITH RECURSIVE tree (item_id, path, depth) AS ( \
-       SELECT s.item_id, '/' || s.name, 1 FROM listing_stage s \
-       WHERE s.scan_id = ?1 AND s.removed = 0 AND NOT EXISTS ( \
-         SELECT 1 FROM listing_stage p \
-         WHERE p.scan_id = ?1 AND p.item_id = s.parent_id AND p.removed = 0) \
-       UNION ALL \
-       SELECT c.item_id, t.path || '/' || c.name, t.depth + 1 FROM tree t \
-       CROSS JOIN listing_stage c \
-       WHERE c.scan_id = ?1 AND c.parent_id = t.item_id AND c.removed = 0 AND t.depth < 256) \
-     UPDATE listing_stage SET path = tree.path FROM tree \
-     WHERE listing_stage.scan_id = ?1 AND listing_stage.item_id = tree.item_id";
+/// and so does anything nested deeper than 256 folders.
+static STAGE_PATHS: LazyLock<String> = LazyLock::new(|| {
+    paths_sql(
+        "listing_stage",
+        |t| format!("{t}.scan_id = ?1 AND {t}.removed = 0"),
+        "listing_stage.scan_id = ?1",
+    )
+});
 
 /// The same paths from the stored rows of a source (`?1`, `?2`), after a delta; only rows
 /// whose path changes are written.
-const FILE_PATHS: &str = "WITH RECURSIVE tree (item_id, path, depth) AS ( \
-       SELECT f.item_id, '/' || f.name, 1 FROM files f \
-       WHERE f.user_id = ?1 AND f.source = ?2 AND NOT EXISTS ( \
-         SELECT 1 FROM files p \
-         WHERE p.user_id = ?1 AND p.source = ?2 AND p.item_id = f.parent_id) \
-       UNION ALL \
-       SELECT c.item_id, t.path || '/' || c.name, t.depth + 1 FROM tree t CROSS JOIN files c \
-       WHERE c.user_id = ?1 AND c.source = ?2 AND c.parent_id = t.item_id AND t.depth < 256) \
-     UPDATE files SET path = tree.path FROM tree \
-     WHERE files.user_id = ?1 AND files.source = ?2 AND files.item_id = tree.item_id \
-     AND files.path IS DISTINCT FROM tree.path";
+static FILE_PATHS: LazyLock<String> = LazyLock::new(|| {
+    paths_sql(
+        "files",
+        // Only cloud rows are in the index of parent links (`files_children`).
+        |t| format!("{t}.user_id = ?1 AND {t}.source = ?2 AND {t}.provider <> 'local'"),
+        "files.user_id = ?1 AND files.source = ?2 AND files.path IS DISTINCT FROM tree.path",
+    )
+});
+
+/// The statement that sets, from the rows' parent links, the path of every row of `table`
+/// that `scope` (a condition on the alias it is given) selects and `target` (a condition on
+/// `table` and `tree`) lets through. `CROSS JOIN` makes the recursion's queue the outer loop,
+/// each step an index lookup of the children (SQLite 3.53 otherwise scans every row at each
+/// step: quadratic).
+fn paths_sql(table: &str, scope: impl Fn(&str) -> String, target: &str) -> String {
+    let (s, p, c) = (scope("s"), scope("p"), scope("c"));
+    format!(
+        "WITH RECURSIVE tree (item_id, path, depth) AS ( \
+           SELECT s.item_id, '/' || s.name, 1 FROM {table} s \
+           WHERE {s} AND NOT EXISTS (SELECT 1 FROM {table} p WHERE {p} AND p.item_id = s.parent_id) \
+           UNION ALL \
+           SELECT c.item_id, t.path || '/' || c.name, t.depth + 1 FROM tree t \
+           CROSS JOIN {table} c WHERE {c} AND c.parent_id = t.item_id AND t.depth < 256) \
+         UPDATE {table} SET path = tree.path FROM tree \
+         WHERE {target} AND {table}.item_id = tree.item_id"
+    )
+}
 
 /// Writes the staged items of scan `?4` into the index of `?1`, `?2` (provider `?3`), leaving
 /// rows that would not change alone.

@@ -17,6 +17,7 @@ pub mod groups;
 pub mod jobs;
 pub mod listing;
 pub mod local_index;
+pub mod local_settle;
 pub mod owners;
 pub mod plans;
 pub mod removed_folders;

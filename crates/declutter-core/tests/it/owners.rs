@@ -108,7 +108,7 @@ fn seed(conn: &mut dyn Conn, user: &UserId) -> TestResult {
         &serde_json::json!({}),
     )?;
     // A scan cut off between its walk and its end.
-    declutter_core::store::local_index::mark_unsettled(conn, user, i64::MAX)?;
+    declutter_core::store::local_settle::mark_unsettled(conn, user, i64::MAX)?;
     removed_folders::journal(conn, user, plan, "local:/r", "/r/emptied", 0o755)?;
     apply_locks::put(
         conn,

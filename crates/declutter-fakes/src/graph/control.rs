@@ -55,6 +55,7 @@ impl FakeGraph {
             locked: std::collections::HashSet::new(),
             empty_pages: false,
             delta_window: None,
+            child_counts: None,
         }));
         let shared: Shared = (Arc::clone(&drive), Arc::clone(&gate));
         let api = Router::new()

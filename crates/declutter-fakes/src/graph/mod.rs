@@ -105,6 +105,9 @@ struct Drive {
     /// once per round rather than per page (a million-item listing stays linear), and built
     /// again after any change (`seq` moves).
     delta_window: Option<(WindowKey, Arc<Vec<String>>)>,
+    /// Live children per folder id as of `seq`, for the `childCount` of the folders a delta
+    /// page lists: counted once per change rather than once per folder listed.
+    child_counts: Option<(u64, Arc<HashMap<String, u64>>)>,
 }
 
 /// A delta round's window: `(since, snapshot, seq when built)`.
@@ -144,6 +147,32 @@ impl Drive {
     }
 
     fn json(&self, it: &GraphItem) -> Value {
+        self.json_counted(it, None)
+    }
+
+    /// Live children per folder id, counted again after any change.
+    fn child_counts(&mut self) -> Arc<HashMap<String, u64>> {
+        if let Some((seq, counts)) = &self.child_counts
+            && *seq == self.seq
+        {
+            return Arc::clone(counts);
+        }
+        let mut counts: HashMap<String, u64> = HashMap::new();
+        for parent in self
+            .items
+            .values()
+            .filter(|i| !i.deleted)
+            .filter_map(|i| i.parent.as_ref())
+        {
+            *counts.entry(parent.clone()).or_default() += 1;
+        }
+        let counts = Arc::new(counts);
+        self.child_counts = Some((self.seq, Arc::clone(&counts)));
+        counts
+    }
+
+    /// The item as Graph shows it; a folder's `childCount` from `counts` when given.
+    fn json_counted(&self, it: &GraphItem, counts: Option<&HashMap<String, u64>>) -> Value {
         if it.deleted {
             // Deleted items carry few fields (OneDrive for Business sends no name).
             return json!({"id": it.id, "deleted": {"state": "deleted"},
@@ -173,11 +202,14 @@ impl Drive {
                 "parentReference": {"driveId": "someone-elses-drive", "driveType": "personal"}});
         }
         if it.folder {
-            let children = self
-                .items
-                .values()
-                .filter(|c| c.parent.as_deref() == Some(&it.id) && !c.deleted)
-                .count();
+            let children = match counts {
+                Some(counts) => counts.get(&it.id).copied().unwrap_or(0),
+                None => self
+                    .items
+                    .values()
+                    .filter(|c| c.parent.as_deref() == Some(&it.id) && !c.deleted)
+                    .count() as u64,
+            };
             v["folder"] = json!({"childCount": children});
         } else {
             v["file"] = json!({"mimeType": "application/octet-stream", "hashes": {"quickXorHash": it.quick_xor}});
@@ -274,10 +306,11 @@ async fn delta(
         .unwrap_or(usize::MAX)
         .min(window.len());
     let end = (start + d.page_size).min(window.len());
+    let counts = d.child_counts();
     let value: Vec<Value> = window[start..end]
         .iter()
         .filter_map(|id| d.items.get(id))
-        .map(|i| d.json(i))
+        .map(|i| d.json_counted(i, Some(&counts)))
         .collect();
     let mut body = json!({"value": value});
     if end < window.len() {

@@ -52,6 +52,53 @@ async fn delta_pages_then_delta_link_returns_only_changes() -> TestResult {
     Ok(())
 }
 
+/// Every folder's `childCount` in a full delta listing, by id.
+async fn child_counts(fake: &FakeGraph) -> Result<Vec<(String, u64)>, Box<dyn std::error::Error>> {
+    let http = reqwest::Client::new();
+    let mut url = format!("{}/me/drive/root/delta", fake.base_url());
+    let mut counts = Vec::new();
+    loop {
+        let page: Value = http
+            .get(&url)
+            .bearer_auth(fake.access_token())
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        for item in page["value"].as_array().ok_or("value")? {
+            if let Some(n) = item["folder"]["childCount"].as_u64() {
+                counts.push((item["id"].as_str().ok_or("id")?.to_owned(), n));
+            }
+        }
+        match page["@odata.nextLink"].as_str() {
+            Some(next) => url = next.to_owned(),
+            None => return Ok(counts),
+        }
+    }
+}
+
+#[tokio::test]
+async fn delta_folders_count_their_live_children_after_every_change() -> TestResult {
+    let fake = FakeGraph::start().await?;
+    fake.set_page_size(2);
+    let a = fake.add_folder(None, "a");
+    let b = fake.add_folder(None, "b");
+    let files: Vec<String> = (0..3)
+        .map(|i| fake.add_file(Some(&a), &format!("f{i}"), 1, "h"))
+        .collect();
+    let count =
+        |counts: &[(String, u64)], id: &str| counts.iter().find(|(i, _)| i == id).map(|(_, n)| *n);
+    let before = child_counts(&fake).await?;
+    assert_eq!(count(&before, &a), Some(3));
+    assert_eq!(count(&before, &b), Some(0));
+    // Counted again once the drive changes, not kept from the listing before.
+    fake.delete(&files[0]);
+    let after = child_counts(&fake).await?;
+    assert_eq!(count(&after, &a), Some(2));
+    Ok(())
+}
+
 #[tokio::test]
 async fn tokens_expire_and_refresh_and_storms_send_retry_after() -> TestResult {
     let fake = FakeGraph::start().await?;
