@@ -92,6 +92,7 @@ async fn scan_in<P: StorageProvider>(
     }
     let changes = staged.received();
     let written = staged.finish(conn, end.full, &provider.take_not_owned())?;
+    files::refresh_statistics(conn, written)?;
     scans::set_cursor(conn, user, source, end.cursor.as_deref(), scan_id)?;
     scans::finish(conn, scan_id, true, changes, end.api_calls, &end.issues)?;
     // Groups depend only on the index: an unchanged index keeps its groups.
@@ -190,6 +191,7 @@ fn scan_local_in(
         local_settle::mark_unsettled(&*tx, user, scan_id)?;
     }
     tx.commit()?;
+    files::refresh_statistics(conn, done.counts.changed + done.counts.removed)?;
     // The hashes: files are read with no lock held. After a scan cut off before its end,
     // every size group is settled again.
     let all = local_settle::others_unsettled(conn, user, scan_id)?;

@@ -1,6 +1,6 @@
 //! The file index: one row per item per source, replaced by full listings and patched by deltas.
 
-use platform_db::sql::{Conn, Db, Optional as _, Row, RusqliteLike as _, SqlError};
+use platform_db::sql::{Conn, Db, Dialect, Optional as _, Row, RusqliteLike as _, SqlError};
 use platform_db::vals as params;
 
 use super::listing::StagedListing;
@@ -113,6 +113,22 @@ pub fn count(conn: &dyn Db, user: &UserId, source: &Source) -> Result<u64, DbErr
         |r| r.get(0),
     )?;
     Ok(size_of(n))
+}
+
+/// Rows a scan writes before the planner's statistics of `files` are refreshed at once.
+pub const ANALYZE_AFTER_ROWS: u64 = 5_000;
+
+/// Refreshes PostgreSQL's statistics of the index after a scan wrote `written` rows, when they
+/// are at least [`ANALYZE_AFTER_ROWS`]: its autovacuum refreshes them only later, and planned
+/// from a freshly filled table's empty statistics (one row, it assumes) the hashing passes'
+/// batch query sorted every file of the owner at each batch (50,000 files: 4.2 s of a 9.8 s
+/// scan). `ANALYZE` reads a sample of bounded size whatever the table's. SQLite plans these
+/// queries without statistics.
+pub fn refresh_statistics(conn: &dyn Db, written: u64) -> Result<(), DbError> {
+    if conn.dialect() == Dialect::Postgres && written >= ANALYZE_AFTER_ROWS {
+        conn.batch("ANALYZE files")?;
+    }
+    Ok(())
 }
 
 /// Files and bytes of one source and one file extension.

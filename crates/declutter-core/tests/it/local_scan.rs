@@ -322,3 +322,25 @@ async fn a_scan_cut_off_after_its_walk_is_settled_by_the_next() -> TestResult {
     assert_eq!(group_sets(&conn)?.len(), 2);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_large_walk_refreshes_the_planner_statistics_on_postgres() -> TestResult {
+    if !crate::support::on_postgres() {
+        return Ok(());
+    }
+    let dir = tempfile::tempdir()?;
+    let root = dir.path().join("tree");
+    let n = usize::try_from(declutter_core::store::files::ANALYZE_AFTER_ROWS)?;
+    for i in 0..n {
+        write(&root, &format!("d{}/f{i}", i % 50), &[1])?;
+    }
+    let mut conn = db(dir.path())?;
+    assert_eq!(crate::support::files_analyzed(&conn)?, 0);
+    // A first scan writes a row per file: the hashing passes then plan from real statistics.
+    scan_folder(&mut conn, &root).await?;
+    assert_eq!(crate::support::files_analyzed(&conn)?, 1);
+    // An unchanged tree writes nothing and leaves them alone.
+    scan_folder(&mut conn, &root).await?;
+    assert_eq!(crate::support::files_analyzed(&conn)?, 1);
+    Ok(())
+}

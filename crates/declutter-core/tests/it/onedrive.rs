@@ -205,3 +205,29 @@ async fn apply_moves_to_the_app_folder_and_restore_puts_it_back() -> TestResult 
     assert!(fake.item(&entries[1].item_id).is_some_and(|i| i.deleted));
     Ok(())
 }
+
+#[tokio::test]
+async fn a_large_listing_refreshes_the_planner_statistics_on_postgres() -> TestResult {
+    if !crate::support::on_postgres() {
+        return Ok(());
+    }
+    let fake = FakeGraph::start().await?;
+    fake.set_page_size(1_000);
+    let n = usize::try_from(declutter_core::store::files::ANALYZE_AFTER_ROWS)?;
+    for i in 0..n {
+        fake.add_file(None, &format!("f{i}.bin"), 100, &format!("h{i}"));
+    }
+    let dir = tempfile::tempdir()?;
+    let mut conn = crate::support::db(dir.path())?;
+    let p = provider(&fake)?;
+    scan(&mut conn, &UserId::local(), &Source::OneDrive, &p).await?;
+    assert_eq!(
+        crate::support::files_analyzed(&conn)?,
+        1,
+        "a full listing of every item refreshes them"
+    );
+    // A delta that changes nothing writes nothing and leaves them alone.
+    scan(&mut conn, &UserId::local(), &Source::OneDrive, &p).await?;
+    assert_eq!(crate::support::files_analyzed(&conn)?, 1);
+    Ok(())
+}

@@ -11,8 +11,8 @@ use declutter_core::engine::{AnyProvider, EngineError, Providers};
 use declutter_core::ids::{Source, UserId};
 use declutter_core::local::{LocalProvider, WalkOptions};
 use declutter_core::platform_db::pg::testing::FreshDb;
-use declutter_core::platform_db::sql::Conn;
 use declutter_core::platform_db::sql::pg::BlockingPool;
+use declutter_core::platform_db::sql::{Conn, Db, RusqliteLike as _};
 use declutter_core::progress::NoProgress;
 
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -62,6 +62,16 @@ pub const BACKEND: &str = "DECLUTTER_TEST_BACKEND";
 /// Whether the suite runs on PostgreSQL.
 pub fn on_postgres() -> bool {
     std::env::var(BACKEND).is_ok_and(|v| v == "postgres")
+}
+
+/// How many times PostgreSQL's statistics of `files` were refreshed by `ANALYZE` (the
+/// PostgreSQL suite only: autovacuum's own refreshes are counted apart).
+pub fn files_analyzed(conn: &dyn Db) -> Result<i64, Box<dyn std::error::Error>> {
+    Ok(conn.query_row(
+        "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'files'",
+        [],
+        |r| r.get(0),
+    )?)
 }
 
 /// A connection to a test database: a SQLite file, or on PostgreSQL a fresh database that
