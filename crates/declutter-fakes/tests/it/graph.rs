@@ -6,17 +6,12 @@ use serde_json::Value;
 
 use crate::TestResult;
 
-#[tokio::test]
-async fn delta_pages_then_delta_link_returns_only_changes() -> TestResult {
-    let fake = FakeGraph::start().await?;
-    fake.set_page_size(2);
-    for i in 0..4 {
-        fake.add_file(None, &format!("f{i}"), 1, "h");
-    }
+/// The pages of a full delta round, following `@odata.nextLink` to the last.
+async fn full_round(fake: &FakeGraph) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
     let http = reqwest::Client::new();
     let mut url = format!("{}/me/drive/root/delta", fake.base_url());
-    let mut seen = 0;
-    let delta_link = loop {
+    let mut pages = Vec::new();
+    loop {
         let page: Value = http
             .get(&url)
             .bearer_auth(fake.access_token())
@@ -25,16 +20,46 @@ async fn delta_pages_then_delta_link_returns_only_changes() -> TestResult {
             .error_for_status()?
             .json()
             .await?;
-        seen += page["value"].as_array().map_or(0, Vec::len);
-        if let Some(next) = page["@odata.nextLink"].as_str() {
-            url = next.to_owned();
-        } else {
-            break page["@odata.deltaLink"]
-                .as_str()
-                .ok_or("no delta link")?
-                .to_owned();
+        let next = page["@odata.nextLink"].as_str().map(str::to_owned);
+        pages.push(page);
+        match next {
+            Some(next) => url = next,
+            None => return Ok(pages),
         }
-    };
+    }
+}
+
+/// Every folder's `childCount` in a full delta round, by id.
+async fn child_counts(fake: &FakeGraph) -> Result<Vec<(String, u64)>, Box<dyn std::error::Error>> {
+    let mut counts = Vec::new();
+    for page in full_round(fake).await? {
+        for item in page["value"].as_array().ok_or("value")? {
+            if let Some(n) = item["folder"]["childCount"].as_u64() {
+                counts.push((item["id"].as_str().ok_or("id")?.to_owned(), n));
+            }
+        }
+    }
+    Ok(counts)
+}
+
+#[tokio::test]
+async fn delta_pages_then_delta_link_returns_only_changes() -> TestResult {
+    let fake = FakeGraph::start().await?;
+    fake.set_page_size(2);
+    for i in 0..4 {
+        fake.add_file(None, &format!("f{i}"), 1, "h");
+    }
+    let http = reqwest::Client::new();
+    let pages = full_round(&fake).await?;
+    let seen: usize = pages
+        .iter()
+        .map(|p| p["value"].as_array().map_or(0, Vec::len))
+        .sum();
+    let delta_link = pages
+        .last()
+        .and_then(|p| p["@odata.deltaLink"].as_str())
+        .ok_or("no delta link")?
+        .to_owned();
     assert_eq!(seen, 5, "root and four files");
     assert_eq!(fake.calls(), 3);
     let id = fake.add_file(None, "late", 2, "h2");
@@ -50,32 +75,6 @@ async fn delta_pages_then_delta_link_returns_only_changes() -> TestResult {
     assert_eq!(items[0]["id"], id.as_str());
     assert_eq!(items[0]["file"]["hashes"]["quickXorHash"], "h2");
     Ok(())
-}
-
-/// Every folder's `childCount` in a full delta listing, by id.
-async fn child_counts(fake: &FakeGraph) -> Result<Vec<(String, u64)>, Box<dyn std::error::Error>> {
-    let http = reqwest::Client::new();
-    let mut url = format!("{}/me/drive/root/delta", fake.base_url());
-    let mut counts = Vec::new();
-    loop {
-        let page: Value = http
-            .get(&url)
-            .bearer_auth(fake.access_token())
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        for item in page["value"].as_array().ok_or("value")? {
-            if let Some(n) = item["folder"]["childCount"].as_u64() {
-                counts.push((item["id"].as_str().ok_or("id")?.to_owned(), n));
-            }
-        }
-        match page["@odata.nextLink"].as_str() {
-            Some(next) => url = next.to_owned(),
-            None => return Ok(counts),
-        }
-    }
 }
 
 #[tokio::test]
