@@ -173,12 +173,7 @@ fn join_error(path: &Path, e: tokio::task::JoinError) -> ProviderError {
 
 fn item_from(e: &walk::Entry, hash: Option<ContentHash>) -> (Item, bool) {
     let (id, raw) = paths::id_for(&e.path);
-    let parent_id = e.path.parent().map(|p| paths::id_for(p).0);
-    let name = e
-        .path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let (parent_id, name) = e.parent_and_name();
     let item = Item {
         id,
         parent_id,

@@ -13,6 +13,7 @@ use std::sync::Mutex;
 
 use super::confined;
 
+use crate::ids::ItemId;
 use crate::provider::ScanIssue;
 
 /// Name of the trash folder kept at the root of every local source. A folder of this name is
@@ -47,6 +48,17 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// The id of the folder holding the entry and the name it is indexed with.
+    pub fn parent_and_name(&self) -> (Option<ItemId>, String) {
+        let parent = self.path.parent().map(|p| super::paths::id_for(p).0);
+        let name = self
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        (parent, name)
+    }
+
     /// The entry for `path` as `meta` describes it (a folder's size counts as 0).
     pub fn of(path: PathBuf, meta: &fs::Metadata) -> Self {
         Self {

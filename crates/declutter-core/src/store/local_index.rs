@@ -14,7 +14,6 @@ use platform_db::vals as params;
 
 use super::{DbError, size_of, sql_size};
 use crate::ids::{ItemId, UserId};
-use crate::local::paths;
 use crate::local::walk::Entry;
 
 /// Rows a statement on PostgreSQL writes at most (each statement is a round trip there).
@@ -176,7 +175,7 @@ impl<'c> LocalIndex<'c> {
                 }
             }
             None => {
-                let (parent, name) = parent_and_name(e);
+                let (parent, name) = e.parent_and_name();
                 // The common case is one statement; a clash with the identity of a row of
                 // this or another source is settled, then the row is written for certain.
                 let row = match self.insert(id, e, parent.as_ref(), &name, true)? {
@@ -304,7 +303,7 @@ impl<'c> LocalIndex<'c> {
                 at + 8
             ));
             let e = &row.entry;
-            let (parent, name) = parent_and_name(e);
+            let (parent, name) = e.parent_and_name();
             values.extend([
                 row.id.as_str().to_value(),
                 parent.as_ref().map(ItemId::as_str).to_value(),
@@ -334,7 +333,7 @@ impl<'c> LocalIndex<'c> {
                     .push((e.path.to_string_lossy().into_owned(), why));
                 continue;
             }
-            let (parent, name) = parent_and_name(e);
+            let (parent, name) = e.parent_and_name();
             let id = self
                 .insert(&row.id, e, parent.as_ref(), &name, false)?
                 .ok_or_else(|| DbError::Corrupt("a file row was not written".into()))?;
@@ -411,17 +410,6 @@ impl<'c> LocalIndex<'c> {
         }
         Ok(self.counts)
     }
-}
-
-/// The parent folder's id and the name an entry is indexed with.
-fn parent_and_name(e: &Entry) -> (Option<ItemId>, String) {
-    let parent = e.path.parent().map(|p| paths::id_for(p).0);
-    let name = e
-        .path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    (parent, name)
 }
 
 /// Deletes row `id`, keeping its hashes in the hash cache under its inode first: a file that
