@@ -26,6 +26,7 @@ pub static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("migrations/0013_hash_cache_age.sql")),
         M::up(include_str!("migrations/0014_listing_stage.sql")),
         M::up(include_str!("migrations/0015_cloud_children.sql")),
+        M::up(include_str!("migrations/0016_bulk_regroup.sql")),
     ])
 });
 

@@ -83,6 +83,52 @@ pub fn recompute(conn: &mut dyn Conn, user: &UserId) -> Result<(), DbError> {
 
 /// [`recompute`] inside the caller's transaction.
 pub fn recompute_in(tx: &dyn Db, user: &UserId) -> Result<(), DbError> {
+    // SQLite's row triggers would write the group, the summary and the view version once per
+    // member: they stand aside, and the counts are set once at the end (`settle_counts`).
+    let bulk = tx.dialect() == Dialect::Sqlite;
+    if bulk {
+        tx.execute("INSERT INTO regrouping (busy) VALUES (1)", [])?;
+    }
+    regroup(tx, user)?;
+    if bulk {
+        settle_counts(tx, user)?;
+        tx.execute("DELETE FROM regrouping", [])?;
+    }
+    Ok(())
+}
+
+/// Sets the counts of the owner's groups, their summary and the view version from the groups
+/// as they are: what the row triggers keep, written once (SQLite's regrouping).
+fn settle_counts(tx: &dyn Db, user: &UserId) -> Result<(), DbError> {
+    tx.execute(
+        "UPDATE dup_groups SET file_count = m.n, wasted = dup_groups.size * max(m.n - 1, 0) \
+         FROM (SELECT gf.group_id, count(*) AS n FROM dup_group_files gf \
+               JOIN dup_groups g ON g.id = gf.group_id WHERE g.user_id = ?1 \
+               GROUP BY gf.group_id) AS m \
+         WHERE dup_groups.id = m.group_id",
+        [user.as_str()],
+    )?;
+    // An owner who never had a group keeps no summary row, as with the triggers.
+    tx.execute(
+        "INSERT INTO dup_summary (user_id, group_count, reclaimable, copies) \
+         SELECT ?1, coalesce(sum(file_count > 1), 0), \
+         coalesce(sum(CASE WHEN confidence = 'exact' AND file_count > 1 THEN wasted END), 0), \
+         coalesce(sum(CASE WHEN confidence = 'exact' AND file_count > 1 THEN file_count - 1 END), 0) \
+         FROM dup_groups WHERE user_id = ?1 \
+         HAVING count(*) > 0 OR EXISTS (SELECT 1 FROM dup_summary WHERE user_id = ?1) \
+         ON CONFLICT (user_id) DO UPDATE SET group_count = excluded.group_count, \
+         reclaimable = excluded.reclaimable, copies = excluded.copies",
+        [user.as_str()],
+    )?;
+    tx.execute(
+        "INSERT INTO dupes_view_version (user_id, version) VALUES (?1, 1) \
+         ON CONFLICT (user_id) DO UPDATE SET version = version + 1",
+        [user.as_str()],
+    )?;
+    Ok(())
+}
+
+fn regroup(tx: &dyn Db, user: &UserId) -> Result<(), DbError> {
     tx.execute("DELETE FROM dup_groups WHERE user_id = ?1", [user.as_str()])?;
     let t = now();
     if super::checks::any(tx, user)? {

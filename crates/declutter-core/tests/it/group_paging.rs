@@ -201,6 +201,13 @@ fn the_view_version_follows_every_change_the_duplicates_view_shows() -> TestResu
     )?;
     assert!(groups::view_version(&conn, &user)? > shrunk);
 
+    // A regrouping writes every group again (new ids): the version moves, and again.
+    for _ in 0..2 {
+        let prior = groups::view_version(&conn, &user)?;
+        groups::recompute(&mut conn, &user)?;
+        assert!(groups::view_version(&conn, &user)? > prior);
+    }
+
     // Another owner's changes leave this owner's version alone.
     let other = UserId::from_str("00000000-0000-4000-8000-000000000002")?;
     let mine = groups::view_version(&conn, &user)?;

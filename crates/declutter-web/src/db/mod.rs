@@ -37,8 +37,9 @@ const MIGRATIONS: &[&str] = &[
 pub const PG_MIGRATIONS: &[&str] = &[include_str!("pg/0001_init.sql")];
 
 /// SQLite-only tables that have no PostgreSQL counterpart (PostgreSQL counts its migrations in
-/// `platform_schema_versions`).
-pub const SQLITE_ONLY: &[&str] = &["web_schema_version"];
+/// `platform_schema_versions`, and keeps the engine's counts with statement triggers where
+/// SQLite's regrouping sets them aside: `regrouping`, empty outside a transaction).
+pub const SQLITE_ONLY: &[&str] = &["web_schema_version", "regrouping"];
 
 /// Applies the engine's and the web app's pending PostgreSQL migrations (several instances may
 /// start at once: each set runs under its advisory lock).
