@@ -1,7 +1,8 @@
 //! Streaming upkeep of a local source's index: walked entries are compared one by one with
 //! their row (a point lookup through the unique index) and only new or changed rows are
-//! written; rows the walk did not see are found by count and removed. Nothing holds the whole
-//! listing in memory: the only per-file state is one bit per row id.
+//! written; rows the walk did not see are found by count and removed. The per-file state is
+//! one bit per row id, plus the new rows a source's first walk holds so that the scan can hash
+//! its duplicate candidates before writing them ([`LocalIndex::take_held`], bounded).
 //!
 //! One physical file has one row per owner, whatever sources overlap (a folder scanned, then
 //! its parent; a bind mount; a hard link across sources): the schema holds (device, inode)
@@ -15,6 +16,9 @@ use platform_db::vals as params;
 use super::{DbError, size_of, sql_size};
 use crate::ids::{ItemId, UserId};
 use crate::local::walk::Entry;
+
+/// The hash kind of local files' full hashes.
+const HASH_KIND: &str = "blake3";
 
 /// Rows a statement on PostgreSQL writes at most (each statement is a round trip there).
 pub(super) const PG_ROWS: usize = 1_000;
@@ -42,10 +46,11 @@ pub struct IndexCounts {
     pub removed: u64,
 }
 
-/// Keeps one local source's rows in step with a walk, inside the caller's transaction.
+/// Keeps one local source's rows in step with a walk. It holds no connection: each call takes
+/// the one to write with, so the rows of one walk may be written by several transactions
+/// (held rows, hashed after the walk's own transaction committed).
 #[derive(Debug)]
-pub struct LocalIndex<'c> {
-    conn: &'c dyn Db,
+pub struct LocalIndex {
     user: String,
     source: String,
     scan_id: i64,
@@ -53,17 +58,39 @@ pub struct LocalIndex<'c> {
     matched: u64,
     seen: Vec<u64>,
     counts: IndexCounts,
-    /// New rows waiting to be inserted [`PG_ROWS`] a statement (PostgreSQL only).
+    /// New rows waiting to be inserted: [`PG_ROWS`] a statement on PostgreSQL, and every new
+    /// row of a first walk while [`Self::holding`].
     pending: Vec<NewRow>,
+    /// New rows wait in [`Self::pending`] until there are this many (0: written at once).
+    hold: usize,
+    /// A first walk's new rows are all held (none written yet).
+    holding: bool,
     /// Entries refused while pending rows were written: (path, where it is indexed).
     overlaps: Vec<(String, String)>,
 }
 
-/// A new entry waiting in [`LocalIndex::pending`].
+/// A new entry waiting to be written, with the hashes known for it.
 #[derive(Debug)]
-struct NewRow {
-    id: ItemId,
-    entry: Entry,
+pub struct NewRow {
+    /// Item id (from the path).
+    pub id: ItemId,
+    /// What the walk saw.
+    pub entry: Entry,
+    /// Head+tail hash, once examined.
+    pub partial: Option<String>,
+    /// Full BLAKE3, where needed.
+    pub hash: Option<String>,
+}
+
+impl NewRow {
+    fn new(id: ItemId, entry: Entry) -> Self {
+        Self {
+            id,
+            entry,
+            partial: None,
+            hash: None,
+        }
+    }
 }
 
 fn mark(bits: &mut Vec<u64>, id: i64) {
@@ -82,22 +109,25 @@ fn marked(bits: &[u64], id: i64) -> bool {
         .unwrap_or(false)
 }
 
-impl<'c> LocalIndex<'c> {
+impl LocalIndex {
     /// Starts the upkeep of `source` (run it inside a transaction: every statement is cached
-    /// and nothing is committed until the caller commits).
+    /// and nothing is committed until the caller commits). A first walk of the source holds
+    /// up to `held` new rows ([`Self::take_held`]).
     pub fn new(
-        conn: &'c dyn Db,
+        conn: &dyn Db,
         user: &UserId,
         source: &str,
         scan_id: i64,
+        held: usize,
     ) -> Result<Self, DbError> {
         let before: i64 = conn.query_row(
             "SELECT count(*) FROM files WHERE user_id = ?1 AND source = ?2",
             params![user.as_str(), source],
             |r| r.get(0),
         )?;
+        let holding = before == 0 && held > 0;
+        let hold = if holding { held } else { Self::batch(conn) };
         Ok(Self {
-            conn,
             user: user.as_str().to_owned(),
             source: source.to_owned(),
             scan_id,
@@ -106,19 +136,49 @@ impl<'c> LocalIndex<'c> {
             seen: Vec::new(),
             counts: IndexCounts::default(),
             pending: Vec::new(),
+            hold,
+            holding,
             overlaps: Vec::new(),
         })
     }
 
-    /// Records one walked entry under `id` (its [`paths::id_for`]): an unchanged row is only
+    /// New rows written a statement: [`PG_ROWS`] on PostgreSQL, one at once on SQLite.
+    fn batch(conn: &dyn Db) -> usize {
+        if conn.dialect() == Dialect::Postgres {
+            PG_ROWS
+        } else {
+            0
+        }
+    }
+
+    /// The new rows of a first walk, held unwritten (none when the walk was not a first one,
+    /// or too large to hold): the caller hashes the duplicate candidates among them and writes
+    /// them back with [`Self::put`]. Rows held no longer after this.
+    pub fn take_held(&mut self, conn: &dyn Db) -> Vec<NewRow> {
+        if !self.holding {
+            return Vec::new();
+        }
+        self.holding = false;
+        self.hold = Self::batch(conn);
+        std::mem::take(&mut self.pending)
+    }
+
+    /// Writes `rows` (from [`Self::take_held`]) with the hashes they carry; entries refused
+    /// are reported by [`Self::take_overlaps`].
+    pub fn put(&mut self, conn: &dyn Db, rows: Vec<NewRow>) -> Result<(), DbError> {
+        self.pending.extend(rows);
+        self.insert_pending(conn)
+    }
+
+    /// Records one walked entry under `id` (its [`crate::local::paths::id_for`]): an unchanged row is only
     /// marked as seen; a changed one is rewritten with its hashes cleared (so its size group
-    /// is examined again). A source indexed for the first time skips the lookup. On
-    /// PostgreSQL new rows wait to be inserted together: an entry refused then is reported by
-    /// [`Self::take_overlaps`].
-    pub fn record(&mut self, id: &ItemId, e: &Entry) -> Result<Recorded, DbError> {
+    /// is examined again). A source indexed for the first time skips the lookup and holds its
+    /// new rows ([`Self::take_held`]); on PostgreSQL new rows wait to be inserted together.
+    /// An entry refused when waiting rows are written is reported by [`Self::take_overlaps`].
+    pub fn record(&mut self, conn: &dyn Db, id: &ItemId, e: &Entry) -> Result<Recorded, DbError> {
         self.counts.listed += 1;
         let (dev, ino) = (e.dev as i64, e.ino as i64);
-        let mut existing = self.lookup(id)?;
+        let mut existing = self.lookup(conn, id)?;
         let same = |(_, is_dir, size, mtime, d, i): &Indexed| {
             *is_dir == e.is_dir
                 && *size == sql_size(e.size)
@@ -131,8 +191,8 @@ impl<'c> LocalIndex<'c> {
         // the changes apply in walk order. An unchanged row is marked seen below, which no
         // waiting row can remove.
         if existing.as_ref().is_some_and(|r| !same(r)) && !self.pending.is_empty() {
-            self.insert_pending()?;
-            existing = self.lookup(id)?;
+            self.insert_pending(conn)?;
+            existing = self.lookup(conn, id)?;
         }
         match existing {
             Some(found) => {
@@ -142,78 +202,73 @@ impl<'c> LocalIndex<'c> {
                 mark(&mut self.seen, row);
                 if !same
                     && (d, i) != (Some(dev), Some(ino))
-                    && let Some(why) = self.make_room(e, Some(row))?
+                    && let Some(why) = self.make_room(conn, e, Some(row))?
                 {
                     return Ok(Recorded::Overlap(why));
                 }
                 if !same {
-                    self.conn
-                        .prepare_cached(
-                            "UPDATE files SET is_dir = ?2, size = ?3, modified_ns = ?4, dev = ?5, \
-                             ino = ?6, hash_kind = NULL, hash = NULL, partial = NULL, \
-                             scan_id = ?7 WHERE id = ?1",
-                        )?
-                        .execute(params![
-                            row,
-                            e.is_dir,
-                            sql_size(e.size),
-                            e.mtime_ns,
-                            dev,
-                            ino,
-                            self.scan_id
-                        ])?;
+                    conn.prepare_cached(
+                        "UPDATE files SET is_dir = ?2, size = ?3, modified_ns = ?4, dev = ?5, \
+                         ino = ?6, hash_kind = NULL, hash = NULL, partial = NULL, \
+                         scan_id = ?7 WHERE id = ?1",
+                    )?
+                    .execute(params![
+                        row,
+                        e.is_dir,
+                        sql_size(e.size),
+                        e.mtime_ns,
+                        dev,
+                        ino,
+                        self.scan_id
+                    ])?;
                     self.counts.changed += 1;
                 }
             }
-            None if self.conn.dialect() == Dialect::Postgres => {
-                self.pending.push(NewRow {
-                    id: id.clone(),
-                    entry: e.clone(),
-                });
-                if self.pending.len() >= PG_ROWS {
-                    self.insert_pending()?;
+            None if self.hold > 0 => {
+                self.pending.push(NewRow::new(id.clone(), e.clone()));
+                if self.pending.len() >= self.hold {
+                    // A first walk too large to hold: what it held is written now, unhashed
+                    // (the settle passes hash it), and the rest as any walk's.
+                    self.holding = false;
+                    self.hold = Self::batch(conn);
+                    self.insert_pending(conn)?;
                 }
             }
             None => {
-                let (parent, name) = e.parent_and_name();
+                let row = NewRow::new(id.clone(), e.clone());
                 // The common case is one statement; a clash with the identity of a row of
                 // this or another source is settled, then the row is written for certain.
-                let row = match self.insert(id, e, parent.as_ref(), &name, true)? {
-                    Some(row) => row,
-                    None => {
-                        if let Some(why) = self.make_room(e, None)? {
-                            return Ok(Recorded::Overlap(why));
-                        }
-                        self.insert(id, e, parent.as_ref(), &name, false)?
-                            .ok_or_else(|| DbError::Corrupt("a file row was not written".into()))?
+                if !self.insert_new(conn, &row, true)? {
+                    if let Some(why) = self.make_room(conn, e, None)? {
+                        return Ok(Recorded::Overlap(why));
                     }
-                };
-                mark(&mut self.seen, row);
-                self.counts.changed += 1;
+                    self.insert_new(conn, &row, false)?;
+                }
             }
         }
         Ok(Recorded::Indexed)
     }
 
-    /// Inserts the row of `e` and answers its id; with `or_nothing`, a clash with any unique
-    /// identity inserts nothing (answers `None`) instead of failing.
-    fn insert(
-        &self,
-        id: &ItemId,
-        e: &Entry,
-        parent: Option<&ItemId>,
-        name: &str,
+    /// Inserts `row` and marks it seen; with `or_nothing`, a clash with any unique identity
+    /// inserts nothing (answers false) instead of failing.
+    fn insert_new(
+        &mut self,
+        conn: &dyn Db,
+        row: &NewRow,
         or_nothing: bool,
-    ) -> Result<Option<i64>, DbError> {
+    ) -> Result<bool, DbError> {
         const INSERT: &str = "INSERT INTO files (user_id, source, provider, item_id, parent_id, \
-             name, path, is_dir, size, modified_ns, comparable, dev, ino, scan_id) \
-             VALUES (?1, ?2, 'local', ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?11, ?12)";
+             name, path, is_dir, size, modified_ns, comparable, dev, ino, scan_id, partial, \
+             hash_kind, hash) \
+             VALUES (?1, ?2, 'local', ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?11, ?12, ?13, ?14, ?15)";
         const INSERT_OR_NOTHING: &str = "INSERT INTO files (user_id, source, provider, item_id, \
-             parent_id, name, path, is_dir, size, modified_ns, comparable, dev, ino, scan_id) \
-             VALUES (?1, ?2, 'local', ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?11, ?12) \
+             parent_id, name, path, is_dir, size, modified_ns, comparable, dev, ino, scan_id, \
+             partial, hash_kind, hash) \
+             VALUES (?1, ?2, 'local', ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?11, ?12, ?13, ?14, ?15) \
              ON CONFLICT DO NOTHING";
-        Ok(self
-            .conn
+        let e = &row.entry;
+        let (parent, name) = e.parent_and_name();
+        let id = conn
             .prepare_cached(if or_nothing {
                 INSERT_OR_NOTHING
             } else {
@@ -222,8 +277,8 @@ impl<'c> LocalIndex<'c> {
             .insert(params![
                 self.user,
                 self.source,
-                id.as_str(),
-                parent.map(ItemId::as_str),
+                row.id.as_str(),
+                parent.as_ref().map(ItemId::as_str),
                 name,
                 e.path.to_string_lossy(),
                 e.is_dir,
@@ -231,18 +286,29 @@ impl<'c> LocalIndex<'c> {
                 e.mtime_ns,
                 e.dev as i64,
                 e.ino as i64,
-                self.scan_id
-            ])?)
+                self.scan_id,
+                row.partial.as_deref(),
+                row.hash.as_ref().map(|_| HASH_KIND),
+                row.hash.as_deref()
+            ])?;
+        match id {
+            Some(id) => {
+                mark(&mut self.seen, id);
+                self.counts.changed += 1;
+                Ok(true)
+            }
+            None if or_nothing => Ok(false),
+            None => Err(DbError::Corrupt("a file row was not written".into())),
+        }
     }
 
     /// The row indexed under `id` in this source (none looked for in a source indexed for the
     /// first time).
-    fn lookup(&self, id: &ItemId) -> Result<Option<Indexed>, DbError> {
+    fn lookup(&self, conn: &dyn Db, id: &ItemId) -> Result<Option<Indexed>, DbError> {
         if self.before == 0 {
             return Ok(None);
         }
-        Ok(self
-            .conn
+        Ok(conn
             .prepare_cached(
                 "SELECT id, is_dir, size, modified_ns, dev, ino FROM files \
                  WHERE user_id = ?1 AND source = ?2 AND item_id = ?3",
@@ -266,19 +332,48 @@ impl<'c> LocalIndex<'c> {
         std::mem::take(&mut self.overlaps)
     }
 
-    /// Inserts the pending new rows in one statement (done by [`Self::finish`] too; call it
-    /// first to [`take the overlaps`](Self::take_overlaps) it finds); those that clash with an identity
-    /// (the same file indexed elsewhere) are then settled one by one, as [`Self::record`]
-    /// settles them.
-    pub fn insert_pending(&mut self) -> Result<(), DbError> {
-        if self.pending.is_empty() {
-            return Ok(());
-        }
+    /// Inserts the pending new rows (1,000 a statement on PostgreSQL; done by
+    /// [`Self::finish`] too: call it first to [`take the overlaps`](Self::take_overlaps) it
+    /// finds); those that clash with an identity (the same file indexed elsewhere) are then
+    /// settled one by one, as [`Self::record`] settles them.
+    pub fn insert_pending(&mut self, conn: &dyn Db) -> Result<(), DbError> {
         let rows = std::mem::take(&mut self.pending);
-        const PER_ROW: usize = 9;
+        let mut refused = Vec::new();
+        if conn.dialect() == Dialect::Postgres {
+            for chunk in rows.chunks(PG_ROWS) {
+                let written = self.insert_many(conn, chunk)?;
+                refused.extend(chunk.iter().filter(|r| !written.contains(r.id.as_str())));
+            }
+        } else {
+            for row in &rows {
+                if !self.insert_new(conn, row, true)? {
+                    refused.push(row);
+                }
+            }
+        }
+        for row in refused {
+            if let Some(why) = self.make_room(conn, &row.entry, None)? {
+                self.overlaps
+                    .push((row.entry.path.to_string_lossy().into_owned(), why));
+                continue;
+            }
+            self.insert_new(conn, row, false)?;
+        }
+        Ok(())
+    }
+
+    /// Inserts `rows` in one statement, skipping those that clash with an identity; answers
+    /// the item ids written.
+    fn insert_many(
+        &mut self,
+        conn: &dyn Db,
+        rows: &[NewRow],
+    ) -> Result<std::collections::HashSet<String>, DbError> {
+        const PER_ROW: usize = 12;
         let mut sql = String::from(
             "INSERT INTO files (user_id, source, provider, item_id, parent_id, name, path, \
-             is_dir, size, modified_ns, comparable, dev, ino, scan_id) VALUES ",
+             is_dir, size, modified_ns, comparable, dev, ino, scan_id, partial, hash_kind, \
+             hash) VALUES ",
         );
         let mut values = vec![
             self.user.to_value(),
@@ -290,17 +385,17 @@ impl<'c> LocalIndex<'c> {
             if i > 0 {
                 sql.push_str(", ");
             }
+            sql.push_str("(?1, ?2, 'local'");
+            for k in 0..7 {
+                sql.push_str(&format!(", ?{}", at + k));
+            }
             sql.push_str(&format!(
-                "(?1, ?2, 'local', ?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{}, 1, ?{}, ?{}, ?3)",
-                at,
-                at + 1,
-                at + 2,
-                at + 3,
-                at + 4,
-                at + 5,
-                at + 6,
+                ", 1, ?{}, ?{}, ?3, ?{}, ?{}, ?{})",
                 at + 7,
-                at + 8
+                at + 8,
+                at + 9,
+                at + 10,
+                at + 11
             ));
             let e = &row.entry;
             let (parent, name) = e.parent_and_name();
@@ -314,43 +409,34 @@ impl<'c> LocalIndex<'c> {
                 e.mtime_ns.to_value(),
                 (e.dev as i64).to_value(),
                 (e.ino as i64).to_value(),
+                row.partial.as_deref().to_value(),
+                row.hash.as_ref().map(|_| HASH_KIND).to_value(),
+                row.hash.as_deref().to_value(),
             ]);
         }
         sql.push_str(" ON CONFLICT DO NOTHING RETURNING id, item_id");
-        let inserted: Vec<(i64, String)> = self
-            .conn
-            .rows(&sql, &values, |r| Ok((r.get(0)?, r.get(1)?)))?;
-        let written: std::collections::HashSet<&str> =
-            inserted.iter().map(|(_, item)| item.as_str()).collect();
+        let inserted: Vec<(i64, String)> =
+            conn.rows(&sql, &values, |r| Ok((r.get(0)?, r.get(1)?)))?;
         for (row, _) in &inserted {
             mark(&mut self.seen, *row);
         }
         self.counts.changed += inserted.len() as u64;
-        for row in rows.iter().filter(|r| !written.contains(r.id.as_str())) {
-            let e = &row.entry;
-            if let Some(why) = self.make_room(e, None)? {
-                self.overlaps
-                    .push((e.path.to_string_lossy().into_owned(), why));
-                continue;
-            }
-            let (parent, name) = e.parent_and_name();
-            let id = self
-                .insert(&row.id, e, parent.as_ref(), &name, false)?
-                .ok_or_else(|| DbError::Corrupt("a file row was not written".into()))?;
-            mark(&mut self.seen, id);
-            self.counts.changed += 1;
-        }
-        Ok(())
+        Ok(inserted.into_iter().map(|(_, item)| item).collect())
     }
 
     /// Clears the way for `e` to be indexed by this source, as row `own` or a new one: rows of
     /// the owner with the same physical file give way when their file is no longer at their
     /// path; when it still is, the entry is refused (returns where it is indexed).
-    fn make_room(&mut self, e: &Entry, own: Option<i64>) -> Result<Option<String>, DbError> {
+    fn make_room(
+        &mut self,
+        conn: &dyn Db,
+        e: &Entry,
+        own: Option<i64>,
+    ) -> Result<Option<String>, DbError> {
         // A clash may be with a row still waiting: written first, as if recorded in order.
-        self.insert_pending()?;
+        self.insert_pending(conn)?;
         let clashes: Vec<(i64, String, String)> = {
-            let mut stmt = self.conn.prepare_cached(
+            let mut stmt = conn.prepare_cached(
                 "SELECT id, source, path FROM files WHERE user_id = ?1 AND id IS DISTINCT FROM ?2 \
                  AND dev = ?3 AND ino = ?4",
             )?;
@@ -377,7 +463,7 @@ impl<'c> LocalIndex<'c> {
                     format!("already indexed in source {source} (as {path}); indexed once")
                 }));
             }
-            remove(self.conn, row)?;
+            remove(conn, row)?;
             if source == self.source {
                 self.counts.removed += 1;
             }
@@ -387,13 +473,12 @@ impl<'c> LocalIndex<'c> {
 
     /// Removes the rows the walk did not see (only looked for when the counts say some are
     /// missing) and returns what changed.
-    pub fn finish(mut self) -> Result<IndexCounts, DbError> {
-        self.insert_pending()?;
+    pub fn finish(mut self, conn: &dyn Db) -> Result<IndexCounts, DbError> {
+        self.insert_pending(conn)?;
         if self.matched < self.before {
             let gone: Vec<i64> = {
-                let mut stmt = self
-                    .conn
-                    .prepare("SELECT id FROM files WHERE user_id = ?1 AND source = ?2")?;
+                let mut stmt =
+                    conn.prepare("SELECT id FROM files WHERE user_id = ?1 AND source = ?2")?;
                 let ids = stmt.query_map(params![self.user, self.source], |r| r.get(0))?;
                 let mut gone = Vec::new();
                 for id in ids {
@@ -405,7 +490,7 @@ impl<'c> LocalIndex<'c> {
                 gone
             };
             for id in gone {
-                self.counts.removed += remove(self.conn, id)?;
+                self.counts.removed += remove(conn, id)?;
             }
         }
         Ok(self.counts)

@@ -32,21 +32,22 @@ pub struct Member {
     pub hash: Option<String>,
 }
 
-/// Calls `f` with the size and whether it was examined (`partial` set) of every non-empty
-/// local file of the owner (all local sources: duplicates span folders), in row order.
-/// `NOT INDEXED`: a sequential read of the table beats an index walk that visits each row's
-/// page at random.
+/// Calls `f` with the size, whether it was examined (`partial` set) and whether scan `scan_id`
+/// wrote it, of every non-empty local file of the owner (all local sources: duplicates span
+/// folders), in row order. `NOT INDEXED`: a sequential read of the table beats an index walk
+/// that visits each row's page at random.
 pub fn for_each_size(
     conn: &dyn Db,
     user: &UserId,
-    mut f: impl FnMut(u64, bool),
+    scan_id: i64,
+    mut f: impl FnMut(u64, bool, bool),
 ) -> Result<(), DbError> {
     conn.each(
-        "SELECT size, partial IS NOT NULL FROM files NOT INDEXED WHERE user_id = ?1 \
-         AND provider = 'local' AND is_dir = 0 AND size > 0",
-        params![user.as_str()],
+        "SELECT size, partial IS NOT NULL, scan_id IS NOT DISTINCT FROM ?2 FROM files NOT INDEXED \
+         WHERE user_id = ?1 AND provider = 'local' AND is_dir = 0 AND size > 0",
+        params![user.as_str(), scan_id],
         &mut |r| {
-            f(size_of(r.get(0)?), r.get(1)?);
+            f(size_of(r.get(0)?), r.get(1)?, r.get(2)?);
             Ok(())
         },
     )?;

@@ -79,6 +79,7 @@ async fn hard_links_are_one_file_and_symlinks_are_not_followed() -> TestResult {
 
     let followed = WalkOptions {
         follow_symlinks: true,
+        ..WalkOptions::default()
     };
     let summary = scan_local(&mut conn, &user, &root, followed, Arc::new(NoProgress)).await?;
     // Followed links stay inside the source: the folder link to the outside copy is reported,
@@ -224,6 +225,28 @@ impl<F: Fn() + Send + Sync> declutter_core::progress::Progress for AtPhase<F> {
     fn advance(&self, _n: u64) {}
 }
 
+/// Whether another connection gets the write lock at once (a web app signing someone in
+/// while a scan reads contents).
+fn another_writer_gets_the_lock(path: &std::path::Path) -> bool {
+    if crate::support::on_postgres() {
+        crate::support::open(path).is_ok_and(|other| {
+            other
+                .batch("CREATE TABLE IF NOT EXISTS other_writer (x BIGINT)")
+                .is_ok()
+        })
+    } else {
+        // SQLite's one writer: another connection must get the write lock at once.
+        declutter_core::platform_db::rusqlite::Connection::open(path).is_ok_and(|other| {
+            other.busy_timeout(std::time::Duration::ZERO).is_ok()
+                && other
+                    .execute_batch(
+                        "BEGIN IMMEDIATE; CREATE TABLE IF NOT EXISTS other_writer (x); COMMIT;",
+                    )
+                    .is_ok()
+        })
+    }
+}
+
 #[tokio::test]
 async fn files_are_hashed_with_no_write_lock_held() -> TestResult {
     let dir = tempfile::tempdir()?;
@@ -231,48 +254,44 @@ async fn files_are_hashed_with_no_write_lock_held() -> TestResult {
     write(&root, "a/one.bin", &bytes(1, 70_000))?;
     write(&root, "b/one.bin", &bytes(1, 70_000))?;
     let mut conn = db(dir.path())?;
-    // Another writer on the database (a web app signing someone in) while contents are read:
-    // it gets the lock at once, without waiting.
     let path = dir.path().join("declutter.db");
-    let wrote = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let seen = Arc::clone(&wrote);
-    let progress = AtPhase {
-        at: "full hashes",
-        then: move || {
-            let ok = if crate::support::on_postgres() {
-                crate::support::open(&path)
-                    .expect("second connection")
-                    .batch("CREATE TABLE IF NOT EXISTS other_writer (x BIGINT)")
-                    .is_ok()
-            } else {
-                // SQLite's one writer: another connection must get the write lock at once.
-                let other = declutter_core::platform_db::rusqlite::Connection::open(&path)
-                    .expect("second connection");
-                other
-                    .busy_timeout(std::time::Duration::ZERO)
-                    .expect("no waiting");
-                other
-                    .execute_batch(
-                        "BEGIN IMMEDIATE; CREATE TABLE IF NOT EXISTS other_writer (x); COMMIT;",
-                    )
-                    .is_ok()
-            };
-            seen.store(ok, std::sync::atomic::Ordering::SeqCst);
-        },
-    };
-    scan_local(
-        &mut conn,
-        &UserId::local(),
-        &root,
-        WalkOptions::default(),
-        Arc::new(progress),
-    )
-    .await?;
-    assert!(
-        wrote.load(std::sync::atomic::Ordering::SeqCst),
-        "another writer was locked out while files were hashed"
-    );
-    assert_eq!(group_sets(&conn)?.len(), 1);
+    // The first scan of a folder hashes its candidates while it writes the other rows, and
+    // waits for them with no lock held; a later scan hashes in its own passes.
+    for (at, new_pair) in [("hashing", None), ("full hashes", Some(2))] {
+        if let Some(k) = new_pair {
+            write(&root, "a/two.bin", &bytes(k, 70_000))?;
+            write(&root, "c/two.bin", &bytes(k, 70_000))?;
+        }
+        // Each time the phase begins: (times, times another writer got the lock).
+        let tries = Arc::new(std::sync::Mutex::new((0, 0)));
+        let seen = Arc::clone(&tries);
+        let db_path = path.clone();
+        let progress = AtPhase {
+            at,
+            then: move || {
+                let ok = another_writer_gets_the_lock(&db_path);
+                if let Ok(mut t) = seen.lock() {
+                    t.0 += 1;
+                    t.1 += u32::from(ok);
+                }
+            },
+        };
+        scan_local(
+            &mut conn,
+            &UserId::local(),
+            &root,
+            WalkOptions::default(),
+            Arc::new(progress),
+        )
+        .await?;
+        let (times, ok) = *tries.lock().map_err(|e| e.to_string())?;
+        assert!(times > 0, "the scan hashed ({at})");
+        assert_eq!(
+            ok, times,
+            "another writer was locked out while files were hashed ({at})"
+        );
+    }
+    assert_eq!(group_sets(&conn)?.len(), 2);
     Ok(())
 }
 

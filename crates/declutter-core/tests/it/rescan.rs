@@ -154,6 +154,63 @@ async fn rescans_match_fresh_scans(rounds: Vec<Vec<Op>>) -> TestResult {
     Ok(())
 }
 
+/// Folders scanned one after another, each for the first time, each holding some, none or
+/// all of its new rows to hash them before writing: after every scan, the groups are the
+/// groups of the contents scanned so far, across folders.
+async fn first_scans_group_like_the_truth(
+    layout: Vec<(usize, usize)>,
+    held: [usize; 3],
+) -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let folders: Vec<PathBuf> = ["a", "b", "c"]
+        .iter()
+        .map(|f| dir.path().join("tree").join(f))
+        .collect();
+    let mut files = BTreeMap::new();
+    for (i, &(folder, kind)) in layout.iter().enumerate() {
+        let p = folders[folder]
+            .join(format!("d{}", i % 2))
+            .join(format!("f{i}.bin"));
+        let c = content(kind);
+        write(&folders[folder], &format!("d{}/f{i}.bin", i % 2), &c)?;
+        files.insert(p, c);
+    }
+    let mut conn = db(dir.path())?;
+    for (k, folder) in folders.iter().enumerate() {
+        std::fs::create_dir_all(folder)?;
+        let options = WalkOptions {
+            held_rows: held[k],
+            ..WalkOptions::default()
+        };
+        let summary = scan_local(
+            &mut conn,
+            &UserId::local(),
+            folder,
+            options,
+            Arc::new(declutter_core::progress::NoProgress),
+        )
+        .await?;
+        assert!(summary.issues.is_empty(), "{:?}", summary.issues);
+        let scanned: BTreeMap<PathBuf, Vec<u8>> = files
+            .iter()
+            .filter(|(p, _)| folders[..=k].iter().any(|f| p.starts_with(f)))
+            .map(|(p, c)| (p.clone(), c.clone()))
+            .collect();
+        assert_eq!(
+            group_paths(&conn)?,
+            truth(&scanned),
+            "after the first scan of {} holding {} rows",
+            folder.display(),
+            held[k]
+        );
+    }
+    Ok(())
+}
+
+fn layouts() -> impl Strategy<Value = Vec<(usize, usize)>> {
+    prop::collection::vec((0usize..3, 0usize..6), 1..16)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
@@ -163,6 +220,19 @@ proptest! {
             .build()
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
         rt.block_on(rescans_match_fresh_scans(rounds))
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+    }
+
+    #[test]
+    fn first_scans_of_several_folders_group_like_the_truth(
+        layout in layouts(),
+        held in prop::array::uniform3(0usize..7)
+            .prop_map(|h| h.map(|n| if n == 6 { usize::MAX } else { n })),
+    ) {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        rt.block_on(first_scans_group_like_the_truth(layout, held))
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
     }
 }
@@ -212,7 +282,7 @@ async fn warm_rescan_writes_no_row_and_hashes_nothing() -> TestResult {
             .lock()
             .map_err(|e| e.to_string())?
             .iter()
-            .any(|p| p == "full hashes"),
+            .any(|p| p == "hashing"),
         "the cold scan hashes"
     );
     let before = fingerprint(&conn)?;

@@ -547,6 +547,7 @@ async fn attack_a_planted_symlink_is_not_read_by_a_scan_that_follows_links() -> 
         &root,
         WalkOptions {
             follow_symlinks: true,
+            ..WalkOptions::default()
         },
         Arc::new(NoProgress),
     )

@@ -49,6 +49,7 @@ pub async fn run(mut ctx: Context, args: Args) -> anyhow::Result<()> {
             }
             let options = WalkOptions {
                 follow_symlinks: args.follow_symlinks,
+                ..WalkOptions::default()
             };
             engine::scan_local(&mut ctx.conn, &ctx.user, root, options, progress).await?
         }
