@@ -3,10 +3,10 @@
 //! 1. A parallel walk hands each directory to a bounded channel; this thread compares every
 //!    entry with its row and writes only what changed ([`LocalIndex`]). Hard-linked files
 //!    (link count above one, rare) are held back and indexed once, under their smallest path.
-//! 2. A folder's first scan (no row of its source yet) holds its new rows instead, up to
+//! 2. A folder's first scan (no row of its source yet) holds its new entries instead, up to
 //!    [`WalkOptions::held_rows`]: the files sharing their size with another are hashed on the
-//!    rayon pool ([`Held`]) while this thread writes the other rows, and their rows are written
-//!    with their hashes as they come (each row written once; no hashing pass updates it).
+//!    rayon pool while this thread writes the other rows, and their rows are written with their
+//!    hashes as they come (module [`first_scan`]: each row written once).
 //! 3. Duplicate candidates left are the sizes shared by two files or more where some file was
 //!    not examined yet, or where files hashed by this scan meet files indexed before, counted in
 //!    one sequential pass over the rows (a map of sizes, not of files). Their files are taken
@@ -15,15 +15,17 @@
 //!    ([`settle`]). A first scan has none of its own: only those it shares with other folders.
 //!
 //! Memory is bounded by the channel, the batch, one bit per row id, one counter per distinct
-//! size and a first scan's held rows (about 250 bytes each), whatever the tree size; a warm
-//! rescan of an unchanged tree marks rows as seen, reads no file content and writes nothing.
+//! size and a first scan's held entries (about 50 bytes each and their paths), whatever the
+//! tree size; a warm rescan of an unchanged tree marks rows as seen, reads no file content and
+//! writes nothing.
 //!
 //! The walk runs inside the caller's transaction ([`index`]); files are read with no lock held
 //! for them: a first scan's held candidates are hashed while its transaction writes the other
-//! rows, and written in short transactions of their own once it committed ([`write_held`]);
-//! the settle passes run outside any, writing the hashes of the batch before while the next
-//! files are read, in short transactions. Other writers on the database (a web app's sign-ins,
-//! a worker's heartbeat) wait for database work, not for file reads.
+//! rows, and written in short transactions of their own once it committed
+//! ([`first_scan::write_held`]); the settle passes run outside any, writing the hashes of the
+//! batch before while the next files are read, in short transactions. Other writers on the
+//! database (a web app's sign-ins, a worker's heartbeat) wait for database work, not for file
+//! reads.
 
 use std::collections::HashMap;
 use std::os::unix::ffi::OsStrExt as _;
@@ -42,39 +44,28 @@ use crate::local::walk::{self, DirBatch, Entry, WalkOptions};
 use crate::progress::Progress;
 use crate::provider::ScanIssue;
 use crate::store::cache;
-use crate::store::local_index::{self, IndexCounts, LocalIndex, NewRow};
+use crate::store::local_index::{self, IndexCounts, LocalIndex};
 use crate::store::local_settle::{self, Member};
+
+use super::first_scan::{self, Held, Started};
 
 /// Directories in flight between the walk and the index writer.
 const CHANNEL_DIRS: usize = 64;
 /// Rows read and hashed per batch of the hashing passes.
 const CHUNK_FILES: usize = 2048;
 /// Hashed rows written per transaction (bounded memory: a few batches' members).
-const FLUSH_ROWS: usize = 8_192;
-/// A first walk's rows written between looks for hashed candidates.
-const PUT_ROWS: usize = 1_024;
+pub(super) const FLUSH_ROWS: usize = 8_192;
 
 /// What a local walk did.
 #[derive(Debug, Default)]
 pub(crate) struct Refreshed {
-    /// Index counts (entries listed, rows written); final once [`write_held`] ran.
+    /// Index counts (entries listed, rows written); final once [`first_scan::write_held`] ran.
     pub counts: IndexCounts,
     /// Problems that did not stop the scan.
     pub issues: Vec<ScanIssue>,
-    /// A first walk's duplicate candidates, being hashed: [`write_held`] writes them once the
-    /// walk's transaction committed.
+    /// A first walk's duplicate candidates, being hashed: [`first_scan::write_held`] writes
+    /// them once the walk's transaction committed.
     pub held: Option<Held>,
-}
-
-/// The duplicate candidates of a source's first walk, hashed on the rayon pool by a thread of
-/// their own while the walk's other rows are written: the rows arrive hashed, so they are
-/// written once (no hashing pass updates them), and no file is read with a lock held for it.
-#[derive(Debug)]
-pub(crate) struct Held {
-    index: LocalIndex,
-    hashed: mpsc::Receiver<Vec<NewRow>>,
-    hasher: std::thread::JoinHandle<()>,
-    files: u64,
 }
 
 /// Walks `root` into the index of `source` on `conn` (the caller's transaction).
@@ -89,7 +80,7 @@ pub(crate) fn index(
 ) -> Result<Refreshed, DbError> {
     let mut out = Refreshed::default();
     progress.phase("walking", None);
-    let mut index = LocalIndex::new(conn, user, source, scan_id, options.held_rows)?;
+    let mut index = LocalIndex::new(conn, user, source, scan_id, root, options.held_rows)?;
     let (send, recv) = mpsc::sync_channel::<DirBatch>(CHANNEL_DIRS);
     let written = std::thread::scope(|s| {
         s.spawn(move || {
@@ -134,165 +125,17 @@ pub(crate) fn index(
         Ok::<_, DbError>(())
     });
     written?;
-    let held = index.take_held(conn);
-    let (mut plain, candidates) = candidates_of(held);
-    let files = candidates.iter().map(|g| g.len() as u64).sum();
-    // The hash cache may know some candidates (files moved here from a removed source): the
-    // hashing passes consult it, so the rows go to them.
-    let root = if files == 0 || !cache::is_empty(conn)? {
-        None
-    } else {
-        Root::open(root).ok()
-    };
-    match root {
-        Some(root) => {
-            progress.phase("indexing", None);
-            let (send, hashed) = mpsc::channel();
-            let hasher = std::thread::spawn(move || hash_held(&root, candidates, &send));
-            // The other rows are written meanwhile, and candidates as they come hashed.
-            while !plain.is_empty() {
-                let rest = plain.split_off(plain.len().min(PUT_ROWS));
-                index.put(conn, std::mem::replace(&mut plain, rest))?;
-                while let Ok(rows) = hashed.try_recv() {
-                    index.put(conn, rows)?;
-                }
-            }
-            overlaps(&mut index, &mut out.issues);
-            out.held = Some(Held {
-                index,
-                hashed,
-                hasher,
-                files,
-            });
-            return Ok(out);
+    if let Some(held) = index.take_held() {
+        match first_scan::start(conn, index, held, root, progress, &mut out.issues)? {
+            Started::Hashing(held) => out.held = Some(*held),
+            Started::Written(counts) => out.counts = counts,
         }
-        None => {
-            plain.extend(candidates.into_iter().flatten());
-            index.put(conn, plain)?;
-        }
+        return Ok(out);
     }
     index.insert_pending(conn)?;
     overlaps(&mut index, &mut out.issues);
     out.counts = index.finish(conn)?;
     Ok(out)
-}
-
-/// Writes the held candidates of a first walk ([`Held`]) as they come hashed, each lot in a
-/// short transaction of its own (files are read with no lock held), and returns the walk's
-/// final counts.
-pub(crate) fn write_held(
-    conn: &dyn Db,
-    user: &UserId,
-    held: Held,
-    issues: &mut Vec<ScanIssue>,
-    progress: &dyn Progress,
-) -> Result<IndexCounts, DbError> {
-    let Held {
-        mut index,
-        hashed,
-        hasher,
-        files,
-    } = held;
-    progress.phase("hashing", Some(files));
-    let mut written = || {
-        while let Ok(mut rows) = hashed.recv() {
-            // What else is hashed already goes in the same transaction.
-            while rows.len() < FLUSH_ROWS
-                && let Ok(more) = hashed.try_recv()
-            {
-                rows.extend(more);
-            }
-            let n = rows.len() as u64;
-            let tx = conn.begin(Lock::Owner(user.as_str()))?;
-            index.put(&*tx, rows)?;
-            tx.commit()?;
-            overlaps(&mut index, issues);
-            progress.advance(n);
-        }
-        Ok::<_, DbError>(())
-    };
-    let result = written();
-    // On an error the hasher stops at its next lot (its channel is closed).
-    drop(hashed);
-    if let Err(panic) = hasher.join() {
-        std::panic::resume_unwind(panic);
-    }
-    result?;
-    let tx = conn.begin(Lock::Owner(user.as_str()))?;
-    index.insert_pending(&*tx)?;
-    overlaps(&mut index, issues);
-    let counts = index.finish(&*tx)?;
-    tx.commit()?;
-    Ok(counts)
-}
-
-/// Splits a first walk's held rows into the duplicate candidates (files sharing their size
-/// with another held file, by size) and the rest.
-fn candidates_of(held: Vec<NewRow>) -> (Vec<NewRow>, Vec<Vec<NewRow>>) {
-    let mut count: HashMap<u64, u32> = HashMap::new();
-    for r in held.iter().filter(|r| !r.entry.is_dir && r.entry.size > 0) {
-        *count.entry(r.entry.size).or_default() += 1;
-    }
-    let mut plain = Vec::new();
-    let mut by_size: HashMap<u64, Vec<NewRow>> = HashMap::new();
-    for r in held {
-        if !r.entry.is_dir && count.get(&r.entry.size).is_some_and(|n| *n > 1) {
-            by_size.entry(r.entry.size).or_default().push(r);
-        } else {
-            plain.push(r);
-        }
-    }
-    (plain, by_size.into_values().collect())
-}
-
-/// Hashes the candidate groups, a lot of whole size groups at a time, and sends each lot:
-/// head+tail for every file, the full hash where size and head+tail agree. A file that could
-/// not be read goes unexamined (the settle passes try it again and report it).
-fn hash_held(root: &Root, groups: Vec<Vec<NewRow>>, send: &mpsc::Sender<Vec<NewRow>>) {
-    let mut lot = Vec::new();
-    for group in groups {
-        lot.extend(group);
-        if lot.len() >= CHUNK_FILES && send.send(hash_lot(root, std::mem::take(&mut lot))).is_err()
-        {
-            return;
-        }
-    }
-    if !lot.is_empty() {
-        let _ = send.send(hash_lot(root, lot));
-    }
-}
-
-fn hash_lot(root: &Root, mut rows: Vec<NewRow>) -> Vec<NewRow> {
-    rows.par_iter_mut().for_each(|r| {
-        r.partial = hashing::partial_hash(root, &r.entry.path, r.entry.size)
-            .ok()
-            .map(|(h, _)| h);
-    });
-    let mut same: HashMap<u64, u32> = HashMap::new();
-    for r in &rows {
-        if let Some(p) = &r.partial {
-            *same.entry(fingerprint(r.entry.size, p)).or_default() += 1;
-        }
-    }
-    rows.par_iter_mut()
-        .filter(|r| {
-            r.partial.as_deref().is_some_and(|p| {
-                same.get(&fingerprint(r.entry.size, p))
-                    .is_some_and(|n| *n > 1)
-            })
-        })
-        .for_each(|r| {
-            // Files no bigger than both windows were read whole: head+tail is the full hash.
-            if r.entry.size <= 2 * PARTIAL_BYTES {
-                r.hash = r.partial.clone();
-            } else {
-                match hashing::full_hash(root, &r.entry.path) {
-                    Ok((h, _)) => r.hash = Some(h),
-                    Err(_) => r.partial = None,
-                }
-            }
-        });
-    rows
 }
 
 /// Settles the duplicate candidates of `user`'s local files: the size groups that gained
@@ -337,7 +180,7 @@ fn record(
 }
 
 /// Reports the entries refused while the index wrote rows it held back.
-fn overlaps(index: &mut LocalIndex, issues: &mut Vec<ScanIssue>) {
+pub(super) fn overlaps(index: &mut LocalIndex, issues: &mut Vec<ScanIssue>) {
     for (path, message) in index.take_overlaps() {
         issues.push(ScanIssue {
             path,

@@ -6,6 +6,7 @@ pub mod clutter;
 pub mod edit;
 mod emptied;
 pub mod error;
+mod first_scan;
 pub mod jobs;
 pub mod lease;
 mod local_scan;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use platform_db::sql::{Conn, Db, DbExt as _, Dialect, Lock};
 
-use super::{EngineError, local_scan};
+use super::{EngineError, first_scan, local_scan};
 use crate::ids::{Source, UserId};
 use crate::local::WalkOptions;
 use crate::progress::Progress;
@@ -196,7 +196,7 @@ fn scan_local_in(
     tx.commit()?;
     // A first walk's duplicate candidates: written as they come hashed, no lock held meanwhile.
     if let Some(held) = done.held.take() {
-        match local_scan::write_held(conn, user, held, &mut done.issues, progress) {
+        match first_scan::write_held(conn, user, held, &mut done.issues, progress) {
             Ok(counts) => done.counts = counts,
             Err(e) => {
                 scans::finish(conn, scan_id, false, done.counts.listed, 0, &done.issues)?;

@@ -69,10 +69,15 @@ fn cached<'c>(cache: &'c HashCache, c: &Candidate<'_>) -> Option<&'c CacheEntry>
 }
 
 /// Hash of the first and last [`PARTIAL_BYTES`]; for a file of at most twice that, the hash of
-/// the whole content, which then equals [`full_hash`].
+/// the whole content, which then equals [`full_hash`]. In hex, with the bytes read.
 pub fn partial_hash(root: &Root, path: &Path, size: u64) -> io::Result<(String, u64)> {
+    partial_digest(root, path, size).map(|(h, n)| (h.to_hex().to_string(), n))
+}
+
+/// [`partial_hash`] as a digest.
+pub fn partial_digest(root: &Root, path: &Path, size: u64) -> io::Result<(blake3::Hash, u64)> {
     if size <= 2 * PARTIAL_BYTES {
-        return full_hash(root, path);
+        return full_digest(root, path);
     }
     let mut file = root.open_file(path)?;
     let mut hasher = blake3::Hasher::new();
@@ -82,7 +87,7 @@ pub fn partial_hash(root: &Root, path: &Path, size: u64) -> io::Result<(String, 
     file.seek(SeekFrom::Start(size - PARTIAL_BYTES))?;
     let tail = read_up_to(&mut file, &mut buf)?;
     hasher.update(&buf[..tail]);
-    Ok((hasher.finalize().to_hex().to_string(), (head + tail) as u64))
+    Ok((hasher.finalize(), (head + tail) as u64))
 }
 
 fn read_up_to(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
@@ -103,13 +108,22 @@ thread_local! {
 }
 
 /// BLAKE3 of the whole file at `path` (opened confined to `root`), streamed through a fixed
-/// per-thread buffer.
+/// per-thread buffer. In hex, with the bytes read.
 pub fn full_hash(root: &Root, path: &Path) -> io::Result<(String, u64)> {
-    full_hash_of(&mut root.open_file(path)?)
+    full_digest(root, path).map(|(h, n)| (h.to_hex().to_string(), n))
 }
 
-/// BLAKE3 of everything `file` has left to read.
+/// [`full_hash`] as a digest.
+pub fn full_digest(root: &Root, path: &Path) -> io::Result<(blake3::Hash, u64)> {
+    digest_of(&mut root.open_file(path)?)
+}
+
+/// BLAKE3 of everything `file` has left to read, in hex, with the bytes read.
 pub fn full_hash_of(file: &mut File) -> io::Result<(String, u64)> {
+    digest_of(file).map(|(h, n)| (h.to_hex().to_string(), n))
+}
+
+fn digest_of(file: &mut File) -> io::Result<(blake3::Hash, u64)> {
     let mut hasher = blake3::Hasher::new();
     let mut total = 0u64;
     BUF.with_borrow_mut(|buf| {
@@ -127,7 +141,7 @@ pub fn full_hash_of(file: &mut File) -> io::Result<(String, u64)> {
         }
         Ok::<_, io::Error>(())
     })?;
-    Ok((hasher.finalize().to_hex().to_string(), total))
+    Ok((hasher.finalize(), total))
 }
 
 fn groups_of<K: std::hash::Hash + Eq>(keys: impl Iterator<Item = (usize, K)>) -> Vec<usize> {

@@ -4,6 +4,7 @@
 pub mod confined;
 mod emptied;
 pub mod hashing;
+pub mod held;
 pub mod paths;
 pub mod walk;
 

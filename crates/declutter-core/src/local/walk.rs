@@ -85,7 +85,8 @@ pub struct WalkOptions {
     pub follow_symlinks: bool,
     /// New entries of a folder's first scan held in memory, so that its duplicate candidates
     /// are hashed before their rows are written (each row written once); a larger first walk
-    /// writes what it held and goes on as a rescan does. Memory: about 250 bytes an entry.
+    /// writes what it held and goes on as a rescan does. Memory: about 50 bytes an entry and
+    /// its path below the root.
     pub held_rows: usize,
 }
 

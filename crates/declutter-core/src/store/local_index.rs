@@ -10,11 +10,15 @@
 //! still there, is skipped and reported. Rows whose file is no longer at their path (a rename,
 //! a reused inode) give way.
 
+use std::path::Path;
+
 use platform_db::sql::{Db, DbExt as _, Dialect, Optional as _, RusqliteLike as _, ToValue as _};
 use platform_db::vals as params;
 
 use super::{DbError, size_of, sql_size};
 use crate::ids::{ItemId, UserId};
+use crate::local::held::HeldEntries;
+use crate::local::paths;
 use crate::local::walk::Entry;
 
 /// The hash kind of local files' full hashes.
@@ -58,13 +62,11 @@ pub struct LocalIndex {
     matched: u64,
     seen: Vec<u64>,
     counts: IndexCounts,
-    /// New rows waiting to be inserted: [`PG_ROWS`] a statement on PostgreSQL, and every new
-    /// row of a first walk while [`Self::holding`].
+    /// New rows waiting to be inserted [`PG_ROWS`] a statement (PostgreSQL only).
     pending: Vec<NewRow>,
-    /// New rows wait in [`Self::pending`] until there are this many (0: written at once).
+    /// A first walk's new entries, none written yet, while there are fewer than `hold`.
+    held: Option<HeldEntries>,
     hold: usize,
-    /// A first walk's new rows are all held (none written yet).
-    holding: bool,
     /// Entries refused while pending rows were written: (path, where it is indexed).
     overlaps: Vec<(String, String)>,
 }
@@ -111,13 +113,14 @@ fn marked(bits: &[u64], id: i64) -> bool {
 
 impl LocalIndex {
     /// Starts the upkeep of `source` (run it inside a transaction: every statement is cached
-    /// and nothing is committed until the caller commits). A first walk of the source holds
-    /// up to `held` new rows ([`Self::take_held`]).
+    /// and nothing is committed until the caller commits). A first walk of the source (below
+    /// `root`) holds up to `held` new entries ([`Self::take_held`]).
     pub fn new(
         conn: &dyn Db,
         user: &UserId,
         source: &str,
         scan_id: i64,
+        root: &Path,
         held: usize,
     ) -> Result<Self, DbError> {
         let before: i64 = conn.query_row(
@@ -125,8 +128,6 @@ impl LocalIndex {
             params![user.as_str(), source],
             |r| r.get(0),
         )?;
-        let holding = before == 0 && held > 0;
-        let hold = if holding { held } else { Self::batch(conn) };
         Ok(Self {
             user: user.as_str().to_owned(),
             source: source.to_owned(),
@@ -136,35 +137,39 @@ impl LocalIndex {
             seen: Vec::new(),
             counts: IndexCounts::default(),
             pending: Vec::new(),
-            hold,
-            holding,
+            held: (before == 0 && held > 0).then(|| HeldEntries::new(root)),
+            hold: held,
             overlaps: Vec::new(),
         })
     }
 
-    /// New rows written a statement: [`PG_ROWS`] on PostgreSQL, one at once on SQLite.
-    fn batch(conn: &dyn Db) -> usize {
-        if conn.dialect() == Dialect::Postgres {
-            PG_ROWS
-        } else {
-            0
-        }
+    /// The new entries of a first walk, held unwritten (none when the walk was not a first
+    /// one, or too large to hold): the caller hashes the duplicate candidates among them and
+    /// writes them with [`Self::put`]. Entries are held no longer after this.
+    pub fn take_held(&mut self) -> Option<HeldEntries> {
+        let mut held = self.held.take().filter(|h| !h.is_empty())?;
+        held.shrink_to_fit();
+        Some(held)
     }
 
-    /// The new rows of a first walk, held unwritten (none when the walk was not a first one,
-    /// or too large to hold): the caller hashes the duplicate candidates among them and writes
-    /// them back with [`Self::put`]. Rows held no longer after this.
-    pub fn take_held(&mut self, conn: &dyn Db) -> Vec<NewRow> {
-        if !self.holding {
-            return Vec::new();
+    /// A first walk too large to hold: what it held is written now, unhashed (the settle
+    /// passes hash it), and the rest goes as any walk's.
+    fn spill_held(&mut self, conn: &dyn Db) -> Result<(), DbError> {
+        let Some(held) = self.held.take() else {
+            return Ok(());
+        };
+        for i in 0..held.len() {
+            let e = held.entry(i);
+            self.pending.push(NewRow::new(paths::id_for(&e.path).0, e));
+            if self.pending.len() >= PG_ROWS {
+                self.insert_pending(conn)?;
+            }
         }
-        self.holding = false;
-        self.hold = Self::batch(conn);
-        std::mem::take(&mut self.pending)
+        self.insert_pending(conn)
     }
 
-    /// Writes `rows` (from [`Self::take_held`]) with the hashes they carry; entries refused
-    /// are reported by [`Self::take_overlaps`].
+    /// Writes `rows` (held ones, from [`Self::take_held`]) with the hashes they carry;
+    /// entries refused are reported by [`Self::take_overlaps`].
     pub fn put(&mut self, conn: &dyn Db, rows: Vec<NewRow>) -> Result<(), DbError> {
         self.pending.extend(rows);
         self.insert_pending(conn)
@@ -224,13 +229,17 @@ impl LocalIndex {
                     self.counts.changed += 1;
                 }
             }
-            None if self.hold > 0 => {
+            None if self.held.is_some() => {
+                if let Some(held) = self.held.as_mut() {
+                    held.push(e);
+                }
+                if self.held.as_ref().is_some_and(|h| h.len() >= self.hold) {
+                    self.spill_held(conn)?;
+                }
+            }
+            None if conn.dialect() == Dialect::Postgres => {
                 self.pending.push(NewRow::new(id.clone(), e.clone()));
-                if self.pending.len() >= self.hold {
-                    // A first walk too large to hold: what it held is written now, unhashed
-                    // (the settle passes hash it), and the rest as any walk's.
-                    self.holding = false;
-                    self.hold = Self::batch(conn);
+                if self.pending.len() >= PG_ROWS {
                     self.insert_pending(conn)?;
                 }
             }

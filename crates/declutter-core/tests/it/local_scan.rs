@@ -296,6 +296,57 @@ async fn files_are_hashed_with_no_write_lock_held() -> TestResult {
 }
 
 #[tokio::test]
+async fn a_candidate_gone_before_a_first_scan_hashes_it_is_reported_once() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let root = dir.path().join("tree");
+    write(&root, "a/x.bin", &bytes(1, 70_000))?;
+    write(&root, "b/x.bin", &bytes(1, 70_000))?;
+    let gone = write(&root, "c/y.bin", &bytes(2, 70_000))?;
+    write(&root, "d/y.bin", &bytes(2, 70_000))?;
+    let mut conn = db(dir.path())?;
+    // Walked, then removed before its contents are read.
+    let progress = AtPhase {
+        at: "indexing",
+        then: move || std::fs::remove_file(&gone).expect("removed"),
+    };
+    let summary = scan_local(
+        &mut conn,
+        &UserId::local(),
+        &root,
+        WalkOptions::default(),
+        Arc::new(progress),
+    )
+    .await?;
+    let about: Vec<_> = summary
+        .issues
+        .iter()
+        .filter(|i| i.path.ends_with("c/y.bin"))
+        .collect();
+    assert_eq!(about.len(), 1, "{:?}", summary.issues);
+    assert_eq!(about[0].kind, "vanished");
+    assert_eq!(
+        group_sets(&conn)?,
+        BTreeSet::from([BTreeSet::from(["x.bin".to_owned()])]),
+        "the pair is found; the lone survivor is no duplicate"
+    );
+    // Its row stays (the walk saw it) unexamined, and the next scan drops it.
+    let unexamined: i64 = conn.query_row(
+        "SELECT count(*) FROM files WHERE path LIKE '%c/y.bin' AND partial IS NULL",
+        [],
+        |r| r.get(0),
+    )?;
+    assert_eq!(unexamined, 1);
+    scan_folder(&mut conn, &root).await?;
+    let left: i64 = conn.query_row(
+        "SELECT count(*) FROM files WHERE path LIKE '%c/y.bin'",
+        [],
+        |r| r.get(0),
+    )?;
+    assert_eq!(left, 0);
+    Ok(())
+}
+
+#[tokio::test]
 async fn a_scan_cut_off_after_its_walk_is_settled_by_the_next() -> TestResult {
     use futures_util::FutureExt as _;
     let dir = tempfile::tempdir()?;
