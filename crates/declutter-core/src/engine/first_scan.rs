@@ -126,8 +126,9 @@ pub(super) fn start(
     for chunk in plain.chunks(PUT_ROWS) {
         let rows = chunk.iter().map(|&i| held_row(&entries, i, None, None));
         index.put(conn, rows.collect())?;
-        for ready in hashed.try_iter() {
+        for mut ready in hashed.try_iter() {
             left -= ready.len() as u64;
+            ready.sort_unstable_by_key(|f| f.at);
             index.put(conn, hashed_rows(&entries, &ready))?;
         }
     }
@@ -168,6 +169,7 @@ pub(crate) fn write_held(
                 lot.extend(more);
             }
             let n = lot.len() as u64;
+            lot.sort_unstable_by_key(|f| f.at);
             let tx = conn.begin(Lock::Owner(user.as_str()))?;
             for chunk in lot.chunks(PUT_ROWS) {
                 index.put(&*tx, hashed_rows(&entries, chunk))?;
@@ -204,8 +206,9 @@ fn candidates_of(held: &HeldEntries) -> (Vec<usize>, Vec<Vec<usize>>) {
     let (mut candidates, plain): (Vec<usize>, Vec<usize>) =
         (0..held.len()).partition(|&i| file(i) && count.get(&held.size(i)).is_some_and(|n| *n > 1));
     drop(count);
-    candidates.sort_unstable_by_key(|&i| held.size(i));
-    let groups = candidates
+    // By size, then walk order: each group's members in walk order.
+    candidates.sort_unstable_by_key(|&i| (held.size(i), i));
+    let groups: Vec<Vec<usize>> = candidates
         .chunk_by(|&a, &b| held.size(a) == held.size(b))
         .map(<[usize]>::to_vec)
         .collect();
