@@ -347,6 +347,58 @@ async fn a_candidate_gone_before_a_first_scan_hashes_it_is_reported_once() -> Te
 }
 
 #[tokio::test]
+async fn a_first_scan_cut_off_after_its_walk_is_settled_by_the_next() -> TestResult {
+    use futures_util::FutureExt as _;
+    // The process dies once the walk committed: before its candidates are all written, or
+    // once they are, before the groups are.
+    for at in ["hashing", "grouping"] {
+        let dir = tempfile::tempdir()?;
+        let root = dir.path().join("tree");
+        for i in 0..30u64 {
+            // Ten sizes, three files each: two copies and one differing in its last byte.
+            let mut content = bytes(i % 10, 70_000);
+            if i % 3 == 0 {
+                content[69_999] ^= 1;
+            }
+            write(&root, &format!("d{}/f{i}.bin", i % 4), &content)?;
+        }
+        write(&root, "lone.bin", &bytes(99, 123))?;
+        let mut conn = db(dir.path())?;
+        let dies = AtPhase {
+            at,
+            then: || panic!("the process dies here"),
+        };
+        let cut = std::panic::AssertUnwindSafe(scan_local(
+            &mut conn,
+            &UserId::local(),
+            &root,
+            WalkOptions::default(),
+            Arc::new(dies),
+        ))
+        .catch_unwind()
+        .await;
+        assert!(cut.is_err(), "the scan was cut off ({at})");
+        assert!(
+            group_sets(&conn)?.is_empty(),
+            "the groups wait for a scan's end"
+        );
+
+        let next = scan_folder(&mut conn, &root).await?;
+        assert!(next.issues.is_empty(), "{:?}", next.issues);
+        assert_eq!(next.indexed, 31 + 4, "every file and folder, once ({at})");
+        let groups = groups::list(&conn, &UserId::local())?;
+        assert_eq!(groups.len(), 10, "cut off at {at}");
+        assert!(
+            groups.iter().all(|g| g.files.len() == 2),
+            "the differing files stay out"
+        );
+        let unsettled: i64 = conn.query_row("SELECT count(*) FROM unsettled", [], |r| r.get(0))?;
+        assert_eq!(unsettled, 0, "the marks are cleared");
+    }
+    Ok(())
+}
+
+#[tokio::test]
 async fn a_scan_cut_off_after_its_walk_is_settled_by_the_next() -> TestResult {
     use futures_util::FutureExt as _;
     let dir = tempfile::tempdir()?;
