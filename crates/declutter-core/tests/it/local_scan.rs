@@ -10,7 +10,7 @@ use declutter_core::local::WalkOptions;
 use declutter_core::progress::NoProgress;
 use declutter_core::store::groups;
 
-use crate::support::{TestResult, bytes, db, scan_folder, write};
+use crate::support::{TestDb, TestResult, bytes, db, scan_folder, write};
 
 fn group_sets(conn: &dyn Db) -> Result<BTreeSet<BTreeSet<String>>, Box<dyn std::error::Error>> {
     let user = UserId::local();
@@ -346,9 +346,28 @@ async fn a_candidate_gone_before_a_first_scan_hashes_it_is_reported_once() -> Te
     Ok(())
 }
 
+/// Scans `root` into `conn` in a process that dies as the scan enters phase `at`.
+async fn scan_dying_at(conn: &mut TestDb, root: &std::path::Path, at: &'static str) -> TestResult {
+    use futures_util::FutureExt as _;
+    let dies = AtPhase {
+        at,
+        then: || panic!("the process dies here"),
+    };
+    let cut = std::panic::AssertUnwindSafe(scan_local(
+        conn,
+        &UserId::local(),
+        root,
+        WalkOptions::default(),
+        Arc::new(dies),
+    ))
+    .catch_unwind()
+    .await;
+    assert!(cut.is_err(), "the scan was cut off at {at}");
+    Ok(())
+}
+
 #[tokio::test]
 async fn a_first_scan_cut_off_after_its_walk_is_settled_by_the_next() -> TestResult {
-    use futures_util::FutureExt as _;
     // The process dies once the walk committed: before its candidates are all written, or
     // once they are, before the groups are.
     for at in ["hashing", "grouping"] {
@@ -364,20 +383,7 @@ async fn a_first_scan_cut_off_after_its_walk_is_settled_by_the_next() -> TestRes
         }
         write(&root, "lone.bin", &bytes(99, 123))?;
         let mut conn = db(dir.path())?;
-        let dies = AtPhase {
-            at,
-            then: || panic!("the process dies here"),
-        };
-        let cut = std::panic::AssertUnwindSafe(scan_local(
-            &mut conn,
-            &UserId::local(),
-            &root,
-            WalkOptions::default(),
-            Arc::new(dies),
-        ))
-        .catch_unwind()
-        .await;
-        assert!(cut.is_err(), "the scan was cut off ({at})");
+        scan_dying_at(&mut conn, &root, at).await?;
         assert!(
             group_sets(&conn)?.is_empty(),
             "the groups wait for a scan's end"
@@ -400,7 +406,6 @@ async fn a_first_scan_cut_off_after_its_walk_is_settled_by_the_next() -> TestRes
 
 #[tokio::test]
 async fn a_scan_cut_off_after_its_walk_is_settled_by_the_next() -> TestResult {
-    use futures_util::FutureExt as _;
     let dir = tempfile::tempdir()?;
     let root = dir.path().join("tree");
     write(&root, "a/one.bin", &bytes(1, 9_000))?;
@@ -412,20 +417,7 @@ async fn a_scan_cut_off_after_its_walk_is_settled_by_the_next() -> TestResult {
     // A new pair, and a scan that dies as it starts reading contents (its walk committed).
     write(&root, "a/two.bin", &bytes(2, 70_000))?;
     write(&root, "c/two.bin", &bytes(2, 70_000))?;
-    let dies = AtPhase {
-        at: "partial hashes",
-        then: || panic!("the process dies here"),
-    };
-    let cut = std::panic::AssertUnwindSafe(scan_local(
-        &mut conn,
-        &UserId::local(),
-        &root,
-        WalkOptions::default(),
-        Arc::new(dies),
-    ))
-    .catch_unwind()
-    .await;
-    assert!(cut.is_err(), "the scan was cut off");
+    scan_dying_at(&mut conn, &root, "partial hashes").await?;
     assert_eq!(
         group_sets(&conn)?.len(),
         1,
