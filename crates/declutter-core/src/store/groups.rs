@@ -113,7 +113,8 @@ fn settle_counts(tx: &dyn Db, user: &UserId) -> Result<(), DbError> {
         "INSERT INTO dup_summary (user_id, group_count, reclaimable, copies) \
          SELECT ?1, coalesce(sum(file_count > 1), 0), \
          coalesce(sum(CASE WHEN confidence = 'exact' AND file_count > 1 THEN wasted END), 0), \
-         coalesce(sum(CASE WHEN confidence = 'exact' AND file_count > 1 THEN file_count - 1 END), 0) \
+         coalesce(sum(CASE WHEN confidence = 'exact' AND file_count > 1 \
+                      THEN file_count - 1 END), 0) \
          FROM dup_groups WHERE user_id = ?1 \
          HAVING count(*) > 0 OR EXISTS (SELECT 1 FROM dup_summary WHERE user_id = ?1) \
          ON CONFLICT (user_id) DO UPDATE SET group_count = excluded.group_count, \

@@ -175,7 +175,7 @@ impl LocalIndex {
         self.insert_pending(conn)
     }
 
-    /// Records one walked entry under `id` (its [`crate::local::paths::id_for`]): an unchanged row is only
+    /// Records one walked entry under `id` (its [`paths::id_for`]): an unchanged row is only
     /// marked as seen; a changed one is rewritten with its hashes cleared (so its size group
     /// is examined again). A source indexed for the first time skips the lookup and holds its
     /// new rows ([`Self::take_held`]); on PostgreSQL new rows wait to be inserted together.
