@@ -16,13 +16,11 @@ use platform_db::sql::{Db, DbExt as _, Dialect, Optional as _, RusqliteLike as _
 use platform_db::vals as params;
 
 use super::{DbError, size_of, sql_size};
+use crate::hash::HashKind;
 use crate::ids::{ItemId, UserId};
 use crate::local::held::HeldEntries;
 use crate::local::paths;
 use crate::local::walk::Entry;
-
-/// The hash kind of local files' full hashes.
-const HASH_KIND: &str = "blake3";
 
 /// Rows a statement on PostgreSQL writes at most (each statement is a round trip there).
 pub(super) const PG_ROWS: usize = 1_000;
@@ -93,6 +91,24 @@ impl NewRow {
             hash: None,
         }
     }
+
+    fn view(&self) -> RowView<'_> {
+        RowView {
+            id: &self.id,
+            entry: &self.entry,
+            partial: self.partial.as_deref(),
+            hash: self.hash.as_deref(),
+        }
+    }
+}
+
+/// A new row to insert, borrowed (a walked entry is written without being copied).
+#[derive(Debug, Clone, Copy)]
+struct RowView<'a> {
+    id: &'a ItemId,
+    entry: &'a Entry,
+    partial: Option<&'a str>,
+    hash: Option<&'a str>,
 }
 
 fn mark(bits: &mut Vec<u64>, id: i64) {
@@ -244,14 +260,19 @@ impl LocalIndex {
                 }
             }
             None => {
-                let row = NewRow::new(id.clone(), e.clone());
+                let row = RowView {
+                    id,
+                    entry: e,
+                    partial: None,
+                    hash: None,
+                };
                 // The common case is one statement; a clash with the identity of a row of
                 // this or another source is settled, then the row is written for certain.
-                if !self.insert_new(conn, &row, true)? {
+                if !self.insert_new(conn, row, true)? {
                     if let Some(why) = self.make_room(conn, e, None)? {
                         return Ok(Recorded::Overlap(why));
                     }
-                    self.insert_new(conn, &row, false)?;
+                    self.insert_new(conn, row, false)?;
                 }
             }
         }
@@ -263,7 +284,7 @@ impl LocalIndex {
     fn insert_new(
         &mut self,
         conn: &dyn Db,
-        row: &NewRow,
+        row: RowView<'_>,
         or_nothing: bool,
     ) -> Result<bool, DbError> {
         const INSERT: &str = "INSERT INTO files (user_id, source, provider, item_id, parent_id, \
@@ -275,7 +296,7 @@ impl LocalIndex {
              partial, hash_kind, hash) \
              VALUES (?1, ?2, 'local', ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?11, ?12, ?13, ?14, ?15) \
              ON CONFLICT DO NOTHING";
-        let e = &row.entry;
+        let e = row.entry;
         let (parent, name) = e.parent_and_name();
         let id = conn
             .prepare_cached(if or_nothing {
@@ -296,9 +317,9 @@ impl LocalIndex {
                 e.dev as i64,
                 e.ino as i64,
                 self.scan_id,
-                row.partial.as_deref(),
-                row.hash.as_ref().map(|_| HASH_KIND),
-                row.hash.as_deref()
+                row.partial,
+                row.hash.map(|_| HashKind::Blake3.as_str()),
+                row.hash
             ])?;
         match id {
             Some(id) => {
@@ -355,7 +376,7 @@ impl LocalIndex {
             }
         } else {
             for row in &rows {
-                if !self.insert_new(conn, row, true)? {
+                if !self.insert_new(conn, row.view(), true)? {
                     refused.push(row);
                 }
             }
@@ -366,7 +387,7 @@ impl LocalIndex {
                     .push((row.entry.path.to_string_lossy().into_owned(), why));
                 continue;
             }
-            self.insert_new(conn, row, false)?;
+            self.insert_new(conn, row.view(), false)?;
         }
         Ok(())
     }
@@ -419,7 +440,10 @@ impl LocalIndex {
                 (e.dev as i64).to_value(),
                 (e.ino as i64).to_value(),
                 row.partial.as_deref().to_value(),
-                row.hash.as_ref().map(|_| HASH_KIND).to_value(),
+                row.hash
+                    .as_ref()
+                    .map(|_| HashKind::Blake3.as_str())
+                    .to_value(),
                 row.hash.as_deref().to_value(),
             ]);
         }
