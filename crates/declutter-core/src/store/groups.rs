@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use platform_db::sql::{
     Conn, Db, DbExt as _, Dialect, Lock, Optional as _, Row, RusqliteLike as _, SqlError,
+    ToValue as _, Value,
 };
 use platform_db::vals as params;
 
@@ -97,13 +98,14 @@ pub fn recompute_in(tx: &dyn Db, user: &UserId) -> Result<(), DbError> {
     Ok(())
 }
 
-/// Sets the counts of the owner's groups, their summary and the view version from the groups
-/// as they are: what the row triggers keep, written once (SQLite's regrouping).
+/// Sets the counts of the owner's groups written without them, their summary and the view
+/// version from the groups as they are: what the row triggers keep, written once (SQLite's
+/// regrouping).
 fn settle_counts(tx: &dyn Db, user: &UserId) -> Result<(), DbError> {
     tx.execute(
         "UPDATE dup_groups SET file_count = m.n, wasted = dup_groups.size * max(m.n - 1, 0) \
          FROM (SELECT gf.group_id, count(*) AS n FROM dup_group_files gf \
-               JOIN dup_groups g ON g.id = gf.group_id WHERE g.user_id = ?1 \
+               JOIN dup_groups g ON g.id = gf.group_id WHERE g.user_id = ?1 AND g.file_count = 0 \
                GROUP BY gf.group_id) AS m \
          WHERE dup_groups.id = m.group_id",
         [user.as_str()],
@@ -155,10 +157,17 @@ fn regroup(tx: &dyn Db, user: &UserId) -> Result<(), DbError> {
             ),
             [user.as_str()],
         )?;
+    } else if tx.dialect() == Dialect::Sqlite {
+        exact_in_one_pass(tx, user, t)?;
     } else {
+        // Each group comes described (what `describe` would compute for it afterwards), in
+        // PostgreSQL's aggregates.
         tx.execute(
-            "INSERT INTO dup_groups (user_id, confidence, hash_kind, hash, size, computed_at) \
-             SELECT ?1, 'exact', hash_kind, hash, size, ?2 FROM files \
+            "INSERT INTO dup_groups (user_id, confidence, hash_kind, hash, size, computed_at, \
+             names, ext, newest_ns) \
+             SELECT ?1, 'exact', hash_kind, hash, size, ?2, \
+             '/' || string_agg(DISTINCT lower(name), '/') || '/', \
+             coalesce((array_agg(ext ORDER BY path, id))[1], ''), max(modified_ns) FROM files \
              WHERE user_id = ?1 AND is_dir = 0 AND comparable = 1 AND hash IS NOT NULL AND size > 0 \
              GROUP BY hash_kind, hash, size HAVING count(*) > 1",
             params![user.as_str(), t],
@@ -208,6 +217,161 @@ fn regroup(tx: &dyn Db, user: &UserId) -> Result<(), DbError> {
     describe(tx, user)
 }
 
+/// A member of an exact group as its group's description needs it.
+struct Member {
+    id: i64,
+    name: String,
+    ext: String,
+    path: String,
+    modified_ns: i64,
+}
+
+/// The owner's exact groups by provider hash (no content checks), written in one pass over the
+/// hash index: each group goes in with its members, counts and description, which
+/// [`describe`] and [`settle_counts`] would otherwise compute group by group afterwards. SQLite
+/// only: it reads every hashed row into the process, which PostgreSQL's aggregates spare the
+/// network (the statement in `regroup`).
+fn exact_in_one_pass(tx: &dyn Db, user: &UserId, t: i64) -> Result<(), DbError> {
+    let mut out = Written::new(tx, user, t)?;
+    let mut key: Option<(String, String, i64)> = None;
+    let mut run: Vec<Member> = Vec::new();
+    tx.each(
+        "SELECT hash_kind, hash, size, id, name, ext, path, modified_ns \
+         FROM files INDEXED BY files_by_hash \
+         WHERE user_id = ?1 AND hash IS NOT NULL AND is_dir = 0 AND comparable = 1 AND size > 0 \
+         ORDER BY hash_kind, hash, size",
+        params![user.as_str()],
+        &mut |r| {
+            let found: (String, String, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            if key.as_ref() != Some(&found) {
+                if let Some(done) = key.replace(found) {
+                    out.group(&done, &run)?;
+                }
+                run.clear();
+            }
+            run.push(Member {
+                id: r.get(3)?,
+                name: r.get(4)?,
+                ext: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
+                path: r.get(6)?,
+                modified_ns: r.get(7)?,
+            });
+            Ok(())
+        },
+    )?;
+    if let Some(done) = key {
+        out.group(&done, &run)?;
+    }
+    Ok(out.flush()?)
+}
+
+/// Groups and their members written [`Written::ROWS`] rows a statement: the groups' ids are
+/// given here (SQLite's own choice, one past the highest; the writer holds the database).
+struct Written<'a> {
+    tx: &'a dyn Db,
+    user: &'a UserId,
+    t: i64,
+    next: i64,
+    groups: Vec<Value>,
+    members: Vec<Value>,
+}
+
+impl<'a> Written<'a> {
+    /// Rows a statement writes at most.
+    const ROWS: usize = 128;
+    const GROUP_COLUMNS: usize = 11;
+
+    fn new(tx: &'a dyn Db, user: &'a UserId, t: i64) -> Result<Self, SqlError> {
+        let highest: i64 = tx.one("SELECT coalesce(max(id), 0) FROM dup_groups", &[])?;
+        Ok(Self {
+            tx,
+            user,
+            t,
+            next: highest + 1,
+            groups: Vec::new(),
+            members: Vec::new(),
+        })
+    }
+
+    /// Adds the group of `run`, the files of one key, when it has two or more.
+    fn group(
+        &mut self,
+        (kind, hash, size): &(String, String, i64),
+        run: &[Member],
+    ) -> Result<(), SqlError> {
+        if run.len() < 2 {
+            return Ok(());
+        }
+        let count = i64::try_from(run.len()).unwrap_or(i64::MAX);
+        // As SQL's lower() folds them (ASCII), distinct, between slashes.
+        let mut names: Vec<String> = run.iter().map(|m| m.name.to_ascii_lowercase()).collect();
+        names.sort_unstable();
+        names.dedup();
+        let first = run
+            .iter()
+            .min_by(|a, b| (&a.path, a.id).cmp(&(&b.path, b.id)));
+        let newest = run.iter().map(|m| m.modified_ns).max().unwrap_or(0);
+        let id = self.next;
+        self.next += 1;
+        self.groups.extend([
+            id.to_value(),
+            self.user.as_str().to_value(),
+            kind.to_value(),
+            hash.to_value(),
+            size.to_value(),
+            self.t.to_value(),
+            count.to_value(),
+            size.saturating_mul(count - 1).to_value(),
+            format!("/{}/", names.join("/")).to_value(),
+            first.map_or("", |m| m.ext.as_str()).to_value(),
+            newest.to_value(),
+        ]);
+        for m in run {
+            self.members.extend([id.to_value(), m.id.to_value()]);
+        }
+        if self.groups.len() >= Self::ROWS * Self::GROUP_COLUMNS
+            || self.members.len() >= Self::ROWS * 2
+        {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes what waits: groups first, which their members refer to.
+    fn flush(&mut self) -> Result<(), SqlError> {
+        for (head, columns, values) in [
+            (
+                "INSERT INTO dup_groups (id, user_id, confidence, hash_kind, hash, size, \
+                 computed_at, file_count, wasted, names, ext, newest_ns) VALUES ",
+                Self::GROUP_COLUMNS,
+                &mut self.groups,
+            ),
+            (
+                "INSERT INTO dup_group_files (group_id, file_id) VALUES ",
+                2,
+                &mut self.members,
+            ),
+        ] {
+            for rows in values.chunks(Self::ROWS * columns) {
+                let mut sql = String::from(head);
+                for i in 0..rows.len() / columns {
+                    sql.push_str(if i == 0 { "(" } else { ", (" });
+                    for c in 0..columns {
+                        sql.push_str(if c == 0 { "?" } else { ", ?" });
+                        if columns == Self::GROUP_COLUMNS && c == 1 {
+                            sql.push_str(", 'exact'");
+                        }
+                    }
+                    sql.push(')');
+                }
+                self.tx.run(&sql, rows)?;
+            }
+            values.clear();
+        }
+        Ok(())
+    }
+}
+
 /// The sources the members of `user`'s probable groups are in (what a verification reads).
 pub fn probable_sources(
     conn: &dyn platform_db::sql::Db,
@@ -234,7 +398,8 @@ pub fn probable_count(conn: &dyn Db, user: &UserId) -> Result<u64, DbError> {
 }
 
 /// Fills what the duplicates view filters, searches and sorts on (migration 0007): the
-/// members' names, the first member's extension, the newest modification time.
+/// members' names, the first member's extension, the newest modification time, for the groups
+/// not described yet (a group has at least one name).
 fn describe(tx: &dyn Db, user: &UserId) -> Result<(), DbError> {
     tx.execute(
         "UPDATE dup_groups SET \
@@ -245,7 +410,7 @@ fn describe(tx: &dyn Db, user: &UserId) -> Result<(), DbError> {
              WHERE gf.group_id = dup_groups.id ORDER BY f.path, f.id LIMIT 1), ''), \
          newest_ns = coalesce((SELECT max(f.modified_ns) FROM dup_group_files gf \
              JOIN files f ON f.id = gf.file_id WHERE gf.group_id = dup_groups.id), 0) \
-         WHERE user_id = ?1",
+         WHERE user_id = ?1 AND names = ''",
         [user.as_str()],
     )?;
     Ok(())

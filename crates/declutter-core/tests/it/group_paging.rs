@@ -74,6 +74,100 @@ fn pages_match_the_full_list() -> TestResult {
     Ok(())
 }
 
+/// What the duplicates view filters and sorts on is each group's own: its members' distinct
+/// names lower-cased, the extension of its first member by path, its newest member's time, and
+/// its counts, whether three copies or two share the key, alongside files with no group.
+#[test]
+fn a_regrouping_describes_each_group_by_its_members() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut conn = super::support::db(dir.path())?;
+    let user = UserId::local();
+    let file = |id: &str, path: &str, size: u64, mtime: i64, hash: Option<&str>| {
+        crate::support::drive_file(id, path, size, mtime, hash)
+    };
+    let mut items = vec![
+        file("z", "/z/Photo.JPG", 300, 500, Some("h1"))?,
+        file("b", "/b/photo.jpg", 300, 100, Some("h1"))?,
+        file("m", "/m/Scan.PNG", 300, 900, Some("h1"))?,
+        file("c", "/c/report.PDF", 70, 40, Some("h2"))?,
+        file("a", "/a/Copy of report.txt", 70, 30, Some("h2"))?,
+        file("s", "/s/same-hash-other-size.txt", 71, 10, Some("h2"))?,
+        file("u", "/u/unhashed.txt", 70, 20, None)?,
+    ];
+    // Enough more groups that they are written by several statements.
+    for g in 0..300 {
+        for c in 0..2 {
+            let path = format!("/pairs/{g}-{c}.bin");
+            items.push(file(
+                &format!("p{g}-{c}"),
+                &path,
+                9,
+                1,
+                Some(&format!("p{g:03}")),
+            )?);
+        }
+    }
+    files::apply_listing(&mut conn, &user, &Source::GDrive, &listing(items), 0)?;
+    groups::recompute(&mut conn, &user)?;
+    let s = groups::summary(&conn, &user)?;
+    assert_eq!(
+        (s.group_count, s.reclaimable_bytes, s.duplicate_copies),
+        (302, 600 + 70 + 300 * 9, 2 + 1 + 300)
+    );
+    let pairs: i64 = conn.one(
+        "SELECT count(*) FROM dup_group_files gf JOIN dup_groups g ON g.id = gf.group_id \
+         WHERE g.hash LIKE 'p%' AND g.file_count = 2 AND g.wasted = 9",
+        &[],
+    )?;
+    assert_eq!(pairs, 600);
+    let described: Vec<(String, i64, i64, String, String, i64)> = conn.rows(
+        "SELECT hash, file_count, wasted, names, ext, newest_ns FROM dup_groups \
+         WHERE user_id = ?1 AND hash LIKE 'h%' ORDER BY hash",
+        declutter_core::platform_db::vals![user.as_str()],
+        |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        },
+    )?;
+    // The names' order is not part of it: only whether `/name/` is in.
+    let described: Vec<_> = described
+        .into_iter()
+        .map(|(hash, count, wasted, names, ext, newest)| {
+            let mut each: Vec<&str> = names.split('/').collect();
+            each.sort_unstable();
+            (hash, count, wasted, each.join("/"), ext, newest)
+        })
+        .collect();
+    assert_eq!(
+        described,
+        vec![
+            (
+                "h1".to_owned(),
+                3,
+                600,
+                "//photo.jpg/scan.png".to_owned(),
+                "jpg".to_owned(),
+                900
+            ),
+            (
+                "h2".to_owned(),
+                2,
+                70,
+                "//copy of report.txt/report.pdf".to_owned(),
+                "txt".to_owned(),
+                40
+            ),
+        ]
+    );
+    Ok(())
+}
+
 #[test]
 fn summary_follows_deleted_files() -> TestResult {
     let dir = tempfile::tempdir()?;
