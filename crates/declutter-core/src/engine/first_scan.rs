@@ -20,7 +20,6 @@ use crate::ids::UserId;
 use crate::local::confined::Root;
 use crate::local::hashing::{self, PARTIAL_BYTES};
 use crate::local::held::HeldEntries;
-use crate::local::paths;
 use crate::progress::Progress;
 use crate::provider::ScanIssue;
 use crate::store::cache;
@@ -61,12 +60,10 @@ fn held_row(
     partial: Option<blake3::Hash>,
     full: Option<blake3::Hash>,
 ) -> NewRow {
-    let entry = entries.entry(at);
     NewRow {
-        id: paths::id_for(&entry.path).0,
-        entry,
         partial: partial.map(|h| h.to_hex().to_string()),
         hash: full.map(|h| h.to_hex().to_string()),
+        ..NewRow::walked(entries.entry(at))
     }
 }
 

@@ -80,7 +80,6 @@ pub(crate) fn index(
 ) -> Result<Refreshed, DbError> {
     let mut out = Refreshed::default();
     progress.phase("walking", None);
-    let mut index = LocalIndex::new(conn, user, source, scan_id, root, options.held_rows)?;
     let (send, recv) = mpsc::sync_channel::<DirBatch>(CHANNEL_DIRS);
     let written = std::thread::scope(|s| {
         s.spawn(move || {
@@ -89,31 +88,12 @@ pub(crate) fn index(
                 let _ = send.send(batch);
             });
         });
+        let mut index = LocalIndex::new(conn, user, source, scan_id, root, options.held_rows)?;
         let mut linked: HashMap<(u64, u64), Entry> = HashMap::new();
         for mut batch in recv {
-            out.issues.extend(batch.issues);
+            out.issues.append(&mut batch.issues);
             let n = batch.entries.len() as u64;
-            // A directory's rows sit together in the index: in order, lookups stay on a page.
-            batch.entries.sort_unstable_by(|a, b| {
-                a.0.path
-                    .as_os_str()
-                    .as_bytes()
-                    .cmp(b.0.path.as_os_str().as_bytes())
-            });
-            for (entry, nlink) in batch.entries {
-                if !entry.is_dir && nlink > 1 {
-                    match linked.entry((entry.dev, entry.ino)) {
-                        std::collections::hash_map::Entry::Occupied(mut o) => {
-                            if entry.path < o.get().path {
-                                o.insert(entry);
-                            }
-                        }
-                        std::collections::hash_map::Entry::Vacant(v) => {
-                            v.insert(entry);
-                        }
-                    }
-                    continue;
-                }
+            for entry in in_order(batch.entries, &mut linked) {
                 record(conn, &mut index, &entry, &mut out.issues)?;
             }
             progress.advance(n);
@@ -122,9 +102,9 @@ pub(crate) fn index(
         for entry in linked.into_values() {
             record(conn, &mut index, &entry, &mut out.issues)?;
         }
-        Ok::<_, DbError>(())
+        Ok::<_, DbError>(index)
     });
-    written?;
+    let mut index = written?;
     if let Some(held) = index.take_held() {
         match first_scan::start(conn, index, held, root, progress, &mut out.issues)? {
             Started::Hashing(held) => out.held = Some(*held),
@@ -152,6 +132,37 @@ pub(crate) fn settle_owner(
 ) -> Result<(u64, Vec<ScanIssue>), DbError> {
     let roots = Roots::of(conn, user, source, root)?;
     settle(conn, user, &roots, scan_id, all, progress)
+}
+
+/// A walked folder's entries in path order (a folder's rows sit together in the index, so
+/// lookups stay on a page), less its hard-linked files: those go to `linked`, one entry per
+/// inode under its smallest path, indexed once at the end of the walk.
+fn in_order(
+    mut entries: Vec<(Entry, u64)>,
+    linked: &mut HashMap<(u64, u64), Entry>,
+) -> impl Iterator<Item = Entry> + '_ {
+    entries.sort_unstable_by(|a, b| {
+        a.0.path
+            .as_os_str()
+            .as_bytes()
+            .cmp(b.0.path.as_os_str().as_bytes())
+    });
+    entries.into_iter().filter_map(move |(entry, nlink)| {
+        if entry.is_dir || nlink <= 1 {
+            return Some(entry);
+        }
+        match linked.entry((entry.dev, entry.ino)) {
+            std::collections::hash_map::Entry::Occupied(mut o) => {
+                if entry.path < o.get().path {
+                    o.insert(entry);
+                }
+            }
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(entry);
+            }
+        }
+        None
+    })
 }
 
 fn record(

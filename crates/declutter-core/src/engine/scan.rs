@@ -233,7 +233,13 @@ fn scan_local_in(
     }
     local_settle::clear_unsettled(&*tx, user, scan_id, all)?;
     crate::store::cache::expire(&*tx, crate::db::now())?;
-    let indexed = files::count(&*tx, user, source)?;
+    // A walk that wrote nothing left the rows it found.
+    let unchanged = done.counts.changed + done.counts.removed + hashed == 0 && !all;
+    let indexed = if unchanged {
+        done.counts.before
+    } else {
+        files::count(&*tx, user, source)?
+    };
     tx.commit()?;
     Ok(ScanSummary {
         scan_id,

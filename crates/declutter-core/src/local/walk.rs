@@ -75,7 +75,7 @@ impl Entry {
     }
 }
 
-/// New entries of a folder's first scan held in memory by default ([`WalkOptions::held_rows`]).
+/// Entries or rows a scan keeps in memory by default ([`WalkOptions::held_rows`]).
 pub const HELD_ROWS: usize = 250_000;
 
 /// How a local folder is walked and indexed.
@@ -83,10 +83,12 @@ pub const HELD_ROWS: usize = 250_000;
 pub struct WalkOptions {
     /// Descend into symlinked directories and index symlinked files.
     pub follow_symlinks: bool,
-    /// New entries of a folder's first scan held in memory, so that its duplicate candidates
-    /// are hashed before their rows are written (each row written once); a larger first walk
-    /// writes what it held and goes on as a rescan does. Memory: about 50 bytes an entry and
-    /// its path below the root.
+    /// Entries or rows a scan keeps in memory. A folder's first scan holds its new entries, so
+    /// that its duplicate candidates are hashed before their rows are written (each row written
+    /// once); a larger first walk writes what it held and goes on as a rescan does. A rescan
+    /// reads the source's rows to compare the walk with (one pass instead of a lookup per
+    /// entry) while the source has no more than this many; a larger one is looked up entry by
+    /// entry. Memory: about 50 bytes an entry or row, and its path below the root.
     pub held_rows: usize,
 }
 

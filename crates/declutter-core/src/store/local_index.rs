@@ -1,8 +1,10 @@
 //! Streaming upkeep of a local source's index: walked entries are compared one by one with
-//! their row (a point lookup through the unique index) and only new or changed rows are
-//! written; rows the walk did not see are found by count and removed. The per-file state is
-//! one bit per row id, plus the new rows a source's first walk holds so that the scan can hash
-//! its duplicate candidates before writing them ([`LocalIndex::take_held`], bounded).
+//! their row and only new or changed rows are written; rows the walk did not see are found by
+//! count and removed. A rescan reads the source's rows into memory once, before the walk
+//! (module `known_rows`); a source with more rows than the scan may keep is looked up row by row
+//! through the unique index instead. The per-file state is one bit per row id, plus the new
+//! rows a source's first walk holds so that the scan can hash its duplicate candidates before
+//! writing them ([`LocalIndex::take_held`]); both are bounded by the same limit.
 //!
 //! One physical file has one row per owner, whatever sources overlap (a folder scanned, then
 //! its parent; a bind mount; a hard link across sources): the schema holds (device, inode)
@@ -15,6 +17,7 @@ use std::path::Path;
 use platform_db::sql::{Db, DbExt as _, Dialect, Optional as _, RusqliteLike as _, ToValue as _};
 use platform_db::vals as params;
 
+use super::known_rows::{Indexed, KnownRows};
 use super::{DbError, size_of, sql_size};
 use crate::hash::HashKind;
 use crate::ids::{ItemId, UserId};
@@ -24,9 +27,6 @@ use crate::local::walk::Entry;
 
 /// Rows a statement on PostgreSQL writes at most (each statement is a round trip there).
 pub(super) const PG_ROWS: usize = 1_000;
-
-/// An indexed row as the comparison needs it: id, folder, size, mtime, device, inode.
-type Indexed = (i64, bool, i64, i64, Option<i64>, Option<i64>);
 
 /// What became of one walked entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +46,8 @@ pub struct IndexCounts {
     pub changed: u64,
     /// Rows deleted (files gone).
     pub removed: u64,
+    /// Rows the source had when the walk began.
+    pub before: u64,
 }
 
 /// Keeps one local source's rows in step with a walk. It holds no connection: each call takes
@@ -59,6 +61,10 @@ pub struct LocalIndex {
     before: u64,
     matched: u64,
     seen: Vec<u64>,
+    /// A rescan's rows, read before the walk (none beyond the memory limit: each entry is
+    /// then looked up), and the ones deleted since (a clash settled by removing them).
+    known: Option<KnownRows>,
+    dropped: Vec<u64>,
     counts: IndexCounts,
     /// New rows waiting to be inserted [`PG_ROWS`] a statement (PostgreSQL only).
     pending: Vec<NewRow>,
@@ -90,6 +96,11 @@ impl NewRow {
             partial: None,
             hash: None,
         }
+    }
+
+    /// A walked entry under its item id ([`paths::id_for`]), no hashes known yet.
+    pub fn walked(entry: Entry) -> Self {
+        Self::new(paths::id_for(&entry.path).0, entry)
     }
 
     fn view(&self) -> RowView<'_> {
@@ -129,8 +140,9 @@ fn marked(bits: &[u64], id: i64) -> bool {
 
 impl LocalIndex {
     /// Starts the upkeep of `source` (run it inside a transaction: every statement is cached
-    /// and nothing is committed until the caller commits). A first walk of the source (below
-    /// `root`) holds up to `held` new entries ([`Self::take_held`]).
+    /// and nothing is committed until the caller commits). Up to `held` rows are kept in
+    /// memory: a first walk of the source (below `root`) holds its new entries
+    /// ([`Self::take_held`]); a rescan reads the source's rows to compare the walk with.
     pub fn new(
         conn: &dyn Db,
         user: &UserId,
@@ -144,13 +156,24 @@ impl LocalIndex {
             params![user.as_str(), source],
             |r| r.get(0),
         )?;
+        let before = size_of(before);
+        let known = match usize::try_from(before) {
+            Ok(n) if n > 0 => {
+                // Item ids below the root begin with it.
+                let prefix = format!("{}/", paths::id_for(root).0.as_str());
+                KnownRows::load(conn, (user.as_str(), source), &prefix, (n, held))?
+            }
+            _ => None,
+        };
         Ok(Self {
             user: user.as_str().to_owned(),
             source: source.to_owned(),
             scan_id,
-            before: size_of(before),
+            before,
             matched: 0,
             seen: Vec::new(),
+            known,
+            dropped: Vec::new(),
             counts: IndexCounts::default(),
             pending: Vec::new(),
             held: (before == 0 && held > 0).then(|| HeldEntries::new(root)),
@@ -175,8 +198,7 @@ impl LocalIndex {
             return Ok(());
         };
         for i in 0..held.len() {
-            let e = held.entry(i);
-            self.pending.push(NewRow::new(paths::id_for(&e.path).0, e));
+            self.pending.push(NewRow::walked(held.entry(i)));
             if self.pending.len() >= PG_ROWS {
                 self.insert_pending(conn)?;
             }
@@ -200,12 +222,12 @@ impl LocalIndex {
         self.counts.listed += 1;
         let (dev, ino) = (e.dev as i64, e.ino as i64);
         let mut existing = self.lookup(conn, id)?;
-        let same = |(_, is_dir, size, mtime, d, i): &Indexed| {
-            *is_dir == e.is_dir
-                && *size == sql_size(e.size)
-                && *mtime == e.mtime_ns
-                && *d == Some(dev)
-                && *i == Some(ino)
+        let same = |r: &Indexed| {
+            r.is_dir == e.is_dir
+                && r.size == sql_size(e.size)
+                && r.mtime_ns == e.mtime_ns
+                && r.dev == Some(dev)
+                && r.ino == Some(ino)
         };
         // Rows still waiting may settle a clash by removing this very row (an inode reused by
         // a file walked earlier): they are written first, and the row looked up again, so
@@ -218,11 +240,11 @@ impl LocalIndex {
         match existing {
             Some(found) => {
                 let same = same(&found);
-                let (row, _, _, _, d, i) = found;
+                let row = found.id;
                 self.matched += 1;
                 mark(&mut self.seen, row);
                 if !same
-                    && (d, i) != (Some(dev), Some(ino))
+                    && (found.dev, found.ino) != (Some(dev), Some(ino))
                     && let Some(why) = self.make_room(conn, e, Some(row))?
                 {
                     return Ok(Recorded::Overlap(why));
@@ -338,20 +360,15 @@ impl LocalIndex {
         if self.before == 0 {
             return Ok(None);
         }
+        if let Some(known) = &self.known {
+            return Ok(known
+                .get(id.as_str())
+                .filter(|r| !marked(&self.dropped, r.id)));
+        }
         Ok(conn
-            .prepare_cached(
-                "SELECT id, is_dir, size, modified_ns, dev, ino FROM files \
-                 WHERE user_id = ?1 AND source = ?2 AND item_id = ?3",
-            )?
+            .prepare_cached(Indexed::BY_ITEM)?
             .query_row(params![self.user, self.source, id.as_str()], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
+                Indexed::read(r, 0)
             })
             .optional()?)
     }
@@ -497,6 +514,7 @@ impl LocalIndex {
                 }));
             }
             remove(conn, row)?;
+            mark(&mut self.dropped, row);
             if source == self.source {
                 self.counts.removed += 1;
             }
@@ -526,6 +544,7 @@ impl LocalIndex {
                 self.counts.removed += remove(conn, id)?;
             }
         }
+        self.counts.before = self.before;
         Ok(self.counts)
     }
 }

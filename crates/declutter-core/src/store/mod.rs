@@ -15,6 +15,7 @@ pub mod files;
 pub mod folders;
 pub mod groups;
 pub mod jobs;
+mod known_rows;
 pub mod listing;
 pub mod local_index;
 pub mod local_settle;

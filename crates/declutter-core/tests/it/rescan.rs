@@ -61,14 +61,17 @@ enum Op {
     Rename(usize, usize),
 }
 
-fn ops() -> impl Strategy<Value = Vec<Vec<Op>>> {
+/// Rounds of changes, each rescanned keeping at most this many rows in memory (none: every
+/// entry is looked up; a few: the source's rows are read only while it is small; all).
+fn ops() -> impl Strategy<Value = Vec<(Vec<Op>, usize)>> {
     let op = prop_oneof![
         (0usize..12, 0usize..6).prop_map(|(n, k)| Op::Add(n, k)),
         (0usize..12).prop_map(Op::Remove),
         (0usize..12, 0usize..6).prop_map(|(n, k)| Op::Rewrite(n, k)),
         (0usize..12, 0usize..12).prop_map(|(a, b)| Op::Rename(a, b)),
     ];
-    prop::collection::vec(prop::collection::vec(op, 1..6), 1..4)
+    let limit = prop_oneof![Just(0), Just(12), Just(usize::MAX)];
+    prop::collection::vec((prop::collection::vec(op, 1..6), limit), 1..4)
 }
 
 fn name(root: &Path, n: usize) -> PathBuf {
@@ -127,7 +130,7 @@ fn apply_op(
     Ok(())
 }
 
-async fn rescans_match_fresh_scans(rounds: Vec<Vec<Op>>) -> TestResult {
+async fn rescans_match_fresh_scans(rounds: Vec<(Vec<Op>, usize)>) -> TestResult {
     let dir = tempfile::tempdir()?;
     let root = dir.path().join("tree");
     let mut files = BTreeMap::new();
@@ -138,18 +141,33 @@ async fn rescans_match_fresh_scans(rounds: Vec<Vec<Op>>) -> TestResult {
     let mut conn = db(dir.path())?;
     scan_folder(&mut conn, &root).await?;
     assert_eq!(group_paths(&conn)?, truth(&files));
-    for (i, round) in rounds.iter().enumerate() {
+    for (i, (round, held_rows)) in rounds.iter().enumerate() {
         for op in round {
             apply_op(&root, &mut files, op, &mut tick)?;
         }
-        scan_folder(&mut conn, &root).await?;
+        let options = WalkOptions {
+            held_rows: *held_rows,
+            ..WalkOptions::default()
+        };
+        scan_local(
+            &mut conn,
+            &UserId::local(),
+            &root,
+            options,
+            Arc::new(declutter_core::progress::NoProgress),
+        )
+        .await?;
         let fresh_dir = dir.path().join(format!("fresh{i}"));
         std::fs::create_dir_all(&fresh_dir)?;
         let mut fresh = db(&fresh_dir)?;
         scan_folder(&mut fresh, &root).await?;
         let want = truth(&files);
         assert_eq!(group_paths(&fresh)?, want, "fresh scan after {round:?}");
-        assert_eq!(group_paths(&conn)?, want, "rescan after {round:?}");
+        assert_eq!(
+            group_paths(&conn)?,
+            want,
+            "rescan after {round:?} keeping {held_rows} rows"
+        );
     }
     Ok(())
 }
@@ -298,6 +316,7 @@ async fn warm_rescan_writes_no_row_and_hashes_nothing() -> TestResult {
     )
     .await?;
     assert_eq!(summary.changes, 41, "40 files and a folder listed");
+    assert_eq!(summary.indexed, 41, "every row kept");
     assert_eq!(
         *warm.0.lock().map_err(|e| e.to_string())?,
         vec!["walking".to_owned()],
