@@ -1,0 +1,149 @@
+//! The confinement rules against planted links, swapped folders and cross-device moves.
+
+use super::*;
+use std::ffi::OsStr;
+use std::fs;
+use std::os::unix::fs::symlink;
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+#[test]
+fn links_anywhere_below_the_root_are_refused() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let root = tmp.path().join("root");
+    let outside = tmp.path().join("outside");
+    fs::create_dir_all(root.join("real"))?;
+    fs::create_dir_all(&outside)?;
+    fs::write(outside.join("secret"), b"s")?;
+    fs::write(root.join("real/f"), b"f")?;
+    symlink(&outside, root.join("out"))?;
+    symlink(root.join("real"), root.join("inside"))?;
+    let r = Root::open(&root)?;
+    assert!(is_escape(
+        &Root::open(&root.join("out")).err().ok_or("a linked root")?
+    ));
+    assert!(is_escape(
+        &Root::open(&root.join("real/../real"))
+            .err()
+            .ok_or("not real")?
+    ));
+    for through_link in [root.join("out/secret"), root.join("inside/f")] {
+        let e = r
+            .open_file(&through_link)
+            .err()
+            .ok_or("opened through a link")?;
+        assert!(is_escape(&e), "{through_link:?}: {e}");
+        let e = r
+            .remove_file(&through_link)
+            .err()
+            .ok_or("removed through a link")?;
+        assert!(is_escape(&e), "{e}");
+    }
+    assert!(matches!(r.lstat(&root.join("out"))?, Some(Node::Symlink)));
+    assert!(r.lstat(&root.join("nothing/here"))?.is_none());
+    assert!(is_escape(
+        &r.relative(&root.join("../outside/secret"))
+            .err()
+            .ok_or("..")?
+    ));
+    assert!(is_escape(
+        &r.relative(&outside.join("secret")).err().ok_or("outside")?
+    ));
+    assert_eq!(fs::read(outside.join("secret"))?, b"s");
+    let mut content = String::new();
+    io::Read::read_to_string(&mut r.open_file(&root.join("real/f"))?, &mut content)?;
+    assert_eq!(content, "f");
+    Ok(())
+}
+
+#[test]
+fn moves_never_replace_and_never_write_through_links() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let root = tmp.path().join("root");
+    let outside = tmp.path().join("outside");
+    fs::create_dir_all(&root)?;
+    fs::create_dir_all(&outside)?;
+    fs::write(root.join("a"), b"a")?;
+    fs::write(root.join("b"), b"b")?;
+    let r = Root::open(&root)?;
+    let e = r
+        .move_noreplace(&root.join("a"), &root.join("b"), TRASH_DIR_MODE)
+        .err()
+        .ok_or("replaced b")?;
+    assert_eq!(e.kind(), io::ErrorKind::AlreadyExists);
+    assert_eq!(fs::read(root.join("b"))?, b"b");
+    symlink(&outside, root.join(".declutter-trash"))?;
+    let e = r
+        .move_noreplace(
+            &root.join("a"),
+            &root.join(".declutter-trash/1/a"),
+            TRASH_DIR_MODE,
+        )
+        .err()
+        .ok_or("moved into a link")?;
+    assert!(is_escape(&e), "{e}");
+    assert_eq!(fs::read_dir(&outside)?.count(), 0);
+    fs::remove_file(root.join(".declutter-trash"))?;
+    r.move_noreplace(
+        &root.join("a"),
+        &root.join(".declutter-trash/1/x/a"),
+        TRASH_DIR_MODE,
+    )?;
+    assert_eq!(fs::read(root.join(".declutter-trash/1/x/a"))?, b"a");
+    r.prune_empty_dirs(
+        &root.join(".declutter-trash/1/x"),
+        &root.join(".declutter-trash"),
+    );
+    assert!(
+        root.join(".declutter-trash/1/x").exists(),
+        "a non-empty folder stays"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_folder_swapped_for_a_link_after_it_was_opened_is_listed_as_opened() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let root = tmp.path().join("root");
+    let outside = tmp.path().join("outside");
+    fs::create_dir_all(root.join("a"))?;
+    fs::create_dir_all(&outside)?;
+    fs::write(root.join("a/mine"), b"m")?;
+    fs::write(outside.join("secret"), b"s")?;
+    let top = open_dir(&root)?;
+    let a = open_dir_beneath(&top, Path::new("a"))?;
+    // Between listing the root and reading `a`, `a` becomes a link to the outside.
+    fs::rename(root.join("a"), root.join("a2"))?;
+    symlink(&outside, root.join("a"))?;
+    let names: Vec<OsString> = read_dir(&a, &root.join("a"))?
+        .map(|e| e.map(|e| e.file_name()))
+        .collect::<io::Result<_>>()?;
+    assert_eq!(names, vec![OsString::from("mine")]);
+    let e = open_dir_beneath(&top, Path::new("a"))
+        .err()
+        .ok_or("opened a link")?;
+    assert!(is_escape(&e), "{e}");
+    Ok(())
+}
+
+#[test]
+fn exclusive_copy_across_devices() -> TestResult {
+    // /dev/shm is a tmpfs, the temp dir usually is not: a rename between them is EXDEV.
+    let Ok(shm) = tempfile::tempdir_in("/dev/shm") else {
+        return Ok(());
+    };
+    let disk = tempfile::tempdir()?;
+    fs::write(shm.path().join("a.bin"), b"payload")?;
+    let from = File::open(shm.path())?;
+    let to = File::open(disk.path())?;
+    copy_exclusive(
+        &from.into(),
+        OsStr::new("a.bin"),
+        &to.into(),
+        OsStr::new("a.bin"),
+    )?;
+    assert!(!shm.path().join("a.bin").exists());
+    assert_eq!(fs::read(disk.path().join("a.bin"))?, b"payload");
+    assert!(!disk.path().join("a.bin.declutter-partial").exists());
+    Ok(())
+}
