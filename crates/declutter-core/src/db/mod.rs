@@ -37,6 +37,8 @@ pub const PG_MIGRATIONS: &[&str] = &[
     include_str!("pg/0002_statement_triggers.sql"),
     include_str!("pg/0003_listing_stage.sql"),
     include_str!("pg/0004_cloud_children.sql"),
+    include_str!("pg/0005_byte_order.sql"),
+    include_str!("pg/0006_bulk_regroup.sql"),
 ];
 
 /// The engine's name in PostgreSQL's `platform_schema_versions`.

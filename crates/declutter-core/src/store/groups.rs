@@ -84,26 +84,35 @@ pub fn recompute(conn: &mut dyn Conn, user: &UserId) -> Result<(), DbError> {
 
 /// [`recompute`] inside the caller's transaction.
 pub fn recompute_in(tx: &dyn Db, user: &UserId) -> Result<(), DbError> {
-    // SQLite's row triggers would write the group, the summary and the view version once per
-    // member: they stand aside, and the counts are set once at the end (`settle_counts`).
-    let bulk = tx.dialect() == Dialect::Sqlite;
-    if bulk {
-        tx.execute("INSERT INTO regrouping (busy) VALUES (1)", [])?;
-    }
+    // The triggers would write the group, the summary and the view version once per member
+    // (SQLite) or group (PostgreSQL): they stand aside, and the counts are set once at the end
+    // (`settle_counts`).
+    stand_aside(tx, true)?;
     regroup(tx, user)?;
-    if bulk {
-        settle_counts(tx, user)?;
-        tx.execute("DELETE FROM regrouping", [])?;
-    }
+    settle_counts(tx, user)?;
+    stand_aside(tx, false)
+}
+
+/// Sets aside the upkeep triggers of groups and memberships (`on`) or restores them, for this
+/// transaction only: SQLite's row triggers look for the row of `regrouping`, PostgreSQL's
+/// statement triggers for the transaction's `declutter.regrouping` setting.
+fn stand_aside(tx: &dyn Db, on: bool) -> Result<(), DbError> {
+    match (tx.dialect(), on) {
+        (Dialect::Sqlite, true) => tx.execute("INSERT INTO regrouping (busy) VALUES (1)", [])?,
+        (Dialect::Sqlite, false) => tx.execute("DELETE FROM regrouping", [])?,
+        (Dialect::Postgres, on) => tx.execute(
+            "SELECT set_config('declutter.regrouping', ?1, true)",
+            [if on { "on" } else { "off" }],
+        )?,
+    };
     Ok(())
 }
 
 /// Sets the counts of the owner's groups written without them, their summary and the view
-/// version from the groups as they are: what the row triggers keep, written once (SQLite's
-/// regrouping).
+/// version from the groups as they are: what the triggers keep, written once (a regrouping).
 fn settle_counts(tx: &dyn Db, user: &UserId) -> Result<(), DbError> {
     tx.execute(
-        "UPDATE dup_groups SET file_count = m.n, wasted = dup_groups.size * max(m.n - 1, 0) \
+        "UPDATE dup_groups SET file_count = m.n, wasted = dup_groups.size * (m.n - 1) \
          FROM (SELECT gf.group_id, count(*) AS n FROM dup_group_files gf \
                JOIN dup_groups g ON g.id = gf.group_id WHERE g.user_id = ?1 AND g.file_count = 0 \
                GROUP BY gf.group_id) AS m \
@@ -113,7 +122,7 @@ fn settle_counts(tx: &dyn Db, user: &UserId) -> Result<(), DbError> {
     // An owner who never had a group keeps no summary row, as with the triggers.
     tx.execute(
         "INSERT INTO dup_summary (user_id, group_count, reclaimable, copies) \
-         SELECT ?1, coalesce(sum(file_count > 1), 0), \
+         SELECT ?1, coalesce(sum(CASE WHEN file_count > 1 THEN 1 END), 0), \
          coalesce(sum(CASE WHEN confidence = 'exact' AND file_count > 1 THEN wasted END), 0), \
          coalesce(sum(CASE WHEN confidence = 'exact' AND file_count > 1 \
                       THEN file_count - 1 END), 0) \
@@ -125,7 +134,7 @@ fn settle_counts(tx: &dyn Db, user: &UserId) -> Result<(), DbError> {
     )?;
     tx.execute(
         "INSERT INTO dupes_view_version (user_id, version) VALUES (?1, 1) \
-         ON CONFLICT (user_id) DO UPDATE SET version = version + 1",
+         ON CONFLICT (user_id) DO UPDATE SET version = dupes_view_version.version + 1",
         [user.as_str()],
     )?;
     Ok(())
@@ -160,12 +169,12 @@ fn regroup(tx: &dyn Db, user: &UserId) -> Result<(), DbError> {
     } else if tx.dialect() == Dialect::Sqlite {
         exact_in_one_pass(tx, user, t)?;
     } else {
-        // Each group comes described (what `describe` would compute for it afterwards), in
-        // PostgreSQL's aggregates.
+        // Each group comes counted and described (what `settle_counts` and `describe` would
+        // compute for it afterwards), in PostgreSQL's aggregates.
         tx.execute(
             "INSERT INTO dup_groups (user_id, confidence, hash_kind, hash, size, computed_at, \
-             names, ext, newest_ns) \
-             SELECT ?1, 'exact', hash_kind, hash, size, ?2, \
+             file_count, wasted, names, ext, newest_ns) \
+             SELECT ?1, 'exact', hash_kind, hash, size, ?2, count(*), size * (count(*) - 1), \
              '/' || string_agg(DISTINCT lower(name), '/') || '/', \
              coalesce((array_agg(ext ORDER BY path, id))[1], ''), max(modified_ns) FROM files \
              WHERE user_id = ?1 AND is_dir = 0 AND comparable = 1 AND hash IS NOT NULL AND size > 0 \
@@ -176,7 +185,7 @@ fn regroup(tx: &dyn Db, user: &UserId) -> Result<(), DbError> {
             "INSERT INTO dup_group_files (group_id, file_id) \
              SELECT g.id, f.id FROM dup_groups g JOIN files f ON f.user_id = g.user_id \
              AND f.hash_kind = g.hash_kind AND f.hash = g.hash AND f.size = g.size \
-             WHERE g.user_id = ?1 AND f.is_dir = 0 AND f.comparable = 1",
+             WHERE g.user_id = ?1 AND f.hash IS NOT NULL AND f.is_dir = 0 AND f.comparable = 1",
             [user.as_str()],
         )?;
     }

@@ -464,7 +464,13 @@ impl LocalIndex {
                 row.hash.as_deref().to_value(),
             ]);
         }
-        sql.push_str(" ON CONFLICT DO NOTHING RETURNING id, item_id");
+        // Only the physical identity is checked for before each row (less than half the cost
+        // of checking every unique index): a new row's item id is in no row of its source (it
+        // was looked up), so the other unique indexes can only clash on a bug, which fails.
+        sql.push_str(
+            " ON CONFLICT (user_id, dev, ino) WHERE dev IS NOT NULL DO NOTHING \
+             RETURNING id, item_id",
+        );
         let inserted: Vec<(i64, String)> =
             conn.rows(&sql, &values, |r| Ok((r.get(0)?, r.get(1)?)))?;
         for (row, _) in &inserted {

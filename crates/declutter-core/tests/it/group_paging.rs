@@ -210,6 +210,33 @@ fn summary_follows_deleted_files() -> TestResult {
     Ok(())
 }
 
+/// A regrouping sets its triggers aside only while it writes: a change later in its own
+/// transaction keeps the totals and the view's version as it would after the commit.
+#[test]
+fn the_counts_follow_changes_made_after_a_regrouping_in_its_transaction() -> TestResult {
+    use declutter_core::platform_db::sql::Lock;
+    let dir = tempfile::tempdir()?;
+    let mut conn = super::support::db(dir.path())?;
+    let user = UserId::local();
+    seed(&mut conn, &user)?;
+    let before = groups::summary(&conn, &user)?;
+    assert_eq!(before.group_count, 45);
+    let tx = conn.transaction(Lock::None)?;
+    groups::recompute_in(&*tx, &user)?;
+    let version = groups::view_version(&*tx, &user)?;
+    // Group 0 has two copies: without one it is no longer a group.
+    tx.execute("DELETE FROM files WHERE item_id = '0-0'", [])?;
+    assert!(groups::view_version(&*tx, &user)? > version);
+    tx.commit()?;
+    let after = groups::summary(&conn, &user)?;
+    assert_eq!(after.group_count, 44);
+    assert_eq!(after.reclaimable_bytes, before.reclaimable_bytes - 100);
+    // What a regrouping from scratch finds.
+    groups::recompute(&mut conn, &user)?;
+    assert_eq!(groups::summary(&conn, &user)?, after);
+    Ok(())
+}
+
 #[test]
 fn usage_sums_per_source_and_extension() -> TestResult {
     let dir = tempfile::tempdir()?;

@@ -167,3 +167,57 @@ fn the_postgres_schema_keeps_counts_as_sqlite_does() -> Result<(), Box<dyn std::
     });
     Ok(())
 }
+
+/// Names every order and fold below is compared on: cases, accents, digits and punctuation
+/// that a linguistic collation orders otherwise than bytes.
+const NAMES: [&str; 10] = [
+    "B.txt", "a.txt", "É.JPG", "é.jpg", "_x", "Z", "f10.Tar", "f9.tar", "Ä", "ab.tXt",
+];
+
+/// Text sorts and folds as on SQLite even on a database whose default collation is
+/// linguistic (the schema's text is byte-ordered): paths page in one order on both databases,
+/// and extensions and the names probable groups compare are folded the same way.
+#[test]
+fn the_postgres_schema_orders_and_folds_text_as_sqlite_does()
+-> Result<(), Box<dyn std::error::Error>> {
+    let rt = tokio::runtime::Runtime::new()?;
+    let Some(db) = rt.block_on(FreshDb::create_in_icu_locale("en-US"))? else {
+        return Ok(());
+    };
+    let pool = pg::connect(&db.url, 1, &pg::PgTls::default())?;
+    rt.block_on(pg::migrate(&pool, PG_COMPONENT, PG_MIGRATIONS))?;
+    let client = rt.block_on(pool.get())?;
+    let lite = declutter_core::db::open_in_memory()?;
+    let rows: String = NAMES
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            format!(
+                "INSERT INTO files (user_id, source, provider, item_id, parent_id, name, path, \
+                 size, modified_ns) VALUES ('u', 's', 'local', 'i/{name}', 'i', '{name}', \
+                 '/d/{name}', {i}, 0);"
+            )
+        })
+        .collect();
+    lite.execute_batch(&rows)?;
+    rt.block_on(client.batch_execute(&rows))?;
+    for query in [
+        "SELECT path FROM files ORDER BY path",
+        "SELECT item_id FROM files WHERE user_id = 'u' AND source = 's' ORDER BY item_id",
+        "SELECT name || ' ' || ext FROM files ORDER BY size",
+        "SELECT lower(name) FROM files GROUP BY lower(name) ORDER BY lower(name)",
+        "SELECT path FROM files WHERE path > '/d/Z' ORDER BY path",
+    ] {
+        let on_lite: Vec<String> = lite
+            .prepare(query)?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let on_pg: Vec<String> = rt
+            .block_on(client.query(query, &[]))?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert_eq!(on_lite, on_pg, "{query}");
+    }
+    Ok(())
+}

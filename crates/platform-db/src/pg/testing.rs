@@ -40,6 +40,9 @@ pub enum FreshError {
     /// The admin setting is not a `postgres://` URL.
     #[error("{ENV_URL} must be a postgres:// URL")]
     NotAUrl,
+    /// An ICU locale name with other characters than letters, digits and dashes.
+    #[error("an ICU locale is letters, digits and dashes")]
+    BadLocale,
     /// The server refused.
     #[error(transparent)]
     Pg(#[from] PgError),
@@ -72,6 +75,29 @@ pub fn ca_file() -> Result<Option<PathBuf>, FreshError> {
 impl FreshDb {
     /// Creates an empty database; `Ok(None)` (skip) when no server is configured outside CI.
     pub async fn create() -> Result<Option<Self>, FreshError> {
+        Self::create_with("").await
+    }
+
+    /// Creates an empty database whose text sorts by ICU's linguistic order for `icu_locale`
+    /// (such as `en-US`: lower and upper case interleaved, accents after their letter), as a
+    /// cluster created under a linguistic locale sorts by default; `Ok(None)` (skip) as
+    /// [`Self::create`]. A locale of anything but letters, digits and dashes is refused.
+    pub async fn create_in_icu_locale(icu_locale: &str) -> Result<Option<Self>, FreshError> {
+        if icu_locale.is_empty()
+            || !icu_locale
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            return Err(FreshError::BadLocale);
+        }
+        Self::create_with(&format!(
+            " TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE '{icu_locale}'"
+        ))
+        .await
+    }
+
+    /// `CREATE DATABASE <a fresh name><options>`.
+    async fn create_with(options: &str) -> Result<Option<Self>, FreshError> {
         let Ok(admin_url) = std::env::var(ENV_URL) else {
             if under_ci() {
                 return Err(FreshError::Missing);
@@ -89,7 +115,7 @@ impl FreshDb {
         let client = connect(&admin).await?;
         // The name is ours (digits, letters, underscores): safe to splice in.
         client
-            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .batch_execute(&format!("CREATE DATABASE {name}{options}"))
             .await?;
         let mut url = url::Url::parse(&admin_url).map_err(|_| FreshError::NotAUrl)?;
         url.set_path(&name);
