@@ -139,6 +139,72 @@ async fn each_test_database_is_fresh_and_dropped_afterwards() -> TestResult {
     Ok(())
 }
 
+/// A database whose creating process is gone (a test that kept it in a static, where no
+/// destructor runs) is dropped by the next test database's creation; one whose process still
+/// runs, or another machine's, is left alone.
+#[tokio::test]
+async fn databases_left_by_ended_test_processes_are_swept() -> TestResult {
+    let Some(db) = FreshDb::create().await? else {
+        return Ok(());
+    };
+    let host = db
+        .name()
+        .split('_')
+        .nth(1)
+        .ok_or("t_<host>_<pid>_…")?
+        .to_owned();
+    let mut child = std::process::Command::new("true").spawn()?;
+    let ended = child.id();
+    child.wait()?;
+    let leftover = format!("t_{host}_{ended}_0_0000dead");
+    let running = format!("t_{host}_{}_999_0000f00d", std::process::id());
+    let elsewhere = format!(
+        "t_{}_{ended}_0_0000beef",
+        if host == "00000000" {
+            "11111111"
+        } else {
+            "00000000"
+        }
+    );
+    let admin = pg::connect(&std::env::var(ENV_URL)?, 1, &PgTls::default())?;
+    let admin = admin.get().await?;
+    for name in [&leftover, &running, &elsewhere] {
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await?;
+    }
+    let next = FreshDb::create().await?.ok_or("a second database")?;
+    let exists = |name: String| {
+        let admin = &admin;
+        async move {
+            let n: i64 = admin
+                .query_one(
+                    "SELECT count(*) FROM pg_database WHERE datname = $1",
+                    &[&name],
+                )
+                .await?
+                .get(0);
+            Ok::<_, tokio_postgres::Error>(n == 1)
+        }
+    };
+    let (gone, kept, foreign, mine) = (
+        !exists(leftover.clone()).await?,
+        exists(running.clone()).await?,
+        exists(elsewhere.clone()).await?,
+        exists(db.name().to_owned()).await? && exists(next.name().to_owned()).await?,
+    );
+    for name in [&leftover, &running, &elsewhere] {
+        admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await?;
+    }
+    assert!(gone, "{leftover} was swept");
+    assert!(kept, "{running} (a running process's) stayed");
+    assert!(foreign, "{elsewhere} (another machine's) stayed");
+    assert!(mine, "the databases of this process stayed");
+    Ok(())
+}
+
 /// Whether the session `pool` hands out is encrypted, as the server sees it.
 async fn encrypted(pool: &deadpool_postgres::Pool) -> Result<bool, PgError> {
     let client = pool.get().await?;

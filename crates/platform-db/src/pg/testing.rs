@@ -56,6 +56,75 @@ impl From<tokio_postgres::Error> for FreshError {
 
 static NEXT: AtomicU64 = AtomicU64::new(0);
 
+/// The mark of this process's view of process ids in the names of the databases its tests
+/// create (`t_<mark>_<pid>_…`): the first 8 hex digits of SHA-256 of the kernel's boot id, the
+/// pid namespace (containers sharing a kernel and a PostgreSQL server differ there) and the
+/// host name, so a sweep judges only databases whose creating processes it can see.
+fn host_mark() -> String {
+    use sha2::Digest as _;
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap_or_default();
+    let pids = std::fs::read_link("/proc/self/ns/pid").unwrap_or_default();
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let mut h = sha2::Sha256::new();
+    for part in [
+        boot.trim().as_bytes(),
+        pids.as_os_str().as_encoded_bytes(),
+        host.trim().as_bytes(),
+    ] {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part);
+    }
+    h.finalize()[..4]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Drops the databases that test processes with this view of process ids left behind and
+/// that are gone. A
+/// test that keeps its database in a static (the engine's suite keeps one per database path,
+/// as a file would be kept) never drops it, since statics are not dropped at exit; without the
+/// sweep each such test process left one database on the server. Best effort: a database whose
+/// creating process still runs, or of another machine or container, stays; without `/proc`
+/// nothing is swept (no process could be told to be gone).
+async fn sweep(client: &tokio_postgres::Client, host: &str) {
+    let proc = std::path::Path::new("/proc");
+    if !proc.join("self").exists() {
+        return;
+    }
+    let Ok(rows) = client
+        .query(
+            "SELECT datname::text FROM pg_database WHERE datname LIKE $1",
+            &[&format!("t\\_{host}\\_%")],
+        )
+        .await
+    else {
+        return;
+    };
+    for row in rows {
+        let name: String = row.get(0);
+        let Some(pid) = name.split('_').nth(2) else {
+            continue;
+        };
+        let ours = name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !ours || pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        if proc.join(pid).exists() {
+            continue;
+        }
+        // Checked above: lower-case letters, digits and underscores only.
+        if let Err(e) = client
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await
+        {
+            tracing::debug!(database = %name, error = %e, "a leftover test database stayed");
+        }
+    }
+}
+
 fn under_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true")
 }
@@ -106,13 +175,15 @@ impl FreshDb {
             return Ok(None);
         };
         let admin: tokio_postgres::Config = admin_url.parse().map_err(PgError::Url)?;
+        let host = host_mark();
         let name = format!(
-            "t_{}_{}_{:08x}",
+            "t_{host}_{}_{}_{:08x}",
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed),
             rand::random::<u32>()
         );
         let client = connect(&admin).await?;
+        sweep(&client, &host).await;
         // The name is ours (digits, letters, underscores): safe to splice in.
         client
             .batch_execute(&format!("CREATE DATABASE {name}{options}"))
