@@ -80,9 +80,8 @@ fn host_mark() -> String {
         .collect()
 }
 
-/// Drops the databases that test processes with this view of process ids left behind and
-/// that are gone. A
-/// test that keeps its database in a static (the engine's suite keeps one per database path,
+/// Drops the databases that ended test processes with this view of process ids left behind.
+/// A test that keeps its database in a static (the engine's suite keeps one per database path,
 /// as a file would be kept) never drops it, since statics are not dropped at exit; without the
 /// sweep each such test process left one database on the server. Best effort: a database whose
 /// creating process still runs, or of another machine or container, stays; without `/proc`
@@ -150,7 +149,8 @@ impl FreshDb {
     /// Creates an empty database whose text sorts by ICU's linguistic order for `icu_locale`
     /// (such as `en-US`: lower and upper case interleaved, accents after their letter), as a
     /// cluster created under a linguistic locale sorts by default; `Ok(None)` (skip) as
-    /// [`Self::create`]. A locale of anything but letters, digits and dashes is refused.
+    /// [`Self::create`]. A locale of anything but letters, digits and dashes is refused. Needs
+    /// PostgreSQL 15 or later (`LOCALE_PROVIDER`).
     pub async fn create_in_icu_locale(icu_locale: &str) -> Result<Option<Self>, FreshError> {
         if icu_locale.is_empty()
             || !icu_locale

@@ -1,9 +1,9 @@
 -- Text compares byte by byte, as SQLite's BINARY collation compares it, whatever locale the
 -- cluster was created with: paths, names and ids sort (and page) in the same order on both
 -- databases, `lower()` folds ASCII only, as SQLite's does, and the indexes on ids, paths and
--- hashes compare with memcmp instead of the locale's collation (a third of a local scan's
--- insert time under C.UTF-8, more under a linguistic locale). It rewrites `files` and rebuilds
--- the indexes on text once: 1.6 s for 105,000 rows on the benchmark machine.
+-- hashes compare with memcmp instead of the locale's collation (about a quarter of a local
+-- scan's insert time under C.UTF-8, more under a linguistic locale). It rewrites `files` and
+-- rebuilds the indexes on text once: 1.6 s for 105,000 rows on the benchmark machine.
 
 -- The file's extension is computed from its name: it goes while the name's collation changes,
 -- and comes back computed the same way (its index with it).
