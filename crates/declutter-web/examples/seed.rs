@@ -109,7 +109,7 @@ async fn main() -> anyhow::Result<()> {
         ..Listing::default()
     };
     let o = owner.clone();
-    pool.write(move |c| files::apply_listing(c, &o, &Source::GDrive, &listing, 0))
+    pool.write(move |c| files::apply_listing(c, &o, &Source::GDrive, &listing))
         .await??;
     pool.write(move |c| groups::recompute(c, &owner)).await??;
 

@@ -59,6 +59,10 @@ pub enum DbError {
     /// PostgreSQL failed or could not be reached.
     #[error(transparent)]
     Pg(#[from] platform_db::pg::PgError),
+    /// A cloud listing's scan was superseded by a later scan of its source while it ran (its
+    /// worker was presumed gone, or another scan began); it merged nothing.
+    #[error("scan {0} was superseded by a later scan of its source; its listing was dropped")]
+    Superseded(i64),
     /// The portable SQL layer refused (a value of another type, no row, a misuse).
     #[error(transparent)]
     Sql(platform_db::sql::SqlError),

@@ -78,18 +78,21 @@ pub fn from_row_at(r: &dyn Row, at: usize) -> Result<FileRow, SqlError> {
 
 /// Applies a listing held in memory to the index of `source` (a full listing replaces it, a
 /// delta patches it; items in `listing.not_owned` are marked as someone else's), the way a scan
-/// applies a streamed one ([`super::listing::StagedListing`]). Returns the number of rows
-/// written or deleted.
+/// applies a streamed one ([`super::listing::StagedListing`]), as a scan of its own. Returns the
+/// number of rows written or deleted.
 pub fn apply_listing(
     conn: &mut dyn Conn,
     user: &UserId,
     source: &Source,
     listing: &Listing,
-    scan_id: i64,
 ) -> Result<u64, DbError> {
+    let scan_id = super::scans::begin(conn, user, source, !listing.full)?;
     let mut staged = StagedListing::begin(conn, user, source, scan_id)?;
     staged.add(conn, listing.changes.clone())?;
-    staged.finish(conn, listing.full, &listing.not_owned)
+    let written = staged.finish(conn, listing.full, &listing.not_owned)?;
+    let seen = u64::try_from(listing.changes.len()).unwrap_or(u64::MAX);
+    super::scans::finish(conn, scan_id, true, seen, 0, &listing.issues)?;
+    Ok(written)
 }
 
 /// Every indexed row of an owner (optionally of one source).

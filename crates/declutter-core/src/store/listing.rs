@@ -2,7 +2,9 @@
 //! scan's id as they arrive, [`STAGE_BATCH`] to a short transaction; once the last page has come
 //! they merge into `files` in one transaction, with set-based statements. Memory holds one
 //! batch, whatever the drive's size, and a listing cut off midway (an HTTP failure, a killed
-//! worker) leaves the index as it was.
+//! worker) leaves the index as it was. So does one superseded midway: the next scan of its
+//! source drops its staged rows, and its scan's row fences its merge (see
+//! [`StagedListing::begin`]).
 //!
 //! Within a listing the last change of an item wins (an upsert then a removal removes it), which
 //! is what applying the changes in order does. A full listing replaces the source's index: its
@@ -57,19 +59,33 @@ pub struct StagedListing {
 }
 
 impl StagedListing {
-    /// Starts receiving the listing of scan `scan_id`, dropping whatever earlier scans of the
-    /// source left staged (a worker killed mid-listing).
+    /// Starts receiving the listing of scan `scan_id` (a `running` row of `scans`), superseding
+    /// the source's earlier scans still marked running: they are marked failed and their staged
+    /// rows dropped in one transaction. Such a scan is one whose worker was presumed gone (its
+    /// lease expired) or one run beside this one (a CLI scan); if it is in fact still there,
+    /// its [`Self::finish`] finds its scan superseded and merges nothing, so a listing that lost
+    /// rows here never reaches the index.
     pub fn begin(
         conn: &mut dyn Conn,
         user: &UserId,
         source: &Source,
         scan_id: i64,
     ) -> Result<Self, DbError> {
-        conn.execute(
-            "DELETE FROM listing_stage WHERE scan_id IN ( \
-             SELECT id FROM scans WHERE user_id = ?1 AND source = ?2)",
-            params![user.as_str(), source.to_string()],
+        let tx = conn.transaction(Lock::None)?;
+        // The marks first: on PostgreSQL the update waits for an earlier scan's merge that holds
+        // its scan's row (see `finish`) before this transaction locks any of the staged rows
+        // that merge deletes as it ends; the other order deadlocks.
+        tx.execute(
+            "UPDATE scans SET status = 'failed', finished_at = ?4 \
+             WHERE user_id = ?1 AND source = ?2 AND id < ?3 AND status = 'running'",
+            params![user.as_str(), source.to_string(), scan_id, crate::db::now()],
         )?;
+        tx.execute(
+            "DELETE FROM listing_stage WHERE scan_id IN ( \
+             SELECT id FROM scans WHERE user_id = ?1 AND source = ?2 AND id < ?3)",
+            params![user.as_str(), source.to_string(), scan_id],
+        )?;
+        tx.commit()?;
         Ok(Self {
             user: user.clone(),
             source: source.clone(),
@@ -121,6 +137,11 @@ impl StagedListing {
             .map(|(_, c)| c)
             .collect();
         let tx = conn.transaction(Lock::None)?;
+        // A superseded listing stops at its next batch rather than at its end.
+        if !running(&*tx, self.scan_id)? {
+            drop(tx);
+            return Err(self.superseded(conn));
+        }
         let src = self.source.to_string();
         if tx.dialect() == Dialect::Postgres {
             while !rows.is_empty() {
@@ -168,6 +189,14 @@ impl StagedListing {
         self.discard_rows(conn)
     }
 
+    /// Drops this superseded listing's staged rows; the error to return.
+    fn superseded(&self, conn: &mut dyn Conn) -> DbError {
+        match self.discard_rows(conn) {
+            Ok(()) => DbError::Superseded(self.scan_id),
+            Err(e) => e,
+        }
+    }
+
     fn discard_rows(&self, conn: &mut dyn Conn) -> Result<(), DbError> {
         conn.execute(
             "DELETE FROM listing_stage WHERE scan_id = ?1",
@@ -188,6 +217,17 @@ impl StagedListing {
     ) -> Result<u64, DbError> {
         self.flush(conn)?;
         let tx = conn.transaction(Lock::None)?;
+        // The fence: the scan's row, still running, is held until the merge commits. A later
+        // scan's `begin` either superseded it before (nothing merges: part of this listing may
+        // have been dropped) or waits for this merge before it drops anything.
+        let held = tx.execute(
+            "UPDATE scans SET status = 'running' WHERE id = ?1 AND status = 'running'",
+            params![self.scan_id],
+        )?;
+        if held == 0 {
+            drop(tx);
+            return Err(self.superseded(conn));
+        }
         let user = self.user.as_str();
         let src = self.source.to_string();
         let provider = self.source.provider().as_str();
@@ -275,6 +315,17 @@ fn id_of(change: &Change) -> &ItemId {
         Change::Upsert(item) => &item.id,
         Change::Removed(id) => id,
     }
+}
+
+/// Whether scan `scan_id` is still running (no later scan of its source superseded it).
+fn running(conn: &dyn Db, scan_id: i64) -> Result<bool, DbError> {
+    Ok(conn
+        .row_opt(
+            "SELECT status FROM scans WHERE id = ?1",
+            params![scan_id],
+            |r| r.get::<_, String>(0),
+        )?
+        .is_some_and(|s| s == "running"))
 }
 
 /// `INSERT` of `rows` staged rows.

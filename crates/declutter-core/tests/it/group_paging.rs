@@ -38,7 +38,7 @@ fn seed(conn: &mut dyn Conn, user: &UserId) -> TestResult {
     }
     items.push(item("single", "/notes.txt", 5, None)?);
     items.push(item("noext", "/README", 7, None)?);
-    files::apply_listing(conn, user, &Source::GDrive, &listing(items), 0)?;
+    files::apply_listing(conn, user, &Source::GDrive, &listing(items))?;
     groups::recompute(conn, user)?;
     Ok(())
 }
@@ -107,7 +107,7 @@ fn a_regrouping_describes_each_group_by_its_members() -> TestResult {
             )?);
         }
     }
-    files::apply_listing(&mut conn, &user, &Source::GDrive, &listing(items), 0)?;
+    files::apply_listing(&mut conn, &user, &Source::GDrive, &listing(items))?;
     groups::recompute(&mut conn, &user)?;
     let s = groups::summary(&conn, &user)?;
     assert_eq!(
@@ -189,7 +189,7 @@ fn summary_follows_deleted_files() -> TestResult {
             }
         }
     }
-    files::apply_listing(&mut conn, &user, &Source::GDrive, &listing(items), 0)?;
+    files::apply_listing(&mut conn, &user, &Source::GDrive, &listing(items))?;
     let all = groups::list(&conn, &user)?;
     assert_eq!(all.len(), 44);
     let s = groups::summary(&conn, &user)?;
@@ -272,7 +272,7 @@ fn usage_extension_is_the_text_after_the_last_dot() -> TestResult {
         .enumerate()
         .map(|(i, p)| item(&format!("i{i}"), p, 1, None))
         .collect::<Result<Vec<_>, _>>()?;
-    files::apply_listing(&mut conn, &user, &Source::GDrive, &listing(items), 0)?;
+    files::apply_listing(&mut conn, &user, &Source::GDrive, &listing(items))?;
     let exts: Vec<String> = files::usage(&conn, &user)?
         .into_iter()
         .map(|r| r.extension)
@@ -350,7 +350,7 @@ fn a_delta_applies_in_order_across_batches() -> TestResult {
     let many: Vec<Item> = (0..1_203)
         .map(|i| item(&format!("f{i}"), &format!("/f{i}.bin"), 10 + i, Some("h")))
         .collect::<Result<_, _>>()?;
-    files::apply_listing(&mut conn, &user, &Source::GDrive, &listing(many), 0)?;
+    files::apply_listing(&mut conn, &user, &Source::GDrive, &listing(many))?;
     // Within one batch: an item twice, one listed then removed, one removed then listed.
     let mut changes = vec![
         Change::Upsert(item("twice", "/first.bin", 1, None)?),
@@ -370,7 +370,7 @@ fn a_delta_applies_in_order_across_batches() -> TestResult {
         changes,
         ..Listing::default()
     };
-    files::apply_listing(&mut conn, &user, &Source::GDrive, &delta, 0)?;
+    files::apply_listing(&mut conn, &user, &Source::GDrive, &delta)?;
     let path_of = |id: &str| -> Result<Option<String>, Box<dyn std::error::Error>> {
         Ok(conn
             .rows(
@@ -412,7 +412,7 @@ fn a_full_listings_paths_are_the_stored_rows_paths() -> TestResult {
         node("top", None, "Top")?,
         node("orphan", Some("not-listed"), "orphan.txt")?,
     ];
-    files::apply_listing(&mut conn, &user, &Source::GDrive, &listing(items), 0)?;
+    files::apply_listing(&mut conn, &user, &Source::GDrive, &listing(items))?;
     let paths = |conn: &dyn declutter_core::platform_db::sql::Db| {
         conn.rows(
             "SELECT item_id, path FROM files ORDER BY item_id",
@@ -435,7 +435,7 @@ fn a_full_listings_paths_are_the_stored_rows_paths() -> TestResult {
         changes: vec![Change::Upsert(node("new", Some("top"), "new.txt")?)],
         ..Listing::default()
     };
-    files::apply_listing(&mut conn, &user, &Source::GDrive, &delta, 0)?;
+    files::apply_listing(&mut conn, &user, &Source::GDrive, &delta)?;
     let recomputed: Vec<_> = paths(&conn)?
         .into_iter()
         .filter(|(id, _)| id != "new")

@@ -478,3 +478,135 @@ async fn a_failing_index_stops_the_listing() -> Result<(), Box<dyn std::error::E
     assert_eq!(rows, 0);
     Ok(())
 }
+
+/// Items `ids`, each of size 1, all in the root.
+fn upserts(ids: std::ops::Range<usize>) -> Vec<Change> {
+    ids.map(|id| {
+        change(&Op::Upsert {
+            id,
+            parent: None,
+            name: 0,
+            size: 1,
+        })
+    })
+    .collect()
+}
+
+/// A scan whose worker was presumed gone is superseded when the next scan of its source
+/// begins, which drops its staged rows. If that worker was only slow, whatever it stages or
+/// merges afterwards is refused: a full listing that lost rows would otherwise replace the
+/// index and drop every item it no longer holds.
+#[test]
+fn a_superseded_listing_merges_nothing() -> Result<(), Box<dyn std::error::Error>> {
+    use declutter_core::db::DbError;
+    use declutter_core::store::{files, scans};
+    let dir = tempfile::tempdir()?;
+    let mut conn = crate::support::db(dir.path())?;
+    let user = UserId::local();
+    let source = Source::GDrive;
+    let indexed = |conn: &dyn declutter_core::platform_db::sql::Db| {
+        conn.one::<i64>("SELECT count(*) FROM files", &[])
+    };
+    let begin = |conn: &mut dyn Conn| -> Result<_, DbError> {
+        let scan_id = scans::begin(conn, &user, &source, false)?;
+        Ok((
+            scan_id,
+            StagedListing::begin(conn, &user, &source, scan_id)?,
+        ))
+    };
+    files::apply_listing(
+        &mut conn,
+        &user,
+        &source,
+        &declutter_core::provider::Listing {
+            full: true,
+            changes: upserts(0..4),
+            ..Default::default()
+        },
+    )?;
+    assert_eq!(indexed(&conn)?, 4);
+
+    // The slow worker has staged its whole listing when the next scan begins.
+    let (slow_id, mut slow) = begin(&mut conn)?;
+    slow.add(&mut conn, upserts(0..4))?;
+    slow.flush(&mut conn)?;
+    let (_, next) = begin(&mut conn)?;
+    let merged = slow.finish(&mut conn, true, &[]);
+    assert!(
+        matches!(merged, Err(DbError::Superseded(id)) if id == slow_id),
+        "{merged:?}"
+    );
+    assert_eq!(indexed(&conn)?, 4, "the index is as it was");
+
+    // One superseded before its next batch stops there and leaves nothing staged.
+    let (_, mut slower) = begin(&mut conn)?;
+    let (_, mut last) = begin(&mut conn)?;
+    slower.add(&mut conn, upserts(0..2))?;
+    let staged = slower.flush(&mut conn);
+    assert!(matches!(staged, Err(DbError::Superseded(_))), "{staged:?}");
+    let staged: i64 = conn.one("SELECT count(*) FROM listing_stage", &[])?;
+    assert_eq!(staged, 0);
+
+    // The scan that superseded them all merges its own listing.
+    drop(next);
+    last.add(&mut conn, upserts(0..3))?;
+    assert_eq!(last.finish(&mut conn, true, &[])?, 1);
+    assert_eq!(indexed(&conn)?, 3);
+    let statuses: Vec<String> =
+        conn.rows("SELECT status FROM scans ORDER BY id", &[], |r| r.get(0))?;
+    assert_eq!(statuses, ["done", "failed", "failed", "failed", "running"]);
+    Ok(())
+}
+
+/// On PostgreSQL, statements of one transaction each see what others committed before them, so
+/// a scan starting midway through an earlier scan's merge could drop the staged rows the merge's
+/// later statements read. The merge holds its scan's row from its first statement, and the
+/// start waits for it: here a delta's merge stalls before its first write (a trigger sleeps)
+/// while the next scan starts, and either the merge finds itself superseded or it merges all it
+/// staged. (A full listing's merge also locks its staged rows when it writes their paths; a
+/// delta's does not, and its cursor then moves past the changes it lost.)
+#[test]
+fn a_scan_starting_during_a_merge_never_halves_it() -> Result<(), Box<dyn std::error::Error>> {
+    use declutter_core::store::scans;
+    if !crate::support::on_postgres() {
+        // SQLite has one writer at a time: the start waits for the whole merge by itself.
+        return Ok(());
+    }
+    let dir = tempfile::tempdir()?;
+    let mut conn = crate::support::db(dir.path())?;
+    let user = UserId::local();
+    let source = Source::GDrive;
+    let merging_id = scans::begin(&conn, &user, &source, false)?;
+    let mut merging = StagedListing::begin(&mut conn, &user, &source, merging_id)?;
+    merging.add(&mut conn, upserts(0..6))?;
+    merging.flush(&mut conn)?;
+    conn.run(
+        "CREATE FUNCTION stall() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN PERFORM pg_sleep(1); RETURN NULL; END $$",
+        &[],
+    )?;
+    conn.run(
+        "CREATE TRIGGER stall BEFORE DELETE ON files FOR EACH STATEMENT EXECUTE FUNCTION stall()",
+        &[],
+    )?;
+    let merge = std::thread::spawn(move || merging.finish(&mut conn, false, &[]).map(|_| conn));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mut next = crate::support::db(dir.path())?;
+    let next_id = scans::begin(&next, &user, &source, false)?;
+    let started = StagedListing::begin(&mut next, &user, &source, next_id)?;
+    let merged = merge.join().map_err(|_| "the merge panicked")?;
+    let indexed: i64 = next.one("SELECT count(*) FROM files", &[])?;
+    match merged {
+        Ok(_) => assert_eq!(
+            indexed, 6,
+            "the merge reported success with part of its listing"
+        ),
+        Err(declutter_core::db::DbError::Superseded(id)) => {
+            assert_eq!(id, merging_id);
+            assert_eq!(indexed, 0);
+        }
+        Err(e) => return Err(e.into()),
+    }
+    drop(started);
+    Ok(())
+}

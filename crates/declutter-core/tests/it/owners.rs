@@ -32,7 +32,7 @@ fn seed(conn: &mut dyn Conn, user: &UserId) -> TestResult {
             item(&format!("{p}-a1"), &format!("/a/{p}.jpg"), &format!("{p}a"))?,
             item(&format!("{p}-a2"), &format!("/b/{p}.jpg"), &format!("{p}a"))?,
         ];
-        files::apply_listing(conn, user, &source, &listing(items), 0)?;
+        files::apply_listing(conn, user, &source, &listing(items))?;
         let scan = scans::begin(conn, user, &source, false)?;
         scans::set_cursor(conn, user, &source, Some("cursor"), scan)?;
         // A listing cut off midway leaves its staged pages until the source's next scan.

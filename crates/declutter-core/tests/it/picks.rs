@@ -39,7 +39,7 @@ fn seed(conn: &mut dyn Conn, user: &UserId, shared: &[&str]) -> TestResult {
         .iter()
         .map(|s| ItemId::from_str(s))
         .collect::<Result<_, _>>()?;
-    files::apply_listing(conn, user, &Source::GDrive, &listing, 0)?;
+    files::apply_listing(conn, user, &Source::GDrive, &listing)?;
     groups::recompute(conn, user)?;
     Ok(())
 }

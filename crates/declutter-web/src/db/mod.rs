@@ -76,6 +76,9 @@ pub enum DbError {
     /// The portable SQL layer refused (a value of another type, no row, a misuse).
     #[error(transparent)]
     Sql(platform_db::sql::SqlError),
+    /// A later scan of its source superseded a cloud scan while it ran; it merged nothing.
+    #[error("scan {0} was superseded by a later scan of its source; its listing was dropped")]
+    Superseded(i64),
 }
 
 impl From<platform_db::sql::SqlError> for DbError {
@@ -105,6 +108,7 @@ impl From<declutter_core::db::DbError> for DbError {
             E::Corrupt(m) => Self::Corrupt(m),
             E::Pg(e) => Self::Pg(e),
             E::Sql(e) => Self::Sql(e),
+            E::Superseded(scan) => Self::Superseded(scan),
         }
     }
 }

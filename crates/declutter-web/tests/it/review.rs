@@ -121,7 +121,7 @@ pub async fn seed(app: &TestApp, uid: &str, group_count: u64) -> TestResult {
     app.state
         .pool
         .write(move |c| -> Result<(), declutter_core::db::DbError> {
-            files::apply_listing(c, &owner, &Source::GDrive, &listing, 0)?;
+            files::apply_listing(c, &owner, &Source::GDrive, &listing)?;
             groups::recompute(c, &owner)
         })
         .await??;
