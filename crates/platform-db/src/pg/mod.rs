@@ -7,11 +7,12 @@
 //! instances starting together apply each exactly once. [`testing`] gives every test a fresh
 //! database of its own.
 //!
-//! Connections use TLS as the URL's `sslmode` says (`prefer` when it says nothing), over rustls,
-//! and whenever TLS is used the server's certificate chain and host name are verified against
-//! Mozilla's roots and an optional CA file ([`PgTls`]). `sslmode=require` (or libpq's
-//! `verify-ca`/`verify-full`) refuses plain text and unverified servers; see [`tls`] for the
-//! details, and why `prefer` may still end in plain text.
+//! Connections use TLS as the connection string's `sslmode` says (`prefer` when it says
+//! nothing), over rustls, and whenever TLS is used the server's certificate chain and host name
+//! are verified against Mozilla's roots and an optional CA file ([`PgTls`]). `sslmode=require`
+//! (or libpq's `verify-ca`/`verify-full`, in a URL or in `key=value` form) refuses plain text
+//! and unverified servers; see [`tls`] for the details, and why `prefer` may still end in plain
+//! text.
 
 pub mod copy;
 pub mod testing;

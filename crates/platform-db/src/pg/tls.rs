@@ -151,16 +151,16 @@ impl PgTls {
     }
 }
 
-/// The URL as tokio-postgres parses it: libpq's `sslmode=verify-ca` and `verify-full` become
-/// `require` (whose TLS is verified the same way), and `sslrootcert` is refused. Other
-/// parameters are left to tokio-postgres, byte for byte. Only the URL form is rewritten; the
-/// `key=value` form takes `disable`, `prefer` or `require`.
+/// The connection string as tokio-postgres parses it, in either of libpq's forms (a URL, or
+/// `key=value` pairs): `sslmode=verify-ca` and `verify-full` become `require` (whose TLS is
+/// verified the same way), and `sslrootcert` is refused. Everything else is left to
+/// tokio-postgres, byte for byte.
 pub(super) fn libpq_url(url: &str) -> Result<String, PgError> {
     let Some(rest) = url
         .strip_prefix("postgres://")
         .or_else(|| url.strip_prefix("postgresql://"))
     else {
-        return Ok(url.to_owned());
+        return libpq_key_values(url);
     };
     // Where tokio-postgres finds the parameters: the first `?` after the credentials, which end
     // at the first `@` (a password may hold a raw `?`).
@@ -179,6 +179,56 @@ pub(super) fn libpq_url(url: &str) -> Result<String, PgError> {
         }
     }
     Ok(format!("{}{}", &url[..query_at], params.join("&")))
+}
+
+/// [`libpq_url`] for the `key=value` form. Its grammar is tokio-postgres's and libpq's: pairs
+/// apart by white space, white space allowed around `=`, a value either single-quoted or
+/// running to the next white space, and a backslash taking the next character as it is. A
+/// string that does not follow it is returned as given, for tokio-postgres to refuse.
+fn libpq_key_values(conninfo: &str) -> Result<String, PgError> {
+    let mut out = String::with_capacity(conninfo.len());
+    let mut rest = conninfo;
+    loop {
+        let pair = rest.trim_start();
+        out.push_str(&rest[..rest.len() - pair.len()]);
+        if pair.is_empty() {
+            return Ok(out);
+        }
+        let key_len = pair
+            .find(|c: char| c == '=' || c.is_whitespace())
+            .unwrap_or(pair.len());
+        let (key, after_key) = pair.split_at(key_len);
+        let Some(value_on) = after_key.trim_start().strip_prefix('=') else {
+            return Ok(conninfo.to_owned());
+        };
+        let raw = value_on.trim_start();
+        let Some((value, len)) = conninfo_value(raw) else {
+            return Ok(conninfo.to_owned());
+        };
+        out.push_str(&pair[..pair.len() - raw.len()]);
+        match (key, value.as_str()) {
+            ("sslrootcert", _) => return Err(PgError::SslRootCert),
+            ("sslmode", "verify-ca" | "verify-full") => out.push_str("require"),
+            _ => out.push_str(&raw[..len]),
+        }
+        rest = &raw[len..];
+    }
+}
+
+/// The value at the start of `raw` and the bytes it spans, or `None` for an unclosed quote.
+fn conninfo_value(raw: &str) -> Option<(String, usize)> {
+    let quoted = raw.starts_with('\'');
+    let mut value = String::new();
+    let mut chars = raw.char_indices().skip(usize::from(quoted));
+    while let Some((at, c)) = chars.next() {
+        match c {
+            '\\' => value.extend(chars.next().map(|(_, c)| c)),
+            '\'' if quoted => return Some((value, at + 1)),
+            c if !quoted && c.is_whitespace() => return Some((value, at)),
+            c => value.push(c),
+        }
+    }
+    (!quoted).then_some((value, raw.len()))
 }
 
 /// Opens the pool's connections (see the module documentation for what each `sslmode` does).
@@ -267,19 +317,43 @@ mod tests {
                 "host=h sslmode=require dbname=app",
                 "host=h sslmode=require dbname=app",
             ),
+            // The `key=value` form, with its white space, quotes and escapes kept.
+            (
+                "host=h  sslmode=verify-full dbname=app",
+                "host=h  sslmode=require dbname=app",
+            ),
+            (
+                " sslmode = 'verify-ca'\tpassword='it\\'s a \\\\ secret'user=u\\ v",
+                " sslmode = require\tpassword='it\\'s a \\\\ secret'user=u\\ v",
+            ),
+            (
+                "password=verify-full application_name='sslmode=verify-ca'",
+                "password=verify-full application_name='sslmode=verify-ca'",
+            ),
+            ("host=h sslmode='unclosed", "host=h sslmode='unclosed"),
+            ("", ""),
         ] {
             assert_eq!(libpq_url(given)?, expected);
         }
+        // What tokio-postgres refuses as given, it takes rewritten.
+        let given = " host=h sslmode = 'verify-full' dbname=app";
+        assert!(given.parse::<tokio_postgres::Config>().is_err());
+        let config: tokio_postgres::Config = libpq_url(given)?.parse().map_err(PgError::Url)?;
+        assert_eq!(config.get_ssl_mode(), SslMode::Require);
         Ok(())
     }
 
     #[test]
-    fn sslrootcert_in_the_url_is_refused_without_repeating_the_url() {
-        let url = "postgres://u:hunter2@h/app?sslrootcert=/etc/ca.pem&sslmode=verify-full";
-        let err = libpq_url(url).err();
-        assert!(matches!(err, Some(PgError::SslRootCert)), "{err:?}");
-        let text = err.map(|e| e.to_string()).unwrap_or_default();
-        assert!(!text.contains("hunter2"), "{text}");
+    fn sslrootcert_is_refused_in_either_form_without_repeating_the_string() {
+        for given in [
+            "postgres://u:hunter2@h/app?sslrootcert=/etc/ca.pem&sslmode=verify-full",
+            "password=hunter2 sslrootcert = '/etc/ca.pem' host=h",
+        ] {
+            let err = libpq_url(given).err();
+            assert!(matches!(err, Some(PgError::SslRootCert)), "{err:?}");
+            let text = err.map(|e| e.to_string()).unwrap_or_default();
+            assert!(!text.contains("hunter2"), "{text}");
+        }
     }
 
     #[test]
