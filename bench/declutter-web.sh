@@ -71,10 +71,15 @@ base="http://127.0.0.1:$port"
 curl -fs -H "Authorization: Bearer $TOKEN" "$base/api/dupes" | grep -q '"total_groups":10000' \
     || { echo "API did not see 10000 groups" >&2; exit 1; }
 
+# Connections the kernel dropped because a listener's accept queue was full (each one waits
+# for its SYN to be sent again, 1 s and then 3 s later), counted per run.
+overflows() { nstat -asz TcpExtListenOverflows 2>/dev/null | awk '/ListenOverflows/ {n = $2} END {print n + 0}'; }
 run() { # label, script, connections, path
-    local out
+    local out before
+    before=$(overflows)
     out=$(wrk -t2 -c"$3" -d"${secs}s" --timeout 10s -s "$work/$2" "$base$4" | grep RESULT)
-    printf '%-34s c=%-5s %s\n' "$1" "$3" "${out#RESULT }"
+    printf '%-34s c=%-5s %s overflows=%s\n' "$1" "$3" "${out#RESULT }" \
+        "$(( $(overflows) - before ))"
 }
 t0=$(date +%s.%N)
 plan=$(curl -fs -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
@@ -148,7 +153,7 @@ http {
     scgi_temp_path $work/nginx/temp/scgi;
     upstream declutter { $upstreams keepalive 128; }
     server {
-        listen 127.0.0.1:$lb;
+        listen 127.0.0.1:$lb backlog=4096;
         location / {
             proxy_pass http://declutter;
             proxy_http_version 1.1;
@@ -163,7 +168,10 @@ CONF
     more+=("$!")
     for _ in $(seq 100); do curl -fs "http://127.0.0.1:$lb/healthz" >/dev/null && break; sleep 0.05; done
     base="http://127.0.0.1:$lb"
+    # Warm-up through the balancer: each instance's page cache and each of its pool's
+    # connections' prepared statements fill on their first requests.
     wrk -t2 -c8 -d2s -s "$work/bearer.lua" "$base/api/dupes" >/dev/null
+    wrk -t2 -c8 -d2s -s "$work/cookie.lua" "$base/dupes" >/dev/null
     echo "through nginx, $instances instances:"
     run "GET /api/dupes 1k concurrent" bearer.lua 1000 /api/dupes
     run "GET /dupes 1k concurrent" cookie.lua 1000 /dupes

@@ -87,7 +87,7 @@ dir=$ops_tmp/nginx
 nginx_main_conf "$dir" 'log_format upstream '"'"'$request_method $uri $status $upstream_addr'"'"';'
 sed -e "/listen \[::\]/d" \
     -e "/listen 80;/d" -e "/return 308/d" \
-    -e "s|listen 443 ssl http2;|listen 127.0.0.1:$https_port ssl http2;|" \
+    -e "s|listen 443 ssl http2 backlog=4096;|listen 127.0.0.1:$https_port ssl http2 backlog=4096;|" \
     -e "s|/etc/declutter/tls/server.pem|$tls/server.pem|" \
     -e "s|/etc/declutter/tls/server.key|$tls/server.key|" \
     -e "s|server 127.0.0.1:8081 |server 127.0.0.1:${ports[0]} |" \

@@ -23,7 +23,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let listener = match tokio::net::TcpListener::bind(listen).await {
+    let listener = match platform::serve::bind(listen) {
         Ok(l) => l,
         Err(error) => {
             tracing::error!(%error, %listen, "cannot listen");

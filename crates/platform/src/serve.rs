@@ -85,6 +85,28 @@ impl Default for ServeOptions {
     }
 }
 
+/// Connections the kernel queues for a listener of [`bind`] until the accept loop takes them
+/// (it caps the figure at `net.core.somaxconn`, 4096 by default since Linux 5.4).
+pub const ACCEPT_BACKLOG: u32 = 4096;
+
+/// Binds a listener for [`serve`] whose accept queue holds [`ACCEPT_BACKLOG`] connections.
+/// Tokio's own `bind` asks for 1,024: a burst of new connections beyond what the accept loop
+/// takes meanwhile (a load balancer opening its upstream connections, a thousand clients at
+/// once) overflowed it, and each connection dropped there waited for the client's SYN to be
+/// sent again, a second later and then three.
+pub fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    // As tokio's `bind`: a restarted server binds its port at once, whatever TIME_WAIT holds.
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(ACCEPT_BACKLOG)
+}
+
 /// Serves `app` on `listener` until `shutdown` resolves, then drains.
 pub async fn serve<T>(
     listener: TcpListener,
@@ -233,5 +255,31 @@ fn log_end(result: Result<(), Box<dyn std::error::Error + Send + Sync>>) {
     if let Err(error) = result {
         // Clients that vanish mid-request are routine; nothing to alarm anyone with.
         tracing::debug!(%error, "connection ended with an error");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A burst of connections larger than tokio's own queue (1,024) all get in while the
+    /// accept loop takes none of them; with tokio's `bind`, the ones past its queue are never
+    /// let in (nothing accepts), so however long the wait, they fail it.
+    #[tokio::test]
+    async fn a_burst_of_connections_waits_in_the_accept_queue() -> std::io::Result<()> {
+        const BURST: usize = 1_500;
+        let listener = bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
+        let addr = listener.local_addr()?;
+        let connects = (0..BURST).map(|_| {
+            tokio::time::timeout(Duration::from_secs(5), tokio::net::TcpStream::connect(addr))
+        });
+        let streams = futures_util::future::join_all(connects).await;
+        let connected = streams.iter().filter(|s| matches!(s, Ok(Ok(_)))).count();
+        assert_eq!(
+            connected, BURST,
+            "connections left waiting past the accept queue"
+        );
+        drop(listener);
+        Ok(())
     }
 }

@@ -91,12 +91,10 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     if a.dev {
         output::note(DEV_BANNER);
     }
-    let listener = tokio::net::TcpListener::bind(a.listen)
-        .await
-        .map_err(|source| ServeError::Bind {
-            addr: a.listen,
-            source,
-        })?;
+    let listener = platform::serve::bind(a.listen).map_err(|source| ServeError::Bind {
+        addr: a.listen,
+        source,
+    })?;
     // With port 0 the default public URL (CSRF origin) must name the port actually bound.
     a.listen = listener.local_addr()?;
     let config = declutter_web::Config::from_args(a)?;
