@@ -113,7 +113,10 @@ async fn metrics_refuse_proxied_requests_on_the_main_listener() -> TestResult {
 
 #[tokio::test]
 async fn metrics_can_move_to_their_own_listener() -> TestResult {
-    let probe = std::net::TcpListener::bind("127.0.0.1:0")?;
+    // A port free on an address of its own: on 127.0.0.1, a connection of another test could
+    // take it as its local port between the probe and the server's bind (the server then fails
+    // to start and resets the connection). Nothing else binds or connects from 127.0.0.3.
+    let probe = std::net::TcpListener::bind(crate::support::LONE_LOOPBACK)?;
     let metrics_addr = probe.local_addr()?;
     drop(probe);
     let server = Server::start(move |c| c.metrics_listen = Some(metrics_addr)).await?;

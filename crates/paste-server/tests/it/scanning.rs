@@ -53,15 +53,17 @@ impl Clamd {
             hex::encode("EICAR-STANDARD-ANTIVIRUS-TEST-FILE")
         );
         std::fs::write(db.join("fpaste-test.ndb"), format!("{signature}\n"))?;
-        let port = {
-            let probe = std::net::TcpListener::bind("127.0.0.1:0")?;
-            probe.local_addr()?.port()
+        // A free port on an address of its own (see `support::LONE_LOOPBACK`).
+        let (host, port) = {
+            let probe = std::net::TcpListener::bind(crate::support::LONE_LOOPBACK)?;
+            let at = probe.local_addr()?;
+            (at.ip(), at.port())
         };
         let conf = dir.path().join("clamd.conf");
         std::fs::write(
             &conf,
             format!(
-                "Foreground yes\nTCPSocket {port}\nTCPAddr 127.0.0.1\nDatabaseDirectory {}\n\
+                "Foreground yes\nTCPSocket {port}\nTCPAddr {host}\nDatabaseDirectory {}\n\
                  TemporaryDirectory {}\nLogFile {}\nStreamMaxLength 64M\nBytecode no\n",
                 db.display(),
                 dir.path().display(),
@@ -74,7 +76,7 @@ impl Clamd {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()?;
-        let addr = format!("127.0.0.1:{port}");
+        let addr = format!("{host}:{port}");
         let clamd = Self {
             child,
             addr,
@@ -160,7 +162,7 @@ async fn scan_label(server: &Server, body: impl Into<reqwest::Body>) -> Result<V
 #[tokio::test]
 async fn scanning_fails_closed_when_clamd_is_down() -> TestResult {
     let dead = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let probe = std::net::TcpListener::bind(crate::support::LONE_LOOPBACK)?;
         probe.local_addr()?
     };
     let server = Server::start(move |c| {

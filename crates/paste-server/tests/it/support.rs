@@ -1,6 +1,12 @@
 //! Starting servers and talking to them.
 
 use std::net::SocketAddr;
+
+/// Where a test finds a port free for a server it starts later (a probe bound, then dropped):
+/// a loopback address no test server listens on and no test connection comes from, so no
+/// connection of a test running beside it takes the port as its local port meanwhile, as one
+/// could on 127.0.0.1.
+pub const LONE_LOOPBACK: &str = "127.0.0.3:0";
 use std::path::PathBuf;
 
 use paste_server::Config;
