@@ -268,6 +268,14 @@ mod tests {
     #[tokio::test]
     async fn a_burst_of_connections_waits_in_the_accept_queue() -> std::io::Result<()> {
         const BURST: usize = 1_500;
+        // As many descriptors: a soft limit of 1,024 (many desktops) is raised as far as the
+        // hard one allows.
+        let nofile = rustix::process::Resource::Nofile;
+        let mut limit = rustix::process::getrlimit(nofile);
+        if limit.current.is_some_and(|soft| soft < 4_096) {
+            limit.current = Some(limit.maximum.map_or(4_096, |hard| hard.min(4_096)));
+            rustix::process::setrlimit(nofile, limit)?;
+        }
         let listener = bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
         let addr = listener.local_addr()?;
         let connects = (0..BURST).map(|_| {
