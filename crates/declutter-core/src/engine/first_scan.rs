@@ -8,7 +8,6 @@
 //! groups shared with other folders are left to the settle passes (module `local_scan`).
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::{Arc, mpsc};
 
 use platform_db::sql::{Db, Lock};
@@ -90,7 +89,7 @@ pub(super) fn start(
     conn: &dyn Db,
     mut index: LocalIndex,
     held: HeldEntries,
-    root: &Path,
+    root: &Root,
     progress: &dyn Progress,
     issues: &mut Vec<ScanIssue>,
 ) -> Result<Started, DbError> {
@@ -99,7 +98,7 @@ pub(super) fn start(
     let opened = if files == 0 || !cache::is_empty(conn)? {
         None
     } else {
-        Root::open(root).ok()
+        root.try_clone().ok()
     };
     let Some(opened) = opened else {
         for start in (0..held.len()).step_by(PUT_ROWS) {

@@ -73,7 +73,7 @@ pub(crate) fn index(
     conn: &dyn Db,
     user: &UserId,
     source: &str,
-    root: &Path,
+    root: &Root,
     options: WalkOptions,
     scan_id: i64,
     progress: &dyn Progress,
@@ -88,7 +88,8 @@ pub(crate) fn index(
                 let _ = send.send(batch);
             });
         });
-        let mut index = LocalIndex::new(conn, user, source, scan_id, root, options.held_rows)?;
+        let mut index =
+            LocalIndex::new(conn, user, source, scan_id, root.path(), options.held_rows)?;
         let mut linked: HashMap<(u64, u64), Entry> = HashMap::new();
         for mut batch in recv {
             out.issues.append(&mut batch.issues);
@@ -125,7 +126,7 @@ pub(crate) fn settle_owner(
     conn: &dyn Db,
     user: &UserId,
     source: &str,
-    root: &Path,
+    root: &Root,
     scan_id: i64,
     all: bool,
     progress: &dyn Progress,
@@ -491,11 +492,12 @@ fn store_in(conn: &dyn Db, work: &mut [Work], full: bool) -> Result<u64, DbError
 struct Roots(HashMap<String, Result<Root, String>>);
 
 impl Roots {
-    fn of(conn: &dyn Db, user: &UserId, source: &str, root: &Path) -> Result<Self, DbError> {
+    fn of(conn: &dyn Db, user: &UserId, source: &str, root: &Root) -> Result<Self, DbError> {
         let mut map = HashMap::new();
+        // The scanned source through the scan's own handle; the others opened now.
         map.insert(
             source.to_owned(),
-            Root::open(root).map_err(|e| e.to_string()),
+            root.try_clone().map_err(|e| e.to_string()),
         );
         let mut stmt = conn.prepare(
             "SELECT DISTINCT source FROM scans WHERE user_id = ?1 AND source LIKE 'local:%'",

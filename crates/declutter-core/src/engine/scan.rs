@@ -8,6 +8,7 @@ use platform_db::sql::{Conn, Db, DbExt as _, Dialect, Lock};
 use super::{EngineError, first_scan, local_scan};
 use crate::ids::{Source, UserId};
 use crate::local::WalkOptions;
+use crate::local::confined::{Root, is_escape};
 use crate::progress::Progress;
 use crate::provider::{PageSink, ProviderError, ScanIssue, StorageProvider};
 use crate::store::listing::StagedListing;
@@ -128,24 +129,26 @@ pub async fn scan_local(
     progress: Arc<dyn Progress>,
 ) -> Result<ScanSummary, EngineError> {
     let source = Source::Local(root.to_owned());
-    // The root must still be the real folder it was (a nested source swapped for a link by
-    // whoever writes into the outer one is refused, never walked).
-    if let Err(e) = crate::local::confined::Root::open(root)
-        && crate::local::confined::is_escape(&e)
-    {
-        failed(conn, user, &source)?;
-        return Err(ProviderError::Outside(root.display().to_string()).into());
-    }
-    if !root.is_dir() {
-        failed(conn, user, &source)?;
-        return Err(ProviderError::Io {
-            path: root.display().to_string(),
-            source: std::io::Error::new(std::io::ErrorKind::NotFound, "not a directory"),
+    // Opened once, from `/` without following a link: the root must still be the real folder
+    // it was (a nested source swapped for a link by whoever writes into the outer one is
+    // refused, never walked), and the walk and the hashing start from this very handle, not
+    // from the path looked up again.
+    let opened = match Root::open(root) {
+        Ok(opened) => opened,
+        Err(e) => {
+            failed(conn, user, &source)?;
+            if is_escape(&e) {
+                return Err(ProviderError::Outside(root.display().to_string()).into());
+            }
+            return Err(ProviderError::Io {
+                path: root.display().to_string(),
+                source: e,
+            }
+            .into());
         }
-        .into());
-    }
+    };
     let before = raise_cache(conn, SCAN_CACHE_KIB)?;
-    let result = scan_local_in(conn, user, &source, root, options, progress.as_ref());
+    let result = scan_local_in(conn, user, &source, &opened, options, progress.as_ref());
     restore_cache(conn, before)?;
     result
 }
@@ -174,7 +177,7 @@ fn scan_local_in(
     conn: &mut dyn Conn,
     user: &UserId,
     source: &Source,
-    root: &Path,
+    root: &Root,
     options: WalkOptions,
     progress: &dyn Progress,
 ) -> Result<ScanSummary, EngineError> {

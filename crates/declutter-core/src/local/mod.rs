@@ -101,18 +101,18 @@ struct ScanJob {
 impl ScanJob {
     fn run(self) -> Listing {
         self.progress.phase("walking", None);
-        let (mut entries, mut issues) = walk::walk(&self.root, self.options);
+        // Opened (and checked) once: the walk and the hashing start from this handle.
         let root = match confined::Root::open(&self.root) {
             Ok(r) => r,
             Err(e) => {
-                issues.push(walk::issue(&self.root, &e));
                 return Listing {
                     full: false,
-                    issues,
+                    issues: vec![walk::issue(&self.root, &e)],
                     ..Listing::default()
                 };
             }
         };
+        let (mut entries, mut issues) = walk::walk(&root, self.options);
         entries.sort_unstable_by(|a, b| a.path.cmp(&b.path));
         // Hard links share an inode: one file, indexed once under its first path.
         let mut seen = std::collections::HashSet::new();

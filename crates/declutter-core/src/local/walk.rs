@@ -4,14 +4,18 @@
 //! reported without stopping.
 
 use std::collections::HashSet;
+use std::ffi::OsStr;
 use std::fs;
 use std::io;
 use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt as _;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use super::confined;
+use rustix::fs::FileType;
+
+use super::confined::{self, Root};
 
 use crate::ids::ItemId;
 use crate::provider::ScanIssue;
@@ -57,6 +61,19 @@ impl Entry {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         (parent, name)
+    }
+
+    /// The entry for `path` as `st` describes it (a folder's size counts as 0).
+    fn from_stat(path: PathBuf, st: &confined::Stat) -> Self {
+        let is_dir = st.kind == FileType::Directory;
+        Self {
+            path,
+            is_dir,
+            size: if is_dir { 0 } else { st.size },
+            mtime_ns: st.mtime_ns,
+            dev: st.dev,
+            ino: st.ino,
+        }
     }
 
     /// The entry for `path` as `meta` describes it (a folder's size counts as 0).
@@ -117,7 +134,7 @@ pub struct DirBatch {
 }
 
 /// Walks `root`, returning every file and directory below it (not `root` itself).
-pub fn walk(root: &Path, options: WalkOptions) -> (Vec<Entry>, Vec<ScanIssue>) {
+pub fn walk(root: &Root, options: WalkOptions) -> (Vec<Entry>, Vec<ScanIssue>) {
     let found = Mutex::new(Found::default());
     walk_with(root, options, &|batch: DirBatch| {
         if let Ok(mut all) = found.lock() {
@@ -136,25 +153,25 @@ pub fn walk(root: &Path, options: WalkOptions) -> (Vec<Entry>, Vec<ScanIssue>) {
 /// soon as it is read, so a caller can stream them (into a bounded channel, say) instead of
 /// holding the whole tree. `sink` runs on pool threads; blocking in it throttles the walk.
 ///
-/// Each folder is read through a handle opened from its parent's handle without following
-/// links (`local::confined`), never by its path: a folder swapped for a link while the walk
-/// runs is refused and reported, so nothing outside the root is listed.
-pub fn walk_with(root: &Path, options: WalkOptions, sink: &(dyn Fn(DirBatch) + Sync)) {
+/// The walk starts from the root's own handle (the folder [`Root::open`] checked, not its path
+/// looked up again), and each folder is read through a handle opened from its parent's handle
+/// without following links (`local::confined`), never by its path: a folder swapped for a link
+/// while the walk runs is refused and reported, so nothing outside the root is listed.
+pub fn walk_with(root: &Root, options: WalkOptions, sink: &(dyn Fn(DirBatch) + Sync)) {
     let visited = Mutex::new(HashSet::new());
-    // Followed symlinks must stay inside the source: compared with the root's real path.
-    let real_root = fs::canonicalize(root).unwrap_or_else(|_| root.to_owned());
-    let top = match confined::open_dir(root) {
+    let path = root.path();
+    let top = match root.handle() {
         Ok(fd) => fd,
         Err(e) => {
             sink(DirBatch {
                 entries: Vec::new(),
-                issues: vec![issue(root, &e)],
+                issues: vec![issue(path, &e)],
             });
             return;
         }
     };
     let ctx = Walk {
-        real_root: &real_root,
+        real_root: path,
         top: &top,
         options,
         sink,
@@ -163,7 +180,7 @@ pub fn walk_with(root: &Path, options: WalkOptions, sink: &(dyn Fn(DirBatch) + S
     let ctx = &ctx;
     rayon::scope(|scope| {
         if let Ok(fd) = top.try_clone() {
-            visit_dir(scope, ctx, fd, root.to_owned());
+            visit_dir(scope, ctx, fd, path.to_owned());
         }
     });
 }
@@ -199,12 +216,14 @@ struct Walk<'s> {
 
 impl Walk<'_> {
     /// The metadata of a link's target and, for a folder, a confined handle on it; `None`
-    /// (with an issue) when the link leads out of the source.
+    /// (with an issue) when the link leads out of the source. The target is reached again from
+    /// the root's handle, never through the link: a link swapped in on its way meanwhile is
+    /// refused.
     fn follow(
         &self,
         path: &Path,
         issues: &mut Vec<ScanIssue>,
-    ) -> io::Result<Option<(fs::Metadata, Option<OwnedFd>)>> {
+    ) -> io::Result<Option<(confined::Stat, Option<OwnedFd>)>> {
         let real = fs::canonicalize(path)?;
         let Ok(rel) = real.strip_prefix(self.real_root) else {
             issues.push(ScanIssue {
@@ -214,75 +233,85 @@ impl Walk<'_> {
             });
             return Ok(None);
         };
-        let meta = fs::metadata(&real)?;
-        let fd = if meta.is_dir() {
-            Some(confined::open_dir_beneath(self.top, rel)?)
-        } else {
-            None
+        let node = confined::open_node_beneath(self.top, rel)?;
+        let st = confined::stat_at(&node, c"")?;
+        let fd = match st.kind {
+            FileType::Directory => Some(confined::reopen_dir(&node)?),
+            // The target's own name was a link when opened: not what was followed.
+            FileType::Symlink => return Err(confined::escape()),
+            _ => None,
         };
-        Ok(Some((meta, fd)))
+        Ok(Some((st, fd)))
     }
 }
 
 fn visit_dir<'s>(scope: &rayon::Scope<'s>, ctx: &'s Walk<'s>, dir_fd: OwnedFd, dir: PathBuf) {
     let mut local = DirBatch::default();
     let mut subdirs = Vec::new();
-    match confined::read_dir(&dir_fd, &dir) {
+    match confined::read_dir(&dir_fd) {
         Err(e) => local.issues.push(issue(&dir, &e)),
-        Ok(read) => {
-            for entry in read {
+        Ok(mut read) => {
+            while let Some(entry) = read.read() {
                 let entry = match entry {
                     Ok(e) => e,
                     Err(e) => {
-                        local.issues.push(issue(&dir, &e));
+                        local.issues.push(issue(&dir, &e.into()));
                         continue;
                     }
                 };
-                let name = entry.file_name();
-                if name == TRASH_DIR {
+                let c_name = entry.file_name();
+                let name = OsStr::from_bytes(c_name.to_bytes());
+                if name == "." || name == ".." || name == TRASH_DIR {
                     continue;
                 }
-                // Never `entry.path()`: the handle's path is not the folder's.
-                let path = dir.join(&name);
+                let path = dir.join(name);
+                // A link is known from the listing most of the time; from its metadata otherwise.
+                let linked = entry.file_type() == FileType::Symlink;
+                if linked && !ctx.options.follow_symlinks {
+                    continue;
+                }
                 let mut child = None;
-                let meta = match entry.file_type() {
-                    Ok(t) if t.is_symlink() && ctx.options.follow_symlinks => {
+                // Metadata through the folder's own handle, without following.
+                let stat = (!linked).then(|| confined::stat_at(&dir_fd, c_name));
+                let stat = match stat {
+                    Some(Ok(st)) if st.kind != FileType::Symlink => Ok(st),
+                    Some(Err(e)) => Err(e),
+                    // A link: followed only when asked.
+                    _ if ctx.options.follow_symlinks => {
                         match ctx.follow(&path, &mut local.issues) {
-                            Ok(Some((m, fd))) => {
+                            Ok(Some((st, fd))) => {
                                 child = fd;
-                                Ok(m)
+                                Ok(st)
                             }
                             Ok(None) => continue,
                             Err(e) => Err(e),
                         }
                     }
-                    Ok(t) if t.is_symlink() => continue,
-                    // Metadata through the folder's own handle, without following.
-                    Ok(_) => entry.metadata(),
-                    Err(e) => Err(e),
+                    _ => continue,
                 };
-                let meta = match meta {
-                    Ok(m) => m,
+                let st = match stat {
+                    Ok(st) => st,
                     Err(e) => {
                         local.issues.push(issue(&path, &e));
                         continue;
                     }
                 };
-                if !(meta.is_dir() || meta.is_file()) {
+                let is_dir = st.kind == FileType::Directory;
+                if !(is_dir || st.kind == FileType::RegularFile) {
                     continue;
                 }
-                if meta.is_dir() {
+                if is_dir {
                     let fresh = ctx
                         .visited
                         .lock()
-                        .map(|mut v| v.insert((meta.dev(), meta.ino())))
+                        .map(|mut v| v.insert((st.dev, st.ino)))
                         .unwrap_or(true);
                     if !fresh {
                         continue;
                     }
                     let fd = match child.take() {
                         Some(fd) => Ok(fd),
-                        None => confined::open_dir_beneath(&dir_fd, Path::new(&name)),
+                        None => confined::open_dir_beneath(&dir_fd, Path::new(name)),
                     };
                     match fd {
                         Ok(fd) => subdirs.push((fd, path.clone())),
@@ -292,8 +321,8 @@ fn visit_dir<'s>(scope: &rayon::Scope<'s>, ctx: &'s Walk<'s>, dir_fd: OwnedFd, d
                         }
                     }
                 }
-                let entry = Entry::of(path, &meta);
-                local.entries.push((entry, meta.nlink()));
+                let entry = Entry::from_stat(path, &st);
+                local.entries.push((entry, st.nlink));
                 if local.entries.len() >= BATCH {
                     (ctx.sink)(std::mem::take(&mut local));
                 }

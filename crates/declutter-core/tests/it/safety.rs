@@ -561,6 +561,73 @@ async fn attack_a_planted_symlink_is_not_read_by_a_scan_that_follows_links() -> 
     Ok(())
 }
 
+/// Swaps `root` for a link to `outside` (the folder itself moved to `moved`) when the scan
+/// enters phase `at`: after the scan checked the root, before it walks it.
+struct SwapAt {
+    at: &'static str,
+    root: PathBuf,
+    moved: PathBuf,
+    outside: PathBuf,
+}
+
+impl declutter_core::progress::Progress for SwapAt {
+    fn phase(&self, name: &str, _total: Option<u64>) {
+        // Checked by the test once the scan is over.
+        if name == self.at && std::fs::rename(&self.root, &self.moved).is_ok() {
+            let _ = symlink(&self.outside, &self.root);
+        }
+    }
+    fn advance(&self, _n: u64) {}
+}
+
+#[tokio::test]
+async fn attack_a_source_swapped_for_a_link_as_its_walk_starts_lists_nothing_outside() -> TestResult
+{
+    let dir = tempfile::tempdir()?;
+    let base = dir.path().canonicalize()?;
+    let (root, moved, outside) = (
+        base.join("share/photos"),
+        base.join("share/photos-was"),
+        base.join("outside"),
+    );
+    let content = bytes(21, 10_000);
+    write(&root, "mine.bin", &content)?;
+    write(&root, "mine-copy.bin", &content)?;
+    write(&outside, "secret.bin", &content)?;
+    write(&outside, "secret-copy.bin", &content)?;
+    let before = tree(&outside, true);
+    let mut conn = db(dir.path())?;
+    let swap = SwapAt {
+        at: "walking",
+        root: root.clone(),
+        moved: moved.clone(),
+        outside: outside.clone(),
+    };
+    let summary = scan_local(
+        &mut conn,
+        &UserId::local(),
+        &root,
+        WalkOptions::default(),
+        Arc::new(swap),
+    )
+    .await?;
+    assert!(moved.exists() && root.is_symlink(), "the swap happened");
+    let names: BTreeSet<String> = conn
+        .prepare("SELECT name FROM files WHERE is_dir = 0")?
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<Result<_, _>>()?;
+    // The walk read the folder the scan opened and checked (wherever it went), never the link
+    // now at its path.
+    assert_eq!(
+        names,
+        BTreeSet::from(["mine-copy.bin".to_owned(), "mine.bin".to_owned()]),
+        "{:?}",
+        summary.issues
+    );
+    assert_eq!(tree(&outside, true), before, "outside untouched");
+    Ok(())
+}
+
 mod rule_props {
     use proptest::prelude::*;
 

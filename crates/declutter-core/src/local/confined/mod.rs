@@ -19,7 +19,7 @@
 use std::ffi::OsString;
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd as _, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Component, Path, PathBuf};
 
 use rustix::fs::{AtFlags, Mode, OFlags, ResolveFlags};
@@ -43,7 +43,7 @@ pub fn is_escape(e: &io::Error) -> bool {
     e.get_ref().is_some_and(|inner| inner.is::<Escape>())
 }
 
-fn escape() -> io::Error {
+pub(crate) fn escape() -> io::Error {
     io::Error::new(io::ErrorKind::PermissionDenied, Escape)
 }
 
@@ -77,32 +77,38 @@ const BENEATH: ResolveFlags = ResolveFlags::BENEATH
     .union(ResolveFlags::NO_MAGICLINKS);
 
 impl Root {
-    /// Opens the root folder `path`, a real path (as sources are recorded). The folder opened
-    /// must still be at that path: a source nested in another can be swapped for a link by
-    /// whoever writes into the outer one, and is then refused.
+    /// Opens the root folder `path`, a real path (as sources are recorded): absolute, plain
+    /// names, no symbolic link at any component. It is resolved from `/` under the same rule as
+    /// everything below a root, so the folder opened is the one at that path at that moment: a
+    /// source nested in another, swapped for a link by whoever writes into the outer one, is
+    /// refused. (No `/proc` is needed to check what was opened.)
     pub fn open(path: &Path) -> io::Result<Self> {
-        let fd = rustix::fs::open(
-            path,
-            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::NOFOLLOW,
-            Mode::empty(),
-        )
-        .map_err(|e| {
-            let link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
-            if e == Errno::LOOP || link {
-                escape()
-            } else {
-                e.into()
-            }
-        })?;
-        // What the kernel says the handle is, against what we were asked for.
-        let real = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd()))
-            .or_else(|_| std::fs::canonicalize(path))?;
-        if real != path {
+        let rel = path.strip_prefix("/").map_err(|_| escape())?;
+        if !rel.components().all(|c| matches!(c, Component::Normal(_))) {
             return Err(escape());
         }
+        let slash = rustix::fs::open("/", DIR | OFlags::CLOEXEC, Mode::empty())?;
+        let fd = if rel.as_os_str().is_empty() {
+            slash
+        } else {
+            open_beneath(slash.as_fd(), rel, DIR)?
+        };
         Ok(Self {
             path: path.to_owned(),
             fd,
+        })
+    }
+
+    /// A second handle on the root folder itself (for a walk that outlives this borrow).
+    pub fn handle(&self) -> io::Result<OwnedFd> {
+        self.fd.try_clone()
+    }
+
+    /// The same root through a second handle on the same folder (not opened again).
+    pub fn try_clone(&self) -> io::Result<Self> {
+        Ok(Self {
+            path: self.path.clone(),
+            fd: self.handle()?,
         })
     }
 
@@ -289,31 +295,95 @@ impl Root {
     }
 }
 
-/// Opens the folder at `path` (a scan's root) for reading.
-pub fn open_dir(path: &Path) -> io::Result<OwnedFd> {
-    Ok(rustix::fs::open(
-        path,
-        DIR | OFlags::CLOEXEC,
-        Mode::empty(),
-    )?)
-}
-
 /// Opens the folder `rel` below the folder `dir`, refusing links and escapes.
 pub fn open_dir_beneath(dir: &OwnedFd, rel: &Path) -> io::Result<OwnedFd> {
     open_beneath(dir.as_fd(), rel, DIR)
 }
 
-/// Lists the folder behind `dir` (whose path is `path`) through the handle itself: the magic
-/// link `/proc/self/fd/N` is the open folder, whatever happened to its path since. Entries'
-/// metadata is read relative to that handle. Without `/proc`, the path is listed.
-pub fn read_dir(dir: &OwnedFd, path: &Path) -> io::Result<std::fs::ReadDir> {
-    std::fs::read_dir(format!("/proc/self/fd/{}", dir.as_raw_fd())).or_else(|e| {
-        if e.kind() == io::ErrorKind::NotFound {
-            std::fs::read_dir(path)
-        } else {
-            Err(e)
+/// Opens whatever is at `rel` below the folder `dir` as an `O_PATH` handle (nothing read,
+/// nothing written: only its metadata, or a folder reopened from it), refusing escapes and
+/// links on the way. A trailing link is opened itself, never followed: its metadata says so.
+pub fn open_node_beneath(dir: &OwnedFd, rel: &Path) -> io::Result<OwnedFd> {
+    open_beneath(dir.as_fd(), rel, OFlags::PATH)
+}
+
+/// The folder behind the handle `node` (an [`open_node_beneath`] handle, say), opened for
+/// reading: `.` from the handle is the folder itself, whatever its path became.
+pub fn reopen_dir(node: &OwnedFd) -> io::Result<OwnedFd> {
+    Ok(rustix::fs::openat(
+        node,
+        ".",
+        DIR | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?)
+}
+
+/// Lists the folder behind the handle `dir`, through a second handle opened as `.` from it:
+/// the open folder itself, whatever happened to its path since, and never a path. Entries'
+/// metadata is read relative to `dir` ([`stat_at`]).
+pub fn read_dir(dir: &OwnedFd) -> io::Result<rustix::fs::Dir> {
+    Ok(rustix::fs::Dir::read_from(dir)?)
+}
+
+/// What the walk records of an entry.
+#[derive(Debug, Clone, Copy)]
+pub struct Stat {
+    /// File, folder, link or other.
+    pub kind: rustix::fs::FileType,
+    /// Bytes.
+    pub size: u64,
+    /// Modification time, ns since the epoch.
+    pub mtime_ns: i64,
+    /// Device id, as `std::os::unix::fs::MetadataExt::dev` gives it.
+    pub dev: u64,
+    /// Inode.
+    pub ino: u64,
+    /// Hard links.
+    pub nlink: u64,
+}
+
+fn mtime_ns(secs: i64, nanos: u32) -> i64 {
+    secs.saturating_mul(1_000_000_000)
+        .saturating_add(i64::from(nanos))
+}
+
+/// The metadata of `name` in the folder `dir` without following a link (a link is described as
+/// one), or of the handle itself when `name` is empty: `statx(2)`, or `fstatat(2)` where a
+/// kernel or a sandbox refuses it.
+pub fn stat_at(dir: &impl AsFd, name: &std::ffi::CStr) -> io::Result<Stat> {
+    use rustix::fs::StatxFlags as F;
+    let flags = if name.is_empty() {
+        AtFlags::EMPTY_PATH | AtFlags::SYMLINK_NOFOLLOW
+    } else {
+        AtFlags::SYMLINK_NOFOLLOW
+    };
+    let want = F::TYPE | F::NLINK | F::INO | F::SIZE | F::MTIME;
+    match rustix::fs::statx(dir, name, flags, want) {
+        Ok(st) if F::from_bits_retain(st.stx_mask).contains(want) => Ok(Stat {
+            kind: rustix::fs::FileType::from_raw_mode(u32::from(st.stx_mode)),
+            size: st.stx_size,
+            mtime_ns: mtime_ns(st.stx_mtime.tv_sec, st.stx_mtime.tv_nsec),
+            dev: rustix::fs::makedev(st.stx_dev_major, st.stx_dev_minor),
+            ino: st.stx_ino,
+            nlink: u64::from(st.stx_nlink),
+        }),
+        Ok(_) | Err(Errno::NOSYS | Errno::PERM) => {
+            Ok(of_stat(&rustix::fs::statat(dir, name, flags)?))
         }
-    })
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// [`Stat`] from `fstatat(2)`'s answer.
+fn of_stat(st: &rustix::fs::Stat) -> Stat {
+    Stat {
+        kind: rustix::fs::FileType::from_raw_mode(st.st_mode),
+        size: u64::try_from(st.st_size).unwrap_or(0),
+        mtime_ns: mtime_ns(st.st_mtime, u32::try_from(st.st_mtime_nsec).unwrap_or(0)),
+        dev: st.st_dev,
+        ino: st.st_ino,
+        nlink: st.st_nlink,
+    }
 }
 
 /// Not there: missing, or a parent that is not a folder.

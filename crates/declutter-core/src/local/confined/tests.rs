@@ -3,6 +3,7 @@
 use super::*;
 use std::ffi::OsStr;
 use std::fs;
+use std::os::unix::ffi::OsStrExt as _;
 use std::os::unix::fs::symlink;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -12,7 +13,7 @@ fn links_anywhere_below_the_root_are_refused() -> TestResult {
     let tmp = tempfile::tempdir()?;
     let root = tmp.path().join("root");
     let outside = tmp.path().join("outside");
-    fs::create_dir_all(root.join("real"))?;
+    fs::create_dir_all(root.join("real/sub"))?;
     fs::create_dir_all(&outside)?;
     fs::write(outside.join("secret"), b"s")?;
     fs::write(root.join("real/f"), b"f")?;
@@ -21,6 +22,16 @@ fn links_anywhere_below_the_root_are_refused() -> TestResult {
     let r = Root::open(&root)?;
     assert!(is_escape(
         &Root::open(&root.join("out")).err().ok_or("a linked root")?
+    ));
+    assert!(is_escape(
+        &Root::open(&root.join("inside/sub"))
+            .err()
+            .ok_or("a root below a link")?
+    ));
+    assert!(is_escape(
+        &Root::open(Path::new("relative/root"))
+            .err()
+            .ok_or("a relative root")?
     ));
     assert!(is_escape(
         &Root::open(&root.join("real/../real"))
@@ -110,15 +121,20 @@ fn a_folder_swapped_for_a_link_after_it_was_opened_is_listed_as_opened() -> Test
     fs::create_dir_all(&outside)?;
     fs::write(root.join("a/mine"), b"m")?;
     fs::write(outside.join("secret"), b"s")?;
-    let top = open_dir(&root)?;
+    let top = Root::open(&root.canonicalize()?)?.handle()?;
     let a = open_dir_beneath(&top, Path::new("a"))?;
     // Between listing the root and reading `a`, `a` becomes a link to the outside.
     fs::rename(root.join("a"), root.join("a2"))?;
     symlink(&outside, root.join("a"))?;
-    let names: Vec<OsString> = read_dir(&a, &root.join("a"))?
-        .map(|e| e.map(|e| e.file_name()))
-        .collect::<io::Result<_>>()?;
-    assert_eq!(names, vec![OsString::from("mine")]);
+    let mut names = Vec::new();
+    let mut listing = read_dir(&a)?;
+    while let Some(entry) = listing.read() {
+        let name = entry?.file_name().to_bytes().to_vec();
+        if name != b"." && name != b".." {
+            names.push(name);
+        }
+    }
+    assert_eq!(names, vec![b"mine".to_vec()]);
     let e = open_dir_beneath(&top, Path::new("a"))
         .err()
         .ok_or("opened a link")?;
@@ -145,5 +161,59 @@ fn exclusive_copy_across_devices() -> TestResult {
     assert!(!shm.path().join("a.bin").exists());
     assert_eq!(fs::read(disk.path().join("a.bin"))?, b"payload");
     assert!(!disk.path().join("a.bin.declutter-partial").exists());
+    Ok(())
+}
+
+#[test]
+fn an_entry_is_described_as_std_describes_it() -> TestResult {
+    use std::os::unix::fs::MetadataExt as _;
+    let tmp = tempfile::tempdir()?;
+    let dir = tmp.path().canonicalize()?;
+    fs::write(dir.join("f"), b"12345")?;
+    fs::create_dir(dir.join("d"))?;
+    symlink(dir.join("f"), dir.join("l"))?;
+    fs::hard_link(dir.join("f"), dir.join("h"))?;
+    let top = Root::open(&dir)?.handle()?;
+    for (name, kind) in [
+        (c"f", rustix::fs::FileType::RegularFile),
+        (c"d", rustix::fs::FileType::Directory),
+        (c"l", rustix::fs::FileType::Symlink),
+    ] {
+        let st = stat_at(&top, name)?;
+        let meta = fs::symlink_metadata(dir.join(OsStr::from_bytes(name.to_bytes())))?;
+        assert_eq!(st.kind, kind, "{name:?}");
+        // Where `statx` is refused, `fstatat` describes it the same.
+        let old = of_stat(&rustix::fs::statat(&top, name, AtFlags::SYMLINK_NOFOLLOW)?);
+        assert_eq!(
+            (
+                old.kind,
+                old.dev,
+                old.ino,
+                old.nlink,
+                old.size,
+                old.mtime_ns
+            ),
+            (st.kind, st.dev, st.ino, st.nlink, st.size, st.mtime_ns),
+            "{name:?}"
+        );
+        assert_eq!(
+            (st.dev, st.ino, st.nlink, st.size),
+            (meta.dev(), meta.ino(), meta.nlink(), meta.size()),
+            "{name:?}"
+        );
+        assert_eq!(
+            st.mtime_ns,
+            meta.mtime() * 1_000_000_000 + meta.mtime_nsec(),
+            "{name:?}"
+        );
+    }
+    assert_eq!(stat_at(&top, c"f")?.nlink, 2, "the hard link is counted");
+    let own = stat_at(&top, c"")?;
+    let meta = fs::metadata(&dir)?;
+    assert_eq!(
+        (own.dev, own.ino),
+        (meta.dev(), meta.ino()),
+        "the handle itself"
+    );
     Ok(())
 }
