@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use declutter_core::ids::{Source, UserId};
 use declutter_core::local::TRASH_DIR;
+use declutter_core::local::confined::{Node, Root, is_escape};
 use declutter_core::store::owners;
 use platform_db::sql::AnyPool;
 
@@ -28,35 +29,39 @@ enum RemoveError {
     Io(#[from] std::io::Error),
 }
 
-/// Removes the folder of one trash entry, `<root>/.declutter-trash/<id>`, without following
-/// symlinks: the root must still be canonical and inside the allow-listed roots, the trash
-/// folder a real folder, and a symlink in the entry's place is unlinked, never followed.
+/// Removes the folder of one trash entry, `<root>/.declutter-trash/<id>`, through confined
+/// handles only: the root must still be canonical and inside the allow-listed roots, and is
+/// opened once without following a link; the trash folder must be a real folder; the entry is
+/// removed from the root's handle, each folder inside opened from its parent's refusing links,
+/// and a link met inside (or in the entry's place) is unlinked, never followed. A folder
+/// swapped for a link meanwhile is refused at the moment it is opened, never acted through.
 /// `false` when there was nothing to remove.
 fn remove_entry(roots: &[PathBuf], root: &Path, id: i64) -> Result<bool, RemoveError> {
     let real = confine(roots, root)?;
     if real != root {
         return Err(RemoveError::Moved);
     }
+    let opened = Root::open(&real).map_err(|e| {
+        if is_escape(&e) {
+            RemoveError::Moved
+        } else {
+            RemoveError::Io(e)
+        }
+    })?;
     let trash = real.join(TRASH_DIR);
-    match std::fs::symlink_metadata(&trash) {
-        Ok(m) if m.file_type().is_dir() => {}
-        Ok(_) => return Err(RemoveError::NotAFolder),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+    match opened.lstat(&trash) {
+        Ok(Some(Node::Entry(m))) if m.is_dir() => {}
+        Ok(None) => return Ok(false),
+        Ok(Some(_)) => return Err(RemoveError::NotAFolder),
+        Err(e) if is_escape(&e) => return Err(RemoveError::NotAFolder),
         Err(e) => return Err(e.into()),
     }
-    let entry = trash.join(id.to_string());
-    let meta = match std::fs::symlink_metadata(&entry) {
-        Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(e) => return Err(e.into()),
-    };
-    // `remove_dir_all` removes symlinks inside the tree rather than following them.
-    if meta.file_type().is_dir() {
-        std::fs::remove_dir_all(&entry)?;
-    } else {
-        std::fs::remove_file(&entry)?;
+    match opened.remove_tree(&trash.join(id.to_string())) {
+        Ok(removed) => Ok(removed),
+        // The trash folder became a link since it was looked at.
+        Err(e) if is_escape(&e) => Err(RemoveError::NotAFolder),
+        Err(e) => Err(e.into()),
     }
-    Ok(true)
 }
 
 /// Deletes the files the engine moved into local trash folders for `owner` (only entries of
@@ -128,6 +133,16 @@ mod tests {
             "links are never followed"
         );
         assert!(!remove_entry(&roots, &root, 10)?);
+        // The trash folder itself a link to a folder that holds an entry of that name.
+        std::fs::create_dir_all(outside.join("8"))?;
+        std::fs::write(outside.join("8/keep.txt"), b"not ours")?;
+        std::fs::rename(&trash, root.join("trash-was"))?;
+        std::os::unix::fs::symlink(&outside, &trash)?;
+        assert!(matches!(
+            remove_entry(&roots, &root, 8),
+            Err(RemoveError::NotAFolder)
+        ));
+        assert!(outside.join("8/keep.txt").exists());
         assert!(
             matches!(
                 remove_entry(&roots, &outside, 8),
@@ -135,6 +150,60 @@ mod tests {
             ),
             "outside the roots"
         );
+        Ok(())
+    }
+
+    /// Someone who can write into the source flips its trash folder between a real folder and
+    /// a link to another folder holding an entry of the same name, while the account's trash
+    /// is removed over and over: only entries in the real folder ever go.
+    #[test]
+    fn attack_a_trash_folder_flipped_to_a_link_while_an_account_is_deleted()
+    -> Result<(), Box<dyn std::error::Error>> {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let dir = tempfile::tempdir()?;
+        std::fs::create_dir_all(dir.path().join("root"))?;
+        let root = dir.path().join("root").canonicalize()?;
+        let outside = dir.path().join("outside");
+        std::fs::create_dir_all(outside.join("7"))?;
+        std::fs::write(outside.join("7/keep.txt"), b"not ours")?;
+        let trash = root.join(TRASH_DIR);
+        let aside = root.join("aside");
+        std::fs::create_dir_all(&trash)?;
+        let stop = AtomicBool::new(false);
+        let roots = vec![root.clone()];
+        let removed = std::thread::scope(|s| {
+            s.spawn(|| {
+                while !stop.load(Ordering::Relaxed) {
+                    if std::fs::rename(&trash, &aside).is_ok() {
+                        let _ = std::os::unix::fs::symlink(&outside, &trash);
+                        let _ = std::fs::remove_file(&trash);
+                        let _ = std::fs::rename(&aside, &trash);
+                    }
+                }
+            });
+            let mut removed = 0;
+            let mut fresh = false;
+            let until = std::time::Instant::now() + std::time::Duration::from_secs(3);
+            while std::time::Instant::now() < until && outside.join("7/keep.txt").exists() {
+                // A fresh entry in the real trash folder, wherever it is at the moment.
+                if !fresh {
+                    let real = if trash.is_symlink() { &aside } else { &trash };
+                    fresh = std::fs::create_dir_all(real.join("7/sub")).is_ok()
+                        && std::fs::write(real.join("7/sub/mine.txt"), b"mine").is_ok();
+                }
+                if matches!(remove_entry(&roots, &root, 7), Ok(true)) {
+                    removed += 1;
+                    fresh = false;
+                }
+            }
+            stop.store(true, Ordering::Relaxed);
+            removed
+        });
+        assert!(
+            outside.join("7/keep.txt").exists(),
+            "an entry outside the source was removed"
+        );
+        assert!(removed > 0, "the real trash entry was removed at times");
         Ok(())
     }
 }

@@ -16,10 +16,11 @@
 //! a link inside the root to another folder of the root is exactly what turns a trash folder
 //! into live data, so we refuse every link.)
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Component, Path, PathBuf};
 
 use rustix::fs::{AtFlags, Mode, OFlags, ResolveFlags};
@@ -270,6 +271,80 @@ impl Root {
         }
         let made = open_beneath(parent.as_fd(), Path::new(&name), DIR)?;
         rustix::fs::fchmod(&made, Mode::from_raw_mode(mode & 0o7777))?;
+        Ok(true)
+    }
+
+    /// Removes the entry at `abs` and, for a folder, everything in it, through handles only:
+    /// `abs` is reached from the root refusing links on the way, each folder inside is opened
+    /// from its parent's handle refusing links, and a link met inside is unlinked itself, never
+    /// followed. A folder swapped for a link while this runs is refused ([`Escape`]), whatever
+    /// it leads to. `false` when nothing is at `abs`.
+    pub fn remove_tree(&self, abs: &Path) -> io::Result<bool> {
+        let (top_dir, top_name) = match self.parent_of(abs) {
+            Ok(found) => found,
+            Err(e) if gone(&e) => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        let top_name = std::ffi::CString::new(top_name.into_encoded_bytes())
+            .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+        /// A folder being emptied: its handle, the names left in it, and its own name.
+        struct Open {
+            fd: OwnedFd,
+            left: Vec<std::ffi::CString>,
+            name: std::ffi::CString,
+        }
+        let open = |parent: &OwnedFd, name: std::ffi::CString| -> io::Result<Open> {
+            let fd = open_beneath(
+                parent.as_fd(),
+                Path::new(OsStr::from_bytes(name.to_bytes())),
+                DIR,
+            )?;
+            let mut left = Vec::new();
+            let mut listing = read_dir(&fd)?;
+            while let Some(entry) = listing.read() {
+                let entry = entry?;
+                let n = entry.file_name();
+                if n != c"." && n != c".." {
+                    left.push(n.to_owned());
+                }
+            }
+            Ok(Open { fd, left, name })
+        };
+        match stat_at(&top_dir, &top_name) {
+            Err(e) if gone(&e) => return Ok(false),
+            Err(e) => return Err(e),
+            Ok(st) if st.kind != rustix::fs::FileType::Directory => {
+                rustix::fs::unlinkat(&top_dir, top_name.as_c_str(), AtFlags::empty())?;
+                return Ok(true);
+            }
+            Ok(_) => {}
+        }
+        let mut stack = vec![open(&top_dir, top_name)?];
+        while let Some(cur) = stack.last_mut() {
+            if let Some(name) = cur.left.pop() {
+                let is_dir = match stat_at(&cur.fd, &name) {
+                    Ok(st) => st.kind == rustix::fs::FileType::Directory,
+                    Err(e) if gone(&e) => continue,
+                    Err(e) => return Err(e),
+                };
+                if is_dir {
+                    let next = open(&cur.fd, name)?;
+                    stack.push(next);
+                } else {
+                    match rustix::fs::unlinkat(&cur.fd, name.as_c_str(), AtFlags::empty()) {
+                        Ok(()) | Err(Errno::NOENT) => {}
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                continue;
+            }
+            let Some(done) = stack.pop() else { break };
+            let parent = stack.last().map_or(&top_dir, |p| &p.fd);
+            match rustix::fs::unlinkat(parent, done.name.as_c_str(), AtFlags::REMOVEDIR) {
+                Ok(()) | Err(Errno::NOENT) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
         Ok(true)
     }
 

@@ -3,7 +3,6 @@
 use super::*;
 use std::ffi::OsStr;
 use std::fs;
-use std::os::unix::ffi::OsStrExt as _;
 use std::os::unix::fs::symlink;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -215,5 +214,38 @@ fn an_entry_is_described_as_std_describes_it() -> TestResult {
         (meta.dev(), meta.ino()),
         "the handle itself"
     );
+    Ok(())
+}
+
+#[test]
+fn a_tree_is_removed_through_handles_and_never_through_a_link() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let root = tmp.path().canonicalize()?.join("root");
+    let outside = tmp.path().canonicalize()?.join("outside");
+    fs::create_dir_all(root.join("t/7/a/b"))?;
+    fs::write(root.join("t/7/a/b/f"), b"f")?;
+    fs::write(root.join("t/7/g"), b"g")?;
+    fs::create_dir_all(outside.join("7"))?;
+    fs::write(outside.join("7/keep"), b"k")?;
+    // Links inside the tree, to a folder and to a file outside: unlinked, never followed.
+    symlink(&outside, root.join("t/7/a/dir-link"))?;
+    symlink(outside.join("7/keep"), root.join("t/7/file-link"))?;
+    let r = Root::open(&root)?;
+    assert!(r.remove_tree(&root.join("t/7"))?);
+    assert!(!root.join("t/7").exists() && root.join("t").is_dir());
+    assert!(!r.remove_tree(&root.join("t/7"))?, "nothing left to remove");
+    assert_eq!(fs::read(outside.join("7/keep"))?, b"k");
+    // A folder on the way is a link to a folder holding an entry of the same name: refused.
+    fs::remove_dir(root.join("t"))?;
+    symlink(&outside, root.join("t"))?;
+    let e = r
+        .remove_tree(&root.join("t/7"))
+        .err()
+        .ok_or("removed through a link")?;
+    assert!(is_escape(&e), "{e}");
+    assert_eq!(fs::read(outside.join("7/keep"))?, b"k");
+    // A file or a link in the entry's place is unlinked itself.
+    assert!(r.remove_tree(&root.join("t"))?);
+    assert!(!root.join("t").exists() && outside.join("7/keep").exists());
     Ok(())
 }
