@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use declutter_core::store::jobs::JobKind;
 use declutter_core::store::review::{Filter, Kind, Sort};
-use http::StatusCode;
+use http::{StatusCode, header};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::access::{Ctx, CurrentUser};
@@ -96,7 +96,8 @@ pub async fn api_list(
 ) -> Result<Response, ApiError> {
     let sel = Selection::try_from(q)?;
     let view = review.page(work::owner(&p.user.id)?, &sel).await?;
-    Ok(Json(&*view).into_response())
+    let body = view.json().map_err(ApiError::internal)?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 /// `?parent=` of the folder view, beside the duplicates query it carries along.

@@ -65,6 +65,22 @@ pub struct DupesView {
     /// the API's answer: `POST /api/plans` takes no picks.
     #[serde(skip)]
     pub version: i64,
+    /// The page as the API sends it: serialized at its first request, then sent as it is
+    /// while the page stays cached (a cached page never changes; a write makes a new one).
+    #[serde(skip)]
+    #[schema(ignore)]
+    json: std::sync::OnceLock<axum::body::Bytes>,
+}
+
+impl DupesView {
+    /// The page as JSON, serialized once.
+    pub fn json(&self) -> Result<axum::body::Bytes, serde_json::Error> {
+        if let Some(done) = self.json.get() {
+            return Ok(done.clone());
+        }
+        let made = axum::body::Bytes::from(serde_json::to_vec(self)?);
+        Ok(self.json.get_or_init(|| made).clone())
+    }
 }
 
 /// The folder tree of the owner's duplicates, and the sources they are in.
@@ -197,6 +213,7 @@ impl Review {
             probable_groups: probable,
             groups: rows.iter().map(group_view).collect(),
             version,
+            json: std::sync::OnceLock::new(),
         });
         self.caches
             .pages
@@ -259,5 +276,36 @@ fn group_view(g: &groups::Group) -> GroupView {
             Confidence::Probable => None,
         },
         files,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cached_page_is_serialized_once_and_as_serde_would() -> Result<(), serde_json::Error> {
+        let view = DupesView {
+            page: 2,
+            pages: 3,
+            total_groups: 41,
+            reclaimable_bytes: 7,
+            probable_groups: 1,
+            groups: Vec::new(),
+            version: 9,
+            json: std::sync::OnceLock::new(),
+        };
+        let first = view.json()?;
+        assert_eq!(&first[..], &serde_json::to_vec(&view)?[..]);
+        let again = view.json()?;
+        assert_eq!(
+            first.as_ptr(),
+            again.as_ptr(),
+            "the same bytes, not serialized again"
+        );
+        let sent: serde_json::Value = serde_json::from_slice(&again)?;
+        assert_eq!(sent["total_groups"], 41);
+        assert!(sent.get("version").is_none() && sent.get("json").is_none());
+        Ok(())
     }
 }
