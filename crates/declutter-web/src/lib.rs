@@ -220,7 +220,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
     if error_reporter.is_some() {
         tracing::info!("error reporting to Sentry is on");
     }
-    Ok(state::AppState {
+    Ok(state::AppState::new(state::Shared {
         error_reporter,
         thumbnailing: Arc::new(Semaphore::new(THUMBNAIL_SLOTS)),
         review: Arc::default(),
@@ -258,7 +258,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<state::AppState> {
         item_hook: services::cleanup::Hook::default(),
         pool,
         config: Arc::new(config),
-    })
+    }))
 }
 
 /// The router wrapped in the platform middleware stack.

@@ -30,9 +30,33 @@ pub struct Rates {
     pub api: Option<RateLimiter>,
 }
 
-/// Everything handlers share.
+/// Everything handlers share, behind one `Arc`: extractors and middleware clone the state for
+/// every request, and a clone is one reference count instead of one per field.
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    /// The state holding `shared`.
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+
+    /// The fields, to change before serving (a copy is made if the state is already shared).
+    pub fn make_mut(&mut self) -> &mut Shared {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The fields of [`AppState`].
+#[derive(Debug, Clone)]
+pub struct Shared {
     /// Frozen configuration.
     pub config: Arc<Config>,
     /// `scheme://host[:port]` of the public URL, for Origin checks.

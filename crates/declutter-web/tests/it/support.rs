@@ -228,8 +228,8 @@ impl TestApp {
         }
         let mut state = declutter_web::build_state(config).await?;
         let revoked = Arc::new(RecordingRevoker::default());
-        state.revoker = revoked.clone();
-        state.item_hook = declutter_web::services::cleanup::Hook(o.item_hook);
+        state.make_mut().revoker = revoked.clone();
+        state.make_mut().item_hook = declutter_web::services::cleanup::Hook(o.item_hook);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(declutter_web::serve_state(
             state.clone(),
