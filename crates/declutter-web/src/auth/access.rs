@@ -175,12 +175,7 @@ async fn resolve(
     };
     let found = state
         .pool
-        .read(move |c| -> Result<_, db::DbError> {
-            let Some(s) = db::sessions::get(c, &hash)? else {
-                return Ok(None);
-            };
-            Ok(db::users::by_id(c, &s.user_id)?.map(|u| (u, s)))
-        })
+        .read(move |c| db::users::by_session(c, &hash))
         .await??;
     // An unknown or expired session cookie is simply not signed in: browsers keep stale cookies.
     Ok(found.map(|(user, session)| Principal {

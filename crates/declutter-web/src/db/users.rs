@@ -118,6 +118,32 @@ pub fn by_id(c: &dyn Db, id: &str) -> Result<Option<User>, DbError> {
     .optional()?)
 }
 
+/// The account signed in with the unexpired session `id_hash`, and the session, in one query
+/// (every signed-in page asks).
+pub fn by_session(
+    c: &dyn Db,
+    id_hash: &str,
+) -> Result<Option<(User, super::sessions::SessionRow)>, DbError> {
+    Ok(c.query_row(
+        &format!(
+            "SELECT {COLUMNS}, s.sid, s.csrf FROM users \
+             JOIN (SELECT user_id AS uid, id_hash AS sid, csrf_token AS csrf FROM sessions \
+                   WHERE id_hash = ?1 AND expires_at > ?2) s ON users.id = s.uid"
+        ),
+        params![id_hash, now()],
+        |r| {
+            let user = from_row(r)?;
+            let session = super::sessions::SessionRow {
+                id_hash: r.get(7)?,
+                user_id: user.id.clone(),
+                csrf_token: r.get(8)?,
+            };
+            Ok((user, session))
+        },
+    )
+    .optional()?)
+}
+
 /// What sign-in needs: the account, its hash and its lock.
 #[derive(Debug, Clone)]
 pub struct Credentials {

@@ -42,9 +42,10 @@ pub async fn page_(
 ) -> Result<Response, ApiError> {
     let sel = Selection::try_from(q)?;
     let owner = work::owner(&p.user.id)?;
-    let dupes = review.page(owner.clone(), &sel).await?;
     // Every source and folder, whatever the filter: they are the filter's choices.
-    let folders = review.folders(owner, &Filter::default()).await?;
+    let (dupes, folders) = review
+        .page_and_folders(owner, &sel, &Filter::default())
+        .await?;
     let query = sel.query();
     let link = |page: usize| format!("/dupes?{query}&page={page}");
     let view = DupesPage {

@@ -9,11 +9,12 @@ pub mod query;
 
 use std::sync::Arc;
 
+use declutter_core::db::DbError;
 use declutter_core::ids::UserId;
 use declutter_core::store::folders::{self, FolderTree};
 use declutter_core::store::groups::{self, Confidence};
 use declutter_core::store::review::{self, Filter};
-use platform_db::sql::AnyPool;
+use platform_db::sql::{AnyPool, Db};
 use serde::Serialize;
 
 use crate::error::ApiError;
@@ -169,40 +170,80 @@ impl Review {
         // look older than it is (a later miss), never newer.
         let read = self
             .pool
-            .read(
-                move |c| -> Result<Read<DupesView, Fresh>, declutter_core::db::DbError> {
-                    let version = groups::view_version(c, &owner)?;
-                    // The page asked for, when rendered at this version: no count, no query.
-                    let asked = format!("{}&page={}", sel.query(), sel.page);
-                    if let Some(view) = caches.pages.get(&read_key, &asked, version) {
-                        return Ok(Read::Cached(view));
-                    }
-                    let summary = groups::summary(c, &owner)?;
-                    // The unfiltered count is the trigger-kept summary; a filter counts its groups.
-                    let total = if sel.filter.is_empty() {
-                        summary.group_count
-                    } else {
-                        review::count(c, &owner, &sel.filter)?
-                    };
-                    let total = usize::try_from(total).unwrap_or(usize::MAX);
-                    let page_no = sel.page.clamp(1, total.div_ceil(PAGE_SIZE).max(1));
-                    let cache_key = format!("{}&page={page_no}", sel.query());
-                    if let Some(view) = caches.pages.get(&read_key, &cache_key, version) {
-                        return Ok(Read::Cached(view));
-                    }
-                    let offset = ((page_no - 1) * PAGE_SIZE) as u64;
-                    let rows =
-                        review::page(c, &owner, &sel.filter, sel.sort, offset, PAGE_SIZE as u64)?;
-                    let probable = groups::probable_count(c, &owner)?;
-                    Ok(Read::Fresh(
-                        version,
-                        (cache_key, summary, total, page_no, rows, probable),
-                    ))
-                },
-            )
+            .read(move |c| -> Result<_, DbError> {
+                let version = groups::view_version(c, &owner)?;
+                read_page(c, &caches, &read_key, &owner, &sel, version)
+            })
             .await??;
+        Ok(self.keep_page(key, read))
+    }
+
+    /// The folder tree of `owner`'s duplicates that pass `filter` (every duplicate for the
+    /// default filter), so a folder's numbers add up to what the list shows for that filter.
+    pub async fn folders(&self, owner: UserId, filter: &Filter) -> Result<Arc<Folders>, ApiError> {
+        let key: Arc<str> = Arc::from(owner.as_str());
+        let caches = Arc::clone(&self.caches);
+        let (read_key, filter) = (Arc::clone(&key), filter.clone());
+        let cache_key = tree_key(&filter);
+        let read_cache_key = cache_key.clone();
+        let read = self
+            .pool
+            .read(move |c| -> Result<_, DbError> {
+                let version = groups::view_version(c, &owner)?;
+                read_tree(
+                    c,
+                    &caches,
+                    &read_key,
+                    &owner,
+                    &filter,
+                    &read_cache_key,
+                    version,
+                )
+            })
+            .await??;
+        Ok(self.keep_tree(key, cache_key, read))
+    }
+
+    /// [`Self::page`] and [`Self::folders`] read at one version, in one visit to the database
+    /// (the duplicates page shows both).
+    pub async fn page_and_folders(
+        &self,
+        owner: UserId,
+        sel: &Selection,
+        filter: &Filter,
+    ) -> Result<(Arc<DupesView>, Arc<Folders>), ApiError> {
+        let key: Arc<str> = Arc::from(owner.as_str());
+        let caches = Arc::clone(&self.caches);
+        let (read_key, sel, filter) = (Arc::clone(&key), sel.clone(), filter.clone());
+        let cache_key = tree_key(&filter);
+        let read_cache_key = cache_key.clone();
+        let (page, tree) = self
+            .pool
+            .read(move |c| -> Result<_, DbError> {
+                let version = groups::view_version(c, &owner)?;
+                let page = read_page(c, &caches, &read_key, &owner, &sel, version)?;
+                let tree = read_tree(
+                    c,
+                    &caches,
+                    &read_key,
+                    &owner,
+                    &filter,
+                    &read_cache_key,
+                    version,
+                )?;
+                Ok((page, tree))
+            })
+            .await??;
+        Ok((
+            self.keep_page(Arc::clone(&key), page),
+            self.keep_tree(key, cache_key, tree),
+        ))
+    }
+
+    /// The page read: the cached one, or one made from fresh rows and kept.
+    fn keep_page(&self, key: Arc<str>, read: Read<DupesView, Fresh>) -> Arc<DupesView> {
         let (version, (cache_key, summary, total, page_no, rows, probable)) = match read {
-            Read::Cached(view) => return Ok(view),
+            Read::Cached(view) => return view,
             Read::Fresh(v, f) => (v, f),
         };
         let view = Arc::new(DupesView {
@@ -218,46 +259,89 @@ impl Review {
         self.caches
             .pages
             .put(key, cache_key, version, Arc::clone(&view));
-        Ok(view)
+        view
     }
 
-    /// The folder tree of `owner`'s duplicates that pass `filter` (every duplicate for the
-    /// default filter), so a folder's numbers add up to what the list shows for that filter.
-    pub async fn folders(&self, owner: UserId, filter: &Filter) -> Result<Arc<Folders>, ApiError> {
-        let key: Arc<str> = Arc::from(owner.as_str());
-        let caches = Arc::clone(&self.caches);
-        let read_key = Arc::clone(&key);
-        let filter = filter.clone();
-        // The filter's canonical query: equal filters share one tree.
-        let cache_key = Selection {
-            filter: filter.clone(),
-            ..Selection::default()
-        }
-        .query();
-        let (read_cache_key, put_key) = (cache_key.clone(), cache_key);
-        let read = self
-            .pool
-            .read(
-                move |c| -> Result<Read<Folders, FolderTree>, declutter_core::db::DbError> {
-                    let version = groups::view_version(c, &owner)?;
-                    if let Some(f) = caches.folders.get(&read_key, &read_cache_key, version) {
-                        return Ok(Read::Cached(f));
-                    }
-                    Ok(Read::Fresh(version, folders::tree(c, &owner, &filter)?))
-                },
-            )
-            .await??;
+    /// The tree read: the cached one, or one made from a fresh tree and kept.
+    fn keep_tree(
+        &self,
+        key: Arc<str>,
+        cache_key: String,
+        read: Read<Folders, FolderTree>,
+    ) -> Arc<Folders> {
         match read {
-            Read::Cached(f) => Ok(f),
+            Read::Cached(f) => f,
             Read::Fresh(version, tree) => {
                 let f = Arc::new(Folders::new(tree));
                 self.caches
                     .folders
-                    .put(key, put_key, version, Arc::clone(&f));
-                Ok(f)
+                    .put(key, cache_key, version, Arc::clone(&f));
+                f
             }
         }
     }
+}
+
+/// The cache key of the tree for `filter`: its canonical query (equal filters share one tree).
+fn tree_key(filter: &Filter) -> String {
+    Selection {
+        filter: filter.clone(),
+        ..Selection::default()
+    }
+    .query()
+}
+
+/// `owner`'s page as `sel` asks, at `version` (read by the caller before any data): the cached
+/// page made at that version, or the rows to make it.
+fn read_page(
+    c: &dyn Db,
+    caches: &Caches,
+    key: &Arc<str>,
+    owner: &UserId,
+    sel: &Selection,
+    version: i64,
+) -> Result<Read<DupesView, Fresh>, DbError> {
+    // The page asked for, when rendered at this version: no count, no query.
+    let asked = format!("{}&page={}", sel.query(), sel.page);
+    if let Some(view) = caches.pages.get(key, &asked, version) {
+        return Ok(Read::Cached(view));
+    }
+    let summary = groups::summary(c, owner)?;
+    // The unfiltered count is the trigger-kept summary; a filter counts its groups.
+    let total = if sel.filter.is_empty() {
+        summary.group_count
+    } else {
+        review::count(c, owner, &sel.filter)?
+    };
+    let total = usize::try_from(total).unwrap_or(usize::MAX);
+    let page_no = sel.page.clamp(1, total.div_ceil(PAGE_SIZE).max(1));
+    let cache_key = format!("{}&page={page_no}", sel.query());
+    if let Some(view) = caches.pages.get(key, &cache_key, version) {
+        return Ok(Read::Cached(view));
+    }
+    let offset = ((page_no - 1) * PAGE_SIZE) as u64;
+    let rows = review::page(c, owner, &sel.filter, sel.sort, offset, PAGE_SIZE as u64)?;
+    let probable = groups::probable_count(c, owner)?;
+    Ok(Read::Fresh(
+        version,
+        (cache_key, summary, total, page_no, rows, probable),
+    ))
+}
+
+/// `owner`'s folder tree for `filter` at `version`: the cached one, or a fresh tree.
+fn read_tree(
+    c: &dyn Db,
+    caches: &Caches,
+    key: &Arc<str>,
+    owner: &UserId,
+    filter: &Filter,
+    cache_key: &str,
+    version: i64,
+) -> Result<Read<Folders, FolderTree>, DbError> {
+    if let Some(f) = caches.folders.get(key, cache_key, version) {
+        return Ok(Read::Cached(f));
+    }
+    Ok(Read::Fresh(version, folders::tree(c, owner, filter)?))
 }
 
 fn group_view(g: &groups::Group) -> GroupView {

@@ -8,7 +8,7 @@ use std::sync::{Arc, Barrier};
 
 use declutter_web::db::flows::{self, StoredFlow};
 use declutter_web::db::sessions::{self, SessionRow};
-use declutter_web::db::token_key;
+use declutter_web::db::{token_key, users};
 use platform_db::pg::testing::FreshDb;
 use platform_db::sql::pg::BlockingPool;
 use platform_db::sql::{Conn, DbExt as _};
@@ -88,6 +88,32 @@ async fn a_session_made_on_one_instance_is_honoured_and_ended_on_another() -> Te
             sessions::get(&*two, "old")?.is_none(),
             "an expired session was honoured"
         );
+        // What a request reads: the account and its session at once.
+        seed_user(&*one, "v")?;
+        sessions::insert(
+            &*one,
+            &SessionRow {
+                id_hash: "c".into(),
+                user_id: "v".into(),
+                csrf_token: "csrf-c".into(),
+            },
+            3600,
+        )?;
+        for (hash, user) in [("a", "u"), ("c", "v")] {
+            let (found, session) = users::by_session(&*two, hash)?.ok_or("not signed in")?;
+            assert_eq!(
+                (found.id.as_str(), found.email, session.user_id.as_str()),
+                (user, format!("{user}@example.com"), user)
+            );
+            assert_eq!(
+                (session.id_hash, session.csrf_token),
+                (hash.to_owned(), format!("csrf-{hash}"))
+            );
+        }
+        for refused in ["old", "nobody"] {
+            assert!(users::by_session(&*two, refused)?.is_none(), "{refused}");
+        }
+        sessions::delete(&*one, "c")?;
         assert_eq!(sessions::count(&*two, "u")?, 2);
         assert_eq!(sessions::sweep(&*two)?, 1);
         sessions::delete(&*two, "a")?;
