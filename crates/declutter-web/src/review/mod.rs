@@ -166,13 +166,11 @@ impl Review {
         let key: Arc<str> = Arc::from(owner.as_str());
         let caches = Arc::clone(&self.caches);
         let (read_key, sel) = (Arc::clone(&key), sel.clone());
-        // The version first, then the data: a write in between can only make the cached copy
-        // look older than it is (a later miss), never newer.
         let read = self
             .pool
             .read(move |c| -> Result<_, DbError> {
-                let version = groups::view_version(c, &owner)?;
-                read_page(c, &caches, &read_key, &owner, &sel, version)
+                let at = At::read(c, &caches, &read_key, &owner)?;
+                read_page(c, &at, &sel)
             })
             .await??;
         Ok(self.keep_page(key, read))
@@ -189,16 +187,8 @@ impl Review {
         let read = self
             .pool
             .read(move |c| -> Result<_, DbError> {
-                let version = groups::view_version(c, &owner)?;
-                read_tree(
-                    c,
-                    &caches,
-                    &read_key,
-                    &owner,
-                    &filter,
-                    &read_cache_key,
-                    version,
-                )
+                let at = At::read(c, &caches, &read_key, &owner)?;
+                read_tree(c, &at, &filter, &read_cache_key)
             })
             .await??;
         Ok(self.keep_tree(key, cache_key, read))
@@ -220,18 +210,11 @@ impl Review {
         let (page, tree) = self
             .pool
             .read(move |c| -> Result<_, DbError> {
-                let version = groups::view_version(c, &owner)?;
-                let page = read_page(c, &caches, &read_key, &owner, &sel, version)?;
-                let tree = read_tree(
-                    c,
-                    &caches,
-                    &read_key,
-                    &owner,
-                    &filter,
-                    &read_cache_key,
-                    version,
-                )?;
-                Ok((page, tree))
+                let at = At::read(c, &caches, &read_key, &owner)?;
+                Ok((
+                    read_page(c, &at, &sel)?,
+                    read_tree(c, &at, &filter, &read_cache_key)?,
+                ))
             })
             .await??;
         Ok((
@@ -291,19 +274,41 @@ fn tree_key(filter: &Filter) -> String {
     .query()
 }
 
-/// `owner`'s page as `sel` asks, at `version` (read by the caller before any data): the cached
-/// page made at that version, or the rows to make it.
-fn read_page(
-    c: &dyn Db,
-    caches: &Caches,
-    key: &Arc<str>,
-    owner: &UserId,
-    sel: &Selection,
+/// Whose results a read is for, the caches that may hold them, and the owner's view version
+/// read before any data (a write in between can only make a cached result look older than it
+/// is, a later miss, never newer).
+struct At<'a> {
+    caches: &'a Caches,
+    key: &'a Arc<str>,
+    owner: &'a UserId,
     version: i64,
-) -> Result<Read<DupesView, Fresh>, DbError> {
+}
+
+impl<'a> At<'a> {
+    /// Reads `owner`'s version now.
+    fn read(
+        c: &dyn Db,
+        caches: &'a Caches,
+        key: &'a Arc<str>,
+        owner: &'a UserId,
+    ) -> Result<Self, DbError> {
+        let version = groups::view_version(c, owner)?;
+        Ok(Self {
+            caches,
+            key,
+            owner,
+            version,
+        })
+    }
+}
+
+/// The page `sel` asks for at `at`'s version: the cached page made at that version, or the
+/// rows to make it.
+fn read_page(c: &dyn Db, at: &At<'_>, sel: &Selection) -> Result<Read<DupesView, Fresh>, DbError> {
+    let (owner, version) = (at.owner, at.version);
     // The page asked for, when rendered at this version: no count, no query.
     let asked = format!("{}&page={}", sel.query(), sel.page);
-    if let Some(view) = caches.pages.get(key, &asked, version) {
+    if let Some(view) = at.caches.pages.get(at.key, &asked, version) {
         return Ok(Read::Cached(view));
     }
     let summary = groups::summary(c, owner)?;
@@ -316,7 +321,7 @@ fn read_page(
     let total = usize::try_from(total).unwrap_or(usize::MAX);
     let page_no = sel.page.clamp(1, total.div_ceil(PAGE_SIZE).max(1));
     let cache_key = format!("{}&page={page_no}", sel.query());
-    if let Some(view) = caches.pages.get(key, &cache_key, version) {
+    if let Some(view) = at.caches.pages.get(at.key, &cache_key, version) {
         return Ok(Read::Cached(view));
     }
     let offset = ((page_no - 1) * PAGE_SIZE) as u64;
@@ -328,20 +333,18 @@ fn read_page(
     ))
 }
 
-/// `owner`'s folder tree for `filter` at `version`: the cached one, or a fresh tree.
+/// The folder tree for `filter` (cached under `cache_key`) at `at`'s version: the cached one,
+/// or a fresh tree.
 fn read_tree(
     c: &dyn Db,
-    caches: &Caches,
-    key: &Arc<str>,
-    owner: &UserId,
+    at: &At<'_>,
     filter: &Filter,
     cache_key: &str,
-    version: i64,
 ) -> Result<Read<Folders, FolderTree>, DbError> {
-    if let Some(f) = caches.folders.get(key, cache_key, version) {
+    if let Some(f) = at.caches.folders.get(at.key, cache_key, at.version) {
         return Ok(Read::Cached(f));
     }
-    Ok(Read::Fresh(version, folders::tree(c, owner, filter)?))
+    Ok(Read::Fresh(at.version, folders::tree(c, at.owner, filter)?))
 }
 
 fn group_view(g: &groups::Group) -> GroupView {
