@@ -11,7 +11,7 @@ use std::path::{Component, Path};
 use rustix::fs::{AtFlags, Mode, OFlags};
 use rustix::io::Errno;
 
-use super::{BENEATH, DIR, escape};
+use super::{BENEATH, escape};
 
 /// `openat2(dir, rel, flags | O_NOFOLLOW | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)`,
 /// or the same rule one component at a time where the kernel has no `openat2`.
@@ -65,7 +65,9 @@ fn open_by_components(
         return Ok(rustix::fs::openat(dir, ".", flags, Mode::empty())?);
     };
     let mut cur: Option<OwnedFd> = None;
-    let step = DIR | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    // Folders on the way are only passed through: `O_PATH` needs the search permission alone,
+    // as the kernel's own resolution does (a root below `/home` of mode 711 opens).
+    let step = OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     for name in parents {
         let base = cur.as_ref().map_or(dir, AsFd::as_fd);
         cur = Some(
@@ -96,4 +98,57 @@ fn is_link_at(dir: std::os::fd::BorrowedFd<'_>, name: &OsStr) -> bool {
 
 fn refusal(e: Errno) -> io::Error {
     if e == Errno::LOOP { escape() } else { e.into() }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::symlink;
+
+    use super::*;
+    use crate::local::confined::DIR;
+
+    /// The rule without `openat2` (kernels before 5.6): the same refusals as with it.
+    #[test]
+    fn one_component_at_a_time_refuses_what_openat2_refuses()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let tmp = tempfile::tempdir()?;
+        let top = tmp.path();
+        std::fs::create_dir_all(top.join("a/b/c"))?;
+        std::fs::write(top.join("a/b/c/f"), b"f")?;
+        std::fs::create_dir_all(top.join("outside/c"))?;
+        symlink(top.join("outside"), top.join("a/link"))?;
+        symlink(top.join("a/b/c/f"), top.join("a/b/c/flink"))?;
+        let dir = File::open(top)?;
+        let dir = dir.as_fd();
+        let both = |rel: &str, flags: OFlags| {
+            let rel = Path::new(rel);
+            let flags = flags | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+            (
+                open_by_components(dir, rel, flags),
+                rustix::fs::openat2(dir, rel, flags, Mode::empty(), super::BENEATH),
+            )
+        };
+        for rel in ["a/b/c", "a/b", "a"] {
+            let (ours, kernel) = both(rel, DIR);
+            assert!(ours.is_ok() && kernel.is_ok(), "{rel}");
+        }
+        let (ours, _) = both("a/b/c/f", OFlags::RDONLY);
+        assert!(File::from(ours?).metadata()?.is_file());
+        for rel in ["a/link/c", "a/link", "a/b/c/flink", "a/../a/b", "../x"] {
+            let flags = if rel.ends_with("flink") {
+                OFlags::RDONLY
+            } else {
+                DIR
+            };
+            let (ours, kernel) = both(rel, flags);
+            let e = ours.err().ok_or(format!("{rel} opened"))?;
+            assert!(super::super::is_escape(&e), "{rel}: {e}");
+            // `..` that stays below is allowed by `openat2`; refused here (stricter).
+            assert!(
+                kernel.is_err() || rel.starts_with("a/.."),
+                "{rel}: openat2 opened it"
+            );
+        }
+        Ok(())
+    }
 }
