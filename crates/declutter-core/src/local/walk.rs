@@ -9,7 +9,6 @@ use std::fs;
 use std::io;
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt as _;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -78,17 +77,7 @@ impl Entry {
 
     /// The entry for `path` as `meta` describes it (a folder's size counts as 0).
     pub fn of(path: PathBuf, meta: &fs::Metadata) -> Self {
-        Self {
-            path,
-            is_dir: meta.is_dir(),
-            size: if meta.is_dir() { 0 } else { meta.len() },
-            mtime_ns: meta
-                .mtime()
-                .saturating_mul(1_000_000_000)
-                .saturating_add(meta.mtime_nsec()),
-            dev: meta.dev(),
-            ino: meta.ino(),
-        }
+        Self::from_stat(path, &confined::Stat::from(meta))
     }
 }
 

@@ -1,7 +1,7 @@
 //! Server-side browser sessions. The cookie holds 32 random bytes; the table holds only their
 //! SHA-256, so a copy of the database does not yield live sessions.
 
-use platform_db::sql::{Db, DbExt as _, Optional as _, RusqliteLike as _};
+use platform_db::sql::{Db, DbExt as _, RusqliteLike as _};
 use platform_db::vals as params;
 
 use super::{DbError, now};
@@ -26,22 +26,6 @@ pub fn insert(c: &dyn Db, row: &SessionRow, ttl_secs: i64) -> Result<(), DbError
         params![row.id_hash, row.user_id, row.csrf_token, t, t + ttl_secs],
     )?;
     Ok(())
-}
-
-/// The unexpired session with `id_hash`.
-pub fn get(c: &dyn Db, id_hash: &str) -> Result<Option<SessionRow>, DbError> {
-    Ok(c.query_row(
-        "SELECT id_hash, user_id, csrf_token FROM sessions WHERE id_hash = ?1 AND expires_at > ?2",
-        params![id_hash, now()],
-        |r| {
-            Ok(SessionRow {
-                id_hash: r.get(0)?,
-                user_id: r.get(1)?,
-                csrf_token: r.get(2)?,
-            })
-        },
-    )
-    .optional()?)
 }
 
 /// Deletes one session.

@@ -79,13 +79,13 @@ async fn a_session_made_on_one_instance_is_honoured_and_ended_on_another() -> Te
         sessions::insert(&*one, &row("a"), 3600)?;
         sessions::insert(&*one, &row("b"), 3600)?;
         sessions::insert(&*one, &row("old"), -1)?;
-        let seen = sessions::get(&*two, "a")?.ok_or("session a not seen")?;
+        let (_, seen) = users::by_session(&*two, "a")?.ok_or("session a not seen")?;
         assert_eq!(
             (seen.user_id.as_str(), seen.csrf_token.as_str()),
             ("u", "csrf-a")
         );
         assert!(
-            sessions::get(&*two, "old")?.is_none(),
+            users::by_session(&*two, "old")?.is_none(),
             "an expired session was honoured"
         );
         // What a request reads: the account and its session at once.
@@ -117,7 +117,7 @@ async fn a_session_made_on_one_instance_is_honoured_and_ended_on_another() -> Te
         assert_eq!(sessions::count(&*two, "u")?, 2);
         assert_eq!(sessions::sweep(&*two)?, 1);
         sessions::delete(&*two, "a")?;
-        assert!(sessions::get(&*one, "a")?.is_none());
+        assert!(users::by_session(&*one, "a")?.is_none());
         assert_eq!(sessions::delete_all(&*one, "u")?, 1);
         assert_eq!(sessions::count(&*two, "u")?, 0);
         Ok(())

@@ -401,7 +401,7 @@ pub fn read_dir(dir: &OwnedFd) -> io::Result<rustix::fs::Dir> {
 }
 
 /// What the walk records of an entry.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stat {
     /// File, folder, link or other.
     pub kind: rustix::fs::FileType,
@@ -458,6 +458,21 @@ fn of_stat(st: &rustix::fs::Stat) -> Stat {
         dev: st.st_dev,
         ino: st.st_ino,
         nlink: st.st_nlink,
+    }
+}
+
+impl From<&std::fs::Metadata> for Stat {
+    /// The same description from `std`'s metadata (a file already opened or looked up).
+    fn from(meta: &std::fs::Metadata) -> Self {
+        use std::os::unix::fs::MetadataExt as _;
+        Self {
+            kind: rustix::fs::FileType::from_raw_mode(meta.mode()),
+            size: meta.len(),
+            mtime_ns: mtime_ns(meta.mtime(), u32::try_from(meta.mtime_nsec()).unwrap_or(0)),
+            dev: meta.dev(),
+            ino: meta.ino(),
+            nlink: meta.nlink(),
+        }
     }
 }
 

@@ -5,6 +5,8 @@ use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::fs::symlink;
 
+use proptest::strategy::Strategy as _;
+
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 #[test]
@@ -205,6 +207,8 @@ fn an_entry_is_described_as_std_describes_it() -> TestResult {
             meta.mtime() * 1_000_000_000 + meta.mtime_nsec(),
             "{name:?}"
         );
+        // A provider's `stat` builds its entry from `std`'s metadata: the same description.
+        assert_eq!(Stat::from(&meta), st, "{name:?}");
     }
     assert_eq!(stat_at(&top, c"f")?.nlink, 2, "the hard link is counted");
     let own = stat_at(&top, c"")?;
@@ -248,4 +252,136 @@ fn a_tree_is_removed_through_handles_and_never_through_a_link() -> TestResult {
     assert!(r.remove_tree(&root.join("t"))?);
     assert!(!root.join("t").exists() && outside.join("7/keep").exists());
     Ok(())
+}
+
+/// What one planted node of [`removal`]'s trees is.
+#[derive(Debug, Clone)]
+enum Plant {
+    Dir,
+    File(u8),
+    /// A link to one of [`link_target`]'s targets.
+    Link(usize),
+}
+
+/// Where a planted link leads: outside the root, to the root, to a node of the tree, to
+/// nothing, or up and out by a relative path.
+fn link_target(tmp: &Path, i: usize, names: &[&str]) -> PathBuf {
+    match i % 7 {
+        0 => tmp.join("outside"),
+        1 => tmp.join("outside/a/keep"),
+        2 => tmp.join("root"),
+        3 => tmp.join("root").join(names[i % names.len()]),
+        4 => tmp.join("nowhere"),
+        5 => PathBuf::from("../outside"),
+        _ => PathBuf::from("../../outside/a"),
+    }
+}
+
+/// Every entry under `dir` as it is, links never followed: kind, content or link target.
+fn snapshot(dir: &Path) -> std::collections::BTreeMap<PathBuf, String> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = entry.path();
+            let meta = fs::symlink_metadata(&p).expect("listed entry");
+            let rel = p.strip_prefix(dir).expect("below").to_path_buf();
+            let what = if meta.file_type().is_symlink() {
+                format!("link {}", fs::read_link(&p).expect("link").display())
+            } else if meta.is_dir() {
+                todo.push(p);
+                "dir".to_owned()
+            } else {
+                format!("file {:?}", fs::read(&p).expect("file"))
+            };
+            out.insert(rel, what);
+        }
+    }
+    out
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig {
+        failure_persistence: None,
+        ..proptest::prelude::ProptestConfig::default()
+    })]
+    /// `remove_tree` of any path, in any tree holding links to anywhere: it removes exactly
+    /// the entry and what is physically inside it (links themselves, never what they lead
+    /// to), refuses a path with a link on the way, and touches nothing else, inside the root
+    /// or outside it.
+    #[test]
+    fn removal_takes_the_entry_and_nothing_else(
+        plants in proptest::collection::vec(
+            (proptest::collection::vec(0usize..3, 1..4), proptest::prop_oneof![
+                proptest::strategy::Just(Plant::Dir),
+                proptest::prelude::any::<u8>().prop_map(Plant::File),
+                (0usize..7).prop_map(Plant::Link),
+            ]),
+            0..24,
+        ),
+        target in proptest::collection::vec(0usize..3, 1..4),
+    ) {
+        let names = ["a", "b", "keep"];
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let tmp_path = tmp.path().canonicalize().expect("canonical");
+        let root = tmp_path.join("root");
+        // Outside: a folder holding the same names as the tree, so a link on the way leads
+        // to an entry the removal could name.
+        for p in ["root", "outside/a/b", "outside/keep"] {
+            fs::create_dir_all(tmp_path.join(p)).expect("mkdir");
+        }
+        fs::write(tmp_path.join("outside/a/keep"), b"k").expect("write");
+        fs::write(tmp_path.join("outside/a/b/keep"), b"k").expect("write");
+        for (path, plant) in &plants {
+            let p = path.iter().fold(root.clone(), |p, &n| p.join(names[n]));
+            let parent_is_dir = fs::symlink_metadata(p.parent().expect("parent"))
+                .is_ok_and(|m| m.is_dir());
+            if !parent_is_dir || fs::symlink_metadata(&p).is_ok() {
+                continue;
+            }
+            match plant {
+                Plant::Dir => fs::create_dir(&p).expect("mkdir"),
+                Plant::File(b) => fs::write(&p, [*b]).expect("write"),
+                Plant::Link(i) => symlink(link_target(&tmp_path, *i, &names), &p).expect("link"),
+            }
+        }
+        let target_rel: PathBuf = target.iter().map(|&n| names[n]).collect();
+        let abs = root.join(&target_rel);
+        // What the path meets on the way, component by component, links not followed.
+        let mut through_link = false;
+        let mut blocked = false;
+        let mut at = root.clone();
+        for c in target_rel.parent().into_iter().flat_map(Path::components) {
+            at.push(c);
+            match fs::symlink_metadata(&at) {
+                Ok(m) if m.file_type().is_symlink() => { through_link = true; break; }
+                Ok(m) if m.is_dir() => {}
+                _ => { blocked = true; break; }
+            }
+        }
+        let present = !through_link && !blocked && fs::symlink_metadata(&abs).is_ok();
+        let before = snapshot(&tmp_path);
+
+        let r = Root::open(&root).expect("root");
+        let result = r.remove_tree(&abs);
+
+        let after = snapshot(&tmp_path);
+        let under = |p: &Path| {
+            let full = tmp_path.join(p);
+            full == abs || full.starts_with(&abs)
+        };
+        if through_link {
+            let e = result.expect_err("removed through a link on the way");
+            proptest::prop_assert!(is_escape(&e), "{e}");
+            proptest::prop_assert_eq!(&after, &before);
+        } else {
+            proptest::prop_assert_eq!(result.expect("removal"), present);
+            let expected: std::collections::BTreeMap<_, _> = before
+                .iter()
+                .filter(|(p, _)| !(present && under(p)))
+                .map(|(p, w)| (p.clone(), w.clone()))
+                .collect();
+            proptest::prop_assert_eq!(&after, &expected);
+        }
+    }
 }
