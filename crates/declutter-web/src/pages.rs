@@ -121,6 +121,8 @@ pub struct DupesPage {
     pub layout: Layout,
     /// The page.
     pub dupes: std::sync::Arc<crate::review::DupesView>,
+    /// Its groups, rendered once per cached page ([`DupesGroups`]).
+    pub groups: std::sync::Arc<str>,
     /// What was asked for.
     pub sel: crate::review::Selection,
     /// Human bytes reclaimable.
@@ -145,6 +147,15 @@ pub struct DupesPage {
     pub clear_keep: String,
     /// The search text.
     pub search: String,
+}
+
+/// The groups of a duplicates page: the same for every request of a cached page, so rendered
+/// once ([`crate::review::DupesView::groups_html`]).
+#[derive(Template)]
+#[template(path = "dupes_groups.html")]
+pub struct DupesGroups<'a> {
+    /// The page.
+    pub dupes: &'a crate::review::DupesView,
 }
 
 /// One folder of the folder view.

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::auth::access::{Ctx, CurrentUser};
 use crate::error::ApiError;
 use crate::extract::Query;
-use crate::pages::{Choice, DupesPage, FolderRow, FoldersPage, human};
+use crate::pages::{Choice, DupesGroups, DupesPage, FolderRow, FoldersPage, human};
 use crate::review::{DupesQuery, Folders, Review, Selection};
 use crate::services::cleanup::Cleanup;
 use crate::state::AppState;
@@ -48,7 +48,11 @@ pub async fn page_(
         .await?;
     let query = sel.query();
     let link = |page: usize| format!("/dupes?{query}&page={page}");
+    let groups = dupes
+        .groups_html(|d| askama::Template::render(&DupesGroups { dupes: d }))
+        .map_err(ApiError::internal)?;
     let view = DupesPage {
+        groups,
         reclaimable: human(dupes.reclaimable_bytes),
         prev: (dupes.page > 1).then(|| link(dupes.page - 1)),
         next: (dupes.page < dupes.pages).then(|| link(dupes.page + 1)),

@@ -71,6 +71,11 @@ pub struct DupesView {
     #[serde(skip)]
     #[schema(ignore)]
     json: std::sync::OnceLock<axum::body::Bytes>,
+    /// The page's groups as the HTML page shows them, rendered at its first request (they
+    /// hold nothing of the session: the page's form token is outside them).
+    #[serde(skip)]
+    #[schema(ignore)]
+    html: std::sync::OnceLock<std::sync::Arc<str>>,
 }
 
 impl DupesView {
@@ -81,6 +86,19 @@ impl DupesView {
         }
         let made = axum::body::Bytes::from(serde_json::to_vec(self)?);
         Ok(self.json.get_or_init(|| made).clone())
+    }
+
+    /// The groups' HTML that `render` makes of this page, made once (the page's first
+    /// request); later requests for the cached page get the same text.
+    pub fn groups_html<E>(
+        &self,
+        render: impl FnOnce(&Self) -> Result<String, E>,
+    ) -> Result<std::sync::Arc<str>, E> {
+        if let Some(done) = self.html.get() {
+            return Ok(std::sync::Arc::clone(done));
+        }
+        let made: std::sync::Arc<str> = render(self)?.into();
+        Ok(std::sync::Arc::clone(self.html.get_or_init(|| made)))
     }
 }
 
@@ -238,6 +256,7 @@ impl Review {
             groups: rows.iter().map(group_view).collect(),
             version,
             json: std::sync::OnceLock::new(),
+            html: std::sync::OnceLock::new(),
         });
         self.caches
             .pages
@@ -381,6 +400,7 @@ mod tests {
             groups: Vec::new(),
             version: 9,
             json: std::sync::OnceLock::new(),
+            html: std::sync::OnceLock::new(),
         };
         let first = view.json()?;
         assert_eq!(&first[..], &serde_json::to_vec(&view)?[..]);
@@ -393,6 +413,42 @@ mod tests {
         let sent: serde_json::Value = serde_json::from_slice(&again)?;
         assert_eq!(sent["total_groups"], 41);
         assert!(sent.get("version").is_none() && sent.get("json").is_none());
+        assert!(sent.get("html").is_none());
+        Ok(())
+    }
+
+    #[test]
+    fn a_cached_pages_groups_are_rendered_once() -> Result<(), std::fmt::Error> {
+        let view = DupesView {
+            page: 1,
+            pages: 1,
+            total_groups: 0,
+            reclaimable_bytes: 0,
+            probable_groups: 0,
+            groups: Vec::new(),
+            version: 1,
+            json: std::sync::OnceLock::new(),
+            html: std::sync::OnceLock::new(),
+        };
+        let renders = std::cell::Cell::new(0);
+        let render = |v: &DupesView| {
+            renders.set(renders.get() + 1);
+            Ok::<_, std::fmt::Error>(format!("<p>{} groups</p>", v.total_groups))
+        };
+        let first = view.groups_html(render)?;
+        let again = view.groups_html(render)?;
+        assert_eq!(&*first, "<p>0 groups</p>");
+        assert!(std::sync::Arc::ptr_eq(&first, &again), "the same text");
+        assert_eq!(renders.get(), 1, "rendered once");
+        // A failed render is not kept: the next request renders again.
+        let fresh = DupesView {
+            html: std::sync::OnceLock::new(),
+            json: std::sync::OnceLock::new(),
+            groups: Vec::new(),
+            ..view
+        };
+        assert!(fresh.groups_html(|_| Err(std::fmt::Error)).is_err());
+        assert_eq!(&*fresh.groups_html(render)?, "<p>0 groups</p>");
         Ok(())
     }
 }
