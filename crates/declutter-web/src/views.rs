@@ -207,8 +207,16 @@ pub fn page_with_form_targets(
 }
 
 /// Renders a page with the HTML CSP.
-pub fn page(status: StatusCode, t: &impl Template) -> Response {
-    match t.render() {
+pub fn page<T: Template>(status: StatusCode, t: &T) -> Response {
+    page_sized(status, t, 0)
+}
+
+/// [`page`] for a template that includes `extra` bytes of text its own size estimate cannot
+/// know (HTML rendered beforehand): the page is written into a buffer of the right size at
+/// once, instead of one that doubles and copies itself as it fills.
+pub fn page_sized<T: Template>(status: StatusCode, t: &T, extra: usize) -> Response {
+    let mut body = String::with_capacity(T::SIZE_HINT.saturating_add(extra));
+    match t.render_into(&mut body).map(|()| body) {
         Ok(body) => {
             let mut res = (status, Html(body)).into_response();
             res.headers_mut().insert(

@@ -23,7 +23,7 @@ use crate::pages::{Choice, DupesGroups, DupesPage, FolderRow, FoldersPage, human
 use crate::review::{DupesQuery, Folders, Review, Selection};
 use crate::services::cleanup::Cleanup;
 use crate::state::AppState;
-use crate::views::{Layout, page};
+use crate::views::{Layout, page, page_sized};
 use crate::work;
 
 /// Starting to verify likely matches, as the audit log records it.
@@ -87,7 +87,8 @@ pub async fn page_(
         dupes,
         layout: Layout::new(&state, Some(&p), "", "dupes"),
     };
-    Ok(page(StatusCode::OK, &view))
+    let groups = view.groups.len();
+    Ok(page_sized(StatusCode::OK, &view, groups))
 }
 
 /// A page of the caller's duplicate groups, filtered and sorted.
