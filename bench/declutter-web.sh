@@ -123,7 +123,9 @@ echo "declutter peak RSS: $((rss_kib / 1024)) MiB"
 
 # DECLUTTER_BENCH_INSTANCES=3: two more instances on the same database and nginx round-robin in
 # front of the three (HTTP keep-alive to each), then the 1,000-connection calls through it.
+# DECLUTTER_BENCH_LB=least_conn (or another nginx balancing directive) replaces round-robin.
 instances=${DECLUTTER_BENCH_INSTANCES:-1}
+balance=${DECLUTTER_BENCH_LB:+$DECLUTTER_BENCH_LB;}
 if [ "$instances" -gt 1 ]; then
     command -v nginx >/dev/null || { apt-get update -qq && apt-get install -y -qq nginx >/dev/null; }
     upstreams="server 127.0.0.1:$port;"
@@ -151,7 +153,7 @@ http {
     fastcgi_temp_path $work/nginx/temp/fastcgi;
     uwsgi_temp_path $work/nginx/temp/uwsgi;
     scgi_temp_path $work/nginx/temp/scgi;
-    upstream declutter { $upstreams keepalive 128; }
+    upstream declutter { $balance $upstreams keepalive 128; }
     server {
         listen 127.0.0.1:$lb backlog=4096;
         location / {
@@ -172,7 +174,7 @@ CONF
     # connections' prepared statements fill on their first requests.
     wrk -t2 -c8 -d2s -s "$work/bearer.lua" "$base/api/dupes" >/dev/null
     wrk -t2 -c8 -d2s -s "$work/cookie.lua" "$base/dupes" >/dev/null
-    echo "through nginx, $instances instances:"
+    echo "through nginx, $instances instances${balance:+ ($balance)}:"
     run "GET /api/dupes 1k concurrent" bearer.lua 1000 /api/dupes
     run "GET /dupes 1k concurrent" cookie.lua 1000 /dupes
 fi
