@@ -81,11 +81,9 @@ pub struct DupesView {
 impl DupesView {
     /// The page as JSON, serialized once.
     pub fn json(&self) -> Result<axum::body::Bytes, serde_json::Error> {
-        if let Some(done) = self.json.get() {
-            return Ok(done.clone());
-        }
-        let made = axum::body::Bytes::from(serde_json::to_vec(self)?);
-        Ok(self.json.get_or_init(|| made).clone())
+        made_once(&self.json, || {
+            serde_json::to_vec(self).map(axum::body::Bytes::from)
+        })
     }
 
     /// The groups' HTML that `render` makes of this page, made once (the page's first
@@ -94,12 +92,21 @@ impl DupesView {
         &self,
         render: impl FnOnce(&Self) -> Result<String, E>,
     ) -> Result<std::sync::Arc<str>, E> {
-        if let Some(done) = self.html.get() {
-            return Ok(std::sync::Arc::clone(done));
-        }
-        let made: std::sync::Arc<str> = render(self)?.into();
-        Ok(std::sync::Arc::clone(self.html.get_or_init(|| made)))
+        made_once(&self.html, || render(self).map(std::sync::Arc::from))
     }
+}
+
+/// What `cell` holds, made by `make` the first time (a failure is not kept: the next call
+/// makes it again). Two first callers may both make it; one result is kept and both get it.
+fn made_once<T: Clone, E>(
+    cell: &std::sync::OnceLock<T>,
+    make: impl FnOnce() -> Result<T, E>,
+) -> Result<T, E> {
+    if let Some(done) = cell.get() {
+        return Ok(done.clone());
+    }
+    let made = make()?;
+    Ok(cell.get_or_init(|| made).clone())
 }
 
 /// The folder tree of the owner's duplicates, and the sources they are in.
@@ -389,19 +396,24 @@ fn group_view(g: &groups::Group) -> GroupView {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_cached_page_is_serialized_once_and_as_serde_would() -> Result<(), serde_json::Error> {
-        let view = DupesView {
+    /// A page of no groups, made nothing of yet.
+    fn view(total_groups: usize) -> DupesView {
+        DupesView {
             page: 2,
             pages: 3,
-            total_groups: 41,
+            total_groups,
             reclaimable_bytes: 7,
             probable_groups: 1,
             groups: Vec::new(),
             version: 9,
             json: std::sync::OnceLock::new(),
             html: std::sync::OnceLock::new(),
-        };
+        }
+    }
+
+    #[test]
+    fn a_cached_page_is_serialized_once_and_as_serde_would() -> Result<(), serde_json::Error> {
+        let view = view(41);
         let first = view.json()?;
         assert_eq!(&first[..], &serde_json::to_vec(&view)?[..]);
         let again = view.json()?;
@@ -419,34 +431,19 @@ mod tests {
 
     #[test]
     fn a_cached_pages_groups_are_rendered_once() -> Result<(), std::fmt::Error> {
-        let view = DupesView {
-            page: 1,
-            pages: 1,
-            total_groups: 0,
-            reclaimable_bytes: 0,
-            probable_groups: 0,
-            groups: Vec::new(),
-            version: 1,
-            json: std::sync::OnceLock::new(),
-            html: std::sync::OnceLock::new(),
-        };
+        let page = view(0);
         let renders = std::cell::Cell::new(0);
         let render = |v: &DupesView| {
             renders.set(renders.get() + 1);
             Ok::<_, std::fmt::Error>(format!("<p>{} groups</p>", v.total_groups))
         };
-        let first = view.groups_html(render)?;
-        let again = view.groups_html(render)?;
+        let first = page.groups_html(render)?;
+        let again = page.groups_html(render)?;
         assert_eq!(&*first, "<p>0 groups</p>");
         assert!(std::sync::Arc::ptr_eq(&first, &again), "the same text");
         assert_eq!(renders.get(), 1, "rendered once");
         // A failed render is not kept: the next request renders again.
-        let fresh = DupesView {
-            html: std::sync::OnceLock::new(),
-            json: std::sync::OnceLock::new(),
-            groups: Vec::new(),
-            ..view
-        };
+        let fresh = view(0);
         assert!(fresh.groups_html(|_| Err(std::fmt::Error)).is_err());
         assert_eq!(&*fresh.groups_html(render)?, "<p>0 groups</p>");
         Ok(())
